@@ -1,0 +1,34 @@
+/**
+ * The string arena: UTF-8 text in shared memory, bump-allocated.
+ *
+ * Owns: H_ARENA_TOP and the arena bytes. Invariant: bytes are written once,
+ * before their (offset, length) reference is published, and never change or
+ * move afterwards, so a reference read from any thread stays valid for the
+ * life of the process. Nothing is freed: the arena holds metadata that lives
+ * as long as the records, plus filter texts that are replaced rarely.
+ */
+
+import { fail } from '../shared/errors.js';
+import { H_ARENA_TOP } from './layout.js';
+import type { Instance } from './instance.js';
+
+export interface ArenaRef {
+  off: number;
+  len: number;
+}
+
+export function arenaWrite(inst: Instance, text: string): ArenaRef {
+  const len = Buffer.byteLength(text, 'utf8');
+  const off = Atomics.add(inst.i32, H_ARENA_TOP, len);
+  if (off + len > inst.L.arenaBytes) {
+    Atomics.sub(inst.i32, H_ARENA_TOP, len);
+    fail('ENOMEM', `the string arena is full (${inst.L.arenaBytes} bytes)`);
+  }
+  Buffer.from(inst.sab, inst.L.arena + off, len).write(text, 0, 'utf8');
+  return { off, len };
+}
+
+export function arenaRead(inst: Instance, off: number, len: number): string {
+  if (len === 0) return '';
+  return Buffer.from(inst.sab, inst.L.arena + off, len).toString('utf8');
+}

@@ -1,0 +1,395 @@
+/**
+ * The data path: what a site calls once its target word is not nop.
+ *
+ * Owns: the handlers of this thread's table H (the list function, one entry
+ * function per ops called directly, one per direct trampoline, `missing`),
+ * the frame stack and `leave`/`unwind`, recursion protection and callback
+ * isolation. Invariants:
+ * - a handler returns a token: 0 when the call needs no exit, else the index
+ *   of the first frame it pushed; `leave(token)` runs the exits of exactly
+ *   those frames, newest first, and discards frames above them that a throw
+ *   left behind (their exits see `UNWOUND`);
+ * - a callback that throws never reaches the traced program (G5): it is
+ *   caught, counted per ops and per thread, the first message is kept, a
+ *   warning is emitted once per ops and thread, and the call goes on;
+ * - the list function and ops flagged RECURSION do not re-enter while one of
+ *   their callbacks runs in this thread; refused entries are counted;
+ * - TH_DEPTH is non-zero exactly while this thread runs a callback (or the
+ *   list function), so a synchronisation that finds it zero knows the thread
+ *   holds no stale handler (the RCU-tasks quiescent state of the kernel);
+ * - nothing here allocates on the direct-trampoline path or the path of an
+ *   ops without exit part, and nothing branches on configuration per call:
+ *   each handler is built for its ops' flags when the ops is loaded.
+ */
+
+import {
+  H_LIST_SEQ, H_LIST_LEN, O_CB_ERRORS, O_ERR_LEN, O_ERR_OFF, O_DIRECT, O_FLAGS,
+  TH_CB_ERRORS, TH_DEPTH, TH_MISSED, TH_RECURSION, OPS_STRIDE,
+} from './layout.js';
+import { OPS_FL_DIRECT, OPS_FL_IPMODIFY, OPS_FL_STUB, OPS_FL_RECURSION, OPS_FL_ARGS } from './flags.js';
+import { arenaWrite } from './arena.js';
+import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type ThreadView } from './thread.js';
+
+/** Given to exits of frames abandoned by a throw the site did not see. */
+export const UNWOUND: unique symbol = Symbol('jsftrace.unwound');
+
+const tv: ThreadView = threadView();
+const i32 = tv.i32;
+const H = tv.H;
+const L = tv.inst.L;
+
+// ---- frame stack ----------------------------------------------------------
+
+const MAX_FRAMES = 1 << 16;
+let cap = 1024;
+let fSite = new Int32Array(cap + 1);
+let fOwner = new Int32Array(cap + 1);
+let fHandler: (ExitHandler | null)[] = new Array(cap + 1).fill(null);
+let fData: unknown[] = new Array(cap + 1).fill(undefined);
+/** Frames 1..top are live; 0 is never used so that 0 can mean "no token". */
+let top = 0;
+let overruns = 0;
+
+function grow(): boolean {
+  if (cap >= MAX_FRAMES) {
+    overruns++;
+    return false;
+  }
+  const n = cap * 2;
+  const s = new Int32Array(n + 1); s.set(fSite); fSite = s;
+  const o = new Int32Array(n + 1); o.set(fOwner); fOwner = o;
+  for (let i = cap + 1; i <= n; i++) { fHandler.push(null); fData.push(undefined); }
+  cap = n;
+  return true;
+}
+
+/** Pushes a frame of the group `owner` (0: start a new group). */
+function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
+  if (top >= cap && !grow()) return 0;
+  const i = ++top;
+  fSite[i] = site;
+  fOwner[i] = owner === 0 ? i : owner;
+  fHandler[i] = h;
+  fData[i] = data;
+  return i;
+}
+
+/** The site of the innermost traced call of this thread, or -1. */
+export function currentSite(): number {
+  return top > 0 ? fSite[top]! : -1;
+}
+
+export function frameDepth(): number {
+  return top;
+}
+
+export function frameOverruns(): number {
+  return overruns;
+}
+
+function runExits(token: number, value: unknown, threw: boolean): unknown {
+  const row = tv.row;
+  i32[row + TH_DEPTH]++;
+  const wasIn = inList;
+  inList = true;
+  for (let i = top; i >= token; i--) {
+    const h = fHandler[i];
+    if (h !== null && h !== undefined) {
+      if (fOwner[i] === token) {
+        const r = h.leave(fSite[i]!, value, threw, fData[i]);
+        if (!threw) value = r;
+      } else {
+        h.leave(fSite[i]!, UNWOUND, true, fData[i]);
+      }
+      fHandler[i] = null;
+      fData[i] = undefined;
+    }
+  }
+  top = token - 1;
+  inList = wasIn;
+  i32[row + TH_DEPTH]--;
+  return value;
+}
+
+/**
+ * The normal exit of a traced call: runs its exits (and those of frames a
+ * throw abandoned above it) and returns the result, which an IPMODIFY ops
+ * may have replaced.
+ */
+export function leave(token: number, value: unknown): unknown {
+  if (token > top || token <= 0) return value; // already unwound by an ancestor
+  return runExits(token, value, false);
+}
+
+/** The exceptional exit: runs the exits with the thrown value, returns it. */
+export function unwind(token: number, error: unknown): unknown {
+  if (token > top || token <= 0) return error;
+  runExits(token, error, true);
+  return error;
+}
+
+/**
+ * A catch clause in the call that owns `token` caught a throw: the frames
+ * above the call's own ones were left by callees the throw went through,
+ * so they are discarded and their exits see UNWOUND.
+ */
+export function caught(token: number): void {
+  if (token <= 0 || token > top) return;
+  let i = top;
+  while (i > token && fOwner[i] !== token) i--;
+  if (i < top) runExits(i + 1, UNWOUND, true);
+}
+
+// ---- callback isolation ---------------------------------------------------
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  try {
+    return String(e);
+  } catch {
+    return 'an unprintable value';
+  }
+}
+
+function opsError(o: LocalOps, e: unknown): void {
+  i32[tv.row + TH_CB_ERRORS]++;
+  if (Atomics.add(i32, o.row + O_CB_ERRORS, 1) === 0) {
+    try {
+      const ref = arenaWrite(tv.inst, describe(e).slice(0, 512).replace(/[\r\n]+/g, ' '));
+      i32[o.row + O_ERR_OFF] = ref.off;
+      Atomics.store(i32, o.row + O_ERR_LEN, ref.len);
+    } catch { /* arena full: the count still tells */ }
+  }
+  if (!o.warned) {
+    o.warned = true;
+    process.emitWarning(`ops ${o.ops.name} threw: ${describe(e)}; the traced call went on (counted in enabled_functions and error reports)`,
+      { code: 'JSFTRACE_CALLBACK_ERROR' });
+  }
+}
+
+function trampError(t: LocalTramp, e: unknown): void {
+  i32[tv.row + TH_CB_ERRORS]++;
+  if (!t.warned) {
+    t.warned = true;
+    process.emitWarning(`trampoline ${t.name} threw: ${describe(e)}; the traced call went on`, { code: 'JSFTRACE_CALLBACK_ERROR' });
+  }
+}
+
+// ---- the list function ----------------------------------------------------
+
+/** Re-entry guard shared by the list function and every exit. */
+let inList = false;
+let listSeq = -1;
+let list: LocalOps[] = [];
+const listScratch: number[] = [];
+
+/** Copies the registered list under its sequence count. */
+function refreshList(): void {
+  let seq: number;
+  let n: number;
+  for (;;) {
+    seq = Atomics.load(i32, H_LIST_SEQ);
+    if ((seq & 1) !== 0) continue;
+    n = i32[H_LIST_LEN]!;
+    listScratch.length = n;
+    for (let k = 0; k < n; k++) listScratch[k] = i32[L.list + k]!;
+    if (Atomics.load(i32, H_LIST_SEQ) === seq) break;
+  }
+  const next: LocalOps[] = [];
+  for (let k = 0; k < n; k++) {
+    const o = tv.ops[listScratch[k]!];
+    // An ops this thread cannot run (a function-valued ops of another
+    // thread) is counted as missed when it covers the site.
+    next.push(o ?? placeholderOps(listScratch[k]!));
+  }
+  list = next;
+  listSeq = seq;
+}
+
+function placeholderOps(slot: number): LocalOps {
+  // Flags from the shared row, so that a stub or a direct ops is recognised
+  // in threads that have no local view of it.
+  return {
+    slot, gen: -1, ops: undefined as never, func: undefined, retfunc: undefined,
+    flags: i32[L.ops + slot * OPS_STRIDE + O_FLAGS]!,
+    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, busy: false, warned: false,
+    leave: (_s, v) => v,
+  };
+}
+
+function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | null): number {
+  const row = tv.row;
+  if (inList) {
+    i32[row + TH_RECURSION]++;
+    return 0;
+  }
+  inList = true;
+  i32[row + TH_DEPTH]++;
+  if (i32[H_LIST_SEQ] !== listSeq) refreshList();
+  const parent = top > 0 ? fSite[top]! : -1;
+  const word = site >>> 5;
+  const bit = 1 << (site & 31);
+  let token = 0;
+  const l = list;
+  for (let k = 0; k < l.length; k++) {
+    const o = l[k]!;
+    if ((i32[o.cov + word]! & bit) === 0) continue;
+    const fl = o.flags;
+    if ((fl & OPS_FL_STUB) !== 0) continue;
+    if ((fl & OPS_FL_DIRECT) !== 0) {
+      // The direct helper: one load of the ops' current-target word picks
+      // the trampoline, so a call runs exactly one of old and new (G1).
+      const t = tv.tramps[i32[o.row + O_DIRECT]!];
+      if (t === undefined) { i32[row + TH_MISSED]++; continue; }
+      let data: unknown;
+      try {
+        data = t.entry(site, thisArg, args);
+      } catch (e) {
+        trampError(t, e);
+      }
+      if (t.exit !== undefined) {
+        const f = push(site, token, t, data);
+        if (token === 0) token = f;
+      }
+      continue;
+    }
+    const fn = o.func;
+    if (fn === undefined) { i32[row + TH_MISSED]++; continue; }
+    let data: unknown;
+    try {
+      data = fn(site, parent, o.ops, (fl & OPS_FL_ARGS) !== 0 ? args : null, thisArg);
+    } catch (e) {
+      opsError(o, e);
+    }
+    if (o.retfunc !== undefined) {
+      const f = push(site, token, o, data);
+      if (token === 0) token = f;
+    }
+  }
+  // A plain frame keeps the parent chain for calls made from this one.
+  if (token === 0) token = push(site, 0, null, undefined);
+  i32[row + TH_DEPTH]--;
+  inList = false;
+  return token;
+}
+
+// ---- handler builders -----------------------------------------------------
+
+function opsLeave(this: LocalOps, site: number, value: unknown, threw: boolean, data: unknown): unknown {
+  const rf = this.retfunc!;
+  try {
+    const r = rf(site, this.ops, value, threw, data);
+    return (this.flags & OPS_FL_IPMODIFY) !== 0 ? r : value;
+  } catch (e) {
+    opsError(this, e);
+    return value;
+  }
+}
+
+export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], flags: number,
+  func: LocalOps['func'], retfunc: LocalOps['retfunc']): LocalOps {
+  return {
+    slot, gen, ops, func, retfunc, flags,
+    cov: L.cov + slot * L.covWords,
+    row: L.ops + slot * OPS_STRIDE,
+    busy: false, warned: false,
+    leave: opsLeave,
+  };
+}
+
+/** Entry function for a site whose single ops is called directly. */
+export function makeOpsEnter(o: LocalOps): EnterFn {
+  const fn = o.func;
+  if (fn === undefined) return missing;
+  const ops = o.ops;
+  const exitH: ExitHandler | null = o.retfunc !== undefined ? o : null;
+  const wantArgs = (o.flags & OPS_FL_ARGS) !== 0;
+  if ((o.flags & OPS_FL_RECURSION) !== 0) {
+    return function opsEnterGuarded(site, thisArg, args) {
+      const row = tv.row;
+      if (o.busy) { i32[row + TH_RECURSION]++; return 0; }
+      o.busy = true;
+      i32[row + TH_DEPTH]++;
+      let data: unknown;
+      try {
+        data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);
+      } catch (e) {
+        opsError(o, e);
+      }
+      i32[row + TH_DEPTH]--;
+      o.busy = false;
+      return push(site, 0, exitH, data);
+    };
+  }
+  return function opsEnter(site, thisArg, args) {
+    const row = tv.row;
+    i32[row + TH_DEPTH]++;
+    let data: unknown;
+    try {
+      data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);
+    } catch (e) {
+      opsError(o, e);
+    }
+    i32[row + TH_DEPTH]--;
+    return push(site, 0, exitH, data);
+  };
+}
+
+function trampLeave(this: LocalTramp, site: number, value: unknown, threw: boolean, data: unknown): unknown {
+  try {
+    this.exit!(site, value, threw, data);
+  } catch (e) {
+    trampError(this, e);
+  }
+  return value;
+}
+
+export function makeLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit']): LocalTramp {
+  return { id, name, entry, exit, warned: false, leave: trampLeave };
+}
+
+/** Entry function for a site that calls a direct trampoline. */
+export function makeTrampEnter(t: LocalTramp): EnterFn {
+  const entry = t.entry;
+  if (t.exit === undefined) {
+    return function trampEnter(site, thisArg, args) {
+      try {
+        entry(site, thisArg, args);
+      } catch (e) {
+        trampError(t, e);
+      }
+      return 0;
+    };
+  }
+  return function trampEnterExit(site, thisArg, args) {
+    let data: unknown;
+    try {
+      data = entry(site, thisArg, args);
+    } catch (e) {
+      trampError(t, e);
+    }
+    return push(site, 0, t, data);
+  };
+}
+
+/** H[t] while this thread has no handler for t: counted, nothing runs. */
+export function missing(): number {
+  i32[tv.row + TH_MISSED]++;
+  return 0;
+}
+
+/** Installs the fixed handlers; called once per thread. */
+export function initHandlers(size: number): void {
+  // Pushed one by one so that V8 keeps the array packed (no hole checks).
+  H.length = 0;
+  for (let t = 0; t < size; t++) H.push(missing);
+  H[2] = listEnter;
+  H[3] = listEnter;
+}
+
+/** Forces the list function to re-read the registered list on next use. */
+export function invalidateList(): void {
+  listSeq = -1;
+}
+
+export type { EnterFn };

@@ -1,0 +1,463 @@
+/**
+ * Threads of the instance: joining, loading handlers everywhere, and
+ * synchronising with every thread.
+ *
+ * Owns: the THREADS rows, the broadcast channel, module imports of handlers
+ * given as specifiers, and the two cross-thread waits:
+ * - loadEverywhere(): every live thread has imported the pending module
+ *   handlers (needed before any site may point at them; import is
+ *   asynchronous, so a thread busy in a long synchronous loop cannot do it
+ *   until it yields, and the wait ends in ETIMEDOUT with nothing changed);
+ * - synchronizeThreads(): every live thread has passed a quiescent point
+ *   (TH_DEPTH zero: not inside any jsftrace handler) after the call, has
+ *   dropped handlers of freed slots, and has applied the static key. This is
+ *   the analogue of the kernel's synchronize_rcu_tasks plus the IPI that text
+ *   patching sends: a thread acknowledges from its event loop, or, when it
+ *   is busy in a synchronous loop, from an inspector interrupt that the main
+ *   thread sends it (V8 services interrupts inside running loops). Workers
+ *   started from other workers are reached by their event loop only.
+ * Invariant: a thread row is ALIVE from join until the thread exits; an exit
+ * is seen by the thread that created the Worker (through the worker_threads
+ * diagnostics channel), which marks the row DEAD, so no wait hangs on a
+ * thread that is gone.
+ */
+
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { Worker } from 'node:worker_threads';
+import { fail } from '../shared/errors.js';
+import { arenaRead, arenaWrite } from './arena.js';
+import {
+  H_LOAD_GEN, H_STATIC_KEY, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
+  THREAD_ALIVE, THREAD_DEAD, THREAD_FREE, THREAD_STRIDE, TH_ACK, TH_CB_ERRORS, TH_DEPTH, TH_ID, TH_KEY,
+  TH_LOADED, TH_LOAD_ERR_LEN, TH_LOAD_ERR_OFF, TH_MISSED, TH_RECURSION, TH_STATE, T_KIND, T_STATE,
+} from './layout.js';
+import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp, TARGET_ARGS } from './flags.js';
+import { FtraceOps, type OpsFunc, type OpsRetFunc } from './ops.js';
+import { opsRow, slotText, trampRow, trampText, TRAMP_READY } from './slots.js';
+import {
+  initHandlers, invalidateList, makeLocalOps, makeLocalTramp, makeOpsEnter, makeTrampEnter, missing,
+} from './dispatch.js';
+import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
+
+/** The global every instrumented site tests first (issue: static key). */
+export const STATIC_KEY_GLOBAL = '__jsftrace_key';
+const IPI_SYMBOL = Symbol.for('jsftrace.ipi');
+const CHANNEL = 'jsftrace:control:v1';
+
+const tv: ThreadView = threadView();
+const i32 = tv.i32;
+const L = tv.inst.L;
+
+let timeoutMs = Number(process.env['JSFTRACE_THREAD_TIMEOUT_MS'] ?? '') || 10_000;
+
+/** How long cross-thread waits last before ETIMEDOUT. */
+export function setThreadTimeout(ms: number): void {
+  if (!(Number.isFinite(ms) && ms > 0)) fail('EINVAL', 'thread timeout must be a positive number of milliseconds');
+  timeoutMs = ms;
+}
+
+function rowAt(no: number): number {
+  return L.threads + no * THREAD_STRIDE;
+}
+
+export function threadAlive(no: number): boolean {
+  return no >= 0 && no < L.maxThreads && Atomics.load(i32, rowAt(no) + TH_STATE) === THREAD_ALIVE;
+}
+
+export interface ThreadInfo {
+  row: number;
+  threadId: number;
+  state: 'alive' | 'dead';
+  missed: number;
+  recursion: number;
+  callbackErrors: number;
+}
+
+export function listThreads(): ThreadInfo[] {
+  const out: ThreadInfo[] = [];
+  const top = Atomics.load(i32, H_THREADS_TOP);
+  for (let no = 0; no < top; no++) {
+    const r = rowAt(no);
+    const st = Atomics.load(i32, r + TH_STATE);
+    if (st === THREAD_FREE) continue;
+    out.push({
+      row: no, threadId: i32[r + TH_ID]!, state: st === THREAD_ALIVE ? 'alive' : 'dead',
+      missed: i32[r + TH_MISSED]!, recursion: i32[r + TH_RECURSION]!, callbackErrors: i32[r + TH_CB_ERRORS]!,
+    });
+  }
+  return out;
+}
+
+function markDead(id: number): void {
+  const top = Atomics.load(i32, H_THREADS_TOP);
+  for (let no = 0; no < top; no++) {
+    const r = rowAt(no);
+    if (i32[r + TH_ID] === id && Atomics.compareExchange(i32, r + TH_STATE, THREAD_ALIVE, THREAD_DEAD) === THREAD_ALIVE) {
+      Atomics.notify(i32, r + TH_STATE);
+    }
+  }
+}
+
+function claimRow(): number {
+  for (let no = 0; no < L.maxThreads; no++) {
+    const r = rowAt(no);
+    const st = Atomics.load(i32, r + TH_STATE);
+    if (st === THREAD_ALIVE) continue;
+    if (Atomics.compareExchange(i32, r + TH_STATE, st, THREAD_ALIVE) !== st) continue;
+    i32[r + TH_ID] = threadId;
+    i32[r + TH_DEPTH] = 0;
+    i32[r + TH_MISSED] = 0;
+    i32[r + TH_RECURSION] = 0;
+    i32[r + TH_CB_ERRORS] = 0;
+    i32[r + TH_LOAD_ERR_LEN] = 0;
+    // A new thread has seen everything published before it joined.
+    Atomics.store(i32, r + TH_ACK, Atomics.load(i32, H_SYNC_GEN));
+    for (;;) {
+      const t = Atomics.load(i32, H_THREADS_TOP);
+      if (t > no || Atomics.compareExchange(i32, H_THREADS_TOP, t, no + 1) === t) break;
+    }
+    return no;
+  }
+  return -1;
+}
+
+// ---- loading module handlers ---------------------------------------------
+
+interface ModuleHandler {
+  func?: OpsFunc;
+  retfunc?: OpsRetFunc;
+  entry?: LocalTramp['entry'];
+  exit?: LocalTramp['exit'];
+}
+
+async function importExport(spec: string): Promise<unknown> {
+  const { url, name } = JSON.parse(spec) as { url: string; name: string };
+  const mod = await import(url) as Record<string, unknown>;
+  if (!(name in mod)) throw new Error(`${url} has no export ${JSON.stringify(name)}`);
+  return mod[name];
+}
+
+function asOpsCallbacks(v: unknown): { func: OpsFunc; retfunc: OpsRetFunc | undefined } {
+  if (typeof v === 'function') return { func: v as OpsFunc, retfunc: undefined };
+  const o = v as ModuleHandler | null;
+  if (o !== null && typeof o === 'object' && typeof o.func === 'function') {
+    if (o.retfunc !== undefined && typeof o.retfunc !== 'function') throw new Error('retfunc is not a function');
+    return { func: o.func, retfunc: o.retfunc };
+  }
+  throw new Error('the export is neither a function nor { func, retfunc }');
+}
+
+export function asTrampoline(v: unknown): { entry: LocalTramp['entry']; exit: LocalTramp['exit'] } {
+  if (typeof v === 'function') return { entry: v as LocalTramp['entry'], exit: undefined };
+  const o = v as ModuleHandler | null;
+  if (o !== null && typeof o === 'object' && typeof o.entry === 'function') {
+    if (o.exit !== undefined && typeof o.exit !== 'function') throw new Error('exit is not a function');
+    return { entry: o.entry, exit: o.exit };
+  }
+  throw new Error('a trampoline is a function (its entry) or { entry, exit? }');
+}
+
+/** Installs the local view of ops `slot` and its direct handler in H. */
+export function installLocalOps(slot: number, ops: FtraceOps, func: OpsFunc | undefined, retfunc: OpsRetFunc | undefined): void {
+  const r = opsRow(tv.inst, slot);
+  const o = makeLocalOps(slot, i32[r + O_GEN]!, ops, i32[r + O_FLAGS]!, func, retfunc);
+  tv.ops[slot] = o;
+  const enter = makeOpsEnter(o);
+  tv.H[targetOfOps(slot)] = enter;
+  tv.H[targetOfOps(slot) | TARGET_ARGS] = enter;
+  invalidateList();
+}
+
+export function installLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit']): void {
+  const t = makeLocalTramp(id, name, entry, exit);
+  tv.tramps[id] = t;
+  const enter = makeTrampEnter(t);
+  tv.H[targetOfTramp(L.maxOps, id)] = enter;
+  tv.H[targetOfTramp(L.maxOps, id) | TARGET_ARGS] = enter;
+}
+
+function dropLocalOps(slot: number): void {
+  tv.ops[slot] = undefined;
+  tv.H[targetOfOps(slot)] = missing;
+  tv.H[targetOfOps(slot) | TARGET_ARGS] = missing;
+  invalidateList();
+}
+
+function dropLocalTramp(id: number): void {
+  tv.tramps[id] = undefined;
+  tv.H[targetOfTramp(L.maxOps, id)] = missing;
+  tv.H[targetOfTramp(L.maxOps, id) | TARGET_ARGS] = missing;
+}
+
+/** Drops local views of freed or reused slots and trampolines. */
+function refreshHandlers(): void {
+  for (let s = 0; s < L.maxOps; s++) {
+    const o = tv.ops[s];
+    if (o === undefined) continue;
+    const r = opsRow(tv.inst, s);
+    if (Atomics.load(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_GEN] !== o.gen) dropLocalOps(s);
+  }
+  for (let t = 0; t < L.maxTramps; t++) {
+    if (tv.tramps[t] !== undefined && Atomics.load(i32, trampRow(tv.inst, t) + T_STATE) !== TRAMP_READY) dropLocalTramp(t);
+  }
+}
+
+/** Trampoline ids that this thread loaded from a module, by spec text. */
+const moduleTramps = new Map<number, string>();
+
+let loadChain: Promise<void> = Promise.resolve();
+
+/** Imports every module handler this thread lacks; acknowledges H_LOAD_GEN. */
+function loadPending(): Promise<void> {
+  const run = async (): Promise<void> => {
+    const gen = Atomics.load(i32, H_LOAD_GEN);
+    let error: string | null = null;
+    refreshHandlers();
+    for (let s = 0; s < L.maxOps; s++) {
+      const r = opsRow(tv.inst, s);
+      if (Atomics.load(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_KIND] !== HANDLER_MODULE) continue;
+      const have = tv.ops[s];
+      if (have !== undefined && have.gen === i32[r + O_GEN]) continue;
+      const spec = slotText(tv.inst, s, 'spec');
+      try {
+        const cb = asOpsCallbacks(await importExport(spec));
+        const { url, name } = JSON.parse(spec) as { url: string; name: string };
+        const ops = new FtraceOps({ func: { module: url, export: name }, name: slotText(tv.inst, s, 'name') }, i32[r + O_FLAGS]! & OPS_FL_ATTRIBUTES);
+        ops.func = cb.func;
+        ops.retfunc = cb.retfunc;
+        ops.slot = s;
+        installLocalOps(s, ops, cb.func, cb.retfunc);
+      } catch (e) {
+        error ??= `thread ${threadId}: ops ${slotText(tv.inst, s, 'name')}: ${(e as Error).message}`;
+      }
+    }
+    for (let t = 0; t < L.maxTramps; t++) {
+      const r = trampRow(tv.inst, t);
+      if (Atomics.load(i32, r + T_STATE) !== TRAMP_READY || i32[r + T_KIND] !== HANDLER_MODULE) continue;
+      const spec = trampText(tv.inst, t, 'spec');
+      if (tv.tramps[t] !== undefined && moduleTramps.get(t) === spec) continue;
+      try {
+        const tr = asTrampoline(await importExport(spec));
+        installLocalTramp(t, trampText(tv.inst, t, 'name'), tr.entry, tr.exit);
+        moduleTramps.set(t, spec);
+      } catch (e) {
+        error ??= `thread ${threadId}: trampoline ${trampText(tv.inst, t, 'name')}: ${(e as Error).message}`;
+      }
+    }
+    if (tv.row >= 0) {
+      if (error !== null) {
+        try {
+          const ref = arenaWrite(tv.inst, error);
+          i32[tv.row + TH_LOAD_ERR_OFF] = ref.off;
+          i32[tv.row + TH_LOAD_ERR_LEN] = ref.len;
+        } catch { /* the negative ack still reports a failure */ }
+        Atomics.store(i32, tv.row + TH_LOADED, -gen);
+      } else {
+        Atomics.store(i32, tv.row + TH_LOADED, gen);
+      }
+      Atomics.notify(i32, tv.row + TH_LOADED);
+    }
+    if (error !== null) throw new Error(error);
+  };
+  const p = loadChain.then(run, run);
+  loadChain = p.catch(() => undefined);
+  return p;
+}
+
+function rowsBehind(word: number, gen: number, abs: boolean): number[] {
+  const out: number[] = [];
+  const top = Atomics.load(i32, H_THREADS_TOP);
+  for (let no = 0; no < top; no++) {
+    if (no === tv.rowNo || !threadAlive(no)) continue;
+    let v = Atomics.load(i32, rowAt(no) + word);
+    if (abs) v = Math.abs(v);
+    if (v < gen) out.push(no);
+  }
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Makes every live thread import the module handlers now in the tables.
+ * Rejects (EINVAL with the thread's message, or ETIMEDOUT) when a thread
+ * fails or does not answer in time; the caller then undoes its rows.
+ */
+export async function loadEverywhere(): Promise<void> {
+  const gen = Atomics.add(i32, H_LOAD_GEN, 1) + 1;
+  try {
+    await loadPending();
+  } catch (e) {
+    fail('EINVAL', (e as Error).message);
+  }
+  channel?.postMessage({ type: 'load', gen });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const behind = rowsBehind(TH_LOADED, gen, true);
+    for (let no = 0; no < Atomics.load(i32, H_THREADS_TOP); no++) {
+      if (no === tv.rowNo || !threadAlive(no)) continue;
+      const r = rowAt(no);
+      if (Atomics.load(i32, r + TH_LOADED) === -gen) {
+        fail('EINVAL', arenaRead(tv.inst, i32[r + TH_LOAD_ERR_OFF]!, i32[r + TH_LOAD_ERR_LEN]!));
+      }
+    }
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) {
+      fail('ETIMEDOUT', `thread(s) ${behind.map((no) => i32[rowAt(no) + TH_ID]).join(', ')} did not load the handlers within ${timeoutMs} ms `
+        + '(a thread busy in a synchronous loop imports nothing until it yields)');
+    }
+    await sleep(1);
+  }
+}
+
+// ---- synchronisation ------------------------------------------------------
+
+function applyStaticKey(): void {
+  const want = Atomics.load(i32, H_STATIC_KEY);
+  if (tv.row >= 0 && i32[tv.row + TH_KEY] === want) return;
+  (globalThis as Record<string, unknown>)[STATIC_KEY_GLOBAL] = want !== 0;
+  if (tv.row >= 0) i32[tv.row + TH_KEY] = want;
+}
+
+/** Acknowledges the latest sync round if this thread is quiescent. */
+function onSync(): boolean {
+  if (tv.row < 0) return true;
+  if (i32[tv.row + TH_DEPTH] !== 0) return false;
+  const gen = Atomics.load(i32, H_SYNC_GEN);
+  refreshHandlers();
+  applyStaticKey();
+  Atomics.store(i32, tv.row + TH_ACK, gen);
+  Atomics.notify(i32, tv.row + TH_ACK);
+  return true;
+}
+
+interface InspectorLike {
+  post(method: string, params?: object, cb?: (err: Error | null, res?: unknown) => void): void;
+  on(event: string, fn: (msg: { params: Record<string, unknown> }) => void): void;
+  connect(): void;
+  connectToMainThread(): void;
+}
+
+let ipiSession: InspectorLike | null | undefined;
+const workerSessions = new Set<string>();
+const IPI_EXPR = `globalThis[Symbol.for('jsftrace.ipi')]?.()`;
+
+async function ipiSessionOrNull(): Promise<InspectorLike | null> {
+  if (ipiSession !== undefined) return ipiSession;
+  try {
+    const inspector = await import('node:inspector');
+    const s = new inspector.Session() as unknown as InspectorLike;
+    if (isMainThread) {
+      s.connect();
+      s.on('NodeWorker.attachedToWorker', (m) => { workerSessions.add(String(m.params['sessionId'])); });
+      s.on('NodeWorker.detachedFromWorker', (m) => { workerSessions.delete(String(m.params['sessionId'])); });
+      s.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    } else {
+      s.connectToMainThread();
+    }
+    ipiSession = s;
+  } catch {
+    ipiSession = null;
+  }
+  return ipiSession;
+}
+
+/** Interrupts the other threads so that even busy ones acknowledge. */
+function sendIpis(s: InspectorLike): void {
+  if (isMainThread) {
+    const msg = JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: IPI_EXPR, silent: true } });
+    for (const sessionId of workerSessions) {
+      s.post('NodeWorker.sendMessageToWorker', { sessionId, message: msg }, () => undefined);
+    }
+  } else {
+    // The main thread relays to its workers.
+    s.post('Runtime.evaluate', { expression: IPI_EXPR, silent: true }, () => undefined);
+  }
+}
+
+/**
+ * Waits until every live thread has acknowledged a new sync round from a
+ * quiescent point. Resolves at once when this is the only thread.
+ */
+export async function synchronizeThreads(): Promise<void> {
+  const gen = Atomics.add(i32, H_SYNC_GEN, 1) + 1;
+  // This thread is at a quiescent point by construction (a control call is
+  // not made from inside a callback), unless it is; then it acks anyway.
+  refreshHandlers();
+  applyStaticKey();
+  if (tv.row >= 0) Atomics.store(i32, tv.row + TH_ACK, gen);
+  if (rowsBehind(TH_ACK, gen, false).length === 0) return;
+  channel?.postMessage({ type: 'sync', gen });
+  const deadline = Date.now() + timeoutMs;
+  let nextIpi = Date.now() + 2;
+  for (;;) {
+    const behind = rowsBehind(TH_ACK, gen, false);
+    if (behind.length === 0) return;
+    const now = Date.now();
+    if (now > deadline) {
+      fail('ETIMEDOUT', `thread(s) ${behind.map((no) => i32[rowAt(no) + TH_ID]).join(', ')} did not reach a quiescent point within ${timeoutMs} ms`);
+    }
+    if (now >= nextIpi) {
+      const s = await ipiSessionOrNull();
+      if (s !== null) sendIpis(s);
+      nextIpi = now + 20;
+    }
+    await sleep(1);
+  }
+}
+
+// ---- joining ----------------------------------------------------------------
+
+let channel: BroadcastChannel | null = null;
+let joined: Promise<void> | undefined;
+
+function onMessage(ev: unknown): void {
+  const data = (ev as { data?: { type?: string } }).data;
+  if (data?.type === 'load') loadPending().catch(() => undefined);
+  else if (data?.type === 'sync') onSync();
+}
+
+function watchWorkers(): void {
+  // Marks the row of a worker this thread created as dead when it exits,
+  // including worker.terminate(), where the worker itself runs no handler.
+  diagnosticsChannel.subscribe('worker_threads', (msg) => {
+    const w = (msg as { worker?: Worker }).worker;
+    if (w === undefined) return;
+    const id = w.threadId;
+    w.once('exit', () => markDead(id));
+  });
+}
+
+/** Joins this thread to the instance; resolves once its handlers are loaded. */
+export function joinThread(): Promise<void> {
+  if (joined !== undefined) return joined;
+  initHandlers(tv.hSize);
+  let no = claimRow();
+  if (no < 0) {
+    process.emitWarning(`all ${L.maxThreads} thread rows are in use; this thread shares the last row's counters and is not waited for`,
+      { code: 'JSFTRACE_THREADS' });
+    no = L.maxThreads - 1;
+  }
+  setThreadRow(tv, no);
+  (globalThis as Record<symbol, unknown>)[IPI_SYMBOL] = () => {
+    onSync();
+    if (isMainThread && ipiSession) sendIpis(ipiSession);
+  };
+  applyStaticKey();
+  watchWorkers();
+  process.once('exit', () => markDead(threadId));
+  channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = onMessage;
+  channel.unref();
+  joined = loadPending().catch((e: Error) => {
+    process.emitWarning(`this thread could not load a registered handler: ${e.message}`, { code: 'JSFTRACE_LOAD' });
+  });
+  return joined;
+}
+
+export function threadRowNo(): number {
+  return tv.rowNo;
+}

@@ -1,0 +1,21 @@
+/**
+ * Built-ins captured once, for code that runs inside traced calls.
+ *
+ * Owns: the few built-ins the data path uses. Invariant: data-path modules
+ * take these from here, never from the globals at call time, so that a
+ * program that patches `Reflect` or `Function.prototype` (or a traced
+ * function reached through them) cannot change or re-enter our dispatch.
+ */
+
+export const ReflectApply = Reflect.apply;
+export const ReflectConstruct = Reflect.construct;
+export const ObjectDefineProperty = Object.defineProperty;
+export const ObjectGetOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
+export const ObjectGetPrototypeOf = Object.getPrototypeOf;
+export const ObjectSetPrototypeOf = Object.setPrototypeOf;
+export const AtomicsLoad = Atomics.load;
+export const AtomicsStore = Atomics.store;
+export const AtomicsAdd = Atomics.add;
+export const AtomicsCompareExchange = Atomics.compareExchange;
+export const AtomicsWait = Atomics.wait;
+export const AtomicsNotify = Atomics.notify;
