@@ -32,7 +32,7 @@ import {
   allocOpsSlot, allocTramp, covBase, forEachCovered, freeOpsSlot, listAdd, listRemove, markSlotDying, markTrampDying,
   opsRow, trampRow, trampText, TRAMP_READY,
 } from './slots.js';
-import { accountRecords, applyRecords, findConflict } from './update.js';
+import { accountRecords, applyRecords, findConflict, observeStore } from './update.js';
 import { asTrampoline, installLocalTramp, loadEverywhere } from './threads.js';
 import {
   coveredIds, ftraceEnabled, locked, publishLocked, reserveSlot, rowFlags, setRowFlags, settle, withdrawLocked,
@@ -221,6 +221,7 @@ export async function modifyFtraceDirect(ops: FtraceOps, t: Trampoline): Promise
       if (!applyRecords(inst, ids, ftraceEnabled())) return;
       // 2. The switch point: one store.
       Atomics.store(i32, row + O_DIRECT, tid);
+      observeStore();
       i32[trampRow(inst, tid) + T_REFS]++;
       released = releaseTramp(old);
       // 3. Remove the stub: each site calls the new trampoline directly.

@@ -162,7 +162,7 @@ function opsError(o: LocalOps, e: unknown): void {
   }
   if (!o.warned) {
     o.warned = true;
-    process.emitWarning(`ops ${o.ops.name} threw: ${describe(e)}; the traced call went on (counted in enabled_functions and error reports)`,
+    process.emitWarning(`ops ${o.ops.name} threw: ${describe(e)}; the traced call went on (further errors are counted, see opsErrors())`,
       { code: 'JSFTRACE_CALLBACK_ERROR' });
   }
 }

@@ -17,7 +17,7 @@
  */
 
 import { fail } from '../shared/errors.js';
-import { MATCH_INDEX, parseToken, tokenMatches, type FilterToken } from './glob.js';
+import { MATCH_ALL, MATCH_INDEX, parseToken, tokenMatches, type FilterToken } from './glob.js';
 import { record, recordCount } from './records.js';
 import type { Instance } from './instance.js';
 
@@ -105,10 +105,10 @@ export function parsePatterns(inst: Instance, patterns: string | readonly string
       if (t.index >= n) fail('EINVAL', `index ${t.index + 1} is beyond the ${n} functions in available_filter_functions`);
       continue;
     }
-    if (t.mod !== null) {
+    if (t.mod !== null && !t.mod.negate && t.mod.match.kind !== MATCH_ALL) {
       const m = t.mod;
       let anyPkg = false;
-      for (const p of packages) if (m.match.test(p) !== m.negate) { anyPkg = true; break; }
+      for (const p of packages) if (p !== '' && m.match.test(p)) { anyPkg = true; break; }
       if (!anyPkg) continue; // kept for a package not loaded yet
     }
     let hit = false;

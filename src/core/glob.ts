@@ -55,14 +55,14 @@ function globToRegExp(glob: string): RegExp {
       if (i >= glob.length) fail('EINVAL', `glob ${JSON.stringify(glob)} ends with a lone backslash`);
       re += escapeRe(glob[i]!);
     } else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
+      // As the kernel's glob_match: `!` right after `[` negates, and the
+      // first member (after any `!`) may be `]` itself.
+      let start = i + 1;
+      const neg = glob[start] === '!';
+      if (neg) start++;
+      const close = glob.indexOf(']', start + 1);
       if (close < 0) fail('EINVAL', `glob ${JSON.stringify(glob)} has an unclosed [`);
-      let body = glob.slice(i + 1, close);
-      let neg = false;
-      if (body.startsWith('!') || body.startsWith('^')) {
-        neg = true;
-        body = body.slice(1);
-      }
+      const body = glob.slice(start, close);
       re += '[' + (neg ? '^' : '') + body.replace(/[\\\]^]/g, (m) => '\\' + m) + ']';
       i = close;
     } else re += escapeRe(c);
@@ -131,10 +131,16 @@ export function parseToken(source: string): FilterToken {
   return { source, negate, func: compileGlob(s), mod, index: -1 };
 }
 
-/** Whether `tok` selects the record (ignoring its `!`). */
+/**
+ * Whether `tok` selects the record (ignoring its own `!`). A blank (or `*`)
+ * package glob selects code that belongs to a package, and with `!` code
+ * that does not, as ftrace_match_record does for modules.
+ */
 export function tokenMatches(tok: FilterToken, id: number, name: string, pkg: string): boolean {
   if (tok.func.kind === MATCH_INDEX) return id === tok.index;
   if (!tok.func.test(name)) return false;
-  if (tok.mod !== null && tok.mod.match.test(pkg) === tok.mod.negate) return false;
-  return true;
+  const m = tok.mod;
+  if (m === null) return true;
+  const inPkg = m.match.kind === MATCH_ALL ? pkg !== '' : pkg !== '' && m.match.test(pkg);
+  return inPkg !== m.negate;
 }

@@ -17,7 +17,7 @@ export { instance, type Instance } from './instance.js';
 export { FtraceOps, createOps, type OpsFunc, type OpsRetFunc, type OpsOptions, type HandlerSpec } from './ops.js';
 export {
   registerFtraceFunction, unregisterFtraceFunction, ftraceSetFilter, ftraceSetNotrace, defineSite, defineSites,
-  ftraceSetEnabled, ftraceEnabled, coveredIds, locked, type SetFilterOptions,
+  ftraceSetEnabled, ftraceEnabled, coveredIds, locked, opsErrors, type SetFilterOptions,
 } from './lifecycle.js';
 export {
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline, directTarget,
@@ -30,4 +30,4 @@ export { ftraceKill, isDead, killReason } from './kill.js';
 export { listThreads, synchronizeThreads, setThreadTimeout, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
 export { threadView } from './thread.js';
 export * as flags from './flags.js';
-export { checkRecord, testRecord, VERB_NAMES, UPDATE_IGNORE, UPDATE_MAKE_CALL, UPDATE_MODIFY_CALL, UPDATE_MAKE_NOP } from './update.js';
+export { setStoreObserver, checkRecord, testRecord, VERB_NAMES, UPDATE_IGNORE, UPDATE_MAKE_CALL, UPDATE_MODIFY_CALL, UPDATE_MAKE_NOP } from './update.js';

@@ -19,7 +19,9 @@ import {
   OPS_FL_ADDING, OPS_FL_DELETED, OPS_FL_DIRECT, OPS_FL_ENABLED, OPS_FL_IPMODIFY, OPS_FL_MODIFYING,
   OPS_FL_PERMANENT, OPS_FL_REMOVING, OPS_FL_STUB, REC_FL_REF_MASK,
 } from './flags.js';
-import { H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, H_SYNC_GEN, HANDLER_FUNCTION, HANDLER_MODULE, O_FILTER_GEN, O_FLAGS } from './layout.js';
+import {
+  H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, H_SYNC_GEN, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
+} from './layout.js';
 import { lockEngine, unlockEngine } from './lock.js';
 import { assertAlive, isDead } from './kill.js';
 import { FtraceOps } from './ops.js';
@@ -224,8 +226,10 @@ async function setTokens(ops: FtraceOps, which: 'filter' | 'notrace', patterns: 
   const list = new TokenList([...(reset ? [] : old[which].tokens), ...tokens]);
   const next = which === 'filter' ? new FilterPair(list, old.notrace) : new FilterPair(old.filter, list);
   if ((ops.flags & OPS_FL_IPMODIFY) !== 0) {
-    if (next.allFunctions) fail('EINVAL', `IPMODIFY ops ${ops.name} needs a filter`);
+    // As the kernel: notrace is refused outright; an empty filter only
+    // matters once registered (it would cover every function).
     if (next.notrace.tokens.length > 0) fail('EINVAL', `IPMODIFY ops ${ops.name} may not have a notrace filter`);
+    if (next.allFunctions && (ops.flags & OPS_FL_ENABLED) !== 0) fail('EINVAL', `IPMODIFY ops ${ops.name} needs a filter`);
   }
   if ((ops.flags & OPS_FL_DIRECT) !== 0 && (ops.flags & OPS_FL_ENABLED) !== 0) {
     fail('EBUSY', `direct ops ${ops.name} is registered: unregister it before changing its filter`);
@@ -332,7 +336,7 @@ export function defineSites(key: string, metas: readonly SiteMeta[]): number {
 
 export function defineSite(meta: SiteMeta, key?: string): number {
   validateMeta(meta, 'defineSite');
-  return defineSites(key ?? `site\u0000${meta.file ?? ''}\u0000${meta.line ?? 0}\u0000${meta.column ?? 0}\u0000${meta.name}`, [meta]);
+  return defineSites(key ?? ['site', meta.package ?? '', meta.file ?? '', meta.line ?? 0, meta.column ?? 0, meta.name].join('\u0000'), [meta]);
 }
 
 // ---- the global switch (ftrace_enabled) -----------------------------------
@@ -362,4 +366,13 @@ export async function ftraceSetEnabled(on: boolean): Promise<void> {
     updateStaticKey();
   });
   await settle();
+}
+
+/** Callback errors of a registered ops, counted across threads (G5). */
+export function opsErrors(ops: FtraceOps): { count: number; first: string | null } {
+  checkOps(ops, 'opsErrors');
+  if (ops.slot < 0) return { count: 0, first: null };
+  const r = opsRow(inst, ops.slot);
+  const count = Atomics.load(i32, r + O_CB_ERRORS);
+  return { count, first: count === 0 ? null : slotText(inst, ops.slot, 'error') };
 }

@@ -46,6 +46,9 @@ function encodeMeta(m: SiteMeta): string {
 export function validateMeta(m: SiteMeta, what: string): void {
   if (typeof m !== 'object' || m === null) fail('EINVAL', `${what}: metadata must be an object`);
   if (typeof m.name !== 'string' || m.name.length === 0) fail('EINVAL', `${what}: name must be a non-empty string`);
+  // Filters are whitespace-separated words, so a name with a space could
+  // never be selected by its full name.
+  if (/\s/.test(m.name)) fail('EINVAL', `${what}: name ${JSON.stringify(m.name)} contains whitespace`);
   for (const k of ['name', 'file', 'package'] as const) {
     const v = m[k];
     if (v !== undefined && (typeof v !== 'string' || v.includes(SEP) || /[\n\r]/.test(v))) {

@@ -150,10 +150,17 @@ function isSpecialised(word: number): boolean {
   return (word & ~TARGET_ARGS) > TARGET_LIST;
 }
 
-/** Test hook: called after every TARGET store with (id, word). */
-export let onTargetStore: ((id: number, word: number) => void) | null = null;
-export function setTargetStoreHook(h: ((id: number, word: number) => void) | null): void {
-  onTargetStore = h;
+/**
+ * Observer of every store a traced call can read (TARGET words and the
+ * direct ops' target word), called right after the store. Tests use it to
+ * check the protocol at every intermediate state; null otherwise.
+ */
+let storeObserver: (() => void) | null = null;
+export function setStoreObserver(fn: (() => void) | null): void {
+  storeObserver = fn;
+}
+export function observeStore(): void {
+  if (storeObserver !== null) storeObserver();
 }
 
 function store(inst: Instance, id: number, expect: number, word: number): boolean {
@@ -163,7 +170,7 @@ function store(inst: Instance, id: number, expect: number, word: number): boolea
     warnOn(true, `site ${id}: target word was ${prev}, expected ${expect} (store of ${word})`);
     return false;
   }
-  if (onTargetStore !== null) onTargetStore(id, word);
+  if (storeObserver !== null) storeObserver();
   return true;
 }
 

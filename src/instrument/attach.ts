@@ -7,9 +7,13 @@
  * transform gives every other function a site without a wrapper.
  * Invariants (G4): the wrapper keeps the original's name, length, own
  * properties (prototype included, so `new` and instanceof behave), static
- * prototype chain, `this`, `new.target`, arguments, return value and
- * thrown value; it is constructible exactly when the original has a
- * `prototype` property; detach puts back the very descriptor attach found.
+ * prototype chain, `this`, arguments, return value and thrown value; it is
+ * constructible exactly when the original is, and `new` on it gives the
+ * original its own new.target; detach puts back the very descriptor attach
+ * found. Limits of any wrapper, written in docs/design.md: a static method
+ * called on the wrapped class runs with `this` = the wrapper, so static
+ * private members (`this.#x`) are not found; instances' `constructor` is
+ * the original.
  * When the site's target word is nop, the wrapper makes one load and calls
  * the original.
  */
@@ -52,16 +56,31 @@ function traced(t: number, site: number, orig: Function, self: unknown, args: IA
   return tok !== 0 ? leave(tok, r) : r;
 }
 
+/** Whether `f` has [[Construct]], found without calling it. */
+function isConstructor(f: Function): boolean {
+  try {
+    ReflectConstruct(Object, [], f);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function makeWrapper(orig: Function, site: number): Function {
   const at = targetBase + site;
-  if (Object.prototype.hasOwnProperty.call(orig, 'prototype')) {
-    return function (this: unknown) {
+  if (isConstructor(orig)) {
+    // `new wrapper()` constructs the original with itself as new.target, so
+    // a class that tests `new.target === ClassName` (its own inner name)
+    // behaves as before; a subclass's new.target passes through.
+    const wrapper = function (this: unknown) {
       const t = i32[at]!;
+      const nt = new.target === wrapper ? orig : new.target;
       if (t === 0) {
-        return new.target === undefined ? ReflectApply(orig, this, arguments) : ReflectConstruct(orig, arguments, new.target);
+        return nt === undefined ? ReflectApply(orig, this, arguments) : ReflectConstruct(orig, arguments, nt);
       }
-      return traced(t, site, orig, this, arguments, new.target);
+      return traced(t, site, orig, this, arguments, nt);
     };
+    return wrapper;
   }
   // Method shape: not constructible and without `prototype`, like arrows,
   // methods and async functions.
@@ -99,8 +118,17 @@ export function attach(object: object, key: PropertyKey, opts: AttachOptions = {
     name: opts.name ?? defaultName(object, key),
     file: opts.file ?? '', line: opts.line ?? 0, column: opts.column ?? 0, package: opts.package ?? '',
   };
-  const site = defineSite(meta, `attach\u0000${meta.package}\u0000${meta.file}\u0000${meta.name}`);
+  // Static and prototype methods of one class may share a name; the key
+  // tells them apart.
+  const kind = typeof object === 'function' ? 'static' : 'member';
+  const site = defineSite(meta, ['attach', kind, meta.package, meta.file, meta.line, meta.column, meta.name].join('\u0000'));
   const wrapper = makeWrapper(orig, site);
+  // Start from no own properties, then copy the original's exactly.
+  for (const k of ['name', 'length']) if (!Object.prototype.hasOwnProperty.call(orig, k)) delete (wrapper as unknown as Record<string, unknown>)[k];
+  if (!Object.prototype.hasOwnProperty.call(orig, 'prototype') && Object.prototype.hasOwnProperty.call(wrapper, 'prototype')) {
+    // A bound constructor has no prototype; ours cannot be deleted.
+    (wrapper as { prototype: unknown }).prototype = undefined;
+  }
   const own = ObjectGetOwnPropertyDescriptors(orig);
   for (const k of Reflect.ownKeys(own)) {
     if (k === 'arguments' || k === 'caller') continue;

@@ -4,20 +4,21 @@
  */
 
 import { availableFilterFunctions, enabledFunctions, instance, touchedFunctions } from '../core/index.js';
+import { fail } from '../shared/errors.js';
 
-const files: Record<string, () => string> = {
-  available_filter_functions: () => availableFilterFunctions(instance()),
-  enabled_functions: () => enabledFunctions(instance()),
-  touched_functions: () => touchedFunctions(instance()),
-};
+const files = new Map<string, () => string>([
+  ['available_filter_functions', () => availableFilterFunctions(instance())],
+  ['enabled_functions', () => enabledFunctions(instance())],
+  ['touched_functions', () => touchedFunctions(instance())],
+]);
 
 /** Reads a control file by name (as under tracefs). */
 export function readFile(name: string): string {
-  const f = files[name];
-  if (f === undefined) throw Object.assign(new Error(`no control file ${name}`), { code: 'ENOENT' });
+  const f = files.get(name);
+  if (f === undefined) fail('ENOENT', `no control file ${JSON.stringify(name)} (have: ${listFiles().join(', ')})`);
   return f();
 }
 
 export function listFiles(): string[] {
-  return Object.keys(files).sort();
+  return [...files.keys()].sort();
 }

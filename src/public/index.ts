@@ -14,7 +14,7 @@ import {
 export {
   FtraceOps, createOps, registerFtraceFunction, unregisterFtraceFunction, ftraceSetFilter, ftraceSetNotrace,
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline,
-  defineSite, defineSites, ftraceSetEnabled, ftraceEnabled, listThreads, synchronizeThreads, setThreadTimeout,
+  defineSite, defineSites, ftraceSetEnabled, ftraceEnabled, opsErrors, listThreads, synchronizeThreads, setThreadTimeout,
   leave, unwind, caught, currentSite, UNWOUND,
   type OpsFunc, type OpsRetFunc, type OpsOptions, type HandlerSpec, type SetFilterOptions,
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,

@@ -1,0 +1,232 @@
+// Ops: what callbacks receive, exits, IPMODIFY, recursion protection,
+// callback isolation (G5), errors, slot reuse, and G2 checked with real
+// calls at every intermediate state of every transition.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setStoreObserver } from '../../src/core/index.js';
+import {
+  attach, createOps, defineSite, ftraceSetFilter, ftraceSetNotrace, listThreads, opsErrors, registerFtraceDirect,
+  registerFtraceFunction, unregisterFtraceDirect, unregisterFtraceFunction, OPS_FL, type FtraceOps,
+} from '../../src/public/index.js';
+
+function thisThread(): { recursion: number; callbackErrors: number; missed: number } {
+  return listThreads().find((t) => t.state === 'alive')!;
+}
+
+test('a callback receives site, parent, ops, arguments (with ARGS) and this', async () => {
+  const obj = {
+    outer(this: unknown, a: number): number { return this === obj ? obj.inner(a) + 1 : -1; },
+    inner(a: number): number { return a * 2; },
+  };
+  const so = attach(obj, 'outer', { name: 'ops:cb-outer' });
+  const si = attach(obj, 'inner', { name: 'ops:cb-inner' });
+  const seen: unknown[][] = [];
+  const plain = createOps({ func: (site, parent, ops, args, self) => { seen.push(['plain', site, parent, ops.name, args, self]); }, name: 'plain' });
+  const withArgs = createOps({
+    func: (site, parent, ops, args, self) => { seen.push(['args', site, parent, ops.name, Array.from(args!), self]); },
+    flags: OPS_FL.ARGS, name: 'withargs',
+  });
+  await ftraceSetFilter(plain, 'ops:cb-*');
+  await ftraceSetFilter(withArgs, 'ops:cb-inner');
+  await registerFtraceFunction(plain);
+  await registerFtraceFunction(withArgs);
+  assert.equal(obj.outer(4), 9);
+  assert.deepEqual(seen, [
+    ['plain', so, -1, 'plain', null, obj],
+    // inner has two ops: the list function calls the newest first.
+    ['args', si, so, 'withargs', [4], obj],
+    ['plain', si, so, 'plain', null, obj],
+  ]);
+  await unregisterFtraceFunction(plain);
+  await unregisterFtraceFunction(withArgs);
+  seen.length = 0;
+  obj.outer(1);
+  assert.deepEqual(seen, [], 'a callback ran after unregister resolved');
+});
+
+test('exits: retfunc gets the entry data and the result; IPMODIFY replaces it, others cannot', async () => {
+  const obj = { f(x: number): number { if (x < 0) throw new RangeError('neg'); return x + 1; } };
+  attach(obj, 'f', { name: 'ops:exit-f' });
+  const log: unknown[][] = [];
+  const watcher = createOps({
+    func: (site) => `data${site}`,
+    retfunc: (_site, _ops, result, threw, data) => { log.push([result instanceof Error ? result.message : result, threw, data]); return 'ignored'; },
+    name: 'watcher',
+  });
+  await ftraceSetFilter(watcher, 'ops:exit-f');
+  await registerFtraceFunction(watcher);
+  assert.equal(obj.f(1), 2);
+  assert.throws(() => obj.f(-1), RangeError);
+  const s = watcher.slot;
+  assert.ok(s >= 0);
+  const site = log.length > 0 ? (log[0]![2] as string) : '';
+  assert.deepEqual(log, [[2, false, site], ['neg', true, site]]);
+  const patch = createOps({ func: () => undefined, retfunc: (_s, _o, result) => (result as number) * 100, flags: OPS_FL.IPMODIFY, name: 'patch' });
+  await assert.rejects(registerFtraceFunction(patch), { code: 'EINVAL' }, 'IPMODIFY without a filter');
+  await ftraceSetFilter(patch, 'ops:exit-f');
+  await assert.rejects(ftraceSetNotrace(patch, 'ops:exit-f'), { code: 'EINVAL' }, 'IPMODIFY with a notrace filter');
+  await registerFtraceFunction(patch);
+  assert.equal(obj.f(1), 200);
+  const second = createOps({ func: () => undefined, retfunc: () => 0, flags: OPS_FL.IPMODIFY, name: 'patch2' });
+  await ftraceSetFilter(second, 'ops:exit-f');
+  await assert.rejects(registerFtraceFunction(second), { code: 'EBUSY' });
+  assert.equal(obj.f(2), 300);
+  await unregisterFtraceFunction(patch);
+  await unregisterFtraceFunction(watcher);
+  assert.equal(obj.f(2), 3);
+});
+
+test('recursion: the list function and RECURSION ops refuse re-entry and count it; other ops may re-enter', async () => {
+  const obj = { r(n: number): number { return n; } };
+  attach(obj, 'r', { name: 'ops:rec-r' });
+  let depth = 0;
+  let maxDepth = 0;
+  const reenter = (): void => {
+    depth++;
+    maxDepth = Math.max(maxDepth, depth);
+    if (depth < 5) obj.r(0);
+    depth--;
+  };
+  for (const [flags, expectDepth] of [[OPS_FL.RECURSION, 1], [0, 5]] as const) {
+    depth = 0;
+    maxDepth = 0;
+    const before = thisThread().recursion;
+    const ops = createOps({ func: reenter, flags, name: `rec${flags}` });
+    await ftraceSetFilter(ops, 'ops:rec-r');
+    await registerFtraceFunction(ops);
+    obj.r(1);
+    assert.equal(maxDepth, expectDepth);
+    assert.equal(thisThread().recursion - before, expectDepth === 1 ? 1 : 0);
+    // Through the list function (two ops on the site), re-entry is refused
+    // whatever the flags, as ftrace's list function does.
+    const other = createOps({ func: () => undefined, name: `other${flags}` });
+    await ftraceSetFilter(other, 'ops:rec-r');
+    await registerFtraceFunction(other);
+    depth = 0;
+    maxDepth = 0;
+    const before2 = thisThread().recursion;
+    obj.r(1);
+    assert.equal(maxDepth, 1);
+    assert.equal(thisThread().recursion - before2, 1);
+    await unregisterFtraceFunction(other);
+    await unregisterFtraceFunction(ops);
+  }
+});
+
+test('G5: a throwing callback is isolated, counted, reported once, and the call goes on', async () => {
+  const obj = { g(x: number): number { return x * 3; } };
+  attach(obj, 'g', { name: 'ops:throw-g' });
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }): void => { if (w.code === 'JSFTRACE_CALLBACK_ERROR') warnings.push(w.message); };
+  process.on('warning', onWarning);
+  let after = 0;
+  const bad = createOps({ func: () => { throw new TypeError('callback bug'); }, name: 'bad' });
+  const good = createOps({ func: () => { after++; }, name: 'good' });
+  await ftraceSetFilter(bad, 'ops:throw-g');
+  await ftraceSetFilter(good, 'ops:throw-g');
+  await registerFtraceFunction(good);
+  await registerFtraceFunction(bad);
+  const before = thisThread().callbackErrors;
+  for (let i = 0; i < 3; i++) assert.equal(obj.g(2), 6);
+  assert.equal(after, 3, 'the ops after the throwing one still ran');
+  assert.deepEqual(opsErrors(bad), { count: 3, first: 'TypeError: callback bug' });
+  assert.deepEqual(opsErrors(good), { count: 0, first: null });
+  assert.equal(thisThread().callbackErrors - before, 3);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /ops bad threw: TypeError: callback bug/);
+  process.off('warning', onWarning);
+  await unregisterFtraceFunction(bad);
+  await unregisterFtraceFunction(good);
+});
+
+test('API errors carry errno codes and change nothing', async () => {
+  defineSite({ name: 'ops:err-x' });
+  assert.throws(() => createOps({ func: () => undefined, flags: 1 << 30 }), { code: 'EINVAL' });
+  assert.throws(() => createOps({ func: 42 as never }), { code: 'EINVAL' });
+  assert.throws(() => createOps({ func: { module: './relative.js' } }), { code: 'EINVAL' });
+  await assert.rejects(registerFtraceFunction(createOps({ name: 'nofunc' })), { code: 'EINVAL' });
+  await assert.rejects(registerFtraceFunction({} as FtraceOps), { code: 'EINVAL' });
+  const ops = createOps({ func: () => undefined, name: 'twice' });
+  await ftraceSetFilter(ops, 'ops:err-x');
+  await assert.rejects(ftraceSetFilter(ops, 'ops:no-such-function'), { code: 'EINVAL' });
+  await registerFtraceFunction(ops);
+  await assert.rejects(registerFtraceFunction(ops), { code: 'EBUSY' });
+  await unregisterFtraceFunction(ops);
+  await assert.rejects(unregisterFtraceFunction(ops), { code: 'EINVAL' });
+});
+
+test('ops slots are reused after unregistering; running out is ENOSPC and changes nothing', async () => {
+  defineSite({ name: 'ops:slots' });
+  for (let i = 0; i < 300; i++) {
+    const o = createOps({ func: () => undefined, name: `cycle${i}` });
+    await ftraceSetFilter(o, 'ops:slots');
+    await registerFtraceFunction(o);
+    await unregisterFtraceFunction(o);
+  }
+  const held: FtraceOps[] = [];
+  let refused: unknown;
+  for (let i = 0; i < 1000 && refused === undefined; i++) {
+    const o = createOps({ func: () => undefined, name: `hold${i}` });
+    await ftraceSetFilter(o, 'ops:slots');
+    try {
+      await registerFtraceFunction(o);
+      held.push(o);
+    } catch (e) {
+      refused = e;
+      assert.equal(o.slot, -1);
+    }
+  }
+  assert.equal((refused as { code?: string }).code, 'ENOSPC');
+  assert.ok(held.length >= 100);
+  for (const o of held) await unregisterFtraceFunction(o);
+});
+
+// ---- G2 with real calls at every intermediate store -----------------------
+
+test('G2: registering, refiltering and unregistering X never makes a site skip bystander Y', async () => {
+  const N = 6;
+  const fns: Record<string, () => number> = {};
+  for (let k = 0; k < N; k++) fns[`s${k}`] = () => k;
+  const ids: number[] = [];
+  for (let k = 0; k < N; k++) ids.push(attach(fns, `s${k}`, { name: `g2:s${k}` }));
+  for (const bystanderKind of ['ops', 'direct'] as const) {
+    let yHits = 0;
+    const yTramp = function yTramp(): void { yHits++; };
+    const Y = createOps(bystanderKind === 'ops' ? { func: () => { yHits++; }, name: 'Y' } : { name: 'Ydirect' });
+    await ftraceSetFilter(Y, ['g2:s0', 'g2:s1', 'g2:s2', 'g2:s3']);
+    if (bystanderKind === 'ops') await registerFtraceFunction(Y);
+    else await registerFtraceDirect(Y, yTramp);
+    const covered = [0, 1, 2, 3];
+    let states = 0;
+    // At every state the engine passes through, call each covered site once:
+    // Y must run exactly once per call.
+    setStoreObserver(() => {
+      for (const k of covered) {
+        const before = yHits;
+        fns[`s${k}`]!();
+        assert.equal(yHits - before, 1, `site s${k} skipped Y (${bystanderKind}) at state ${states}`);
+      }
+      states++;
+    });
+    try {
+      for (const xFlags of [0, OPS_FL.ARGS, OPS_FL.RECURSION]) {
+        const X = createOps({ func: () => undefined, flags: xFlags, name: `X${xFlags}` });
+        await ftraceSetFilter(X, ['g2:s2', 'g2:s3', 'g2:s4']);
+        await registerFtraceFunction(X);
+        await ftraceSetFilter(X, ['g2:s0', 'g2:s5']);
+        await ftraceSetFilter(X, ['g2:s1', 'g2:s2'], { reset: false });
+        await ftraceSetNotrace(X, 'g2:s1');
+        await ftraceSetFilter(X, []);
+        await unregisterFtraceFunction(X);
+      }
+    } finally {
+      setStoreObserver(null);
+    }
+    assert.ok(states > 20, `only ${states} intermediate states`);
+    if (bystanderKind === 'ops') await unregisterFtraceFunction(Y);
+    else await unregisterFtraceDirect(Y, yTramp);
+  }
+  assert.equal(ids.length, N);
+});
