@@ -39,6 +39,7 @@ const CASES: CaseDef[] = [
   { name: '1 ops with exit', relevant: 1, irrelevant: 0, flags: 'exit' },
   { name: '2 ops (list)', relevant: 2, irrelevant: 0 },
   { name: '10 ops (list)', relevant: 10, irrelevant: 0 },
+  { name: '100 ops (list)', relevant: 100, irrelevant: 0 },
   { name: 'direct trampoline', relevant: 0, irrelevant: 0, direct: true },
   { name: 'direct trampoline + 100 irrelevant', relevant: 0, irrelevant: 100, direct: true },
 ];
@@ -159,6 +160,7 @@ async function modifyWorker(): Promise<void> {
   const ctl = new Int32Array(getEnvironmentData('bench:ctl') as SharedArrayBuffer);
   const counts = new Int32Array(getEnvironmentData('bench:counts') as SharedArrayBuffer);
   const jf = await import('../../src/public/index.js');
+  await jf.ready();
   const { threadId } = await import('node:worker_threads');
   const base = jf.defineSites('bench:modify', Array.from({ length: MOD_SITES }, (_, k) => ({ name: `bench:m${k}` })));
   if (base !== (workerData as { base: number }).base) throw new Error('block mismatch');

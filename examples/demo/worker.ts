@@ -8,6 +8,8 @@ import { STRIDE } from './audit.js';
 const ctl = new Int32Array(getEnvironmentData('demo:ctl') as SharedArrayBuffer);
 const counts = new Int32Array(getEnvironmentData('demo:counts') as SharedArrayBuffer);
 await instrument();
+// Load the trampolines the main thread registered before this worker started.
+await (await import('../../src/public/index.js')).ready();
 Atomics.add(ctl, 1, 1);
 let calls = 0;
 while (Atomics.load(ctl, 0) === 0) {

@@ -17,18 +17,32 @@ export interface ArenaRef {
   len: number;
 }
 
-export function arenaWrite(inst: Instance, text: string): ArenaRef {
-  const len = Buffer.byteLength(text, 'utf8');
+let view: { inst: Instance; buf: Buffer } | undefined;
+
+/** The arena as one Buffer, made once per thread. */
+export function arenaBuffer(inst: Instance): Buffer {
+  if (view === undefined || view.inst !== inst) view = { inst, buf: Buffer.from(inst.sab, inst.L.arena, inst.L.arenaBytes) };
+  return view.buf;
+}
+
+/** Reserves `len` bytes; returns their offset. */
+export function arenaAlloc(inst: Instance, len: number): number {
   const off = Atomics.add(inst.i32, H_ARENA_TOP, len);
   if (off + len > inst.L.arenaBytes) {
     Atomics.sub(inst.i32, H_ARENA_TOP, len);
     fail('ENOMEM', `the string arena is full (${inst.L.arenaBytes} bytes)`);
   }
-  Buffer.from(inst.sab, inst.L.arena + off, len).write(text, 0, 'utf8');
+  return off;
+}
+
+export function arenaWrite(inst: Instance, text: string): ArenaRef {
+  const len = Buffer.byteLength(text, 'utf8');
+  const off = arenaAlloc(inst, len);
+  arenaBuffer(inst).write(text, off, len, 'utf8');
   return { off, len };
 }
 
 export function arenaRead(inst: Instance, off: number, len: number): string {
   if (len === 0) return '';
-  return Buffer.from(inst.sab, inst.L.arena + off, len).toString('utf8');
+  return arenaBuffer(inst).toString('utf8', off, off + len);
 }

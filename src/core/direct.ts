@@ -30,9 +30,9 @@ import { FtraceOps, normaliseSpec, type HandlerSpec } from './ops.js';
 import { record } from './records.js';
 import {
   allocOpsSlot, allocTramp, covBase, forEachCovered, freeOpsSlot, listAdd, listRemove, markSlotDying, markTrampDying,
-  opsRow, trampRow, trampText, TRAMP_READY,
+  observeStore, opsRow, trampRow, trampText, TRAMP_READY,
 } from './slots.js';
-import { accountRecords, applyRecords, findConflict, observeStore } from './update.js';
+import { accountRecords, applyRecords, findConflict } from './update.js';
 import { asTrampoline, installLocalTramp, loadEverywhere } from './threads.js';
 import {
   coveredIds, ftraceEnabled, locked, publishLocked, reserveSlot, rowFlags, setRowFlags, settle, withdrawLocked,
@@ -213,6 +213,7 @@ export async function modifyFtraceDirect(ops: FtraceOps, t: Trampoline): Promise
         const v = i32[from + w]!;
         if (v !== 0) Atomics.store(i32, to + w, v);
       }
+      observeStore();
       const ids: number[] = [];
       forEachCovered(inst, ops.slot, (id) => ids.push(id));
       sites = ids.length;

@@ -63,8 +63,25 @@ function grow(): boolean {
   return true;
 }
 
+/**
+ * Frames still on the stack when a microtask runs are stale: microtasks run
+ * only once the JavaScript stack is empty, suspended calls have taken their
+ * frames off, so whatever is left was abandoned by a throw that no traced
+ * caller or catch clause reported (caught at top level, or uncaught). The
+ * first push onto an empty stack queues one sweep.
+ */
+let sweepQueued = false;
+function sweep(): void {
+  sweepQueued = false;
+  if (top > 0) runExits(1, UNWOUND, true);
+}
+
 /** Pushes a frame of the group `owner` (0: start a new group). */
 function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
+  if (top === 0 && !sweepQueued) {
+    sweepQueued = true;
+    queueMicrotask(sweep);
+  }
   if (top >= cap && !grow()) return 0;
   const i = ++top;
   fSite[i] = site;
@@ -81,6 +98,14 @@ export function currentSite(): number {
 
 export function frameDepth(): number {
   return top;
+}
+
+/**
+ * A catch clause outside any function (module top level) caught a throw:
+ * frames above `depth`, the depth when the module began, were abandoned.
+ */
+export function caughtAt(depth: number): void {
+  if (depth >= 0 && depth < top) runExits(depth + 1, UNWOUND, true);
 }
 
 export function frameOverruns(): number {
@@ -138,6 +163,49 @@ export function caught(token: number): void {
   let i = top;
   while (i > token && fOwner[i] !== token) i--;
   if (i < top) runExits(i + 1, UNWOUND, true);
+}
+
+/** A call's frames while it is suspended at an await or a yield. */
+export interface Suspended {
+  readonly site: number[];
+  readonly handler: (ExitHandler | null)[];
+  readonly data: unknown[];
+}
+
+/**
+ * The call that owns `token` suspends (await, yield): its frames leave the
+ * stack, so that code running meanwhile sees its real parent, and come back
+ * with resume(). Frames above them, left by callees a throw went through,
+ * are discarded first. Returns null when there is nothing to keep.
+ */
+export function suspend(token: number): Suspended | null {
+  if (token <= 0 || token > top) return null;
+  let end = token;
+  while (end < top && fOwner[end + 1] === token) end++;
+  if (end < top) runExits(end + 1, UNWOUND, true);
+  const n = end - token + 1;
+  const saved: Suspended = { site: new Array(n), handler: new Array(n), data: new Array(n) };
+  for (let i = 0; i < n; i++) {
+    const f = token + i;
+    saved.site[i] = fSite[f]!;
+    saved.handler[i] = fHandler[f] ?? null;
+    saved.data[i] = fData[f];
+    fHandler[f] = null;
+    fData[f] = undefined;
+  }
+  top = token - 1;
+  return saved;
+}
+
+/** The suspended call resumes: its frames return on top; the new token. */
+export function resume(saved: Suspended | null): number {
+  if (saved === null) return 0;
+  let token = 0;
+  for (let i = 0; i < saved.site.length; i++) {
+    const f = push(saved.site[i]!, token, saved.handler[i]!, saved.data[i]);
+    if (token === 0) token = f;
+  }
+  return token;
 }
 
 // ---- callback isolation ---------------------------------------------------

@@ -31,7 +31,7 @@ import {
   setSlotFilter, slotText,
 } from './slots.js';
 import { accountRecords, applyRecords, findConflict } from './update.js';
-import { installLocalOps, loadEverywhere, synchronizeThreads, threadAlive } from './threads.js';
+import { applyStaticKey, installLocalOps, loadEverywhere, synchronizeThreads, threadAlive } from './threads.js';
 import { threadView } from './thread.js';
 
 const tv = threadView();
@@ -54,10 +54,17 @@ function callsEnabled(): boolean {
   return Atomics.load(i32, H_CALLS_OFF) === 0;
 }
 
-/** Turns the static key on once any site calls something. */
-function updateStaticKey(): void {
+/**
+ * Keeps the static key on exactly while some site calls something. This
+ * thread applies it at once; other threads at the next synchronisation,
+ * which every registration awaits. Returns whether it changed.
+ */
+function updateStaticKey(): boolean {
   const want = Atomics.load(i32, H_NR_ENABLED) > 0 ? 1 : 0;
-  if (Atomics.load(i32, H_STATIC_KEY) !== want) Atomics.store(i32, H_STATIC_KEY, want);
+  if (Atomics.load(i32, H_STATIC_KEY) === want) return false;
+  Atomics.store(i32, H_STATIC_KEY, want);
+  applyStaticKey();
+  return true;
 }
 
 /** Waits for every thread, then frees what died before the round. */
@@ -304,6 +311,14 @@ export function defineSites(key: string, metas: readonly SiteMeta[]): number {
   if (typeof key !== 'string' || key === '') fail('EINVAL', 'defineSites: key must be a non-empty string');
   if (!Array.isArray(metas) || metas.length === 0) fail('EINVAL', 'defineSites: metas must be a non-empty array');
   metas.forEach((m, k) => validateMeta(m, `defineSites(${key})[${k}]`));
+  return defineSitesTrusted(key, metas);
+}
+
+/**
+ * defineSites without validating each record: for the load-time runtime,
+ * whose names the transform has already made valid (module load is hot).
+ */
+export function defineSitesTrusted(key: string, metas: readonly SiteMeta[]): number {
   return locked(() => {
     const { base, created } = defineBlockLocked(inst, key, metas);
     if (!created || isDead(inst)) return base;
@@ -328,7 +343,9 @@ export function defineSites(key: string, metas: readonly SiteMeta[]): number {
     }
     if (touched) {
       applyRecords(inst, ids, callsEnabled());
-      updateStaticKey();
+      // The first enabled sites may come from a module loaded after the
+      // registration: other threads learn the key without being waited for.
+      if (updateStaticKey()) synchronizeThreads().catch(() => undefined);
     }
     return base;
   });

@@ -9,7 +9,7 @@
  */
 
 import { fail } from '../shared/errors.js';
-import { arenaRead, arenaWrite } from './arena.js';
+import { arenaAlloc, arenaBuffer, arenaRead, arenaWrite } from './arena.js';
 import {
   H_NR_SITES, KEY_STRIDE, K_BASE1, K_COUNT, K_HASH, K_KEY_LEN, K_KEY_OFF,
 } from './layout.js';
@@ -89,10 +89,19 @@ export function defineBlockLocked(inst: Instance, key: string, metas: readonly S
       if (base + count > L.maxSites) {
         fail('ENOSPC', `no room for ${count} more sites (limit ${L.maxSites}; raise JSFTRACE_MAX_SITES)`);
       }
+      // One allocation and one write for the whole block.
+      const texts = new Array<string>(count);
+      for (let k = 0; k < count; k++) texts[k] = encodeMeta(metas[k]!);
+      const joined = texts.join('');
+      const bytes = Buffer.byteLength(joined, 'utf8');
+      const ascii = bytes === joined.length;
+      let at = arenaAlloc(inst, bytes);
+      arenaBuffer(inst).write(joined, at, bytes, 'utf8');
       for (let k = 0; k < count; k++) {
-        const ref = arenaWrite(inst, encodeMeta(metas[k]!));
-        i32[L.meta + 2 * (base + k)] = ref.off;
-        i32[L.meta + 2 * (base + k) + 1] = ref.len;
+        const len = ascii ? texts[k]!.length : Buffer.byteLength(texts[k]!, 'utf8');
+        i32[L.meta + 2 * (base + k)] = at;
+        i32[L.meta + 2 * (base + k) + 1] = len;
+        at += len;
       }
       const kref = arenaWrite(inst, key);
       i32[row + K_HASH] = h;

@@ -25,6 +25,20 @@ import {
 } from './layout.js';
 import type { Instance } from './instance.js';
 
+/**
+ * Observer of every store a traced call can read: TARGET words (update.ts),
+ * the registered list and coverage bits (here), and a direct ops' target
+ * word (direct.ts). Called right after the store; tests use it to check
+ * the protocols at every intermediate state. Null otherwise.
+ */
+let storeObserver: (() => void) | null = null;
+export function setStoreObserver(fn: (() => void) | null): void {
+  storeObserver = fn;
+}
+export function observeStore(): void {
+  if (storeObserver !== null) storeObserver();
+}
+
 export function opsRow(inst: Instance, slot: number): number {
   return inst.L.ops + slot * OPS_STRIDE;
 }
@@ -144,6 +158,7 @@ function writeList(inst: Instance, slots: readonly number[]): void {
   for (let k = 0; k < slots.length; k++) Atomics.store(i32, L.list + k, slots[k]!);
   Atomics.store(i32, H_LIST_LEN, slots.length);
   Atomics.add(i32, H_LIST_SEQ, 1);
+  observeStore();
 }
 
 /** Adds `slot` at the head (newest first), as add_ftrace_ops does. */
@@ -166,6 +181,7 @@ export function setCov(inst: Instance, slot: number, id: number, on: boolean): v
   const bit = 1 << (id & 31);
   if (on) Atomics.or(inst.i32, at, bit);
   else Atomics.and(inst.i32, at, ~bit);
+  observeStore();
 }
 
 export function clearCov(inst: Instance, slot: number): void {

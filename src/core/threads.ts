@@ -26,6 +26,7 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
+import { KEY_GLOBAL } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
   H_LOAD_GEN, H_STATIC_KEY, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
@@ -40,8 +41,8 @@ import {
 } from './dispatch.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 
-/** The global every instrumented site tests first (issue: static key). */
-export const STATIC_KEY_GLOBAL = '__jsftrace_key';
+/** The global every instrumented site tests first: the static key. */
+export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
 const IPI_SYMBOL = Symbol.for('jsftrace.ipi');
 const CHANNEL = 'jsftrace:control:v1';
 
@@ -315,7 +316,7 @@ export async function loadEverywhere(): Promise<void> {
 
 // ---- synchronisation ------------------------------------------------------
 
-function applyStaticKey(): void {
+export function applyStaticKey(): void {
   const want = Atomics.load(i32, H_STATIC_KEY);
   if (tv.row >= 0 && i32[tv.row + TH_KEY] === want) return;
   (globalThis as Record<string, unknown>)[STATIC_KEY_GLOBAL] = want !== 0;

@@ -30,7 +30,7 @@ import {
   REC_FL_TRAMP_EN, TARGET_ARGS, TARGET_LIST, TARGET_NOP, decodeTarget, targetOfOps, targetOfTramp,
 } from './flags.js';
 import { H_NR_ENABLED, O_DIRECT, O_FLAGS } from './layout.js';
-import { covers, opsRow, readList } from './slots.js';
+import { covers, observeStore, opsRow, readList } from './slots.js';
 import type { Instance } from './instance.js';
 
 export const UPDATE_IGNORE = 0;
@@ -150,18 +150,6 @@ function isSpecialised(word: number): boolean {
   return (word & ~TARGET_ARGS) > TARGET_LIST;
 }
 
-/**
- * Observer of every store a traced call can read (TARGET words and the
- * direct ops' target word), called right after the store. Tests use it to
- * check the protocol at every intermediate state; null otherwise.
- */
-let storeObserver: (() => void) | null = null;
-export function setStoreObserver(fn: (() => void) | null): void {
-  storeObserver = fn;
-}
-export function observeStore(): void {
-  if (storeObserver !== null) storeObserver();
-}
 
 function store(inst: Instance, id: number, expect: number, word: number): boolean {
   const at = inst.L.target + id;
@@ -170,7 +158,7 @@ function store(inst: Instance, id: number, expect: number, word: number): boolea
     warnOn(true, `site ${id}: target word was ${prev}, expected ${expect} (store of ${word})`);
     return false;
   }
-  if (storeObserver !== null) storeObserver();
+  observeStore();
   return true;
 }
 

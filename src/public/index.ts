@@ -15,7 +15,7 @@ export {
   FtraceOps, createOps, registerFtraceFunction, unregisterFtraceFunction, ftraceSetFilter, ftraceSetNotrace,
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline,
   defineSite, defineSites, ftraceSetEnabled, ftraceEnabled, opsErrors, listThreads, synchronizeThreads, setThreadTimeout,
-  leave, unwind, caught, currentSite, UNWOUND,
+  leave, unwind, caught, currentSite, UNWOUND, ready,
   type OpsFunc, type OpsRetFunc, type OpsOptions, type HandlerSpec, type SetFilterOptions,
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,
   type SiteMeta, type SiteRecord, type ThreadInfo,

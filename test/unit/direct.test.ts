@@ -202,7 +202,11 @@ test('G1: the seed protocol, every interleaving of a call with the switch: exact
       }
     }
     assert.equal(evaluated, n * states.length * (states.length + 1) / 2);
-    assert.equal(states.length, 1 + 2 * n + 1, 'stores: n to the list function, one switch, n to B');
+    // Each site's word goes A -> list -> B, one store each.
+    for (let k = 0; k < n; k++) {
+      const seq = states.map((s) => s.words[k]!).filter((w, i, a) => i === 0 || w !== a[i - 1]);
+      assert.deepEqual(seq.map((w) => F.decodeTarget(L.maxOps, w).kind), ['tramp', 'list', 'tramp']);
+    }
     await unregisterFtraceDirect(ops, B);
   }
 });

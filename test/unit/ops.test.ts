@@ -4,10 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setStoreObserver } from '../../src/core/index.js';
+import { flags as F, instance, setStoreObserver } from '../../src/core/index.js';
 import {
   attach, createOps, defineSite, ftraceSetFilter, ftraceSetNotrace, listThreads, opsErrors, registerFtraceDirect,
-  registerFtraceFunction, unregisterFtraceDirect, unregisterFtraceFunction, OPS_FL, type FtraceOps,
+  registerFtraceFunction, unregisterFtraceDirect, unregisterFtraceFunction, OPS_FL, siteAbi, type FtraceOps,
 } from '../../src/public/index.js';
 
 function thisThread(): { recursion: number; callbackErrors: number; missed: number } {
@@ -229,4 +229,92 @@ test('G2: registering, refiltering and unregistering X never makes a site skip b
     else await unregisterFtraceDirect(Y, yTramp);
   }
   assert.equal(ids.length, N);
+});
+
+// ---- G2 by exhaustive interleaving of one call with the engine's stores ---
+
+interface State {
+  words: number[];
+  list: number[];
+  /** cov[slot][k]: whether slot covers site k; flags per slot. */
+  cov: Map<number, boolean[]>;
+  flags: Map<number, number>;
+}
+
+/**
+ * A call on site k reads its word at state i and, through the list
+ * function, the registered list and coverage at a later state j. Returns
+ * the ops slots it runs ('T' for a direct trampoline).
+ */
+function ranAt(states: State[], k: number, i: number, j: number): (number | 'T')[] {
+  const d = F.decodeTarget(instance().L.maxOps, states[i]!.words[k]!);
+  if (d.kind === 'nop') return [];
+  if (d.kind === 'ops') return [d.index];
+  if (d.kind === 'tramp') return ['T'];
+  const s = states[j]!;
+  const out: (number | 'T')[] = [];
+  for (const slot of s.list) {
+    const fl = s.flags.get(slot)!;
+    if ((fl & OPS_FL.STUB) !== 0 || !s.cov.get(slot)![k]) continue;
+    out.push((fl & OPS_FL.DIRECT) !== 0 ? 'T' : slot);
+  }
+  return out;
+}
+
+test('G2 by exhaustive interleaving: no state pair of a call against any transition of X drops bystander Y', async () => {
+  const inst = instance();
+  const abi = siteAbi();
+  const N = 4;
+  const ids = Array.from({ length: N }, (_, k) => defineSite({ name: `g2m:s${k}` }));
+  const snap = (): State => {
+    const list: number[] = [];
+    const n = inst.i32[13]!; // H_LIST_LEN
+    for (let q = 0; q < n; q++) list.push(inst.i32[inst.L.list + q]!);
+    const cov = new Map<number, boolean[]>();
+    const flags = new Map<number, number>();
+    for (const slot of list) {
+      cov.set(slot, ids.map((id) => (inst.i32[inst.L.cov + slot * inst.L.covWords + (id >>> 5)]! & (1 << (id & 31))) !== 0));
+      flags.set(slot, inst.i32[inst.L.ops + slot * 32 + 1]!);
+    }
+    return { words: ids.map((id) => abi.words[abi.targetBase + id]!), list, cov, flags };
+  };
+  for (const yKind of ['ops', 'direct'] as const) {
+    const Y = createOps(yKind === 'ops' ? { func: () => undefined, name: 'Ym' } : { name: 'Ymd' });
+    const yTramp = function yTramp(): void {};
+    await ftraceSetFilter(Y, ['g2m:s0', 'g2m:s1', 'g2m:s2']);
+    if (yKind === 'ops') await registerFtraceFunction(Y);
+    else await registerFtraceDirect(Y, yTramp);
+    const yMark: number | 'T' = yKind === 'ops' ? Y.slot : 'T';
+    const X = createOps({ func: () => undefined, name: 'Xm' });
+    const steps: [string, () => Promise<unknown>][] = [
+      ['register X', async () => { await ftraceSetFilter(X, ['g2m:s1', 'g2m:s3']); await registerFtraceFunction(X); }],
+      ['refilter X', () => ftraceSetFilter(X, ['g2m:s0', 'g2m:s2'])],
+      ['append X', () => ftraceSetFilter(X, 'g2m:s1', { reset: false })],
+      ['notrace X', () => ftraceSetNotrace(X, 'g2m:s0')],
+      ['unregister X', () => unregisterFtraceFunction(X)],
+    ];
+    let pairs = 0;
+    for (const [what, step] of steps) {
+      const states: State[] = [snap()];
+      setStoreObserver(() => states.push(snap()));
+      try {
+        await step();
+      } finally {
+        setStoreObserver(null);
+      }
+      assert.ok(states.length > 1, `${what}: no store observed`);
+      for (let k = 0; k < 3; k++) {
+        for (let i = 0; i < states.length; i++) {
+          for (let j = i; j < states.length; j++) {
+            const ran = ranAt(states, k, i, j);
+            assert.equal(ran.filter((r) => r === yMark).length, 1, `${yKind} Y, ${what}: site s${k} read at ${i}/${j} ran [${ran.join(',')}]`);
+            pairs++;
+          }
+        }
+      }
+    }
+    assert.ok(pairs > 100, `only ${pairs} interleavings`);
+    if (yKind === 'ops') await unregisterFtraceFunction(Y);
+    else await unregisterFtraceDirect(Y, yTramp);
+  }
 });
