@@ -5,10 +5,13 @@
  * function per ops called directly, one per direct trampoline, `missing`),
  * the frame stack and `leave`/`unwind`, recursion protection and callback
  * isolation. Invariants:
- * - a handler returns a token: 0 when the call needs no exit, else the index
- *   of the first frame it pushed; `leave(token)` runs the exits of exactly
- *   those frames, newest first, and discards frames above them that a throw
- *   left behind (their exits see `UNWOUND`);
+ * - a handler returns a token: 0 when the call needs no exit, else the
+ *   index of the first frame it pushed with a generation in the high bits;
+ *   `leave(token)` runs the exits of exactly the frames of that token,
+ *   newest first, and discards frames above them that a throw left behind
+ *   (their exits see `UNWOUND`). A token whose frames are gone (swept, or
+ *   unwound by an ancestor) is recognised by its generation and ignored, so
+ *   a late exit never touches frames that reuse its index;
  * - a callback that throws never reaches the traced program (G5): it is
  *   caught, counted per ops and per thread, the first message is kept, a
  *   warning is emitted once per ops and thread, and the call goes on;
@@ -43,7 +46,10 @@ const L = tv.inst.L;
 const MAX_FRAMES = 1 << 16;
 let cap = 1024;
 let fSite = new Int32Array(cap + 1);
-let fOwner = new Int32Array(cap + 1);
+/** The token of the group each frame belongs to. */
+let fTok = new Int32Array(cap + 1);
+/** Per index, the generation of the last token made there (15 bits). */
+let fGen = new Int32Array(cap + 1);
 let fHandler: (ExitHandler | null)[] = new Array(cap + 1).fill(null);
 let fData: unknown[] = new Array(cap + 1).fill(undefined);
 /** Frames 1..top are live; 0 is never used so that 0 can mean "no token". */
@@ -57,7 +63,8 @@ function grow(): boolean {
   }
   const n = cap * 2;
   const s = new Int32Array(n + 1); s.set(fSite); fSite = s;
-  const o = new Int32Array(n + 1); o.set(fOwner); fOwner = o;
+  const o = new Int32Array(n + 1); o.set(fTok); fTok = o;
+  const g = new Int32Array(n + 1); g.set(fGen); fGen = g;
   for (let i = cap + 1; i <= n; i++) { fHandler.push(null); fData.push(undefined); }
   cap = n;
   return true;
@@ -73,10 +80,15 @@ function grow(): boolean {
 let sweepQueued = false;
 function sweep(): void {
   sweepQueued = false;
-  if (top > 0) runExits(1, UNWOUND, true);
+  if (top > 0) runExits(1, 0, UNWOUND, true);
 }
 
-/** Pushes a frame of the group `owner` (0: start a new group). */
+const INDEX_MASK = 0xffff;
+
+/**
+ * Pushes a frame of the group `owner` (0: start a new group); returns the
+ * group's token, or 0 when the stack is full.
+ */
 function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
@@ -84,11 +96,23 @@ function push(site: number, owner: number, h: ExitHandler | null, data: unknown)
   }
   if (top >= cap && !grow()) return 0;
   const i = ++top;
+  let tok = owner;
+  if (tok === 0) {
+    const g = (fGen[i]! + 1) & 0x7fff;
+    fGen[i] = g;
+    tok = i | (g << 16);
+  }
   fSite[i] = site;
-  fOwner[i] = owner === 0 ? i : owner;
+  fTok[i] = tok;
   fHandler[i] = h;
   fData[i] = data;
-  return i;
+  return tok;
+}
+
+/** The index of the first frame of `tok`, or 0 when its frames are gone. */
+function indexOf(tok: number): number {
+  const i = tok & INDEX_MASK;
+  return i >= 1 && i <= top && fTok[i] === tok ? i : 0;
 }
 
 /** The site of the innermost traced call of this thread, or -1. */
@@ -105,22 +129,26 @@ export function frameDepth(): number {
  * frames above `depth`, the depth when the module began, were abandoned.
  */
 export function caughtAt(depth: number): void {
-  if (depth >= 0 && depth < top) runExits(depth + 1, UNWOUND, true);
+  if (depth >= 0 && depth < top) runExits(depth + 1, 0, UNWOUND, true);
 }
 
 export function frameOverruns(): number {
   return overruns;
 }
 
-function runExits(token: number, value: unknown, threw: boolean): unknown {
+/**
+ * Pops frames down to index `from`, running their exits: frames of `owner`
+ * get the call's outcome, any other frame (abandoned by a throw) UNWOUND.
+ */
+function runExits(from: number, owner: number, value: unknown, threw: boolean): unknown {
   const row = tv.row;
   i32[row + TH_DEPTH]++;
   const wasIn = inList;
   inList = true;
-  for (let i = top; i >= token; i--) {
+  for (let i = top; i >= from; i--) {
     const h = fHandler[i];
     if (h !== null && h !== undefined) {
-      if (fOwner[i] === token) {
+      if (owner !== 0 && fTok[i] === owner) {
         const r = h.leave(fSite[i]!, value, threw, fData[i]);
         if (!threw) value = r;
       } else {
@@ -130,7 +158,7 @@ function runExits(token: number, value: unknown, threw: boolean): unknown {
       fData[i] = undefined;
     }
   }
-  top = token - 1;
+  top = from - 1;
   inList = wasIn;
   i32[row + TH_DEPTH]--;
   return value;
@@ -142,14 +170,15 @@ function runExits(token: number, value: unknown, threw: boolean): unknown {
  * may have replaced.
  */
 export function leave(token: number, value: unknown): unknown {
-  if (token > top || token <= 0) return value; // already unwound by an ancestor
-  return runExits(token, value, false);
+  const i = indexOf(token);
+  if (i === 0) return value; // already unwound by an ancestor or swept
+  return runExits(i, token, value, false);
 }
 
 /** The exceptional exit: runs the exits with the thrown value, returns it. */
 export function unwind(token: number, error: unknown): unknown {
-  if (token > top || token <= 0) return error;
-  runExits(token, error, true);
+  const i = indexOf(token);
+  if (i !== 0) runExits(i, token, error, true);
   return error;
 }
 
@@ -159,10 +188,11 @@ export function unwind(token: number, error: unknown): unknown {
  * so they are discarded and their exits see UNWOUND.
  */
 export function caught(token: number): void {
-  if (token <= 0 || token > top) return;
+  const first = indexOf(token);
+  if (first === 0) return;
   let i = top;
-  while (i > token && fOwner[i] !== token) i--;
-  if (i < top) runExits(i + 1, UNWOUND, true);
+  while (i > first && fTok[i] !== token) i--;
+  if (i < top) runExits(i + 1, 0, UNWOUND, true);
 }
 
 /** A call's frames while it is suspended at an await or a yield. */
@@ -179,21 +209,22 @@ export interface Suspended {
  * are discarded first. Returns null when there is nothing to keep.
  */
 export function suspend(token: number): Suspended | null {
-  if (token <= 0 || token > top) return null;
-  let end = token;
-  while (end < top && fOwner[end + 1] === token) end++;
-  if (end < top) runExits(end + 1, UNWOUND, true);
-  const n = end - token + 1;
+  const first = indexOf(token);
+  if (first === 0) return null;
+  let end = first;
+  while (end < top && fTok[end + 1] === token) end++;
+  if (end < top) runExits(end + 1, 0, UNWOUND, true);
+  const n = end - first + 1;
   const saved: Suspended = { site: new Array(n), handler: new Array(n), data: new Array(n) };
   for (let i = 0; i < n; i++) {
-    const f = token + i;
+    const f = first + i;
     saved.site[i] = fSite[f]!;
     saved.handler[i] = fHandler[f] ?? null;
     saved.data[i] = fData[f];
     fHandler[f] = null;
     fData[f] = undefined;
   }
-  top = token - 1;
+  top = first - 1;
   return saved;
 }
 

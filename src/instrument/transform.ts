@@ -87,7 +87,17 @@ interface FnCtx {
   node: Fn;
   k: number;
   suspends: boolean;
+  /** Enclosing loops of the function body, innermost last (for `continue`). */
+  loops: Loop[];
 }
+
+interface Loop {
+  labels: string[];
+  /** A `for await` loop of a traced async function: continue must suspend. */
+  suspends: boolean;
+}
+
+const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
 
 // Child keys of each node type, in source order. Unknown types fall back to
 // every own key (rare: new syntax acorn learns before this table does).
@@ -209,6 +219,7 @@ class Instrumenter {
   readonly names: string[] = [];
   readonly positions: number[] = [];
   private readonly fnStack: FnCtx[] = [];
+  private readonly moduleLoops: Loop[] = [];
   readonly code: string;
   /** Prefix of every name the transform adds (see freePrefix). */
   readonly P: string;
@@ -276,11 +287,27 @@ class Instrumenter {
         this.walk(node['param'] as N, null);
         this.walk(node['body'] as N, null);
         return;
-      case 'ForOfStatement':
-        // `for await` suspends between iterations, outside any expression
-        // the transform can wrap; see docs/instrumentation.md.
+      case 'LabeledStatement': {
+        const labels: string[] = [];
+        let inner: N = node;
+        while (inner.type === 'LabeledStatement') {
+          labels.push((inner['label'] as N)['name'] as string);
+          inner = inner['body'] as N;
+        }
+        if (LOOPS.has(inner.type)) {
+          this.loop(inner, labels, node);
+          return;
+        }
         break;
+      }
+      case 'ContinueStatement':
+        this.cont(node);
+        return;
       default:
+        if (LOOPS.has(node.type)) {
+          this.loop(node, [], node);
+          return;
+        }
         break;
     }
     const keys = CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
@@ -289,6 +316,63 @@ class Instrumenter {
       if (Array.isArray(v)) {
         for (const c of v) if (c !== null && typeof c === 'object') this.walk(c as N, null);
       } else if (v !== null && typeof v === 'object') this.walk(v as N, null);
+    }
+  }
+
+  /**
+   * A loop. A `for await` loop suspends the call between iterations, where
+   * no expression can be wrapped: the call suspends after evaluating the
+   * iterable and at the end of each iteration (and at each `continue` to
+   * this loop), and resumes at the start of each iteration and after the
+   * loop. `outer` is the statement to wrap (the loop or its labels).
+   */
+  private loop(node: N, labels: string[], outer: N): void {
+    const ctx = this.current();
+    const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx.suspends;
+    const loops = ctx?.loops ?? this.moduleLoops;
+    loops.push({ labels, suspends: forAwait });
+    if (forAwait) {
+      const P = this.P;
+      const suspend = `${P}s=${P}t&&${P}S(${P}t),${P}t=0`;
+      const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);`;
+      const right = node['right'] as N;
+      const body = node['body'] as N;
+      this.s.appendLeft(outer.start, '{');
+      // Before the body's closer: at one index, prependRight puts later
+      // insertions first, and a one-statement body ends where the loop does.
+      this.s.prependRight(outer.end, `;${resume}}`);
+      this.s.appendLeft(right.start, `(${P}v=`);
+      this.s.prependRight(right.end, `,${suspend},${P}v)`);
+      if (body.type === 'BlockStatement') {
+        this.s.appendLeft(body.start + 1, resume);
+        this.s.appendLeft(body.end - 1, `;${suspend};`);
+      } else {
+        this.s.appendLeft(body.start, `{${resume}`);
+        this.s.prependRight(body.end, `;${suspend};}`);
+      }
+    }
+    const keys = CHILDREN[node.type]!;
+    for (const key of keys) {
+      const v = node[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (c !== null && typeof c === 'object') this.walk(c as N, null);
+      } else if (v !== null && typeof v === 'object') this.walk(v as N, null);
+    }
+    loops.pop();
+  }
+
+  private cont(node: N): void {
+    const ctx = this.current();
+    const loops = ctx?.loops ?? this.moduleLoops;
+    const label = node['label'] as N | null;
+    let target: Loop | undefined;
+    for (let i = loops.length - 1; i >= 0 && target === undefined; i--) {
+      if (label === null || loops[i]!.labels.includes(label['name'] as string)) target = loops[i];
+    }
+    if (target?.suspends === true) {
+      const P = this.P;
+      this.s.appendLeft(node.start, `{${P}s=${P}t&&${P}S(${P}t),${P}t=0;`);
+      this.s.prependRight(node.end, '}');
     }
   }
 
@@ -322,7 +406,7 @@ class Instrumenter {
     const k = this.names.length;
     this.names.push(clean(name ?? this.anonymous(node.start)));
     this.positions.push(node.start);
-    const ctx: FnCtx = { node, k, suspends: node.async || node.generator };
+    const ctx: FnCtx = { node, k, suspends: node.async || node.generator, loops: [] };
     for (const p of node.params) this.walk(p, null);
     const isArrow = node.type === 'ArrowFunctionExpression';
     const args: string[] = [];

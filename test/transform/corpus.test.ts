@@ -1,7 +1,10 @@
 // Every syntax form, run three ways: as written, transformed with nothing
 // attached, and transformed with a counting ops on every function. The
 // output must be identical, and the counted entries and exits must be the
-// ones each fixture declares (`//@count <name> <entries> <exits>`).
+// ones each fixture declares (`//@count <name> <entries> <exits>`), and so
+// must the callers seen as parents (`//@parents <name> <p1,p2,...>`, `-`
+// for none): a frame left on the stack by a throw or a suspension would
+// show up as a wrong parent.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,10 +42,13 @@ for (const name of readdirSync(corpus).sort()) {
     const countsFile = join(work, `${name}.counts.json`);
     const traced = run(out, ['--import', preload], { JSFTRACE_TEST_COUNTS: countsFile });
     assert.equal(traced, plain, 'instrumented with a counting ops on every function');
-    const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number]>;
+    const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[]]>;
     const expected = [...code.matchAll(/^\/\/@count (\S+) (\d+) (\d+)$/gm)];
     for (const [, fn, entries, exits] of expected) {
-      assert.deepEqual(counts[fn!], [Number(entries), Number(exits)], `${fn}: [entries, exits]`);
+      assert.deepEqual(counts[fn!]?.slice(0, 2), [Number(entries), Number(exits)], `${fn}: [entries, exits]`);
+    }
+    for (const [, fn, list] of code.matchAll(/^\/\/@parents (\S+) (\S+)$/gm)) {
+      assert.deepEqual(counts[fn!]?.[2], list!.split(',').sort(), `${fn}: parents`);
     }
     // Every entry is matched by an exit, except calls still suspended at exit.
     for (const [fn, [en, ex]] of Object.entries(counts)) assert.ok(ex <= en, `${fn}: ${ex} exits for ${en} entries`);
