@@ -1,0 +1,181 @@
+/**
+ * A ring: one SharedArrayBuffer laid out as layout.ts says, and the handle
+ * every thread builds around it.
+ *
+ * Owns: creating a ring (buffer_size_kb and page size to geometry, an empty
+ * first page), opening one another thread created (checking magic, format
+ * major and byte order), and the settings any thread may change (mode).
+ * Invariant: a handle's geometry is read once from the header and never
+ * changes; a ring whose size must change is replaced (writer.resize), and the
+ * old one is marked RING_RETIRED.
+ */
+
+import { fail } from '../shared/errors.js';
+import {
+  computeGeometry, DEFAULT_PAGE_BYTES, F_CLOCK_ANCHOR, F_NEXT_SERIAL, F_READ_TS, F_WALL_ANCHOR_MS, type Geometry, HEADER_WORDS,
+  LITTLE_ENDIAN, MAX_PAGES, MIN_PAGES, MODE_OVERWRITE, MODE_PRODUCER, NO_HEAD, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO,
+  P_WBASE_LO, packHead, R_CLOCK, R_FORMAT_MAJOR, R_FORMAT_MINOR, R_HEAD, R_MAGIC, R_MODE, R_NR_PAGES, R_PAGE_BYTES,
+  R_PAGES_AT, R_READ_HEAD, R_READ_OFF, R_SEQ_MOD, R_STATE, R_TAIL, RING_FORMAT_MAJOR, RING_FORMAT_MINOR, RING_LIVE, RING_MAGIC,
+  RING_RETIRED, writeU64,
+} from './layout.js';
+import { type ClockName, clockNameOf, makeClock, UNIT_NS } from './clock.js';
+import { headerEventText, headerPageText } from './format.js';
+
+export type RingMode = 'overwrite' | 'producer';
+
+/** ftrace's default buffer_size_kb. */
+export const DEFAULT_SIZE_KB = 1408;
+
+export interface RingOptions {
+  /** KB of pages (buffer_size_kb); rounded up to whole pages, at least two. */
+  sizeKb?: number;
+  /** Sub-buffer size (buffer_subbuf_size_kb * 1024): power of two, 64 to 32768. */
+  pageBytes?: number;
+  mode?: RingMode;
+  clock?: ClockName;
+}
+
+export class Ring {
+  readonly sab: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  readonly geometry: Geometry;
+
+  constructor(sab: SharedArrayBuffer) {
+    if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < HEADER_WORDS * 4) fail('EINVAL', 'not a ring: too small');
+    const i32 = new Int32Array(sab);
+    if (Atomics.load(i32, R_MAGIC) !== RING_MAGIC) fail('EINVAL', 'not a ring: bad magic (or not yet initialised)');
+    const major = i32[R_FORMAT_MAJOR]!;
+    if (major !== RING_FORMAT_MAJOR) fail('EINVAL', `ring format ${major}.${i32[R_FORMAT_MINOR]}, this build reads ${RING_FORMAT_MAJOR}.x`);
+    const g = computeGeometry(i32[R_PAGE_BYTES]!, i32[R_NR_PAGES]!);
+    if (g.bytes !== sab.byteLength || g.pagesAt !== i32[R_PAGES_AT] || g.seqMod !== i32[R_SEQ_MOD]) {
+      fail('EINVAL', 'ring header does not match its buffer');
+    }
+    this.sab = sab;
+    this.i32 = i32;
+    this.f64 = new Float64Array(sab);
+    this.geometry = g;
+  }
+
+  /** i32 index of the header of page `seq`. */
+  pageBase(seq: number): number {
+    const g = this.geometry;
+    return g.pagesAt + (seq % g.nrPages) * g.pageWords;
+  }
+
+  get mode(): RingMode {
+    return Atomics.load(this.i32, R_MODE) === MODE_PRODUCER ? 'producer' : 'overwrite';
+  }
+
+  /** Takes effect at the writer's next page boundary. */
+  setMode(mode: RingMode): void {
+    Atomics.store(this.i32, R_MODE, modeWord(mode));
+  }
+
+  get clockId(): number {
+    return Atomics.load(this.i32, R_CLOCK);
+  }
+
+  get clockName(): string {
+    return clockNameOf(this.clockId);
+  }
+
+  get retired(): boolean {
+    return Atomics.load(this.i32, R_STATE) === RING_RETIRED;
+  }
+
+  /** buffer_size_kb: whole pages, so possibly more than was asked for. */
+  get sizeKb(): number {
+    return (this.geometry.nrPages * this.geometry.pageBytes) / 1024;
+  }
+
+  /** Clock reading and wall time (ms since the epoch) taken together at the last reset. */
+  get anchor(): { clock: number; wallMs: number } {
+    return { clock: this.f64[F_CLOCK_ANCHOR]!, wallMs: this.f64[F_WALL_ANCHOR_MS]! };
+  }
+
+  headerPageText(): string {
+    return headerPageText(this.geometry.pageBytes);
+  }
+
+  headerEventText(): string {
+    return headerEventText();
+  }
+}
+
+function modeWord(mode: RingMode): number {
+  if (mode === 'overwrite') return MODE_OVERWRITE;
+  if (mode === 'producer') return MODE_PRODUCER;
+  return fail('EINVAL', `ring mode "${String(mode)}": overwrite or producer`);
+}
+
+export function pagesFor(sizeKb: number, pageBytes: number): number {
+  if (!(sizeKb > 0) || !Number.isFinite(sizeKb)) fail('EINVAL', `buffer size ${sizeKb} KB: must be a positive number`);
+  const n = Math.max(MIN_PAGES, Math.ceil((sizeKb * 1024) / pageBytes));
+  if (n > MAX_PAGES) fail('ENOMEM', `buffer size ${sizeKb} KB needs ${n} pages of ${pageBytes} bytes; at most ${MAX_PAGES}`);
+  return n;
+}
+
+/** Geometry for options, validated before anything is allocated. */
+export function geometryFor(opts: RingOptions): Geometry {
+  const pageBytes = opts.pageBytes ?? DEFAULT_PAGE_BYTES;
+  computeGeometry(pageBytes, MIN_PAGES); // page size errors before size errors
+  return computeGeometry(pageBytes, pagesFor(opts.sizeKb ?? DEFAULT_SIZE_KB, pageBytes));
+}
+
+export function createRing(opts: RingOptions = {}): Ring {
+  if (!LITTLE_ENDIAN) fail('ENODEV', 'jsftrace rings need a little-endian host');
+  const g = geometryFor(opts);
+  const mode = modeWord(opts.mode ?? 'overwrite');
+  const clock = makeClock(opts.clock ?? 'local');
+  let sab: SharedArrayBuffer;
+  try {
+    sab = new SharedArrayBuffer(g.bytes);
+  } catch {
+    return fail('ENOMEM', `cannot allocate a ring of ${g.bytes} bytes`);
+  }
+  const i32 = new Int32Array(sab);
+  i32[R_FORMAT_MAJOR] = RING_FORMAT_MAJOR;
+  i32[R_FORMAT_MINOR] = RING_FORMAT_MINOR;
+  i32[R_PAGE_BYTES] = g.pageBytes;
+  i32[R_NR_PAGES] = g.nrPages;
+  i32[R_PAGES_AT] = g.pagesAt;
+  i32[R_SEQ_MOD] = g.seqMod;
+  i32[R_MODE] = mode;
+  i32[R_CLOCK] = clock.id;
+  i32[R_STATE] = RING_LIVE;
+  const f64 = new Float64Array(sab);
+  f64[F_CLOCK_ANCHOR] = clock.unit === UNIT_NS ? clock.now() : 0;
+  f64[F_WALL_ANCHOR_MS] = performance.timeOrigin + performance.now();
+  initPages(i32, f64, g, 0);
+  // Magic last: a thread that sees it sees a complete header.
+  Atomics.store(i32, R_MAGIC, RING_MAGIC);
+  return new Ring(sab);
+}
+
+export function openRing(sab: SharedArrayBuffer): Ring {
+  return new Ring(sab);
+}
+
+/**
+ * Empties the pages: page 0 is the tail and the head, its first event will
+ * have serial number `serial`. The caller holds R_LOCK or owns the only
+ * reference to the buffer.
+ */
+export function initPages(i32: Int32Array, f64: Float64Array, g: Geometry, serial: number): void {
+  for (let s = 0; s < g.nrPages; s++) {
+    const b = g.pagesAt + s * g.pageWords;
+    i32[b + P_SEQ] = s === 0 ? 0 : -1;
+    i32[b + P_COMMIT] = 0;
+  }
+  const b = g.pagesAt;
+  writeU64(i32, b + P_TS_LO, 0);
+  writeU64(i32, b + P_SERIAL_LO, serial);
+  writeU64(i32, b + P_WBASE_LO, 0);
+  i32[R_READ_HEAD] = NO_HEAD;
+  i32[R_READ_OFF] = 0;
+  f64[F_READ_TS] = 0;
+  f64[F_NEXT_SERIAL] = serial;
+  Atomics.exchange(i32, R_TAIL, 0);
+  Atomics.exchange(i32, R_HEAD, packHead(0, 0));
+}
