@@ -30,3 +30,6 @@ const registerCjs = new URL('./register.cjs', import.meta.url);
 await installHooks(viaRequire
   ? { words: ['--require', fileURLToPath(registerCjs)], marks: [fileURLToPath(registerCjs), 'jsftrace/register'] }
   : { words: [`--import=${registerJs.href}`], marks: [registerJs.href, fileURLToPath(registerJs), 'jsftrace/register'] });
+
+/** Counters of this process's instrumentation (all threads): transformed, cached, failed, ... */
+export { instrumentStats, type InstrumentStats } from '../instrument/load.js';

@@ -1,0 +1,102 @@
+/**
+ * The module that `module.register` loads in Node's loader thread (the
+ * off-thread ESM customization hooks of Node 20, and of later Node when
+ * JSFTRACE_HOOKS=async).
+ *
+ * Owns: the `initialize`, `resolve` and `load` hooks. Invariant: this thread
+ * runs no program code and joins no tracing instance (it must not import
+ * core): it only turns sources into instrumented sources, with the settings
+ * the registering thread made, and reports failures back to that thread,
+ * which shows them; the counters are shared memory and need no message.
+ *
+ * The module is registered twice (see loader-state.ts): as itself by
+ * register.js, and as `esm-loader.js?outer` by the first instance when the
+ * program's entry point is resolved, so that the transforming instance is
+ * outside every loader registered after jsftrace. Both share load.ts.
+ */
+
+import { readFileSync } from 'node:fs';
+import module from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
+import { applySettings, type LoadSettings } from '../load.js';
+import { isOuterActive, markOuterActive, requestOuter, requiredBySourced, sourcedCjs, whenOuterReady } from './loader-state.js';
+import { instrumentLoadResult, type LoadResult } from './load-result.js';
+
+export interface LoaderData {
+  settings: LoadSettings;
+  /** Failures go back to the registering thread through it. */
+  port: MessagePort;
+}
+
+const isOuter = new URL(import.meta.url).search === '?outer';
+
+export async function initialize(data: LoaderData | undefined): Promise<void> {
+  if (isOuter) {
+    markOuterActive();
+    return;
+  }
+  const { port } = data!;
+  port.unref();
+  await applySettings(data!.settings, (filename, error) => {
+    port.postMessage({ type: 'failure', filename, error });
+  });
+}
+
+interface ResolveContext { parentURL?: string }
+type NextResolve = (specifier: string, context?: ResolveContext) => Promise<{ url: string }>;
+type NextLoad = (url: string, context?: unknown) => Promise<LoadResult>;
+
+export async function resolve(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<{ url: string }> {
+  const result = await nextResolve(specifier, context);
+  if (context.parentURL !== undefined && sourcedCjs.has(context.parentURL)) requiredBySourced.add(result.url);
+  if (!isOuter && context.parentURL === undefined && requestOuter()) {
+    // Registered from this thread, the hooks join the chain directly (no
+    // round trip to the module thread); the entry point loads after our
+    // outer instance's initialize has run.
+    module.register(new URL('./esm-loader.js?outer', import.meta.url).href);
+    await whenOuterReady();
+  }
+  return result;
+}
+
+/**
+ * Whether this load was asked for by the loader thread itself: the hook
+ * module of a loader registered after us (tsx's, when `--import tsx` comes
+ * second) is imported through the hooks already in place, ours included,
+ * and then runs here, where no program code runs and no site could be
+ * called. Node's API does not say who asked; the stack does: a request from
+ * a module thread arrives through the loader worker's message handler, an
+ * import made in this thread through the ModuleLoader and a ModuleJob. When
+ * the stack shows neither (another Node), the load is treated as the
+ * program's.
+ */
+function forLoaderThread(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 100;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  // The frames may be async ones ("at async ModuleLoader.loadAndTranslate").
+  // A request from a module thread reaches the hooks from the message
+  // handler directly; this thread's own import reaches them through the
+  // ModuleLoader, even when the message handler is further down (the
+  // request was "register this loader", which imports its module here).
+  const own = stack.search(/\b(?:ModuleLoader|ModuleJob)\.[\w#]+ \(node:internal\/modules\/esm\//);
+  if (own < 0) return false;
+  const asked = stack.indexOf('handleMessage (node:internal/modules/esm/worker');
+  return asked < 0 || own < asked;
+}
+
+export async function load(url: string, context: unknown, nextLoad: NextLoad): Promise<LoadResult> {
+  const passOn = (!isOuter && isOuterActive()) || forLoaderThread();
+  let result = await nextLoad(url, context);
+  if (passOn) return result;
+  if (result.format === 'commonjs') {
+    if (result.source !== null && result.source !== undefined) sourcedCjs.add(url);
+    else if (requiredBySourced.has(url) && url.startsWith('file:')) {
+      result = { ...result, source: readFileSync(fileURLToPath(url), 'utf8') };
+      sourcedCjs.add(url);
+    }
+  }
+  return instrumentLoadResult(url, result, true);
+}

@@ -1,0 +1,130 @@
+/**
+ * Installs the module hooks of this thread: what `jsftrace/register` does
+ * after joining the tracing instance.
+ *
+ * Owns: the choice of mechanism for the running Node and the order of
+ * installation. Invariant: by the time it returns, every module this thread
+ * loads afterwards, CommonJS or ESM, passes through load.ts exactly once;
+ * and it runs at most once per thread.
+ *
+ * On Node 20 (and later with JSFTRACE_HOOKS=async): ES modules through
+ * `module.register` (a loader thread running esm-loader.ts), CommonJS
+ * through Module.prototype._compile (cjs.ts). Where `module.registerHooks`
+ * exists (and JSFTRACE_HOOKS is not 'async'): ES modules through an
+ * in-thread load hook instead; CommonJS stays on _compile. Before Node 20.6
+ * (no module.register) ES modules are not instrumented, with a warning.
+ */
+
+import module from 'node:module';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { fail } from '../../shared/errors.js';
+import { cacheOptionsFromEnv } from '../cache.js';
+import { configure, currentSettings, emitFailureWarning, setBeforeStats, useTransformModule } from '../load.js';
+import { readScopeConfig } from '../scope.js';
+import { installCjsHook } from './cjs.js';
+import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
+import { installSyncHooks, syncHooksApi } from './sync-hooks.js';
+
+export interface InstallInfo {
+  /** How ES modules are hooked in this thread. */
+  readonly esm: 'sync' | 'async' | 'none';
+  /** Whether workers created with an explicit execArgv get jsftrace too. */
+  readonly workers: boolean;
+  /** Whether NODE_OPTIONS was set for child processes. */
+  readonly children: boolean;
+}
+
+const STATE = Symbol.for('jsftrace.hooks');
+
+interface Holder { [STATE]?: InstallInfo }
+
+/** What installHooks did in this thread, or null before it ran. */
+export function hooksInfo(): InstallInfo | null {
+  return (globalThis as Holder)[STATE] ?? null;
+}
+
+let loaderPort: MessagePort | null = null;
+
+function onLoaderMessage(m: unknown, atExit = false): void {
+  const msg = m as { type?: string; filename?: string; error?: string };
+  if (msg.type === 'failure' && typeof msg.filename === 'string') emitFailureWarning(msg.filename, String(msg.error), atExit);
+}
+
+/**
+ * Takes the failures the loader thread has reported and not yet been
+ * delivered. The port is unreferenced (it must not keep the program alive),
+ * so a message still queued when the program ends is read here.
+ */
+export function drainLoaderReports(atExit = false): void {
+  if (loaderPort === null) return;
+  for (;;) {
+    const r = receiveMessageOnPort(loaderPort);
+    if (r === undefined) return;
+    onLoaderMessage(r.message, atExit);
+  }
+}
+
+function chooseMode(env: NodeJS.ProcessEnv): 'sync' | 'async' {
+  const v = env['JSFTRACE_HOOKS'] ?? 'auto';
+  if (v === 'async') return 'async';
+  if (v === 'sync') {
+    if (syncHooksApi() === null) fail('EINVAL', 'JSFTRACE_HOOKS=sync needs module.registerHooks (Node 22.15, 23.5 or later)');
+    return 'sync';
+  }
+  if (v !== 'auto' && v !== '') fail('EINVAL', `JSFTRACE_HOOKS=${v}: expected auto, sync or async`);
+  return syncHooksApi() !== null ? 'sync' : 'async';
+}
+
+function registerLoaderThread(): boolean {
+  const register = (module as unknown as { register?: unknown }).register;
+  if (typeof register !== 'function') return false;
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', onLoaderMessage);
+  port1.unref();
+  loaderPort = port1;
+  (register as (url: URL, opts: unknown) => void).call(module, new URL('./esm-loader.js', import.meta.url), {
+    data: { settings: currentSettings(), port: port2 },
+    transferList: [port2],
+  });
+  return true;
+}
+
+/**
+ * Installs the hooks. `flag` is how this thread loaded jsftrace, passed on to
+ * workers and children.
+ */
+export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): Promise<InstallInfo> {
+  const done = hooksInfo();
+  if (done !== null) return done;
+  // Read the settings first: a malformed config fails the start here, with
+  // nothing installed, rather than module by module later.
+  const mode = chooseMode(env);
+  configure({ scope: readScopeConfig(process.cwd(), env), cache: cacheOptionsFromEnv(env) });
+  const tm = env['JSFTRACE_TRANSFORM_MODULE'];
+  if (tm !== undefined && tm !== '') await useTransformModule(tm);
+
+  // Transformed modules carry inline source maps; Node applies them to
+  // stack traces only when this is on at the time a module is compiled.
+  const sm = (process as { setSourceMapsEnabled?: (on: boolean) => void }).setSourceMapsEnabled;
+  if (typeof sm === 'function') sm.call(process, true);
+
+  installCjsHook();
+  let esm: InstallInfo['esm'];
+  if (mode === 'sync' && installSyncHooks()) esm = 'sync';
+  else if (registerLoaderThread()) esm = 'async';
+  else {
+    esm = 'none';
+    process.emitWarning('this Node has no module.register: ES modules are not instrumented (CommonJS is)', {
+      code: 'JSFTRACE_HOOKS',
+    });
+  }
+  setBeforeStats(() => drainLoaderReports());
+  process.once('exit', () => drainLoaderReports(true));
+
+  const workers = env['JSFTRACE_WORKERS'] !== '0' && followWorkers(flag);
+  const children = env['JSFTRACE_CHILDREN'] === '1';
+  if (children) followChildren(flag, env);
+  const info: InstallInfo = { esm, workers, children };
+  (globalThis as Holder)[STATE] = info;
+  return info;
+}

@@ -1,0 +1,394 @@
+/**
+ * The one door from the module systems to the transform.
+ *
+ * Owns: the decision for one module's source (in scope? cached? transform,
+ * or fall back to the untouched source), what is emitted (the transformed
+ * code, its source map as an inline comment, and a marker), the counters and
+ * the JSFTRACE_TRANSFORM warning. Invariants:
+ *
+ * - A module is transformed at most once per load. The emitted code ends with
+ *   MARKER; a later stage that is handed marked code (the CommonJS compile
+ *   hook after a load hook, a second registration of our hooks) passes it on
+ *   untouched, so the order in which Node's paths reach us does not matter.
+ * - A failure is never a crash: whatever the transform throws, the module
+ *   loads as it was, the failure is counted, its first error per file is
+ *   kept, and one warning per file and thread is emitted.
+ * - TypeScript (or JSX) that reaches us before another loader has compiled
+ *   it is not ours to parse: it is passed on quietly and counted as ignored.
+ *
+ * The counters are process-wide: they live in a SharedArrayBuffer that the
+ * first thread creates and publishes in worker_threads' environment data
+ * (workers inherit it), and that register.ts hands to the ESM loader thread.
+ */
+
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import { parse as acornParse } from 'acorn';
+import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
+import { TRANSFORM_VERSION, transformSource, type EncodedMap, type TransformInput, type TransformResult } from './transform.js';
+import { cacheKey, cacheOptionsFromEnv, TransformCache, type CacheOptions } from './cache.js';
+import { identify, isOwnFile } from './packages.js';
+import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
+
+export type ModuleFormat = 'module' | 'commonjs';
+export type TransformFn = (input: TransformInput) => TransformResult;
+
+/** Ends every module we emitted (transformed, or untouched after a failure). */
+export const MARKER = '\n/*@jsftrace-instrumented*/\n';
+/** Version of what this file emits around the transform's code; part of cache keys. */
+const EMIT_VERSION = '1';
+
+// Counter slots in the shared Int32Array.
+const C_TRANSFORMED = 0;
+const C_CACHED = 1;
+const C_SKIPPED = 2;
+const C_FAILED = 3;
+const C_IGNORED = 4;
+const C_SITES = 5;
+const C_COUNT = 8;
+const ENV_KEY = 'jsftrace:instrument:counters';
+
+export interface InstrumentStats {
+  /** Modules transformed in this process (all threads), cache misses. */
+  transformed: number;
+  /** Modules served from the disk cache. */
+  cached: number;
+  /** Modules out of scope: include/exclude rules, code that is not a file (data: URLs, -e). jsftrace itself is not counted. */
+  skipped: number;
+  /** Modules whose transform failed and that loaded untouched. */
+  failed: number;
+  /** Modules that were not JavaScript yet (TypeScript before its loader) and were passed on. */
+  ignored: number;
+  /** Sites defined by the transformed and cached modules. */
+  sites: number;
+  /** First error per file, for failures this thread saw or was told of. */
+  failures: { filename: string; error: string }[];
+}
+
+/** Where the pipeline runs and what it is told by register.ts. */
+export interface LoadSettings {
+  scope: ScopeConfig;
+  cache: CacheOptions | null;
+  /** Module (URL) whose `transformSource` export replaces the built-in transform. */
+  transformModule: string | null;
+  counters: SharedArrayBuffer;
+}
+
+function sharedCounters(): SharedArrayBuffer {
+  const inherited = getEnvironmentData(ENV_KEY);
+  if (inherited instanceof SharedArrayBuffer) return inherited;
+  const sab = new SharedArrayBuffer(C_COUNT * 4);
+  setEnvironmentData(ENV_KEY, sab);
+  return sab;
+}
+
+let counters = new Int32Array(sharedCounters());
+let scope: Scope | null = null;
+let cache: TransformCache | null | undefined;
+let transform: TransformFn = transformSource;
+let transformId = '';
+const failures = new Map<string, string>();
+/** Files that are part of the instrumentation besides jsftrace's own (a replacement transform). */
+const notOurs = new Set<string>();
+/** Called before the stats are read: collects reports still in flight from the loader thread. */
+let beforeStats: () => void = () => {};
+
+export function setBeforeStats(fn: () => void): void {
+  beforeStats = fn;
+}
+const warned = new Set<string>();
+
+/** How a failure is made visible; the loader thread forwards it to its module thread. */
+let report: (filename: string, error: string) => void = emitFailureWarning;
+
+/**
+ * Keeps the first error of a file and warns once per file and thread.
+ * `atExit`: the process is exiting, so the warning event (emitted on the
+ * next tick) would never be printed; write it as Node would instead.
+ */
+export function emitFailureWarning(filename: string, error: string, atExit = false): void {
+  if (!failures.has(filename)) failures.set(filename, error);
+  if (warned.has(filename)) return;
+  warned.add(filename);
+  const message = `${filename} was not instrumented and loads untouched: ${error}`;
+  if (!atExit) {
+    process.emitWarning(message, { code: 'JSFTRACE_TRANSFORM' });
+    return;
+  }
+  const opts = `${process.execArgv.join(' ')} ${process.env['NODE_OPTIONS'] ?? ''}`;
+  if (!opts.includes('--no-warnings')) process.stderr.write(`(node:${process.pid}) [JSFTRACE_TRANSFORM] Warning: ${message}\n`);
+}
+
+/** The settings of this thread's pipeline, to hand to another thread. */
+export function currentSettings(): LoadSettings {
+  return {
+    scope: getScope().config,
+    cache: getCache() === null ? null : { dir: cache!.dir, maxBytes: cache!.maxBytes },
+    transformModule: transformId === '' ? null : transformId,
+    counters: counters.buffer as SharedArrayBuffer,
+  };
+}
+
+/**
+ * Sets this thread's pipeline from settings made elsewhere (the ESM loader
+ * thread receives them from register.ts). Loads a replacement transform.
+ */
+export async function applySettings(s: LoadSettings, reporter?: (filename: string, error: string) => void): Promise<void> {
+  counters = new Int32Array(s.counters);
+  scope = compileScope(s.scope);
+  cache = s.cache === null ? null : new TransformCache(s.cache);
+  if (s.transformModule !== null) await useTransformModule(s.transformModule);
+  if (reporter !== undefined) report = reporter;
+}
+
+/**
+ * Replaces the transform with the `transformSource` export of a module
+ * (JSFTRACE_TRANSFORM_MODULE): tests use it to see exactly which files pass
+ * through, in every thread. Its URL is part of the cache key.
+ */
+export async function useTransformModule(url: string): Promise<void> {
+  // It is part of the instrumentation, not of the program (in the loader
+  // thread our own hooks see it load).
+  notOurs.add(url.startsWith('file:') ? fileURLToPath(url) : url);
+  const m = (await import(url)) as { transformSource?: unknown; TRANSFORM_VERSION?: unknown };
+  if (typeof m.transformSource !== 'function') throw new TypeError(`${url} has no transformSource export`);
+  transform = m.transformSource as TransformFn;
+  transformId = url;
+  if (typeof m.TRANSFORM_VERSION === 'string') transformId += `#${m.TRANSFORM_VERSION}`;
+}
+
+/** Replaces the transform in this thread only (unit tests); null restores the built-in one. */
+export function setTransform(fn: TransformFn | null, id = 'injected'): void {
+  transform = fn ?? transformSource;
+  transformId = fn === null ? '' : id;
+}
+
+/** Replaces the scope rules and cache of this thread (tests and register.ts). */
+export function configure(opts: { scope?: ScopeConfig; cache?: CacheOptions | null }): void {
+  if (opts.scope !== undefined) scope = compileScope(opts.scope);
+  if (opts.cache !== undefined) cache = opts.cache === null ? null : new TransformCache(opts.cache);
+}
+
+function getScope(): Scope {
+  scope ??= compileScope(readScopeConfig());
+  return scope;
+}
+
+function getCache(): TransformCache | null {
+  if (cache === undefined) {
+    const o = cacheOptionsFromEnv();
+    cache = o === null ? null : new TransformCache(o);
+  }
+  return cache;
+}
+
+export function instrumentStats(): InstrumentStats {
+  beforeStats();
+  return {
+    transformed: Atomics.load(counters, C_TRANSFORMED),
+    cached: Atomics.load(counters, C_CACHED),
+    skipped: Atomics.load(counters, C_SKIPPED),
+    failed: Atomics.load(counters, C_FAILED),
+    ignored: Atomics.load(counters, C_IGNORED),
+    sites: Atomics.load(counters, C_SITES),
+    failures: [...failures].map(([filename, error]) => ({ filename, error })),
+  };
+}
+
+/** A module out of scope that never reached instrumentSource (a data: URL, a non-file compile). */
+export function countSkipped(): void {
+  Atomics.add(counters, C_SKIPPED, 1);
+}
+
+/** A module that is not JavaScript yet (Node's own TypeScript formats). */
+export function countIgnored(): void {
+  Atomics.add(counters, C_IGNORED, 1);
+}
+
+/** Zeroes the process-wide counters and this thread's failure list (tests). */
+export function resetInstrumentStats(): void {
+  for (let i = 0; i < C_COUNT; i++) Atomics.store(counters, i, 0);
+  failures.clear();
+  warned.clear();
+}
+
+/** Whether `code` was emitted by this pipeline (in any thread, any run). */
+export function isInstrumented(code: string): boolean {
+  // Another tool may append after us (a source map); look at the tail only,
+  // since a miss merely costs one more decision, never a wrong module.
+  let end = code.length;
+  while (end > 0 && code.charCodeAt(end - 1) <= 32) end--;
+  const from = Math.max(0, end - MARKER.length - 2);
+  return code.indexOf(MARKER.trim(), from) >= 0;
+}
+
+const TS_LIKE = new Set(['.ts', '.tsx', '.mts', '.cts', '.jsx']);
+
+/** True for extensions whose source another loader must compile before we can read it. */
+function mayBeForeign(filename: string): boolean {
+  return TS_LIKE.has(extname(filename));
+}
+
+const MAX_MAP_FILE = 64 * 1024 * 1024;
+
+/**
+ * The source map the source already carries (from tsx, a bundler or a build
+ * step): an inline `data:` URL, or a map file next to it. The transform
+ * chains it, so stack traces reach the original source (TypeScript) rather
+ * than the JavaScript we were given. `stamp` identifies a map file's version
+ * for the cache key (an inline map is part of the source already).
+ */
+export function extractInputMap(code: string, filename: string): { map: EncodedMap; stamp: string } | null {
+  const at = code.lastIndexOf('//# sourceMappingURL=');
+  if (at < 0) return null;
+  const url = code.slice(at + 21).split(/\s/, 1)[0]!;
+  try {
+    const m = /^data:application\/json;(?:charset=[^;,]+;)?base64,(.*)$/.exec(url);
+    if (m !== null) return { map: JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as EncodedMap, stamp: '' };
+    if (url.includes(':') && !url.startsWith('file:')) return null; // http: and the like: not ours to fetch
+    const path = url.startsWith('file:') ? fileURLToPath(url) : resolve(dirname(filename), decodeURIComponent(url));
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_MAP_FILE) return null;
+    return { map: JSON.parse(readFileSync(path, 'utf8')) as EncodedMap, stamp: `${path}@${st.size}@${st.mtimeMs}` };
+  } catch {
+    // A missing or malformed map only costs the mapping to the original.
+    return null;
+  }
+}
+
+function emit(result: TransformResult): string {
+  if (result.map === null) return result.code + MARKER;
+  const b64 = Buffer.from(JSON.stringify(result.map), 'utf8').toString('base64');
+  return `${result.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${b64}${MARKER}`;
+}
+
+function countFailure(filename: string, error: string): void {
+  Atomics.add(counters, C_FAILED, 1);
+  report(filename, error);
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/**
+ * What to compile for one module: the instrumented source, or `source`
+ * itself. `filename` is an absolute path; `format` is what Node decided
+ * (undefined when it has not: a .js file with no "type", which Node detects
+ * by parsing, and so do we).
+ */
+export function instrumentSource(source: string, filename: string, format: ModuleFormat | undefined): string {
+  if (isInstrumented(source)) return source;
+  // A byte-order mark is not JavaScript; Node drops it before compiling too.
+  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  const id = identify(filename);
+  // jsftrace's own modules are not the program's: neither instrumented nor counted.
+  if (isOwnFile(filename, id.package) || notOurs.has(filename)) return source;
+  if (!getScope().covers(id, filename)) {
+    Atomics.add(counters, C_SKIPPED, 1);
+    return source;
+  }
+  const c = getCache();
+  const input = extractInputMap(source, filename);
+  const key = cacheKey([
+    EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, input?.stamp ?? '', source,
+  ]);
+  const hit = c === null ? null : c.get(key);
+  if (hit !== null) {
+    if (hit.status === 'ok') {
+      Atomics.add(counters, C_CACHED, 1);
+      Atomics.add(counters, C_SITES, hit.sites);
+      return hit.body;
+    }
+    return failed(source, filename, hit.body);
+  }
+  let result: TransformResult;
+  try {
+    result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package, inputMap: input?.map ?? null }, format);
+  } catch (e) {
+    const msg = errorText(e);
+    c?.put(key, { status: 'failed', sites: 0, body: msg });
+    return failed(source, filename, msg);
+  }
+  let code: string;
+  try {
+    code = emit(result);
+  } catch (e) {
+    return failed(source, filename, `emitting the source map: ${errorText(e)}`);
+  }
+  Atomics.add(counters, C_TRANSFORMED, 1);
+  Atomics.add(counters, C_SITES, result.sites);
+  c?.put(key, { status: 'ok', sites: result.sites, body: code });
+  return code;
+}
+
+function failed(source: string, filename: string, msg: string): string {
+  if (mayBeForeign(filename) && (msg.startsWith('SyntaxError') || msg.startsWith('TransformOutputError'))) {
+    // TypeScript that no loader has compiled yet: whoever handles it will
+    // hand us JavaScript later (or it is a loader order we cannot see past;
+    // see docs/instrumentation.md). Not an error of ours.
+    Atomics.add(counters, C_IGNORED, 1);
+    return source;
+  }
+  countFailure(filename, msg);
+  return source + MARKER;
+}
+
+/**
+ * Transforms, and checks that the output compiles: a transform bug must cost
+ * one module its sites, never the program. CommonJS output is compiled by V8
+ * without running it (its lazy parse is a small part of the transform's
+ * time); ES module output can only be checked by parsing it again (Node 20
+ * has no unflagged way to compile a module without linking it), which
+ * roughly doubles the time of a cold transform, so JSFTRACE_VERIFY=0 turns
+ * that check off. Cached output was checked when it was written.
+ */
+function run(input: TransformInput, format: ModuleFormat | undefined): TransformResult {
+  if (format !== undefined) return verified(transform({ ...input, format }), format, input.filename);
+  // Node has not decided: it compiles as CommonJS and, when that fails on
+  // module syntax, as an ES module. Do the same.
+  let first: unknown;
+  try {
+    return verified(transform(input), 'commonjs', input.filename);
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    first = e;
+  }
+  try {
+    return verified(transform({ ...input, format: 'module' }), 'module', input.filename);
+  } catch {
+    throw first;
+  }
+}
+
+let verifyModules = process.env['JSFTRACE_VERIFY'] !== '0';
+
+/** Whether ES module output is parsed again before use (JSFTRACE_VERIFY, default on). */
+export function setVerifyModules(on: boolean): void {
+  verifyModules = on;
+}
+
+function verified(r: TransformResult, format: ModuleFormat, filename: string): TransformResult {
+  if (r.sites === 0) return r; // the transform returned its input
+  // A hashbang is allowed only at the very start of a script; keep the
+  // line count and drop it for the check.
+  const code = r.code.startsWith('#!') ? `//${r.code.slice(2)}` : r.code;
+  try {
+    if (format === 'commonjs') {
+      vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
+    } else if (verifyModules) {
+      acornParse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
+    }
+  } catch (e) {
+    throw new TransformOutputError(`the transform produced code that does not compile (${errorText(e)}); this is a jsftrace bug`);
+  }
+  return r;
+}
+
+/** The transform's output does not compile: a bug of ours, reported as a failure. */
+class TransformOutputError extends Error {
+  override name = 'TransformOutputError';
+}

@@ -1,0 +1,391 @@
+// The module hooks end to end: real programs run under
+// `node --import <dist>/src/public/register.js` (and --require register.cjs)
+// with the seen-transform (test/fixtures/instrument/seen-transform.ts), which
+// records each transformed module, so each test checks exactly which modules
+// were transformed, how often and in which thread, and that the program's
+// output is what it is without jsftrace.
+//
+// Every scenario runs on this Node. JSFTRACE_TEST_NODES (a ':'-separated
+// list of other node binaries, e.g. a Node 24 with module.registerHooks)
+// runs them there too; the in-thread hooks are only tested that way.
+// JSFTRACE_TEST_HOOKS=async forces the off-thread hooks there.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  registerCjs, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, writeTree, type RunResult,
+} from './support.js';
+
+const nodes = [process.execPath, ...(process.env['JSFTRACE_TEST_NODES'] ?? '').split(':').filter((p) => p !== '' && existsSync(p))];
+const IMPORT = ['--import', registerJs];
+
+function count(list: string[], item: string): number {
+  return list.filter((x) => x === item).length;
+}
+
+function ok(r: RunResult): void {
+  assert.equal(r.code, 0, `exit ${r.code} ${r.signal ?? ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  assert.ok(r.report !== null, `no report\n${r.stdout}\n${r.stderr}`);
+}
+
+const ESM_GRAPH = {
+  'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+  'main.mjs': `
+    import { dep } from './dep.mjs';
+    import cjs from './cjs.cjs';
+    import shared from './shared.cjs';
+    import { createRequire } from 'node:module';
+    import pkg from 'pkg';
+    import { scoped } from '@sc/esm';
+    const require = createRequire(import.meta.url);
+    const req = require('./req.cjs');
+    const again = require('./shared.cjs');
+    const data = require('./data.json');
+    console.log(dep(), cjs.cjs(), req.req(), shared === again, pkg.pkg(), scoped(), data.n);
+    ${REPORT_ESM}`,
+  'dep.mjs': 'export function dep() { return "dep"; }',
+  'cjs.cjs': 'exports.cjs = function cjs() { return "cjs"; };',
+  'req.cjs': 'const t = require("./typeless/t.js"); exports.req = () => "req" + t.t;',
+  'typeless/package.json': JSON.stringify({}),
+  'typeless/t.js': 'exports.t = 1;',
+  'shared.cjs': 'module.exports = { shared: true };',
+  'data.json': '{ "n": 42 }',
+  'node_modules/pkg/package.json': JSON.stringify({ name: 'pkg', main: 'index.js' }),
+  'node_modules/pkg/index.js': 'exports.pkg = function pkg() { return "pkg"; };',
+  'node_modules/@sc/esm/package.json': JSON.stringify({ name: '@sc/esm', type: 'module', exports: './index.mjs' }),
+  'node_modules/@sc/esm/index.mjs': 'export const scoped = () => "scoped";',
+};
+
+const ESM_EXPECTED = [
+  'main.mjs|module', 'dep.mjs|module', 'cjs.cjs|commonjs', 'shared.cjs|commonjs', 'req.cjs|commonjs',
+  'typeless/t.js|commonjs', 'pkg:index.js|commonjs', '@sc/esm:index.mjs|module',
+];
+
+for (const node of nodes) {
+  const on = nodes.length > 1 ? ` [${node}]` : '';
+
+  test(`ESM program: every module, imported or required, ESM or CommonJS, is transformed exactly once${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, ESM_GRAPH);
+      const plain = await runNode(['main.mjs'], { cwd: t.dir, node });
+      const r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node });
+      ok(r);
+      assert.equal(r.output, plain.output, 'same output as without jsftrace');
+      for (const m of ESM_EXPECTED) assert.equal(count(r.report!.seen, m), 1, `${m} in ${JSON.stringify(r.report!.seen)}`);
+      assert.equal(r.report!.seen.length, ESM_EXPECTED.length, JSON.stringify(r.report!.seen));
+      const s = r.report!.stats;
+      assert.deepEqual([s.transformed, s.failed, s.skipped, s.cached], [ESM_EXPECTED.length, 0, 0, 0]);
+      assert.equal(r.stderr, '');
+    } finally {
+      t.done();
+    }
+  });
+
+  for (const entry of ['import', 'require'] as const) {
+    test(`CommonJS program with --${entry}: require chains, require of ESM, dynamic import${on}`, { timeout: 60_000 }, async () => {
+      const t = tempDir();
+      try {
+        writeTree(t.dir, {
+          'package.json': JSON.stringify({ name: 'app' }),
+          'main.cjs': `
+            const a = require('./a.js');
+            const esm = require('./esm.mjs');
+            import('./late.mjs').then((late) => console.log(a.a(), esm.e(), late.late()));
+            ${REPORT_CJS}`,
+          'a.js': 'const b = require("./b.cjs"); exports.a = () => "a" + b.b();',
+          'b.cjs': 'exports.b = function b() { return "b"; };',
+          'esm.mjs': 'import { child } from "./esm-child.mjs"; export function e() { return "e" + child(); }',
+          'esm-child.mjs': 'export const child = () => "c";',
+          'late.mjs': 'export const late = () => "late";',
+        });
+        const plain = await runNode(['main.cjs'], { cwd: t.dir, node });
+        const args = entry === 'import' ? [...IMPORT, 'main.cjs'] : ['--require', registerCjs, 'main.cjs'];
+        const r = await runNode(args, { cwd: t.dir, node });
+        ok(r);
+        assert.equal(r.output, plain.output);
+        const seen = r.report!.seen;
+        for (const m of ['main.cjs|commonjs', 'a.js|commonjs', 'b.cjs|commonjs', 'late.mjs|module']) assert.equal(count(seen, m), 1, `${m}: ${seen}`);
+        // require(esm) hands the required file to Module.prototype._compile
+        // with format 'module', so it is transformed there; its own imports
+        // are loaded by Node without any hook on Node 20 (see
+        // docs/instrumentation.md), and through the in-thread hooks where
+        // module.registerHooks exists.
+        assert.equal(count(seen, 'esm.mjs|module'), 1, seen.join());
+        assert.ok(count(seen, 'esm-child.mjs|module') <= 1, seen.join());
+        assert.equal(r.report!.stats.failed, 0);
+      } finally {
+        t.done();
+      }
+    });
+  }
+
+  test(`worker threads: inherited flags, an explicit empty execArgv, eval workers${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+        'main.mjs': `
+          import { Worker } from 'node:worker_threads';
+          function run(file, opts) {
+            return new Promise((resolve, reject) => {
+              const w = new Worker(file, opts);
+              w.once('message', resolve);
+              w.once('error', reject);
+            });
+          }
+          const url = new URL('./worker.mjs', import.meta.url);
+          const inherited = await run(url, {});
+          const empty = await run(url, { execArgv: [] });
+          const other = await run(url, { execArgv: ['--no-warnings'] });
+          const evaluated = await run("require('worker_threads').parentPort.postMessage(String(typeof globalThis.$jf))", { eval: true });
+          console.log(JSON.stringify({ inherited, empty, other, evaluated }));
+          ${REPORT_ESM}`,
+        'worker.mjs': `
+          import { parentPort } from 'node:worker_threads';
+          import { wdep } from './wdep.cjs';
+          wdep();
+          setImmediate(() => parentPort.postMessage(globalThis.__jsftraceSeen ?? []));`,
+        'wdep.cjs': 'exports.wdep = function wdep() {};',
+      });
+      const r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node });
+      ok(r);
+      const out = JSON.parse(r.output.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      for (const k of ['inherited', 'empty', 'other']) {
+        assert.deepEqual([...(out[k] as string[])].sort(), ['wdep.cjs|commonjs', 'worker.mjs|module'], k);
+      }
+      // Node does not run --import preloads in `eval: true` workers: they
+      // run without jsftrace (a documented limitation).
+      assert.equal(out['evaluated'], 'undefined');
+      assert.deepEqual(r.report!.seen, ['main.mjs|module']);
+      assert.equal(r.report!.stats.transformed, 7, 'counters are process-wide');
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`a module whose transform fails loads untouched, with one warning, and the output is unchanged${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+        'main.mjs': `
+          import { bad } from './bad.mjs';
+          import { createRequire } from 'node:module';
+          const worse = createRequire(import.meta.url)('./bad.cjs');
+          import { buggy } from './buggy.mjs';
+          console.log(bad(), worse.worse(), buggy());
+          ${REPORT_ESM}`,
+        'bad.mjs': '/* FAIL_TRANSFORM */ export function bad() { return 1; }',
+        'bad.cjs': '/* FAIL_TRANSFORM */ exports.worse = function () { return 2; };',
+        'buggy.mjs': '/* BAD_OUTPUT */ export function buggy() { return 3; }',
+      });
+      const plain = await runNode(['main.mjs'], { cwd: t.dir, node });
+      const r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node });
+      ok(r);
+      assert.equal(r.output, plain.output);
+      assert.deepEqual(r.report!.seen, ['main.mjs|module']);
+      const s = r.report!.stats;
+      assert.equal(s.failed, 3);
+      assert.deepEqual(s.failures.map((f) => f.filename.slice(t.dir.length + 1)).sort(), ['bad.cjs', 'bad.mjs', 'buggy.mjs']);
+      const w = transformWarnings(r.stderr);
+      assert.equal(w.length, 3, r.stderr);
+      for (const f of ['bad.mjs', 'bad.cjs', 'buggy.mjs']) assert.equal(w.filter((l) => l.includes(`/${f} was not instrumented`)).length, 1);
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`include and exclude rules from the environment and jsftrace.config.json${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+        'main.mjs': `import './src/a.mjs'; import './src/gen/g.mjs'; import './lib/b.mjs'; import 'dep'; ${REPORT_ESM}`,
+        'src/a.mjs': 'export {};',
+        'src/gen/g.mjs': 'export {};',
+        'lib/b.mjs': 'export {};',
+        'node_modules/dep/package.json': JSON.stringify({ name: 'dep', type: 'module', exports: './i.mjs' }),
+        'node_modules/dep/i.mjs': 'export {};',
+      });
+      let r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node, env: { JSFTRACE_INCLUDE: 'src/*', JSFTRACE_EXCLUDE: 'src/gen/*' } });
+      ok(r);
+      assert.deepEqual(r.report!.seen, ['src/a.mjs|module']);
+      assert.equal(r.report!.stats.skipped, 4);
+      writeTree(t.dir, { 'jsftrace.config.json': JSON.stringify({ instrument: { exclude: [':mod:', 'lib/*'] } }) });
+      r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node });
+      ok(r);
+      assert.deepEqual([...r.report!.seen].sort(), ['main.mjs|module', 'src/a.mjs|module', 'src/gen/g.mjs|module']);
+      r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node, env: { JSFTRACE_EXCLUDE: '' } });
+      assert.equal(r.report!.seen.length, 5, 'a set variable replaces the file list');
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`a malformed configuration stops the start with EINVAL, before the program runs${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, { 'main.cjs': 'console.log("ran");', 'jsftrace.config.json': '{ "instrument": { "include": "src/[" } }' });
+      for (const args of [[...IMPORT, 'main.cjs'], ['--require', registerCjs, 'main.cjs']]) {
+        const r = await runNode(args, { cwd: t.dir, node });
+        assert.notEqual(r.code, 0);
+        assert.doesNotMatch(r.stdout, /ran/);
+        assert.match(r.stderr, /EINVAL|unclosed \[/);
+      }
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`the disk cache serves the second run; jsftrace cache stats sees the entries${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, ESM_GRAPH);
+      const env = { JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, '.cache') };
+      const first = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node, env });
+      const second = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, node, env });
+      ok(first);
+      ok(second);
+      const n = ESM_EXPECTED.length;
+      assert.deepEqual([first.report!.stats.transformed, first.report!.stats.cached], [n, 0]);
+      assert.deepEqual([second.report!.stats.transformed, second.report!.stats.cached], [0, n]);
+      assert.deepEqual(second.report!.seen.sort(), first.report!.seen.sort());
+      assert.equal(second.output, first.output);
+      const stats = await runNode(['--input-type=module', '-e',
+        `import { cacheCommand } from ${JSON.stringify(new URL('../../src/cli/cache.js', import.meta.url).href)}; process.exitCode = cacheCommand(['stats', '--json']);`],
+      { cwd: t.dir, node, env });
+      assert.equal(JSON.parse(stats.stdout).entries, n);
+      assert.ok(readdirSync(join(t.dir, '.cache')).includes('v1'));
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`child processes are followed only with JSFTRACE_CHILDREN=1; fork inherits execArgv${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app' }),
+        'main.cjs': `
+          const cp = require('node:child_process');
+          const spawned = cp.spawnSync(process.execPath, ['child.cjs'], { encoding: 'utf8' });
+          const forked = cp.fork('child.cjs', { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+          let out = '';
+          forked.stdout.on('data', (d) => { out += d; });
+          forked.on('exit', () => console.log('CHILDREN ' + JSON.stringify({ spawned: spawned.stdout.trim(), forked: out.trim() })));`,
+        'child.cjs': 'function c() {}\nsetImmediate(() => console.log(JSON.stringify(globalThis.__jsftraceSeen ?? [])));',
+      });
+      const children = (r: RunResult) => JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('CHILDREN '))!.slice(9)) as Record<string, string>;
+      let r = await runNode([...IMPORT, 'main.cjs'], { cwd: t.dir, node });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(children(r), { spawned: '[]', forked: '["child.cjs|commonjs"]' });
+      r = await runNode([...IMPORT, 'main.cjs'], { cwd: t.dir, node, env: { JSFTRACE_CHILDREN: '1' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(children(r), { spawned: '["child.cjs|commonjs"]', forked: '["child.cjs|commonjs"]' });
+    } finally {
+      t.done();
+    }
+  });
+
+  test(`code made at run time (-e, eval, new Function, vm) is not instrumented${on}`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, { 'package.json': JSON.stringify({ name: 'app' }) });
+      const r = await runNode([...IMPORT, '-e', `
+        eval('function viaEval() {}');
+        new Function('return 1')();
+        require('node:vm').runInThisContext('function viaVm() {}');
+        ${REPORT_CJS}`], { cwd: t.dir, node });
+      ok(r);
+      assert.deepEqual(r.report!.seen, []);
+      assert.equal(r.report!.stats.transformed, 0);
+    } finally {
+      t.done();
+    }
+  });
+}
+
+test('with the real transform, stack traces point at the original lines (inline source maps)', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+      'main.mjs': [
+        'function outer(a) {',
+        '  return inner(a) + 1;',
+        '}',
+        'function inner(b) {',
+        '  if (b) throw new Error("boom");',
+        '  return 0;',
+        '}',
+        'try { outer(1); } catch (e) { console.log(e.stack.split("\\n").slice(1, 3).map((l) => l.trim()).join("|")); }',
+      ].join('\n'),
+    });
+    const plain = await runNode(['main.mjs'], { cwd: t.dir });
+    const r = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, env: { JSFTRACE_TRANSFORM_MODULE: undefined } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(plain.stdout, /at inner \(.*main\.mjs:5:\d+\)\|at outer \(.*main\.mjs:2:\d+\)/);
+    assert.match(r.stdout, /at inner \(.*main\.mjs:5:\d+\)\|at outer \(.*main\.mjs:2:\d+\)/, `${r.stdout}\n${r.stderr}`);
+  } finally {
+    t.done();
+  }
+});
+
+test('CommonJS given as source by another loader, and what it requires, are transformed (either order)', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'package.json': JSON.stringify({ name: 'app' }),
+      // A loader that hands Node the source of a CommonJS module, as tsx does
+      // for TypeScript: Node then compiles it without Module.prototype._compile.
+      'cjs-source-loader.mjs': `
+        import { register } from 'node:module';
+        register('data:text/javascript,' + encodeURIComponent(\`
+          import { readFileSync } from 'node:fs';
+          export async function load(url, context, nextLoad) {
+            const r = await nextLoad(url, context);
+            if (r.format === 'commonjs' && r.source == null && url.endsWith('/a.cjs')) return { ...r, source: readFileSync(new URL(url), 'utf8') };
+            return r;
+          }\`));`,
+      'main.mjs': `import a from './a.cjs'; console.log(a.a, a.b); ${REPORT_ESM}`,
+      'a.cjs': 'const b = require("./b.cjs"); module.exports = { a: 1, b };',
+      'b.cjs': 'module.exports = 2;',
+    });
+    for (const flags of [['--import', './cjs-source-loader.mjs', ...IMPORT], [...IMPORT, '--import', './cjs-source-loader.mjs']]) {
+      const r = await runNode([...flags, 'main.mjs'], { cwd: t.dir });
+      ok(r);
+      assert.equal(r.output.trim(), '1 2');
+      const mine = r.report!.seen.filter((s) => s !== 'cjs-source-loader.mjs|module');
+      assert.deepEqual([...mine].sort(), ['a.cjs|commonjs', 'b.cjs|commonjs', 'main.mjs|module']);
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test('very large and minified modules go through the pipeline and the cache', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    // About 6 MB and 200,000 functions on one line, as a minified bundle is.
+    const fns = Array.from({ length: 200_000 }, (_, i) => `function(a){return a+${i}}`).join(',');
+    writeTree(t.dir, {
+      'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+      'main.mjs': `import { total } from './big.min.mjs'; console.log(total); ${REPORT_ESM}`,
+      'big.min.mjs': `export const fns=[${fns}];export const total=fns[199999](1);`,
+    });
+    const env = { JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, '.cache') };
+    const first = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, env });
+    const second = await runNode([...IMPORT, 'main.mjs'], { cwd: t.dir, env });
+    for (const r of [first, second]) {
+      ok(r);
+      assert.equal(r.output.trim(), '200000');
+      assert.equal(count(r.report!.seen, 'big.min.mjs|module'), 1);
+    }
+    assert.equal(second.report!.stats.cached, 2);
+  } finally {
+    t.done();
+  }
+});

@@ -1,0 +1,78 @@
+// Composition with tsx, in both orders, for a TypeScript ES module program
+// and a TypeScript CommonJS program: jsftrace transforms the JavaScript that
+// tsx produces, each program module exactly once, and never tries to parse
+// TypeScript (no warning, nothing failed).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, tsxLoader, writeTree } from './support.js';
+
+const nodes = [process.execPath, ...(process.env['JSFTRACE_TEST_NODES'] ?? '').split(':').filter((p) => p !== '' && existsSync(p))];
+
+const ORDERS = {
+  'tsx first': ['--import', tsxLoader, '--import', registerJs],
+  'jsftrace first': ['--import', registerJs, '--import', tsxLoader],
+};
+
+const PROGRAMS = {
+  esm: {
+    files: {
+      'package.json': JSON.stringify({ name: 'tsapp', type: 'module' }),
+      'main.ts': `
+        import { helper } from './helper.ts';
+        import { plain } from './plain.js';
+        interface P { x: number }
+        function compute(p: P): number { return helper(p.x) * plain(); }
+        console.log(compute({ x: 4 }));
+        ${REPORT_ESM}`,
+      'helper.ts': 'export function helper(n: number): number { return n + 1; }',
+      'plain.js': 'export function plain() { return 2; }',
+    },
+    expected: ['main.ts|module', 'helper.ts|module', 'plain.js|module'],
+  },
+  cjs: {
+    files: {
+      'package.json': JSON.stringify({ name: 'tsapp', type: 'commonjs' }),
+      'main.ts': `
+        const { helper } = require('./helper.ts');
+        const plain = require('./plain.js');
+        function compute(p: { x: number }): number { return helper(p.x) * plain.plain(); }
+        console.log(compute({ x: 4 }));
+        ${REPORT_CJS}`,
+      'helper.ts': 'export function helper(n: number): number { return n + 1; }',
+      'plain.js': 'exports.plain = function plain() { return 2; };',
+    },
+    expected: ['main.ts|commonjs', 'helper.ts|commonjs', 'plain.js|commonjs'],
+  },
+};
+
+for (const node of nodes) {
+  for (const [kind, prog] of Object.entries(PROGRAMS)) {
+    for (const [order, flags] of Object.entries(ORDERS)) {
+      test(`tsx, ${kind} TypeScript, ${order}${nodes.length > 1 ? ` [${node}]` : ''}`, { timeout: 60_000 }, async () => {
+        const t = tempDir();
+        try {
+          writeTree(t.dir, prog.files);
+          const plain = await runNode(['--import', tsxLoader, 'main.ts'], { cwd: t.dir, node });
+          assert.equal(plain.code, 0, plain.stderr);
+          const r = await runNode([...flags, 'main.ts'], { cwd: t.dir, node });
+          assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+          assert.equal(r.output, plain.output);
+          const mine = r.report!.seen.filter((s) => !s.startsWith('tsx:') && !s.startsWith('esbuild:'));
+          assert.deepEqual([...mine].sort(), [...prog.expected].sort(), JSON.stringify(r.report!.seen));
+          // tsx's own modules that load after jsftrace's hooks are instrumented
+          // like any dependency; the program's TypeScript never reaches the
+          // transform untranspiled.
+          assert.equal(r.report!.stats.failed, 0, JSON.stringify(r.report!.stats.failures));
+          // Nothing else was transformed: not TypeScript, not the hook
+          // modules tsx runs in Node's loader thread.
+          assert.equal(r.report!.stats.transformed, r.report!.seen.length);
+          assert.deepEqual(transformWarnings(r.stderr), []);
+        } finally {
+          t.done();
+        }
+      });
+    }
+  }
+}
