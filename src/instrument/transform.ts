@@ -345,7 +345,7 @@ class Instrumenter {
       this.s.prependRight(right.end, `,${suspend},${P}v)`);
       if (body.type === 'BlockStatement') {
         this.s.appendLeft(body.start + 1, resume);
-        this.s.appendLeft(body.end - 1, `;${suspend};`);
+        this.s.prependRight(body.end - 1, `;${suspend};`);
       } else {
         this.s.appendLeft(body.start, `{${resume}`);
         this.s.prependRight(body.end, `;${suspend};}`);
@@ -425,14 +425,19 @@ class Instrumenter {
         if (st.type === 'ExpressionStatement' && typeof st['directive'] === 'string') at = st.end;
         else break;
       }
-      this.s.appendLeft(at, entry);
-      this.walk(body, null);
+      // After a directive, `;` ends it in case it relied on ASI.
+      this.s.appendLeft(at, at === body.start + 1 ? entry : ';' + entry);
       const stmts = body['body'] as N[];
       const last = stmts[stmts.length - 1];
-      // Only when the end can be reached by falling through the last statement.
+      // Only when the end can be reached by falling through the last
+      // statement. Inserted before the body is walked: at the same index,
+      // prependRight puts later insertions first, so a return closer that
+      // ends at the brace (`if (x) return y}`) stays before it. The `;`
+      // ends a last statement that relied on ASI.
       if (last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')) {
-        this.s.appendLeft(body.end - 1, `if(${P}t)${P}L(${P}t);`);
+        this.s.prependRight(body.end - 1, `;if(${P}t)${P}L(${P}t);`);
       }
+      this.walk(body, null);
     } else {
       // An expression body becomes a block that returns it.
       this.s.appendLeft(body.start, `{${entry}return(${P}r=`);
@@ -458,7 +463,8 @@ class Instrumenter {
     // text is repeated, but only one of the two branches runs.
     if (arg.end - arg.start <= 24 && isPlain(arg)) {
       const text = this.code.slice(arg.start, arg.end);
-      this.s.appendLeft(arg.start, `${P}t?${P}L(${P}t,`);
+      // The space: `return""` would otherwise become `return$Jt...`.
+      this.s.appendLeft(arg.start, ` ${P}t?${P}L(${P}t,`);
       this.s.prependRight(arg.end, `):${text}`);
       return;
     }
@@ -478,10 +484,10 @@ class Instrumenter {
     const suspend = `${P}s=${P}t&&${P}S(${P}t),${P}t=0`;
     const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0)`;
     if (arg === null) {
-      this.s.overwrite(node.start, node.end, `(${suspend},${P}v=${kw},${resume},${P}v)`);
+      this.s.overwrite(node.start, node.end, `(${suspend},${P}v=${kw},${resume},${P}v)`, { contentOnly: true });
       return;
     }
-    this.s.overwrite(node.start, arg.start, `(${P}v=`);
+    this.s.overwrite(node.start, arg.start, `(${P}v=`, { contentOnly: true });
     this.s.prependRight(arg.end, `,${suspend},${P}v=${kw} ${P}v,${resume},${P}v)`);
   }
 
@@ -497,6 +503,10 @@ class Instrumenter {
     const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
     this.s.appendLeft(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`);
   }
+}
+
+function afterDirective(program: N, at: number): boolean {
+  return (program['body'] as N[]).some((st) => st.end === at && typeof st['directive'] === 'string');
 }
 
 function prologueAt(program: N): number {
@@ -542,7 +552,7 @@ export function transformSource(input: TransformInput): TransformResult {
     + `typeof ${KEY_GLOBAL}==="undefined"&&(globalThis.${KEY_GLOBAL}=false);`;
   if (at < 0) ins.s.prepend(prologue);
   else if (at === 0) ins.s.prependLeft(0, prologue);
-  else ins.s.appendLeft(at, prologue);
+  else ins.s.appendLeft(at, (afterDirective(program, at) ? ';' : '') + prologue);
   const out = ins.s.toString();
   const map = ins.s.generateMap({ source: input.filename, hires: 'boundary', includeContent: false }) as unknown as EncodedMap;
   const chained = input.inputMap ? remapping([map as never, input.inputMap as never], () => null) as unknown as EncodedMap : map;
