@@ -1,0 +1,129 @@
+/**
+ * The `function_graph` tracer's callbacks (ftrace's trace_graph_entry and
+ * trace_graph_return) and the markers behind set_graph_function and
+ * set_graph_notrace.
+ *
+ * Owns: this thread's graph state: the current depth, the table of calls in
+ * flight (entry time and depth per slot), and the marker counters. Invariants:
+ * - every entry that returns a slot gets exactly one exit (the core calls
+ *   retfunc once per frame, with UNWOUND for frames a throw abandoned), which
+ *   frees the slot and puts the depth back to the call's own; so depth stays
+ *   right after throws. Calls refused at entry (filtered, too deep, tracing
+ *   off) return -1 and their exit does nothing;
+ * - configuration (max_graph_depth, tracing_thresh, whether set_graph_function
+ *   is set, tracing_on, the ring and clock) is read in `refresh`, when the
+ *   session state word changes, never per call.
+ *
+ * The markers are separate ops registered after the graph ops: the list
+ * function calls the newest ops first, so a marker's entry runs before the
+ * graph entry of the same call, and its exit after the graph exit.
+ *
+ * Known limit: a suspended async call (await, yield) keeps its depth and its
+ * marker counts while other code runs; the core does not tell ops about
+ * suspension (see docs/tracers.md).
+ */
+
+import { UNWOUND } from '../core/index.js';
+import type { RingWriter } from '../ring/index.js';
+import {
+  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, ctl, EV_GRAPH_ENT, EV_GRAPH_RET, RET_THREW, RET_UNWOUND,
+  threadWriter,
+} from './session.js';
+
+const ENT = EV_GRAPH_ENT.id;
+const RET = EV_GRAPH_RET.id;
+const SLOTS = 65536;
+const TWO32 = 0x100000000;
+
+let seen = -1;
+let w: RingWriter | null = null;
+let now: () => number = () => 0;
+let maxDepth = 0;
+let threshNs = 0;
+let filterOn = false;
+
+let depth = 0;
+const slotTime = new Float64Array(SLOTS);
+const slotDepth = new Int32Array(SLOTS);
+const free = new Int32Array(SLOTS);
+let freeTop = SLOTS;
+for (let i = 0; i < SLOTS; i++) free[i] = SLOTS - 1 - i;
+/** Calls not traced because every slot was in flight (ftrace's overrun). */
+let overrun = 0;
+
+/** Nesting of set_graph_function functions, and of set_graph_notrace ones. */
+let inGraph = 0;
+let notrace = 0;
+
+function refresh(): boolean {
+  const s = Atomics.load(ctl, C_STATE);
+  if ((s & 1) === 0) return false;
+  w = threadWriter();
+  if (w === null) return false;
+  now = w.clock.now;
+  maxDepth = Atomics.load(ctl, C_MAX_DEPTH);
+  threshNs = Atomics.load(ctl, C_THRESH_US) * 1000;
+  filterOn = Atomics.load(ctl, C_GRAPH_FILTER) !== 0;
+  seen = s;
+  return true;
+}
+
+export function graphEntry(site: number): number {
+  if (ctl[C_STATE] !== seen && !refresh()) return -1;
+  if (notrace !== 0 || (filterOn && inGraph === 0)) return -1;
+  const d = depth;
+  if (maxDepth !== 0 && d >= maxDepth) return -1;
+  if (freeTop === 0) {
+    overrun++;
+    return -1;
+  }
+  const slot = free[--freeTop]!;
+  slotDepth[slot] = d;
+  depth = d + 1;
+  // With tracing_thresh only returns are written (ftrace's thresh entry).
+  if (threshNs === 0) w!.write2(ENT, site, d);
+  slotTime[slot] = now();
+  return slot;
+}
+
+export function graphReturn(site: number, _ops: unknown, result: unknown, threw: boolean, data: unknown): void {
+  if (typeof data !== 'number' || data < 0) return;
+  const t = now();
+  const d = slotDepth[data]!;
+  let dur = t - slotTime[data]!;
+  free[freeTop++] = data;
+  depth = d;
+  if (ctl[C_STATE] !== seen && !refresh()) return;
+  if (dur < 0) dur = 0; // the clock changed while the call ran
+  if (dur < threshNs) return;
+  const fl = result === UNWOUND ? RET_UNWOUND : threw ? RET_THREW : 0;
+  w!.write4(RET | (fl << 16), site, d, dur % TWO32, Math.floor(dur / TWO32));
+}
+
+/** The function_graph ops' callbacks, as the core loads them in every thread. */
+export const graphOps = { func: graphEntry, retfunc: graphReturn };
+
+function filterEnter(): number {
+  inGraph++;
+  return 1;
+}
+function filterLeave(): void {
+  inGraph--;
+}
+/** set_graph_function: inside such a call, the graph tracer traces. */
+export const graphFilterOps = { func: filterEnter, retfunc: filterLeave };
+
+function notraceEnter(): number {
+  notrace++;
+  return 1;
+}
+function notraceLeave(): void {
+  notrace--;
+}
+/** set_graph_notrace: from such a call until it returns, nothing is traced. */
+export const graphNotraceOps = { func: notraceEnter, retfunc: notraceLeave };
+
+/** Calls this thread did not trace because too many were in flight. */
+export function graphOverrun(): number {
+  return overrun;
+}

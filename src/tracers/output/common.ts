@@ -1,0 +1,171 @@
+/**
+ * What every text output of the tracers shares: reading a thread's ring into
+ * plain items (consuming or not), merging threads by timestamp, site names,
+ * and ftrace's number formats (timestamps, graph durations).
+ *
+ * Owns: the consuming readers kept between trace_pipe reads (one per thread
+ * and buffer generation), so lost-event notices and partial pages carry over
+ * from one read to the next. Invariant: readers never write to a ring except
+ * through the ring's own reader API.
+ */
+
+import { instance, record } from '../../core/index.js';
+import {
+  attachReader, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
+} from '../../ring/index.js';
+import type { ThreadRing } from '../session.js';
+
+/** One decoded event, or a notice that `lost` events are missing before the next. */
+export interface Item {
+  ts: number;
+  type: number;
+  flags: number;
+  a: number;
+  b: number;
+  /** Payload words 3 and 4 as one u64 (graph durations). */
+  c: number;
+  /** > 0 for a lost-events notice. */
+  lost: number;
+}
+
+function itemOf(e: EventCursor): Item {
+  return {
+    ts: e.ts, type: e.type, flags: e.flags, a: e.words > 1 ? e.u32(1) : 0, b: e.words > 2 ? e.i32(2) : 0,
+    c: e.words > 4 ? e.u64(3) : 0, lost: 0,
+  };
+}
+
+function drain(next: () => number, event: EventCursor, lost: () => number): Item[] {
+  const out: Item[] = [];
+  for (;;) {
+    const st = next();
+    if (st === READ_EVENT) out.push(itemOf(event));
+    else if (st === READ_LOST) out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: lost() });
+    else return out;
+  }
+}
+
+/** `trace`: every event in the ring now, consuming nothing. */
+export function snapshotItems(ring: Ring): Item[] {
+  const it = iterateRing(ring);
+  return drain(() => it.next(), it.event, () => it.lost);
+}
+
+interface PipeState {
+  gen: number;
+  reader: PipeReader;
+  /** Events refused in producer mode, as far as they were reported. */
+  dropped: number;
+}
+const pipes = new Map<number, PipeState>();
+
+/**
+ * `trace_pipe`: consumes what the ring holds now. Events refused in producer
+ * mode have no place in the ring; they are reported after the events read,
+ * when the counter shows new ones (the ring does not record where they were).
+ */
+export function consumeItems(r: ThreadRing): Item[] {
+  let p = pipes.get(r.threadId);
+  if (p === undefined || p.gen !== r.gen) {
+    p = { gen: r.gen, reader: attachReader(r.ring), dropped: 0 };
+    pipes.set(r.threadId, p);
+  }
+  const rd = p.reader;
+  const out = drain(() => rd.next(), rd.event, () => rd.lost);
+  const dropped = ringStats(r.ring).dropped;
+  if (dropped > p.dropped) {
+    out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: dropped - p.dropped });
+    p.dropped = dropped;
+  }
+  return out;
+}
+
+/** Lost notices take the time of the event after them (or before, at the end), so merging keeps them in place. */
+export function placeLost(items: Item[]): void {
+  let next = Number.NaN;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i]!;
+    if (it.lost > 0) it.ts = next;
+    else next = it.ts;
+  }
+  let prev = 0;
+  for (const it of items) {
+    if (Number.isNaN(it.ts)) it.ts = prev;
+    prev = it.ts;
+  }
+}
+
+/** A line of output with the time and thread it sorts by. */
+export interface Line {
+  ts: number;
+  thread: number;
+  text: string;
+}
+
+/** Merges per-thread lines by timestamp; ties keep thread order, then each thread's order. */
+export function mergeLines(perThread: Line[][]): string {
+  const all: { l: Line; k: number; i: number }[] = [];
+  perThread.forEach((ls, k) => ls.forEach((l, i) => all.push({ l, k, i })));
+  all.sort((x, y) => x.l.ts - y.l.ts || x.k - y.k || x.i - y.i);
+  return all.map((x) => x.l.text).join('');
+}
+
+const names = new Map<number, string>();
+
+/** A site's name as traces print it. */
+export function siteName(id: number): string {
+  let n = names.get(id);
+  if (n === undefined) {
+    try {
+      n = record(instance(), id).name;
+    } catch {
+      n = `site#${id}`;
+    }
+    names.set(id, n);
+  }
+  return n;
+}
+
+/**
+ * ftrace's trace_print_time: ` %5lu.%06lu` from nanoseconds, or ` %12llu`
+ * for a clock that counts (counter), whose values are not time.
+ */
+export function timestamp(v: number, counts: boolean): string {
+  if (counts) return ` ${String(v).padStart(12)}`;
+  const secs = Math.floor(v / 1e9);
+  const usecs = Math.floor((v - secs * 1e9) / 1e3);
+  return ` ${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}`;
+}
+
+/**
+ * ftrace's trace_print_graph_duration: microseconds, then as many digits of
+ * the nanosecond remainder as keep the number within 7 digits, ` us `, then
+ * spaces up to a width of 8 before ` us `.
+ */
+export function graphDuration(ns: number): string {
+  const n = Math.max(0, Math.floor(ns));
+  const usecs = String(Math.floor(n / 1000));
+  const rem = String(n % 1000).padStart(3, '0');
+  let s = usecs;
+  let len = usecs.length;
+  if (len < 7) {
+    const keep = Math.min(4, 7 - len); // snprintf size min(5, 8 - len) keeps one less
+    const frac = rem.slice(0, Math.min(keep, 3));
+    s += `.${frac}`;
+    len += frac.length + 1;
+  }
+  s += ' us ';
+  for (let i = len; i < 8; i++) s += ' ';
+  return s;
+}
+
+/** ftrace's trace_find_mark: the overhead sign before a duration. */
+export function durationMark(ns: number): string {
+  if (ns > 1e9) return '$';
+  if (ns > 1e8) return '@';
+  if (ns > 1e7) return '*';
+  if (ns > 1e6) return '#';
+  if (ns > 1e5) return '!';
+  if (ns > 1e4) return '+';
+  return ' ';
+}

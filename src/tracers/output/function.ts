@@ -1,0 +1,79 @@
+/**
+ * The `trace` and `trace_pipe` text of the function tracer (and of `nop`,
+ * which has the same header and no lines), in ftrace's default format.
+ *
+ * Owns: the header and line layout. Invariant: each line is exactly
+ * ftrace's `%16s-%-7d [%03d] ..... %5lu.%06lu: func <-parent`, with the
+ * thread's name and id where ftrace puts the task's comm and pid, and the
+ * thread id again where ftrace puts the CPU (a thread is our CPU: it owns
+ * one ring). The five flag columns are always `.`: JavaScript has no irqs,
+ * preemption counts or migration.
+ */
+
+import { CLOCK_COUNTER, ringStats } from '../../ring/index.js';
+import { EV_FUNCTION, type ThreadRing } from '../session.js';
+import { consumeItems, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems, timestamp } from './common.js';
+
+/** The legend block, with ftrace's geometry; columns relabelled for threads. */
+const LEGEND = [
+  '#                                _-----=> irqs-off/BH-disabled (always .)',
+  '#                               / _----=> need-resched (always .)',
+  '#                              | / _---=> hardirq/softirq (always .)',
+  '#                              || / _--=> preempt-depth (always .)',
+  '#                              ||| / _-=> migrate-disable (always .)',
+  '#                              |||| /     delay',
+  '#           TASK-PID   THREAD  |||||  TIMESTAMP  FUNCTION',
+  '#              | |       |     |||||     |         |',
+].join('\n');
+
+/**
+ * `# tracer: <name>` and the entries line. ftrace's entries-written is
+ * entries + overrun (events consumed by trace_pipe are in neither), so the
+ * difference is what overwrite lost. #P is the number of threads with a ring.
+ */
+export function functionHeader(tracer: string, rings: readonly ThreadRing[]): string {
+  let entries = 0;
+  let overrun = 0;
+  for (const r of rings) {
+    const s = ringStats(r.ring);
+    entries += s.entries;
+    overrun += s.overrun;
+  }
+  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${entries + overrun}   #P:${rings.length}\n#\n${LEGEND}\n`;
+}
+
+/** The context columns: `comm-pid [thread] ..... secs.usecs: `. */
+export function context(r: ThreadRing, ts: number): string {
+  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] .....${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
+}
+
+/** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */
+export function lostLine(r: ThreadRing, n: number): string {
+  return `Thread:${r.threadId} [LOST ${n} EVENTS]\n`;
+}
+
+function linesOf(r: ThreadRing, items: Item[]): Line[] {
+  placeLost(items);
+  const type = EV_FUNCTION.id;
+  const out: Line[] = [];
+  for (const it of items) {
+    if (it.lost > 0) {
+      out.push({ ts: it.ts, thread: r.threadId, text: lostLine(r, it.lost) });
+      continue;
+    }
+    if (it.type !== type) continue;
+    const parent = it.b < 0 ? '(root)' : siteName(it.b);
+    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}${siteName(it.a)} <-${parent}\n` });
+  }
+  return out;
+}
+
+/** The `trace` file for the function (or nop) tracer. */
+export function functionTrace(tracer: string, rings: readonly ThreadRing[]): string {
+  return functionHeader(tracer, rings) + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring))));
+}
+
+/** What `trace_pipe` yields now: the unread lines, consumed. */
+export function functionPipe(rings: readonly ThreadRing[]): string {
+  return mergeLines(rings.map((r) => linesOf(r, consumeItems(r))));
+}

@@ -1,0 +1,428 @@
+/**
+ * The tracing session: one per process, shared by every thread (ftrace's
+ * top-level trace_array).
+ *
+ * Owns: the session's control words in shared memory (tracing_on, the
+ * configuration epoch, the buffer generation, trace_clock, buffer_size_kb,
+ * overwrite mode, the tracer-specific knobs), the event type registry, each
+ * thread's ring and writer, and the table that lets any thread find every
+ * thread's ring. Invariants:
+ * - tracer callbacks pay one load and one compare of `C_STATE` per event
+ *   (`state !== seen`): everything about configuration (tracing_on, which
+ *   ring, which clock, depth limits) is chosen in the slow path when that
+ *   word changes, never tested per event;
+ * - `C_STATE` = epoch << 1 | on; any change of configuration bumps the
+ *   epoch, so a thread re-reads it at its next event;
+ * - a thread's ring belongs to one buffer generation (`C_BUFGEN`); clearing
+ *   the buffers (current_tracer switch, trace_clock, buffer_size_kb, an
+ *   `echo > trace`) starts a new generation, and each thread makes a fresh
+ *   ring at its next event. Readers show only rings of the current
+ *   generation, so a thread that never writes again shows nothing, as a
+ *   cleared CPU buffer would. A writer can only be reset by its own thread,
+ *   which is why clearing is a generation and not a reset of every ring.
+ *
+ * How rings are found: a SharedArrayBuffer cannot be stored inside another,
+ * so a thread that makes a ring records (thread, generation) in the row
+ * table of the control buffer and posts the ring's buffer on a
+ * BroadcastChannel. Readers wait (asynchronously, bounded) until every row of
+ * the current generation has arrived. A thread that opens the session late
+ * asks the others to announce again.
+ */
+
+import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { fail } from '../shared/errors.js';
+import {
+  attachWriter, CLOCK_NAMES, clockListText, createEventRegistry, createRing, openEventRegistry, openRing,
+  type ClockSource, type EventFormat, type EventRegistry, type Ring, type RingWriter, DEFAULT_SIZE_KB,
+} from '../ring/index.js';
+
+const ENV_KEY = 'jsftrace:tracers:session';
+const CHANNEL = 'jsftrace:tracers:rings';
+const MAGIC = 0x4a535453; // 'JSTS'
+
+// Control words (Int32Array indexes).
+const C_MAGIC = 0;
+export const C_STATE = 1;
+const C_BUFGEN = 2;
+const C_CLOCK = 3;
+const C_SIZE_KB = 4;
+const C_MODE = 5;
+/** Tracer id: TRACER_NOP, TRACER_FUNCTION, TRACER_GRAPH. */
+export const C_TRACER = 6;
+export const C_MAX_DEPTH = 7;
+/** tracing_thresh in µs. */
+export const C_THRESH_US = 8;
+/** Profiler table generation (bumped on every enable, which resets it). */
+export const C_PROF_GEN = 9;
+/** Whether set_graph_function has patterns (only then do calls outside it skip). */
+export const C_GRAPH_FILTER = 10;
+const C_ROWS = 32;
+const ROW_WORDS = 4;
+const R_TID = 0; // threadId + 1, 0 when free
+const R_BUFGEN = 1; // generation of the thread's current ring, -1 if none
+const R_PROFGEN = 2; // generation of the thread's profiler table, -1 if none
+export const MAX_ROWS = 256;
+const CTL_WORDS = C_ROWS + MAX_ROWS * ROW_WORDS;
+
+export const TRACER_NOP = 0;
+export const TRACER_FUNCTION = 1;
+export const TRACER_GRAPH = 2;
+
+interface SessionEnv {
+  ctl: SharedArrayBuffer;
+  events: SharedArrayBuffer;
+}
+
+function openOrCreate(): SessionEnv {
+  const have = getEnvironmentData(ENV_KEY) as SessionEnv | undefined;
+  if (have !== undefined) return have;
+  const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
+  const c = new Int32Array(ctl);
+  c[C_STATE] = 1 << 1 | 1; // epoch 1, tracing on
+  c[C_BUFGEN] = 1;
+  c[C_CLOCK] = 0; // local, ftrace's default
+  c[C_SIZE_KB] = DEFAULT_SIZE_KB;
+  c[C_MODE] = 0;
+  c[C_PROF_GEN] = 1;
+  for (let r = 0; r < MAX_ROWS; r++) {
+    c[C_ROWS + r * ROW_WORDS + R_BUFGEN] = -1;
+    c[C_ROWS + r * ROW_WORDS + R_PROFGEN] = -1;
+  }
+  Atomics.store(c, C_MAGIC, MAGIC);
+  const env: SessionEnv = { ctl, events: createEventRegistry({ maxTypes: 64, arenaBytes: 16 << 10 }).sab };
+  // Workers created from now on inherit the session (as the core's instance).
+  setEnvironmentData(ENV_KEY, env);
+  return env;
+}
+
+const env = openOrCreate();
+/** The control words; tracer callbacks load `ctl[C_STATE]` per event. */
+export const ctl = new Int32Array(env.ctl);
+if (Atomics.load(ctl, C_MAGIC) !== MAGIC) fail('EINVAL', 'tracer session buffer has a wrong magic');
+const events: EventRegistry = openEventRegistry(env.events);
+
+// ---- event types --------------------------------------------------------
+
+/** TRACE_FN: {ip, parent_ip}; parent -1 when the caller is not traced. */
+export const EV_FUNCTION: EventFormat = events.register('function', [
+  { name: 'ip', kind: 'u32' }, { name: 'parent_ip', kind: 's32' },
+], '"%ps <-%ps", REC->ip, REC->parent_ip');
+/** TRACE_GRAPH_ENT: {func, depth}. */
+export const EV_GRAPH_ENT: EventFormat = events.register('funcgraph_entry', [
+  { name: 'func', kind: 'u32' }, { name: 'depth', kind: 's32' },
+], '"--> %ps (%d)", REC->func, REC->depth');
+/**
+ * TRACE_GRAPH_RET: {func, depth, duration}; common_flags bit 0: the call
+ * threw, bit 1: the frame was abandoned by a throw (UNWOUND).
+ */
+export const EV_GRAPH_RET: EventFormat = events.register('funcgraph_exit', [
+  { name: 'func', kind: 'u32' }, { name: 'depth', kind: 's32' }, { name: 'duration', kind: 'u64' },
+], '"<-- %ps (%d) dur=%llu", REC->func, REC->depth, REC->duration');
+export const RET_THREW = 1;
+export const RET_UNWOUND = 2;
+
+export function eventRegistry(): EventRegistry {
+  return events;
+}
+
+// ---- configuration (any thread) -----------------------------------------
+
+function bumpEpoch(): void {
+  for (;;) {
+    const s = Atomics.load(ctl, C_STATE);
+    if (Atomics.compareExchange(ctl, C_STATE, s, (((s >>> 1) + 1) << 1) | (s & 1)) === s) return;
+  }
+}
+
+/** Tells every thread to re-read the configuration at its next event. */
+export function configChanged(): void {
+  bumpEpoch();
+}
+
+export function tracingOn(): boolean {
+  return (Atomics.load(ctl, C_STATE) & 1) !== 0;
+}
+
+/** tracing_on: 0 stops writes into the buffers; callbacks still run. */
+export function setTracingOn(on: boolean): void {
+  for (;;) {
+    const s = Atomics.load(ctl, C_STATE);
+    if (Atomics.compareExchange(ctl, C_STATE, s, (s & ~1) | (on ? 1 : 0)) === s) return;
+  }
+}
+
+/** Discards every thread's events (`echo > trace`): a new buffer generation. */
+export function clearBuffers(): void {
+  Atomics.add(ctl, C_BUFGEN, 1);
+  bumpEpoch();
+}
+
+export function traceClock(): string {
+  return CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
+}
+
+/** The trace_clock file. */
+export function readTraceClock(): string {
+  return clockListText(traceClock());
+}
+
+/** trace_clock: as ftrace, changing it clears the buffers. */
+export function setTraceClock(name: string): void {
+  const n = name.trim();
+  const id = (CLOCK_NAMES as readonly string[]).indexOf(n);
+  if (id < 0) fail('EINVAL', `trace_clock: unknown clock "${n}" (have: ${CLOCK_NAMES.join(' ')})`);
+  Atomics.store(ctl, C_CLOCK, id);
+  clearBuffers();
+}
+
+export function bufferSizeKb(): number {
+  return Atomics.load(ctl, C_SIZE_KB);
+}
+
+/**
+ * buffer_size_kb. Unlike ftrace, which keeps what fits, the buffers are
+ * cleared: each thread makes its new ring at its next event, and only the
+ * owner of a ring can move its events.
+ */
+export function setBufferSizeKb(kb: number): void {
+  if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
+  createRing({ sizeKb: kb }); // refuses a size the ring cannot have, before anything changes
+  Atomics.store(ctl, C_SIZE_KB, kb);
+  clearBuffers();
+}
+
+/** The `overwrite` option: true flight recorder, false producer (nooverwrite). */
+export function setOverwrite(on: boolean): void {
+  Atomics.store(ctl, C_MODE, on ? 0 : 1);
+  for (const r of knownRings()) r.ring.setMode(on ? 'overwrite' : 'producer');
+}
+
+export function overwrite(): boolean {
+  return Atomics.load(ctl, C_MODE) === 0;
+}
+
+export function bufferGeneration(): number {
+  return Atomics.load(ctl, C_BUFGEN);
+}
+
+export function profileGeneration(): number {
+  return Atomics.load(ctl, C_PROF_GEN);
+}
+
+// ---- this thread's ring --------------------------------------------------
+
+/**
+ * What the comm column shows for this thread: `node` for the main thread,
+ * `worker` for a worker (Node 20 gives a worker no name it can read), unless
+ * the thread chose one with setThreadName.
+ */
+let threadName = isMainThread ? 'node' : 'worker';
+
+export function getThreadName(): string {
+  return threadName;
+}
+
+/**
+ * Names this thread in traces (ftrace's comm: at most 15 characters, no
+ * whitespace). Applies to rings made from now on (the next buffer generation).
+ */
+export function setThreadName(name: string): void {
+  if (typeof name !== 'string' || name === '' || name.length > 15 || /\s/.test(name)) {
+    fail('EINVAL', `thread name ${JSON.stringify(name)}: 1 to 15 characters, no whitespace`);
+  }
+  threadName = name;
+}
+
+let row = -1;
+let writer: RingWriter | null = null;
+let writerGen = -1;
+let testClock: ClockSource | null = null;
+let flushTimer: ReturnType<typeof setInterval> | null = null;
+
+function rowIndex(r: number, w: number): number {
+  return C_ROWS + r * ROW_WORDS + w;
+}
+
+/** This thread's row in the table, claimed once; -1 when the table is full. */
+export function threadRow(): number {
+  if (row >= 0) return row;
+  for (let r = 0; r < MAX_ROWS; r++) {
+    if (Atomics.compareExchange(ctl, rowIndex(r, R_TID), 0, threadId + 1) === 0) {
+      row = r;
+      return r;
+    }
+  }
+  return -1;
+}
+
+/**
+ * A clock for this thread's next rings and profiler tables instead of the
+ * trace_clock (tests, replays). Takes effect at the next buffer generation.
+ */
+export function setThreadClock(src: ClockSource | null): void {
+  testClock = src;
+}
+
+export function threadClock(): ClockSource | null {
+  return testClock;
+}
+
+/**
+ * The slow path of every tracer callback: the writer of this thread's ring
+ * for the current generation, made (and announced) if needed; null when the
+ * thread has no row left.
+ */
+export function threadWriter(): RingWriter | null {
+  const gen = Atomics.load(ctl, C_BUFGEN);
+  if (writer !== null && writerGen === gen) return writer;
+  const r = threadRow();
+  if (r < 0) return null;
+  if (writer !== null) writer.detach();
+  const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
+  const ring = createRing({
+    sizeKb: Atomics.load(ctl, C_SIZE_KB), mode: Atomics.load(ctl, C_MODE) === 0 ? 'overwrite' : 'producer', clock: clockName,
+  });
+  writer = attachWriter(ring, { clock: testClock ?? clockName });
+  writerGen = gen;
+  local.set(threadId, { threadId, name: threadName, gen, ring });
+  Atomics.store(ctl, rowIndex(r, R_BUFGEN), gen);
+  announceRing();
+  if (flushTimer === null) {
+    // Events are published every quarter page; an idle thread would keep
+    // its last ones from readers without this.
+    flushTimer = setInterval(flushThread, 50);
+    flushTimer.unref();
+  }
+  return writer;
+}
+
+/** Publishes this thread's unpublished events (ftrace readers see committed events only). */
+export function flushThread(): void {
+  if (writer !== null) writer.flush();
+}
+
+// ---- finding every thread's ring -----------------------------------------
+
+export interface ThreadRing {
+  threadId: number;
+  name: string;
+  gen: number;
+  ring: Ring;
+}
+
+export interface ThreadTable {
+  threadId: number;
+  name: string;
+  gen: number;
+  sab: SharedArrayBuffer;
+}
+
+/** Rings (and profiler tables) of every thread as far as this thread has heard. */
+const local = new Map<number, ThreadRing>();
+const profTables = new Map<number, ThreadTable>();
+let ownProfile: ThreadTable | null = null;
+
+interface Announcement {
+  kind: 'ring' | 'profile' | 'hello';
+  threadId: number;
+  name: string;
+  gen: number;
+  sab?: SharedArrayBuffer;
+}
+
+const channel = new BroadcastChannel(CHANNEL);
+channel.unref();
+channel.onmessage = (m: unknown): void => {
+  const a = (m as { data: Announcement }).data;
+  if (a.kind === 'hello') {
+    announceRing();
+    if (ownProfile !== null) announceProfile(ownProfile);
+    return;
+  }
+  if (a.sab === undefined) return;
+  if (a.kind === 'ring') {
+    const have = local.get(a.threadId);
+    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) });
+  } else {
+    const have = profTables.get(a.threadId);
+    if (have === undefined || have.gen <= a.gen) profTables.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, sab: a.sab });
+  }
+};
+// A thread that opens the session after others made rings asks for them.
+channel.postMessage({ kind: 'hello', threadId, name: threadName, gen: 0 } satisfies Announcement);
+
+function announceRing(): void {
+  const mine = writer !== null ? local.get(threadId) : undefined;
+  if (mine === undefined) return;
+  channel.postMessage({ kind: 'ring', threadId, name: mine.name, gen: mine.gen, sab: mine.ring.sab } satisfies Announcement);
+}
+
+function announceProfile(t: ThreadTable): void {
+  channel.postMessage({ kind: 'profile', threadId, name: threadName, gen: t.gen, sab: t.sab } satisfies Announcement);
+}
+
+/** Records this thread's profiler table so that every thread can render it. */
+export function publishProfileTable(gen: number, sab: SharedArrayBuffer): void {
+  const r = threadRow();
+  if (r < 0) return;
+  ownProfile = { threadId, name: threadName, gen, sab };
+  profTables.set(threadId, ownProfile);
+  Atomics.store(ctl, rowIndex(r, R_PROFGEN), gen);
+  announceProfile(ownProfile);
+}
+
+function knownRings(): ThreadRing[] {
+  return [...local.values()];
+}
+
+/** (threadId, gen) of every row whose column `w` is set. */
+function rowsWith(w: number): { threadId: number; gen: number }[] {
+  const out: { threadId: number; gen: number }[] = [];
+  for (let r = 0; r < MAX_ROWS; r++) {
+    const tid = Atomics.load(ctl, rowIndex(r, R_TID));
+    if (tid === 0) continue;
+    const gen = Atomics.load(ctl, rowIndex(r, w));
+    if (gen >= 0) out.push({ threadId: tid - 1, gen });
+  }
+  return out;
+}
+
+async function waitFor(have: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!have() && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+}
+
+/**
+ * Every thread's ring of the current generation, in thread id order. Waits
+ * (at most `ms`) for announcements still in flight; a ring whose
+ * announcement never arrives is left out.
+ */
+export async function currentRings(ms = 2000): Promise<ThreadRing[]> {
+  flushThread();
+  const gen = bufferGeneration();
+  const want = rowsWith(R_BUFGEN).filter((x) => x.gen === gen);
+  const ready = (): boolean => want.every((x) => (local.get(x.threadId)?.gen ?? -1) >= gen);
+  if (!ready()) await waitFor(ready, ms);
+  return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+}
+
+/**
+ * The latest profiler table of every thread that ever profiled, in thread
+ * id order; a table of an older generation stands for a reset one (the
+ * thread makes its new table at its next call).
+ */
+export async function currentProfileTables(ms = 2000): Promise<ThreadTable[]> {
+  const want = rowsWith(R_PROFGEN);
+  const ready = (): boolean => want.every((x) => (profTables.get(x.threadId)?.gen ?? -1) >= x.gen);
+  if (!ready()) await waitFor(ready, ms);
+  return [...profTables.values()].sort((a, b) => a.threadId - b.threadId);
+}
+
+/** Starts a new profiler generation: every thread makes a fresh table at its next call. */
+export function resetProfile(): void {
+  Atomics.add(ctl, C_PROF_GEN, 1);
+  bumpEpoch();
+}
+
+// A worker's last events are published when it ends.
+if (!isMainThread) process.on('exit', flushThread);

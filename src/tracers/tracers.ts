@@ -1,0 +1,291 @@
+/**
+ * The tracer registry and the control side of the tracing files:
+ * available_tracers, current_tracer, set_ftrace_filter for the tracers,
+ * max_graph_depth, tracing_thresh, set_graph_function, set_graph_notrace,
+ * function_profile_enabled, and the readers of trace, trace_pipe and
+ * trace_stat.
+ *
+ * Owns: the ops of the current tracer, of the graph markers and of the
+ * profiler (created in the thread that configures; their callbacks are
+ * module exports, so they run in every thread). Invariants:
+ * - switching tracers unregisters the old ops before the buffers are cleared
+ *   and the new ops registered, so no event of the old tracer lands in the
+ *   new buffers; a refused switch (a bad filter) leaves the old tracer off
+ *   and `nop` current, and says so;
+ * - the markers are registered after the graph ops, so that the list
+ *   function calls them first (newest first) at the same site;
+ * - configuration changes are serialised by one promise chain per process
+ *   side (this thread), since each one awaits the core.
+ */
+
+import {
+  createOps, ftraceSetFilter, ftraceSetNotrace, registerFtraceFunction, unregisterFtraceFunction, type FtraceOps,
+} from '../core/index.js';
+import { fail } from '../shared/errors.js';
+import { formatStats, ringStats } from '../ring/index.js';
+import {
+  C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
+  currentRings, profileGeneration, resetProfile, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP,
+} from './session.js';
+import { functionPipe, functionTrace } from './output/function.js';
+import { graphPipe, graphTrace } from './output/graph.js';
+import { STAT_HEADER, statText } from './output/stat.js';
+
+const here = (file: string): string => new URL(file, import.meta.url).href;
+
+interface TracerDef {
+  id: number;
+  name: string;
+  /** The ops' callbacks, or null for nop. */
+  spec: { module: string; export: string } | null;
+}
+
+/** In ftrace's order of available_tracers (newest registered first, nop last). */
+const TRACERS: readonly TracerDef[] = [
+  { id: TRACER_GRAPH, name: 'function_graph', spec: { module: here('./graph.js'), export: 'graphOps' } },
+  { id: TRACER_FUNCTION, name: 'function', spec: { module: here('./function.js'), export: 'functionCall' } },
+  { id: TRACER_NOP, name: 'nop', spec: null },
+];
+
+let chain: Promise<unknown> = Promise.resolve();
+function serial<T>(fn: () => Promise<T>): Promise<T> {
+  const p = chain.then(fn, fn);
+  chain = p.catch(() => undefined);
+  return p;
+}
+
+let tracerOps: FtraceOps | null = null;
+let filterOps: FtraceOps | null = null;
+let notraceOps: FtraceOps | null = null;
+let profOps: FtraceOps | null = null;
+let ftraceFilter: string[] = [];
+let ftraceNotrace: string[] = [];
+let graphFunctions: string[] = [];
+let graphNotrace: string[] = [];
+
+function words(p: string | readonly string[]): string[] {
+  const list = typeof p === 'string' ? [p] : [...p];
+  return list.flatMap((x) => x.split(/\s+/)).filter((x) => x !== '');
+}
+
+function current(): TracerDef {
+  const id = Atomics.load(ctl, C_TRACER);
+  return TRACERS.find((t) => t.id === id)!;
+}
+
+/** available_tracers. */
+export function readAvailableTracers(): string {
+  return `${TRACERS.map((t) => t.name).join(' ')}\n`;
+}
+
+/** current_tracer. */
+export function readCurrentTracer(): string {
+  return `${current().name}\n`;
+}
+
+async function dropMarkers(): Promise<void> {
+  for (const o of [filterOps, notraceOps]) if (o !== null) await unregisterFtraceFunction(o);
+  filterOps = notraceOps = null;
+}
+
+async function addMarkers(): Promise<void> {
+  if (graphFunctions.length > 0) {
+    const o = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'set_graph_function' });
+    await ftraceSetFilter(o, graphFunctions);
+    await registerFtraceFunction(o);
+    filterOps = o;
+  }
+  if (graphNotrace.length > 0) {
+    const o = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'set_graph_notrace' });
+    await ftraceSetFilter(o, graphNotrace);
+    await registerFtraceFunction(o);
+    notraceOps = o;
+  }
+}
+
+async function stopTracer(): Promise<void> {
+  await dropMarkers();
+  if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
+  tracerOps = null;
+  Atomics.store(ctl, C_TRACER, TRACER_NOP);
+}
+
+async function startTracer(t: TracerDef): Promise<void> {
+  if (t.spec === null) return;
+  const o = createOps({ func: t.spec, name: t.name });
+  if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
+  if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
+  Atomics.store(ctl, C_TRACER, t.id);
+  configChanged();
+  try {
+    await registerFtraceFunction(o);
+    tracerOps = o;
+    if (t.id === TRACER_GRAPH) await addMarkers();
+  } catch (e) {
+    // Refused (a thread did not load the callbacks in time, ...): nop is current.
+    await stopTracer();
+    throw e;
+  }
+}
+
+/**
+ * current_tracer: switches tracers; as ftrace, the buffers are cleared
+ * (also when the same tracer is written again). EINVAL for an unknown name.
+ */
+export async function setCurrentTracer(name: string): Promise<void> {
+  const n = name.trim();
+  const t = TRACERS.find((x) => x.name === n) ?? fail('EINVAL', `current_tracer: no tracer "${n}"`);
+  return serial(async () => {
+    await stopTracer();
+    clearBuffers();
+    await startTracer(t);
+  });
+}
+
+/** set_ftrace_filter / set_ftrace_notrace as they apply to the tracers (the global ops). */
+export function setTracerFilter(filter: string | readonly string[], notrace: string | readonly string[] = []): Promise<void> {
+  return serial(async () => {
+    const f = words(filter);
+    const n = words(notrace);
+    // Validated on an unregistered ops first, so that a bad pattern changes nothing.
+    const probe = createOps({ func: { module: here('./function.js'), export: 'functionCall' }, name: 'probe' });
+    await ftraceSetFilter(probe, f);
+    await ftraceSetNotrace(probe, n);
+    // The profiler follows the global filter, as ftrace's does.
+    for (const o of [tracerOps, profOps]) {
+      if (o === null) continue;
+      await ftraceSetFilter(o, f);
+      await ftraceSetNotrace(o, n);
+    }
+    ftraceFilter = f;
+    ftraceNotrace = n;
+  });
+}
+
+/** max_graph_depth: 0 = unlimited. */
+export function setMaxGraphDepth(n: number): void {
+  if (!Number.isInteger(n) || n < 0) fail('EINVAL', `max_graph_depth ${n}: a non-negative integer`);
+  Atomics.store(ctl, C_MAX_DEPTH, n);
+  configChanged();
+}
+
+export function readMaxGraphDepth(): string {
+  return `${Atomics.load(ctl, C_MAX_DEPTH)}\n`;
+}
+
+/** tracing_thresh in µs: 0 off. */
+export function setTracingThresh(us: number): void {
+  if (!Number.isInteger(us) || us < 0 || us > 0x7fffffff / 1000) fail('EINVAL', `tracing_thresh ${us}: a non-negative integer of µs`);
+  Atomics.store(ctl, C_THRESH_US, us);
+  configChanged();
+}
+
+export function readTracingThresh(): string {
+  return `${Atomics.load(ctl, C_THRESH_US)}\n`;
+}
+
+async function refreshMarkers(): Promise<void> {
+  if (current().id !== TRACER_GRAPH) return;
+  await dropMarkers();
+  await addMarkers();
+}
+
+/**
+ * set_graph_function: trace only these functions and what they call. A
+ * pattern that matches nothing is EINVAL (checked by the core) and changes
+ * nothing.
+ */
+export function setGraphFunction(patterns: string | readonly string[]): Promise<void> {
+  return serial(async () => {
+    const w = words(patterns);
+    if (w.length > 0) {
+      // Validate against the core's grammar before anything changes.
+      const probe = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'probe' });
+      await ftraceSetFilter(probe, w);
+    }
+    graphFunctions = w;
+    Atomics.store(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
+    configChanged();
+    await refreshMarkers();
+  });
+}
+
+/** set_graph_notrace: stop graph tracing from these functions until they return. */
+export function setGraphNotrace(patterns: string | readonly string[]): Promise<void> {
+  return serial(async () => {
+    const w = words(patterns);
+    if (w.length > 0) {
+      const probe = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'probe' });
+      await ftraceSetFilter(probe, w);
+    }
+    graphNotrace = w;
+    await refreshMarkers();
+  });
+}
+
+export function readGraphFunction(): string {
+  return graphFunctions.length === 0 ? '#### all functions enabled ####\n' : `${graphFunctions.join('\n')}\n`;
+}
+
+export function readGraphNotrace(): string {
+  return graphNotrace.length === 0 ? '#### no functions disabled ####\n' : `${graphNotrace.join('\n')}\n`;
+}
+
+/** function_profile_enabled: enabling resets the counts (a new generation). */
+export function setFunctionProfileEnabled(on: boolean): Promise<void> {
+  return serial(async () => {
+    if (on === (profOps !== null)) {
+      if (on) resetProfile();
+      return;
+    }
+    if (on) {
+      resetProfile();
+      const o = createOps({ func: { module: here('./profile.js'), export: 'profileOps' }, name: 'function_profile' });
+      if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
+      if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
+      await registerFtraceFunction(o);
+      profOps = o;
+    } else {
+      const o = profOps!;
+      profOps = null;
+      await unregisterFtraceFunction(o);
+    }
+  });
+}
+
+export function readFunctionProfileEnabled(): string {
+  return profOps !== null ? '1\n' : '0\n';
+}
+
+/** The `trace` file: non-consuming. */
+export async function readTrace(): Promise<string> {
+  const rings = await currentRings();
+  const t = current();
+  return t.id === TRACER_GRAPH ? graphTrace(rings) : functionTrace(t.name, rings);
+}
+
+/** `trace_pipe`: what is unread now, consumed (never blocks; an empty string when nothing is new). */
+export async function readTracePipe(): Promise<string> {
+  const rings = await currentRings();
+  return current().id === TRACER_GRAPH ? graphPipe(rings) : functionPipe(rings);
+}
+
+/** per_thread/<id>/stats: the ring's counters (ftrace's per_cpu/cpuN/stats). ENOENT without a ring. */
+export async function readThreadStats(threadId: number): Promise<string> {
+  const r = (await currentRings()).find((x) => x.threadId === threadId);
+  if (r === undefined) fail('ENOENT', `per_thread/${threadId}/stats: no such file`);
+  return formatStats(ringStats(r.ring));
+}
+
+/** trace_stat: the names of the function<N> files (N a thread id). */
+export async function traceStatFiles(): Promise<string[]> {
+  return (await currentProfileTables()).map((t) => `function${t.threadId}`);
+}
+
+/** trace_stat/function<N>. ENOENT when thread N has no profile. */
+export async function readTraceStat(threadId: number): Promise<string> {
+  const t = (await currentProfileTables()).find((x) => x.threadId === threadId);
+  if (t === undefined) fail('ENOENT', `trace_stat/function${threadId}: no such file`);
+  // A table of an older generation was reset: only the header until the thread's next call.
+  return t.gen === profileGeneration() ? statText(t.sab, Atomics.load(ctl, C_THRESH_US) * 1000) : STAT_HEADER;
+}
