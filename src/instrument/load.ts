@@ -25,9 +25,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import { parse as acornParse } from 'acorn';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { TRANSFORM_VERSION, transformSource, type EncodedMap, type TransformInput, type TransformResult } from './transform.js';
+import { createRequire } from 'node:module';
+import { TRANSFORM_VERSION } from './transform-version.js';
+import type { EncodedMap, TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, TransformCache, type CacheOptions } from './cache.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
@@ -87,7 +88,27 @@ function sharedCounters(): SharedArrayBuffer {
 let counters = new Int32Array(sharedCounters());
 let scope: Scope | null = null;
 let cache: TransformCache | null | undefined;
-let transform: TransformFn = transformSource;
+let transform: TransformFn | null = null;
+
+type TransformModule = typeof import('./transform.js');
+const requireHere = createRequire(import.meta.url);
+const syncEsm = (process.features as { require_module?: boolean }).require_module === true;
+/**
+ * The built-in transform, loaded at the first cache miss: a program whose
+ * modules all come from a warm cache never loads the parser (about 30 ms
+ * per thread). Where require() cannot load an ES module (Node before
+ * 20.19), it is imported up front instead.
+ */
+let builtin: TransformModule | undefined = syncEsm ? undefined : await import('./transform.js');
+function builtinTransform(): TransformFn {
+  builtin ??= requireHere('./transform.js') as TransformModule;
+  return builtin.transformSource;
+}
+function parseModule(code: string): void {
+  (requireHere('acorn') as typeof import('acorn')).parse(code, {
+    ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true,
+  });
+}
 let transformId = '';
 const failures = new Map<string, string>();
 /** Files that are part of the instrumentation besides jsftrace's own (a replacement transform). */
@@ -161,7 +182,7 @@ export async function useTransformModule(url: string): Promise<void> {
 
 /** Replaces the transform in this thread only (unit tests); null restores the built-in one. */
 export function setTransform(fn: TransformFn | null, id = 'injected'): void {
-  transform = fn ?? transformSource;
+  transform = fn;
   transformId = fn === null ? '' : id;
 }
 
@@ -347,6 +368,7 @@ function failed(source: string, filename: string, msg: string): string {
  * that check off. Cached output was checked when it was written.
  */
 function run(input: TransformInput, format: ModuleFormat | undefined): TransformResult {
+  const transform = currentTransform();
   if (format !== undefined) return verified(transform({ ...input, format }), format, input.filename);
   // Node has not decided: it compiles as CommonJS and, when that fails on
   // module syntax, as an ES module. Do the same.
@@ -362,6 +384,10 @@ function run(input: TransformInput, format: ModuleFormat | undefined): Transform
   } catch {
     throw first;
   }
+}
+
+function currentTransform(): TransformFn {
+  return transform ?? builtinTransform();
 }
 
 let verifyModules = process.env['JSFTRACE_VERIFY'] !== '0';
@@ -380,7 +406,7 @@ function verified(r: TransformResult, format: ModuleFormat, filename: string): T
     if (format === 'commonjs') {
       vm.compileFunction(code, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
     } else if (verifyModules) {
-      acornParse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
+      parseModule(code);
     }
   } catch (e) {
     throw new TransformOutputError(`the transform produced code that does not compile (${errorText(e)}); this is a jsftrace bug`);

@@ -43,7 +43,7 @@ import MagicString from 'magic-string';
 import remapping from '@jridgewell/remapping';
 import { KEY_GLOBAL, RUNTIME_GLOBAL, WORDS_GLOBAL } from '../shared/site-abi.js';
 
-export const TRANSFORM_VERSION = '2';
+export { TRANSFORM_VERSION } from './transform-version.js';
 
 export interface EncodedMap {
   version: number;
