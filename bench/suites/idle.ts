@@ -6,7 +6,8 @@
  *    program as shipped against the same program started with
  *    `--import jsftrace/register` (and `--require`, which a CommonJS
  *    program can use to keep Node from loading its main module through the
- *    ES module loader), the transform cache warm. Fresh process per run,
+ *    ES module loader; and with JSFTRACE_SOURCEMAPS=0, which spares Node
+ *    the source maps), the transform cache warm. Fresh process per run,
  *    contenders interleaved, medians and min-max of the per-round ratios.
  * 2. Transform throughput, cold (nothing cached): MB of source per second
  *    for the compiler's two large files, in a fresh process.
@@ -32,6 +33,10 @@ const registerJs = join(distRoot, 'src', 'public', 'register.js');
 const registerCjs = join(distRoot, 'src', 'public', 'register.cjs');
 
 function timeRun(args: string[], env: NodeJS.ProcessEnv, expect?: string): number {
+  if (args[0] === 'NOMAPS') {
+    args = args.slice(1);
+    env = { ...env, JSFTRACE_SOURCEMAPS: '0' };
+  }
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', env, maxBuffer: 64 << 20 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -73,7 +78,10 @@ async function main(): Promise<void> {
     const contenders: Record<string, string[]> = {
       'uninstrumented': check,
       'instrumented, idle (--import)': ['--import', registerJs, ...check],
-      ...(haveCjs ? { 'instrumented, idle (--require)': ['--require', registerCjs, ...check] } : {}),
+      ...(haveCjs ? {
+        'instrumented, idle (--require)': ['--require', registerCjs, ...check],
+        'idle, --require, no source maps': ['NOMAPS', '--require', registerCjs, ...check],
+      } : {}),
     };
     // The expected output, and a warm cache.
     const expect = spawnSync(process.execPath, check, { encoding: 'utf8', env }).stdout;

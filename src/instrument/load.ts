@@ -279,10 +279,26 @@ export function extractInputMap(code: string, filename: string): { map: EncodedM
   }
 }
 
+const MAP_PREFIX = '\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
+
 function emit(result: TransformResult): string {
   if (result.map === null) return result.code + MARKER;
   const b64 = Buffer.from(JSON.stringify(result.map), 'utf8').toString('base64');
-  return `${result.code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${b64}${MARKER}`;
+  return `${result.code}${MAP_PREFIX}${b64}${MARKER}`;
+}
+
+/**
+ * With JSFTRACE_SOURCEMAPS=0 the map we appended is left out of what Node
+ * compiles (the cache keeps it): Node then neither scans it nor computes the
+ * module's line lengths. Lines are unchanged by the transform, and a map the
+ * source already had stays in force, so positions keep their lines; only
+ * columns on instrumented lines shift.
+ */
+const sourceMaps = process.env['JSFTRACE_SOURCEMAPS'] !== '0';
+function forNode(body: string): string {
+  if (sourceMaps) return body;
+  const at = body.lastIndexOf(MAP_PREFIX);
+  return at < 0 || !body.endsWith(MARKER) ? body : body.slice(0, at) + MARKER;
 }
 
 function countFailure(filename: string, error: string): void {
@@ -322,7 +338,7 @@ export function instrumentSource(source: string, filename: string, format: Modul
     if (hit.status === 'ok') {
       Atomics.add(counters, C_CACHED, 1);
       Atomics.add(counters, C_SITES, hit.sites);
-      return hit.body;
+      return forNode(hit.body);
     }
     return failed(source, filename, hit.body);
   }
@@ -343,7 +359,7 @@ export function instrumentSource(source: string, filename: string, format: Modul
   Atomics.add(counters, C_TRANSFORMED, 1);
   Atomics.add(counters, C_SITES, result.sites);
   c?.put(key, { status: 'ok', sites: result.sites, body: code });
-  return code;
+  return forNode(code);
 }
 
 function failed(source: string, filename: string, msg: string): string {

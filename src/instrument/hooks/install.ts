@@ -105,8 +105,12 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
 
   // Transformed modules carry inline source maps; Node applies them to
   // stack traces only when this is on at the time a module is compiled.
+  // Node then decodes each module's map as it compiles it, which is most of
+  // the load time a warm cache leaves; JSFTRACE_SOURCEMAPS=0 trades exact
+  // columns on instrumented lines for that time (lines never move: the
+  // transform adds no line breaks).
   const sm = (process as { setSourceMapsEnabled?: (on: boolean) => void }).setSourceMapsEnabled;
-  if (typeof sm === 'function') sm.call(process, true);
+  if (typeof sm === 'function' && env['JSFTRACE_SOURCEMAPS'] !== '0') sm.call(process, true);
 
   installCjsHook();
   let esm: InstallInfo['esm'];
