@@ -310,6 +310,11 @@ class Instrumenter {
         }
         break;
     }
+    this.children(node);
+  }
+
+  /** Walks every child of `node`, with no name hint. */
+  private children(node: N): void {
     const keys = CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
     for (const key of keys) {
       const v = node[key];
@@ -351,13 +356,7 @@ class Instrumenter {
         this.s.prependRight(body.end, `;${suspend};}`);
       }
     }
-    const keys = CHILDREN[node.type]!;
-    for (const key of keys) {
-      const v = node[key];
-      if (Array.isArray(v)) {
-        for (const c of v) if (c !== null && typeof c === 'object') this.walk(c as N, null);
-      } else if (v !== null && typeof v === 'object') this.walk(v as N, null);
-    }
+    this.children(node);
     loops.pop();
   }
 
