@@ -47,6 +47,10 @@ export interface TrampolineObject {
   entry: TrampolineEntry;
   /** Called when the call returns or throws; receives what entry returned. */
   exit?: TrampolineExit;
+  /** Called when a traced async function or generator suspends or resumes;
+   * a value other than undefined replaces the call's data. */
+  suspend?: (site: number, data: unknown) => unknown;
+  resume?: (site: number, data: unknown) => unknown;
   name?: string;
 }
 
@@ -103,7 +107,7 @@ async function trampolineId(t: Trampoline, what: string): Promise<number> {
   }
   const name = typeof t === 'function' ? (t.name || 'anonymous') : ((t as TrampolineObject).name ?? (tramp.entry.name || 'anonymous'));
   const id = locked(() => allocTramp(inst, HANDLER_FUNCTION, tv.rowNo, '', name));
-  installLocalTramp(id, name, tramp.entry, tramp.exit);
+  installLocalTramp(id, name, tramp);
   localIds.set(key, id);
   return id;
 }

@@ -218,6 +218,18 @@ export function suspend(token: number): Suspended | null {
   let end = first;
   while (end < top && fTok[end + 1] === token) end++;
   if (end < top) runExits(end + 1, 0, UNWOUND, true);
+  // Each handler hears of the suspension, newest first, with recursion
+  // blocked as during exits.
+  const row = tv.row;
+  i32[row + TH_DEPTH]++;
+  const wasIn = inList;
+  inList = true;
+  for (let f = end; f >= first; f--) {
+    const h = fHandler[f];
+    if (h !== null && h !== undefined) fData[f] = h.pause(fSite[f]!, fData[f]);
+  }
+  inList = wasIn;
+  i32[row + TH_DEPTH]--;
   const n = end - first + 1;
   const saved: Suspended = { site: new Array(n), handler: new Array(n), data: new Array(n) };
   for (let i = 0; i < n; i++) {
@@ -240,6 +252,19 @@ export function resume(saved: Suspended | null): number {
     const f = push(saved.site[i]!, token, saved.handler[i]!, saved.data[i]);
     if (token === 0) token = f;
   }
+  if (token === 0) return 0;
+  // Oldest first, as the entries ran.
+  const row = tv.row;
+  i32[row + TH_DEPTH]++;
+  const wasIn = inList;
+  inList = true;
+  const first = token & INDEX_MASK;
+  for (let f = first; f <= top; f++) {
+    const h = fHandler[f];
+    if (h !== null && h !== undefined) fData[f] = h.unpause(fSite[f]!, fData[f]);
+  }
+  inList = wasIn;
+  i32[row + TH_DEPTH]--;
   return token;
 }
 
@@ -315,8 +340,8 @@ function placeholderOps(slot: number): LocalOps {
   return {
     slot, gen: -1, ops: undefined as never, func: undefined, retfunc: undefined,
     flags: i32[L.ops + slot * OPS_STRIDE + O_FLAGS]!,
-    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, busy: false, warned: false,
-    leave: (_s, v) => v,
+    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, busy: false, warned: false, framed: false,
+    leave: (_s, v) => v, pause: keepData, unpause: keepData,
   };
 }
 
@@ -350,7 +375,7 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
       } catch (e) {
         trampError(t, e);
       }
-      if (t.exit !== undefined) {
+      if (t.exit !== undefined || t.suspend !== undefined || t.resume !== undefined) {
         const f = push(site, token, t, data);
         if (token === 0) token = f;
       }
@@ -364,7 +389,7 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
     } catch (e) {
       opsError(o, e);
     }
-    if (o.retfunc !== undefined) {
+    if (o.framed) {
       const f = push(site, token, o, data);
       if (token === 0) token = f;
     }
@@ -379,7 +404,8 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
 // ---- handler builders -----------------------------------------------------
 
 function opsLeave(this: LocalOps, site: number, value: unknown, threw: boolean, data: unknown): unknown {
-  const rf = this.retfunc!;
+  const rf = this.retfunc;
+  if (rf === undefined) return value;
   // The guard of a RECURSION ops covers its exit callback too: a traced
   // function called from it (or the callback itself, when its own module is
   // instrumented) must not come back into the same callback.
@@ -399,6 +425,37 @@ function opsLeave(this: LocalOps, site: number, value: unknown, threw: boolean, 
   }
 }
 
+function keepData(_site: number, data: unknown): unknown {
+  return data;
+}
+
+/** Runs a suspend or resume callback of an ops, isolated; returns the data to keep. */
+function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown) => unknown) | undefined, site: number, data: unknown): unknown {
+  if (fn === undefined) return data;
+  const guarded = (o.flags & OPS_FL_RECURSION) !== 0;
+  if (guarded) {
+    if (o.busy) { i32[tv.row + TH_RECURSION]++; return data; }
+    o.busy = true;
+  }
+  try {
+    const r = fn(site, o.ops as never, data);
+    return r === undefined ? data : r;
+  } catch (e) {
+    opsError(o, e);
+    return data;
+  } finally {
+    if (guarded) o.busy = false;
+  }
+}
+
+function opsPause(this: LocalOps, site: number, data: unknown): unknown {
+  return opsPauseCall(this, this.ops.suspendfunc, site, data);
+}
+
+function opsUnpause(this: LocalOps, site: number, data: unknown): unknown {
+  return opsPauseCall(this, this.ops.resumefunc, site, data);
+}
+
 export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], flags: number,
   func: LocalOps['func'], retfunc: LocalOps['retfunc']): LocalOps {
   return {
@@ -406,7 +463,8 @@ export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], fl
     cov: L.cov + slot * L.covWords,
     row: L.ops + slot * OPS_STRIDE,
     busy: false, warned: false,
-    leave: opsLeave,
+    framed: retfunc !== undefined || ops.suspendfunc !== undefined || ops.resumefunc !== undefined,
+    leave: opsLeave, pause: opsPause, unpause: opsUnpause,
   };
 }
 
@@ -415,7 +473,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
   const fn = o.func;
   if (fn === undefined) return missing;
   const ops = o.ops;
-  const exitH: ExitHandler | null = o.retfunc !== undefined ? o : null;
+  const exitH: ExitHandler | null = o.framed ? o : null;
   const wantArgs = (o.flags & OPS_FL_ARGS) !== 0;
   if ((o.flags & OPS_FL_RECURSION) !== 0) {
     return function opsEnterGuarded(site, thisArg, args) {
@@ -449,22 +507,44 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
 }
 
 function trampLeave(this: LocalTramp, site: number, value: unknown, threw: boolean, data: unknown): unknown {
+  const exit = this.exit;
+  if (exit === undefined) return value;
   try {
-    this.exit!(site, value, threw, data);
+    exit(site, value, threw, data);
   } catch (e) {
     trampError(this, e);
   }
   return value;
 }
 
-export function makeLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit']): LocalTramp {
-  return { id, name, entry, exit, warned: false, leave: trampLeave };
+function trampPauseCall(t: LocalTramp, fn: LocalTramp['suspend'], site: number, data: unknown): unknown {
+  if (fn === undefined) return data;
+  try {
+    const r = fn(site, data);
+    return r === undefined ? data : r;
+  } catch (e) {
+    trampError(t, e);
+    return data;
+  }
+}
+
+function trampPause(this: LocalTramp, site: number, data: unknown): unknown {
+  return trampPauseCall(this, this.suspend, site, data);
+}
+
+function trampUnpause(this: LocalTramp, site: number, data: unknown): unknown {
+  return trampPauseCall(this, this.resume, site, data);
+}
+
+export function makeLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit'],
+  suspend?: LocalTramp['suspend'], resume?: LocalTramp['resume']): LocalTramp {
+  return { id, name, entry, exit, suspend, resume, warned: false, leave: trampLeave, pause: trampPause, unpause: trampUnpause };
 }
 
 /** Entry function for a site that calls a direct trampoline. */
 export function makeTrampEnter(t: LocalTramp): EnterFn {
   const entry = t.entry;
-  if (t.exit === undefined) {
+  if (t.exit === undefined && t.suspend === undefined && t.resume === undefined) {
     return function trampEnter(site, thisArg, args) {
       try {
         entry(site, thisArg, args);

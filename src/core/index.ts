@@ -21,7 +21,7 @@ export function ready(): Promise<void> {
 }
 
 export { instance, type Instance } from './instance.js';
-export { FtraceOps, createOps, type OpsFunc, type OpsRetFunc, type OpsOptions, type HandlerSpec } from './ops.js';
+export { FtraceOps, createOps, type OpsFunc, type OpsRetFunc, type OpsPauseFunc, type OpsOptions, type HandlerSpec } from './ops.js';
 export {
   registerFtraceFunction, unregisterFtraceFunction, ftraceSetFilter, ftraceSetNotrace, defineSite, defineSites, defineSitesTrusted,
   ftraceSetEnabled, ftraceEnabled, coveredIds, locked, opsErrors, type SetFilterOptions,

@@ -143,6 +143,8 @@ export async function reserveSlot(ops: FtraceOps, extraFlags: number): Promise<v
       if (local !== undefined) {
         ops.func = local.func;
         ops.retfunc = local.retfunc;
+        ops.suspendfunc = local.ops.suspendfunc;
+        ops.resumefunc = local.ops.resumefunc;
       }
     } catch (e) {
       locked(() => markSlotDying(inst, slot));

@@ -30,6 +30,14 @@ export type OpsFunc = (site: number, parent: number, ops: FtraceOps, args: Array
  */
 export type OpsRetFunc = (site: number, ops: FtraceOps, result: unknown, threw: boolean, data: unknown) => unknown;
 
+/**
+ * Suspension callback: the call that `data` belongs to suspends at an
+ * await or a yield (suspend) or resumes (resume). A value other than
+ * undefined replaces the call's data, so a tracer can keep per-call state
+ * across the suspension without allocating.
+ */
+export type OpsPauseFunc = (site: number, ops: FtraceOps, data: unknown) => unknown;
+
 /** Code that every thread loads: `import(module)[export]`. */
 export interface HandlerSpec {
   /** Absolute path or file: URL. */
@@ -44,6 +52,10 @@ export interface OpsOptions {
    * A direct ops (for registerFtraceDirect) has none. */
   func?: OpsFunc | HandlerSpec;
   retfunc?: OpsRetFunc;
+  /** Called for each suspension of a traced async function or generator. */
+  suspend?: OpsPauseFunc;
+  /** Called when such a call resumes. */
+  resume?: OpsPauseFunc;
   flags?: number;
   /** Shown in enabled_functions and error reports. */
   name?: string;
@@ -58,6 +70,8 @@ export class FtraceOps {
   /** The callbacks in this thread (undefined for a module ops until loaded). */
   func: OpsFunc | undefined;
   retfunc: OpsRetFunc | undefined;
+  suspendfunc: OpsPauseFunc | undefined;
+  resumefunc: OpsPauseFunc | undefined;
   /** Normalised module reference, or null for a function-valued ops. */
   readonly spec: { url: string; name: string } | null;
   /** The ops slot while registered, else -1. */
@@ -87,7 +101,13 @@ export class FtraceOps {
       fail('EINVAL', 'createOps: func must be a function or { module, export }');
     }
     if (o.retfunc !== undefined && typeof o.retfunc !== 'function') fail('EINVAL', 'createOps: retfunc must be a function');
+    for (const k of ['suspend', 'resume'] as const) {
+      if (o[k] !== undefined && typeof o[k] !== 'function') fail('EINVAL', `createOps: ${k} must be a function`);
+      if (o[k] !== undefined && this.spec !== null) fail('EINVAL', `createOps: with a module func, export { func, ${k} } from the module instead`);
+    }
     this.retfunc = o.retfunc;
+    this.suspendfunc = o.suspend;
+    this.resumefunc = o.resume;
     if ((flags & OPS_FL_IPMODIFY) !== 0 && this.spec === null && this.retfunc === undefined) {
       fail('EINVAL', 'createOps: an IPMODIFY ops needs a retfunc (it replaces results at exit)');
     }

@@ -23,6 +23,10 @@ import type { FtraceOps, OpsFunc, OpsRetFunc } from './ops.js';
 /** What a handler's exit part needs; ops and trampolines both provide it. */
 export interface ExitHandler {
   leave(site: number, value: unknown, threw: boolean, data: unknown): unknown;
+  /** The call suspends (await, yield); returns the data to keep. */
+  pause(site: number, data: unknown): unknown;
+  /** The call resumes; returns the data to keep. */
+  unpause(site: number, data: unknown): unknown;
 }
 
 /** The local side of one ops slot. */
@@ -42,6 +46,9 @@ export interface LocalOps extends ExitHandler {
   busy: boolean;
   /** Whether this thread already warned about a throwing callback. */
   warned: boolean;
+  /** Whether a call through this ops keeps a frame with this handler
+   * (it has an exit, suspend or resume callback). */
+  readonly framed: boolean;
 }
 
 /** The local side of one trampoline. */
@@ -50,6 +57,8 @@ export interface LocalTramp extends ExitHandler {
   readonly name: string;
   readonly entry: (site: number, thisArg: unknown, args: ArrayLike<unknown> | null) => unknown;
   readonly exit: ((site: number, result: unknown, threw: boolean, data: unknown) => unknown) | undefined;
+  readonly suspend: ((site: number, data: unknown) => unknown) | undefined;
+  readonly resume: ((site: number, data: unknown) => unknown) | undefined;
   warned: boolean;
 }
 

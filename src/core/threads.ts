@@ -34,7 +34,7 @@ import {
   TH_LOADED, TH_LOAD_ERR_LEN, TH_LOAD_ERR_OFF, TH_MISSED, TH_RECURSION, TH_STATE, T_KIND, T_STATE,
 } from './layout.js';
 import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp, TARGET_ARGS } from './flags.js';
-import { FtraceOps, type OpsFunc, type OpsRetFunc } from './ops.js';
+import { FtraceOps, type OpsFunc, type OpsPauseFunc, type OpsRetFunc } from './ops.js';
 import { opsRow, slotText, trampRow, trampText, TRAMP_READY } from './slots.js';
 import {
   initHandlers, invalidateList, makeLocalOps, makeLocalTramp, makeOpsEnter, makeTrampEnter, missing,
@@ -128,6 +128,8 @@ function claimRow(): number {
 interface ModuleHandler {
   func?: OpsFunc;
   retfunc?: OpsRetFunc;
+  suspend?: OpsPauseFunc;
+  resume?: OpsPauseFunc;
   entry?: LocalTramp['entry'];
   exit?: LocalTramp['exit'];
 }
@@ -139,22 +141,40 @@ async function importExport(spec: string): Promise<unknown> {
   return mod[name];
 }
 
-function asOpsCallbacks(v: unknown): { func: OpsFunc; retfunc: OpsRetFunc | undefined } {
-  if (typeof v === 'function') return { func: v as OpsFunc, retfunc: undefined };
+interface OpsCallbacks {
+  func: OpsFunc;
+  retfunc: OpsRetFunc | undefined;
+  suspend: OpsPauseFunc | undefined;
+  resume: OpsPauseFunc | undefined;
+}
+
+function asOpsCallbacks(v: unknown): OpsCallbacks {
+  if (typeof v === 'function') return { func: v as OpsFunc, retfunc: undefined, suspend: undefined, resume: undefined };
   const o = v as ModuleHandler | null;
   if (o !== null && typeof o === 'object' && typeof o.func === 'function') {
-    if (o.retfunc !== undefined && typeof o.retfunc !== 'function') throw new Error('retfunc is not a function');
-    return { func: o.func, retfunc: o.retfunc };
+    for (const k of ['retfunc', 'suspend', 'resume'] as const) {
+      if (o[k] !== undefined && typeof o[k] !== 'function') throw new Error(`${k} is not a function`);
+    }
+    return { func: o.func, retfunc: o.retfunc, suspend: o.suspend, resume: o.resume };
   }
   throw new Error('the export is neither a function nor { func, retfunc }');
 }
 
-export function asTrampoline(v: unknown): { entry: LocalTramp['entry']; exit: LocalTramp['exit'] } {
-  if (typeof v === 'function') return { entry: v as LocalTramp['entry'], exit: undefined };
-  const o = v as ModuleHandler | null;
+export interface TrampolineParts {
+  entry: LocalTramp['entry'];
+  exit: LocalTramp['exit'];
+  suspend: LocalTramp['suspend'];
+  resume: LocalTramp['resume'];
+}
+
+export function asTrampoline(v: unknown): TrampolineParts {
+  if (typeof v === 'function') return { entry: v as LocalTramp['entry'], exit: undefined, suspend: undefined, resume: undefined };
+  const o = v as (ModuleHandler & { suspend?: unknown; resume?: unknown }) | null;
   if (o !== null && typeof o === 'object' && typeof o.entry === 'function') {
-    if (o.exit !== undefined && typeof o.exit !== 'function') throw new Error('exit is not a function');
-    return { entry: o.entry, exit: o.exit };
+    for (const k of ['exit', 'suspend', 'resume'] as const) {
+      if (o[k] !== undefined && typeof o[k] !== 'function') throw new Error(`${k} is not a function`);
+    }
+    return { entry: o.entry, exit: o.exit, suspend: o.suspend as LocalTramp['suspend'], resume: o.resume as LocalTramp['resume'] };
   }
   throw new Error('a trampoline is a function (its entry) or { entry, exit? }');
 }
@@ -170,8 +190,8 @@ export function installLocalOps(slot: number, ops: FtraceOps, func: OpsFunc | un
   invalidateList();
 }
 
-export function installLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit']): void {
-  const t = makeLocalTramp(id, name, entry, exit);
+export function installLocalTramp(id: number, name: string, parts: TrampolineParts): void {
+  const t = makeLocalTramp(id, name, parts.entry, parts.exit, parts.suspend, parts.resume);
   tv.tramps[id] = t;
   const enter = makeTrampEnter(t);
   tv.H[targetOfTramp(L.maxOps, id)] = enter;
@@ -227,6 +247,8 @@ function loadPending(): Promise<void> {
         const ops = new FtraceOps({ func: { module: url, export: name }, name: slotText(tv.inst, s, 'name') }, i32[r + O_FLAGS]! & OPS_FL_ATTRIBUTES);
         ops.func = cb.func;
         ops.retfunc = cb.retfunc;
+        ops.suspendfunc = cb.suspend;
+        ops.resumefunc = cb.resume;
         ops.slot = s;
         installLocalOps(s, ops, cb.func, cb.retfunc);
       } catch (e) {
@@ -240,7 +262,7 @@ function loadPending(): Promise<void> {
       if (tv.tramps[t] !== undefined && moduleTramps.get(t) === spec) continue;
       try {
         const tr = asTrampoline(await importExport(spec));
-        installLocalTramp(t, trampText(tv.inst, t, 'name'), tr.entry, tr.exit);
+        installLocalTramp(t, trampText(tv.inst, t, 'name'), tr);
         moduleTramps.set(t, spec);
       } catch (e) {
         error ??= `thread ${threadId}: trampoline ${trampText(tv.inst, t, 'name')}: ${(e as Error).message}`;

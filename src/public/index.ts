@@ -16,7 +16,7 @@ export {
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline,
   defineSite, defineSites, ftraceSetEnabled, ftraceEnabled, opsErrors, listThreads, synchronizeThreads, setThreadTimeout,
   leave, unwind, caught, currentSite, UNWOUND, ready,
-  type OpsFunc, type OpsRetFunc, type OpsOptions, type HandlerSpec, type SetFilterOptions,
+  type OpsFunc, type OpsRetFunc, type OpsPauseFunc, type OpsOptions, type HandlerSpec, type SetFilterOptions,
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,
   type SiteMeta, type SiteRecord, type ThreadInfo,
 } from '../core/index.js';
