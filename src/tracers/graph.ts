@@ -18,16 +18,18 @@
  * function calls the newest ops first, so a marker's entry runs before the
  * graph entry of the same call, and its exit after the graph exit.
  *
- * Known limit: a suspended async call (await, yield) keeps its depth and its
- * marker counts while other code runs; the core does not tell ops about
- * suspension (see docs/tracers.md).
+ * Async functions and generators: when a call suspends, its part that ran
+ * ends with a return flagged SUSPENDED (duration of that part) and its depth
+ * and markers are given back; when it resumes, an entry flagged RESUMED
+ * opens it again at the depth where it now runs; its final return carries
+ * the whole duration since the first entry.
  */
 
 import { UNWOUND } from '../core/index.js';
 import type { RingWriter } from '../ring/index.js';
 import {
-  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, ctl, EV_GRAPH_ENT, EV_GRAPH_RET, RET_THREW, RET_UNWOUND,
-  threadWriter,
+  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, ctl, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET, RET_SUSPENDED,
+  RET_THREW, RET_UNWOUND, threadWriter,
 } from './session.js';
 
 const ENT = EV_GRAPH_ENT.id;
@@ -44,6 +46,8 @@ let filterOn = false;
 
 let depth = 0;
 const slotTime = new Float64Array(SLOTS);
+/** Start of the part of the call running now (differs after a resume). */
+const slotPart = new Float64Array(SLOTS);
 const slotDepth = new Int32Array(SLOTS);
 const free = new Int32Array(SLOTS);
 let freeTop = SLOTS;
@@ -82,8 +86,30 @@ export function graphEntry(site: number): number {
   depth = d + 1;
   // With tracing_thresh only returns are written (ftrace's thresh entry).
   if (threshNs === 0) w!.write2(ENT, site, d);
-  slotTime[slot] = now();
+  slotTime[slot] = slotPart[slot] = now();
   return slot;
+}
+
+function graphSuspend(site: number, _ops: unknown, data: unknown): unknown {
+  if (typeof data !== 'number' || data < 0) return data;
+  const t = now();
+  depth = slotDepth[data]!;
+  if (ctl[C_STATE] !== seen && !refresh()) return data;
+  let dur = t - slotPart[data]!;
+  if (dur < 0) dur = 0;
+  if (dur >= threshNs) w!.write4(RET | (RET_SUSPENDED << 16), site, depth, dur % TWO32, Math.floor(dur / TWO32));
+  return data;
+}
+
+function graphResume(site: number, _ops: unknown, data: unknown): unknown {
+  if (typeof data !== 'number' || data < 0) return data;
+  const d = depth;
+  slotDepth[data] = d;
+  depth = d + 1;
+  if (ctl[C_STATE] !== seen && !refresh()) return data;
+  if (threshNs === 0) w!.write2(ENT | (ENT_RESUMED << 16), site, d);
+  slotPart[data] = now();
+  return data;
 }
 
 export function graphReturn(site: number, _ops: unknown, result: unknown, threw: boolean, data: unknown): void {
@@ -101,7 +127,7 @@ export function graphReturn(site: number, _ops: unknown, result: unknown, threw:
 }
 
 /** The function_graph ops' callbacks, as the core loads them in every thread. */
-export const graphOps = { func: graphEntry, retfunc: graphReturn };
+export const graphOps = { func: graphEntry, retfunc: graphReturn, suspend: graphSuspend, resume: graphResume };
 
 function filterEnter(): number {
   inGraph++;
@@ -111,7 +137,11 @@ function filterLeave(): void {
   inGraph--;
 }
 /** set_graph_function: inside such a call, the graph tracer traces. */
-export const graphFilterOps = { func: filterEnter, retfunc: filterLeave };
+export const graphFilterOps = {
+  func: filterEnter, retfunc: filterLeave,
+  // A suspended call is no longer running: what runs meanwhile is not inside it.
+  suspend: (): void => { inGraph--; }, resume: (): void => { inGraph++; },
+};
 
 function notraceEnter(): number {
   notrace++;
@@ -121,7 +151,10 @@ function notraceLeave(): void {
   notrace--;
 }
 /** set_graph_notrace: from such a call until it returns, nothing is traced. */
-export const graphNotraceOps = { func: notraceEnter, retfunc: notraceLeave };
+export const graphNotraceOps = {
+  func: notraceEnter, retfunc: notraceLeave,
+  suspend: (): void => { notrace--; }, resume: (): void => { notrace++; },
+};
 
 /** Calls this thread did not trace because too many were in flight. */
 export function graphOverrun(): number {

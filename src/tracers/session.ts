@@ -107,19 +107,25 @@ const events: EventRegistry = openEventRegistry(env.events);
 export const EV_FUNCTION: EventFormat = events.register('function', [
   { name: 'ip', kind: 'u32' }, { name: 'parent_ip', kind: 's32' },
 ], '"%ps <-%ps", REC->ip, REC->parent_ip');
-/** TRACE_GRAPH_ENT: {func, depth}. */
+/** TRACE_GRAPH_ENT: {func, depth}; common_flags bit 0: an async function or
+ * generator resumes (its first entry has no flag). */
 export const EV_GRAPH_ENT: EventFormat = events.register('funcgraph_entry', [
   { name: 'func', kind: 'u32' }, { name: 'depth', kind: 's32' },
 ], '"--> %ps (%d)", REC->func, REC->depth');
 /**
  * TRACE_GRAPH_RET: {func, depth, duration}; common_flags bit 0: the call
- * threw, bit 1: the frame was abandoned by a throw (UNWOUND).
+ * threw, bit 1: the frame was abandoned by a throw (UNWOUND), bit 2: the
+ * call suspended (await, yield) and `duration` is the part that just ran.
+ * The return that completes a call which suspended carries the whole
+ * duration since its first entry.
  */
 export const EV_GRAPH_RET: EventFormat = events.register('funcgraph_exit', [
   { name: 'func', kind: 'u32' }, { name: 'depth', kind: 's32' }, { name: 'duration', kind: 'u64' },
 ], '"<-- %ps (%d) dur=%llu", REC->func, REC->depth, REC->duration');
 export const RET_THREW = 1;
 export const RET_UNWOUND = 2;
+export const RET_SUSPENDED = 4;
+export const ENT_RESUMED = 1;
 
 export function eventRegistry(): EventRegistry {
   return events;
