@@ -8,23 +8,35 @@
  * that word changes. Loaded by every thread (the ops is `{ module, export }`).
  */
 
-import { C_STATE, ctl, EV_FUNCTION, threadWriter } from './session.js';
+import { C_STATE, contextFilter, ctl, EV_FUNCTION, threadTraced, threadWriter } from './session.js';
+import { inTracedContext } from './context.js';
 import type { RingWriter } from '../ring/index.js';
 
 const TYPE = EV_FUNCTION.id;
 let seen = -1;
 let w: RingWriter | null = null;
+/** MODE_OFF: write nothing (tracing_on 0, or this thread filtered out);
+ * MODE_ALL: write every call; MODE_CONTEXT: only inside traceContext(). */
+const MODE_OFF = 0;
+const MODE_ALL = 1;
+const MODE_CONTEXT = 2;
+let mode = MODE_OFF;
 
-function refresh(): boolean {
+function refresh(): void {
   const s = Atomics.load(ctl, C_STATE);
-  if ((s & 1) === 0) return false; // tracing_on 0: stay on the slow path until it changes
-  w = threadWriter();
-  if (w === null) return false;
   seen = s;
-  return true;
+  mode = MODE_OFF;
+  if ((s & 1) === 0 || !threadTraced()) return;
+  w = threadWriter();
+  if (w === null) {
+    seen = -1; // no ring yet: try again at the next call
+    return;
+  }
+  mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
 }
 
 export function functionCall(site: number, parent: number): void {
-  if (ctl[C_STATE] !== seen && !refresh()) return;
+  if (ctl[C_STATE] !== seen) refresh();
+  if (mode === MODE_OFF || (mode === MODE_CONTEXT && !inTracedContext())) return;
   w!.write2(TYPE, site, parent);
 }

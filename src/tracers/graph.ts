@@ -28,9 +28,10 @@
 import { UNWOUND } from '../core/index.js';
 import type { RingWriter } from '../ring/index.js';
 import {
-  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, ctl, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET, RET_SUSPENDED,
-  RET_THREW, RET_UNWOUND, threadWriter,
+  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, contextFilter, ctl, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET,
+  RET_SUSPENDED, RET_THREW, RET_UNWOUND, threadTraced, threadWriter,
 } from './session.js';
+import { inTracedContext } from './context.js';
 
 const ENT = EV_GRAPH_ENT.id;
 const RET = EV_GRAPH_RET.id;
@@ -59,21 +60,41 @@ let overrun = 0;
 let inGraph = 0;
 let notrace = 0;
 
+/** MODE_OFF: trace nothing (tracing_on 0, or this thread filtered out);
+ * MODE_ALL: every call; MODE_CONTEXT: only calls inside traceContext(). */
+const MODE_OFF = 0;
+const MODE_ALL = 1;
+const MODE_CONTEXT = 2;
+let mode = MODE_OFF;
+
+/** Re-reads the configuration; false when nothing is to be written. */
 function refresh(): boolean {
   const s = Atomics.load(ctl, C_STATE);
-  if ((s & 1) === 0) return false;
+  seen = s;
+  mode = MODE_OFF;
+  if ((s & 1) === 0 || !threadTraced()) return false;
   w = threadWriter();
-  if (w === null) return false;
+  if (w === null) {
+    seen = -1; // no ring yet: try again at the next call
+    return false;
+  }
   now = w.clock.now;
   maxDepth = Atomics.load(ctl, C_MAX_DEPTH);
   threshNs = Atomics.load(ctl, C_THRESH_US) * 1000;
   filterOn = Atomics.load(ctl, C_GRAPH_FILTER) !== 0;
-  seen = s;
+  mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
   return true;
 }
 
+/** Whether a write may happen now (after the configuration was looked at). */
+function writing(): boolean {
+  if (ctl[C_STATE] !== seen) refresh();
+  return mode !== MODE_OFF;
+}
+
 export function graphEntry(site: number): number {
-  if (ctl[C_STATE] !== seen && !refresh()) return -1;
+  if (!writing()) return -1;
+  if (mode === MODE_CONTEXT && !inTracedContext()) return -1;
   if (notrace !== 0 || (filterOn && inGraph === 0)) return -1;
   const d = depth;
   if (maxDepth !== 0 && d >= maxDepth) return -1;
@@ -94,7 +115,7 @@ function graphSuspend(site: number, _ops: unknown, data: unknown): unknown {
   if (typeof data !== 'number' || data < 0) return data;
   const t = now();
   depth = slotDepth[data]!;
-  if (ctl[C_STATE] !== seen && !refresh()) return data;
+  if (!writing()) return data;
   let dur = t - slotPart[data]!;
   if (dur < 0) dur = 0;
   if (dur >= threshNs) w!.write4(RET | (RET_SUSPENDED << 16), site, depth, dur % TWO32, Math.floor(dur / TWO32));
@@ -106,7 +127,7 @@ function graphResume(site: number, _ops: unknown, data: unknown): unknown {
   const d = depth;
   slotDepth[data] = d;
   depth = d + 1;
-  if (ctl[C_STATE] !== seen && !refresh()) return data;
+  if (!writing()) return data;
   if (threshNs === 0) w!.write2(ENT | (ENT_RESUMED << 16), site, d);
   slotPart[data] = now();
   return data;
@@ -119,7 +140,7 @@ export function graphReturn(site: number, _ops: unknown, result: unknown, threw:
   let dur = t - slotTime[data]!;
   free[freeTop++] = data;
   depth = d;
-  if (ctl[C_STATE] !== seen && !refresh()) return;
+  if (!writing()) return;
   if (dur < 0) dur = 0; // the clock changed while the call ran
   if (dur < threshNs) return;
   const fl = result === UNWOUND ? RET_UNWOUND : threw ? RET_THREW : 0;

@@ -7,7 +7,9 @@
 export {
   bufferSizeKb, clearBuffers, overwrite, readTraceClock, setBufferSizeKb, setOverwrite, setThreadClock, setTraceClock,
   setTracingOn, getThreadName, setThreadName, tracingOn, flushThread, eventRegistry,
+  setTracePids, tracePids, setContextFilter, contextFilter,
 } from './session.js';
+export { traceContext } from './context.js';
 export {
   readAvailableTracers, readCurrentTracer, setCurrentTracer, setTracerFilter, setMaxGraphDepth, readMaxGraphDepth,
   setTracingThresh, readTracingThresh, setGraphFunction, setGraphNotrace, readGraphFunction, readGraphNotrace,

@@ -62,7 +62,16 @@ const R_TID = 0; // threadId + 1, 0 when free
 const R_BUFGEN = 1; // generation of the thread's current ring, -1 if none
 const R_PROFGEN = 2; // generation of the thread's profiler table, -1 if none
 export const MAX_ROWS = 256;
-const CTL_WORDS = C_ROWS + MAX_ROWS * ROW_WORDS;
+/**
+ * set_ftrace_pid and set_ftrace_notrace_pid for threads: a count and up to
+ * PID_MAX thread ids each; and whether events are kept only inside
+ * traceContext() (the async-context filter).
+ */
+const C_PID = C_ROWS + MAX_ROWS * ROW_WORDS;
+const C_NOPID = C_PID + 1 + 64;
+export const C_CONTEXT = C_NOPID + 1 + 64;
+export const PID_MAX = 64;
+const CTL_WORDS = C_CONTEXT + 1;
 
 export const TRACER_NOP = 0;
 export const TRACER_FUNCTION = 1;
@@ -138,6 +147,59 @@ function bumpEpoch(): void {
     const s = Atomics.load(ctl, C_STATE);
     if (Atomics.compareExchange(ctl, C_STATE, s, (((s >>> 1) + 1) << 1) | (s & 1)) === s) return;
   }
+}
+
+function readIds(at: number): number[] {
+  const n = Atomics.load(ctl, at);
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) out.push(ctl[at + 1 + k]!);
+  return out;
+}
+
+function writeIds(at: number, ids: readonly number[]): void {
+  for (let k = 0; k < ids.length; k++) ctl[at + 1 + k] = ids[k]!;
+  Atomics.store(ctl, at, ids.length);
+}
+
+function checkIds(ids: readonly number[], what: string): void {
+  if (!Array.isArray(ids)) fail('EINVAL', `${what}: expected an array of thread ids`);
+  if (ids.length > PID_MAX) fail('EINVAL', `${what}: at most ${PID_MAX} thread ids`);
+  for (const id of ids) if (!Number.isInteger(id) || id < 0) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
+}
+
+/**
+ * set_ftrace_pid / set_ftrace_notrace_pid for threads (`threadId`s): with a
+ * non-empty trace list only those threads are traced; a thread in the
+ * notrace list is never traced (notrace wins). `append` is `>>`.
+ */
+export function setTracePids(ids: readonly number[], opts: { notrace?: boolean; append?: boolean } = {}): void {
+  const what = opts.notrace === true ? 'set_ftrace_notrace_pid' : 'set_ftrace_pid';
+  const at = opts.notrace === true ? C_NOPID : C_PID;
+  const next = opts.append === true ? [...new Set([...readIds(at), ...ids])] : [...new Set(ids)];
+  checkIds(next, what);
+  writeIds(at, next);
+  bumpEpoch();
+}
+
+export function tracePids(notrace = false): number[] {
+  return readIds(notrace ? C_NOPID : C_PID);
+}
+
+/** Whether this thread's events are kept under the pid lists (read at refresh). */
+export function threadTraced(): boolean {
+  const only = readIds(C_PID);
+  if (readIds(C_NOPID).includes(threadId)) return false;
+  return only.length === 0 || only.includes(threadId);
+}
+
+/** The async-context filter: when on, tracers keep only calls made inside traceContext(). */
+export function setContextFilter(on: boolean): void {
+  Atomics.store(ctl, C_CONTEXT, on ? 1 : 0);
+  bumpEpoch();
+}
+
+export function contextFilter(): boolean {
+  return Atomics.load(ctl, C_CONTEXT) !== 0;
 }
 
 /** Tells every thread to re-read the configuration at its next event. */
