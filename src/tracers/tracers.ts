@@ -21,6 +21,7 @@
 import {
   createOps, ftraceSetFilter, ftraceSetNotrace, registerFtraceFunction, unregisterFtraceFunction, type FtraceOps,
 } from '../core/index.js';
+import { OPS_FL_RECURSION } from '../core/flags.js';
 import { fail } from '../shared/errors.js';
 import { formatStats, ringStats } from '../ring/index.js';
 import {
@@ -90,13 +91,13 @@ async function dropMarkers(): Promise<void> {
 
 async function addMarkers(): Promise<void> {
   if (graphFunctions.length > 0) {
-    const o = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'set_graph_function' });
+    const o = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'set_graph_function', flags: OPS_FL_RECURSION });
     await ftraceSetFilter(o, graphFunctions);
     await registerFtraceFunction(o);
     filterOps = o;
   }
   if (graphNotrace.length > 0) {
-    const o = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'set_graph_notrace' });
+    const o = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'set_graph_notrace', flags: OPS_FL_RECURSION });
     await ftraceSetFilter(o, graphNotrace);
     await registerFtraceFunction(o);
     notraceOps = o;
@@ -112,7 +113,10 @@ async function stopTracer(): Promise<void> {
 
 async function startTracer(t: TracerDef): Promise<void> {
   if (t.spec === null) return;
-  const o = createOps({ func: t.spec, name: t.name });
+  // RECURSION: what a callback calls (a clock the program supplied, say) is
+  // program code with sites of its own; it must not be traced from inside
+  // the tracer.
+  const o = createOps({ func: t.spec, name: t.name, flags: OPS_FL_RECURSION });
   if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
   if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
   Atomics.store(ctl, C_TRACER, t.id);
@@ -240,7 +244,7 @@ export function setFunctionProfileEnabled(on: boolean): Promise<void> {
     }
     if (on) {
       resetProfile();
-      const o = createOps({ func: { module: here('./profile.js'), export: 'profileOps' }, name: 'function_profile' });
+      const o = createOps({ func: { module: here('./profile.js'), export: 'profileOps' }, name: 'function_profile', flags: OPS_FL_RECURSION });
       if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
       if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
       await registerFtraceFunction(o);
