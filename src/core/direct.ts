@@ -150,8 +150,9 @@ export async function registerFtraceDirect(ops: FtraceOps, t: Trampoline): Promi
   if ((ops.flags & (OPS_FL_ADDING | OPS_FL_MODIFYING)) !== 0) fail('EBUSY', `ops ${ops.name} is being changed by another call`);
   if (ops.filters.allFunctions) fail('EINVAL', `registerFtraceDirect: ops ${ops.name} has an empty filter (a direct ops may not cover all functions)`);
   ops.flags |= OPS_FL_ADDING;
+  let tid = -1;
   try {
-    const tid = await trampolineId(t, 'registerFtraceDirect');
+    tid = await trampolineId(t, 'registerFtraceDirect');
     ops.flags |= OPS_FL_DIRECT;
     await reserveSlot(ops, OPS_FL_ADDING);
     locked(() => {
@@ -161,7 +162,6 @@ export async function registerFtraceDirect(ops: FtraceOps, t: Trampoline): Promi
       if (bad >= 0) {
         markSlotDying(inst, ops.slot);
         ops.slot = -1;
-        ops.flags &= ~OPS_FL_DIRECT;
         fail('EBUSY', `${record(inst, bad).name} already has a direct or IPMODIFY ops`);
       }
       Atomics.store(i32, opsRow(inst, ops.slot) + O_DIRECT, tid);
@@ -171,7 +171,10 @@ export async function registerFtraceDirect(ops: FtraceOps, t: Trampoline): Promi
       setRowFlags(ops, ops.flags & ~OPS_FL_ADDING);
     });
   } catch (e) {
-    ops.flags &= ~OPS_FL_DIRECT;
+    if ((ops.attributes & OPS_FL_DIRECT) === 0) ops.flags &= ~OPS_FL_DIRECT;
+    // A function trampoline that this failed call made and nothing uses.
+    if (tid >= 0) locked(() => { if (i32[trampRow(inst, tid) + T_REFS] === 0 && i32[trampRow(inst, tid) + T_KIND] === HANDLER_FUNCTION) markTrampDying(inst, tid); });
+    if (tid >= 0 && !isSpec(t)) localIds.delete(t as object);
     throw e;
   } finally {
     ops.flags &= ~OPS_FL_ADDING;
@@ -257,7 +260,8 @@ export async function unregisterFtraceDirect(ops: FtraceOps, t: Trampoline): Pro
     withdrawLocked(ops);
     releaseTramp(cur);
   });
-  ops.flags &= ~OPS_FL_DIRECT;
+  // DIRECT came with registration unless the ops was created with it.
+  if ((ops.attributes & OPS_FL_DIRECT) === 0) ops.flags &= ~OPS_FL_DIRECT;
   await settle();
 }
 

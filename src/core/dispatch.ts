@@ -47,7 +47,8 @@ const L = tv.inst.L;
 
 // ---- frame stack ----------------------------------------------------------
 
-const MAX_FRAMES = 1 << 16;
+// Indices live in a token's low 16 bits, so the highest index is 0xffff.
+const MAX_FRAMES = (1 << 16) - 1;
 let cap = 1024;
 let fSite = new Int32Array(cap + 1);
 /** The token of the group each frame belongs to. */
@@ -403,9 +404,18 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
 
 // ---- handler builders -----------------------------------------------------
 
+/**
+ * Whether the ops is still registered in this thread: a call that entered
+ * before unregisterFtraceFunction resolved (a suspended async call, say)
+ * does not call its callbacks after that, as the kernel promises.
+ */
+function live(o: LocalOps): boolean {
+  return tv.ops[o.slot] === o;
+}
+
 function opsLeave(this: LocalOps, site: number, value: unknown, threw: boolean, data: unknown): unknown {
   const rf = this.retfunc;
-  if (rf === undefined) return value;
+  if (rf === undefined || !live(this)) return value;
   // The guard of a RECURSION ops covers its exit callback too: a traced
   // function called from it (or the callback itself, when its own module is
   // instrumented) must not come back into the same callback.
@@ -431,7 +441,7 @@ function keepData(_site: number, data: unknown): unknown {
 
 /** Runs a suspend or resume callback of an ops, isolated; returns the data to keep. */
 function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown) => unknown) | undefined, site: number, data: unknown): unknown {
-  if (fn === undefined) return data;
+  if (fn === undefined || !live(o)) return data;
   const guarded = (o.flags & OPS_FL_RECURSION) !== 0;
   if (guarded) {
     if (o.busy) { i32[tv.row + TH_RECURSION]++; return data; }

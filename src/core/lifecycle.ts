@@ -20,7 +20,7 @@ import {
   OPS_FL_PERMANENT, OPS_FL_REMOVING, OPS_FL_STUB, REC_FL_REF_MASK,
 } from './flags.js';
 import {
-  H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, H_SYNC_GEN, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
+  H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
 } from './layout.js';
 import { lockEngine, unlockEngine } from './lock.js';
 import { assertAlive, isDead } from './kill.js';
@@ -69,8 +69,9 @@ function updateStaticKey(): boolean {
 
 /** Waits for every thread, then frees what died before the round. */
 export async function settle(): Promise<void> {
-  await synchronizeThreads();
-  const gen = Atomics.load(i32, H_SYNC_GEN);
+  // Reap with the round this call waited for: a later round, started by
+  // another operation, may not be acknowledged yet.
+  const gen = await synchronizeThreads();
   locked(() => reapSlots(inst, gen));
 }
 

@@ -67,6 +67,8 @@ export class FtraceOps {
   readonly name: string;
   /** Attribute flags plus the core's state flags. */
   flags: number;
+  /** The attribute flags given at creation (never change). */
+  readonly attributes: number;
   /** The callbacks in this thread (undefined for a module ops until loaded). */
   func: OpsFunc | undefined;
   retfunc: OpsRetFunc | undefined;
@@ -86,6 +88,7 @@ export class FtraceOps {
       fail('EINVAL', `createOps: flags ${String(o.flags)} include bits that are not attribute flags`);
     }
     this.flags = flags;
+    this.attributes = flags;
     if (typeof o.func === 'function') {
       this.func = o.func;
       this.spec = null;

@@ -403,22 +403,23 @@ function sendIpis(s: InspectorLike): void {
 
 /**
  * Waits until every live thread has acknowledged a new sync round from a
- * quiescent point. Resolves at once when this is the only thread.
+ * quiescent point; resolves with that round's number. Resolves at once
+ * when this is the only thread.
  */
-export async function synchronizeThreads(): Promise<void> {
+export async function synchronizeThreads(): Promise<number> {
   const gen = Atomics.add(i32, H_SYNC_GEN, 1) + 1;
   // This thread is at a quiescent point by construction (a control call is
   // not made from inside a callback), unless it is; then it acks anyway.
   refreshHandlers();
   applyStaticKey();
   if (tv.row >= 0) Atomics.store(i32, tv.row + TH_ACK, gen);
-  if (rowsBehind(TH_ACK, gen, false).length === 0) return;
+  if (rowsBehind(TH_ACK, gen, false).length === 0) return gen;
   channel?.postMessage({ type: 'sync', gen });
   const deadline = Date.now() + timeoutMs;
   let nextIpi = Date.now() + 2;
   for (;;) {
     const behind = rowsBehind(TH_ACK, gen, false);
-    if (behind.length === 0) return;
+    if (behind.length === 0) return gen;
     const now = Date.now();
     if (now > deadline) {
       fail('ETIMEDOUT', `thread(s) ${behind.map((no) => i32[rowAt(no) + TH_ID]).join(', ')} did not reach a quiescent point within ${timeoutMs} ms`);

@@ -22,7 +22,27 @@ import { RUNTIME_GLOBAL, WORDS_GLOBAL } from '../shared/site-abi.js';
  * Defines the sites of one module: `names` and `positions` ("line:col")
  * hold one entry per function, separated by newlines and commas.
  */
-function defineModule(key: string, file: string, pkg: string, names: string, positions: string): number {
+let defineFailed = false;
+
+/**
+ * A module's prologue must not throw (G4): when its sites cannot be defined
+ * (the site table or the string arena is full), the module runs with every
+ * site nop (its base is undefined, so each word index is NaN), with one
+ * warning per thread.
+ */
+function defineModule(key: string, file: string, pkg: string, names: string, positions: string): number | undefined {
+  try {
+    return defineModuleSites(key, file, pkg, names, positions);
+  } catch (e) {
+    if (!defineFailed) {
+      defineFailed = true;
+      process.emitWarning(`${file}: its functions get no sites (${(e as Error).message}); the module runs untraced`, { code: 'JSFTRACE_SITES' });
+    }
+    return undefined;
+  }
+}
+
+function defineModuleSites(key: string, file: string, pkg: string, names: string, positions: string): number {
   const ns = names.split('\n');
   const ps = positions.split(',');
   const metas: SiteMeta[] = new Array(ns.length);

@@ -93,8 +93,11 @@ interface FnCtx {
 
 interface Loop {
   labels: string[];
-  /** A `for await` loop of a traced async function: continue must suspend. */
+  /** A `for await` loop of a traced async function: leaving it for its next
+   * iteration (continue) or for good (break) must suspend the call. */
   suspends: boolean;
+  /** What `continue` and an unlabelled `break` may target. */
+  kind: 'loop' | 'switch' | 'label';
 }
 
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
@@ -298,10 +301,21 @@ class Instrumenter {
           this.loop(inner, labels, node);
           return;
         }
-        break;
+        this.labelled(node, labels, inner);
+        return;
+      }
+      case 'SwitchStatement': {
+        const loops = this.current()?.loops ?? this.moduleLoops;
+        loops.push({ labels: [], suspends: false, kind: 'switch' });
+        this.children(node);
+        loops.pop();
+        return;
       }
       case 'ContinueStatement':
         this.cont(node);
+        return;
+      case 'BreakStatement':
+        this.brk(node);
         return;
       default:
         if (LOOPS.has(node.type)) {
@@ -335,7 +349,8 @@ class Instrumenter {
     const ctx = this.current();
     const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx.suspends;
     const loops = ctx?.loops ?? this.moduleLoops;
-    loops.push({ labels, suspends: forAwait });
+    loops.push({ labels, suspends: forAwait, kind: 'loop' });
+    if (!forAwait && labels.length > 0) this.resumeAfter(outer);
     if (forAwait) {
       const P = this.P;
       const suspend = `${P}s=${P}t&&${P}S(${P}t),${P}t=0`;
@@ -361,18 +376,57 @@ class Instrumenter {
   }
 
   private cont(node: N): void {
-    const ctx = this.current();
-    const loops = ctx?.loops ?? this.moduleLoops;
+    const loops = this.current()?.loops ?? this.moduleLoops;
     const label = node['label'] as N | null;
     let target: Loop | undefined;
     for (let i = loops.length - 1; i >= 0 && target === undefined; i--) {
-      if (label === null || loops[i]!.labels.includes(label['name'] as string)) target = loops[i];
+      const l = loops[i]!;
+      if (l.kind === 'loop' && (label === null || l.labels.includes(label['name'] as string))) target = l;
     }
-    if (target?.suspends === true) {
-      const P = this.P;
-      this.s.appendLeft(node.start, `{${P}s=${P}t&&${P}S(${P}t),${P}t=0;`);
-      this.s.prependRight(node.end, '}');
+    if (target?.suspends === true) this.suspendBefore(node);
+  }
+
+  /**
+   * A `break` that leaves a `for await` loop: the loop's implicit await of
+   * the iterator's return() runs next, so the call suspends first; it
+   * resumes after the loop, or after the labelled statement the break
+   * targets (every labelled statement of a suspending function resumes
+   * after itself, which costs a test when nothing is suspended).
+   */
+  private brk(node: N): void {
+    const loops = this.current()?.loops ?? this.moduleLoops;
+    const label = node['label'] as N | null;
+    let leaves = false;
+    for (let i = loops.length - 1; i >= 0; i--) {
+      const l = loops[i]!;
+      if (l.suspends) leaves = true;
+      if (label === null ? l.kind !== 'label' : l.labels.includes(label['name'] as string)) break;
     }
+    if (leaves) this.suspendBefore(node);
+  }
+
+  private suspendBefore(node: N): void {
+    const P = this.P;
+    this.s.appendLeft(node.start, `{${P}s=${P}t&&${P}S(${P}t),${P}t=0;`);
+    this.s.prependRight(node.end, '}');
+  }
+
+  /** Wraps `outer` so that a suspended call resumes after it (see brk). */
+  private resumeAfter(outer: N): void {
+    const ctx = this.current();
+    if (ctx === undefined || !ctx.suspends) return;
+    const P = this.P;
+    this.s.appendLeft(outer.start, '{');
+    this.s.prependRight(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`);
+  }
+
+  /** A labelled statement that is not a loop (a block, a switch, ...). */
+  private labelled(outer: N, labels: string[], inner: N): void {
+    const loops = this.current()?.loops ?? this.moduleLoops;
+    loops.push({ labels, suspends: false, kind: 'label' });
+    this.resumeAfter(outer);
+    this.walk(inner, null);
+    loops.pop();
   }
 
   private klass(node: N, name: string | null): void {
