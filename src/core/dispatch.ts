@@ -384,6 +384,9 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
     }
     const fn = o.func;
     if (fn === undefined) { i32[row + TH_MISSED]++; continue; }
+    // Retired while this call was entering (a synchronisation may have
+    // found this thread quiescent just before TH_DEPTH rose).
+    if (tv.ops[o.slot] !== o) continue;
     let data: unknown;
     try {
       data = fn(site, parent, o.ops, (fl & OPS_FL_ARGS) !== 0 ? args : null, thisArg);
@@ -489,8 +492,9 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
     return function opsEnterGuarded(site, thisArg, args) {
       const row = tv.row;
       if (o.busy) { i32[row + TH_RECURSION]++; return 0; }
-      o.busy = true;
       i32[row + TH_DEPTH]++;
+      if (tv.ops[o.slot] !== o) { i32[row + TH_DEPTH]--; return 0; } // retired meanwhile (see listEnter)
+      o.busy = true;
       let data: unknown;
       try {
         data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);
@@ -505,6 +509,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
   return function opsEnter(site, thisArg, args) {
     const row = tv.row;
     i32[row + TH_DEPTH]++;
+    if (tv.ops[o.slot] !== o) { i32[row + TH_DEPTH]--; return 0; } // retired meanwhile (see listEnter)
     let data: unknown;
     try {
       data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);

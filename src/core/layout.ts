@@ -189,6 +189,8 @@ export const TH_LOAD_ERR_LEN = 10;
 export const THREAD_FREE = 0;
 export const THREAD_ALIVE = 1;
 export const THREAD_DEAD = 2;
+/** Being claimed by a joining thread (its id not yet written). */
+export const THREAD_CLAIMING = 3;
 
 export interface Limits {
   maxSites: number;

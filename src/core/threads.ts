@@ -30,7 +30,7 @@ import { KEY_GLOBAL } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
   H_LOAD_GEN, H_STATIC_KEY, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
-  THREAD_ALIVE, THREAD_DEAD, THREAD_FREE, THREAD_STRIDE, TH_ACK, TH_CB_ERRORS, TH_DEPTH, TH_ID, TH_KEY,
+  THREAD_ALIVE, THREAD_CLAIMING, THREAD_DEAD, THREAD_FREE, THREAD_STRIDE, TH_ACK, TH_CB_ERRORS, TH_DEPTH, TH_ID, TH_KEY,
   TH_LOADED, TH_LOAD_ERR_LEN, TH_LOAD_ERR_OFF, TH_MISSED, TH_RECURSION, TH_STATE, T_KIND, T_STATE,
 } from './layout.js';
 import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp, TARGET_ARGS } from './flags.js';
@@ -104,9 +104,11 @@ function claimRow(): number {
   for (let no = 0; no < L.maxThreads; no++) {
     const r = rowAt(no);
     const st = Atomics.load(i32, r + TH_STATE);
-    if (st === THREAD_ALIVE) continue;
-    if (Atomics.compareExchange(i32, r + TH_STATE, st, THREAD_ALIVE) !== st) continue;
-    i32[r + TH_ID] = threadId;
+    if (st === THREAD_ALIVE || st === THREAD_CLAIMING) continue;
+    // Claimed, then named, then alive: a late markDead of the row's previous
+    // thread compares ids and finds ours.
+    if (Atomics.compareExchange(i32, r + TH_STATE, st, THREAD_CLAIMING) !== st) continue;
+    Atomics.store(i32, r + TH_ID, threadId);
     i32[r + TH_DEPTH] = 0;
     i32[r + TH_MISSED] = 0;
     i32[r + TH_RECURSION] = 0;
@@ -118,6 +120,7 @@ function claimRow(): number {
       const t = Atomics.load(i32, H_THREADS_TOP);
       if (t > no || Atomics.compareExchange(i32, H_THREADS_TOP, t, no + 1) === t) break;
     }
+    Atomics.store(i32, r + TH_STATE, THREAD_ALIVE);
     return no;
   }
   return -1;
@@ -323,7 +326,10 @@ export async function loadEverywhere(): Promise<void> {
     for (let no = 0; no < Atomics.load(i32, H_THREADS_TOP); no++) {
       if (no === tv.rowNo || !threadAlive(no)) continue;
       const r = rowAt(no);
-      if (Atomics.load(i32, r + TH_LOADED) === -gen) {
+      // A failure at this or a later round (which loaded everything this
+      // round asked for, and more) is this round's failure too.
+      const v = Atomics.load(i32, r + TH_LOADED);
+      if (v < 0 && -v >= gen) {
         fail('EINVAL', arenaRead(tv.inst, i32[r + TH_LOAD_ERR_OFF]!, i32[r + TH_LOAD_ERR_LEN]!));
       }
     }
