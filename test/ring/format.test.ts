@@ -14,18 +14,7 @@ import {
   eventFormatText, type FieldKind, formatFields, headerEventText, headerPageText, pageFormatFor, parseEventFormat,
   parseHeaderEvent, parseHeaderPage, READ_EMPTY, READ_EVENT, writeField, writeStringField,
 } from '../../src/ring/index.js';
-import { JsftraceError } from '../../src/shared/errors.js';
-import { between, prng } from './support.js';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof JsftraceError, `not a JsftraceError: ${String(e)}`);
-    return e.code;
-  }
-  return 'no error';
-}
+import { between, prng, code } from './support.js';
 
 test('events/<name>/format: layout and text', () => {
   const e = defineEventFormat('sample', 7, [

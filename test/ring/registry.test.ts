@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { createEventRegistry, eventFormatText, openEventRegistry } from '../../src/ring/index.js';
-import { JsftraceError } from '../../src/shared/errors.js';
-import { workerPath } from './support.js';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof JsftraceError, `not a JsftraceError: ${String(e)}`);
-    return e.code;
-  }
-  return 'no error';
-}
+import { workerPath, code } from './support.js';
 
 test('registering: ids from 1, the same name and fields give the same id, other fields EEXIST', () => {
   const reg = createEventRegistry({ maxTypes: 3 });

@@ -10,13 +10,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { code } from './support.js';
 import {
   attachReader, attachWriter, clockListText, createRing, customClock, iterateRing, openRing, READ_EMPTY, READ_EVENT,
   READ_LOST, READ_RETIRED, formatStats, ringStats, type PipeReader, type Ring, type RingOptions, type TraceIterator,
 } from '../../src/ring/index.js';
 import { LOCK_FREE, LOCK_HELD, R_LOCK, R_WRITER } from '../../src/ring/layout.js';
 import { lockWord, unlockWord } from '../../src/ring/lock.js';
-import { JsftraceError } from '../../src/shared/errors.js';
 
 const SMALL: RingOptions = { pageBytes: 128, sizeKb: 0.5, clock: 'counter' };
 
@@ -50,16 +50,6 @@ function range(from: number, to: number): number[] {
   const a: number[] = [];
   for (let i = from; i < to; i++) a.push(i);
   return a;
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof JsftraceError, `not a JsftraceError: ${String(e)}`);
-    return e.code;
-  }
-  return 'no error';
 }
 
 function balanced(ring: Ring): void {

@@ -6,6 +6,8 @@
  * defines no tests, so that run passes and does nothing.
  */
 
+import assert from 'node:assert/strict';
+import { JsftraceError } from '../../src/shared/errors.js';
 import { fileURLToPath } from 'node:url';
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
@@ -30,3 +32,14 @@ export function mix(id: number, i: number): number {
 }
 
 export const workerPath = fileURLToPath(new URL('./ring-worker.js', import.meta.url));
+
+/** The errno code `fn` throws (a JsftraceError), or 'no error'. */
+export function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof JsftraceError, `not a JsftraceError: ${String(e)}`);
+    return e.code;
+  }
+  return 'no error';
+}
