@@ -86,9 +86,11 @@ export class FilterPair {
 
 /**
  * Parses `patterns` (strings or whitespace-separated lists) and refuses any
- * token that selects no defined function. Nothing is changed on error.
+ * token that selects no defined function, unless `allowUnmatched` (a filter
+ * given before the program loads, as ftrace's boot-time ftrace_filter=).
+ * Nothing is changed on error.
  */
-export function parsePatterns(inst: Instance, patterns: string | readonly string[]): FilterToken[] {
+export function parsePatterns(inst: Instance, patterns: string | readonly string[], allowUnmatched = false): FilterToken[] {
   const list = typeof patterns === 'string' ? [patterns] : patterns;
   if (!Array.isArray(list) && typeof patterns !== 'string') fail('EINVAL', 'patterns must be a string or an array of strings');
   const words: string[] = [];
@@ -97,6 +99,7 @@ export function parsePatterns(inst: Instance, patterns: string | readonly string
     for (const w of p.split(/\s+/)) if (w !== '') words.push(w);
   }
   const tokens = words.map(parseToken);
+  if (allowUnmatched) return tokens;
   const n = recordCount(inst);
   const packages = new Set<string>();
   for (let id = 0; id < n; id++) packages.add(record(inst, id).package);

@@ -223,6 +223,12 @@ export async function unregisterFtraceFunction(ops: FtraceOps): Promise<void> {
 export interface SetFilterOptions {
   /** Start from an empty set (as `>`); false adds to it (as `>>`). Default true. */
   reset?: boolean;
+  /**
+   * Keep patterns that select no function yet (for functions of modules
+   * still to load: a filter set before the program starts). Default false:
+   * such a pattern is EINVAL, as in ftrace.
+   */
+  allowUnmatched?: boolean;
 }
 
 async function setTokens(ops: FtraceOps, which: 'filter' | 'notrace', patterns: string | readonly string[], opts: SetFilterOptions | undefined): Promise<void> {
@@ -231,7 +237,7 @@ async function setTokens(ops: FtraceOps, which: 'filter' | 'notrace', patterns: 
   assertAlive(inst);
   busyCheck(ops, what);
   const reset = opts?.reset ?? true;
-  const tokens = parsePatterns(inst, patterns);
+  const tokens = parsePatterns(inst, patterns, opts?.allowUnmatched === true);
   const old = ops.filters;
   const list = new TokenList([...(reset ? [] : old[which].tokens), ...tokens]);
   const next = which === 'filter' ? new FilterPair(list, old.notrace) : new FilterPair(old.filter, list);

@@ -1,24 +1,33 @@
 /**
- * The control surface, read side: ftrace's inspection files as text.
- * Writing control files, the control server and its client build on this.
+ * `jsftrace/control`: the control files of this process, as tracefs has
+ * them, from inside the program. The same tree is served over the control
+ * socket (`jsftrace -P <pid> fs ...`). See docs/control.md.
  */
 
-import { availableFilterFunctions, enabledFunctions, instance, touchedFunctions } from '../core/index.js';
-import { fail } from '../shared/errors.js';
+import { controlSurface } from '../control/tree.js';
 
-const files = new Map<string, () => string>([
-  ['available_filter_functions', () => availableFilterFunctions(instance())],
-  ['enabled_functions', () => enabledFunctions(instance())],
-  ['touched_functions', () => touchedFunctions(instance())],
-]);
+export type { ControlSurface } from '../control/surface.js';
+export { controlSurface };
 
-/** Reads a control file by name (as under tracefs). */
-export function readFile(name: string): string {
-  const f = files.get(name);
-  if (f === undefined) fail('ENOENT', `no control file ${JSON.stringify(name)} (have: ${listFiles().join(', ')})`);
-  return f();
+/** `cat <path>`. */
+export function readFile(path: string): Promise<string> {
+  return controlSurface().read(path);
 }
 
-export function listFiles(): string[] {
-  return [...files.keys()].sort();
+/** `echo text > <path>`. */
+export function writeFile(path: string, text: string): Promise<void> {
+  return controlSurface().write(path, text);
 }
+
+/** `echo text >> <path>`. */
+export function appendFile(path: string, text: string): Promise<void> {
+  return controlSurface().append(path, text);
+}
+
+/** Every control file's path, sorted. */
+export function listFiles(): Promise<string[]> {
+  return controlSurface().list();
+}
+
+export { traceMarker } from '../tracers/marker.js';
+export { traceContext } from '../tracers/context.js';

@@ -13,6 +13,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import '../core/index.js';
 import { installHooks } from '../instrument/hooks/install.js';
 import { installRuntime } from '../instrument/runtime.js';
@@ -30,6 +31,10 @@ const registerCjs = new URL('./register.cjs', import.meta.url);
 await installHooks(viaRequire
   ? { words: ['--require', fileURLToPath(registerCjs)], marks: [fileURLToPath(registerCjs), 'jsftrace/register'] }
   : { words: [`--import=${registerJs.href}`], marks: [registerJs.href, fileURLToPath(registerJs), 'jsftrace/register'] });
+
+// The control surface (the session, JSFTRACE_CONTROL_INIT, JSFTRACE_RECORD, the
+// control server) belongs to the process: the main thread sets it up.
+if (isMainThread) await (await import('../control/startup.js')).startControl();
 
 /** Counters of this process's instrumentation (all threads): transformed, cached, failed, ... */
 export { instrumentStats, type InstrumentStats } from '../instrument/load.js';

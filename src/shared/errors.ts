@@ -17,12 +17,17 @@ const BRAND = Symbol.for('jsftrace.error');
 export const ERRNO = {
   EPERM: -1,
   ENOENT: -2,
+  ESRCH: -3,
+  EIO: -5,
   ENOMEM: -12,
+  EACCES: -13,
   EBUSY: -16,
   EEXIST: -17,
   ENODEV: -19,
   EINVAL: -22,
   ENOSPC: -28,
+  EPROTO: -71,
+  EMSGSIZE: -90,
   ETIMEDOUT: -110,
 } as const;
 

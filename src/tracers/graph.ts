@@ -105,20 +105,27 @@ export function graphEntry(site: number): number {
   const slot = free[--freeTop]!;
   slotDepth[slot] = d;
   depth = d + 1;
+  // One clock reading gives the event its timestamp and the call its start.
+  const t = now();
   // With tracing_thresh only returns are written (ftrace's thresh entry).
-  if (threshNs === 0) w!.write2(ENT, site, d);
-  slotTime[slot] = slotPart[slot] = now();
+  if (threshNs === 0) w!.write2At(t, ENT, site, d);
+  slotTime[slot] = slotPart[slot] = t;
   return slot;
 }
 
 function graphSuspend(site: number, _ops: unknown, data: unknown): unknown {
   if (typeof data !== 'number' || data < 0) return data;
-  const t = now();
+  const clk = now;
+  const t = clk();
   depth = slotDepth[data]!;
   if (!writing()) return data;
   let dur = t - slotPart[data]!;
   if (dur < 0) dur = 0;
-  if (dur >= threshNs) w!.write4(RET | (RET_SUSPENDED << 16), site, depth, dur % TWO32, Math.floor(dur / TWO32));
+  if (dur >= threshNs) {
+    const hi = Math.floor(dur / TWO32);
+    // The reading is the event's timestamp unless writing() changed the clock.
+    w!.write4At(now === clk ? t : now(), RET | (RET_SUSPENDED << 16), site, depth, dur - hi * TWO32, hi);
+  }
   return data;
 }
 
@@ -128,14 +135,16 @@ function graphResume(site: number, _ops: unknown, data: unknown): unknown {
   slotDepth[data] = d;
   depth = d + 1;
   if (!writing()) return data;
-  if (threshNs === 0) w!.write2(ENT | (ENT_RESUMED << 16), site, d);
-  slotPart[data] = now();
+  const t = now();
+  if (threshNs === 0) w!.write2At(t, ENT | (ENT_RESUMED << 16), site, d);
+  slotPart[data] = t;
   return data;
 }
 
 export function graphReturn(site: number, _ops: unknown, result: unknown, threw: boolean, data: unknown): void {
   if (typeof data !== 'number' || data < 0) return;
-  const t = now();
+  const clk = now;
+  const t = clk();
   const d = slotDepth[data]!;
   let dur = t - slotTime[data]!;
   free[freeTop++] = data;
@@ -144,7 +153,10 @@ export function graphReturn(site: number, _ops: unknown, result: unknown, threw:
   if (dur < 0) dur = 0; // the clock changed while the call ran
   if (dur < threshNs) return;
   const fl = result === UNWOUND ? RET_UNWOUND : threw ? RET_THREW : 0;
-  w!.write4(RET | (fl << 16), site, d, dur % TWO32, Math.floor(dur / TWO32));
+  // No `%`: on a double it is a call into the runtime.
+  const hi = Math.floor(dur / TWO32);
+  // The reading is the event's timestamp unless writing() changed the clock.
+  w!.write4At(now === clk ? t : now(), RET | (fl << 16), site, d, dur - hi * TWO32, hi);
 }
 
 /** The function_graph ops' callbacks, as the core loads them in every thread. */

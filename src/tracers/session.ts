@@ -61,6 +61,7 @@ const ROW_WORDS = 4;
 const R_TID = 0; // threadId + 1, 0 when free
 const R_BUFGEN = 1; // generation of the thread's current ring, -1 if none
 const R_PROFGEN = 2; // generation of the thread's profiler table, -1 if none
+const R_SIZE_KB = 3; // per_thread/N/buffer_size_kb, 0 for buffer_size_kb
 export const MAX_ROWS = 256;
 /**
  * set_ftrace_pid and set_ftrace_notrace_pid for threads: a count and up to
@@ -71,7 +72,36 @@ const C_PID = C_ROWS + MAX_ROWS * ROW_WORDS;
 const C_NOPID = C_PID + 1 + 64;
 export const C_CONTEXT = C_NOPID + 1 + 64;
 export const PID_MAX = 64;
-const CTL_WORDS = C_CONTEXT + 1;
+/** trace_options that tracers or outputs read (OPT_* bits). */
+export const C_OPTIONS = C_CONTEXT + 1;
+/**
+ * The filter commands' probes (traceon, traceoff, stacktrace, dump): a
+ * count of used entries, then PROBE_MAX entries of PROBE_WORDS words
+ * {site + 1 (0 = removed), command, remaining count (-1 unlimited)}.
+ */
+export const C_PROBES = C_OPTIONS + 1;
+export const PROBE_MAX = 256;
+export const PROBE_WORDS = 3;
+const CTL_WORDS = C_PROBES + 1 + PROBE_MAX * PROBE_WORDS;
+
+// Option bits of C_OPTIONS (docs/control.md lists what each does).
+export const OPT_PRINT_PARENT = 1 << 0;
+export const OPT_IRQ_INFO = 1 << 1;
+export const OPT_CONTEXT_INFO = 1 << 2;
+export const OPT_MARKERS = 1 << 3;
+export const OPT_FUNC_STACK_TRACE = 1 << 4;
+export const OPT_GRAPH_CPU = 1 << 5;
+export const OPT_GRAPH_OVERHEAD = 1 << 6;
+export const OPT_GRAPH_PROC = 1 << 7;
+export const OPT_GRAPH_DURATION = 1 << 8;
+export const OPT_GRAPH_ABSTIME = 1 << 9;
+export const OPT_GRAPH_TAIL = 1 << 10;
+export const OPT_GRAPH_RETVAL = 1 << 11;
+export const OPT_GRAPH_RETVAL_HEX = 1 << 12;
+export const OPT_GRAPH_ARGS = 1 << 13;
+/** ftrace's defaults: print-parent, irq-info, context-info, markers, funcgraph-cpu, -overhead, -duration. */
+export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO | OPT_MARKERS | OPT_GRAPH_CPU
+  | OPT_GRAPH_OVERHEAD | OPT_GRAPH_DURATION;
 
 export const TRACER_NOP = 0;
 export const TRACER_FUNCTION = 1;
@@ -93,6 +123,7 @@ function openOrCreate(): SessionEnv {
   c[C_SIZE_KB] = DEFAULT_SIZE_KB;
   c[C_MODE] = 0;
   c[C_PROF_GEN] = 1;
+  c[C_OPTIONS] = OPT_DEFAULTS;
   for (let r = 0; r < MAX_ROWS; r++) {
     c[C_ROWS + r * ROW_WORDS + R_BUFGEN] = -1;
     c[C_ROWS + r * ROW_WORDS + R_PROFGEN] = -1;
@@ -131,6 +162,22 @@ export const EV_GRAPH_ENT: EventFormat = events.register('funcgraph_entry', [
 export const EV_GRAPH_RET: EventFormat = events.register('funcgraph_exit', [
   { name: 'func', kind: 'u32' }, { name: 'depth', kind: 's32' }, { name: 'duration', kind: 'u64' },
 ], '"<-- %ps (%d) dur=%llu", REC->func, REC->depth, REC->duration');
+/** TRACE_PRINT of trace_marker: the program's own annotation, as ftrace's `print` event. */
+export const EV_MARKER: EventFormat = events.register('print', [
+  { name: 'buf', kind: 'string' },
+], '"%s", __get_str(buf)');
+/** A stack trace (func_stack_trace, the stacktrace command): frames, newest first, one per line. */
+export const EV_STACK: EventFormat = events.register('kernel_stack', [
+  { name: 'frames', kind: 'string' },
+], '"<stack trace>\\n%s", __get_str(frames)');
+/** funcgraph-args: the arguments of the call whose entry follows. */
+export const EV_GRAPH_ARGS: EventFormat = events.register('funcgraph_args', [
+  { name: 'func', kind: 'u32' }, { name: 'args', kind: 'string' },
+], '"%ps(%s)", REC->func, __get_str(args)');
+/** funcgraph-retval: the value of the call whose return precedes. */
+export const EV_GRAPH_RETVAL: EventFormat = events.register('funcgraph_retval', [
+  { name: 'func', kind: 'u32' }, { name: 'retval', kind: 'string' },
+], '"%ps = %s", REC->func, __get_str(retval)');
 export const RET_THREW = 1;
 export const RET_UNWOUND = 2;
 export const RET_SUSPENDED = 4;
@@ -207,6 +254,17 @@ export function configChanged(): void {
   bumpEpoch();
 }
 
+export function options(): number {
+  return Atomics.load(ctl, C_OPTIONS);
+}
+
+/** Sets or clears option bits; readers (and tracer refreshes) see them at their next look. */
+export function setOptionBits(bits: number, on: boolean): void {
+  if (on) Atomics.or(ctl, C_OPTIONS, bits);
+  else Atomics.and(ctl, C_OPTIONS, ~bits);
+  bumpEpoch();
+}
+
 export function tracingOn(): boolean {
   return (Atomics.load(ctl, C_STATE) & 1) !== 0;
 }
@@ -256,7 +314,52 @@ export function setBufferSizeKb(kb: number): void {
   if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
   createRing({ sizeKb: kb }); // refuses a size the ring cannot have, before anything changes
   Atomics.store(ctl, C_SIZE_KB, kb);
+  // As ftrace's buffer_size_kb, every thread gets the same size again.
+  for (let r = 0; r < MAX_ROWS; r++) Atomics.store(ctl, rowIndex(r, R_SIZE_KB), 0);
   clearBuffers();
+}
+
+/** The size of a thread's buffer (per_thread/N/buffer_size_kb); ENOENT for a thread without a row. */
+export function threadBufferSizeKb(threadId: number): number {
+  const r = rowOf(threadId);
+  const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
+  return own > 0 ? own : Atomics.load(ctl, C_SIZE_KB);
+}
+
+/**
+ * per_thread/N/buffer_size_kb: one thread's size. The thread makes its new
+ * ring at its next event; as with buffer_size_kb, the buffers are cleared
+ * (a new generation), since only the owner of a ring can move its events.
+ */
+export function setThreadBufferSizeKb(threadId: number, kb: number): void {
+  const r = rowOf(threadId);
+  if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
+  createRing({ sizeKb: kb });
+  Atomics.store(ctl, rowIndex(r, R_SIZE_KB), kb);
+  clearBuffers();
+}
+
+/** Whether every thread's size is buffer_size_kb's (otherwise it reads `X`, as ftrace's). */
+export function sizesUniform(): boolean {
+  for (let r = 0; r < MAX_ROWS; r++) {
+    if (Atomics.load(ctl, rowIndex(r, R_TID)) !== 0 && Atomics.load(ctl, rowIndex(r, R_SIZE_KB)) > 0) return false;
+  }
+  return true;
+}
+
+function rowOf(threadId: number): number {
+  for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === threadId + 1) return r;
+  return fail('ENOENT', `per_thread/${threadId}: no such thread`);
+}
+
+/** Threads that have a row (have traced or been asked about), by id. */
+export function knownThreadIds(): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < MAX_ROWS; r++) {
+    const t = Atomics.load(ctl, rowIndex(r, R_TID));
+    if (t !== 0) out.push(t - 1);
+  }
+  return out.sort((a, b) => a - b);
 }
 
 /** The `overwrite` option: true flight recorder, false producer (nooverwrite). */
@@ -347,8 +450,9 @@ export function threadWriter(): RingWriter | null {
   if (r < 0) return null;
   if (writer !== null) writer.detach();
   const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
+  const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
   const ring = createRing({
-    sizeKb: Atomics.load(ctl, C_SIZE_KB), mode: Atomics.load(ctl, C_MODE) === 0 ? 'overwrite' : 'producer', clock: clockName,
+    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: Atomics.load(ctl, C_MODE) === 0 ? 'overwrite' : 'producer', clock: clockName,
   });
   writer = attachWriter(ring, { clock: testClock ?? clockName });
   writerGen = gen;
@@ -472,6 +576,21 @@ export async function currentRings(ms = 2000): Promise<ThreadRing[]> {
   const ready = (): boolean => want.every((x) => (local.get(x.threadId)?.gen ?? -1) >= gen);
   if (!ready()) await waitFor(ready, ms);
   return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+}
+
+/**
+ * The rings of the current generation that this thread knows now, without
+ * waiting (at process exit, when nothing more can arrive).
+ */
+export function ringsNow(): ThreadRing[] {
+  flushThread();
+  const gen = bufferGeneration();
+  return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+}
+
+/** The profiler tables this thread knows now, without waiting. */
+export function profileTablesNow(): ThreadTable[] {
+  return [...profTables.values()].sort((a, b) => a.threadId - b.threadId);
 }
 
 /**

@@ -21,13 +21,15 @@
 import {
   createOps, ftraceSetFilter, ftraceSetNotrace, registerFtraceFunction, unregisterFtraceFunction, type FtraceOps,
 } from '../core/index.js';
-import { OPS_FL_RECURSION } from '../core/flags.js';
+import { OPS_FL_ARGS, OPS_FL_RECURSION } from '../core/flags.js';
 import { fail } from '../shared/errors.js';
-import { formatStats, ringStats } from '../ring/index.js';
+import { formatStats, ringStats, UNIT_COUNT, UNIT_NS } from '../ring/index.js';
 import {
   C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
-  currentRings, profileGeneration, resetProfile, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP,
+  currentRings, options, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, profileGeneration, resetProfile,
+  knownThreadIds, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
+import { CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, probeEntries, writeProbeEntries, type ProbeEntry } from './probes.js';
 import { functionPipe, functionTrace } from './output/function.js';
 import { graphPipe, graphTrace } from './output/graph.js';
 import { STAT_HEADER, statText } from './output/stat.js';
@@ -48,6 +50,19 @@ const TRACERS: readonly TracerDef[] = [
   { id: TRACER_NOP, name: 'nop', spec: null },
 ];
 
+/**
+ * While the program has not started (JSFTRACE_CONTROL_INIT), filters may
+ * name functions of modules still to load, as ftrace's boot-time
+ * ftrace_filter= names functions before they are traced.
+ */
+let booting = false;
+export function setBooting(on: boolean): void {
+  booting = on;
+}
+export function isBooting(): boolean {
+  return booting;
+}
+
 let chain: Promise<unknown> = Promise.resolve();
 function serial<T>(fn: () => Promise<T>): Promise<T> {
   const p = chain.then(fn, fn);
@@ -59,6 +74,11 @@ let tracerOps: FtraceOps | null = null;
 let filterOps: FtraceOps | null = null;
 let notraceOps: FtraceOps | null = null;
 let profOps: FtraceOps | null = null;
+/** func_stack_trace's ops (function tracer) and funcgraph-args/-retval's (function_graph). */
+let stackOps: FtraceOps | null = null;
+let valuesOps: FtraceOps | null = null;
+/** One ops per filter command, covering the functions that have it. */
+const probeOps: (FtraceOps | null)[] = PROBE_COMMANDS.map(() => null);
 let ftraceFilter: string[] = [];
 let ftraceNotrace: string[] = [];
 let graphFunctions: string[] = [];
@@ -92,23 +112,49 @@ async function dropMarkers(): Promise<void> {
 async function addMarkers(): Promise<void> {
   if (graphFunctions.length > 0) {
     const o = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'set_graph_function', flags: OPS_FL_RECURSION });
-    await ftraceSetFilter(o, graphFunctions);
+    await ftraceSetFilter(o, graphFunctions, { allowUnmatched: true });
     await registerFtraceFunction(o);
     filterOps = o;
   }
   if (graphNotrace.length > 0) {
     const o = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'set_graph_notrace', flags: OPS_FL_RECURSION });
-    await ftraceSetFilter(o, graphNotrace);
+    await ftraceSetFilter(o, graphNotrace, { allowUnmatched: true });
     await registerFtraceFunction(o);
     notraceOps = o;
   }
 }
 
+async function filtered(o: FtraceOps): Promise<FtraceOps> {
+  if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter, { allowUnmatched: true });
+  if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace, { allowUnmatched: true });
+  return o;
+}
+
+async function dropHelpers(): Promise<void> {
+  for (const o of [stackOps, valuesOps]) if (o !== null) await unregisterFtraceFunction(o);
+  stackOps = valuesOps = null;
+}
+
 async function stopTracer(): Promise<void> {
   await dropMarkers();
+  await dropHelpers();
   if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
   tracerOps = null;
   Atomics.store(ctl, C_TRACER, TRACER_NOP);
+}
+
+/**
+ * funcgraph-args / -retval: an ops after the graph ops (its entry runs
+ * just before the graph entry, its exit just after the graph exit); ARGS
+ * only when the arguments are wanted, since it costs every call.
+ */
+async function addValues(): Promise<void> {
+  const o = options();
+  if ((o & (OPT_GRAPH_ARGS | OPT_GRAPH_RETVAL)) === 0) return;
+  const flags = OPS_FL_RECURSION | ((o & OPT_GRAPH_ARGS) !== 0 ? OPS_FL_ARGS : 0);
+  const v = await filtered(createOps({ func: { module: here('./values.js'), export: 'valuesOps' }, name: 'funcgraph_values', flags }));
+  await registerFtraceFunction(v);
+  valuesOps = v;
 }
 
 async function startTracer(t: TracerDef): Promise<void> {
@@ -116,15 +162,22 @@ async function startTracer(t: TracerDef): Promise<void> {
   // RECURSION: what a callback calls (a clock the program supplied, say) is
   // program code with sites of its own; it must not be traced from inside
   // the tracer.
-  const o = createOps({ func: t.spec, name: t.name, flags: OPS_FL_RECURSION });
-  if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
-  if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
+  const o = await filtered(createOps({ func: t.spec, name: t.name, flags: OPS_FL_RECURSION }));
   Atomics.store(ctl, C_TRACER, t.id);
   configChanged();
   try {
+    if (t.id === TRACER_FUNCTION && (options() & OPT_FUNC_STACK_TRACE) !== 0) {
+      // Registered first, so that it runs after the function event (newest first).
+      const so = await filtered(createOps({ func: { module: here('./stack.js'), export: 'stackOps' }, name: 'func_stack_trace', flags: OPS_FL_RECURSION }));
+      await registerFtraceFunction(so);
+      stackOps = so;
+    }
     await registerFtraceFunction(o);
     tracerOps = o;
-    if (t.id === TRACER_GRAPH) await addMarkers();
+    if (t.id === TRACER_GRAPH) {
+      await addMarkers();
+      await addValues();
+    }
   } catch (e) {
     // Refused (a thread did not load the callbacks in time, ...): nop is current.
     await stopTracer();
@@ -153,13 +206,14 @@ export function setTracerFilter(filter: string | readonly string[], notrace: str
     const n = words(notrace);
     // Validated on an unregistered ops first, so that a bad pattern changes nothing.
     const probe = createOps({ func: { module: here('./function.js'), export: 'functionCall' }, name: 'probe' });
-    await ftraceSetFilter(probe, f);
-    await ftraceSetNotrace(probe, n);
-    // The profiler follows the global filter, as ftrace's does.
-    for (const o of [tracerOps, profOps]) {
+    await ftraceSetFilter(probe, f, { allowUnmatched: booting });
+    await ftraceSetNotrace(probe, n, { allowUnmatched: booting });
+    // The profiler follows the global filter, as ftrace's does. Checked above:
+    // what the lists hold now may have been kept from before the program loaded.
+    for (const o of [tracerOps, profOps, stackOps, valuesOps]) {
       if (o === null) continue;
-      await ftraceSetFilter(o, f);
-      await ftraceSetNotrace(o, n);
+      await ftraceSetFilter(o, f, { allowUnmatched: true });
+      await ftraceSetNotrace(o, n, { allowUnmatched: true });
     }
     ftraceFilter = f;
     ftraceNotrace = n;
@@ -205,7 +259,7 @@ export function setGraphFunction(patterns: string | readonly string[]): Promise<
     if (w.length > 0) {
       // Validate against the core's grammar before anything changes.
       const probe = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'probe' });
-      await ftraceSetFilter(probe, w);
+      await ftraceSetFilter(probe, w, { allowUnmatched: booting });
     }
     graphFunctions = w;
     Atomics.store(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
@@ -220,7 +274,7 @@ export function setGraphNotrace(patterns: string | readonly string[]): Promise<v
     const w = words(patterns);
     if (w.length > 0) {
       const probe = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'probe' });
-      await ftraceSetFilter(probe, w);
+      await ftraceSetFilter(probe, w, { allowUnmatched: booting });
     }
     graphNotrace = w;
     await refreshMarkers();
@@ -245,8 +299,8 @@ export function setFunctionProfileEnabled(on: boolean): Promise<void> {
     if (on) {
       resetProfile();
       const o = createOps({ func: { module: here('./profile.js'), export: 'profileOps' }, name: 'function_profile', flags: OPS_FL_RECURSION });
-      if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter);
-      if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace);
+      if (ftraceFilter.length > 0) await ftraceSetFilter(o, ftraceFilter, { allowUnmatched: true });
+      if (ftraceNotrace.length > 0) await ftraceSetNotrace(o, ftraceNotrace, { allowUnmatched: true });
       await registerFtraceFunction(o);
       profOps = o;
     } else {
@@ -261,23 +315,40 @@ export function readFunctionProfileEnabled(): string {
   return profOps !== null ? '1\n' : '0\n';
 }
 
-/** The `trace` file: non-consuming. */
-export async function readTrace(): Promise<string> {
-  const rings = await currentRings();
+async function ringsOf(threadId: number | undefined): Promise<ThreadRing[]> {
+  const all = await currentRings();
+  if (threadId === undefined) return all;
+  // A thread without a ring in this generation (cleared, or not traced yet) has an empty buffer.
+  return all.filter((r) => r.threadId === threadId);
+}
+
+/** The `trace` file (or per_thread/N/trace): non-consuming. */
+export async function readTrace(threadId?: number): Promise<string> {
+  const rings = await ringsOf(threadId);
   const t = current();
   return t.id === TRACER_GRAPH ? graphTrace(rings) : functionTrace(t.name, rings);
 }
 
-/** `trace_pipe`: what is unread now, consumed (never blocks; an empty string when nothing is new). */
-export async function readTracePipe(): Promise<string> {
-  const rings = await currentRings();
+/** `trace_pipe` (or per_thread/N/trace_pipe): what is unread now, consumed (never blocks; '' when nothing is new). */
+export async function readTracePipe(threadId?: number): Promise<string> {
+  const rings = await ringsOf(threadId);
   return current().id === TRACER_GRAPH ? graphPipe(rings) : functionPipe(rings);
 }
 
-/** per_thread/<id>/stats: the ring's counters (ftrace's per_cpu/cpuN/stats). ENOENT without a ring. */
+/**
+ * per_thread/<id>/stats: the ring's counters (ftrace's per_cpu/cpuN/stats);
+ * all zero for a thread with no ring in this buffer generation (cleared, or
+ * not traced since), as a CPU buffer just reset.
+ */
 export async function readThreadStats(threadId: number): Promise<string> {
   const r = (await currentRings()).find((x) => x.threadId === threadId);
-  if (r === undefined) fail('ENOENT', `per_thread/${threadId}/stats: no such file`);
+  if (r === undefined) {
+    if (!knownThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
+    return formatStats({
+      entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0,
+      unit: traceClock() === 'counter' ? UNIT_COUNT : UNIT_NS,
+    });
+  }
   return formatStats(ringStats(r.ring));
 }
 
@@ -293,3 +364,73 @@ export async function readTraceStat(threadId: number): Promise<string> {
   // A table of an older generation was reset: only the header until the thread's next call.
   return t.gen === profileGeneration() ? statText(t.sab, Atomics.load(ctl, C_THRESH_US) * 1000) : STAT_HEADER;
 }
+
+/** set_ftrace_filter's own text (its tokens, not what they select): for the control files. */
+export function tracerFilterTokens(): { filter: string[]; notrace: string[] } {
+  return { filter: [...ftraceFilter], notrace: [...ftraceNotrace] };
+}
+
+export function graphFilterTokens(): { functions: string[]; notrace: string[] } {
+  return { functions: [...graphFunctions], notrace: [...graphNotrace] };
+}
+
+/**
+ * Sets option bits. Options that change which callbacks run
+ * (func_stack_trace, funcgraph-args, funcgraph-retval) re-register the
+ * current tracer's helpers without clearing the buffers, as ftrace
+ * re-registers the function tracer's ops for func_stack_trace.
+ */
+export function setOptions(bits: number, on: boolean): Promise<void> {
+  return serial(async () => {
+    const before = options();
+    setOptionBits(bits, on);
+    const changed = before ^ options();
+    const id = current().id;
+    if ((changed & OPT_FUNC_STACK_TRACE) !== 0 && id === TRACER_FUNCTION) {
+      // The stack ops must be older than the tracer's: re-register both.
+      await dropHelpers();
+      if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
+      tracerOps = null;
+      await startTracer(current());
+    }
+    if ((changed & (OPT_GRAPH_ARGS | OPT_GRAPH_RETVAL)) !== 0 && id === TRACER_GRAPH) {
+      if (valuesOps !== null) await unregisterFtraceFunction(valuesOps);
+      valuesOps = null;
+      await addValues();
+    }
+  });
+}
+
+const PROBE_EXPORTS = ['traceonProbe', 'traceoffProbe', 'stacktraceProbe', 'dumpProbe'] as const;
+
+/**
+ * Replaces the filter commands with `entries`: the shared table first (so a
+ * hit finds its count), then each command's ops refiltered to its sites,
+ * registered when it gets its first site and unregistered with its last.
+ */
+export function setProbes(entries: readonly ProbeEntry[]): Promise<void> {
+  return serial(async () => {
+    writeProbeEntries(entries);
+    for (const cmd of [CMD_TRACEON, CMD_TRACEOFF, CMD_STACKTRACE, CMD_DUMP]) {
+      const sites = [...new Set(entries.filter((e) => e.command === PROBE_COMMANDS[cmd]).map((e) => e.site))];
+      const have = probeOps[cmd]!;
+      if (sites.length === 0) {
+        if (have !== null) await unregisterFtraceFunction(have);
+        probeOps[cmd] = null;
+        continue;
+      }
+      // Index tokens (1-based, available_filter_functions order) name exactly these sites.
+      const tokens = sites.map((s) => String(s + 1));
+      if (have !== null) {
+        await ftraceSetFilter(have, tokens);
+        continue;
+      }
+      const o = createOps({ func: { module: here('./probes.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
+      await ftraceSetFilter(o, tokens);
+      await registerFtraceFunction(o);
+      probeOps[cmd] = o;
+    }
+  });
+}
+
+export { probeEntries };

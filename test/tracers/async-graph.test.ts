@@ -1,6 +1,7 @@
 // function_graph on load-time sites (node --import jsftrace/register): an
 // async function's await and a generator's yield end the part that ran
-// (its own duration) and reopen the call where it resumes; its last return
+// (its own duration, closed with `/* f suspended */`) and reopen the call
+// where it resumes (`f() { /* resumed */`); its last return
 // carries the whole duration since the first entry (fetchUser: 14 us, main:
 // 16 us). No frame stays open while a call is suspended: main goes on to
 // counter at its own depth while fetchUser waits. The program's own clock
@@ -39,28 +40,28 @@ test('async function and generator in the graph, exactly', () => {
       '              |      leaf() {',
       '  1.000 us    |        tick();',
       '  1.000 us    |      }',
-      '  3.000 us    |    }',
+      '  3.000 us    |    } /* fetchUser suspended */',
       '  3.000 us    |    tick();',
       '              |    counter() {',
       '  1.000 us    |      tick();',
       '              |      leaf() {',
       '  1.000 us    |        tick();',
       '  1.000 us    |      }',
-      '  2.000 us    |    }',
-      '  8.000 us    |  }',
-      '              |  fetchUser() {',
+      '  2.000 us    |    } /* counter suspended */',
+      '  8.000 us    |  } /* main suspended */',
+      '              |  fetchUser() { /* resumed */',
       '  5.000 us    |    tick();',
       '              |    leaf() {',
       '  1.000 us    |      tick();',
       '  1.000 us    |    }',
       '+ 14.000 us   |  }',
-      '              |  main() {',
-      '              |    counter() {',
+      '              |  main() { /* resumed */',
+      '              |    counter() { /* resumed */',
       '  1.000 us    |      tick();',
       '              |      leaf() {',
       '  1.000 us    |        tick();',
       '  1.000 us    |      }',
-      '  2.000 us    |    }',
+      '  2.000 us    |    } /* counter suspended */',
       '+ 16.000 us   |  }',
     ], r.stdout);
   } finally {

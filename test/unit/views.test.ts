@@ -181,27 +181,28 @@ test('enabled_functions: an IPMODIFY ops shows I and M; a STUB ops counts but is
   assert.equal(readEnabledFunctions(), '');
 });
 
-test('control readFile serves the three files and refuses others with ENOENT', async () => {
+test('control readFile serves the inspection files and refuses others with ENOENT', async () => {
   defineSite({ name: 'v5/a' });
   const ops = createOps({ name: 'ctl5', func: noop });
   await ftraceSetFilter(ops, 'v5/a');
   await registerFtraceFunction(ops);
   try {
-    assert.deepEqual(listFiles(), ['available_filter_functions', 'enabled_functions', 'touched_functions']);
-    assert.equal(readFile('available_filter_functions'), readAvailableFilterFunctions());
-    assert.equal(readFile('enabled_functions'), readEnabledFunctions());
-    assert.equal(readFile('enabled_functions'), 'v5/a (1)       O   \tops: ctl5 (ctl5)\n');
-    assert.equal(readFile('touched_functions'), readTouchedFunctions());
-    for (const bad of ['nope', 'set_ftrace_filter_x', '', 'enabled_functions/', 'ENABLED_FUNCTIONS']) {
-      assert.throws(() => readFile(bad), isEnoent, JSON.stringify(bad));
+    const files = await listFiles();
+    for (const f of ['available_filter_functions', 'enabled_functions', 'touched_functions']) assert.ok(files.includes(f), f);
+    assert.equal(await readFile('available_filter_functions'), readAvailableFilterFunctions());
+    assert.equal(await readFile('enabled_functions'), readEnabledFunctions());
+    assert.equal(await readFile('enabled_functions'), 'v5/a (1)       O   \tops: ctl5 (ctl5)\n');
+    assert.equal(await readFile('/touched_functions'), readTouchedFunctions());
+    for (const bad of ['nope', 'set_ftrace_filter_x', '', 'per_thread/../trace', 'ENABLED_FUNCTIONS']) {
+      await assert.rejects(readFile(bad), isEnoent, JSON.stringify(bad));
     }
   } finally {
     await unregisterFtraceFunction(ops);
   }
 });
 
-test('control readFile: names of Object.prototype members are unknown files too', () => {
-    for (const bad of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
-      assert.throws(() => readFile(bad), isEnoent, JSON.stringify(bad));
-    }
-  });
+test('control readFile: names of Object.prototype members are unknown files too', async () => {
+  for (const bad of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'per_thread/0/constructor']) {
+    await assert.rejects(readFile(bad), isEnoent, JSON.stringify(bad));
+  }
+});

@@ -13,7 +13,7 @@ import { instance, record } from '../../core/index.js';
 import {
   attachReader, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
 } from '../../ring/index.js';
-import type { ThreadRing } from '../session.js';
+import { EV_GRAPH_ARGS, EV_GRAPH_RETVAL, EV_MARKER, EV_STACK, type ThreadRing } from '../session.js';
 
 /** One decoded event, or a notice that `lost` events are missing before the next. */
 export interface Item {
@@ -26,9 +26,27 @@ export interface Item {
   c: number;
   /** > 0 for a lost-events notice. */
   lost: number;
+  /** The text of a marker, a stack trace, or funcgraph args / retval. */
+  text?: string;
 }
 
+const MARKER = EV_MARKER.id;
+const MARKER_BUF = EV_MARKER.fields[2]!;
+const STACK = EV_STACK.id;
+const STACK_BUF = EV_STACK.fields[2]!;
+const ARGS = EV_GRAPH_ARGS.id;
+const ARGS_BUF = EV_GRAPH_ARGS.fields[3]!;
+const RETVAL = EV_GRAPH_RETVAL.id;
+const RETVAL_BUF = EV_GRAPH_RETVAL.fields[3]!;
+
 function itemOf(e: EventCursor): Item {
+  const t = e.type;
+  if (t === MARKER || t === STACK) {
+    return { ts: e.ts, type: t, flags: e.flags, a: 0, b: 0, c: 0, lost: 0, text: e.string(t === MARKER ? MARKER_BUF : STACK_BUF) };
+  }
+  if (t === ARGS || t === RETVAL) {
+    return { ts: e.ts, type: t, flags: e.flags, a: e.u32(1), b: 0, c: 0, lost: 0, text: e.string(t === ARGS ? ARGS_BUF : RETVAL_BUF) };
+  }
   return {
     ts: e.ts, type: e.type, flags: e.flags, a: e.words > 1 ? e.u32(1) : 0, b: e.words > 2 ? e.i32(2) : 0,
     c: e.words > 4 ? e.u64(3) : 0, lost: 0,
@@ -104,6 +122,8 @@ export interface Line {
 
 /** Merges per-thread lines by timestamp; ties keep thread order, then each thread's order. */
 export function mergeLines(perThread: Line[][]): string {
+  const busy = perThread.filter((ls) => ls.length > 0);
+  if (busy.length <= 1) return (busy[0] ?? []).map((l) => l.text).join('');
   const all: { l: Line; k: number; i: number }[] = [];
   perThread.forEach((ls, k) => ls.forEach((l, i) => all.push({ l, k, i })));
   all.sort((x, y) => x.l.ts - y.l.ts || x.k - y.k || x.i - y.i);
@@ -111,16 +131,35 @@ export function mergeLines(perThread: Line[][]): string {
 }
 
 const names = new Map<number, string>();
+/** Where names come from: this process's records, or a trace file's table. */
+let nameSource: ((id: number) => string | undefined) | null = null;
+
+/**
+ * Renders with another name table (a trace file's) while `fn` runs; the
+ * outputs are synchronous, so no other rendering can interleave.
+ */
+export function withNames<T>(table: readonly string[], fn: () => T): T {
+  const saved = nameSource;
+  nameSource = (id) => table[id];
+  names.clear();
+  try {
+    return fn();
+  } finally {
+    nameSource = saved;
+    names.clear();
+  }
+}
 
 /** A site's name as traces print it. */
 export function siteName(id: number): string {
   let n = names.get(id);
   if (n === undefined) {
     try {
-      n = record(instance(), id).name;
+      n = nameSource !== null ? nameSource(id) : record(instance(), id).name;
     } catch {
-      n = `site#${id}`;
+      n = undefined;
     }
+    n ??= `site#${id}`;
     names.set(id, n);
   }
   return n;
@@ -168,4 +207,9 @@ export function durationMark(ns: number): string {
   if (ns > 1e5) return '!';
   if (ns > 1e4) return '+';
   return ' ';
+}
+
+/** ftrace's `<stack trace>` block: one ` => frame` line per frame. */
+export function stackLines(frames: string): string {
+  return frames === '' ? '' : frames.split('\n').map((f) => ` => ${f}\n`).join('');
 }

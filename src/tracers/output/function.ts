@@ -7,12 +7,15 @@
  * thread's name and id where ftrace puts the task's comm and pid, and the
  * thread id again where ftrace puts the CPU (a thread is our CPU: it owns
  * one ring). The five flag columns are always `.`: JavaScript has no irqs,
- * preemption counts or migration.
+ * preemption counts or migration. A trace_marker prints as ftrace's
+ * `tracing_mark_write: text`.
  */
 
 import { CLOCK_COUNTER, ringStats } from '../../ring/index.js';
-import { EV_FUNCTION, type ThreadRing } from '../session.js';
-import { consumeItems, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems, timestamp } from './common.js';
+import { EV_FUNCTION, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
+import {
+  consumeItems, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems, stackLines, timestamp,
+} from './common.js';
 
 /** The legend block, with ftrace's geometry; columns relabelled for threads. */
 const LEGEND = [
@@ -39,12 +42,21 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
     entries += s.entries;
     overrun += s.overrun;
   }
-  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${entries + overrun}   #P:${rings.length}\n#\n${LEGEND}\n`;
+  // Without irq-info ftrace prints the short legend (print_func_help_header).
+  const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
+    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |       |         |         |';
+  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${entries + overrun}   #P:${rings.length}\n#\n${legend}\n`;
 }
 
-/** The context columns: `comm-pid [thread] ..... secs.usecs: `. */
-export function context(r: ThreadRing, ts: number): string {
-  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] .....${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
+/**
+ * The context columns: `comm-pid [thread] ..... secs.usecs: `; without
+ * irq-info no flag columns; without context-info nothing (ftrace's
+ * trace_print_context / trace_print_lat_context choices).
+ */
+export function context(r: ThreadRing, ts: number, opts = options()): string {
+  if ((opts & OPT_CONTEXT_INFO) === 0) return '';
+  const flags = (opts & OPT_IRQ_INFO) !== 0 ? ' .....' : '';
+  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}]${flags}${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
 }
 
 /** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */
@@ -55,15 +67,25 @@ export function lostLine(r: ThreadRing, n: number): string {
 function linesOf(r: ThreadRing, items: Item[]): Line[] {
   placeLost(items);
   const type = EV_FUNCTION.id;
+  const opts = options();
+  const parents = (opts & OPT_PRINT_PARENT) !== 0;
   const out: Line[] = [];
   for (const it of items) {
     if (it.lost > 0) {
       out.push({ ts: it.ts, thread: r.threadId, text: lostLine(r, it.lost) });
       continue;
     }
+    if (it.type === EV_MARKER.id) {
+      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}tracing_mark_write: ${it.text!}\n` });
+      continue;
+    }
+    if (it.type === EV_STACK.id) {
+      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}<stack trace>\n${stackLines(it.text!)}` });
+      continue;
+    }
     if (it.type !== type) continue;
-    const parent = it.b < 0 ? '(root)' : siteName(it.b);
-    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}${siteName(it.a)} <-${parent}\n` });
+    const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : siteName(it.b)}`;
+    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}${siteName(it.a)}${parent}\n` });
   }
   return out;
 }

@@ -1,0 +1,91 @@
+/**
+ * Starting a program under jsftrace for `record` and `profile`, and waiting
+ * for it.
+ *
+ * Owns: how the register hook gets into the program, and the child's
+ * environment, stdio, signals and exit status. Invariants: the program
+ * sees its own stdio and arguments unchanged; a signal meant for the
+ * program (Ctrl-C reaches the whole process group; SIGTERM/SIGHUP sent to
+ * jsftrace are passed on) ends the program, not jsftrace, so jsftrace can
+ * still report what was recorded; jsftrace exits as the program did.
+ */
+
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ControlWrite } from './settings.js';
+
+const registerJs = new URL('../public/register.js', import.meta.url).href;
+const registerCjs = fileURLToPath(new URL('../public/register.cjs', import.meta.url));
+
+/** node, nodejs, node20, node.exe, or this very node. */
+function isNode(cmd: string): boolean {
+  return cmd === process.execPath || /^node(?:js)?(?:\d+(?:\.\d+)*)?(?:\.exe)?$/.test(basename(cmd));
+}
+
+interface Launch {
+  file: string;
+  args: string[];
+  /** Added to the environment. */
+  env: Record<string, string>;
+}
+
+/**
+ * How to run `command` with the register hook: after `node` when the
+ * command is node; with this node when it is a script (`--require` for a
+ * .cjs, which keeps Node 20 from loading it through the ESM loader);
+ * otherwise through NODE_OPTIONS, which every node the command starts
+ * inherits.
+ */
+function launchFor(command: string[]): Launch {
+  const [cmd, ...rest] = command;
+  if (cmd === undefined) throw new Error('no command');
+  if (isNode(cmd)) return { file: cmd, args: [`--import=${registerJs}`, ...rest], env: {} };
+  if (/\.(?:c?js|mjs|[cm]?ts)$/.test(cmd)) {
+    const hook = cmd.endsWith('.cjs') ? ['--require', registerCjs] : [`--import=${registerJs}`];
+    return { file: process.execPath, args: [...hook, cmd, ...rest], env: {} };
+  }
+  const prior = process.env['NODE_OPTIONS'];
+  return { file: cmd, args: rest, env: { NODE_OPTIONS: `${prior === undefined || prior === '' ? '' : `${prior} `}--import=${registerJs}` } };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** What jsftrace exits with: the program's code, or 128 + the signal's number. */
+  status: number;
+}
+
+/**
+ * Runs `command` with the hook, `writes` applied at its start
+ * (JSFTRACE_CONTROL_INIT) and its trace written to `record` at its end
+ * (JSFTRACE_RECORD); resolves when it has exited.
+ */
+export function runTraced(command: string[], writes: ControlWrite[], record: string): Promise<Exit> {
+  const l = launchFor(command);
+  const env = { ...process.env, ...l.env, JSFTRACE_CONTROL_INIT: JSON.stringify(writes), JSFTRACE_RECORD: record };
+  return new Promise((resolve, reject) => {
+    const child = spawn(l.file, l.args, { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals): void => { child.kill(sig); };
+    // Ctrl-C reaches the program through the terminal's process group; jsftrace waits for it to finish.
+    const ignore = (): void => undefined;
+    process.on('SIGINT', ignore);
+    process.on('SIGTERM', forward);
+    process.on('SIGHUP', forward);
+    const done = (): void => {
+      process.off('SIGINT', ignore);
+      process.off('SIGTERM', forward);
+      process.off('SIGHUP', forward);
+    };
+    child.once('error', (e) => {
+      done();
+      reject(e);
+    });
+    child.once('exit', (code, signal) => {
+      done();
+      const status = code ?? 128 + (signal === null ? 0 : constants.signals[signal] ?? 0);
+      resolve({ code, signal, status });
+    });
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * `jsftrace profile [tracing options] [-o out] [--] <command...>`: runs a
+ * program with the function profiler on and prints its trace_stat tables
+ * (hits, total, average and variance per function, per thread) when it
+ * ends.
+ *
+ * Owns: the profiler's configuration for a run. Invariant: the profiler is
+ * switched on before the tracer (the writes' order, settings.ts), and
+ * function_graph is the default tracer because the profiler takes its
+ * durations from it, as ftrace's does.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { renderTrace } from '../tracers/tracefile.js';
+import { parse, splitCommand, UsageError, type Command } from './command.js';
+import { recordRun, summary } from './record.js';
+import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS } from './settings.js';
+import { note, out } from './term.js';
+
+const OPTIONS = { ...TRACING_OPTIONS, output: { type: 'string', short: 'o' } } as const;
+
+const HELP = `usage: jsftrace profile [tracing options] [-o <file>] [--] <command...>
+
+Runs <command> like 'jsftrace record', with the function profiler on
+(function_profile_enabled) and function_graph as the tracer, and prints the
+profiler's tables (trace_stat/function<N>: Function, Hit, Time, Avg, s^2 per
+thread) on stdout when it ends. The trace is kept only with -o.
+
+${TRACING_HELP}
+Options:
+  -o <file>       also keep the trace file (jsftrace report -i <file> --format stat
+                  prints the tables again)
+  -h, --help      this text
+
+Examples:
+  jsftrace profile node app.js
+  jsftrace profile -l 'src/*' -- node --test test/
+`;
+
+export const profile: Command = {
+  name: 'profile',
+  help: HELP,
+  async run(argv) {
+    const split = splitCommand(argv, OPTIONS);
+    const { values } = parse(split.options, OPTIONS);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (split.command.length === 0) throw new UsageError('no command to profile (jsftrace profile [options] -- <command...>)');
+    await checkLocally(values);
+    const writes = controlWrites(values, { defaultTracer: 'function_graph', extra: [['write', 'function_profile_enabled', '1']] });
+    const temp = values.output === undefined ? mkdtempSync(join(tmpdir(), 'jsftrace-profile-')) : null;
+    try {
+      const file = temp === null ? resolve(values.output!) : join(temp, 'trace.jsft');
+      const r = await recordRun(split.command, writes, file);
+      if (r.trace === null) {
+        note(`jsftrace: no profile: the program ended without writing its trace (${r.exit.signal ?? `exit code ${r.exit.code}`})`);
+        return r.exit.status === 0 ? 1 : r.exit.status;
+      }
+      await out(renderTrace(r.trace, 'stat'));
+      if (values.output !== undefined) note(summary(r.trace, values.output, r.bytes));
+      return r.exit.status;
+    } finally {
+      if (temp !== null) rmSync(temp, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * `jsftrace record [tracing options] [-o out] [--] <command...>`: runs a
+ * program traced from its first line and writes its trace to a file.
+ *
+ * Owns: the trace file's arrival. Invariant: `out` is replaced only by a
+ * complete trace of this run: the program writes to a temporary name next
+ * to it, renamed over `out` once the program has exited; a run that wrote
+ * nothing leaves an earlier `out` as it was and says so.
+ */
+
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadTrace, traceCounts, type LoadedTrace } from '../tracers/tracefile.js';
+import { JsftraceError } from '../shared/errors.js';
+import { parse, splitCommand, UsageError, type Command } from './command.js';
+import { runTraced, type Exit } from './launch.js';
+import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
+import { note, progress, progressDone, size } from './term.js';
+
+const OPTIONS = { ...TRACING_OPTIONS, output: { type: 'string', short: 'o' } } as const;
+
+const HELP = `usage: jsftrace record [tracing options] [-o <file>] [--] <command...>
+
+Runs <command> with every function instrumented and traced from its first
+line, and writes the trace to <file> when it ends; then prints
+"recorded N events from T threads". The program's stdio and exit code are
+its own. 'jsftrace report' reads the file.
+
+The tracer is 'function' unless -p says otherwise. <command> is a node
+command line (node app.js), a script (app.js, app.mjs, app.cjs: run with
+this node), or any other command (npm test: the hook goes into NODE_OPTIONS,
+so every node process it starts is instrumented).
+
+${TRACING_HELP}
+Options:
+  -o <file>       the trace file (default trace.jsft)
+  -h, --help      this text
+
+Examples:
+  jsftrace record node app.js
+  jsftrace record -p function_graph -l 'src/*' -o app.jsft -- node app.js --port 8080
+  jsftrace record -p function_graph -g 'Router.handle' -O funcgraph-proc app.mjs
+  jsftrace record -l '*:mod:express' -- npm start
+`;
+
+export interface Recorded {
+  exit: Exit;
+  /** The trace, or null when the program wrote none. */
+  trace: LoadedTrace | null;
+  bytes: number;
+}
+
+function whyNoTrace(exit: Exit): string {
+  return exit.signal !== null
+    ? `the program was killed by ${exit.signal}, a signal that runs no exit handler`
+    : `the program exited with code ${exit.code} without writing one (did node run with jsftrace/register?)`;
+}
+
+/** Runs `command` traced with `writes`, its trace going to `out`. */
+export async function recordRun(command: string[], writes: ControlWrite[], out: string): Promise<Recorded> {
+  // The program writes the file at its very end: a directory missing then would cost the whole run.
+  if (!existsSync(dirname(out))) throw new JsftraceError('ENOENT', `cannot write ${out}: its directory does not exist`);
+  const temp = join(dirname(out), `.${basename(out)}.${process.pid}.tmp`);
+  rmSync(temp, { force: true });
+  let exit: Exit;
+  try {
+    exit = await runTraced(command, writes, temp);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new JsftraceError('ENOENT', `cannot run ${JSON.stringify(command[0])}: no such command`);
+    if (code === 'EACCES') throw new JsftraceError('EACCES', `cannot run ${JSON.stringify(command[0])}: permission denied`);
+    throw e;
+  }
+  if (!existsSync(temp)) return { exit, trace: null, bytes: 0 };
+  progress(`jsftrace: reading the trace (${size(0)})`);
+  const bytes = readFileSync(temp);
+  progress(`jsftrace: reading the trace (${size(bytes.length)})`);
+  try {
+    const trace = loadTrace(bytes);
+    renameSync(temp, out);
+    return { exit, trace, bytes: bytes.length };
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  } finally {
+    progressDone();
+  }
+}
+
+/** `recorded N events from T threads to out (size)`, and what was overwritten. */
+export function summary(trace: LoadedTrace, shownOut: string, bytes: number): string {
+  const { entries, written } = traceCounts(trace);
+  const threads = trace.rings.length;
+  const lost = written - entries;
+  return `jsftrace: recorded ${entries} events from ${threads} thread${threads === 1 ? '' : 's'} to ${shownOut} (${size(bytes)})`
+    + (lost > 0 ? `; ${lost} older events were overwritten (a larger -b keeps more)` : '');
+}
+
+export const record: Command = {
+  name: 'record',
+  help: HELP,
+  async run(argv) {
+    const split = splitCommand(argv, OPTIONS);
+    const { values } = parse(split.options, OPTIONS);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (split.command.length === 0) throw new UsageError('no command to record (jsftrace record [options] -- <command...>)');
+    const shown = values.output ?? 'trace.jsft';
+    await checkLocally(values);
+    const writes = controlWrites(values, { defaultTracer: 'function' });
+    const r = await recordRun(split.command, writes, resolve(shown));
+    if (r.trace === null) {
+      note(`jsftrace: no trace written to ${shown}: ${whyNoTrace(r.exit)}`);
+      return r.exit.status === 0 ? 1 : r.exit.status;
+    }
+    note(summary(r.trace, shown, r.bytes));
+    return r.exit.status;
+  },
+};

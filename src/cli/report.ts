@@ -1,0 +1,95 @@
+/**
+ * `jsftrace report [-i file] [--format f] [-o out]`: a trace file in one of
+ * the report formats.
+ *
+ * Owns: reading the file and choosing the format. Invariant: the output is
+ * exactly renderTrace's text, to stdout or to `out` (written whole, so a
+ * failed report leaves no half file).
+ */
+
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { loadTrace, renderTrace, REPORT_FORMATS, type ReportFormat } from '../tracers/tracefile.js';
+import { noPositionals, parse, UsageError, type Command } from './command.js';
+import { note, out, progress, progressDone, size } from './term.js';
+
+const OPTIONS = {
+  input: { type: 'string', short: 'i' },
+  format: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+} as const;
+
+const HELP = `usage: jsftrace report [-i <file>] [--format <format>] [-o <out>]
+
+Reads a trace file (from 'jsftrace record' or 'jsftrace extract') and prints it.
+
+Formats:
+  text       ftrace's trace text for the recorded tracer (default)
+  perfetto   Chrome/Perfetto trace-event JSON (ui.perfetto.dev, chrome://tracing)
+  folded     folded stacks, one 'a;b;c <µs>' line per stack (flamegraph.pl, speedscope)
+  html       a self-contained HTML flame graph
+  svg        an SVG timeline, one row per thread
+  stat       the function profiler's tables (record with function_profile_enabled)
+
+Options:
+  -i <file>             the trace file (default trace.jsft)
+  --format <format>     the format (default text)
+  -o <out>              write to <out> instead of stdout
+  -h, --help            this text
+
+Examples:
+  jsftrace report
+  jsftrace report -i app.jsft --format perfetto -o app.json
+  jsftrace report --format html -o flame.html
+`;
+
+export const report: Command = {
+  name: 'report',
+  help: HELP,
+  async run(argv) {
+    const { values, positionals } = parse(argv, OPTIONS, true);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    noPositionals(positionals);
+    const format = values.format ?? 'text';
+    if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+      throw new UsageError(`--format ${JSON.stringify(format)}: one of ${REPORT_FORMATS.join(', ')}`);
+    }
+    const input = values.input ?? 'trace.jsft';
+    progress(`jsftrace: reading ${input}`);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(input);
+    } catch (e) {
+      progressDone();
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && values.input === undefined) {
+        throw Object.assign(new Error(`no trace.jsft here (record one with jsftrace record, or give -i <file>)`), { code: 'ENOENT' });
+      }
+      throw e;
+    }
+    progress(`jsftrace: rendering ${input} (${size(bytes.length)}) as ${format}`);
+    let text: string;
+    try {
+      text = renderTrace(loadTrace(bytes), format as ReportFormat);
+    } finally {
+      progressDone();
+    }
+    if (values.output === undefined) {
+      await out(text);
+      return 0;
+    }
+    const target = resolve(values.output);
+    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    try {
+      writeFileSync(temp, text);
+      renameSync(temp, target);
+    } catch (e) {
+      rmSync(temp, { force: true });
+      throw e;
+    }
+    note(`jsftrace: wrote ${format} to ${values.output} (${size(Buffer.byteLength(text))})`);
+    return 0;
+  },
+};

@@ -1,0 +1,80 @@
+/**
+ * `jsftrace -P <pid> reset`: a running process back to how it started:
+ * tracer nop, profiler off, filters, pids and probes cleared, options and
+ * knobs at their defaults, buffers cleared, tracing_on 1 (trace-cmd reset).
+ *
+ * Owns: what "default" means. Invariants: defaults are read from a fresh
+ * control tree of this jsftrace (settings.ts's localSurface), not written down
+ * a second time here; the tracer is switched to nop first, so nothing is
+ * traced under a half-reset configuration; only files the process has are
+ * written.
+ */
+
+import type { ControlClient } from '../control/client.js';
+import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { localSurface, type ControlWrite } from './settings.js';
+import { applyWrites } from './start.js';
+
+const HELP = `usage: jsftrace -P <pid> reset
+
+Puts the tracing of the process <pid> back as it started: current_tracer nop,
+function_profile_enabled 0, every filter, pid list and probe cleared, options,
+trace_clock, buffer_size_kb, max_graph_depth and tracing_thresh at their
+defaults, the buffers emptied, tracing_on 1. The program goes on; its sites
+call nothing.
+
+Options:
+  -P <pid>        the process
+  -h, --help      this text
+
+Example:
+  jsftrace -P 4242 reset
+`;
+
+const LISTS = ['set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace', 'set_ftrace_pid', 'set_ftrace_notrace_pid'];
+const KNOBS = ['trace_clock', 'buffer_size_kb', 'max_graph_depth', 'tracing_thresh'];
+/** A probe as set_ftrace_filter lists it: `<function>:<command>:unlimited|count=N`. */
+const PROBE = /^(.*):([a-z_]+):(?:unlimited|count=[0-9]+)$/;
+
+async function resetWrites(c: ControlClient): Promise<ControlWrite[]> {
+  const files = new Set(await c.list());
+  const local = await localSurface();
+  const mine = new Set(await local.list());
+  const has = (f: string): boolean => files.has(f);
+  const writes: ControlWrite[] = [];
+  if (has('current_tracer')) writes.push(['write', 'current_tracer', 'nop']);
+  if (has('function_profile_enabled')) writes.push(['write', 'function_profile_enabled', '0']);
+  for (const f of LISTS) if (has(f)) writes.push(['write', f, '']);
+  for (const f of [...files].filter((x) => x.startsWith('options/')).sort()) {
+    if (mine.has(f)) writes.push(['write', f, (await local.read(f)).trim()]);
+  }
+  for (const f of KNOBS) {
+    if (!has(f) || !mine.has(f)) continue;
+    const v = (await local.read(f)).trim();
+    writes.push(['write', f, f === 'trace_clock' ? /\[([^\]]+)\]/.exec(v)?.[1] ?? v : v]);
+  }
+  return writes;
+}
+
+export const reset: Command = {
+  name: 'reset',
+  help: HELP,
+  async run(argv, global) {
+    const { values, positionals } = parse(argv, PID_OPTION, true);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    noPositionals(positionals);
+    await withProcess(targetPid(values.pid, global), async (c) => {
+      await applyWrites(c, await resetWrites(c));
+      // Probes outlive `> set_ftrace_filter` (ftrace's rule); each goes with its own `!func:cmd`.
+      if ((await c.list()).includes('set_ftrace_filter')) {
+        const probes = (await c.read('set_ftrace_filter')).split('\n').map((l) => PROBE.exec(l)).filter((m) => m !== null);
+        await applyWrites(c, probes.map((m): ControlWrite => ['append', 'set_ftrace_filter', `!${m[1]}:${m[2]}`]));
+      }
+      await applyWrites(c, [['write', 'trace', ''], ['write', 'tracing_on', '1']]);
+    });
+    return 0;
+  },
+};

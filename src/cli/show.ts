@@ -1,0 +1,44 @@
+/**
+ * `jsftrace -P <pid> show [-f file]`: cat a control file of a running
+ * process, `trace` by default.
+ *
+ * Owns: nothing but the command line. Invariant: the file's text is
+ * printed as the process returned it, byte for byte.
+ */
+
+import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { out } from './term.js';
+
+const OPTIONS = { ...PID_OPTION, file: { type: 'string', short: 'f' } } as const;
+
+const HELP = `usage: jsftrace -P <pid> show [-f <file>]
+
+Prints the trace of the process <pid> (its 'trace' file: not consumed, the
+same text again next time), or the control file <file>.
+
+Options:
+  -P <pid>        the process
+  -f <file>       a control file instead of trace (jsftrace -P <pid> fs ls lists them)
+  -h, --help      this text
+
+Examples:
+  jsftrace -P 4242 show
+  jsftrace -P 4242 show -f enabled_functions
+  jsftrace -P 4242 show -f trace_stat/function1
+`;
+
+export const show: Command = {
+  name: 'show',
+  help: HELP,
+  async run(argv, global) {
+    const { values, positionals } = parse(argv, OPTIONS, true);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    noPositionals(positionals);
+    const text = await withProcess(targetPid(values.pid, global), (c) => c.read(values.file ?? 'trace'));
+    await out(text);
+    return 0;
+  },
+};

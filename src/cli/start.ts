@@ -1,0 +1,69 @@
+/**
+ * `jsftrace -P <pid> start [tracing options]`: configures a running
+ * process's tracing and turns it on.
+ *
+ * Owns: nothing but the command line; the writes and their order are
+ * settings.ts's. Invariant: the writes go one by one in that order and the
+ * first refused one stops the rest, so the tracer is never switched on
+ * under a configuration that was refused in part (the refused write itself
+ * changes nothing, G8).
+ */
+
+import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
+import type { ControlClient } from '../control/client.js';
+import { JsftraceError } from '../shared/errors.js';
+import { note } from './term.js';
+
+const OPTIONS = { ...TRACING_OPTIONS, ...PID_OPTION } as const;
+
+const HELP = `usage: jsftrace -P <pid> start [tracing options]
+
+Configures the running process <pid> (started under jsftrace/register: see
+'jsftrace ps') and turns tracing on. Only what is given changes; the tracer
+stays as it is unless -p names one. 'jsftrace -P <pid> pipe' then shows
+the events as they come, 'stop' turns tracing off, 'reset' undoes it all.
+
+${TRACING_HELP}
+Options:
+  -P <pid>        the process
+  -h, --help      this text
+
+Examples:
+  jsftrace -P 4242 start -p function -l '*:handle*'
+  jsftrace -P 4242 start -p function_graph -g 'Router.handle' -O funcgraph-proc
+`;
+
+/** Applies `writes` in order; a refused one says which, and stops the rest. */
+export async function applyWrites(c: ControlClient, writes: ControlWrite[]): Promise<void> {
+  for (const [how, path, text] of writes) {
+    try {
+      if (how === 'write') await c.write(path, text);
+      else await c.append(path, text);
+    } catch (e) {
+      if (e instanceof JsftraceError) throw new JsftraceError(e.code, `${path}: ${e.message.startsWith(`${path}:`) ? e.message.slice(path.length + 2) : e.message}`);
+      throw e;
+    }
+  }
+}
+
+export const start: Command = {
+  name: 'start',
+  help: HELP,
+  async run(argv, global) {
+    const { values, positionals } = parse(argv, OPTIONS, true);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    noPositionals(positionals);
+    const pid = targetPid(values.pid, global);
+    const writes = controlWrites(values);
+    await withProcess(pid, async (c) => {
+      await applyWrites(c, writes);
+      const tracer = (await c.read('current_tracer')).trim();
+      note(`jsftrace: tracing ${pid} with ${tracer}`);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,49 @@
+/**
+ * error_log: the last ERROR_LOG_MAX refused control writes, in ftrace's
+ * format (tracing_log_err):
+ *
+ *   [   12.345678] set_ftrace_filter: error: "nosuch*" matches no function
+ *     Command: nosuch* foo
+ *              ^
+ *
+ * Owns: the entries of this process (the control side runs in the thread
+ * that serves the files). Invariants: at most ERROR_LOG_MAX entries, oldest
+ * dropped first; the caret sits under the byte of the command where the
+ * error was found (0 when the whole command is at fault); a truncating write
+ * of error_log clears it.
+ */
+
+import { performance } from 'node:perf_hooks';
+
+export const ERROR_LOG_MAX = 8;
+
+interface Entry {
+  ts: number;
+  location: string;
+  message: string;
+  command: string;
+  pos: number;
+}
+
+const entries: Entry[] = [];
+
+export function logError(location: string, message: string, command: string, pos: number): void {
+  entries.push({ ts: performance.now(), location, message, command, pos: Math.max(0, Math.min(pos, command.length)) });
+  if (entries.length > ERROR_LOG_MAX) entries.shift();
+}
+
+export function clearErrorLog(): void {
+  entries.length = 0;
+}
+
+export function readErrorLog(): string {
+  let s = '';
+  for (const e of entries) {
+    const secs = Math.floor(e.ts / 1000);
+    const usecs = Math.floor((e.ts - secs * 1000) * 1000);
+    s += `[${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}] ${e.location}: error: ${e.message}\n`;
+    s += `  Command: ${e.command}\n`;
+    s += `${' '.repeat('  Command: '.length + e.pos)}^\n`;
+  }
+  return s;
+}

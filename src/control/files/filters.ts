@@ -1,0 +1,204 @@
+/**
+ * The filter files: set_ftrace_filter (with its commands), set_ftrace_notrace,
+ * set_graph_function, set_graph_notrace.
+ *
+ * Owns: the write grammar and the read-back text. Invariants:
+ * - `>` starts the function list from empty, `>>` from the current one;
+ *   the commands (probes) are kept across `>` (as ftrace: `echo >
+ *   set_ftrace_filter` clears functions, not probes) and removed only by
+ *   `!func:cmd` (or `!func:cmd:0`);
+ * - a write is checked whole before anything changes: one bad word (no
+ *   match, unknown command, a command in a notrace file) refuses it all,
+ *   with the word's position for error_log;
+ * - reading lists the functions the patterns select now, one per line in
+ *   available_filter_functions order (so `N` there is line N here too),
+ *   then `func:mod:pkg` patterns kept for packages not loaded yet, then the
+ *   commands as `func:cmd:unlimited` or `func:cmd:count=N`.
+ *
+ * A function name has colons of its own (`file.js:name`): a word is a
+ * command when its last part (or the one before a count) is a command's
+ * name. A function that ends in a command's name is selected with a glob
+ * (`file.js:traceof[f]`); docs/control.md says so.
+ */
+
+import { displayName, instance, MATCH_ALL, parseToken, record, recordCount, tokenMatches, type FilterToken } from '../../core/index.js';
+import {
+  graphFilterTokens, isBooting, probeEntries, setGraphFunction, setGraphNotrace, setProbes, setTracerFilter, tracerFilterTokens,
+} from '../../tracers/tracers.js';
+import { PROBE_COMMANDS, type ProbeCommand, type ProbeEntry } from '../../tracers/probes.js';
+import { JsftraceError } from '../../shared/errors.js';
+import { failAt, wordsAt, type ControlFile } from '../file.js';
+
+const COMMAND = new RegExp(`^(!?)(.+):(${PROBE_COMMANDS.join('|')})(?::([^:]*))?$`);
+
+interface Cmd {
+  negate: boolean;
+  glob: string;
+  command: ProbeCommand;
+  /** null: unlimited (no parameter). */
+  count: number | null;
+  pos: number;
+}
+
+function parseCommand(word: string, pos: number, file: string): Cmd | null {
+  const m = COMMAND.exec(word);
+  if (m === null) return null;
+  const [, neg = '', glob = '', command = '', param] = m;
+  let count: number | null = null;
+  if (param !== undefined) {
+    if (!/^[0-9]+$/.test(param)) failAt('EINVAL', `${file}: "${param}" is not a count for ${command}`, pos + word.length - param.length);
+    count = Number(param);
+  }
+  return { negate: neg === '!', glob, command: command as ProbeCommand, count, pos };
+}
+
+/** Record ids a (non-negated) token selects now. */
+function selected(tok: FilterToken): number[] {
+  const inst = instance();
+  const n = recordCount(inst);
+  const out: number[] = [];
+  for (let id = 0; id < n; id++) {
+    const r = record(inst, id);
+    if (tokenMatches(tok, id, r.name, r.package)) out.push(id);
+  }
+  return out;
+}
+
+function parseChecked(word: string, pos: number, file: string): FilterToken {
+  try {
+    return parseToken(word);
+  } catch (e) {
+    return failAt(e instanceof JsftraceError ? e.code : 'EINVAL', `${file}: ${(e as Error).message}`, pos);
+  }
+}
+
+/** Which of the patterns each word is, checked; nothing is applied here. */
+function parseWrite(text: string, file: string, commandsAllowed: boolean): { patterns: string[]; commands: Cmd[] } {
+  const patterns: string[] = [];
+  const commands: Cmd[] = [];
+  for (const { word, pos } of wordsAt(text)) {
+    const c = parseCommand(word, pos, file);
+    if (c !== null) {
+      if (!commandsAllowed) failAt('EINVAL', `${file}: commands (${c.command}) go to set_ftrace_filter only`, pos);
+      if (isBooting()) failAt('EINVAL', `${file}: commands attach to loaded functions; give them once the program runs`, pos);
+      const tok = parseChecked(c.glob, pos + (c.negate ? 1 : 0), file);
+      if (selected(tok).length === 0) failAt('EINVAL', `${file}: "${c.glob}" matches no function`, pos);
+      commands.push(c);
+      continue;
+    }
+    const tok = parseChecked(word, pos, file);
+    // The core refuses a pattern that selects nothing; checked here too, to point at the word.
+    if (!isBooting() && !isPending(tok) && selected({ ...tok, negate: false }).length === 0) {
+      failAt('EINVAL', `${file}: "${word}" matches no function`, pos);
+    }
+    patterns.push(word);
+  }
+  return { patterns, commands };
+}
+
+/** A `:mod:` pattern naming no package loaded yet: kept for later, listed as written. */
+function isPending(tok: FilterToken): boolean {
+  const m = tok.mod;
+  if (m === null || m.negate || m.match.kind === MATCH_ALL) return false;
+  const inst = instance();
+  const n = recordCount(inst);
+  for (let id = 0; id < n; id++) {
+    const p = record(inst, id).package;
+    if (p !== '' && m.match.test(p)) return false;
+  }
+  return true;
+}
+
+/** The functions the patterns select, then the pending `:mod:` ones; `empty` when none adds. */
+function listText(patterns: readonly string[], empty: string): string {
+  const toks = patterns.map((p) => parseToken(p));
+  if (!toks.some((t) => !t.negate)) return empty;
+  const inst = instance();
+  const n = recordCount(inst);
+  let s = '';
+  for (let id = 0; id < n; id++) {
+    const r = record(inst, id);
+    let v = false;
+    for (const t of toks) if (tokenMatches(t, id, r.name, r.package)) v = !t.negate;
+    if (v) s += `${displayName(inst, id)}\n`;
+  }
+  for (const t of toks) if (!t.negate && isPending(t)) s += `${t.source}\n`;
+  return s;
+}
+
+function probeText(entries: readonly ProbeEntry[]): string {
+  const inst = instance();
+  return entries.map((e) => `${displayName(inst, e.site)}:${e.command}:${e.count < 0 ? 'unlimited' : `count=${e.count}`}\n`).join('');
+}
+
+/** The probe table after `commands`: adds (first one of a (site, command) stays), then removals. */
+function applyCommands(have: readonly ProbeEntry[], commands: readonly Cmd[]): ProbeEntry[] {
+  let next = [...have];
+  for (const c of commands) {
+    const sites = selected(parseToken(c.glob));
+    if (c.negate) {
+      const drop = new Set(sites);
+      next = next.filter((e) => !(e.command === c.command && drop.has(e.site)));
+      continue;
+    }
+    for (const site of sites) {
+      if (next.some((e) => e.site === site && e.command === c.command)) continue;
+      next.push({ site, command: c.command, count: c.count ?? -1 });
+    }
+  }
+  return next;
+}
+
+const ALL = '#### all functions enabled ####\n';
+const NONE = '#### no functions disabled ####\n';
+
+function ftraceFilterFile(notrace: boolean): ControlFile {
+  const file = notrace ? 'set_ftrace_notrace' : 'set_ftrace_filter';
+  const update = async (text: string, append: boolean): Promise<void> => {
+    const { patterns, commands } = parseWrite(text, file, !notrace);
+    const now = tracerFilterTokens();
+    const mine = notrace ? now.notrace : now.filter;
+    const next = append ? [...mine, ...patterns] : patterns;
+    const probes = applyCommands(probeEntries(), commands);
+    // Patterns first: the core checks them again and refuses before changing anything.
+    if (notrace) await setTracerFilter(now.filter, next);
+    else await setTracerFilter(next, now.notrace);
+    if (commands.length > 0) await setProbes(probes);
+  };
+  return {
+    read: () => {
+      const t = tracerFilterTokens();
+      if (notrace) return listText(t.notrace, NONE);
+      // As ftrace's t_start: the "all functions" line (or the functions), then the probes.
+      return listText(t.filter, ALL) + probeText(probeEntries());
+    },
+    write: (text) => update(text, false),
+    append: (text) => update(text, true),
+  };
+}
+
+function graphFilterFile(notrace: boolean): ControlFile {
+  const file = notrace ? 'set_graph_notrace' : 'set_graph_function';
+  const update = async (text: string, append: boolean): Promise<void> => {
+    const { patterns } = parseWrite(text, file, false);
+    const now = graphFilterTokens();
+    const mine = notrace ? now.notrace : now.functions;
+    const next = append ? [...mine, ...patterns] : patterns;
+    await (notrace ? setGraphNotrace(next) : setGraphFunction(next));
+  };
+  return {
+    read: () => {
+      const t = graphFilterTokens();
+      return notrace ? listText(t.notrace, NONE) : listText(t.functions, ALL);
+    },
+    write: (text) => update(text, false),
+    append: (text) => update(text, true),
+  };
+}
+
+export const filterFiles: Record<string, ControlFile> = {
+  set_ftrace_filter: ftraceFilterFile(false),
+  set_ftrace_notrace: ftraceFilterFile(true),
+  set_graph_function: graphFilterFile(false),
+  set_graph_notrace: graphFilterFile(true),
+};

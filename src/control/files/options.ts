@@ -1,0 +1,90 @@
+/**
+ * trace_options and options/<name>: ftrace's option switches, those that
+ * mean something here.
+ *
+ * Owns: the option table (name, owner tracer, bit, effect). Invariants:
+ * - trace_options lists the general options, then those of the current
+ *   tracer (as ftrace, a tracer's options show there only while it is
+ *   current), each as `name` or `noname`; writing a word sets (`name`) or
+ *   clears (`noname`) it, and an option of a tracer that is not current is
+ *   EINVAL there;
+ * - options/<name> exists for every option of every tracer and takes 0/1;
+ * - a word that names no option refuses the write, and changes nothing.
+ */
+
+import { overwrite, readCurrentTracer, setOverwrite } from '../../tracers/index.js';
+import {
+  options, OPT_CONTEXT_INFO, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ABSTIME, OPT_GRAPH_ARGS, OPT_GRAPH_CPU, OPT_GRAPH_DURATION,
+  OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_TAIL, OPT_IRQ_INFO, OPT_MARKERS,
+  OPT_PRINT_PARENT,
+} from '../../tracers/session.js';
+import { setOptions } from '../../tracers/tracers.js';
+import { failAt, wordsAt, type ControlFile } from '../file.js';
+
+interface OptionDef {
+  name: string;
+  /** The tracer that owns it, or null for a general option. */
+  tracer: string | null;
+  get(): boolean;
+  set(on: boolean): void | Promise<void>;
+}
+
+function bit(name: string, tracer: string | null, b: number): OptionDef {
+  return { name, tracer, get: () => (options() & b) !== 0, set: (on) => setOptions(b, on) };
+}
+
+/** In ftrace's order of trace_options (general, then tracer options). */
+export const OPTIONS: readonly OptionDef[] = [
+  bit('print-parent', null, OPT_PRINT_PARENT),
+  bit('irq-info', null, OPT_IRQ_INFO),
+  bit('markers', null, OPT_MARKERS),
+  { name: 'overwrite', tracer: null, get: overwrite, set: setOverwrite },
+  bit('context-info', null, OPT_CONTEXT_INFO),
+  bit('func_stack_trace', 'function', OPT_FUNC_STACK_TRACE),
+  bit('funcgraph-cpu', 'function_graph', OPT_GRAPH_CPU),
+  bit('funcgraph-overhead', 'function_graph', OPT_GRAPH_OVERHEAD),
+  bit('funcgraph-proc', 'function_graph', OPT_GRAPH_PROC),
+  bit('funcgraph-duration', 'function_graph', OPT_GRAPH_DURATION),
+  bit('funcgraph-abstime', 'function_graph', OPT_GRAPH_ABSTIME),
+  bit('funcgraph-tail', 'function_graph', OPT_GRAPH_TAIL),
+  bit('funcgraph-retval', 'function_graph', OPT_GRAPH_RETVAL),
+  bit('funcgraph-retval-hex', 'function_graph', OPT_GRAPH_RETVAL_HEX),
+  bit('funcgraph-args', 'function_graph', OPT_GRAPH_ARGS),
+];
+
+function visible(): OptionDef[] {
+  const cur = readCurrentTracer().trim();
+  return OPTIONS.filter((o) => o.tracer === null || o.tracer === cur);
+}
+
+async function writeOptions(text: string): Promise<void> {
+  const plan: { o: OptionDef; on: boolean }[] = [];
+  const shown = visible();
+  for (const { word, pos } of wordsAt(text)) {
+    const on = !word.startsWith('no') || OPTIONS.some((o) => o.name === word);
+    const name = on ? word : word.slice(2);
+    const o = OPTIONS.find((x) => x.name === name);
+    if (o === undefined) failAt('EINVAL', `trace_options: no option "${name}"`, pos);
+    if (!shown.includes(o)) failAt('EINVAL', `trace_options: "${name}" belongs to the ${o.tracer} tracer, which is not current`, pos);
+    plan.push({ o, on });
+  }
+  for (const { o, on } of plan) await o.set(on);
+}
+
+export const optionFiles: Record<string, ControlFile> = {
+  trace_options: {
+    read: () => visible().map((o) => `${o.get() ? '' : 'no'}${o.name}\n`).join(''),
+    write: writeOptions,
+  },
+};
+
+for (const o of OPTIONS) {
+  optionFiles[`options/${o.name}`] = {
+    read: () => (o.get() ? '1\n' : '0\n'),
+    write: (text) => {
+      const t = text.trim();
+      if (t !== '0' && t !== '1') failAt('EINVAL', `options/${o.name}: 0 or 1, not "${t}"`, text.length - text.trimStart().length);
+      return o.set(t === '1');
+    },
+  };
+}

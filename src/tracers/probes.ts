@@ -1,0 +1,133 @@
+/**
+ * The filter commands of set_ftrace_filter (ftrace's function probes):
+ * `func:traceon[:N]`, `func:traceoff[:N]`, `func:stacktrace[:N]`,
+ * `func:dump[:N]`. One ops per command covers the functions that have it;
+ * each (function, command) has a count in the session's shared probe table,
+ * so a count is spent once whichever thread hits it.
+ *
+ * Owns: the probe table's entries and the probes' callbacks. Invariants:
+ * - traceon and traceoff spend a count only when they change tracing_on (as
+ *   ftrace's ftrace_traceon_count), so `traceoff:3` stops tracing exactly
+ *   three times; stacktrace and dump spend one per hit;
+ * - a count is taken with compare-and-exchange: two threads hitting the
+ *   last count spend it once;
+ * - an entry is removed by zeroing its site word; the table keeps its slot
+ *   until the table is compacted under the control lock (control side only).
+ */
+
+import { fail } from '../shared/errors.js';
+import { C_PROBES, C_STATE, ctl, PROBE_MAX, PROBE_WORDS, setTracingOn, threadWriter } from './session.js';
+import { writeStack } from './stack.js';
+
+export const PROBE_COMMANDS = ['traceon', 'traceoff', 'stacktrace', 'dump'] as const;
+export type ProbeCommand = (typeof PROBE_COMMANDS)[number];
+export const CMD_TRACEON = 0;
+export const CMD_TRACEOFF = 1;
+export const CMD_STACKTRACE = 2;
+export const CMD_DUMP = 3;
+
+export interface ProbeEntry {
+  site: number;
+  command: ProbeCommand;
+  /** Remaining count; -1 unlimited. */
+  count: number;
+}
+
+function at(i: number, w: number): number {
+  return C_PROBES + 1 + i * PROBE_WORDS + w;
+}
+
+/** The live entries, in the order they were added. */
+export function probeEntries(): ProbeEntry[] {
+  const n = Atomics.load(ctl, C_PROBES);
+  const out: ProbeEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = Atomics.load(ctl, at(i, 0));
+    if (s === 0) continue;
+    out.push({ site: s - 1, command: PROBE_COMMANDS[Atomics.load(ctl, at(i, 1))]!, count: Atomics.load(ctl, at(i, 2)) });
+  }
+  return out;
+}
+
+/**
+ * Replaces the table with `entries` (the control side, serialised by its
+ * caller). A hit that races with this sees the old or the new entry.
+ */
+export function writeProbeEntries(entries: readonly ProbeEntry[]): void {
+  if (entries.length > PROBE_MAX) fail('ENOSPC', `at most ${PROBE_MAX} filter commands`);
+  const n = Atomics.load(ctl, C_PROBES);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    Atomics.store(ctl, at(i, 0), 0);
+    Atomics.store(ctl, at(i, 1), PROBE_COMMANDS.indexOf(e.command));
+    Atomics.store(ctl, at(i, 2), e.count);
+    Atomics.store(ctl, at(i, 0), e.site + 1);
+  }
+  for (let i = entries.length; i < n; i++) Atomics.store(ctl, at(i, 0), 0);
+  Atomics.store(ctl, C_PROBES, entries.length);
+}
+
+/** The entry of (site, cmd); -1 if none. */
+function find(site: number, cmd: number): number {
+  const n = Atomics.load(ctl, C_PROBES);
+  for (let i = 0; i < n; i++) {
+    if (ctl[at(i, 0)] === site + 1 && ctl[at(i, 1)] === cmd) return i;
+  }
+  return -1;
+}
+
+/** Spends one count of entry i; false when none is left. */
+function spend(i: number): boolean {
+  for (;;) {
+    const c = Atomics.load(ctl, at(i, 2));
+    if (c < 0) return true;
+    if (c === 0) return false;
+    if (Atomics.compareExchange(ctl, at(i, 2), c, c - 1) === c) return true;
+  }
+}
+
+function toggle(site: number, cmd: number, on: boolean): void {
+  const i = find(site, cmd);
+  if (i < 0) return;
+  if (((Atomics.load(ctl, C_STATE) & 1) !== 0) === on) return; // nothing to change: no count spent
+  if (spend(i)) setTracingOn(on);
+}
+
+function traceonHit(site: number): void {
+  toggle(site, CMD_TRACEON, true);
+}
+
+function traceoffHit(site: number): void {
+  toggle(site, CMD_TRACEOFF, false);
+}
+
+function stacktraceHit(site: number): void {
+  const i = find(site, CMD_STACKTRACE);
+  if (i < 0 || (Atomics.load(ctl, C_STATE) & 1) === 0) return;
+  const w = threadWriter();
+  if (w !== null && spend(i)) writeStack(w);
+}
+
+/** Where `dump` prints: the whole trace to stderr, as ftrace_dump to the console; tests replace it. */
+let dumpSink: () => void = () => {
+  // Not from inside the traced call: reading waits for every thread's ring.
+  setImmediate(() => {
+    import('./tracers.js').then((t) => t.readTrace()).then((text) => process.stderr.write(text), () => undefined);
+  });
+};
+export function setDumpSink(fn: () => void): void {
+  dumpSink = fn;
+}
+
+function dumpHit(site: number): void {
+  const i = find(site, CMD_DUMP);
+  if (i < 0 || !spend(i)) return;
+  // ftrace_dump turns tracing off first, so the dump shows what led here.
+  setTracingOn(false);
+  dumpSink();
+}
+
+export const traceonProbe = { func: traceonHit };
+export const traceoffProbe = { func: traceoffHit };
+export const stacktraceProbe = { func: stacktraceHit };
+export const dumpProbe = { func: dumpHit };

@@ -1,0 +1,97 @@
+/**
+ * Stack traces in the trace (the func_stack_trace option and the
+ * `stacktrace` filter command): the JavaScript stack where the traced
+ * function was entered, as ftrace's `<stack trace>` event.
+ *
+ * Owns: capturing and trimming the stack. Invariants: frames of jsftrace
+ * itself (dispatch, callbacks) are left out, so the first frame is the
+ * traced function; at most STACK_DEPTH frames; capturing never calls
+ * program code (Error.prepareStackTrace is left alone: the V8 text form is
+ * parsed instead).
+ */
+
+import { writeStringField, type RingWriter } from '../ring/index.js';
+import { C_OPTIONS, C_STATE, ctl, EV_STACK, OPT_FUNC_STACK_TRACE, threadTraced, threadWriter } from './session.js';
+
+export const STACK_DEPTH = 32;
+const enc = new TextEncoder();
+/**
+ * jsftrace's own files: the compiled ones (dist/src/) and, because
+ * jsftrace/register turns source maps on, the sources they map to (src/).
+ */
+const OWN_DIRS = [new URL('../', import.meta.url), new URL('../../../src/', import.meta.url)]
+  .flatMap((u) => [u.href, decodeURIComponent(u.pathname)]);
+
+// Where this file's frames show in a stack (through a source map, that may be
+// neither of the above): its directory's parent is jsftrace's own.
+function whereAmI(): string {
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder);
+  const m = /\(?((?:file:\/\/)?\/[^():]*\/)[^/():]+\/[^/():]+:\d+:\d+\)?$/m.exec((holder.stack ?? '').split('\n')[1] ?? '');
+  return m?.[1] ?? '';
+}
+{
+  const dir = whereAmI();
+  if (dir !== '') OWN_DIRS.push(dir);
+}
+
+function own(frame: string): boolean {
+  for (const d of OWN_DIRS) if (frame.includes(d)) return true;
+  return false;
+}
+
+/** The caller's stack, newest first, without jsftrace's frames; one frame per line. */
+export function captureStack(): string {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = STACK_DEPTH + 16;
+  const holder: { stack?: string } = {};
+  Error.captureStackTrace(holder);
+  Error.stackTraceLimit = saved;
+  const lines = (holder.stack ?? '').split('\n').slice(1);
+  const out: string[] = [];
+  for (const l of lines) {
+    const f = l.replace(/^\s*at /, '');
+    if (own(f)) continue;
+    out.push(f);
+    if (out.length === STACK_DEPTH) break;
+  }
+  return out.join('\n');
+}
+
+/** Writes a stack event into this thread's ring; false if it was not written. */
+export function writeStack(w: RingWriter): boolean {
+  const bytes = enc.encode(captureStack());
+  const e = EV_STACK;
+  const p = w.reserve(e.id, e.words - 1 + Math.ceil(bytes.length / 4));
+  if (p < 0) return false;
+  writeStringField(w.words, p - 1, e.fields[2]!, e.words * 4, bytes);
+  return true;
+}
+
+let seen = -1;
+let on = false;
+let w: RingWriter | null = null;
+
+function refresh(): void {
+  const s = Atomics.load(ctl, C_STATE);
+  seen = s;
+  on = (s & 1) !== 0 && (Atomics.load(ctl, C_OPTIONS) & OPT_FUNC_STACK_TRACE) !== 0 && threadTraced();
+  if (on) {
+    w = threadWriter();
+    if (w === null) {
+      on = false;
+      seen = -1;
+    }
+  }
+}
+
+function stackEntry(): void {
+  if (ctl[C_STATE] !== seen) refresh();
+  if (on) writeStack(w!);
+}
+
+/**
+ * func_stack_trace: an ops registered before the function tracer's, so
+ * that at each site it runs just after the function event (newest first).
+ */
+export const stackOps = { func: stackEntry };

@@ -1,0 +1,258 @@
+// `jsftrace record` then `jsftrace report` in every format, and `jsftrace
+// profile`, on a fixture whose calls are fixed (work x1, middle x3,
+// leaf x6): exact lines and counts; the ways of launching (node ...,
+// a .mjs, a .cjs, any command through NODE_OPTIONS); filters applied
+// before the program's first line; exit codes passed on; what happens when
+// no trace is written; usage errors.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanEnv, fixture, jsftrace, mainJs, run, site, tempDir } from './support.js';
+
+const calls = fixture('calls.mjs');
+const W = site('calls.mjs', 'work');
+const M = site('calls.mjs', 'middle');
+const L = site('calls.mjs', 'leaf');
+
+const SUMMARY = /^jsftrace: recorded (\d+) events from 1 thread to (\S+) \(\d+\.\d KiB\)\n$/;
+
+/** The programs a test starts serve their control sockets in its own directory. */
+function envOf(t: { sockets: string }): Record<string, string> {
+  return cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
+}
+
+function count(text: string, re: RegExp): number {
+  return text.split('\n').filter((l) => re.test(l)).length;
+}
+
+test('record with the function tracer (the default), then report text, folded, html', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['record', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'sum 18\n');
+    assert.deepEqual(SUMMARY.exec(r.stderr)?.slice(1), ['10', 'trace.jsft']);
+    assert.ok(existsSync(join(t.dir, 'trace.jsft')));
+
+    const text = await jsftrace(['report'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^# tracer: function\n/);
+    assert.match(text.stdout, /^# entries-in-buffer\/entries-written: 10\/10 /m);
+    const events = text.stdout.split('\n').filter((l) => !l.startsWith('#') && l !== '');
+    assert.equal(events.length, 10);
+    assert.equal(count(text.stdout, new RegExp(`: ${W} <-\\(root\\)$`)), 1);
+    assert.equal(count(text.stdout, new RegExp(`: ${M} <-${W}$`)), 3);
+    assert.equal(count(text.stdout, new RegExp(`: ${L} <-${M}$`)), 6);
+
+    // The function tracer's folded stacks count calls by their parent chain.
+    const folded = await jsftrace(['report', '--format', 'folded'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(folded.stdout, `${M};${L} 6\n${W} 1\n${W};${M} 3\n`);
+
+    const out = join(t.dir, 'flame.html');
+    const html = await jsftrace(['report', '--format', 'html', '-o', out], { cwd: t.dir, env: envOf(t) });
+    assert.equal(html.code, 0, html.stderr);
+    assert.equal(html.stdout, '');
+    assert.match(html.stderr, /^jsftrace: wrote html to .*flame\.html \(\d+\.\d KiB\)\n$/);
+    const page = readFileSync(out, 'utf8');
+    assert.match(page, /^<!DOCTYPE html>/);
+    for (const name of [W, M, L]) assert.ok(page.includes(name), `${name} in the flame graph`);
+  } finally {
+    t.done();
+  }
+});
+
+test('record function_graph: text shows the call tree; perfetto JSON has every call, nested', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['record', '-p', 'function_graph', '-o', 'g.jsft', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(SUMMARY.exec(r.stderr)?.slice(1), ['20', 'g.jsft']);
+
+    const text = (await jsftrace(['report', '-i', 'g.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
+    assert.match(text, /^# tracer: function_graph\n/);
+    assert.equal(count(text, new RegExp(`\\|  ${W}\\(\\) \\{$`)), 1);
+    assert.equal(count(text, new RegExp(`\\|    ${M}\\(\\) \\{$`)), 3);
+    assert.equal(count(text, new RegExp(`\\|      ${L}\\(\\);$`)), 6);
+    assert.equal(count(text, /\|    \}$/), 3);
+    assert.equal(count(text, /\|  \}$/), 1);
+
+    const json = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'perfetto'], { cwd: t.dir, env: envOf(t) })).stdout;
+    const doc = JSON.parse(json) as { traceEvents: { name: string; ph: string; ts: number; dur: number; tid: number }[] };
+    const spans = doc.traceEvents.filter((e) => e.ph === 'X');
+    const by = (n: string): typeof spans => spans.filter((e) => e.name === n);
+    assert.deepEqual([by(W).length, by(M).length, by(L).length, spans.length], [1, 3, 6, 10]);
+    // Times are µs with three decimals: compare in whole ns, so that float sums do not decide.
+    const ns = (x: number): number => Math.round(x * 1000);
+    const inside = (a: { ts: number; dur: number }, b: { ts: number; dur: number }): boolean =>
+      ns(a.ts) >= ns(b.ts) && ns(a.ts) + ns(a.dur) <= ns(b.ts) + ns(b.dur);
+    const [w] = by(W);
+    for (const m of by(M)) assert.ok(inside(m, w!), `middle inside work: ${JSON.stringify([m, w])}`);
+    for (const l of by(L)) assert.equal(by(M).filter((m) => inside(l, m)).length, 1, `leaf inside one middle: ${JSON.stringify([l, by(M)])}`);
+
+    // A graph's folded stacks: three stacks, self time in µs.
+    const folded = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'folded'], { cwd: t.dir, env: envOf(t) })).stdout;
+    assert.deepEqual(folded.split('\n').filter(Boolean).map((l) => l.replace(/ \d+$/, '')), [W, `${W};${M}`, `${W};${M};${L}`]);
+
+    const svg = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'svg'], { cwd: t.dir, env: envOf(t) })).stdout;
+    assert.match(svg, /^<svg /);
+  } finally {
+    t.done();
+  }
+});
+
+function statRows(text: string): Record<string, number> {
+  const rows: Record<string, number> = {};
+  for (const m of text.matchAll(/^ {2}(\S+)\s+(\d+)\s+\d/gm)) rows[m[1]!] = Number(m[2]);
+  return rows;
+}
+
+test('profile prints the trace_stat tables; report --format stat prints them again', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['profile', '-o', 'p.jsft', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sum 18\nfunction0 \(node\):\n {2}Function {31}Hit {4}Time {12}Avg {13}s\^2\n/);
+    // Names are cut at 30 characters, as ftrace's %-30.30s.
+    assert.deepEqual(statRows(r.stdout), { [W.slice(0, 30)]: 1, [M.slice(0, 30)]: 3, [L.slice(0, 30)]: 6 });
+    assert.deepEqual(SUMMARY.exec(r.stderr)?.slice(1), ['20', 'p.jsft']);
+    const again = await jsftrace(['report', '-i', 'p.jsft', '--format', 'stat'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(again.stdout, r.stdout.slice('sum 18\n'.length));
+
+    // Without -o the trace is not kept.
+    const bare = await jsftrace(['profile', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.deepEqual(statRows(bare.stdout), { [W.slice(0, 30)]: 1, [M.slice(0, 30)]: 3, [L.slice(0, 30)]: 6 });
+    assert.equal(bare.stderr, '');
+    assert.equal(existsSync(join(t.dir, 'trace.jsft')), false);
+  } finally {
+    t.done();
+  }
+});
+
+test('filters apply from the first line; .cjs and commands through NODE_OPTIONS are traced too', async () => {
+  const t = tempDir();
+  try {
+    // Independent runs, each to its own file: run them side by side.
+    const [only, but, two, cjs, sh] = await Promise.all([
+      ['record', '-l', '*:leaf', '-o', 'l.jsft', calls],
+      ['record', '-n', '*:leaf', '-o', 'n.jsft', calls],
+      ['record', '-l', '*:work', '-l', '*:middle', '-o', 'two.jsft', calls],
+      ['record', '-o', 'c.jsft', fixture('calls.cjs')],
+      ['record', '-o', 's.jsft', '--', 'sh', '-c', `"${process.execPath}" "${calls}"`],
+    ].map((args) => jsftrace(args, { cwd: t.dir, env: envOf(t) })));
+    assert.deepEqual(SUMMARY.exec(only!.stderr)?.slice(1), ['6', 'l.jsft']);
+    assert.deepEqual(SUMMARY.exec(but!.stderr)?.slice(1), ['4', 'n.jsft']);
+    assert.deepEqual(SUMMARY.exec(two!.stderr)?.slice(1), ['4', 'two.jsft']);
+
+    assert.equal(cjs!.stdout, 'sum 18\n');
+    assert.deepEqual(SUMMARY.exec(cjs!.stderr)?.slice(1), ['10', 'c.jsft']);
+    const report = (await jsftrace(['report', '-i', 'c.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
+    assert.equal(count(report, new RegExp(`: ${site('calls.cjs', 'leaf')} <-`)), 6);
+
+    assert.equal(sh!.stdout, 'sum 18\n');
+    assert.deepEqual(SUMMARY.exec(sh!.stderr)?.slice(1), ['10', 's.jsft']);
+  } finally {
+    t.done();
+  }
+});
+
+test('the exit code is the program\'s; a program killed by SIGKILL writes no trace and an old one stays', async () => {
+  const t = tempDir();
+  try {
+    const three = await jsftrace(['record', calls, '3'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(three.code, 3);
+    assert.deepEqual(SUMMARY.exec(three.stderr)?.slice(1), ['10', 'trace.jsft']);
+    const before = readFileSync(join(t.dir, 'trace.jsft'));
+
+    const killed = await jsftrace(['record', '--', process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(killed.code, 128 + 9);
+    assert.equal(killed.stderr, 'jsftrace: no trace written to trace.jsft: the program was killed by SIGKILL, a signal that runs no exit handler\n');
+    assert.ok(readFileSync(join(t.dir, 'trace.jsft')).equals(before));
+
+    const none = await jsftrace(['record', '--', 'sh', '-c', 'exit 0'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^jsftrace: no trace written to trace\.jsft: the program exited with code 0 without writing one/);
+
+    const missing = await jsftrace(['record', 'no-such-command-here'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'jsftrace: cannot run "no-such-command-here": no such command (ENOENT)\n');
+  } finally {
+    t.done();
+  }
+});
+
+test('usage errors exit 2; a bad or missing trace file exits 1 with its code', async () => {
+  const t = tempDir();
+  try {
+    const cases: [string[], RegExp][] = [
+      [['record'], /^jsftrace record: no command to record/],
+      [['record', '-p', 'bogus', calls], /^jsftrace record: -p "bogus": no such tracer \(function_graph, function, nop\)\n\(try 'jsftrace record --help'\)\n$/],
+      [['record', '-O', 'nosuch', calls], /^jsftrace record: -O "nosuch": no such option/],
+      [['record', '-C', 'tsc', calls], /^jsftrace record: -C "tsc": no such clock/],
+      [['record', '-b', 'lots', calls], /^jsftrace record: -b "lots": a size in KiB/],
+      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, perfetto, folded, html, svg, stat\n/],
+      [['report', '--frobnicate'], /^jsftrace report: Unknown option '--frobnicate'/],
+      [['frobnicate'], /^jsftrace: unknown command "frobnicate"\n\(try 'jsftrace --help'\)\n$/],
+      [[], /^usage: jsftrace /],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => jsftrace(args, { cwd: t.dir, env: envOf(t) })));
+    for (const [i, [args, re]] of cases.entries()) {
+      const r = runs[i]!;
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stdout, '');
+    }
+    const missing = await jsftrace(['report'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, 'jsftrace: no trace.jsft here (record one with jsftrace record, or give -i <file>) (ENOENT)\n');
+    writeFileSync(join(t.dir, 'junk.jsft'), 'not a trace');
+    const junk = await jsftrace(['report', '-i', 'junk.jsft'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(junk.code, 1);
+    assert.equal(junk.stderr, 'jsftrace: not a jsftrace trace file (not gzip data) (EINVAL)\n');
+    // Every verb has --help, exit 0, on stdout, with examples.
+    const verbs = ['record', 'report', 'profile', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
+    const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t) })));
+    for (const [i, verb] of verbs.entries()) {
+      const h = helps[i]!;
+      assert.equal(h.code, 0, verb);
+      assert.match(h.stdout, new RegExp(`^usage: jsftrace (-P <pid> )?${verb}\\b`), verb);
+      assert.match(h.stdout, /\nExamples?:\n/, verb);
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test('list without a process: the tracers, clocks and options of a fresh one; functions need -P', async () => {
+  const [tracers, clocks, options, functions] = await Promise.all([['list', '-t'], ['list', '-C'], ['list', '-o'], ['list', '-f']].map((a) => jsftrace(a)));
+  assert.equal(tracers!.stdout, 'function_graph\nfunction\nnop\n');
+  assert.equal(clocks!.stdout, '[local]\nglobal\ncounter\nmono\n');
+  const opts = options!.stdout.split('\n');
+  for (const o of ['overwrite', 'funcgraph-duration', 'nofuncgraph-proc', 'nofunc_stack_trace']) assert.ok(opts.includes(o), o);
+  assert.equal(functions!.code, 2);
+  assert.match(functions!.stderr, /^jsftrace list: functions exist only in a traced process: give -P <pid>/);
+});
+
+test('colour and the progress line only on a TTY, never with NO_COLOR', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a TTY' }, async () => {
+  const t = tempDir();
+  try {
+    const tty = (cmd: string[], env: Record<string, string> = {}): Promise<string> => run('/usr/bin/script', ['-qec', cmd.map((a) => JSON.stringify(a)).join(' '), '/dev/null'], { cwd: t.dir, env: cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets, ...env }) })
+      .then((r) => r.stdout);
+    const fail = await tty([process.execPath, mainJs, 'report', '-i', 'missing.jsft']);
+    assert.match(fail, /\x1b\[31mjsftrace:\x1b\[0m no such file or directory, open 'missing\.jsft' \(ENOENT\)/);
+    const plain = await tty([process.execPath, mainJs, 'report', '-i', 'missing.jsft'], { NO_COLOR: '1' });
+    assert.doesNotMatch(plain, /\x1b\[3/);
+    assert.match(plain, /jsftrace: no such file or directory, open 'missing\.jsft' \(ENOENT\)/);
+
+    await jsftrace(['record', '-o', 'c.jsft', calls], { cwd: t.dir, env: envOf(t) });
+    const rendered = await tty([process.execPath, mainJs, 'report', '-i', 'c.jsft', '-o', 'c.txt']);
+    // The progress line is shown, then erased before the result's line.
+    assert.match(rendered, /^\r\x1b\[2Kjsftrace: reading c\.jsft\r\x1b\[2Kjsftrace: rendering c\.jsft \(\d+\.\d KiB\) as text\r\x1b\[2Kjsftrace: wrote text to c\.txt/);
+    // Not on a pipe: the same command without a TTY writes only its line.
+    assert.match((await jsftrace(['report', '-i', 'c.jsft', '-o', 'c.txt'], { cwd: t.dir, env: envOf(t) })).stderr, /^jsftrace: wrote text to c\.txt \(\d+\.\d KiB\)\n$/);
+  } finally {
+    t.done();
+  }
+});
