@@ -26,7 +26,7 @@ if (args.includes('--help') || args.includes('-h')) {
     + 'Each suite runs in a fresh process and writes bench/results/<suite>.json.\n');
   process.exit(0);
 }
-const suites = args.length > 0 ? args : available();
+const suites = args.length > 0 ? args : available().filter((s) => s !== 'peers'); // peers: its own dependencies, `npm run bench -- peers`
 let failed = 0;
 for (const s of suites) {
   const file = join(suitesDir, `${s}.js`);
