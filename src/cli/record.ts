@@ -39,7 +39,7 @@ Options:
 Examples:
   jsftrace record node app.js
   jsftrace record -p function_graph -l 'src/*' -o app.jsft -- node app.js --port 8080
-  jsftrace record -p function_graph -g 'Router.handle' -O funcgraph-proc app.mjs
+  jsftrace record -p function_graph -g '*:Router.handle' -O funcgraph-proc app.mjs
   jsftrace record -l '*:mod:express' -- npm start
 `;
 

@@ -31,7 +31,7 @@ Options:
 
 Examples:
   jsftrace -P 4242 start -p function -l '*:handle*'
-  jsftrace -P 4242 start -p function_graph -g 'Router.handle' -O funcgraph-proc
+  jsftrace -P 4242 start -p function_graph -g '*:Router.handle' -O funcgraph-proc
 `;
 
 /** Applies `writes` in order; a refused one says which, and stops the rest. */

@@ -97,9 +97,11 @@ async function installRecorder(file: string): Promise<void> {
     if (written) return;
     snapshotTrace().then((bytes) => {
       if (written) return;
-      written = true;
       writeFileSync(file, bytes);
-    }).catch(writeSync);
+      written = true;
+    }).catch((e: unknown) => {
+      process.stderr.write(`jsftrace: cannot write the trace to ${file}: ${(e as Error).message}; trying once more at exit\n`);
+    });
   });
   process.once('exit', writeSync);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

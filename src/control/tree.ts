@@ -83,16 +83,22 @@ let chain: Promise<unknown> = Promise.resolve();
 
 function change(path: string, text: string, append: boolean): Promise<void> {
   const run = async (): Promise<void> => {
-    if (typeof text !== 'string') fail('EINVAL', `${path}: the text to write is a string`);
-    const command = text.replace(/\n$/, '');
+    // error_log's command is one line: newlines inside show as spaces (one character each, so positions hold).
+    const command = typeof text === 'string' ? text.replace(/\n$/, '').replace(/[\r\n]/g, ' ') : String(text);
     try {
+      if (typeof text !== 'string') fail('EINVAL', `${String(path)}: the text to write is a string`);
       const f = await resolve(path);
       const w = append ? f.append ?? f.write : f.write;
       if (w === undefined) fail('EACCES', `${normalise(path)}: read-only`);
       await w(text);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      const where = normalise(String(path));
+      let where = String(path);
+      try {
+        where = normalise(where);
+      } catch {
+        // not a path we serve: logged as given
+      }
       // Messages name their file already; error_log puts it in front once.
       logError(where, message.startsWith(`${where}: `) ? message.slice(where.length + 2) : message, command, errorPos(e));
       throw e instanceof JsftraceError ? e : new JsftraceError('EINVAL', message);

@@ -114,6 +114,11 @@ function claimRow(): number {
     i32[r + TH_RECURSION] = 0;
     i32[r + TH_CB_ERRORS] = 0;
     i32[r + TH_LOAD_ERR_LEN] = 0;
+    // A reused row still holds its dead thread's static key and loads: this
+    // thread has applied no key (so applyStaticKey sets its global) and loaded
+    // nothing yet (so a registration waits for its join), as on a fresh row.
+    i32[r + TH_KEY] = -1;
+    Atomics.store(i32, r + TH_LOADED, 0);
     // A new thread has seen everything published before it joined.
     Atomics.store(i32, r + TH_ACK, Atomics.load(i32, H_SYNC_GEN));
     for (;;) {

@@ -18,6 +18,7 @@ export const ERRNO = {
   EPERM: -1,
   ENOENT: -2,
   ESRCH: -3,
+  EBADF: -9,
   EIO: -5,
   ENOMEM: -12,
   EACCES: -13,

@@ -4,15 +4,16 @@
  * that they sort among that thread's calls.
  *
  * Owns: the size limit and the encoding. Invariants: a marker is written
- * whole or not at all (as one event); it is written while tracing_on is 1,
- * whatever tracer is current (nop included) and whatever the pid filters
- * say, as ftrace's marker; a marker longer than MARKER_MAX bytes is cut
+ * whole or not at all (as one event); it is written while tracing_on is 1
+ * and the markers option is on, whatever tracer is current (nop included)
+ * and whatever the pid filters say, as ftrace's marker; a marker longer than MARKER_MAX bytes is cut
  * there, as ftrace cuts at TRACE_BUF_SIZE, and the write reports the bytes
  * it kept.
  */
 
 import { writeStringField } from '../ring/index.js';
-import { EV_MARKER, threadWriter, tracingOn } from './session.js';
+import { fail } from '../shared/errors.js';
+import { EV_MARKER, options, OPT_MARKERS, threadWriter, tracingOn } from './session.js';
 
 /** Bytes of text one marker keeps (ftrace: TRACE_BUF_SIZE, 1 KiB on most builds). */
 export const MARKER_MAX = 1024;
@@ -28,10 +29,12 @@ export function traceMarker(text: string): number {
   if (!tracingOn()) return 0;
   const w = threadWriter();
   if (w === null) return 0;
+  if (typeof text !== 'string') fail('EINVAL', 'trace_marker: the text is a string');
+  if ((options() & OPT_MARKERS) === 0) return 0;
   let bytes = enc.encode(text.endsWith('\n') ? text.slice(0, -1) : text);
   if (bytes.length > MARKER_MAX) {
-    bytes = bytes.subarray(0, MARKER_MAX);
-    // Never split a UTF-8 sequence: back up to the start of the last one.
+    // Never split a UTF-8 sequence: if the byte after the cut continues one,
+    // back up to where that sequence starts.
     let end = MARKER_MAX;
     while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
     bytes = bytes.subarray(0, end);

@@ -11,8 +11,12 @@
  *   three times; stacktrace and dump spend one per hit;
  * - a count is taken with compare-and-exchange: two threads hitting the
  *   last count spend it once;
- * - an entry is removed by zeroing its site word; the table keeps its slot
- *   until the table is compacted under the control lock (control side only).
+ * - an entry is never rewritten while it lives: a new entry takes a free
+ *   slot (its site word written last, so a hit never sees it half made), a
+ *   removed one has its site word zeroed; a freed slot is reused only once
+ *   the table's high-water mark reaches its end, so (until the table has
+ *   been filled once) a hit that found a slot a moment before it was freed
+ *   cannot spend another entry's count.
  */
 
 import { fail } from '../shared/errors.js';
@@ -37,7 +41,7 @@ function at(i: number, w: number): number {
   return C_PROBES + 1 + i * PROBE_WORDS + w;
 }
 
-/** The live entries, in the order they were added. */
+/** The live entries, in slot order. */
 export function probeEntries(): ProbeEntry[] {
   const n = Atomics.load(ctl, C_PROBES);
   const out: ProbeEntry[] = [];
@@ -49,22 +53,33 @@ export function probeEntries(): ProbeEntry[] {
   return out;
 }
 
-/**
- * Replaces the table with `entries` (the control side, serialised by its
- * caller). A hit that races with this sees the old or the new entry.
- */
-export function writeProbeEntries(entries: readonly ProbeEntry[]): void {
-  if (entries.length > PROBE_MAX) fail('ENOSPC', `at most ${PROBE_MAX} filter commands`);
+/** Slots a new entry could take now. */
+export function probeRoom(): number {
+  let free = PROBE_MAX - Atomics.load(ctl, C_PROBES);
   const n = Atomics.load(ctl, C_PROBES);
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    Atomics.store(ctl, at(i, 0), 0);
-    Atomics.store(ctl, at(i, 1), PROBE_COMMANDS.indexOf(e.command));
-    Atomics.store(ctl, at(i, 2), e.count);
-    Atomics.store(ctl, at(i, 0), e.site + 1);
+  for (let i = 0; i < n; i++) if (Atomics.load(ctl, at(i, 0)) === 0) free++;
+  return free;
+}
+
+/** Adds an entry (control side, serialised by its caller); ENOSPC when the table is full. */
+export function addProbeEntry(e: ProbeEntry): void {
+  let i = Atomics.load(ctl, C_PROBES);
+  if (i < PROBE_MAX) {
+    Atomics.store(ctl, C_PROBES, i + 1);
+  } else {
+    i = -1;
+    for (let k = 0; k < PROBE_MAX && i < 0; k++) if (Atomics.load(ctl, at(k, 0)) === 0) i = k;
+    if (i < 0) fail('ENOSPC', `at most ${PROBE_MAX} filter commands`);
   }
-  for (let i = entries.length; i < n; i++) Atomics.store(ctl, at(i, 0), 0);
-  Atomics.store(ctl, C_PROBES, entries.length);
+  Atomics.store(ctl, at(i, 1), PROBE_COMMANDS.indexOf(e.command));
+  Atomics.store(ctl, at(i, 2), e.count);
+  Atomics.store(ctl, at(i, 0), e.site + 1);
+}
+
+/** Removes the entry of (site, command), if there is one. */
+export function removeProbeEntry(site: number, command: ProbeCommand): void {
+  const i = find(site, PROBE_COMMANDS.indexOf(command));
+  if (i >= 0) Atomics.store(ctl, at(i, 0), 0);
 }
 
 /** The entry of (site, cmd); -1 if none. */
@@ -112,7 +127,8 @@ function stacktraceHit(site: number): void {
 let dumpSink: () => void = () => {
   // Not from inside the traced call: reading waits for every thread's ring.
   setImmediate(() => {
-    import('./tracers.js').then((t) => t.readTrace()).then((text) => process.stderr.write(text), () => undefined);
+    // Consumed, as ftrace_dump consumes what it prints.
+    import('./tracers.js').then((t) => t.readTracePipe()).then((text) => process.stderr.write(text), () => undefined);
   });
 };
 export function setDumpSink(fn: () => void): void {

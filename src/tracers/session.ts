@@ -210,7 +210,7 @@ function writeIds(at: number, ids: readonly number[]): void {
 
 function checkIds(ids: readonly number[], what: string): void {
   if (!Array.isArray(ids)) fail('EINVAL', `${what}: expected an array of thread ids`);
-  if (ids.length > PID_MAX) fail('EINVAL', `${what}: at most ${PID_MAX} thread ids`);
+  if (ids.length > PID_MAX) fail('ENOSPC', `${what}: at most ${PID_MAX} thread ids`);
   for (const id of ids) if (!Number.isInteger(id) || id < 0) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
 }
 
@@ -222,7 +222,9 @@ function checkIds(ids: readonly number[], what: string): void {
 export function setTracePids(ids: readonly number[], opts: { notrace?: boolean; append?: boolean } = {}): void {
   const what = opts.notrace === true ? 'set_ftrace_notrace_pid' : 'set_ftrace_pid';
   const at = opts.notrace === true ? C_NOPID : C_PID;
-  const next = opts.append === true ? [...new Set([...readIds(at), ...ids])] : [...new Set(ids)];
+  if (!Array.isArray(ids)) fail('EINVAL', `${what}: expected an array of thread ids`);
+  // Kept sorted: ftrace reads its pid lists back in order.
+  const next = (opts.append === true ? [...new Set([...readIds(at), ...ids])] : [...new Set(ids)]).sort((a, b) => a - b);
   checkIds(next, what);
   writeIds(at, next);
   bumpEpoch();
@@ -254,8 +256,22 @@ export function configChanged(): void {
   bumpEpoch();
 }
 
+/** The option bits a rendering uses instead of the session's (a trace file's own). */
+let optionsOverride: number | null = null;
+
 export function options(): number {
-  return Atomics.load(ctl, C_OPTIONS);
+  return optionsOverride ?? Atomics.load(ctl, C_OPTIONS);
+}
+
+/** Runs `fn` (a synchronous rendering) with `mask` as the option bits. */
+export function withOptions<T>(mask: number, fn: () => T): T {
+  const saved = optionsOverride;
+  optionsOverride = mask;
+  try {
+    return fn();
+  } finally {
+    optionsOverride = saved;
+  }
 }
 
 /** Sets or clears option bits; readers (and tracer refreshes) see them at their next look. */
@@ -341,8 +357,10 @@ export function setThreadBufferSizeKb(threadId: number, kb: number): void {
 
 /** Whether every thread's size is buffer_size_kb's (otherwise it reads `X`, as ftrace's). */
 export function sizesUniform(): boolean {
+  const all = Atomics.load(ctl, C_SIZE_KB);
   for (let r = 0; r < MAX_ROWS; r++) {
-    if (Atomics.load(ctl, rowIndex(r, R_TID)) !== 0 && Atomics.load(ctl, rowIndex(r, R_SIZE_KB)) > 0) return false;
+    const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
+    if (Atomics.load(ctl, rowIndex(r, R_TID)) !== 0 && own > 0 && own !== all) return false;
   }
   return true;
 }
@@ -366,6 +384,7 @@ export function knownThreadIds(): number[] {
 export function setOverwrite(on: boolean): void {
   Atomics.store(ctl, C_MODE, on ? 0 : 1);
   for (const r of knownRings()) r.ring.setMode(on ? 'overwrite' : 'producer');
+  bumpEpoch();
 }
 
 export function overwrite(): boolean {
@@ -423,8 +442,13 @@ export function threadRow(): number {
       return r;
     }
   }
+  if (!rowsFullWarned) {
+    rowsFullWarned = true;
+    process.emitWarning(`all ${MAX_ROWS} tracing rows are in use by live threads: thread ${threadId} is not traced`, { code: 'JSFTRACE_ROWS' });
+  }
   return -1;
 }
+let rowsFullWarned = false;
 
 /**
  * A clock for this thread's next rings and profiler tables instead of the
@@ -451,14 +475,19 @@ export function threadWriter(): RingWriter | null {
   if (writer !== null) writer.detach();
   const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
   const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
+  const mode = Atomics.load(ctl, C_MODE);
   const ring = createRing({
-    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: Atomics.load(ctl, C_MODE) === 0 ? 'overwrite' : 'producer', clock: clockName,
+    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: mode === 0 ? 'overwrite' : 'producer', clock: clockName,
   });
   writer = attachWriter(ring, { clock: testClock ?? clockName });
   writerGen = gen;
   local.set(threadId, { threadId, name: threadName, gen, ring });
   Atomics.store(ctl, rowIndex(r, R_BUFGEN), gen);
   announceRing();
+  // setOverwrite changes the rings it knows; one made meanwhile, before its
+  // announcement arrived, takes the new mode here.
+  const now = Atomics.load(ctl, C_MODE);
+  if (now !== mode) ring.setMode(now === 0 ? 'overwrite' : 'producer');
   if (flushTimer === null) {
     // Events are published every quarter page; an idle thread would keep
     // its last ones from readers without this.
@@ -575,6 +604,8 @@ export async function currentRings(ms = 2000): Promise<ThreadRing[]> {
   const want = rowsWith(R_BUFGEN).filter((x) => x.gen === gen);
   const ready = (): boolean => want.every((x) => (local.get(x.threadId)?.gen ?? -1) >= gen);
   if (!ready()) await waitFor(ready, ms);
+  // Rings of older generations are never shown again: let them go.
+  for (const [id, r] of local) if (r.gen < gen) local.delete(id);
   return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
 }
 
@@ -611,5 +642,15 @@ export function resetProfile(): void {
   bumpEpoch();
 }
 
-// A worker's last events are published when it ends.
-if (!isMainThread) process.on('exit', flushThread);
+// A worker's last events are published when it ends, and its row is given
+// back for threads to come (its ring stays readable until the buffers are
+// cleared: the readers keep it).
+if (!isMainThread) {
+  process.on('exit', () => {
+    flushThread();
+    if (row < 0) return;
+    for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(row, w), -1);
+    Atomics.store(ctl, rowIndex(row, R_SIZE_KB), 0);
+    Atomics.store(ctl, rowIndex(row, R_TID), 0);
+  });
+}

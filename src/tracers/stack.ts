@@ -6,8 +6,8 @@
  * Owns: capturing and trimming the stack. Invariants: frames of jsftrace
  * itself (dispatch, callbacks) are left out, so the first frame is the
  * traced function; at most STACK_DEPTH frames; capturing never calls
- * program code (Error.prepareStackTrace is left alone: the V8 text form is
- * parsed instead).
+ * program code (a program's Error.prepareStackTrace is set aside while the
+ * stack is taken, and V8's text form is parsed instead).
  */
 
 import { writeStringField, type RingWriter } from '../ring/index.js';
@@ -42,12 +42,22 @@ function own(frame: string): boolean {
 
 /** The caller's stack, newest first, without jsftrace's frames; one frame per line. */
 export function captureStack(): string {
-  const saved = Error.stackTraceLimit;
-  Error.stackTraceLimit = STACK_DEPTH + 16;
-  const holder: { stack?: string } = {};
-  Error.captureStackTrace(holder);
-  Error.stackTraceLimit = saved;
-  const lines = (holder.stack ?? '').split('\n').slice(1);
+  const savedLimit = Error.stackTraceLimit;
+  // The program's own hook (source-map tools, depd, callsites) is not run:
+  // V8's text form is read instead.
+  const savedHook = Error.prepareStackTrace;
+  let text: unknown;
+  try {
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = STACK_DEPTH + 16;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder);
+    text = holder.stack;
+  } finally {
+    Error.stackTraceLimit = savedLimit;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = savedHook;
+  }
+  const lines = (typeof text === 'string' ? text : '').split('\n').slice(1);
   const out: string[] = [];
   for (const l of lines) {
     const f = l.replace(/^\s*at /, '');

@@ -25,9 +25,10 @@ import { instance, recordCount, displayName } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import { openRing, ringStats, type Ring } from '../ring/index.js';
 import {
-  C_THRESH_US, currentProfileTables, currentRings, ctl, eventRegistry, profileGeneration, profileTablesNow, ringsNow,
-  traceClock, type ThreadRing, type ThreadTable,
+  C_THRESH_US, currentProfileTables, currentRings, ctl, eventRegistry, OPT_DEFAULTS, options, profileGeneration,
+  profileTablesNow, ringsNow, traceClock, withOptions, type ThreadRing, type ThreadTable,
 } from './session.js';
+import { ROW_F64 } from './profile.js';
 import { readCurrentTracer } from './tracers.js';
 import { functionTrace } from './output/function.js';
 import { graphTrace } from './output/graph.js';
@@ -40,7 +41,7 @@ import { STAT_HEADER, statText } from './output/stat.js';
 import { withNames } from './output/common.js';
 
 export const TRACEFILE_MAJOR = 1;
-export const TRACEFILE_MINOR = 0;
+export const TRACEFILE_MINOR = 1;
 const MAGIC = 'JSFTRACE';
 
 interface BlobRef {
@@ -57,6 +58,8 @@ interface Header {
   argv: string[];
   created: string;
   threshUs: number;
+  /** The option bits when the trace was taken (1.1; a 1.0 file renders with the defaults). */
+  options?: number;
   /** Event formats by name: id and field names, checked against this build's. */
   events: { name: string; id: number; fields: string[] }[];
   /** Bytes of the names block (site names, one per line, in site id order). */
@@ -67,6 +70,7 @@ interface Header {
 
 export interface LoadedTrace {
   tracer: string;
+  options: number;
   clock: string;
   pid: number;
   argv: string[];
@@ -111,6 +115,7 @@ function encode(rings: readonly ThreadRing[], allTables: readonly ThreadTable[])
     argv: process.argv.slice(1),
     created: new Date().toISOString(),
     threshUs: Atomics.load(ctl, C_THRESH_US),
+    options: options(),
     events: eventRegistry().all().map((e) => ({ name: e.name, id: e.id, fields: e.fields.map((f) => `${f.kind} ${f.name}`) })),
     namesBytes: namesBlob.length,
     rings: rings.map((r, i) => ({ threadId: r.threadId, name: r.name, gen: r.gen, bytes: ringBlobs[i]!.length })),
@@ -132,24 +137,55 @@ function sabOf(buf: Buffer, at: number, bytes: number): SharedArrayBuffer {
   return sab;
 }
 
+/** The most a trace file may inflate to (the rings of 256 threads of 64 MiB each would be 16 GiB: far beyond). */
+const MAX_INFLATED = 2 ** 31 - 1;
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+function blobOk(b: unknown): b is BlobRef {
+  const r = b as BlobRef;
+  return typeof b === 'object' && b !== null && isCount(r.threadId) && isText(r.name) && Number.isSafeInteger(r.gen) && isCount(r.bytes);
+}
+
+/** The header's shape, checked field by field; the reason when it is not one. */
+function headerProblem(h: unknown): string | null {
+  if (typeof h !== 'object' || h === null) return 'the header is not an object';
+  const x = h as Header;
+  if (!isText(x.tracer) || !isText(x.clock) || !isText(x.created)) return 'tracer, clock or created is missing';
+  if (!Number.isSafeInteger(x.pid) || !Array.isArray(x.argv) || !x.argv.every(isText)) return 'pid or argv is malformed';
+  if (!isCount(x.threshUs) || !isCount(x.namesBytes)) return 'threshUs or namesBytes is malformed';
+  if (x.options !== undefined && !Number.isSafeInteger(x.options)) return 'options is malformed';
+  if (!Array.isArray(x.events) || !x.events.every((e) => typeof e === 'object' && e !== null && isText(e.name)
+    && Number.isSafeInteger(e.id) && Array.isArray(e.fields) && e.fields.every(isText))) return 'events is malformed';
+  if (!Array.isArray(x.rings) || !x.rings.every(blobOk)) return 'rings is malformed';
+  if (!Array.isArray(x.profiles) || !x.profiles.every(blobOk)) return 'profiles is malformed';
+  if (x.profiles.some((p) => p.bytes % (ROW_F64 * 8) !== 0 || p.bytes < ROW_F64 * 8)) return 'a profile table has a size no table has';
+  return null;
+}
+
 /** Reads a trace file; EINVAL with the reason when it is not one this build reads. */
 export function loadTrace(bytes: Uint8Array): LoadedTrace {
   let buf: Buffer;
   try {
-    buf = gunzipSync(bytes);
-  } catch {
-    return fail('EINVAL', 'not a jsftrace trace file (not gzip data)');
+    buf = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
+  } catch (e) {
+    return fail('EINVAL', (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+      ? 'not a jsftrace trace file (it inflates beyond 2 GiB)' : 'not a jsftrace trace file (not gzip data)');
   }
   if (buf.length < 20 || buf.toString('latin1', 0, 8) !== MAGIC) fail('EINVAL', 'not a jsftrace trace file (bad magic)');
   const major = buf.readUInt32LE(8);
   if (major !== TRACEFILE_MAJOR) fail('EINVAL', `trace file version ${major}.x; this jsftrace reads ${TRACEFILE_MAJOR}.x`);
   const jsonLen = buf.readUInt32LE(16);
+  if (20 + jsonLen > buf.length) fail('EINVAL', 'trace file is truncated (header)');
   let h: Header;
   try {
     h = JSON.parse(buf.toString('utf8', 20, 20 + jsonLen)) as Header;
   } catch {
     return fail('EINVAL', 'trace file header is not valid JSON');
   }
+  const problem = headerProblem(h);
+  if (problem !== null) fail('EINVAL', `trace file header: ${problem}`);
   const reg = eventRegistry();
   for (const e of h.events) {
     const mine = reg.find(e.name);
@@ -157,12 +193,20 @@ export function loadTrace(bytes: Uint8Array): LoadedTrace {
     if (!same) fail('EINVAL', `trace file event "${e.name}" differs from this jsftrace's; report it with the jsftrace that recorded it`);
   }
   let at = 20 + jsonLen;
+  if (at + h.namesBytes > buf.length) fail('EINVAL', 'trace file is truncated (names)');
   const names = buf.toString('utf8', at, at + h.namesBytes).split('\n');
   at += h.namesBytes;
   const rings: ThreadRing[] = [];
   for (const r of h.rings) {
-    const ring: Ring = openRing(sabOf(buf, at, r.bytes));
+    const sab = sabOf(buf, at, r.bytes);
     at += r.bytes;
+    let ring: Ring;
+    try {
+      ring = openRing(sab);
+      ringStats(ring); // reads the ring's header: a corrupt one fails here, not in a report
+    } catch (e) {
+      return fail('EINVAL', `trace file: the ring of thread ${r.threadId} is not readable (${(e as Error).message})`);
+    }
     rings.push({ threadId: r.threadId, name: r.name, gen: r.gen, ring });
   }
   const profiles = h.profiles.map((p) => {
@@ -171,7 +215,8 @@ export function loadTrace(bytes: Uint8Array): LoadedTrace {
     return { threadId: p.threadId, name: p.name, sab };
   });
   return {
-    tracer: h.tracer, clock: h.clock, pid: h.pid, argv: h.argv, created: h.created, threshUs: h.threshUs, names, rings, profiles,
+    tracer: h.tracer, options: h.options ?? OPT_DEFAULTS, clock: h.clock, pid: h.pid, argv: h.argv, created: h.created,
+    threshUs: h.threshUs, names, rings, profiles,
   };
 }
 
@@ -192,7 +237,7 @@ export function traceCounts(t: LoadedTrace): { entries: number; written: number 
 
 /** A loaded trace in one of the report formats, with the file's own names. */
 export function renderTrace(t: LoadedTrace, format: ReportFormat): string {
-  return withNames(t.names, () => {
+  return withNames(t.names, () => withOptions(t.options, () => {
     switch (format) {
       case 'text':
         return t.tracer === 'function_graph' ? graphTrace(t.rings) : functionTrace(t.tracer, t.rings);
@@ -207,5 +252,5 @@ export function renderTrace(t: LoadedTrace, format: ReportFormat): string {
       case 'stat':
         return t.profiles.map((p) => `function${p.threadId} (${p.name}):\n${p.sab.byteLength > 0 ? statText(p.sab, t.threshUs * 1000) : STAT_HEADER}`).join('\n');
     }
-  });
+  }));
 }

@@ -27,9 +27,12 @@ import { formatStats, ringStats, UNIT_COUNT, UNIT_NS } from '../ring/index.js';
 import {
   C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
   currentRings, options, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, profileGeneration, resetProfile,
-  knownThreadIds, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
+  knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
-import { CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, probeEntries, writeProbeEntries, type ProbeEntry } from './probes.js';
+import {
+  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, probeEntries, probeRoom, removeProbeEntry,
+  type ProbeCommand, type ProbeEntry,
+} from './probes.js';
 import { functionPipe, functionTrace } from './output/function.js';
 import { graphPipe, graphTrace } from './output/graph.js';
 import { STAT_HEADER, statText } from './output/stat.js';
@@ -193,6 +196,8 @@ export async function setCurrentTracer(name: string): Promise<void> {
   const n = name.trim();
   const t = TRACERS.find((x) => x.name === n) ?? fail('EINVAL', `current_tracer: no tracer "${n}"`);
   return serial(async () => {
+    // As ftrace's tracing_set_tracer: writing the current tracer changes nothing.
+    if (current().id === t.id) return;
     await stopTracer();
     clearBuffers();
     await startTracer(t);
@@ -200,20 +205,36 @@ export async function setCurrentTracer(name: string): Promise<void> {
 }
 
 /** set_ftrace_filter / set_ftrace_notrace as they apply to the tracers (the global ops). */
-export function setTracerFilter(filter: string | readonly string[], notrace: string | readonly string[] = []): Promise<void> {
+export function setTracerFilter(
+  filter: string | readonly string[], notrace: string | readonly string[] = [], verify?: readonly string[],
+): Promise<void> {
   return serial(async () => {
     const f = words(filter);
     const n = words(notrace);
-    // Validated on an unregistered ops first, so that a bad pattern changes nothing.
+    // Validated on an unregistered ops first, so that a bad pattern changes
+    // nothing: the grammar of every word, and that the words in `verify`
+    // (default: all) select something (patterns kept from before the program
+    // loaded, or checked by the caller, need not yet).
+    const check = new Set(verify ?? [...f, ...n]);
     const probe = createOps({ func: { module: here('./function.js'), export: 'functionCall' }, name: 'probe' });
-    await ftraceSetFilter(probe, f, { allowUnmatched: booting });
-    await ftraceSetNotrace(probe, n, { allowUnmatched: booting });
-    // The profiler follows the global filter, as ftrace's does. Checked above:
-    // what the lists hold now may have been kept from before the program loaded.
-    for (const o of [tracerOps, profOps, stackOps, valuesOps]) {
-      if (o === null) continue;
-      await ftraceSetFilter(o, f, { allowUnmatched: true });
-      await ftraceSetNotrace(o, n, { allowUnmatched: true });
+    await ftraceSetFilter(probe, f.filter((w) => !check.has(w)), { allowUnmatched: true });
+    await ftraceSetNotrace(probe, n.filter((w) => !check.has(w)), { allowUnmatched: true });
+    await ftraceSetFilter(probe, [...f, ...n].filter((w) => check.has(w)), { allowUnmatched: booting });
+    // The profiler and the helpers follow the global filter, as ftrace's do.
+    const before = { f: ftraceFilter, n: ftraceNotrace };
+    const all = [tracerOps, profOps, stackOps, valuesOps].filter((o): o is FtraceOps => o !== null);
+    try {
+      for (const o of all) {
+        await ftraceSetFilter(o, f, { allowUnmatched: true });
+        await ftraceSetNotrace(o, n, { allowUnmatched: true });
+      }
+    } catch (e) {
+      // Put back what changed before the refusal.
+      for (const o of all) {
+        await ftraceSetFilter(o, before.f, { allowUnmatched: true }).catch(() => undefined);
+        await ftraceSetNotrace(o, before.n, { allowUnmatched: true }).catch(() => undefined);
+      }
+      throw e;
     }
     ftraceFilter = f;
     ftraceNotrace = n;
@@ -248,19 +269,23 @@ async function refreshMarkers(): Promise<void> {
   await addMarkers();
 }
 
+/** The core's grammar for every word; a match for each word of `verify` (default: all). */
+async function validateGraph(w: readonly string[], verify: readonly string[] | undefined): Promise<void> {
+  const check = new Set(verify ?? w);
+  const probe = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'probe' });
+  await ftraceSetFilter(probe, w.filter((x) => !check.has(x)), { allowUnmatched: true });
+  await ftraceSetFilter(probe, w.filter((x) => check.has(x)), { allowUnmatched: booting });
+}
+
 /**
  * set_graph_function: trace only these functions and what they call. A
  * pattern that matches nothing is EINVAL (checked by the core) and changes
  * nothing.
  */
-export function setGraphFunction(patterns: string | readonly string[]): Promise<void> {
+export function setGraphFunction(patterns: string | readonly string[], verify?: readonly string[]): Promise<void> {
   return serial(async () => {
     const w = words(patterns);
-    if (w.length > 0) {
-      // Validate against the core's grammar before anything changes.
-      const probe = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'probe' });
-      await ftraceSetFilter(probe, w, { allowUnmatched: booting });
-    }
+    if (w.length > 0) await validateGraph(w, verify);
     graphFunctions = w;
     Atomics.store(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
     configChanged();
@@ -269,13 +294,10 @@ export function setGraphFunction(patterns: string | readonly string[]): Promise<
 }
 
 /** set_graph_notrace: stop graph tracing from these functions until they return. */
-export function setGraphNotrace(patterns: string | readonly string[]): Promise<void> {
+export function setGraphNotrace(patterns: string | readonly string[], verify?: readonly string[]): Promise<void> {
   return serial(async () => {
     const w = words(patterns);
-    if (w.length > 0) {
-      const probe = createOps({ func: { module: here('./graph.js'), export: 'graphNotraceOps' }, name: 'probe' });
-      await ftraceSetFilter(probe, w, { allowUnmatched: booting });
-    }
+    if (w.length > 0) await validateGraph(w, verify);
     graphNotrace = w;
     await refreshMarkers();
   });
@@ -289,13 +311,11 @@ export function readGraphNotrace(): string {
   return graphNotrace.length === 0 ? '#### no functions disabled ####\n' : `${graphNotrace.join('\n')}\n`;
 }
 
-/** function_profile_enabled: enabling resets the counts (a new generation). */
+/** function_profile_enabled: turning it on resets the counts (a new generation); writing the same value changes nothing. */
 export function setFunctionProfileEnabled(on: boolean): Promise<void> {
   return serial(async () => {
-    if (on === (profOps !== null)) {
-      if (on) resetProfile();
-      return;
-    }
+    // As ftrace: only a change (0 -> 1) resets the counts.
+    if (on === (profOps !== null)) return;
     if (on) {
       resetProfile();
       const o = createOps({ func: { module: here('./profile.js'), export: 'profileOps' }, name: 'function_profile', flags: OPS_FL_RECURSION });
@@ -380,55 +400,94 @@ export function graphFilterTokens(): { functions: string[]; notrace: string[] } 
  * current tracer's helpers without clearing the buffers, as ftrace
  * re-registers the function tracer's ops for func_stack_trace.
  */
-export function setOptions(bits: number, on: boolean): Promise<void> {
+export function setOptions(set: number, clear = 0): Promise<void> {
   return serial(async () => {
     const before = options();
-    setOptionBits(bits, on);
-    const changed = before ^ options();
-    const id = current().id;
-    if ((changed & OPT_FUNC_STACK_TRACE) !== 0 && id === TRACER_FUNCTION) {
-      // The stack ops must be older than the tracer's: re-register both.
-      await dropHelpers();
-      if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
-      tracerOps = null;
-      await startTracer(current());
-    }
-    if ((changed & (OPT_GRAPH_ARGS | OPT_GRAPH_RETVAL)) !== 0 && id === TRACER_GRAPH) {
-      if (valuesOps !== null) await unregisterFtraceFunction(valuesOps);
-      valuesOps = null;
-      await addValues();
+    const after = (before | set) & ~clear;
+    const changed = before ^ after;
+    if (changed === 0) return;
+    setOptionBits(changed & after, true);
+    setOptionBits(changed & ~after, false);
+    try {
+      await applyHelpers(changed);
+    } catch (e) {
+      // Refused (the core could not register a helper): the options as they were.
+      setOptionBits(changed & before, true);
+      setOptionBits(changed & ~before, false);
+      await applyHelpers(changed).catch(() => undefined);
+      throw e;
     }
   });
 }
 
+/** Re-registers what depends on the `changed` option bits for the current tracer. */
+async function applyHelpers(changed: number): Promise<void> {
+  const id = current().id;
+  if ((changed & OPT_FUNC_STACK_TRACE) !== 0 && id === TRACER_FUNCTION) {
+    // The stack ops must be older than the tracer's: re-register both.
+    await dropHelpers();
+    if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
+    tracerOps = null;
+    await startTracer(current());
+  }
+  if ((changed & (OPT_GRAPH_ARGS | OPT_GRAPH_RETVAL)) !== 0 && id === TRACER_GRAPH) {
+    if (valuesOps !== null) await unregisterFtraceFunction(valuesOps);
+    valuesOps = null;
+    await addValues();
+  }
+}
+
 const PROBE_EXPORTS = ['traceonProbe', 'traceoffProbe', 'stacktraceProbe', 'dumpProbe'] as const;
 
+/** Points every command's ops at the sites the live table gives it. */
+async function syncProbeOps(): Promise<void> {
+  const live = probeEntries();
+  for (const cmd of [CMD_TRACEON, CMD_TRACEOFF, CMD_STACKTRACE, CMD_DUMP]) {
+    const sites = [...new Set(live.filter((e) => e.command === PROBE_COMMANDS[cmd]).map((e) => e.site))];
+    const have = probeOps[cmd]!;
+    if (sites.length === 0) {
+      if (have !== null) await unregisterFtraceFunction(have);
+      probeOps[cmd] = null;
+      continue;
+    }
+    // Index tokens (1-based, available_filter_functions order) name exactly these sites.
+    const tokens = sites.map((s) => String(s + 1));
+    if (have !== null) {
+      await ftraceSetFilter(have, tokens);
+      continue;
+    }
+    const o = createOps({ func: { module: here('./probes.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
+    await ftraceSetFilter(o, tokens);
+    await registerFtraceFunction(o);
+    probeOps[cmd] = o;
+  }
+}
+
 /**
- * Replaces the filter commands with `entries`: the shared table first (so a
- * hit finds its count), then each command's ops refiltered to its sites,
- * registered when it gets its first site and unregistered with its last.
+ * Adds and removes filter commands. New entries go into the shared table
+ * before their ops covers them (a hit always finds its count); removed ones
+ * leave it first (a hit that comes before its ops is refiltered finds no
+ * entry and does nothing). ENOSPC (nothing changed)
+ * when the table has no room; if the core refuses an ops change, the table
+ * and the ops are put back as they were.
  */
-export function setProbes(entries: readonly ProbeEntry[]): Promise<void> {
+export function updateProbes(add: readonly ProbeEntry[], remove: readonly { site: number; command: ProbeCommand }[]): Promise<void> {
   return serial(async () => {
-    writeProbeEntries(entries);
-    for (const cmd of [CMD_TRACEON, CMD_TRACEOFF, CMD_STACKTRACE, CMD_DUMP]) {
-      const sites = [...new Set(entries.filter((e) => e.command === PROBE_COMMANDS[cmd]).map((e) => e.site))];
-      const have = probeOps[cmd]!;
-      if (sites.length === 0) {
-        if (have !== null) await unregisterFtraceFunction(have);
-        probeOps[cmd] = null;
-        continue;
-      }
-      // Index tokens (1-based, available_filter_functions order) name exactly these sites.
-      const tokens = sites.map((s) => String(s + 1));
-      if (have !== null) {
-        await ftraceSetFilter(have, tokens);
-        continue;
-      }
-      const o = createOps({ func: { module: here('./probes.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
-      await ftraceSetFilter(o, tokens);
-      await registerFtraceFunction(o);
-      probeOps[cmd] = o;
+    const live = probeEntries();
+    const fresh = add.filter((e, i) => !live.some((x) => x.site === e.site && x.command === e.command)
+      && add.findIndex((y) => y.site === e.site && y.command === e.command) === i);
+    const gone = remove.filter((r) => live.some((x) => x.site === r.site && x.command === r.command));
+    if (fresh.length > probeRoom()) fail('ENOSPC', `at most ${PROBE_MAX} filter commands (${probeRoom()} free, ${fresh.length} new)`);
+    for (const e of fresh) addProbeEntry(e);
+    const hidden = gone.map((r) => live.find((x) => x.site === r.site && x.command === r.command)!);
+    for (const r of gone) removeProbeEntry(r.site, r.command);
+    try {
+      await syncProbeOps();
+    } catch (e) {
+      for (const x of fresh) removeProbeEntry(x.site, x.command);
+      for (const x of hidden) addProbeEntry(x);
+      await syncProbeOps().catch(() => undefined);
+      throw e;
     }
   });
 }

@@ -6,11 +6,11 @@
  * the return event; the graph output joins them to the call.
  *
  * Owns: how a JavaScript value is shown in a trace. Invariants: rendering
- * never runs program code (no getters, no toString, no Proxy traps: only
- * typeof, Array.isArray and the constructor's own name through the
- * prototype chain, read with Object.getPrototypeOf, which a Proxy can
- * trap, so a Proxy is shown as such before anything is read); a rendering is
- * at most VALUE_MAX characters; the ops writes nothing while tracing is off.
+ * never runs program code: no getters (only data properties are read), no
+ * Proxy traps (a Proxy, or a prototype or constructor that is one, is shown
+ * or skipped before anything is read from it), no patched built-ins
+ * (toString and JSON.stringify are captured at load); a rendering is at most
+ * VALUE_MAX characters; the ops writes nothing while tracing is off.
  */
 
 import { types } from 'node:util';
@@ -25,19 +25,36 @@ const VALUE_MAX = 48;
 const ARGS_MAX = 160;
 const enc = new TextEncoder();
 
+// Captured at load: a program that patches these cannot run code through us.
+const numberToString = Number.prototype.toString;
+const bigintToString = BigInt.prototype.toString;
+const symbolToString = Symbol.prototype.toString;
+const stringify = JSON.stringify;
+
+/** Cut at `max` characters, never inside a surrogate pair. */
 function clip(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  if (s.length <= max) return s;
+  let end = max - 1;
+  const c = s.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end--;
+  return `${s.slice(0, end)}…`;
+}
+
+/** A data property's value, or undefined: never a getter, never a Proxy trap. */
+function dataValue(o: object, key: string): unknown {
+  if (types.isProxy(o)) return undefined;
+  const d = Object.getOwnPropertyDescriptor(o, key);
+  return d !== undefined && 'value' in d ? d.value as unknown : undefined;
 }
 
 function ctorName(v: object): string {
   try {
-    const p = Object.getPrototypeOf(v) as { constructor?: unknown } | null;
+    const p = Object.getPrototypeOf(v) as object | null;
     if (p === null) return 'Object: null prototype';
-    const d = Object.getOwnPropertyDescriptor(p, 'constructor');
-    const c = d !== undefined && 'value' in d ? d.value as unknown : undefined;
+    const c = dataValue(p, 'constructor');
     if (typeof c === 'function') {
-      const n = Object.getOwnPropertyDescriptor(c, 'name');
-      if (n !== undefined && typeof n.value === 'string' && n.value !== '') return n.value;
+      const n = dataValue(c, 'name');
+      if (typeof n === 'string' && n !== '') return n;
     }
   } catch {
     // a hostile prototype: fall through
@@ -45,23 +62,30 @@ function ctorName(v: object): string {
   return 'Object';
 }
 
+function hexOf(v: number | bigint): string {
+  if (typeof v === 'bigint') return v < 0n ? `-0x${Reflect.apply(bigintToString, -v, [16]) as string}n` : `0x${Reflect.apply(bigintToString, v, [16]) as string}n`;
+  return v < 0 ? `-0x${Reflect.apply(numberToString, -v, [16]) as string}` : `0x${Reflect.apply(numberToString, v, [16]) as string}`;
+}
+
 /** A value as the graph prints it: numbers and short strings as they are, objects by kind. */
 export function showValue(v: unknown, hex = false): string {
   switch (typeof v) {
     case 'number':
-      return hex && Number.isInteger(v) ? (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`) : String(v);
+      return hex && Number.isInteger(v) ? hexOf(v) : `${v}`;
     case 'bigint':
-      return hex ? `0x${v.toString(16)}n` : `${v}n`;
+      return hex ? hexOf(v) : `${v}n`;
     case 'string':
-      return clip(JSON.stringify(v), VALUE_MAX);
+      // Only the part shown is quoted: a huge string costs no more than a short one.
+      return clip(stringify(v.length > VALUE_MAX ? v.slice(0, VALUE_MAX) : v) + (v.length > VALUE_MAX ? '…' : ''), VALUE_MAX);
     case 'boolean':
     case 'undefined':
-      return String(v);
+      return `${v}`;
     case 'symbol':
-      return clip(v.toString(), VALUE_MAX);
+      return clip(Reflect.apply(symbolToString, v, []) as string, VALUE_MAX);
     case 'function': {
-      const n = Object.getOwnPropertyDescriptor(v, 'name');
-      return `[Function ${n !== undefined && typeof n.value === 'string' && n.value !== '' ? n.value : '(anonymous)'}]`;
+      if (types.isProxy(v)) return 'Proxy';
+      const n = dataValue(v, 'name');
+      return `[Function ${typeof n === 'string' && n !== '' ? n : '(anonymous)'}]`;
     }
     default:
       if (v === null) return 'null';
@@ -69,8 +93,8 @@ export function showValue(v: unknown, hex = false): string {
       if (Array.isArray(v)) return `Array(${v.length})`;
       if (types.isPromise(v)) return 'Promise';
       if (types.isNativeError(v)) {
-        const m = Object.getOwnPropertyDescriptor(v, 'message');
-        const msg = m !== undefined && typeof m.value === 'string' && m.value !== '' ? `: ${m.value}` : '';
+        const m = dataValue(v, 'message');
+        const msg = typeof m === 'string' && m !== '' ? `: ${m}` : '';
         return clip(`[${ctorName(v)}${msg}]`, VALUE_MAX);
       }
       return clip(ctorName(v as object), VALUE_MAX);

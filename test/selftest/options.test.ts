@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { body, events, graphCalls, refused, selftests } from './harness.js';
 
-const GENERAL = ['print-parent', 'irq-info', 'markers', 'overwrite', 'context-info'];
+const GENERAL = ['print-parent', 'context-info', 'overwrite', 'irq-info', 'markers'];
 const GRAPH = [
   'funcgraph-cpu', 'funcgraph-overhead', 'funcgraph-proc', 'funcgraph-duration', 'funcgraph-abstime', 'funcgraph-tail',
   'funcgraph-retval', 'funcgraph-retval-hex', 'funcgraph-args',
@@ -35,11 +35,12 @@ selftests({
     await prog.call('spin_lock', 1);
     assert.deepEqual(events(await fs.read('trace')),
       ['0: lib.mjs:spin_lock <-(root)', '0: tracing_mark_write: hello marker', '0: lib.mjs:spin_lock <-(root)']);
-    // With nop too (the marker is not the tracer's), and not while tracing is off.
+    // With nop too (the marker is not the tracer's); while tracing is off the
+    // write is refused with EBADF, as ftrace's when the ring buffer is off.
     await fs.write('current_tracer', 'nop');
     await fs.write('trace_marker', 'under nop');
     await fs.write('tracing_on', '0');
-    await fs.write('trace_marker', 'not written');
+    await refused(fs.write('trace_marker', 'not written'), 'EBADF');
     await fs.write('tracing_on', '1');
     assert.deepEqual(events(await fs.read('trace')), ['0: tracing_mark_write: under nop']);
     await fs.write('current_tracer', 'function_graph');

@@ -44,7 +44,7 @@ test('set_ftrace_pid: only the listed threads; notrace wins', async () => {
   T.setTracePids([], { notrace: true });
   T.setTracePids([]);
   assert.throws(() => T.setTracePids([-1]), { code: 'EINVAL' });
-  assert.throws(() => T.setTracePids(Array.from({ length: 65 }, (_, k) => k)), { code: 'EINVAL' });
+  assert.throws(() => T.setTracePids(Array.from({ length: 65 }, (_, k) => k)), { code: 'ENOSPC' });
   await T.setCurrentTracer('nop');
 });
 

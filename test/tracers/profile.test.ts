@@ -50,10 +50,14 @@ test('function_profile_enabled, trace_stat exact under a driven clock', async ()
   await assert.rejects(T.readTraceStat(9999), { code: 'ENOENT' });
 });
 
-test('enabling again resets; the counter clock gives exact counts', async () => {
+test('enabling again resets (writing 1 while on does not); the counter clock gives exact counts', async () => {
   T.setThreadClock(null);
   T.setTraceClock('counter');
-  await T.setFunctionProfileEnabled(true); // already on: a reset, as in ftrace
+  const before = await T.readTraceStat(threadId);
+  await T.setFunctionProfileEnabled(true); // already on: nothing changes, as ftrace_profile_write
+  assert.equal(await T.readTraceStat(threadId), before, 'writing 1 while on keeps the counts');
+  await T.setFunctionProfileEnabled(false);
+  await T.setFunctionProfileEnabled(true); // off, then on: a reset
   assert.equal(await T.readTraceStat(threadId), HEAD, 'reset: no rows until a call');
   // Counter: one tick per clock read, two reads per call (entry, exit).
   // a: 1 .. 8 (7); c: 4 .. 7 (3); each b: 1 tick.

@@ -74,6 +74,28 @@ test('a module ops runs in every thread; a function ops only in its own, the oth
   assert.equal(site >= 0, true);
 });
 
+test('a worker that takes over the row of one that exited gets the static key and the handlers of its own', async () => {
+  const site = jf.defineSites('thr:reuse', [{ name: 'thr:reuse-a' }]);
+  const ops = jf.createOps({ func: { module: handlers, export: 'countEntry' }, name: 'reuse' });
+  await jf.ftraceSetFilter(ops, 'thr:reuse-a');
+  await jf.registerFtraceFunction(ops);
+  try {
+    // One after another: each takes the row the previous one left dead.
+    for (let i = 0; i < 4; i++) {
+      const w = start({ mode: 'keynow', key: 'thr:reuse', names: ['thr:reuse-a'], calls: 0 });
+      assert.deepEqual(await w.message, { key: true }, `worker ${i + 1}`);
+      await w.exit;
+      const c = start({ mode: 'call', key: 'thr:reuse', names: ['thr:reuse-a'], calls: 100 });
+      await c.message;
+      await c.exit;
+      assert.equal(counts[c.threadId], 100, `worker ${i + 1}`);
+    }
+  } finally {
+    await jf.unregisterFtraceFunction(ops);
+  }
+  assert.equal(site >= 0, true);
+});
+
 test('unregister reaches a worker busy in a synchronous loop (inspector interrupt); afterwards its callback never runs', async () => {
   jf.defineSites('thr:spin', [{ name: 'thr:spin-a' }]);
   const ops = jf.createOps({ func: { module: handlers, export: 'countEntry' }, name: 'spincount' });

@@ -12,8 +12,12 @@
  *   with the word's position for error_log;
  * - reading lists the functions the patterns select now, one per line in
  *   available_filter_functions order (so `N` there is line N here too),
- *   then `func:mod:pkg` patterns kept for packages not loaded yet, then the
- *   commands as `func:cmd:unlimited` or `func:cmd:count=N`.
+ *   then the patterns kept for later as written (`func:mod:pkg` of packages
+ *   not loaded yet, patterns given before the program loaded that select
+ *   nothing yet), then the commands as `func:cmd:unlimited` or
+ *   `func:cmd:count=N`;
+ * - only the words of a write are checked for a match: patterns kept from
+ *   before are not checked again.
  *
  * A function name has colons of its own (`file.js:name`): a word is a
  * command when its last part (or the one before a count) is a command's
@@ -23,9 +27,9 @@
 
 import { displayName, instance, MATCH_ALL, parseToken, record, recordCount, tokenMatches, type FilterToken } from '../../core/index.js';
 import {
-  graphFilterTokens, isBooting, probeEntries, setGraphFunction, setGraphNotrace, setProbes, setTracerFilter, tracerFilterTokens,
+  graphFilterTokens, isBooting, probeEntries, setGraphFunction, setGraphNotrace, setTracerFilter, tracerFilterTokens, updateProbes,
 } from '../../tracers/tracers.js';
-import { PROBE_COMMANDS, type ProbeCommand, type ProbeEntry } from '../../tracers/probes.js';
+import { PROBE_COMMANDS, probeRoom, type ProbeCommand, type ProbeEntry } from '../../tracers/probes.js';
 import { JsftraceError } from '../../shared/errors.js';
 import { failAt, wordsAt, type ControlFile } from '../file.js';
 
@@ -122,7 +126,9 @@ function listText(patterns: readonly string[], empty: string): string {
     for (const t of toks) if (tokenMatches(t, id, r.name, r.package)) v = !t.negate;
     if (v) s += `${displayName(inst, id)}\n`;
   }
-  for (const t of toks) if (!t.negate && isPending(t)) s += `${t.source}\n`;
+  // Kept for later: a `:mod:` of a package not loaded yet, or a pattern given
+  // before the program loaded that selects nothing yet (listed as written).
+  for (const t of toks) if (!t.negate && (isPending(t) || selected(t).length === 0)) s += `${t.source}\n`;
   return s;
 }
 
@@ -131,22 +137,17 @@ function probeText(entries: readonly ProbeEntry[]): string {
   return entries.map((e) => `${displayName(inst, e.site)}:${e.command}:${e.count < 0 ? 'unlimited' : `count=${e.count}`}\n`).join('');
 }
 
-/** The probe table after `commands`: adds (first one of a (site, command) stays), then removals. */
-function applyCommands(have: readonly ProbeEntry[], commands: readonly Cmd[]): ProbeEntry[] {
-  let next = [...have];
+/** What `commands` add and remove, as (site, command) pairs. */
+function planCommands(commands: readonly Cmd[]): { add: ProbeEntry[]; remove: { site: number; command: ProbeCommand }[] } {
+  const add: ProbeEntry[] = [];
+  const remove: { site: number; command: ProbeCommand }[] = [];
   for (const c of commands) {
-    const sites = selected(parseToken(c.glob));
-    if (c.negate) {
-      const drop = new Set(sites);
-      next = next.filter((e) => !(e.command === c.command && drop.has(e.site)));
-      continue;
-    }
-    for (const site of sites) {
-      if (next.some((e) => e.site === site && e.command === c.command)) continue;
-      next.push({ site, command: c.command, count: c.count ?? -1 });
+    for (const site of selected(parseToken(c.glob))) {
+      if (c.negate) remove.push({ site, command: c.command });
+      else add.push({ site, command: c.command, count: c.count ?? -1 });
     }
   }
-  return next;
+  return { add, remove };
 }
 
 const ALL = '#### all functions enabled ####\n';
@@ -159,11 +160,23 @@ function ftraceFilterFile(notrace: boolean): ControlFile {
     const now = tracerFilterTokens();
     const mine = notrace ? now.notrace : now.filter;
     const next = append ? [...mine, ...patterns] : patterns;
-    const probes = applyCommands(probeEntries(), commands);
-    // Patterns first: the core checks them again and refuses before changing anything.
-    if (notrace) await setTracerFilter(now.filter, next);
-    else await setTracerFilter(next, now.notrace);
-    if (commands.length > 0) await setProbes(probes);
+    const plan = planCommands(commands);
+    // Room for the new commands is checked before anything changes.
+    const live = probeEntries();
+    const fresh = plan.add.filter((e) => !live.some((x) => x.site === e.site && x.command === e.command));
+    if (new Set(fresh.map((e) => `${e.site}:${e.command}`)).size > probeRoom()) {
+      failAt('ENOSPC', `${file}: no room for ${fresh.length} more commands (${probeRoom()} free)`, commands[0]!.pos);
+    }
+    // The words were checked above (with their positions); kept ones are not checked again.
+    if (notrace) await setTracerFilter(now.filter, next, []);
+    else await setTracerFilter(next, now.notrace, []);
+    if (commands.length === 0) return;
+    try {
+      await updateProbes(plan.add, plan.remove);
+    } catch (e) {
+      await setTracerFilter(now.filter, now.notrace, []);
+      throw e;
+    }
   };
   return {
     read: () => {
@@ -184,7 +197,7 @@ function graphFilterFile(notrace: boolean): ControlFile {
     const now = graphFilterTokens();
     const mine = notrace ? now.notrace : now.functions;
     const next = append ? [...mine, ...patterns] : patterns;
-    await (notrace ? setGraphNotrace(next) : setGraphFunction(next));
+    await (notrace ? setGraphNotrace(next, []) : setGraphFunction(next, []));
   };
   return {
     read: () => {

@@ -9,7 +9,9 @@
  *   clears (`noname`) it, and an option of a tracer that is not current is
  *   EINVAL there;
  * - options/<name> exists for every option of every tracer and takes 0/1;
- * - a word that names no option refuses the write, and changes nothing.
+ * - a word that names no option refuses the write, and changes nothing; the
+ *   words of one write change the option word at once (the last word about
+ *   an option wins), and are put back if the core refuses a helper.
  */
 
 import { overwrite, readCurrentTracer, setOverwrite } from '../../tracers/index.js';
@@ -25,21 +27,23 @@ interface OptionDef {
   name: string;
   /** The tracer that owns it, or null for a general option. */
   tracer: string | null;
+  /** Its bit in the session's option word; 0 for overwrite, which is a ring mode. */
+  bit: number;
   get(): boolean;
   set(on: boolean): void | Promise<void>;
 }
 
 function bit(name: string, tracer: string | null, b: number): OptionDef {
-  return { name, tracer, get: () => (options() & b) !== 0, set: (on) => setOptions(b, on) };
+  return { name, tracer, bit: b, get: () => (options() & b) !== 0, set: (on) => (on ? setOptions(b) : setOptions(0, b)) };
 }
 
 /** In ftrace's order of trace_options (general, then tracer options). */
 export const OPTIONS: readonly OptionDef[] = [
   bit('print-parent', null, OPT_PRINT_PARENT),
+  bit('context-info', null, OPT_CONTEXT_INFO),
+  { name: 'overwrite', tracer: null, bit: 0, get: overwrite, set: setOverwrite },
   bit('irq-info', null, OPT_IRQ_INFO),
   bit('markers', null, OPT_MARKERS),
-  { name: 'overwrite', tracer: null, get: overwrite, set: setOverwrite },
-  bit('context-info', null, OPT_CONTEXT_INFO),
   bit('func_stack_trace', 'function', OPT_FUNC_STACK_TRACE),
   bit('funcgraph-cpu', 'function_graph', OPT_GRAPH_CPU),
   bit('funcgraph-overhead', 'function_graph', OPT_GRAPH_OVERHEAD),
@@ -68,7 +72,17 @@ async function writeOptions(text: string): Promise<void> {
     if (!shown.includes(o)) failAt('EINVAL', `trace_options: "${name}" belongs to the ${o.tracer} tracer, which is not current`, pos);
     plan.push({ o, on });
   }
-  for (const { o, on } of plan) await o.set(on);
+  // One change of the option word (all or nothing), then the ring mode.
+  let set = 0;
+  let clear = 0;
+  for (const { o, on } of plan) {
+    if (on) set |= o.bit;
+    else clear |= o.bit;
+    if (on) clear &= ~o.bit;
+    else set &= ~o.bit;
+  }
+  await setOptions(set, clear);
+  for (const { o, on } of plan) if (o.bit === 0) await o.set(on);
 }
 
 export const optionFiles: Record<string, ControlFile> = {

@@ -43,6 +43,8 @@ export const tracingFiles: Record<string, ControlFile> = {
   trace_marker: {
     write: (text) => {
       if ((options() & OPT_MARKERS) === 0) failAt('EINVAL', 'trace_marker: the markers option is off');
+      // As ftrace: a write while the buffers are off is refused as if the file were not open for writing.
+      if (!tracingOn()) failAt('EBADF', 'trace_marker: tracing_on is 0');
       traceMarker(text);
     },
   },

@@ -35,6 +35,8 @@ const LEGEND = [
  * difference is what overwrite lost. #P is the number of threads with a ring.
  */
 export function functionHeader(tracer: string, rings: readonly ThreadRing[]): string {
+  // Without context-info ftrace prints no entries line and no legend (trace_default_header).
+  if ((options() & OPT_CONTEXT_INFO) === 0) return `# tracer: ${tracer}\n#\n`;
   let entries = 0;
   let overrun = 0;
   for (const r of rings) {
@@ -44,7 +46,7 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
   }
   // Without irq-info ftrace prints the short legend (print_func_help_header).
   const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
-    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |       |         |         |';
+    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |         |         |         |';
   return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${entries + overrun}   #P:${rings.length}\n#\n${legend}\n`;
 }
 
@@ -55,8 +57,9 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
  */
 export function context(r: ThreadRing, ts: number, opts = options()): string {
   if ((opts & OPT_CONTEXT_INFO) === 0) return '';
-  const flags = (opts & OPT_IRQ_INFO) !== 0 ? ' .....' : '';
-  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}]${flags}${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
+  // trace_print_context: "[%03d] ", the five flags with irq-info, then " %5lu.%06lu".
+  const flags = (opts & OPT_IRQ_INFO) !== 0 ? '.....' : '';
+  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] ${flags}${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
 }
 
 /** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */

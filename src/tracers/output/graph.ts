@@ -46,6 +46,8 @@ const NO_FUNC = -1;
  */
 export function graphHeader(opts = options()): string {
   const ctx = (opts & OPT_CONTEXT_INFO) !== 0;
+  // print_graph_headers_flags prints nothing without context-info.
+  if (!ctx) return '# tracer: function_graph\n#\n';
   let a = '#';
   let b = '#';
   if (ctx && (opts & OPT_GRAPH_ABSTIME) !== 0) { a += '     TIME       '; b += '      |         '; }
