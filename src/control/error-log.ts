@@ -28,7 +28,9 @@ interface Entry {
 const entries: Entry[] = [];
 
 export function logError(location: string, message: string, command: string, pos: number): void {
-  entries.push({ ts: performance.now(), location, message, command, pos: Math.max(0, Math.min(pos, command.length)) });
+  // One line each: an entry's lines are its format.
+  const line = (t: string): string => t.replace(/[\r\n]/g, ' ');
+  entries.push({ ts: performance.now(), location: line(location), message: line(message), command: line(command), pos: Math.max(0, Math.min(pos, command.length)) });
   if (entries.length > ERROR_LOG_MAX) entries.shift();
 }
 

@@ -1,8 +1,8 @@
 // The trace file: a program configured through JSFTRACE_CONTROL_INIT (with
 // filters naming functions not loaded yet) records to JSFTRACE_RECORD when
 // it ends, by itself or by a signal it does not handle; the file renders
-// in every report format with the recorded names; a bad file or a bad
-// configuration is refused with one clear line.
+// in every report format with the recorded names and options; a bad file or
+// a bad configuration is refused with one clear line.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -153,4 +153,30 @@ test('loadTrace refuses what is not a trace file of this version, with EINVAL an
   head.writeUInt32LE(1, 8);
   head.writeUInt32LE(5, 16);
   bad(gzipSync(Buffer.concat([head, Buffer.from('{bad}')])), /not valid JSON/);
+});
+
+test('loadTrace refuses a header of the wrong shape, and sizes beyond the data, with EINVAL', () => {
+  const file = (header: unknown, tail: Uint8Array = new Uint8Array(0)): Uint8Array => {
+    const json = Buffer.from(JSON.stringify(header));
+    const head = Buffer.alloc(20);
+    head.write('JSFTRACE', 0, 'latin1');
+    head.writeUInt32LE(1, 8);
+    head.writeUInt32LE(1, 12);
+    head.writeUInt32LE(json.length, 16);
+    return gzipSync(Buffer.concat([head, json, tail]));
+  };
+  const good = {
+    tracer: 'function', clock: 'counter', pid: 1, argv: [], created: '', threshUs: 0, options: 0, events: [], namesBytes: 0,
+    rings: [], profiles: [],
+  };
+  assert.equal(loadTrace(file(good)).rings.length, 0);
+  const bad = (h: unknown, re: RegExp, tail?: Uint8Array): void => {
+    assert.throws(() => loadTrace(file(h, tail)), (e: unknown) => e instanceof JsftraceError && e.code === 'EINVAL' && re.test(e.message), re.source);
+  };
+  bad({}, /header: tracer, clock or created is missing/);
+  bad({ ...good, events: 'x' }, /header: events is malformed/);
+  bad({ ...good, rings: [{ threadId: 0, name: 'node', gen: 1, bytes: -1 }] }, /header: rings is malformed/);
+  bad({ ...good, rings: [{ threadId: 0, name: 'node', gen: 1, bytes: 4096 }] }, /truncated/);
+  bad({ ...good, profiles: [{ threadId: 0, name: 'node', gen: 1, bytes: 5 }] }, /a profile table has a size no table has/, Buffer.alloc(5));
+  bad({ ...good, namesBytes: 10 }, /truncated \(names\)/);
 });
