@@ -103,11 +103,16 @@ function coreTable(): string {
 }
 
 function runTable(path: string, suite: string, digits: number, ratioHead: string): string {
-  const t = lookup(path) as Record<string, { ms: Summary; ratio: Summary }> | undefined;
+  const t = lookup(path) as Record<string, { ms: Summary; ratio: Summary; cpuMs?: Summary; cpuRatio?: Summary }> | undefined;
   if (t === undefined) return `_No results: run \`npm run bench -- ${suite}\`._`;
-  return table(['run', 'median ms', ratioHead], Object.entries(t).map(([name, r]) => [
-    label(name), fmt(r.ms.median, 'f0'), name === 'uninstrumented' ? '1' : range(r.ratio, digits),
-  ]));
+  // CPU columns when the suite measured CPU time (all threads of the process).
+  const cpu = Object.values(t).every((r) => r.cpuMs !== undefined && r.cpuRatio !== undefined);
+  const head = cpu ? ['run', 'median ms', ratioHead, 'CPU ms', 'CPU ratio'] : ['run', 'median ms', ratioHead];
+  return table(head, Object.entries(t).map(([name, r]) => {
+    const row = [label(name), fmt(r.ms.median, 'f0'), name === 'uninstrumented' ? '1' : range(r.ratio, digits)];
+    if (cpu) row.push(fmt(r.cpuMs!.median, 'f0'), name === 'uninstrumented' ? '1' : range(r.cpuRatio!, digits));
+    return row;
+  }));
 }
 
 // ---- the peers ---------------------------------------------------------------------------

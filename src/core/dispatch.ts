@@ -45,12 +45,33 @@ const i32 = tv.i32;
 const H = tv.H;
 const L = tv.inst.L;
 
+// ---- outlining --------------------------------------------------------------
+
+/**
+ * Never true. What a site calls on every traced call (`leave` and the
+ * handlers of the list function and of ops) starts with
+ * `if (OUTLINE) [, , ...] = BALLAST;`: twenty elisions of a destructuring
+ * that never runs, about 600 bytes of bytecode, which makes the function
+ * longer than TurboFan inlines (--max-inlined-bytecode-size, 460 bytes on
+ * Node 20). So each is compiled once and called, instead of being inlined,
+ * with the tracer callback and the ring write it inlines, into every
+ * optimised traced function: on the TypeScript check that inlining doubled
+ * the optimising compiler's work and cost more than the calls it saved
+ * (docs/design.md, "Sites call their handlers"). test/unit/outline.test.ts
+ * checks that V8 does not inline them. Direct trampolines stay inlinable:
+ * they are meant for a few hot functions, where inlining pays.
+ */
+// A `let`, so that neither tsc nor V8's bytecode generator drops the branch.
+let OUTLINE = false;
+const BALLAST: unknown[] = [];
+
 // ---- frame stack ----------------------------------------------------------
 
 // Indices live in a token's low 16 bits, so the highest index is 0xffff.
 const MAX_FRAMES = (1 << 16) - 1;
 let cap = 1024;
-let fSite = new Int32Array(cap + 1);
+/** fSite[0] is -1, the parent of a call with no traced caller. */
+let fSite = new Int32Array(cap + 1).fill(-1, 0, 1);
 /** The token of the group each frame belongs to. */
 let fTok = new Int32Array(cap + 1);
 /** Per index, the generation of the last token made there (15 bits). */
@@ -114,6 +135,28 @@ function push(site: number, owner: number, h: ExitHandler | null, data: unknown)
   return tok;
 }
 
+/**
+ * push(site, 0, null, undefined): a new group of one frame without exit
+ * part, which only gives calls made from this one their parent. Its data
+ * is never read (no handler), so it is not written.
+ */
+function pushPlain(site: number): number {
+  if (top === 0 && !sweepQueued) {
+    sweepQueued = true;
+    queueMicrotask(sweep);
+  }
+  if (top >= cap && !grow()) return 0;
+  const i = ++top;
+  const tok = i | (((fGen[i]! + 1) & 0x7fff) << 16);
+  fGen[i] = tok >>> 16;
+  fSite[i] = site;
+  fTok[i] = tok;
+  // A throw out of an exit callback's own traced callees can leave a frame
+  // above the stack with its handler set; a plain frame must not inherit it.
+  fHandler[i] = null;
+  return tok;
+}
+
 /** The index of the first frame of `tok`, or 0 when its frames are gone. */
 function indexOf(tok: number): number {
   const i = tok & INDEX_MASK;
@@ -122,7 +165,7 @@ function indexOf(tok: number): number {
 
 /** The site of the innermost traced call of this thread, or -1. */
 export function currentSite(): number {
-  return top > 0 ? fSite[top]! : -1;
+  return fSite[top]!;
 }
 
 export function frameDepth(): number {
@@ -175,9 +218,35 @@ function runExits(from: number, owner: number, value: unknown, threw: boolean): 
  * may have replaced.
  */
 export function leave(token: number, value: unknown): unknown {
-  const i = indexOf(token);
-  if (i === 0) return value; // already unwound by an ancestor or swept
+  if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
+  const i = token & INDEX_MASK;
+  // The common case: the call's group is the top frame alone (one handler,
+  // no frame abandoned above it).
+  if (i === top && i !== 0 && fTok[i] === token) {
+    const h = fHandler[i];
+    if (h === null || h === undefined) {
+      top = i - 1;
+      return value;
+    }
+    return leaveOne(i, h, value);
+  }
+  if (indexOf(token) === 0) return value; // already unwound by an ancestor or swept
   return runExits(i, token, value, false);
+}
+
+/** runExits(i, fTok[i], value, false) for the top frame `i` alone. */
+function leaveOne(i: number, h: ExitHandler, value: unknown): unknown {
+  const row = tv.row;
+  i32[row + TH_DEPTH]++;
+  const wasIn = inList;
+  inList = true;
+  const r = h.leave(fSite[i]!, value, false, fData[i]);
+  fHandler[i] = null;
+  fData[i] = undefined;
+  top = i - 1;
+  inList = wasIn;
+  i32[row + TH_DEPTH]--;
+  return r;
 }
 
 /** The exceptional exit: runs the exits with the thrown value, returns it. */
@@ -347,6 +416,7 @@ function placeholderOps(slot: number): LocalOps {
 }
 
 function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | null): number {
+  if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
   const row = tv.row;
   if (inList) {
     i32[row + TH_RECURSION]++;
@@ -355,7 +425,7 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
   inList = true;
   i32[row + TH_DEPTH]++;
   if (i32[H_LIST_SEQ] !== listSeq) refreshList();
-  const parent = top > 0 ? fSite[top]! : -1;
+  const parent = fSite[top]!;
   const word = site >>> 5;
   const bit = 1 << (site & 31);
   let token = 0;
@@ -399,7 +469,7 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
     }
   }
   // A plain frame keeps the parent chain for calls made from this one.
-  if (token === 0) token = push(site, 0, null, undefined);
+  if (token === 0) token = pushPlain(site);
   i32[row + TH_DEPTH]--;
   inList = false;
   return token;
@@ -416,30 +486,12 @@ function live(o: LocalOps): boolean {
   return tv.ops[o.slot] === o;
 }
 
-function opsLeave(this: LocalOps, site: number, value: unknown, threw: boolean, data: unknown): unknown {
-  const rf = this.retfunc;
-  if (rf === undefined || !live(this)) return value;
-  // The guard of a RECURSION ops covers its exit callback too: a traced
-  // function called from it (or the callback itself, when its own module is
-  // instrumented) must not come back into the same callback.
-  const guarded = (this.flags & OPS_FL_RECURSION) !== 0;
-  if (guarded) {
-    if (this.busy) { i32[tv.row + TH_RECURSION]++; return value; }
-    this.busy = true;
-  }
-  try {
-    const r = rf(site, this.ops, value, threw, data);
-    return (this.flags & OPS_FL_IPMODIFY) !== 0 ? r : value;
-  } catch (e) {
-    opsError(this, e);
-    return value;
-  } finally {
-    if (guarded) this.busy = false;
-  }
-}
-
 function keepData(_site: number, data: unknown): unknown {
   return data;
+}
+
+function keepValue(_site: number, value: unknown): unknown {
+  return value;
 }
 
 /** Runs a suspend or resume callback of an ops, isolated; returns the data to keep. */
@@ -461,63 +513,155 @@ function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown
   }
 }
 
-function opsPause(this: LocalOps, site: number, data: unknown): unknown {
-  return opsPauseCall(this, this.ops.suspendfunc, site, data);
-}
-
-function opsUnpause(this: LocalOps, site: number, data: unknown): unknown {
-  return opsPauseCall(this, this.ops.resumefunc, site, data);
+/**
+ * The exit part of an ops, built for its flags when the ops is loaded (no
+ * flag is tested per call). It runs only while the ops is registered in
+ * this thread: a call that entered before unregisterFtraceFunction resolved
+ * (a suspended async call, say) does not call its callbacks after that, as
+ * the kernel promises. The guard of a RECURSION ops covers its exit
+ * callback too: a traced function called from it (or the callback itself,
+ * when its own module is instrumented) must not come back into it.
+ */
+function makeOpsLeave(o: LocalOps): ExitHandler['leave'] {
+  const rf = o.retfunc;
+  if (rf === undefined) return keepValue;
+  const ops = o.ops;
+  const slot = o.slot;
+  const ipmodify = (o.flags & OPS_FL_IPMODIFY) !== 0;
+  if ((o.flags & OPS_FL_RECURSION) !== 0) {
+    return function opsLeaveGuarded(site, value, threw, data) {
+      if (tv.ops[slot] !== o) return value;
+      if (o.busy) { i32[tv.row + TH_RECURSION]++; return value; }
+      o.busy = true;
+      try {
+        const r = rf(site, ops, value, threw, data);
+        return ipmodify ? r : value;
+      } catch (e) {
+        opsError(o, e);
+        return value;
+      } finally {
+        o.busy = false;
+      }
+    };
+  }
+  return function opsLeave(site, value, threw, data) {
+    if (tv.ops[slot] !== o) return value;
+    try {
+      const r = rf(site, ops, value, threw, data);
+      return ipmodify ? r : value;
+    } catch (e) {
+      opsError(o, e);
+      return value;
+    }
+  };
 }
 
 export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], flags: number,
   func: LocalOps['func'], retfunc: LocalOps['retfunc']): LocalOps {
-  return {
+  const o: LocalOps = {
     slot, gen, ops, func, retfunc, flags,
     cov: L.cov + slot * L.covWords,
     row: L.ops + slot * OPS_STRIDE,
     busy: false, warned: false,
     framed: retfunc !== undefined || ops.suspendfunc !== undefined || ops.resumefunc !== undefined,
-    leave: opsLeave, pause: opsPause, unpause: opsUnpause,
+    leave: keepValue,
+    pause: (site, data) => opsPauseCall(o, ops.suspendfunc, site, data),
+    unpause: (site, data) => opsPauseCall(o, ops.resumefunc, site, data),
   };
+  o.leave = makeOpsLeave(o);
+  return o;
 }
 
-/** Entry function for a site whose single ops is called directly. */
+/** Why an entry of a directly called ops ran nothing: counted, no frame. */
+function refused(o: LocalOps): number {
+  if (o.busy) i32[tv.row + TH_RECURSION]++;
+  return 0;
+}
+
+/**
+ * Entry function for a site whose single ops is called directly: one of
+ * four, chosen by whether the ops is guarded (RECURSION) and whether its
+ * calls keep a frame with an exit part; a call that keeps none still pushes
+ * a plain frame, which gives the calls made from it their parent.
+ *
+ * Each first checks that the ops is still this thread's (it may have been
+ * retired by a synchronisation that ran at an interrupt check before the
+ * handler's body, so before TH_DEPTH rose) and only then raises TH_DEPTH:
+ * between the check and the increment there is no call and no loop, so no
+ * interrupt check where a synchronisation could run. Checking first keeps
+ * the refusal off the straight path (measured: 8 ns per call less than
+ * raising TH_DEPTH, checking, and lowering it again on refusal).
+ */
 export function makeOpsEnter(o: LocalOps): EnterFn {
   const fn = o.func;
   if (fn === undefined) return missing;
   const ops = o.ops;
-  const exitH: ExitHandler | null = o.framed ? o : null;
+  const slot = o.slot;
   const wantArgs = (o.flags & OPS_FL_ARGS) !== 0;
-  if ((o.flags & OPS_FL_RECURSION) !== 0) {
-    return function opsEnterGuarded(site, thisArg, args) {
+  const guarded = (o.flags & OPS_FL_RECURSION) !== 0;
+  if (o.framed) {
+    if (guarded) {
+      return function opsEnterGuardedExit(site, thisArg, args) {
+        if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
+        if (o.busy || tv.ops[slot] !== o) return refused(o);
+        const row = tv.row;
+        i32[row + TH_DEPTH]++;
+        o.busy = true;
+        let data: unknown;
+        try {
+          data = fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+        } catch (e) {
+          opsError(o, e);
+        }
+        o.busy = false;
+        i32[row + TH_DEPTH]--;
+        return push(site, 0, o, data);
+      };
+    }
+    return function opsEnterExit(site, thisArg, args) {
+      if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
+      if (tv.ops[slot] !== o) return 0;
       const row = tv.row;
-      if (o.busy) { i32[row + TH_RECURSION]++; return 0; }
       i32[row + TH_DEPTH]++;
-      if (tv.ops[o.slot] !== o) { i32[row + TH_DEPTH]--; return 0; } // retired meanwhile (see listEnter)
-      o.busy = true;
       let data: unknown;
       try {
-        data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);
+        data = fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
       } catch (e) {
         opsError(o, e);
       }
       i32[row + TH_DEPTH]--;
+      return push(site, 0, o, data);
+    };
+  }
+  if (guarded) {
+    return function opsEnterGuarded(site, thisArg, args) {
+      if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
+      if (o.busy || tv.ops[slot] !== o) return refused(o);
+      const row = tv.row;
+      i32[row + TH_DEPTH]++;
+      o.busy = true;
+      try {
+        fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+      } catch (e) {
+        opsError(o, e);
+      }
       o.busy = false;
-      return push(site, 0, exitH, data);
+      i32[row + TH_DEPTH]--;
+      return pushPlain(site);
     };
   }
   return function opsEnter(site, thisArg, args) {
+    if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
+    if (tv.ops[slot] !== o) return 0;
     const row = tv.row;
     i32[row + TH_DEPTH]++;
-    if (tv.ops[o.slot] !== o) { i32[row + TH_DEPTH]--; return 0; } // retired meanwhile (see listEnter)
-    let data: unknown;
     try {
-      data = fn(site, top > 0 ? fSite[top]! : -1, ops, wantArgs ? args : null, thisArg);
+      fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
     } catch (e) {
       opsError(o, e);
     }
     i32[row + TH_DEPTH]--;
-    return push(site, 0, exitH, data);
+    return pushPlain(site);
   };
 }
 

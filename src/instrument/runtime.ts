@@ -4,9 +4,10 @@
  *
  * Owns: the globals of the site shape (transform.ts, shared/site-abi.ts):
  * the call-target words indexed by site id, the static key (threads.ts
- * keeps it), and the runtime object: D defines a module's sites, E enters a
- * site, H is the handler table, L/C/S/R are leave, caught, suspend and
- * resume, F reads the frame depth and K reports a catch at module level. Invariant: the globals are installed once per thread
+ * keeps it), and the runtime object: D defines a module's sites, H is the
+ * handler table a site calls through, L/C/S/R are leave, caught, suspend and
+ * resume, F reads the frame depth and K reports a catch at module level.
+ * Invariant: the globals are installed once per thread
  * and never replaced (V8 then treats them as constants), and installing is
  * idempotent.
  */
@@ -59,14 +60,10 @@ export function installRuntime(): void {
   if (g[RUNTIME_GLOBAL] !== undefined) return;
   const tv = threadView();
   const words = new Int32Array(tv.inst.sab, tv.inst.L.target * 4, tv.inst.L.maxSites);
-  const H = tv.H;
-  // Called by a site whose word was not nop: reads the word again (it may
-  // have changed) and calls its handler, with the arguments if it asks.
-  function enter(site: number, self: unknown, ...args: unknown[]): number {
-    const t = words[site]!;
-    return t === 0 ? 0 : H[t]!(site, self, (t & 1) !== 0 ? args : null);
-  }
-  const rt = Object.freeze({ D: defineModule, E: enter, H, L: leave, C: caught, S: suspend, R: resume, K: caughtAt, F: frameDepth });
+  // Sites index H with the word they read and call the handler themselves
+  // (no adapter between them, no rest parameter): H is filled once per
+  // thread and its entries replaced in place, so a module may bind it.
+  const rt = Object.freeze({ D: defineModule, H: tv.H, L: leave, C: caught, S: suspend, R: resume, K: caughtAt, F: frameDepth });
   for (const [name, value] of [[RUNTIME_GLOBAL, rt], [WORDS_GLOBAL, words]] as const) {
     Object.defineProperty(globalThis, name, { value, writable: false, enumerable: false, configurable: false });
   }

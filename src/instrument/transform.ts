@@ -8,11 +8,11 @@
  * The shape. `P` stands for a prefix chosen per file so that no text of the
  * file starts with it (usually `$J`); `$jfk` is the static key and `$jfw`
  * the call-target words, both globals installed by runtime.ts; `PB` (the
- * module's first site id), `PE`, `PL`, `PC`, `PS`, `PR` are module
- * variables bound by the prologue:
+ * module's first site id), `PH` (the handler table), `PL`, `PC`, `PS`, `PR`
+ * are module variables bound by the prologue:
  *
  *   function f(a, b) {
- *     var Pt = $jfk && $jfw[PB + 3] && PE(PB + 3, this, a, b), Pr;   // token
+ *     var Pt = $jfk && (Pt = $jfw[PB + 3]) && PH[Pt](PB + 3, this, Pt & 1 ? [a, b] : null), Pr;   // token
  *     ...
  *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);   // or Pt ? PL(Pt, x) : x for a plain x
  *     ...
@@ -467,9 +467,11 @@ class Instrumenter {
     const self = isArrow || derivedCtor ? 'void 0' : 'this';
     const P = this.P;
     // The token is falsy (false, 0 or undefined) when there is nothing to
-    // exit; `PE` reads the word again and calls its handler.
-    const entry = `var ${P}t=${KEY_GLOBAL}&&${WORDS_GLOBAL}[${P}B+${k}]&&${P}E(${P}B+${k},${self}`
-      + (args.length === 0 ? '' : ',' + args.join(',')) + `),${P}r${ctx.suspends ? `,${P}v,${P}s` : ''};`;
+    // exit. The word read once, held in `Pt` meanwhile, picks the handler
+    // in `PH` and tells whether it wants the arguments (odd word): only then
+    // is an array of them made.
+    const entry = `var ${P}t=${KEY_GLOBAL}&&(${P}t=${WORDS_GLOBAL}[${P}B+${k}])&&${P}H[${P}t](${P}B+${k},${self},`
+      + `${P}t&1?[${args.join(',')}]:null),${P}r${ctx.suspends ? `,${P}v,${P}s` : ''};`;
     const body = node.body;
     this.fnStack.push(ctx);
     if (body.type === 'BlockStatement') {
@@ -600,7 +602,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const P = ins.P;
   const prologue = `var ${P}=globalThis.${RUNTIME_GLOBAL},${P}B=${P}?${P}.D(${JSON.stringify(key)},${JSON.stringify(input.file)},`
     + `${JSON.stringify(input.package)},${JSON.stringify(ins.names.join('\n'))},${JSON.stringify(positions.join(','))}):-1,`
-    + `${P}E=${P}&&${P}.E,${P}L=${P}&&${P}.L,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,`
+    + `${P}H=${P}&&${P}.H,${P}L=${P}&&${P}.L,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,`
     + `${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0;`
     + `typeof ${KEY_GLOBAL}==="undefined"&&(globalThis.${KEY_GLOBAL}=false);`;
   if (at < 0) ins.s.prepend(prologue);

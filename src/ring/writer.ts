@@ -189,6 +189,30 @@ export class RingWriter {
     w[p + 2] = b;
   }
 
+  /**
+   * write2 with a timestamp the caller read from this writer's clock
+   * (`clock.now`) just before: a tracer that needs the time itself (the
+   * graph tracer's durations) reads the clock once per event, not twice.
+   */
+  write2At(t: number, type: number, a: number, b: number): void {
+    const d = t - this.last;
+    let p = this.pos;
+    if (p + 4 > this.limit || d > MAX_D || d < 0) {
+      p = this.slow(3, t);
+      if (p < 0) return;
+    } else {
+      this.words[p] = (d << SHIFT) | 3;
+      p++;
+      this.pos = p + 3;
+      this.last = t;
+      this.entries++;
+    }
+    const w = this.words;
+    w[p] = type;
+    w[p + 1] = a;
+    w[p + 2] = b;
+  }
+
   write3(type: number, a: number, b: number, c: number): void {
     const t = this.now();
     const d = t - this.last;
@@ -212,6 +236,28 @@ export class RingWriter {
 
   write4(type: number, a: number, b: number, c: number, e: number): void {
     const t = this.now();
+    const d = t - this.last;
+    let p = this.pos;
+    if (p + 6 > this.limit || d > MAX_D || d < 0) {
+      p = this.slow(5, t);
+      if (p < 0) return;
+    } else {
+      this.words[p] = (d << SHIFT) | 5;
+      p++;
+      this.pos = p + 5;
+      this.last = t;
+      this.entries++;
+    }
+    const w = this.words;
+    w[p] = type;
+    w[p + 1] = a;
+    w[p + 2] = b;
+    w[p + 3] = c;
+    w[p + 4] = e;
+  }
+
+  /** write4 with a timestamp read from this writer's clock (see write2At). */
+  write4At(t: number, type: number, a: number, b: number, c: number, e: number): void {
     const d = t - this.last;
     let p = this.pos;
     if (p + 6 > this.limit || d > MAX_D || d < 0) {

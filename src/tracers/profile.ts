@@ -76,11 +76,15 @@ function rowFor(site: number): number {
   return 0;
 }
 
-/** Calls in flight: start time, row and table of each; the entry returns the slot. */
+/**
+ * Calls in flight: start time, row and table generation of each; the entry
+ * returns the slot. A generation rather than the table itself, so that a
+ * call stores no reference (no write barrier, nothing to clear).
+ */
 const SLOTS = 65536;
 const inTime = new Float64Array(SLOTS);
 const inRow = new Int32Array(SLOTS);
-const inTable: (Float64Array | null)[] = new Array<Float64Array | null>(SLOTS).fill(null);
+const inGen = new Int32Array(SLOTS);
 const free = new Int32Array(SLOTS);
 let freeTop = SLOTS;
 for (let i = 0; i < SLOTS; i++) free[i] = SLOTS - 1 - i;
@@ -95,7 +99,7 @@ export function profileEntry(site: number): number {
   t[r * ROW_F64 + 1]!++;
   const slot = free[--freeTop]!;
   inRow[slot] = r;
-  inTable[slot] = t;
+  inGen[slot] = gen;
   inTime[slot] = now();
   return slot;
 }
@@ -103,13 +107,13 @@ export function profileEntry(site: number): number {
 export function profileReturn(_site: number, _ops: unknown, _result: unknown, _threw: boolean, data: unknown): void {
   if (typeof data !== 'number' || data < 0) return;
   const x = now() - inTime[data]!;
-  const tab = inTable[data]!;
-  const r = inRow[data]! * ROW_F64;
-  inTable[data] = null;
   free[freeTop++] = data;
-  // A call that began in an older table is counted in that one, which no one shows.
-  tab[r + 2]! += x;
-  tab[r + 3]! += x * x;
+  // A call that began in an older table had its hit counted there, in a
+  // table no one shows any more: its time goes nowhere.
+  if (inGen[data] !== gen) return;
+  const r = inRow[data]! * ROW_F64;
+  t[r + 2]! += x;
+  t[r + 3]! += x * x;
 }
 
 /** The profiler ops' callbacks, loaded by every thread. */

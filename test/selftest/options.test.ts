@@ -20,9 +20,9 @@ const SCHEDULE_TIMEOUT = [
   ' 0)               |    lib.mjs:schedule() {',
   ' 0)               |      lib.mjs:__schedule() {',
   ' 0)   0.001 us    |        lib.mjs:pick_next_task();',
-  ' 0)   0.005 us    |      }',
-  ' 0)   0.009 us    |    }',
-  ' 0)   0.013 us    |  }',
+  ' 0)   0.003 us    |      }',
+  ' 0)   0.005 us    |    }',
+  ' 0)   0.007 us    |  }',
 ];
 
 selftests({
@@ -68,7 +68,7 @@ selftests({
     await fs.write('current_tracer', 'function_graph');
     assert.deepEqual(names(await fs.read('trace_options')), [...GENERAL, ...GRAPH]);
     // Defaults, as ftrace's.
-    assert.equal(await fs.read('trace_options'), 'print-parent\nirq-info\nmarkers\noverwrite\ncontext-info\n'
+    assert.equal(await fs.read('trace_options'), 'print-parent\ncontext-info\noverwrite\nirq-info\nmarkers\n'
       + 'funcgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nnofuncgraph-tail\n'
       + 'nofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-args\n');
     // options/<name> exists for every option whatever the tracer, and reads 0/1 as trace_options says.
