@@ -53,14 +53,19 @@ function itemOf(e: EventCursor): Item {
   };
 }
 
-function drain(next: () => number, event: EventCursor, lost: () => number): Item[] {
+/** Reads until the ring is empty, or `limit` events have been read. */
+function drain(next: () => number, event: EventCursor, lost: () => number, limit = Infinity): Item[] {
   const out: Item[] = [];
-  for (;;) {
+  let n = 0;
+  while (n < limit) {
     const st = next();
-    if (st === READ_EVENT) out.push(itemOf(event));
-    else if (st === READ_LOST) out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: lost() });
+    if (st === READ_EVENT) {
+      out.push(itemOf(event));
+      n++;
+    } else if (st === READ_LOST) out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: lost() });
     else return out;
   }
+  return out;
 }
 
 /** `trace`: every event in the ring now, consuming nothing. */
@@ -78,7 +83,8 @@ interface PipeState {
 const pipes = new Map<number, PipeState>();
 
 /**
- * `trace_pipe`: consumes what the ring holds now. Events refused in producer
+ * `trace_pipe`: consumes what the ring holds now (at most as many events as
+ * it holds when the read starts; the rest is for the next read). Events refused in producer
  * mode have no place in the ring; they are reported after the events read,
  * when the counter shows new ones (the ring does not record where they were).
  */
@@ -89,7 +95,9 @@ export function consumeItems(r: ThreadRing): Item[] {
     pipes.set(r.threadId, p);
   }
   const rd = p.reader;
-  const out = drain(() => rd.next(), rd.event, () => rd.lost);
+  // At most what the ring holds now: a writer in another thread that writes
+  // faster than text is made would otherwise keep this read going forever.
+  const out = drain(() => rd.next(), rd.event, () => rd.lost, Math.max(1, ringStats(r.ring).entries));
   const dropped = ringStats(r.ring).dropped;
   if (dropped > p.dropped) {
     out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: dropped - p.dropped });
