@@ -1,9 +1,9 @@
 /**
  * What `jsftrace/register` does for the control surface in the main thread,
  * before the program's first line:
- * - opens the tracing session, so that every worker the program starts
- *   shares it (a session opened later would leave earlier workers on their
- *   own);
+ * - opens the tracing session's shared buffers (session-layout.ts, no ring
+ *   code loaded), so that every worker the program starts shares them (a
+ *   session opened later would leave earlier workers on their own);
  * - applies JSFTRACE_CONTROL_INIT, a JSON array of
  *   `["write" | "append", path, text]`, in order (how `jsftrace record`
  *   configures the program; filters may name functions still to load, as
@@ -21,7 +21,7 @@
  */
 
 import { writeFileSync } from 'node:fs';
-import '../tracers/session.js';
+import { openOrCreateSession } from '../tracers/session-layout.js';
 import type { ControlSurface } from './surface.js';
 
 const INIT = 'JSFTRACE_CONTROL_INIT';
@@ -118,6 +118,8 @@ async function installRecorder(file: string): Promise<void> {
 
 /** Runs in the main thread from jsftrace/register, after the hooks are installed. */
 export async function startControl(): Promise<void> {
+  // Before the program can start a worker: each worker inherits the session.
+  openOrCreateSession();
   const init = process.env[INIT];
   const record = process.env[RECORD];
   delete process.env[INIT];

@@ -191,6 +191,8 @@ export const MIN_PAGE_BYTES = 64;
 /** Largest page: its data words and entries must fit P_COMMIT's halves. */
 export const MAX_PAGE_BYTES = 32768;
 export const DEFAULT_PAGE_BYTES = 4096;
+/** buffer_size_kb of a new ring (ftrace's default per CPU on most systems). */
+export const DEFAULT_SIZE_KB = 1408;
 /** Fewest pages: the writer needs one to write while a reader holds another. */
 export const MIN_PAGES = 2;
 /** Most pages: keeps every HEAD..TAIL distance far below seqMod / 2. */

@@ -19,25 +19,13 @@
 import { fail } from '../shared/errors.js';
 import { defineEventFormat, type EventFormat, eventFormatText, type FieldSpec, parseEventFormat } from './format.js';
 import { lockWord, unlockWord } from './lock.js';
-import { RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';
+import { RING_FORMAT_MAJOR } from './layout.js';
+import {
+  createRegistryBuffer, G_ARENA_BYTES, G_COUNT, G_FORMAT_MAJOR, G_HEADER_WORDS, G_LOCK, G_MAGIC, G_MAX_TYPES, G_TOP,
+  REGISTRY_MAGIC, type RegistryLimits,
+} from './registry-buffer.js';
 
-const REGISTRY_MAGIC = 0x4a534556; // 'JSEV'
-const G_MAGIC = 0;
-const G_FORMAT_MAJOR = 1;
-const G_FORMAT_MINOR = 2;
-const G_LOCK = 3;
-/** Types registered; rows below it are complete. */
-const G_COUNT = 4;
-/** Arena bytes used. */
-const G_TOP = 5;
-const G_MAX_TYPES = 6;
-const G_ARENA_BYTES = 7;
-const G_HEADER_WORDS = 16;
-
-export interface RegistryLimits {
-  maxTypes: number;
-  arenaBytes: number;
-}
+export type { RegistryLimits };
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -142,18 +130,7 @@ export class EventRegistry {
 }
 
 export function createEventRegistry(limits: Partial<RegistryLimits> = {}): EventRegistry {
-  const maxTypes = limits.maxTypes ?? 1024;
-  const arenaBytes = limits.arenaBytes ?? 256 << 10;
-  if (!Number.isInteger(maxTypes) || maxTypes < 1 || maxTypes > 0xffff) fail('EINVAL', `maxTypes ${maxTypes}: 1 to 65535`);
-  if (!Number.isInteger(arenaBytes) || arenaBytes < 1) fail('EINVAL', `arenaBytes ${arenaBytes}: a positive integer`);
-  const sab = new SharedArrayBuffer((G_HEADER_WORDS + 2 * maxTypes) * 4 + Math.ceil(arenaBytes / 4) * 4);
-  const i32 = new Int32Array(sab);
-  i32[G_FORMAT_MAJOR] = RING_FORMAT_MAJOR;
-  i32[G_FORMAT_MINOR] = RING_FORMAT_MINOR;
-  i32[G_MAX_TYPES] = maxTypes;
-  i32[G_ARENA_BYTES] = arenaBytes;
-  Atomics.store(i32, G_MAGIC, REGISTRY_MAGIC);
-  return new EventRegistry(sab);
+  return new EventRegistry(createRegistryBuffer(limits));
 }
 
 export function openEventRegistry(sab: SharedArrayBuffer): EventRegistry {

@@ -12,7 +12,7 @@
 
 import { fail } from '../shared/errors.js';
 import {
-  computeGeometry, DEFAULT_PAGE_BYTES, F_CLOCK_ANCHOR, F_NEXT_SERIAL, F_READ_TS, F_WALL_ANCHOR_MS, type Geometry, HEADER_WORDS,
+  computeGeometry, DEFAULT_PAGE_BYTES, DEFAULT_SIZE_KB, F_CLOCK_ANCHOR, F_NEXT_SERIAL, F_READ_TS, F_WALL_ANCHOR_MS, type Geometry, HEADER_WORDS,
   LITTLE_ENDIAN, MAX_PAGES, MIN_PAGES, MODE_OVERWRITE, MODE_PRODUCER, NO_HEAD, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO,
   P_WBASE_LO, packHead, R_CLOCK, R_FORMAT_MAJOR, R_FORMAT_MINOR, R_HEAD, R_MAGIC, R_MODE, R_NR_PAGES, R_PAGE_BYTES,
   R_PAGES_AT, R_READ_HEAD, R_READ_OFF, R_SEQ_MOD, R_STATE, R_TAIL, RING_FORMAT_MAJOR, RING_FORMAT_MINOR, RING_LIVE, RING_MAGIC,
@@ -21,10 +21,11 @@ import {
 import { type ClockName, clockNameOf, makeClock, UNIT_NS } from './clock.js';
 import { headerEventText, headerPageText } from './format.js';
 
+export { DEFAULT_SIZE_KB };
+
 export type RingMode = 'overwrite' | 'producer';
 
 /** ftrace's default buffer_size_kb. */
-export const DEFAULT_SIZE_KB = 1408;
 
 export interface RingOptions {
   /** KB of pages (buffer_size_kb); rounded up to whole pages, at least two. */

@@ -2,11 +2,11 @@
  * The tracing session: one per process, shared by every thread (ftrace's
  * top-level trace_array).
  *
- * Owns: the session's control words in shared memory (tracing_on, the
- * configuration epoch, the buffer generation, trace_clock, buffer_size_kb,
- * overwrite mode, the tracer-specific knobs), the event type registry, each
- * thread's ring and writer, and the table that lets any thread find every
- * thread's ring. Invariants:
+ * Owns: the meaning of the session's control words (their layout is drawn
+ * in session-layout.ts: tracing_on, the configuration epoch, the buffer
+ * generation, trace_clock, buffer_size_kb, overwrite mode, the
+ * tracer-specific knobs), the event type registry, each thread's ring and
+ * writer, and the table that lets any thread find every thread's ring. Invariants:
  * - tracer callbacks pay one load and one compare of `C_STATE` per event
  *   (`state !== seen`): everything about configuration (tracing_on, which
  *   ring, which clock, depth limits) is chosen in the slow path when that
@@ -29,113 +29,27 @@
  * asks the others to announce again.
  */
 
-import { BroadcastChannel, getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
 import {
-  attachWriter, CLOCK_NAMES, clockListText, createEventRegistry, createRing, openEventRegistry, openRing,
-  type ClockSource, type EventFormat, type EventRegistry, type Ring, type RingWriter, DEFAULT_SIZE_KB,
+  attachWriter, CLOCK_NAMES, clockListText, createRing, openEventRegistry, openRing, type ClockSource,
+  type EventFormat, type EventRegistry, type Ring, type RingWriter,
 } from '../ring/index.js';
+import {
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_MAGIC, C_MODE, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
+  MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
+} from './session-layout.js';
+export {
+  C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS,
+  C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
+  OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
+  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
+  TRACER_GRAPH,
+} from './session-layout.js';
 
-const ENV_KEY = 'jsftrace:tracers:session';
 const CHANNEL = 'jsftrace:tracers:rings';
-const MAGIC = 0x4a535453; // 'JSTS'
 
-// Control words (Int32Array indexes).
-const C_MAGIC = 0;
-export const C_STATE = 1;
-const C_BUFGEN = 2;
-const C_CLOCK = 3;
-const C_SIZE_KB = 4;
-const C_MODE = 5;
-/** Tracer id: TRACER_NOP, TRACER_FUNCTION, TRACER_GRAPH. */
-export const C_TRACER = 6;
-export const C_MAX_DEPTH = 7;
-/** tracing_thresh in µs. */
-export const C_THRESH_US = 8;
-/** Profiler table generation (bumped on every enable, which resets it). */
-export const C_PROF_GEN = 9;
-/** Whether set_graph_function has patterns (only then do calls outside it skip). */
-export const C_GRAPH_FILTER = 10;
-const C_ROWS = 32;
-const ROW_WORDS = 4;
-const R_TID = 0; // threadId + 1, 0 when free
-const R_BUFGEN = 1; // generation of the thread's current ring, -1 if none
-const R_PROFGEN = 2; // generation of the thread's profiler table, -1 if none
-const R_SIZE_KB = 3; // per_thread/N/buffer_size_kb, 0 for buffer_size_kb
-export const MAX_ROWS = 256;
-/**
- * set_ftrace_pid and set_ftrace_notrace_pid for threads: a count and up to
- * PID_MAX thread ids each; and whether events are kept only inside
- * traceContext() (the async-context filter).
- */
-const C_PID = C_ROWS + MAX_ROWS * ROW_WORDS;
-const C_NOPID = C_PID + 1 + 64;
-export const C_CONTEXT = C_NOPID + 1 + 64;
-export const PID_MAX = 64;
-/** trace_options that tracers or outputs read (OPT_* bits). */
-export const C_OPTIONS = C_CONTEXT + 1;
-/**
- * The filter commands' probes (traceon, traceoff, stacktrace, dump): a
- * count of used entries, then PROBE_MAX entries of PROBE_WORDS words
- * {site + 1 (0 = removed), command, remaining count (-1 unlimited)}.
- */
-export const C_PROBES = C_OPTIONS + 1;
-export const PROBE_MAX = 256;
-export const PROBE_WORDS = 3;
-const CTL_WORDS = C_PROBES + 1 + PROBE_MAX * PROBE_WORDS;
-
-// Option bits of C_OPTIONS (docs/control.md lists what each does).
-export const OPT_PRINT_PARENT = 1 << 0;
-export const OPT_IRQ_INFO = 1 << 1;
-export const OPT_CONTEXT_INFO = 1 << 2;
-export const OPT_MARKERS = 1 << 3;
-export const OPT_FUNC_STACK_TRACE = 1 << 4;
-export const OPT_GRAPH_CPU = 1 << 5;
-export const OPT_GRAPH_OVERHEAD = 1 << 6;
-export const OPT_GRAPH_PROC = 1 << 7;
-export const OPT_GRAPH_DURATION = 1 << 8;
-export const OPT_GRAPH_ABSTIME = 1 << 9;
-export const OPT_GRAPH_TAIL = 1 << 10;
-export const OPT_GRAPH_RETVAL = 1 << 11;
-export const OPT_GRAPH_RETVAL_HEX = 1 << 12;
-export const OPT_GRAPH_ARGS = 1 << 13;
-/** ftrace's defaults: print-parent, irq-info, context-info, markers, funcgraph-cpu, -overhead, -duration. */
-export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO | OPT_MARKERS | OPT_GRAPH_CPU
-  | OPT_GRAPH_OVERHEAD | OPT_GRAPH_DURATION;
-
-export const TRACER_NOP = 0;
-export const TRACER_FUNCTION = 1;
-export const TRACER_GRAPH = 2;
-
-interface SessionEnv {
-  ctl: SharedArrayBuffer;
-  events: SharedArrayBuffer;
-}
-
-function openOrCreate(): SessionEnv {
-  const have = getEnvironmentData(ENV_KEY) as SessionEnv | undefined;
-  if (have !== undefined) return have;
-  const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
-  const c = new Int32Array(ctl);
-  c[C_STATE] = 1 << 1 | 1; // epoch 1, tracing on
-  c[C_BUFGEN] = 1;
-  c[C_CLOCK] = 0; // local, ftrace's default
-  c[C_SIZE_KB] = DEFAULT_SIZE_KB;
-  c[C_MODE] = 0;
-  c[C_PROF_GEN] = 1;
-  c[C_OPTIONS] = OPT_DEFAULTS;
-  for (let r = 0; r < MAX_ROWS; r++) {
-    c[C_ROWS + r * ROW_WORDS + R_BUFGEN] = -1;
-    c[C_ROWS + r * ROW_WORDS + R_PROFGEN] = -1;
-  }
-  Atomics.store(c, C_MAGIC, MAGIC);
-  const env: SessionEnv = { ctl, events: createEventRegistry({ maxTypes: 64, arenaBytes: 16 << 10 }).sab };
-  // Workers created from now on inherit the session (as the core's instance).
-  setEnvironmentData(ENV_KEY, env);
-  return env;
-}
-
-const env = openOrCreate();
+const env = openOrCreateSession();
 /** The control words; tracer callbacks load `ctl[C_STATE]` per event. */
 export const ctl = new Int32Array(env.ctl);
 if (Atomics.load(ctl, C_MAGIC) !== MAGIC) fail('EINVAL', 'tracer session buffer has a wrong magic');
