@@ -85,3 +85,17 @@ export async function withProcess<T>(pid: number, fn: (c: ControlClient) => Prom
 export function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
 }
+
+/**
+ * The options of a verb that takes no positionals: its values, or null once
+ * its --help is printed (the verb then exits 0).
+ */
+export function verbArgs<O extends Options>(argv: string[], options: O, help: string): Parsed<O>['values'] | null {
+  const { values, positionals } = parse(argv, options, true);
+  if ((values as { help?: boolean }).help === true) {
+    process.stdout.write(help);
+    return null;
+  }
+  noPositionals(positionals);
+  return values;
+}

@@ -10,7 +10,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadTrace } from '../tracers/tracefile.js';
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { summary } from './record.js';
 import { note, progress, progressDone, size } from './term.js';
 
@@ -35,12 +35,8 @@ export const extract: Command = {
   name: 'extract',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const pid = targetPid(values.pid, global);
     const shown = values.output ?? 'trace.jsft';
     progress(`jsftrace: extracting from ${pid}`);

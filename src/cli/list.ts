@@ -10,7 +10,7 @@
  * function has a site only in a traced program).
  */
 
-import { noPositionals, parse, PID_OPTION, parsePid, UsageError, withProcess, type Command } from './command.js';
+import { PID_OPTION, parsePid, UsageError, withProcess, verbArgs, type Command } from './command.js';
 import type { ControlSurface } from '../control/surface.js';
 import { localSurface } from './settings.js';
 import { out } from './term.js';
@@ -61,12 +61,8 @@ export const list: Command = {
   name: 'list',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const asked = (Object.keys(FILES) as (keyof typeof FILES)[]).filter((k) => values[k] === true);
     if (asked.length !== 1) throw new UsageError('give one of -t (tracers), -f (functions), -o (options), -C (clocks)');
     const what = asked[0]!;

@@ -9,7 +9,7 @@
  * stdout; a stop is success (exit 0), like cat on ftrace's trace_pipe.
  */
 
-import { noPositionals, parse, PID_OPTION, targetPid, UsageError, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, UsageError, withProcess, verbArgs, type Command } from './command.js';
 import { note } from './term.js';
 
 const OPTIONS = { ...PID_OPTION, thread: { type: 'string', short: 'T' } } as const;
@@ -34,12 +34,8 @@ export const pipe: Command = {
   name: 'pipe',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const pid = targetPid(values.pid, global);
     if (values.thread !== undefined && !/^[0-9]+$/.test(values.thread)) throw new UsageError(`-T ${JSON.stringify(values.thread)}: a thread id`);
     const path = values.thread === undefined ? 'trace_pipe' : `per_thread/${values.thread}/trace_pipe`;

@@ -12,7 +12,7 @@ import { connect } from '../control/client.js';
 import { listTraced } from '../control/discovery.js';
 import type { Hello } from '../control/protocol.js';
 import { JsftraceError } from '../shared/errors.js';
-import { noPositionals, parse, type Command } from './command.js';
+import { verbArgs, type Command } from './command.js';
 import { bold, dim, out } from './term.js';
 
 const OPTIONS = { json: { type: 'boolean' } } as const;
@@ -64,12 +64,8 @@ export const ps: Command = {
   name: 'ps',
   help: HELP,
   async run(argv) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const rows = (await Promise.all(listTraced().map((p) => ask(p.pid))))
       // ESRCH: it ended (or its socket was stale) between the listing and the hello.
       .filter((r) => r.error === null || !r.error.startsWith('ESRCH'));

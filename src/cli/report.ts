@@ -10,7 +10,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadTrace, renderTrace, REPORT_FORMATS, type ReportFormat } from '../tracers/tracefile.js';
-import { noPositionals, parse, UsageError, type Command } from './command.js';
+import { UsageError, verbArgs, type Command } from './command.js';
 import { note, out, progress, progressDone, size } from './term.js';
 
 const OPTIONS = {
@@ -47,12 +47,8 @@ export const report: Command = {
   name: 'report',
   help: HELP,
   async run(argv) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const format = values.format ?? 'text';
     if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format ${JSON.stringify(format)}: one of ${REPORT_FORMATS.join(', ')}`);

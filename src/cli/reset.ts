@@ -11,7 +11,7 @@
  */
 
 import type { ControlClient } from '../control/client.js';
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { localSurface, type ControlWrite } from './settings.js';
 import { applyWrites } from './start.js';
 
@@ -60,12 +60,8 @@ export const reset: Command = {
   name: 'reset',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, PID_OPTION, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, PID_OPTION, HELP);
+    if (values === null) return 0;
     await withProcess(targetPid(values.pid, global), async (c) => {
       await applyWrites(c, await resetWrites(c));
       // Probes outlive `> set_ftrace_filter` (ftrace's rule); each goes with its own `!func:cmd`.

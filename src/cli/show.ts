@@ -6,7 +6,7 @@
  * printed as the process returned it, byte for byte.
  */
 
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { out } from './term.js';
 
 const OPTIONS = { ...PID_OPTION, file: { type: 'string', short: 'f' } } as const;
@@ -31,12 +31,8 @@ export const show: Command = {
   name: 'show',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const text = await withProcess(targetPid(values.pid, global), (c) => c.read(values.file ?? 'trace'));
     await out(text);
     return 0;

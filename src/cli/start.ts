@@ -9,7 +9,7 @@
  * changes nothing, G8).
  */
 
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
 import type { ControlClient } from '../control/client.js';
 import { JsftraceError } from '../shared/errors.js';
@@ -51,12 +51,8 @@ export const start: Command = {
   name: 'start',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, OPTIONS, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, OPTIONS, HELP);
+    if (values === null) return 0;
     const pid = targetPid(values.pid, global);
     const writes = controlWrites(values);
     await withProcess(pid, async (c) => {

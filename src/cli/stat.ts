@@ -9,7 +9,7 @@
 
 import type { ControlClient } from '../control/client.js';
 import { JsftraceError } from '../shared/errors.js';
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { commandLine, elapsed } from './ps.js';
 import { bold, out } from './term.js';
 
@@ -77,12 +77,8 @@ export const stat: Command = {
   name: 'stat',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, PID_OPTION, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, PID_OPTION, HELP);
+    if (values === null) return 0;
     await out(await withProcess(targetPid(values.pid, global), state));
     return 0;
   },

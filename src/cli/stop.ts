@@ -6,7 +6,7 @@
  * and the tracer stays registered, as ftrace's tracing_on.
  */
 
-import { noPositionals, parse, PID_OPTION, targetPid, withProcess, type Command } from './command.js';
+import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 
 const HELP = `usage: jsftrace -P <pid> stop
 
@@ -26,12 +26,8 @@ export const stop: Command = {
   name: 'stop',
   help: HELP,
   async run(argv, global) {
-    const { values, positionals } = parse(argv, PID_OPTION, true);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    noPositionals(positionals);
+    const values = verbArgs(argv, PID_OPTION, HELP);
+    if (values === null) return 0;
     await withProcess(targetPid(values.pid, global), (c) => c.write('tracing_on', '0'));
     return 0;
   },
