@@ -57,9 +57,14 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
  */
 export function context(r: ThreadRing, ts: number, opts = options()): string {
   if ((opts & OPT_CONTEXT_INFO) === 0) return '';
+  return contextPrefix(r, opts) + timestamp(ts, r.ring.clockId === CLOCK_COUNTER) + ': ';
+}
+
+/** The part of the context columns that is the same on every line of a ring. */
+function contextPrefix(r: ThreadRing, opts: number): string {
   // trace_print_context: "[%03d] ", the five flags with irq-info, then " %5lu.%06lu".
   const flags = (opts & OPT_IRQ_INFO) !== 0 ? '.....' : '';
-  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] ${flags}${timestamp(ts, r.ring.clockId === CLOCK_COUNTER)}: `;
+  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] ${flags}`;
 }
 
 /** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */
@@ -72,6 +77,10 @@ function linesOf(r: ThreadRing, items: Item[]): Line[] {
   const type = EV_FUNCTION.id;
   const opts = options();
   const parents = (opts & OPT_PRINT_PARENT) !== 0;
+  // The columns before the timestamp are the same on every line: made once.
+  const prefix = (opts & OPT_CONTEXT_INFO) === 0 ? null : contextPrefix(r, opts);
+  const counts = r.ring.clockId === CLOCK_COUNTER;
+  const context = (_r: ThreadRing, ts: number): string => (prefix === null ? '' : `${prefix}${timestamp(ts, counts)}: `);
   const out: Line[] = [];
   for (const it of items) {
     if (it.lost > 0) {
@@ -79,16 +88,16 @@ function linesOf(r: ThreadRing, items: Item[]): Line[] {
       continue;
     }
     if (it.type === EV_MARKER.id) {
-      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}tracing_mark_write: ${it.text!}\n` });
+      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}tracing_mark_write: ${it.text!}\n` });
       continue;
     }
     if (it.type === EV_STACK.id) {
-      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}<stack trace>\n${stackLines(it.text!)}` });
+      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}<stack trace>\n${stackLines(it.text!)}` });
       continue;
     }
     if (it.type !== type) continue;
     const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : siteName(it.b)}`;
-    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts, opts)}${siteName(it.a)}${parent}\n` });
+    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}${siteName(it.a)}${parent}\n` });
   }
   return out;
 }
