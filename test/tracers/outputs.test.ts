@@ -12,13 +12,13 @@ import { Worker } from 'node:worker_threads';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { customClock } from '../../src/ring/index.js';
+import { createRing, customClock } from '../../src/ring/index.js';
 import { attach, defineSites, leave, siteAbi } from '../../src/public/index.js';
 import * as T from '../../src/tracers/index.js';
-import { currentRings, EV_GRAPH_ENT, EV_GRAPH_RET } from '../../src/tracers/session.js';
+import { currentRings, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET, RET_SUSPENDED } from '../../src/tracers/session.js';
 import { type Call, threadCalls } from '../../src/tracers/output/calls.js';
 import type { Item } from '../../src/tracers/output/common.js';
-import { micros, perfettoJson, readPerfettoJson } from '../../src/tracers/output/perfetto.js';
+import { micros, perfettoFromCalls, perfettoJson, readPerfettoJson } from '../../src/tracers/output/perfetto.js';
 import { foldStacks, foldedText, parseFolded, readFolded, type FoldedProfile } from '../../src/tracers/output/folded.js';
 import { flameGraphHtml, readFlameGraph, type FlameData } from '../../src/tracers/output/flamegraph.js';
 import { nameColour, readTimeline, timelineSvg } from '../../src/tracers/output/timeline.js';
@@ -387,4 +387,22 @@ test('flame graph in headless Chromium: zoomed view and search highlight with th
   assert.deepEqual(frames(dom), [['fr anc', 'all'], ['fr', 'out:a'], ['fr hl', 'out:b'], ['fr', 'out:c'], ['fr hl', 'out:b']]);
   // out:b's time everywhere (4 × 2 µs) of the whole profile.
   assert.match(dom, /id="fg-match">matched: 23\.81% \(8\.000 µs\)</);
+});
+
+test('calls: an async call is one call per part; the last part ends at its return, not after the whole duration', async () => {
+  const ring = createRing({ sizeKb: 8, clock: 'counter' });
+  const r = { threadId: 3, name: 'node', gen: 1, ring };
+  const ENT = EV_GRAPH_ENT.id;
+  const RET = EV_GRAPH_RET.id;
+  const item = (ts: number, type: number, flags: number, a: number, b: number, c = 0): Item => ({ ts, type, flags, a, b, c, lost: 0 });
+  // f runs 100-110 and suspends; g runs meanwhile; f resumes at 200 and returns at 230, 130 after it began.
+  const t = threadCalls(r, [
+    item(100, ENT, 0, P, 0), item(110, RET, RET_SUSPENDED, P, 0, 10),
+    item(150, ENT, 0, Q, 0), item(160, RET, 0, Q, 0, 10),
+    item(200, ENT, ENT_RESUMED, P, 0), item(230, RET, 0, P, 0, 130),
+  ]);
+  assert.equal(shape(t.roots), 'out:p 100-110 suspended\nout:q 150-160 return\nout:p 200-230 return\n');
+  assert.deepEqual(t.roots.map((c) => c.resumed), [false, false, true]);
+  const json = JSON.parse(perfettoFromCalls([t], { pid: 1 })) as { traceEvents: { name: string; ph: string; args?: { exit?: string } }[] };
+  assert.deepEqual(json.traceEvents.filter((e) => e.ph === 'X').map((e) => e.args?.exit ?? 'return'), ['suspended', 'return', 'return']);
 });

@@ -21,15 +21,23 @@
  *   is a call from `exit - duration` to `exit`; the calls just before it
  *   that are deeper and not yet placed become its children, so that
  *   returns-only traces (tracing_thresh) still give stacks. A level whose
- *   call was not written is then missing from those stacks.
+ *   call was not written is then missing from those stacks;
+ * - an async function or generator is one call per part that ran: a part
+ *   ends `suspended` at an await or a yield, the next begins where it
+ *   resumes (`resumed`); the last part ends at its return, though that
+ *   return's duration (as the text shows it) is the whole call's.
  */
 
-import { EV_GRAPH_ENT, EV_GRAPH_RET, RET_THREW, RET_UNWOUND, type ThreadRing } from '../session.js';
+import { ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET, RET_SUSPENDED, RET_THREW, RET_UNWOUND, type ThreadRing } from '../session.js';
 import { ringStats } from '../../ring/index.js';
 import { type Item, siteName, snapshotItems } from './common.js';
 
-/** How a call ended: normally, by throwing, abandoned by the core (UNWOUND), or not in the buffer. */
-export type CallExit = 'return' | 'threw' | 'unwound' | 'open';
+/**
+ * How a call (or the part of an async call that ran) ended: normally, by
+ * throwing, abandoned by the core (UNWOUND), suspended at an await or a
+ * yield (the call goes on in a later part), or not in the buffer.
+ */
+export type CallExit = 'return' | 'threw' | 'unwound' | 'suspended' | 'open';
 
 export interface Call {
   site: number;
@@ -41,6 +49,8 @@ export interface Call {
   exit: CallExit;
   /** False when only the exit was in the buffer (start = exit - duration). */
   entrySeen: boolean;
+  /** A part of an async call or generator that began where it resumed. */
+  resumed: boolean;
   children: Call[];
 }
 
@@ -85,18 +95,25 @@ export function threadCalls(r: ThreadRing, items: readonly Item[] = snapshotItem
     if (it.lost > 0) continue;
     if (it.type === ENT) {
       while (stack.length > 0 && stack[stack.length - 1]!.depth >= it.b) abandon();
-      stack.push({ site: it.a, name: siteName(it.a), depth: it.b, start: it.ts, end: it.ts, exit: 'open', entrySeen: true, children: [] });
+      stack.push({
+        site: it.a, name: siteName(it.a), depth: it.b, start: it.ts, end: it.ts, exit: 'open', entrySeen: true,
+        resumed: (it.flags & ENT_RESUMED) !== 0, children: [],
+      });
       last = Math.max(last, it.ts);
     } else if (it.type === RET) {
       // Open entries deeper than this exit, or of another function at its
       // depth, are over: their exits did not reach the buffer.
       for (let top = stack[stack.length - 1]; top !== undefined && (top.depth > it.b || (top.depth === it.b && top.site !== it.a));
         top = stack[stack.length - 1]) abandon();
-      const exit: CallExit = (it.flags & RET_UNWOUND) !== 0 ? 'unwound' : (it.flags & RET_THREW) !== 0 ? 'threw' : 'return';
+      const suspended = (it.flags & RET_SUSPENDED) !== 0;
+      const exit: CallExit = (it.flags & RET_UNWOUND) !== 0 ? 'unwound' : (it.flags & RET_THREW) !== 0 ? 'threw'
+        : suspended ? 'suspended' : 'return';
       const top = stack[stack.length - 1];
       if (top !== undefined && top.depth === it.b && top.site === it.a) {
         stack.pop();
-        top.end = top.start + it.c;
+        // The last return of a call that resumed carries the whole call's
+        // duration (the text shows it); this part ends at the return itself.
+        top.end = top.resumed && !suspended ? Math.max(top.start, it.ts) : top.start + it.c;
         top.exit = exit;
         close(top);
       } else {
@@ -105,7 +122,9 @@ export function threadCalls(r: ThreadRing, items: readonly Item[] = snapshotItem
         let k = sib.length;
         while (k > 0 && sib[k - 1]!.depth > it.b) k--;
         const start = Math.min(it.ts - it.c, k < sib.length ? sib[k]!.start : Number.POSITIVE_INFINITY);
-        const c: Call = { site: it.a, name: siteName(it.a), depth: it.b, start, end: it.ts, exit, entrySeen: false, children: sib.splice(k) };
+        const c: Call = {
+          site: it.a, name: siteName(it.a), depth: it.b, start, end: it.ts, exit, entrySeen: false, resumed: false, children: sib.splice(k),
+        };
         close(c);
       }
       last = Math.max(last, it.ts);

@@ -40,6 +40,7 @@ export function micros(ns: number): string {
 const NOTES: Readonly<Record<Exclude<Call['exit'], 'return'>, string>> = {
   threw: 'the call threw',
   unwound: 'abandoned by the core (UNWOUND): a throw or an await left it; ends when it was swept',
+  suspended: 'the part that ran until an await or a yield; the call goes on where it resumes',
   open: 'no exit in the buffer: ends at the last time known inside it',
 };
 

@@ -143,6 +143,7 @@ export function timelineSvg(threads: readonly ThreadCalls[], opts: TimelineOptio
 .call rect { stroke: #fff; stroke-width: 0.5; } .call text { fill: #111; pointer-events: none; }
 .call.threw rect { stroke: #c00; stroke-width: 1.5; }
 .call.unwound rect, .call.open rect { stroke: #333; stroke-width: 1; stroke-dasharray: 3 2; }
+.call.suspended rect { stroke: #36c; stroke-width: 1; stroke-dasharray: 1 2; }
 </style>
 ${body.join('\n')}
 </svg>
