@@ -45,9 +45,11 @@ Examples:
 
 export interface Recorded {
   exit: Exit;
-  /** The trace, or null when the program wrote none. */
+  /** The trace, or null when the program wrote none (or an empty one, `keptOld`). */
   trace: LoadedTrace | null;
   bytes: number;
+  /** The program failed with nothing traced: the earlier file at `out` was left as it was. */
+  keptOld?: boolean;
 }
 
 function whyNoTrace(exit: Exit): string {
@@ -78,6 +80,12 @@ export async function recordRun(command: string[], writes: ControlWrite[], out: 
   progress(`jsftrace: reading the trace (${size(bytes.length)})`);
   try {
     const trace = loadTrace(bytes);
+    // A program that failed before anything was traced (a wrong script name,
+    // say) does not replace an earlier recording with an empty one.
+    if (exit.status !== 0 && traceCounts(trace).written === 0 && existsSync(out)) {
+      rmSync(temp, { force: true });
+      return { exit, trace: null, bytes: 0, keptOld: true };
+    }
     renameSync(temp, out);
     return { exit, trace, bytes: bytes.length };
   } catch (e) {
@@ -93,7 +101,7 @@ export function summary(trace: LoadedTrace, shownOut: string, bytes: number): st
   const { entries, written } = traceCounts(trace);
   const threads = trace.rings.length;
   const lost = written - entries;
-  return `jsftrace: recorded ${entries} events from ${threads} thread${threads === 1 ? '' : 's'} to ${shownOut} (${size(bytes)})`
+  return `jsftrace: recorded ${entries} event${entries === 1 ? '' : 's'} from ${threads} thread${threads === 1 ? '' : 's'} to ${shownOut} (${size(bytes)})`
     + (lost > 0 ? `; ${lost} older events were overwritten (a larger -b keeps more)` : '');
 }
 
@@ -113,7 +121,9 @@ export const record: Command = {
     const writes = controlWrites(values, { defaultTracer: 'function' });
     const r = await recordRun(split.command, writes, resolve(shown));
     if (r.trace === null) {
-      note(`jsftrace: no trace written to ${shown}: ${whyNoTrace(r.exit)}`);
+      note(r.keptOld === true
+        ? `jsftrace: the program failed (exit ${r.exit.status}) with nothing traced; ${shown} is left as it was`
+        : `jsftrace: no trace written to ${shown}: ${whyNoTrace(r.exit)}`);
       return r.exit.status === 0 ? 1 : r.exit.status;
     }
     note(summary(r.trace, shown, r.bytes));

@@ -7,7 +7,7 @@
  * failed report leaves no half file).
  */
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadTrace, renderTrace, REPORT_FORMATS, type ReportFormat } from '../tracers/tracefile.js';
 import { UsageError, verbArgs, type Command } from './command.js';
@@ -26,7 +26,8 @@ Reads a trace file (from 'jsftrace record' or 'jsftrace extract') and prints it.
 Formats:
   text       ftrace's trace text for the recorded tracer (default)
   perfetto   Chrome/Perfetto trace-event JSON (ui.perfetto.dev, chrome://tracing)
-  folded     folded stacks, one 'a;b;c <µs>' line per stack (flamegraph.pl, speedscope)
+  folded     folded stacks, one 'a;b;c <weight>' line per stack (flamegraph.pl, speedscope):
+             self time in ns for function_graph, calls for function
   html       a self-contained HTML flame graph
   svg        an SVG timeline, one row per thread
   stat       the function profiler's tables (record with function_profile_enabled)
@@ -60,8 +61,10 @@ export const report: Command = {
       bytes = readFileSync(input);
     } catch (e) {
       progressDone();
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && values.input === undefined) {
-        throw Object.assign(new Error(`no trace.jsft here (record one with jsftrace record, or give -i <file>)`), { code: 'ENOENT' });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw Object.assign(new Error(values.input === undefined
+          ? 'no trace.jsft here (record one with jsftrace record, or give -i <file>)'
+          : `${input}: no such file`), { code: 'ENOENT' });
       }
       throw e;
     }
@@ -72,11 +75,19 @@ export const report: Command = {
     } finally {
       progressDone();
     }
+    if (format === 'stat' && text === '') {
+      throw Object.assign(new Error(`${input} has no profiler tables (record one with jsftrace profile)`), { code: 'ENOENT' });
+    }
     if (values.output === undefined) {
       await out(text);
       return 0;
     }
     const target = resolve(values.output);
+    // `-o` out of habit from record would replace the recording with its own report.
+    if (samePath(target, resolve(input))) {
+      throw new UsageError(`-o ${values.output} is the trace being read: give another file`);
+    }
+    if (isDirectory(target)) throw new UsageError(`-o ${values.output} is a directory: give a file name`);
     const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
     try {
       writeFileSync(temp, text);
@@ -89,3 +100,20 @@ export const report: Command = {
     return 0;
   },
 };
+
+function samePath(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false; // one of them does not exist
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -50,8 +50,9 @@ export interface TracingValues {
 
 export type ControlWrite = ['write' | 'append', string, string];
 
+/** All the patterns of one file in one write: a file takes a write whole or refuses it whole. */
 function list(path: string, patterns: string[] | undefined): ControlWrite[] {
-  return (patterns ?? []).map((p, i): ControlWrite => [i === 0 ? 'write' : 'append', path, p]);
+  return patterns === undefined || patterns.length === 0 ? [] : [['write', path, patterns.join(' ')]];
 }
 
 /** `-O name` -> options/name 1, `-O noname` -> options/name 0 (ftrace's trace_options syntax). */

@@ -24,7 +24,7 @@ Options:
 Examples:
   jsftrace -P 4242 show
   jsftrace -P 4242 show -f enabled_functions
-  jsftrace -P 4242 show -f trace_stat/function1
+  jsftrace -P 4242 show -f trace_stat/function0
 `;
 
 export const show: Command = {

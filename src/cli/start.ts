@@ -3,10 +3,11 @@
  * process's tracing and turns it on.
  *
  * Owns: nothing but the command line; the writes and their order are
- * settings.ts's. Invariant: the writes go one by one in that order and the
- * first refused one stops the rest, so the tracer is never switched on
- * under a configuration that was refused in part (the refused write itself
- * changes nothing, G8).
+ * settings.ts's. Invariant: the writes go one by one in that order (all
+ * the patterns of a file in one write) and the first refused one stops the
+ * rest, so the tracer is never switched on under a configuration that was
+ * refused in part; the refused write itself changes nothing (G8), and the
+ * error names the files written before it.
  */
 
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
@@ -34,14 +35,24 @@ Examples:
   jsftrace -P 4242 start -p function_graph -g '*:Router.handle' -O funcgraph-proc
 `;
 
-/** Applies `writes` in order; a refused one says which, and stops the rest. */
+/**
+ * Applies `writes` in order; a refused one says which, stops the rest, and
+ * names the files already written (each took its write whole; the refused
+ * one changed nothing).
+ */
 export async function applyWrites(c: ControlClient, writes: ControlWrite[]): Promise<void> {
+  const done: string[] = [];
   for (const [how, path, text] of writes) {
     try {
       if (how === 'write') await c.write(path, text);
       else await c.append(path, text);
+      done.push(path);
     } catch (e) {
-      if (e instanceof JsftraceError) throw new JsftraceError(e.code, `${path}: ${e.message.startsWith(`${path}:`) ? e.message.slice(path.length + 2) : e.message}`);
+      if (e instanceof JsftraceError) {
+        const msg = e.message.startsWith(`${path}:`) ? e.message.slice(path.length + 2) : e.message;
+        const before = done.length > 0 ? `; already written: ${[...new Set(done)].join(', ')}` : '';
+        throw new JsftraceError(e.code, `${path}: ${msg}${before}`);
+      }
       throw e;
     }
   }

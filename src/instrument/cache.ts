@@ -26,13 +26,15 @@
  *
  * Directory: JSFTRACE_CACHE_DIR; else `node_modules/.cache/jsftrace` in the
  * nearest directory from the cwd up that has a node_modules; else
- * `<os tmpdir>/jsftrace-cache-<uid>`. JSFTRACE_CACHE=0 turns the cache off;
+ * `<os tmpdir>/jsftrace-cache-<uid>`, made 0700. A directory that is not this
+ * user's own, or that others can write to, is not used (one warning): its
+ * entries are code this process would run. JSFTRACE_CACHE=0 turns the cache off;
  * JSFTRACE_CACHE_MAX sets the bound (bytes, or with k/m/g; default 512m).
  */
 
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, fstatSync, futimesSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync,
+  closeSync, existsSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync,
   rmSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,6 +118,8 @@ export class TransformCache {
   private readonly root: string;
   private readonly madeDirs = new Set<string>();
   private writtenSinceSweep = 0;
+  /** isTrusted()'s answer, once known. */
+  private trust: boolean | null = null;
   private swept = false;
   /** Write or sweep errors (a read-only or full disk): the cache then just misses. */
   errors = 0;
@@ -133,7 +137,39 @@ export class TransformCache {
     return join(this.root, key);
   }
 
+  /**
+   * Whether the directory may be trusted with code this process will run:
+   * a real directory (not a symlink), owned by this user, that no one else
+   * can write to. Anything else (another user made /tmp/jsftrace-cache-<uid>
+   * first, or opened it up) turns the cache off for this process, with one
+   * warning: a planted entry would be code run as this user.
+   */
+  private isTrusted(): boolean {
+    if (this.trust !== null) return this.trust;
+    let why: string | null = null;
+    for (const d of [this.dir, this.root]) {
+      let st;
+      try {
+        st = lstatSync(d);
+      } catch {
+        continue; // not made yet: made 0700 by put()
+      }
+      const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+      if (!st.isDirectory()) why = `${d} is not a directory`;
+      else if (uid >= 0 && st.uid !== uid) why = `${d} belongs to uid ${st.uid}, not ${uid}`;
+      else if ((st.mode & 0o022) !== 0) why = `${d} can be written by others (mode ${(st.mode & 0o777).toString(8)})`;
+      if (why !== null) break;
+    }
+    this.trust = why === null;
+    if (why !== null) {
+      process.emitWarning(`the transform cache is off for this process: ${why} (set JSFTRACE_CACHE_DIR to a directory of your own)`,
+        { code: 'JSFTRACE_CACHE' });
+    }
+    return this.trust;
+  }
+
   get(key: string): CacheEntry | null {
+    if (!this.isTrusted()) return null;
     let fd: number;
     try {
       fd = openSync(this.pathOf(key), 'r');
@@ -183,7 +219,10 @@ export class TransformCache {
       if (!this.madeDirs.has(sub)) {
         mkdirSync(sub, { recursive: true, mode: 0o700 });
         this.madeDirs.add(sub);
+        // Made now, or found: checked before anything is written into it.
+        this.trust = null;
       }
+      if (!this.isTrusted()) return;
       writeFileSync(tmp, text, { flag: 'wx', mode: 0o600 });
       renameSync(tmp, file);
     } catch {

@@ -14,7 +14,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import '../core/index.js';
+import { ready } from '../core/index.js';
 import { installHooks } from '../instrument/hooks/install.js';
 import { installRuntime } from '../instrument/runtime.js';
 
@@ -31,6 +31,11 @@ const registerCjs = new URL('./register.cjs', import.meta.url);
 await installHooks(viaRequire
   ? { words: ['--require', fileURLToPath(registerCjs)], marks: [fileURLToPath(registerCjs), 'jsftrace/register'] }
   : { words: [`--import=${registerJs.href}`], marks: [registerJs.href, fileURLToPath(registerJs), 'jsftrace/register'] });
+
+// Handlers registered before this thread joined (a worker started while a
+// tracer is on) are loaded before the thread's own code runs, so that its
+// first calls are traced with every callback and option in place.
+await ready();
 
 // The control surface (the session, JSFTRACE_CONTROL_INIT, JSFTRACE_RECORD, the
 // control server) belongs to the process: the main thread sets it up.

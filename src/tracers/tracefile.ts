@@ -170,8 +170,10 @@ export function loadTrace(bytes: Uint8Array): LoadedTrace {
   try {
     buf = gunzipSync(bytes, { maxOutputLength: MAX_INFLATED });
   } catch (e) {
+    const gz = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
     return fail('EINVAL', (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-      ? 'not a jsftrace trace file (it inflates beyond 2 GiB)' : 'not a jsftrace trace file (not gzip data)');
+      ? 'not a jsftrace trace file (it inflates beyond 2 GiB)'
+      : gz ? 'the trace file is truncated or damaged (its gzip data does not inflate)' : 'not a jsftrace trace file (not gzip data)');
   }
   if (buf.length < 20 || buf.toString('latin1', 0, 8) !== MAGIC) fail('EINVAL', 'not a jsftrace trace file (bad magic)');
   const major = buf.readUInt32LE(8);

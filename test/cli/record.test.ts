@@ -241,10 +241,10 @@ test('colour and the progress line only on a TTY, never with NO_COLOR', { skip: 
     const tty = (cmd: string[], env: Record<string, string> = {}): Promise<string> => run('/usr/bin/script', ['-qec', cmd.map((a) => JSON.stringify(a)).join(' '), '/dev/null'], { cwd: t.dir, env: cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets, ...env }) })
       .then((r) => r.stdout);
     const fail = await tty([process.execPath, mainJs, 'report', '-i', 'missing.jsft']);
-    assert.match(fail, /\x1b\[31mjsftrace:\x1b\[0m no such file or directory, open 'missing\.jsft' \(ENOENT\)/);
+    assert.match(fail, /\x1b\[31mjsftrace:\x1b\[0m missing\.jsft: no such file \(ENOENT\)/);
     const plain = await tty([process.execPath, mainJs, 'report', '-i', 'missing.jsft'], { NO_COLOR: '1' });
     assert.doesNotMatch(plain, /\x1b\[3/);
-    assert.match(plain, /jsftrace: no such file or directory, open 'missing\.jsft' \(ENOENT\)/);
+    assert.match(plain, /jsftrace: missing\.jsft: no such file \(ENOENT\)/);
 
     await jsftrace(['record', '-o', 'c.jsft', calls], { cwd: t.dir, env: envOf(t) });
     const rendered = await tty([process.execPath, mainJs, 'report', '-i', 'c.jsft', '-o', 'c.txt']);
@@ -252,6 +252,30 @@ test('colour and the progress line only on a TTY, never with NO_COLOR', { skip: 
     assert.match(rendered, /^\r\x1b\[2Kjsftrace: reading c\.jsft\r\x1b\[2Kjsftrace: rendering c\.jsft \(\d+\.\d KiB\) as text\r\x1b\[2Kjsftrace: wrote text to c\.txt/);
     // Not on a pipe: the same command without a TTY writes only its line.
     assert.match((await jsftrace(['report', '-i', 'c.jsft', '-o', 'c.txt'], { cwd: t.dir, env: envOf(t) })).stderr, /^jsftrace: wrote text to c\.txt \(\d+\.\d KiB\)\n$/);
+  } finally {
+    t.done();
+  }
+});
+
+test('a recording is never lost to a report or a failed run: -o onto the input, a script that does not exist', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['record', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    const before = readFileSync(join(t.dir, 'trace.jsft'));
+    const same = await jsftrace(['report', '-o', 'trace.jsft'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(same.code, 2);
+    assert.match(same.stderr, /-o trace\.jsft is the trace being read: give another file/);
+    const dir = await jsftrace(['report', '-o', t.dir], { cwd: t.dir, env: envOf(t) });
+    assert.equal(dir.code, 2);
+    assert.match(dir.stderr, /is a directory: give a file name/);
+    const stat = await jsftrace(['report', '--format', 'stat'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(stat.code, 1);
+    assert.match(stat.stderr, /^jsftrace: trace\.jsft has no profiler tables \(record one with jsftrace profile\) \(ENOENT\)\n$/);
+    const failed = await jsftrace(['record', '--', process.execPath, join(t.dir, 'nosuch.mjs')], { cwd: t.dir, env: envOf(t) });
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /jsftrace: the program failed \(exit 1\) with nothing traced; trace\.jsft is left as it was\n$/);
+    assert.deepEqual(readFileSync(join(t.dir, 'trace.jsft')), before);
   } finally {
     t.done();
   }

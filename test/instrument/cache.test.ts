@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheKey, cacheOptionsFromEnv, CACHE_SCHEMA, defaultCacheDir, parseSize, TransformCache } from '../../src/instrument/cache.js';
 import { tempDir, writeTree } from './support.js';
@@ -61,6 +61,33 @@ test('put then get returns the entry; other keys, schema or a truncated file mis
   } finally {
     t.done();
   }
+});
+
+test('a cache directory others can write to, or that is not ours, is not used: a planted entry never runs', async () => {
+  const t = tempDir();
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }): void => { if (w.code === 'JSFTRACE_CACHE') warnings.push(w.message); };
+  process.on('warning', onWarning);
+  try {
+    const k = cacheKey(['planted']);
+    new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).put(k, { status: 'ok', sites: 0, body: 'PLANTED' });
+    assert.equal(new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).get(k)!.body, 'PLANTED', 'our own 0700 directory is used');
+    chmodSync(join(t.dir, `v${CACHE_SCHEMA}`), 0o777);
+    const opened = new TransformCache({ dir: t.dir, maxBytes: 1 << 20 });
+    assert.equal(opened.get(k), null);
+    opened.put(cacheKey(['x']), { status: 'ok', sites: 0, body: 'x' });
+    assert.equal(entryFiles(t.dir).length, 1, 'nothing written into it either');
+    if (typeof process.getuid === 'function' && process.getuid() === 0) {
+      chmodSync(join(t.dir, `v${CACHE_SCHEMA}`), 0o700);
+      chownSync(join(t.dir, `v${CACHE_SCHEMA}`), 65534, 65534);
+      assert.equal(new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).get(k), null, 'owned by another user');
+    }
+    await new Promise((r) => setImmediate(r)); // warnings arrive on a later tick
+  } finally {
+    process.off('warning', onWarning);
+    t.done();
+  }
+  assert.ok(warnings.length >= 1 && warnings.every((w) => /the transform cache is off for this process/.test(w)), warnings.join('\n'));
 });
 
 test('the cache stays within its bound, evicting the least recently used entries', () => {

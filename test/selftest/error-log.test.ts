@@ -44,7 +44,7 @@ const BAD: Bad[] = [
   },
   {
     setup: [], path: 'trace_options', op: 'write', text: 'noprint-parent nosuchopt',
-    code: 'EINVAL', check: ['trace_options', 'options/print-parent'], message: /no option "suchopt"/, pos: 15,
+    code: 'EINVAL', check: ['trace_options', 'options/print-parent'], message: /no option "nosuchopt"/, pos: 15,
   },
   {
     setup: [['current_tracer', 'function']], path: 'trace_options', op: 'write', text: 'funcgraph-cpu',

@@ -37,7 +37,7 @@ function strip(text: string): string[] {
 }
 
 function short(text: string): string {
-  return text.replace(/(?<=^|[\s;"]|<-)(?:[\w.@-]+\/)+record-prog\.mjs:/gm, 'record-prog.mjs:');
+  return text.replace(/(?<=^|[\s;"]|<-)(?:[\w.@-]+\/)+(record-prog|worker-prog)\.mjs:/gm, '$1.mjs:');
 }
 
 test('record with JSFTRACE_CONTROL_INIT and JSFTRACE_RECORD, then render every format', () => {
@@ -83,6 +83,25 @@ test('record with JSFTRACE_CONTROL_INIT and JSFTRACE_RECORD, then render every f
     assert.match(html, /^<!DOCTYPE html>/);
     assert.ok(html.includes('record-prog.mjs:leaf"'));
     assert.match(renderTrace(gt, 'svg'), /^<svg/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('a worker started while tracing is on is traced from its first line', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jsftrace-tf-'));
+  try {
+    const out = join(work, 'worker.jsft');
+    const init = JSON.stringify([['write', 'set_ftrace_filter', '*worker-prog.mjs:*'], ['write', 'current_tracer', 'function']]);
+    const r = spawnSync(process.execPath, ['--import', register, 'worker-prog.mjs'], {
+      cwd: fixtures, encoding: 'utf8', timeout: 60_000, env: env(work, { JSFTRACE_CONTROL_INIT: init, JSFTRACE_RECORD: out }),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const t = loadTrace(readFileSync(out));
+    const lines = strip(renderTrace(t, 'text')).map((l) => l.replace(/^ *(\S+)-(\d+) +\[\d+\] \S+ +[\d.]+: /, '$1 ').replace(/ <-.*$/, ''));
+    const worker = lines.filter((l) => l.startsWith('worker '));
+    assert.deepEqual(worker, ['worker worker-prog.mjs:wtick', 'worker worker-prog.mjs:wtick', 'worker worker-prog.mjs:wtick'], lines.join('\n'));
+    assert.ok(lines.includes('node worker-prog.mjs:mtick'), lines.join('\n'));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

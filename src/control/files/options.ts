@@ -65,10 +65,11 @@ async function writeOptions(text: string): Promise<void> {
   const plan: { o: OptionDef; on: boolean }[] = [];
   const shown = visible();
   for (const { word, pos } of wordsAt(text)) {
-    const on = !word.startsWith('no') || OPTIONS.some((o) => o.name === word);
+    // `name` sets, `noname` clears; a word that is neither names no option.
+    const on = OPTIONS.some((o) => o.name === word) || !(word.startsWith('no') && OPTIONS.some((o) => o.name === word.slice(2)));
     const name = on ? word : word.slice(2);
     const o = OPTIONS.find((x) => x.name === name);
-    if (o === undefined) failAt('EINVAL', `trace_options: no option "${name}"`, pos);
+    if (o === undefined) failAt('EINVAL', `trace_options: no option "${word}"`, pos);
     if (!shown.includes(o)) failAt('EINVAL', `trace_options: "${name}" belongs to the ${o.tracer} tracer, which is not current`, pos);
     plan.push({ o, on });
   }
