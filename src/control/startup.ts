@@ -10,7 +10,7 @@
  *   ftrace's boot-time ftrace_filter=);
  * - with JSFTRACE_RECORD=<file>, writes the trace file when the program
  *   ends (normally, by process.exit, or by SIGINT/SIGTERM/SIGHUP it does not
- *   handle itself);
+ *   handle itself), and says which filter patterns never matched a function;
  * - starts the control server, unless JSFTRACE_CONTROL=0.
  *
  * Owns: the reading of these variables. Invariants: they are removed from
@@ -80,10 +80,59 @@ async function applyInit(steps: readonly InitStep[]): Promise<void> {
   }
 }
 
+/**
+ * The filter patterns given at start that still select no function when
+ * the program ends: most likely a typo (names are `<file>:<name>`), said
+ * once on stderr so that an empty recording is not a mystery.
+ */
+async function warnUnmatched(): Promise<() => void> {
+  const [{ graphFilterTokens, tracerFilterTokens }, core] = await Promise.all([
+    import('../tracers/tracers.js'), import('../core/index.js'),
+  ]);
+  return () => {
+    const inst = core.instance();
+    const n = core.recordCount(inst);
+    const t = tracerFilterTokens();
+    const g = graphFilterTokens();
+    const named: [string, string][] = [
+      ...t.filter.map((p): [string, string] => ['set_ftrace_filter', p]),
+      ...t.notrace.map((p): [string, string] => ['set_ftrace_notrace', p]),
+      ...g.functions.map((p): [string, string] => ['set_graph_function', p]),
+      ...g.notrace.map((p): [string, string] => ['set_graph_notrace', p]),
+    ];
+    for (const [file, p] of named) {
+      let tok;
+      try {
+        tok = core.parseToken(p.startsWith('!') ? p.slice(1) : p);
+      } catch {
+        continue;
+      }
+      let hit = false;
+      for (let id = 0; id < n && !hit; id++) {
+        const r = core.record(inst, id);
+        hit = core.tokenMatches(tok, id, r.name, r.package);
+      }
+      if (!hit) process.stderr.write(`jsftrace: ${file} ${JSON.stringify(p)} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
+    }
+  };
+}
+
 async function installRecorder(file: string): Promise<void> {
   const { snapshotTrace, snapshotTraceSync } = await import('../tracers/tracefile.js');
+  const unmatched = await warnUnmatched();
   let written = false;
+  let warned = false;
+  const warnOnce = (): void => {
+    if (warned) return;
+    warned = true;
+    try {
+      unmatched();
+    } catch {
+      // a report about filters must not stop the trace from being written
+    }
+  };
   const writeSync = (): void => {
+    warnOnce();
     if (written) return;
     written = true;
     try {
@@ -94,6 +143,7 @@ async function installRecorder(file: string): Promise<void> {
   };
   // When the program ends by itself, wait for every thread's ring.
   process.once('beforeExit', () => {
+    warnOnce();
     if (written) return;
     snapshotTrace().then((bytes) => {
       if (written) return;

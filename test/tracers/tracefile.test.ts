@@ -88,6 +88,21 @@ test('record with JSFTRACE_CONTROL_INIT and JSFTRACE_RECORD, then render every f
   }
 });
 
+test('a filter pattern that never matched a function is named when the recording ends', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jsftrace-tf-'));
+  try {
+    const init = JSON.stringify([['write', 'set_ftrace_filter', '*record-prog.mjs:mid *:nosuch'], ['write', 'current_tracer', 'function']]);
+    const r = spawnSync(process.execPath, ['--import', register, 'record-prog.mjs'], {
+      cwd: fixtures, encoding: 'utf8', timeout: 60_000, env: env(work, { JSFTRACE_CONTROL_INIT: init, JSFTRACE_RECORD: join(work, 'x.jsft') }),
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, `jsftrace: set_ftrace_filter "*:nosuch" matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
+    assert.equal(traceCounts(loadTrace(readFileSync(join(work, 'x.jsft')))).entries, 3);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('a worker started while tracing is on is traced from its first line', () => {
   const work = mkdtempSync(join(tmpdir(), 'jsftrace-tf-'));
   try {
