@@ -99,3 +99,20 @@ export function verbArgs<O extends Options>(argv: string[], options: O, help: st
   noPositionals(positionals);
   return values;
 }
+
+/**
+ * The options and the command of a verb that runs a program (record,
+ * profile), or null once its --help is printed (the verb then exits 0).
+ */
+export function programArgs<O extends Options>(
+  argv: string[], options: O, help: string, verb: string,
+): { values: Parsed<O>['values']; command: string[] } | null {
+  const split = splitCommand(argv, options);
+  const { values } = parse(split.options, options);
+  if ((values as { help?: boolean }).help === true) {
+    process.stdout.write(help);
+    return null;
+  }
+  if (split.command.length === 0) throw new UsageError(`no command to ${verb} (jsftrace ${verb} [options] -- <command...>)`);
+  return { values, command: split.command };
+}

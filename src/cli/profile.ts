@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { renderTrace } from '../tracers/tracefile.js';
-import { parse, splitCommand, UsageError, type Command } from './command.js';
+import { programArgs, type Command } from './command.js';
 import { recordRun, summary } from './record.js';
 import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS } from './settings.js';
 import { note, out } from './term.js';
@@ -43,19 +43,15 @@ export const profile: Command = {
   name: 'profile',
   help: HELP,
   async run(argv) {
-    const split = splitCommand(argv, OPTIONS);
-    const { values } = parse(split.options, OPTIONS);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (split.command.length === 0) throw new UsageError('no command to profile (jsftrace profile [options] -- <command...>)');
+    const args = programArgs(argv, OPTIONS, HELP, 'profile');
+    if (args === null) return 0;
+    const { values, command } = args;
     await checkLocally(values);
     const writes = controlWrites(values, { defaultTracer: 'function_graph', extra: [['write', 'function_profile_enabled', '1']] });
     const temp = values.output === undefined ? mkdtempSync(join(tmpdir(), 'jsftrace-profile-')) : null;
     try {
       const file = temp === null ? resolve(values.output!) : join(temp, 'trace.jsft');
-      const r = await recordRun(split.command, writes, file);
+      const r = await recordRun(command, writes, file);
       if (r.trace === null) {
         note(`jsftrace: no profile: the program ended without writing its trace (${r.exit.signal ?? `exit code ${r.exit.code}`})`);
         return r.exit.status === 0 ? 1 : r.exit.status;

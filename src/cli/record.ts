@@ -12,7 +12,7 @@ import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { loadTrace, traceCounts, type LoadedTrace } from '../tracers/tracefile.js';
 import { JsftraceError } from '../shared/errors.js';
-import { parse, splitCommand, UsageError, type Command } from './command.js';
+import { programArgs, type Command } from './command.js';
 import { runTraced, type Exit } from './launch.js';
 import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
 import { note, progress, progressDone, size } from './term.js';
@@ -109,17 +109,13 @@ export const record: Command = {
   name: 'record',
   help: HELP,
   async run(argv) {
-    const split = splitCommand(argv, OPTIONS);
-    const { values } = parse(split.options, OPTIONS);
-    if (values.help === true) {
-      process.stdout.write(HELP);
-      return 0;
-    }
-    if (split.command.length === 0) throw new UsageError('no command to record (jsftrace record [options] -- <command...>)');
+    const args = programArgs(argv, OPTIONS, HELP, 'record');
+    if (args === null) return 0;
+    const { values, command } = args;
     const shown = values.output ?? 'trace.jsft';
     await checkLocally(values);
     const writes = controlWrites(values, { defaultTracer: 'function' });
-    const r = await recordRun(split.command, writes, resolve(shown));
+    const r = await recordRun(command, writes, resolve(shown));
     if (r.trace === null) {
       note(r.keptOld === true
         ? `jsftrace: the program failed (exit ${r.exit.status}) with nothing traced; ${shown} is left as it was`
