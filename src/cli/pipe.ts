@@ -1,7 +1,7 @@
 /**
  * `jsftrace -P <pid> pipe [-T thread]`: a running process's trace_pipe on
- * stdout as events arrive, until Ctrl-C, SIGTERM, the reader of stdout going
- * away, or the process ending.
+ * stdout as events arrive, until Ctrl-C, SIGTERM or SIGHUP (its terminal
+ * closing), the reader of stdout going away, or the process ending.
  *
  * Owns: the end of a pipe. Invariant: every way of stopping cancels the
  * stream on the server and waits for its end frame, so the process stops
@@ -18,7 +18,8 @@ const HELP = `usage: jsftrace -P <pid> pipe [-T <thread>]
 
 Streams the trace_pipe of the process <pid> to stdout as events arrive:
 events are consumed (ftrace's trace_pipe), so a second reader sees others.
-Runs until Ctrl-C or the process ends.
+Runs until Ctrl-C (or SIGTERM, SIGHUP) or the process ends; either way it
+exits 0, as cat on ftrace's trace_pipe.
 
 Options:
   -P <pid>        the process
@@ -44,6 +45,7 @@ export const pipe: Command = {
     const onStdoutError = (): void => stop.abort();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
     process.stdout.on('error', onStdoutError);
     try {
       const end = await withProcess(pid, (c) => c.pipe(path, (text) => {
@@ -55,6 +57,7 @@ export const pipe: Command = {
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      process.off('SIGHUP', onSignal);
       process.stdout.off('error', onStdoutError);
     }
     return 0;
