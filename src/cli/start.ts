@@ -69,7 +69,10 @@ export const start: Command = {
     await withProcess(pid, async (c) => {
       await applyWrites(c, writes);
       const tracer = (await c.read('current_tracer')).trim();
-      note(`jsftrace: tracing ${pid} with ${tracer}`);
+      const profiling = (await c.read('function_profile_enabled')).trim() === '1';
+      note(tracer === 'nop' && !profiling
+        ? `jsftrace: tracing on in ${pid}, but its tracer is nop: nothing is recorded but markers (give -p function or -p function_graph)`
+        : `jsftrace: tracing ${pid} with ${tracer}`);
     });
     return 0;
   },

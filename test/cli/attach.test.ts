@@ -62,6 +62,11 @@ test('start, pipe, stat, show, extract, stop, reset, fs on a running HTTP server
     const fns = await J('-P', pid, 'list', '-f');
     for (const f of [HR, HH, HQ, site('server.mjs', 'greet')]) assert.ok(fns.stdout.split('\n').includes(f), f);
 
+    // Without -p the tracer stays nop: start says that nothing will be recorded.
+    const bare = await J('-P', pid, 'start');
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(bare.stderr, `jsftrace: tracing on in ${pid}, but its tracer is nop: nothing is recorded but markers (give -p function or -p function_graph)\n`);
+
     const start = await J('-P', pid, 'start', '-p', 'function', '-l', '*:handle*');
     assert.equal(start.code, 0, start.stderr);
     assert.equal(start.stderr, `jsftrace: tracing ${pid} with function\n`);
