@@ -170,23 +170,7 @@ export class RingWriter {
   }
 
   write2(type: number, a: number, b: number): void {
-    const t = this.now();
-    const d = t - this.last;
-    let p = this.pos;
-    if (p + 4 > this.limit || d > MAX_D || d < 0) {
-      p = this.slow(3, t);
-      if (p < 0) return;
-    } else {
-      this.words[p] = (d << SHIFT) | 3;
-      p++;
-      this.pos = p + 3;
-      this.last = t;
-      this.entries++;
-    }
-    const w = this.words;
-    w[p] = type;
-    w[p + 1] = a;
-    w[p + 2] = b;
+    this.write2At(this.now(), type, a, b);
   }
 
   /**
@@ -235,25 +219,7 @@ export class RingWriter {
   }
 
   write4(type: number, a: number, b: number, c: number, e: number): void {
-    const t = this.now();
-    const d = t - this.last;
-    let p = this.pos;
-    if (p + 6 > this.limit || d > MAX_D || d < 0) {
-      p = this.slow(5, t);
-      if (p < 0) return;
-    } else {
-      this.words[p] = (d << SHIFT) | 5;
-      p++;
-      this.pos = p + 5;
-      this.last = t;
-      this.entries++;
-    }
-    const w = this.words;
-    w[p] = type;
-    w[p + 1] = a;
-    w[p + 2] = b;
-    w[p + 3] = c;
-    w[p + 4] = e;
+    this.write4At(this.now(), type, a, b, c, e);
   }
 
   /** write4 with a timestamp read from this writer's clock (see write2At). */
