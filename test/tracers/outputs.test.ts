@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { Worker } from 'node:worker_threads';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +21,7 @@ import { micros, perfettoFromCalls, perfettoJson, readPerfettoJson } from '../..
 import { foldStacks, foldedText, parseFolded, readFolded, type FoldedProfile } from '../../src/tracers/output/folded.js';
 import { flameGraphHtml, readFlameGraph, type FlameData } from '../../src/tracers/output/flamegraph.js';
 import { nameColour, readTimeline, timelineSvg } from '../../src/tracers/output/timeline.js';
+import { runWorker } from './support.js';
 
 let now = 0;
 T.setThreadClock(customClock('test', () => now));
@@ -240,21 +240,6 @@ test('timeline: calls that threw, were abandoned or stayed open are marked', asy
   await T.setCurrentTracer('nop');
 });
 
-/** Runs the worker fixture to its end; resolves with its thread id. */
-async function runWorker(start: number, calls: number, name: string): Promise<number> {
-  const w = new Worker(new URL('../fixtures/tracers/worker.js', import.meta.url), { workerData: { start, calls, name } });
-  const id = w.threadId;
-  // As in threads.test.ts: a finished worker may not exit by itself on Node
-  // 20 with the core joined, so the test ends it, keeping the loop alive meanwhile.
-  const keep = setInterval(() => undefined, 1000);
-  try {
-    await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
-    await w.terminate();
-  } finally {
-    clearInterval(keep);
-  }
-  return id;
-}
 
 test('two threads: a tid and thread_name per thread in the JSON; folded stacks merge them or name them', async () => {
   await T.setTracerFilter('mt:*');

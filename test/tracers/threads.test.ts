@@ -6,10 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
 import { customClock } from '../../src/ring/index.js';
 import { attach } from '../../src/public/index.js';
 import * as T from '../../src/tracers/index.js';
+import { runWorker } from './support.js';
 
 let now = 0;
 T.setThreadClock(customClock('test', () => now));
@@ -19,24 +19,7 @@ const prog = {
 };
 attach(prog, 'a', { name: 'mt:a' });
 attach(prog, 'b', { name: 'mt:b' });
-const workerUrl = new URL('../fixtures/tracers/worker.js', import.meta.url);
 
-async function runWorker(start: number, calls: number, name?: string): Promise<number> {
-  const w = new Worker(workerUrl, { workerData: { start, calls, name } });
-  const id = w.threadId;
-  // With the core joined, a worker that has finished sometimes never exits
-  // (seen on Node 20 with the core alone, no tracer); nothing then keeps the
-  // main loop alive either. The fixture flushes before it reports, so the
-  // test ends the worker itself, holding the loop with a timer meanwhile.
-  const keep = setInterval(() => undefined, 1000);
-  try {
-    await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
-    await w.terminate();
-  } finally {
-    clearInterval(keep);
-  }
-  return id;
-}
 
 test('function tracer: two threads, merged by time', async () => {
   await T.setTracerFilter('mt:*');
