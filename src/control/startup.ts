@@ -91,7 +91,6 @@ async function warnUnmatched(): Promise<() => void> {
   ]);
   return () => {
     const inst = core.instance();
-    const n = core.recordCount(inst);
     const t = tracerFilterTokens();
     const g = graphFilterTokens();
     const named: [string, string][] = [
@@ -103,16 +102,11 @@ async function warnUnmatched(): Promise<() => void> {
     for (const [file, p] of named) {
       let tok;
       try {
-        tok = core.parseToken(p.startsWith('!') ? p.slice(1) : p);
+        tok = core.parseToken(p);
       } catch {
         continue;
       }
-      let hit = false;
-      for (let id = 0; id < n && !hit; id++) {
-        const r = core.record(inst, id);
-        hit = core.tokenMatches(tok, id, r.name, r.package);
-      }
-      if (!hit) process.stderr.write(`jsftrace: ${file} ${JSON.stringify(p)} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
+      if (!core.selectsAny(inst, tok)) process.stderr.write(`jsftrace: ${file} ${JSON.stringify(p)} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
     }
   };
 }

@@ -114,12 +114,28 @@ export function parsePatterns(inst: Instance, patterns: string | readonly string
       for (const p of packages) if (p !== '' && m.match.test(p)) { anyPkg = true; break; }
       if (!anyPkg) continue; // kept for a package not loaded yet
     }
-    let hit = false;
-    for (let id = 0; id < n && !hit; id++) {
-      const r = record(inst, id);
-      hit = tokenMatches(t, id, r.name, r.package);
-    }
-    if (!hit) fail('EINVAL', `${JSON.stringify(t.source)} matches no function`);
+    if (!selectsAny(inst, t)) fail('EINVAL', `${JSON.stringify(t.source)} matches no function`);
   }
   return tokens;
+}
+
+/** The ids of the defined functions `tok` selects (its own `!` ignored), in id order. */
+export function selectedIds(inst: Instance, tok: FilterToken): number[] {
+  const n = recordCount(inst);
+  const out: number[] = [];
+  for (let id = 0; id < n; id++) {
+    const r = record(inst, id);
+    if (tokenMatches(tok, id, r.name, r.package)) out.push(id);
+  }
+  return out;
+}
+
+/** Whether `tok` selects any defined function (its own `!` ignored). */
+export function selectsAny(inst: Instance, tok: FilterToken): boolean {
+  const n = recordCount(inst);
+  for (let id = 0; id < n; id++) {
+    const r = record(inst, id);
+    if (tokenMatches(tok, id, r.name, r.package)) return true;
+  }
+  return false;
 }

@@ -25,7 +25,9 @@
  * (`file.js:traceof[f]`); docs/control.md says so.
  */
 
-import { displayName, instance, MATCH_ALL, parseToken, record, recordCount, tokenMatches, type FilterToken } from '../../core/index.js';
+import {
+  displayName, instance, MATCH_ALL, parseToken, record, recordCount, selectedIds, selectsAny, tokenMatches, type FilterToken,
+} from '../../core/index.js';
 import {
   graphFilterTokens, isBooting, probeEntries, setGraphFunction, setGraphNotrace, setTracerFilter, tracerFilterTokens, updateProbes,
 } from '../../tracers/tracers.js';
@@ -56,16 +58,9 @@ function parseCommand(word: string, pos: number, file: string): Cmd | null {
   return { negate: neg === '!', glob, command: command as ProbeCommand, count, pos };
 }
 
-/** Record ids a (non-negated) token selects now. */
+/** Record ids a token selects now (its own `!` ignored). */
 function selected(tok: FilterToken): number[] {
-  const inst = instance();
-  const n = recordCount(inst);
-  const out: number[] = [];
-  for (let id = 0; id < n; id++) {
-    const r = record(inst, id);
-    if (tokenMatches(tok, id, r.name, r.package)) out.push(id);
-  }
-  return out;
+  return selectedIds(instance(), tok);
 }
 
 function parseChecked(word: string, pos: number, file: string): FilterToken {
@@ -86,13 +81,13 @@ function parseWrite(text: string, file: string, commandsAllowed: boolean): { pat
       if (!commandsAllowed) failAt('EINVAL', `${file}: commands (${c.command}) go to set_ftrace_filter only`, pos);
       if (isBooting()) failAt('EINVAL', `${file}: commands attach to loaded functions; give them once the program runs`, pos);
       const tok = parseChecked(c.glob, pos + (c.negate ? 1 : 0), file);
-      if (selected(tok).length === 0) failAt('EINVAL', `${file}: "${c.glob}" matches no function`, pos);
+      if (!selectsAny(instance(), tok)) failAt('EINVAL', `${file}: "${c.glob}" matches no function`, pos);
       commands.push(c);
       continue;
     }
     const tok = parseChecked(word, pos, file);
     // The core refuses a pattern that selects nothing; checked here too, to point at the word.
-    if (!isBooting() && !isPending(tok) && selected({ ...tok, negate: false }).length === 0) {
+    if (!isBooting() && !isPending(tok) && !selectsAny(instance(), tok)) {
       failAt('EINVAL', `${file}: "${word}" matches no function`, pos);
     }
     patterns.push(word);
@@ -128,7 +123,7 @@ function listText(patterns: readonly string[], empty: string): string {
   }
   // Kept for later: a `:mod:` of a package not loaded yet, or a pattern given
   // before the program loaded that selects nothing yet (listed as written).
-  for (const t of toks) if (!t.negate && (isPending(t) || selected(t).length === 0)) s += `${t.source}\n`;
+  for (const t of toks) if (!t.negate && (isPending(t) || !selectsAny(inst, t))) s += `${t.source}\n`;
   return s;
 }
 
