@@ -40,4 +40,4 @@ export * as flags from './flags.js';
 export { setStoreObserver } from './slots.js';
 export { checkRecord, testRecord, VERB_NAMES, UPDATE_IGNORE, UPDATE_MAKE_CALL, UPDATE_MODIFY_CALL, UPDATE_MAKE_NOP } from './update.js';
 export { parseToken, tokenMatches, MATCH_ALL, MATCH_INDEX, type FilterToken } from './glob.js';
-export { selectedIds, selectsAny } from './filter.js';
+export { parsePatterns, selectedIds, selectsAny } from './filter.js';

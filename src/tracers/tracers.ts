@@ -19,7 +19,8 @@
  */
 
 import {
-  createOps, ftraceSetFilter, ftraceSetNotrace, registerFtraceFunction, unregisterFtraceFunction, type FtraceOps,
+  createOps, ftraceSetFilter, ftraceSetNotrace, instance, parsePatterns, registerFtraceFunction, unregisterFtraceFunction,
+  type FtraceOps,
 } from '../core/index.js';
 import { OPS_FL_ARGS, OPS_FL_RECURSION } from '../core/flags.js';
 import { fail } from '../shared/errors.js';
@@ -211,15 +212,10 @@ export function setTracerFilter(
   return serial(async () => {
     const f = words(filter);
     const n = words(notrace);
-    // Validated on an unregistered ops first, so that a bad pattern changes
-    // nothing: the grammar of every word, and that the words in `verify`
-    // (default: all) select something (patterns kept from before the program
-    // loaded, or checked by the caller, need not yet).
-    const check = new Set(verify ?? [...f, ...n]);
-    const probe = createOps({ func: { module: here('./function.js'), export: 'functionCall' }, name: 'probe' });
-    await ftraceSetFilter(probe, f.filter((w) => !check.has(w)), { allowUnmatched: true });
-    await ftraceSetNotrace(probe, n.filter((w) => !check.has(w)), { allowUnmatched: true });
-    await ftraceSetFilter(probe, [...f, ...n].filter((w) => check.has(w)), { allowUnmatched: booting });
+    // Checked before anything changes: the grammar of every word, and that
+    // the words in `verify` (default: all) select something (patterns kept
+    // from before the program loaded, or checked by the caller, need not yet).
+    checkPatterns([...f, ...n], verify);
     // The profiler and the helpers follow the global filter, as ftrace's do.
     const before = { f: ftraceFilter, n: ftraceNotrace };
     const all = [tracerOps, profOps, stackOps, valuesOps].filter((o): o is FtraceOps => o !== null);
@@ -269,12 +265,15 @@ async function refreshMarkers(): Promise<void> {
   await addMarkers();
 }
 
-/** The core's grammar for every word; a match for each word of `verify` (default: all). */
-async function validateGraph(w: readonly string[], verify: readonly string[] | undefined): Promise<void> {
+/**
+ * The core's grammar for every word, and a match for each word of `verify`
+ * (default: all; none is asked while booting). Throws EINVAL; changes nothing.
+ */
+function checkPatterns(w: readonly string[], verify: readonly string[] | undefined): void {
   const check = new Set(verify ?? w);
-  const probe = createOps({ func: { module: here('./graph.js'), export: 'graphFilterOps' }, name: 'probe' });
-  await ftraceSetFilter(probe, w.filter((x) => !check.has(x)), { allowUnmatched: true });
-  await ftraceSetFilter(probe, w.filter((x) => check.has(x)), { allowUnmatched: booting });
+  const inst = instance();
+  parsePatterns(inst, w.filter((x) => !check.has(x)), true);
+  parsePatterns(inst, w.filter((x) => check.has(x)), booting);
 }
 
 /**
@@ -285,7 +284,7 @@ async function validateGraph(w: readonly string[], verify: readonly string[] | u
 export function setGraphFunction(patterns: string | readonly string[], verify?: readonly string[]): Promise<void> {
   return serial(async () => {
     const w = words(patterns);
-    if (w.length > 0) await validateGraph(w, verify);
+    checkPatterns(w, verify);
     graphFunctions = w;
     Atomics.store(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
     configChanged();
@@ -297,7 +296,7 @@ export function setGraphFunction(patterns: string | readonly string[], verify?: 
 export function setGraphNotrace(patterns: string | readonly string[], verify?: readonly string[]): Promise<void> {
   return serial(async () => {
     const w = words(patterns);
-    if (w.length > 0) await validateGraph(w, verify);
+    checkPatterns(w, verify);
     graphNotrace = w;
     await refreshMarkers();
   });
