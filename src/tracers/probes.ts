@@ -30,6 +30,9 @@ export const CMD_TRACEOFF = 1;
 export const CMD_STACKTRACE = 2;
 export const CMD_DUMP = 3;
 
+/** The largest count a command may have (counts are int32 words; -1 is unlimited). */
+export const PROBE_COUNT_MAX = 0x7fffffff;
+
 export interface ProbeEntry {
   site: number;
   command: ProbeCommand;

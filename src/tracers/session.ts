@@ -125,7 +125,8 @@ function writeIds(at: number, ids: readonly number[]): void {
 function checkIds(ids: readonly number[], what: string): void {
   if (!Array.isArray(ids)) fail('EINVAL', `${what}: expected an array of thread ids`);
   if (ids.length > PID_MAX) fail('ENOSPC', `${what}: at most ${PID_MAX} thread ids`);
-  for (const id of ids) if (!Number.isInteger(id) || id < 0) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
+  // Kept in int32 words: an id beyond them is refused, never wrapped.
+  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
 }
 
 /**

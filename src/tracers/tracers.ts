@@ -31,7 +31,7 @@ import {
   knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
 import {
-  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, probeEntries, probeRoom, removeProbeEntry,
+  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, PROBE_COUNT_MAX, probeEntries, probeRoom, removeProbeEntry,
   type ProbeCommand, type ProbeEntry,
 } from './probes.js';
 import { functionPipe, functionTrace } from './output/function.js';
@@ -476,6 +476,9 @@ export function updateProbes(add: readonly ProbeEntry[], remove: readonly { site
     const fresh = add.filter((e, i) => !live.some((x) => x.site === e.site && x.command === e.command)
       && add.findIndex((y) => y.site === e.site && y.command === e.command) === i);
     const gone = remove.filter((r) => live.some((x) => x.site === r.site && x.command === r.command));
+    for (const e of fresh) {
+      if (!Number.isInteger(e.count) || e.count < -1 || e.count > PROBE_COUNT_MAX) fail('EINVAL', `count ${String(e.count)} of ${e.command}: -1 (unlimited) or 0 to ${PROBE_COUNT_MAX}`);
+    }
     if (fresh.length > probeRoom()) fail('ENOSPC', `at most ${PROBE_MAX} filter commands (${probeRoom()} free, ${fresh.length} new)`);
     for (const e of fresh) addProbeEntry(e);
     const hidden = gone.map((r) => live.find((x) => x.site === r.site && x.command === r.command)!);
