@@ -41,3 +41,4 @@ export { setStoreObserver } from './slots.js';
 export { checkRecord, testRecord, VERB_NAMES, UPDATE_IGNORE, UPDATE_MAKE_CALL, UPDATE_MODIFY_CALL, UPDATE_MAKE_NOP } from './update.js';
 export { parseToken, tokenMatches, MATCH_ALL, MATCH_INDEX, type FilterToken } from './glob.js';
 export { parsePatterns, selectedIds, selectsAny } from './filter.js';
+export { describeThrown, onCallbackError, type CallbackErrorReport } from './callback-errors.js';
