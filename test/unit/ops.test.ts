@@ -150,6 +150,13 @@ test('G5: a throwing callback is isolated, counted, reported once, and the call 
   process.off('warning', onWarning);
   await unregisterFtraceFunction(bad);
   await unregisterFtraceFunction(good);
+  // Kept after unregistering, and added to by a later registration.
+  assert.deepEqual(opsErrors(bad), { count: 3, first: 'TypeError: callback bug' });
+  await registerFtraceFunction(bad);
+  obj.g(1);
+  assert.deepEqual(opsErrors(bad), { count: 4, first: 'TypeError: callback bug' });
+  await unregisterFtraceFunction(bad);
+  assert.deepEqual(opsErrors(bad), { count: 4, first: 'TypeError: callback bug' });
 });
 
 test('API errors carry errno codes and change nothing', async () => {

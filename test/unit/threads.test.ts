@@ -166,3 +166,42 @@ test('a module load that a busy worker cannot do times out and changes nothing',
   await jf.registerFtraceFunction(ops);
   await jf.unregisterFtraceFunction(ops);
 });
+
+test('an unregister that times out on a thread stuck in a callback stays pending: registering is EBUSY, calling it again waits for it', async () => {
+  jf.defineSites('thr:stuck', [{ name: 'thr:stuck-a' }]);
+  Atomics.store(ctl, 2, 0);
+  Atomics.store(ctl, 3, 0);
+  const ops = jf.createOps({ func: { module: handlers, export: 'stuckEntry' }, name: 'stuck' });
+  await jf.ftraceSetFilter(ops, 'thr:stuck-a');
+  await jf.registerFtraceFunction(ops);
+  const w = start({ mode: 'call', key: 'thr:stuck', names: ['thr:stuck-a'], calls: 1 });
+  await until(() => Atomics.load(ctl, 3) === 1, 'the worker to be inside the callback');
+  jf.setThreadTimeout(200);
+  try {
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'ETIMEDOUT' });
+    assert.equal(ops.registered, false);
+    // Not "not registered": the removal is still under way.
+    await assert.rejects(jf.registerFtraceFunction(ops), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'EBUSY');
+      assert.match(e.message, /call the unregister function again to wait for it/);
+      return true;
+    });
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'ETIMEDOUT' }, 'still stuck: waits again, times out again');
+    jf.setThreadTimeout(10_000);
+    const waiting = jf.unregisterFtraceFunction(ops);
+    const alsoWaiting = jf.unregisterFtraceFunction(ops); // a concurrent caller shares the wait
+    Atomics.store(ctl, 2, 1);
+    await waiting;
+    await alsoWaiting;
+    assert.equal(counts[w.threadId], 1);
+    await w.message;
+    await w.exit;
+    // Done: the ops is an ordinary unregistered ops again.
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'EINVAL' });
+    await jf.registerFtraceFunction(ops);
+    await jf.unregisterFtraceFunction(ops);
+  } finally {
+    Atomics.store(ctl, 2, 1);
+    jf.setThreadTimeout(10_000);
+  }
+});
