@@ -78,6 +78,8 @@ function snapshotLocked(ring: Ring): RingStats {
     const t = Atomics.load(i32, R_TAIL);
     const h = Atomics.load(i32, R_HEAD);
     const hs = headSeq(h);
+    ring.checkSeq(t, 'tail');
+    ring.checkSeq(hs, 'head');
     const hb = ring.pageBase(hs);
     const own = i32[R_READ_HEAD] === h;
     const off = own ? i32[R_READ_OFF]! : 0;
@@ -108,6 +110,11 @@ function snapshotLocked(ring: Ring): RingStats {
     if (Atomics.compareExchange(i32, R_STATS_SEQ, s, s) !== s) continue;
 
     const entries = written - firstUnread;
+    // Validated above as a live ring would be: counts no ring of this size
+    // can hold (or a negative one) come from corrupted page headers.
+    if (!(entries >= 0 && entries <= g.nrPages * g.dataWords) || !Number.isSafeInteger(written)) {
+      fail('EINVAL', `the ring is corrupted: its page headers count ${entries} unread events in ${g.nrPages} pages`);
+    }
     return {
       entries,
       overrun,
