@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { CACHE_SCHEMA } from '../../src/instrument/cache.js';
 import {
   registerCjs, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, writeTree, type RunResult,
 } from './support.js';
@@ -258,7 +259,7 @@ for (const node of nodes) {
         `import { cacheCommand } from ${JSON.stringify(new URL('../../src/cli/cache.js', import.meta.url).href)}; process.exitCode = cacheCommand(['stats', '--json']);`],
       { cwd: t.dir, node, env });
       assert.equal(JSON.parse(stats.stdout).entries, n);
-      assert.ok(readdirSync(join(t.dir, '.cache')).includes('v1'));
+      assert.ok(readdirSync(join(t.dir, '.cache')).includes(`v${CACHE_SCHEMA}`));
     } finally {
       t.done();
     }
