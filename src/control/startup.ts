@@ -139,7 +139,7 @@ async function installRecorder(file: string): Promise<void> {
   process.once('beforeExit', () => {
     warnOnce();
     if (written) return;
-    snapshotTrace().then((bytes) => {
+    snapshotTrace(true).then((bytes) => {
       if (written) return;
       writeFileSync(file, bytes);
       written = true;

@@ -17,6 +17,12 @@
  *   full ring drops the new event and counts it in F_DROPPED. Nothing is lost
  *   without being counted.
  *
+ * - after each complete event the writer notes, with one plain store, how far
+ *   complete events reach (R_SHADOW); a reserved event notes its end in
+ *   R_RESERVED and counts as complete at filled(): if the thread stops
+ *   before it publishes, seal.ts publishes what was complete and counts the
+ *   rest (layout.ts, rule 4).
+ *
  * One writer per ring, claimed in R_WRITER. Writes do not nest: nothing here
  * calls out while an event is half written.
  */
@@ -26,8 +32,8 @@ import { fail } from '../shared/errors.js';
 import {
   COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_CLOCK_ANCHOR, F_DROPPED, F_NEXT_SERIAL, F_OVERRUN, F_READ,
   F_WALL_ANCHOR_MS, headConsumed, headSeq, MODE_PRODUCER, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO,
-  PAGE_HEADER_WORDS, packHead, R_CLOCK, R_HEAD, R_LOCK, R_MODE, R_RESET_GEN, R_STATE, R_STATS_SEQ, R_TAIL,
-  R_WRITER, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
+  PAGE_HEADER_WORDS, packHead, R_CLOCK, R_HEAD, R_LOCK, R_MODE, R_RESERVED, R_RESET_GEN, R_SHADOW, R_STATE, R_STATS_SEQ,
+  R_TAIL, R_WRITER, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
 } from './layout.js';
 import { type ClockSource, CLOCK_CUSTOM, makeClock, UNIT_NS } from './clock.js';
 import { DELTA_BITS, MAX_DELTA, MAX_TYPE_LEN, TYPE_DATA, TYPE_LEN_BITS, TYPE_TIME_EXTEND, TYPE_TIME_STAMP } from './format.js';
@@ -41,6 +47,7 @@ const EXTEND_UNIT = 2 ** DELTA_BITS;
 const SHIFT = TYPE_LEN_BITS;
 const MAX_D = MAX_DELTA;
 const MAX_LEN = MAX_TYPE_LEN;
+const SHADOW = R_SHADOW;
 
 /** advance() results. */
 const ADVANCED = 0;
@@ -139,7 +146,10 @@ export class RingWriter {
     const p = this.pos;
     if (p + 2 > this.limit || d > MAX_D || d < 0) {
       const q = this.slow(1, t);
-      if (q >= 0) this.words[q] = type;
+      if (q >= 0) {
+        this.words[q] = type;
+        this.words[SHADOW] = q + 1;
+      }
       return;
     }
     const w = this.words;
@@ -148,6 +158,7 @@ export class RingWriter {
     this.pos = p + 2;
     this.last = t;
     this.entries++;
+    w[SHADOW] = p + 2;
   }
 
   write1(type: number, a: number): void {
@@ -167,6 +178,7 @@ export class RingWriter {
     const w = this.words;
     w[p] = type;
     w[p + 1] = a;
+    w[SHADOW] = p + 2;
   }
 
   write2(type: number, a: number, b: number): void {
@@ -195,6 +207,7 @@ export class RingWriter {
     w[p] = type;
     w[p + 1] = a;
     w[p + 2] = b;
+    w[SHADOW] = p + 3;
   }
 
   write3(type: number, a: number, b: number, c: number): void {
@@ -216,6 +229,7 @@ export class RingWriter {
     w[p + 1] = a;
     w[p + 2] = b;
     w[p + 3] = c;
+    w[SHADOW] = p + 4;
   }
 
   write4(type: number, a: number, b: number, c: number, e: number): void {
@@ -242,14 +256,17 @@ export class RingWriter {
     w[p + 2] = b;
     w[p + 3] = c;
     w[p + 4] = e;
+    w[SHADOW] = p + 5;
   }
 
   /**
    * Room for an event of `n` words after the common word. Returns the index in
    * `words` of the first of them (the common word, already written, is just
-   * before), or -1 if the event was dropped. Fill them before the next write
-   * or flush: that is when they may be published. Index `this.words` as it is
-   * now: resize() gives the writer another array.
+   * before), or -1 if the event was dropped. Fill them, then call filled(),
+   * before the next write or flush: that is when they may be published (a
+   * thread that stops between reserve and filled() loses the event, and it
+   * is counted). Index `this.words` as it is now: resize() gives the writer
+   * another array.
    */
   reserve(type: number, n: number): number {
     const len = (n | 0) + 1;
@@ -269,7 +286,13 @@ export class RingWriter {
       this.entries++;
     }
     this.words[p] = type;
+    this.words[R_RESERVED] = this.pos;
     return p + 1;
+  }
+
+  /** The event last reserved is filled: it is complete (see reserve). */
+  filled(): void {
+    this.words[SHADOW] = this.pos;
   }
 
   /** An event whose words after the common word are `src[from .. from+n)`. */
@@ -278,6 +301,7 @@ export class RingWriter {
     if (p < 0) return;
     const w = this.words;
     for (let i = 0; i < n; i++) w[p + i] = src[from + i]!;
+    this.filled();
   }
 
   /** Publishes every event written so far. */
@@ -396,6 +420,7 @@ export class RingWriter {
     this.entries = 0;
     this.serial = serial;
     this.wbase = wbase;
+    this.words[SHADOW] = this.words[R_RESERVED] = this.pos;
   }
 
   private publishCounters(): void {
@@ -415,6 +440,7 @@ export class RingWriter {
     this.setPage(seq, readU64(w, b + P_SERIAL_LO), readU64(w, b + P_WBASE_LO));
     this.entries = c >>> COMMIT_ENTRIES_SHIFT;
     this.pos = this.committed = this.limit = this.dataAt + (c & COMMIT_WORDS_MASK);
+    this.words[SHADOW] = this.words[R_RESERVED] = this.pos;
     // The last timestamp is unknown: the next event gets an absolute stamp.
     this.last = Infinity;
     this.overrun = this.f64[F_OVERRUN]!;

@@ -13,7 +13,8 @@
  *   i32 index
  *   0            C_MAGIC, C_STATE (epoch << 1 | tracing_on), C_BUFGEN,
  *                C_CLOCK, C_SIZE_KB, C_MODE, C_TRACER, C_MAX_DEPTH,
- *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, (reserved to 31)
+ *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, C_FLUSHES,
+ *                (reserved to 31)
  *   32           MAX_ROWS thread rows of ROW_WORDS
  *                {threadId + 1, ring generation, profiler generation, own size}
  *   C_PID        count, PID_MAX thread ids (set_ftrace_pid)
@@ -46,6 +47,8 @@ export const C_THRESH_US = 8;
 export const C_PROF_GEN = 9;
 /** Whether set_graph_function has patterns (only then do calls outside it skip). */
 export const C_GRAPH_FILTER = 10;
+/** Bumped (and notified) by each thread that has published its events on request (session.ts, flush requests). */
+export const C_FLUSHES = 11;
 export const C_ROWS = 32;
 export const ROW_WORDS = 4;
 export const R_TID = 0; // threadId + 1, 0 when free

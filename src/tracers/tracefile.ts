@@ -25,8 +25,8 @@ import { instance, recordCount, displayName } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import { openRing, ringStats, type Ring } from '../ring/index.js';
 import {
-  C_THRESH_US, currentProfileTables, currentRings, ctl, eventRegistry, OPT_DEFAULTS, options, profileGeneration,
-  profileTablesNow, ringsNow, traceClock, withOptions, type ThreadRing, type ThreadTable,
+  C_THRESH_US, currentProfileTables, ctl, eventRegistry, OPT_DEFAULTS, options, profileGeneration,
+  profileTablesNow, ringsNow, settledRings, traceClock, withOptions, type ThreadRing, type ThreadTable,
 } from './session.js';
 import { ROW_F64 } from './profile.js';
 import { readCurrentTracer } from './tracers.js';
@@ -85,9 +85,13 @@ function copyOf(sab: SharedArrayBuffer): Uint8Array {
   return new Uint8Array(sab).slice();
 }
 
-/** This process's trace, every thread's current buffer and profile, as a trace file. */
-export async function snapshotTrace(): Promise<Uint8Array> {
-  return encode(await currentRings(), await currentProfileTables());
+/**
+ * This process's trace, every thread's current buffer and profile, as a
+ * trace file. `final`: the recording ends with it (events a thread has not
+ * published by then are counted as unsaved).
+ */
+export async function snapshotTrace(final = false): Promise<Uint8Array> {
+  return encode(await settledRings(final), await currentProfileTables());
 }
 
 /**

@@ -364,7 +364,7 @@ export async function readThreadStats(threadId: number): Promise<string> {
   if (r === undefined) {
     if (!knownThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
     return formatStats({
-      entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0,
+      entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0, unsaved: 0,
       unit: traceClock() === 'counter' ? UNIT_COUNT : UNIT_NS,
     });
   }

@@ -32,7 +32,9 @@ const LEGEND = [
 /**
  * `# tracer: <name>` and the entries line. ftrace's entries-written is
  * entries + overrun (events consumed by trace_pipe are in neither), so the
- * difference is what overwrite lost. #P is the number of threads with a ring.
+ * difference is what overwrite lost; events written but never published
+ * (their thread stopped mid-event, or the process exited first: unsaved)
+ * are written too. #P is the number of threads with a ring.
  */
 export function functionHeader(tracer: string, rings: readonly ThreadRing[]): string {
   // Without context-info ftrace prints no entries line and no legend (trace_default_header).
@@ -42,7 +44,7 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
   for (const r of rings) {
     const s = ringStats(r.ring);
     entries += s.entries;
-    overrun += s.overrun;
+    overrun += s.overrun + s.unsaved;
   }
   // Without irq-info ftrace prints the short legend (print_func_help_header).
   const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
