@@ -16,6 +16,8 @@ import { JsftraceError, type ErrnoCode } from '../shared/errors.js';
 export interface ControlFile {
   /** The text of `cat`; absent for write-only files (trace_marker). */
   read?: () => string | Promise<string>;
+  /** The same text in pieces, for files that can be large (trace, trace_pipe): surface.ts, stream. */
+  stream?: () => AsyncIterable<string>;
   /** `echo text > file`. Absent for read-only files (EACCES, as tracefs' 0444 files). */
   write?: (text: string) => void | Promise<void>;
   /** `echo text >> file`; files without it take `>>` as `>` (ftrace's, for most single-value files). */

@@ -131,7 +131,9 @@ let dumpSink: () => void = () => {
   // Not from inside the traced call: reading waits for every thread's ring.
   setImmediate(() => {
     // Consumed, as ftrace_dump consumes what it prints.
-    import('./tracers.js').then((t) => t.readTracePipe()).then((text) => process.stderr.write(text), () => undefined);
+    import('./tracers.js').then(async (t) => {
+      for await (const piece of t.tracePipeChunks()) process.stderr.write(piece);
+    }).catch(() => undefined);
   });
 };
 export function setDumpSink(fn: () => void): void {

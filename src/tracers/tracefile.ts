@@ -20,7 +20,8 @@
  *   JSON header (n bytes, UTF-8) | the blobs the header lists, in order.
  */
 
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { instance, recordCount, displayName } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import { openRing, ringStats, type Ring } from '../ring/index.js';
@@ -39,6 +40,8 @@ import { timelineSvg } from './output/timeline.js';
 import { threadCalls } from './output/calls.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 import { withNames } from './output/common.js';
+
+const gzipAsync = promisify(gzip);
 
 export const TRACEFILE_MAJOR = 1;
 export const TRACEFILE_MINOR = 1;
@@ -91,7 +94,9 @@ function copyOf(sab: SharedArrayBuffer): Uint8Array {
  * published by then are counted as unsaved).
  */
 export async function snapshotTrace(final = false): Promise<Uint8Array> {
-  return encode(await settledRings(final), await currentProfileTables());
+  // Compressed off the main thread (zlib's thread pool): the program is not
+  // held for the seconds a large buffer takes to deflate.
+  return gzipAsync(encodeRaw(await settledRings(final), await currentProfileTables()), { level: 6 });
 }
 
 /**
@@ -99,10 +104,11 @@ export async function snapshotTrace(final = false): Promise<Uint8Array> {
  * of (a worker's ring announced in the last moments may be missing).
  */
 export function snapshotTraceSync(): Uint8Array {
-  return encode(ringsNow(), profileTablesNow());
+  return gzipSync(encodeRaw(ringsNow(), profileTablesNow()), { level: 6 });
 }
 
-function encode(rings: readonly ThreadRing[], allTables: readonly ThreadTable[]): Uint8Array {
+/** The file's bytes before compression. */
+function encodeRaw(rings: readonly ThreadRing[], allTables: readonly ThreadTable[]): Buffer {
   const gen = profileGeneration();
   const tables = allTables.filter((t) => t.gen === gen);
   const inst = instance();
@@ -131,7 +137,7 @@ function encode(rings: readonly ThreadRing[], allTables: readonly ThreadTable[])
   head.writeUInt32LE(TRACEFILE_MAJOR, 8);
   head.writeUInt32LE(TRACEFILE_MINOR, 12);
   head.writeUInt32LE(json.length, 16);
-  return gzipSync(Buffer.concat([head, json, namesBlob, ...ringBlobs, ...profBlobs]), { level: 6 });
+  return Buffer.concat([head, json, namesBlob, ...ringBlobs, ...profBlobs]);
 }
 
 function sabOf(buf: Buffer, at: number, bytes: number): SharedArrayBuffer {

@@ -34,8 +34,9 @@ import {
   addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, PROBE_COUNT_MAX, probeEntries, probeRoom, removeProbeEntry,
   type ProbeCommand, type ProbeEntry,
 } from './probes.js';
-import { functionPipe, functionTrace } from './output/function.js';
-import { graphPipe, graphTrace } from './output/graph.js';
+import { functionBatches, functionHeader, functionPipe } from './output/function.js';
+import { graphBatches, graphHeader, graphPipe } from './output/graph.js';
+import { traceText } from './output/stream.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 
 const here = (file: string): string => new URL(file, import.meta.url).href;
@@ -341,17 +342,58 @@ async function ringsOf(threadId: number | undefined): Promise<ThreadRing[]> {
   return all.filter((r) => r.threadId === threadId);
 }
 
-/** The `trace` file (or per_thread/N/trace): non-consuming. */
-export async function readTrace(threadId?: number): Promise<string> {
+/**
+ * The `trace` file (or per_thread/N/trace), non-consuming, in pieces: each
+ * costs the program bounded time and memory, and the event loop runs
+ * between them (output/stream.ts).
+ */
+export async function* traceChunks(threadId?: number): AsyncGenerator<string> {
   const rings = await ringsOf(threadId);
   const t = current();
-  return t.id === TRACER_GRAPH ? graphTrace(rings) : functionTrace(t.name, rings);
+  if (t.id === TRACER_GRAPH) yield* traceText(graphHeader(), rings, graphBatches(rings));
+  else yield* traceText(functionHeader(t.name, rings), rings, functionBatches);
 }
 
-/** `trace_pipe` (or per_thread/N/trace_pipe): what is unread now, consumed (never blocks; '' when nothing is new). */
-export async function readTracePipe(threadId?: number): Promise<string> {
+/** The `trace` file (or per_thread/N/trace) as one text: traceChunks joined. */
+export async function readTrace(threadId?: number): Promise<string> {
+  let s = '';
+  for await (const piece of traceChunks(threadId)) s += piece;
+  return s;
+}
+
+/** Events of one thread a read of trace_pipe takes at most: a read costs bounded time and memory. */
+const PIPE_BATCH = 4096;
+
+async function pipeOnce(threadId: number | undefined): Promise<{ text: string; more: boolean }> {
   const rings = await ringsOf(threadId);
-  return current().id === TRACER_GRAPH ? graphPipe(rings) : functionPipe(rings);
+  const more = rings.some((r) => ringStats(r.ring).entries > PIPE_BATCH);
+  return { text: current().id === TRACER_GRAPH ? graphPipe(rings, PIPE_BATCH) : functionPipe(rings, PIPE_BATCH), more };
+}
+
+/**
+ * `trace_pipe` (or per_thread/N/trace_pipe): what is unread now, consumed,
+ * at most PIPE_BATCH events a thread (the rest is for the next read, as a
+ * read of ftrace's trace_pipe returns what fits its buffer); never blocks,
+ * '' when nothing is new.
+ */
+export async function readTracePipe(threadId?: number): Promise<string> {
+  return (await pipeOnce(threadId)).text;
+}
+
+/**
+ * trace_pipe in pieces: reads of at most PIPE_BATCH events a thread, the
+ * event loop running between them, until what the buffers held when it
+ * started has been taken (a writer faster than the reader does not keep it
+ * going).
+ */
+export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string> {
+  const start = (await ringsOf(threadId)).reduce((m, r) => Math.max(m, ringStats(r.ring).entries), 0);
+  for (let round = Math.ceil(start / PIPE_BATCH); ; round--) {
+    const { text, more } = await pipeOnce(threadId);
+    if (text !== '') yield text;
+    if (!more || round <= 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /**

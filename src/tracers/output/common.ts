@@ -39,7 +39,8 @@ const ARGS_BUF = EV_GRAPH_ARGS.fields[3]!;
 const RETVAL = EV_GRAPH_RETVAL.id;
 const RETVAL_BUF = EV_GRAPH_RETVAL.fields[3]!;
 
-function itemOf(e: EventCursor): Item {
+/** The item of the event the cursor is on. */
+export function itemOf(e: EventCursor): Item {
   const t = e.type;
   if (t === MARKER || t === STACK) {
     return { ts: e.ts, type: t, flags: e.flags, a: 0, b: 0, c: 0, lost: 0, text: e.string(t === MARKER ? MARKER_BUF : STACK_BUF) };
@@ -84,11 +85,12 @@ const pipes = new Map<number, PipeState>();
 
 /**
  * `trace_pipe`: consumes what the ring holds now (at most as many events as
- * it holds when the read starts; the rest is for the next read). Events refused in producer
+ * it holds when the read starts, and at most `max`; the rest is for the next
+ * read). Events refused in producer
  * mode have no place in the ring; they are reported after the events read,
  * when the counter shows new ones (the ring does not record where they were).
  */
-export function consumeItems(r: ThreadRing): Item[] {
+export function consumeItems(r: ThreadRing, max = Infinity): Item[] {
   let p = pipes.get(r.threadId);
   if (p === undefined || p.gen !== r.gen) {
     p = { gen: r.gen, reader: attachReader(r.ring), dropped: 0 };
@@ -97,7 +99,10 @@ export function consumeItems(r: ThreadRing): Item[] {
   const rd = p.reader;
   // At most what the ring holds now: a writer in another thread that writes
   // faster than text is made would otherwise keep this read going forever.
-  const out = drain(() => rd.next(), rd.event, () => rd.lost, Math.max(1, ringStats(r.ring).entries));
+  // What the ring holds, plus what the reader took from it last time and has
+  // not handed out (a page image's worth at most): not counted in entries.
+  const held = ringStats(r.ring).entries + r.ring.geometry.dataWords;
+  const out = drain(() => rd.next(), rd.event, () => rd.lost, Math.min(max, held));
   const dropped = ringStats(r.ring).dropped;
   if (dropped > p.dropped) {
     out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: dropped - p.dropped });

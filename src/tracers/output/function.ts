@@ -16,6 +16,7 @@ import { EV_FUNCTION, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO, OPT_IRQ_IN
 import {
   consumeItems, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems, stackLines, timestamp,
 } from './common.js';
+import type { BatchRenderer } from './stream.js';
 
 /** The legend block, with ftrace's geometry; columns relabelled for threads. */
 const LEGEND = [
@@ -74,7 +75,8 @@ export function lostLine(r: ThreadRing, n: number): string {
   return `Thread:${r.threadId} [LOST ${n} EVENTS]\n`;
 }
 
-function linesOf(r: ThreadRing, items: Item[]): Line[] {
+/** The lines of items[0 .. stop) (the items after it only place lost notices in time). */
+function linesOf(r: ThreadRing, items: Item[], stop = items.length): Line[] {
   placeLost(items);
   const type = EV_FUNCTION.id;
   const opts = options();
@@ -84,7 +86,8 @@ function linesOf(r: ThreadRing, items: Item[]): Line[] {
   const counts = r.ring.clockId === CLOCK_COUNTER;
   const context = (_r: ThreadRing, ts: number): string => (prefix === null ? '' : `${prefix}${timestamp(ts, counts)}: `);
   const out: Line[] = [];
-  for (const it of items) {
+  for (let i = 0; i < stop; i++) {
+    const it = items[i]!;
     if (it.lost > 0) {
       out.push({ ts: it.ts, thread: r.threadId, text: lostLine(r, it.lost) });
       continue;
@@ -104,12 +107,18 @@ function linesOf(r: ThreadRing, items: Item[]): Line[] {
   return out;
 }
 
+/** The function tracer's lines a batch at a time (output/stream.ts). */
+export const functionBatches: BatchRenderer<null> = {
+  state: () => null,
+  lines: (r, items, _st, stop) => ({ lines: linesOf(r, items, stop), next: stop }),
+};
+
 /** The `trace` file for the function (or nop) tracer. */
 export function functionTrace(tracer: string, rings: readonly ThreadRing[]): string {
   return functionHeader(tracer, rings) + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring))));
 }
 
-/** What `trace_pipe` yields now: the unread lines, consumed. */
-export function functionPipe(rings: readonly ThreadRing[]): string {
-  return mergeLines(rings.map((r) => linesOf(r, consumeItems(r))));
+/** What `trace_pipe` yields now: the unread lines (at most `max` events a thread), consumed. */
+export function functionPipe(rings: readonly ThreadRing[], max = Infinity): string {
+  return mergeLines(rings.map((r) => linesOf(r, consumeItems(r, max))));
 }

@@ -35,6 +35,7 @@ import {
   stackLines, timestamp,
 } from './common.js';
 import { lostLine } from './function.js';
+import type { BatchRenderer } from './stream.js';
 
 /** ftrace's FTRACE_RETFUNC_DEPTH: how deep `}` is matched to its entry. */
 const RETFUNC_DEPTH = 50;
@@ -65,10 +66,14 @@ export const GRAPH_HEADER = '# tracer: function_graph\n#\n'
 interface GraphState {
   gen: number;
   enter: Int32Array;
+  /** The depth a comment is indented to: that of the call running. */
+  cur: number;
+  /** funcgraph-args waiting for the entry they belong to. */
+  args: Item | null;
 }
 
 function freshState(gen: number): GraphState {
-  return { gen, enter: new Int32Array(RETFUNC_DEPTH).fill(NO_FUNC) };
+  return { gen, enter: new Int32Array(RETFUNC_DEPTH).fill(NO_FUNC), cur: 0, args: null };
 }
 
 function note(flags: number): string {
@@ -88,7 +93,12 @@ function procColumn(r: ThreadRing): string {
   return `${' '.repeat(spaces >> 1)}${text}${' '.repeat(spaces - (spaces >> 1))} | `;
 }
 
-function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number): Line[] {
+/**
+ * The lines of items[0 .. stop): an entry or return looks at the one or two
+ * items after it (its return, its retval), which may lie beyond `stop` and
+ * are then used up too. Returns the lines and the first item not used.
+ */
+function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number, stop = items.length): { lines: Line[]; next: number } {
   placeLost(items);
   const ENT = EV_GRAPH_ENT.id;
   const RET = EV_GRAPH_RET.id;
@@ -113,10 +123,10 @@ function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number): L
     const nx = items[i + 1];
     return nx !== undefined && nx.lost === 0 && nx.type === EV_GRAPH_RETVAL.id && nx.a === func ? nx.text! : null;
   };
-  // The depth a comment is indented to: that of the call running.
-  let cur = 0;
-  let args: Item | null = null;
-  for (let i = 0; i < items.length; i++) {
+  let cur = st.cur;
+  let args = st.args;
+  let i = 0;
+  for (; i < stop; i++) {
     const it = items[i]!;
     if (it.lost > 0) {
       push(it.ts, lostLine(r, it.lost));
@@ -175,7 +185,9 @@ function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number): L
       cur = depth;
     }
   }
-  return out;
+  st.cur = cur;
+  st.args = args;
+  return { lines: out, next: i };
 }
 
 function cpuWidth(rings: readonly ThreadRing[]): number {
@@ -187,13 +199,22 @@ function cpuWidth(rings: readonly ThreadRing[]): number {
 /** The `trace` file for function_graph. */
 export function graphTrace(rings: readonly ThreadRing[]): string {
   const w = cpuWidth(rings);
-  return graphHeader() + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring), freshState(r.gen), w)));
+  return graphHeader() + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring), freshState(r.gen), w).lines));
+}
+
+/** function_graph's lines a batch at a time (output/stream.ts), for `rings`. */
+export function graphBatches(rings: readonly ThreadRing[]): BatchRenderer<GraphState> {
+  const w = cpuWidth(rings);
+  return {
+    state: (r) => freshState(r.gen),
+    lines: (r, items, st, stop) => linesOf(r, items, st, w, stop),
+  };
 }
 
 const pipeStates = new Map<number, GraphState>();
 
-/** What `trace_pipe` yields now for function_graph, consumed. */
-export function graphPipe(rings: readonly ThreadRing[]): string {
+/** What `trace_pipe` yields now for function_graph (at most `max` events a thread), consumed. */
+export function graphPipe(rings: readonly ThreadRing[], max = Infinity): string {
   const w = cpuWidth(rings);
   return mergeLines(rings.map((r) => {
     let st = pipeStates.get(r.threadId);
@@ -201,6 +222,6 @@ export function graphPipe(rings: readonly ThreadRing[]): string {
       st = freshState(r.gen);
       pipeStates.set(r.threadId, st);
     }
-    return linesOf(r, consumeItems(r), st, w);
+    return linesOf(r, consumeItems(r, max), st, w).lines;
   }));
 }
