@@ -319,6 +319,24 @@ function errorText(e: unknown): string {
  */
 export function instrumentSource(source: string, filename: string, format: ModuleFormat | undefined): string {
   if (isInstrumented(source)) return source;
+  // Loading the transform loads its parser and its other dependencies; with
+  // in-thread hooks (module.registerHooks, or require(esm) reaching
+  // _compile) those loads come back here while the first module is still
+  // being decided. They are jsftrace's, not the program's: passed on
+  // untouched and not counted.
+  if (deciding) return source;
+  deciding = true;
+  try {
+    return decide(source, filename, format);
+  } finally {
+    deciding = false;
+  }
+}
+
+/** Whether this thread is inside instrumentSource (see there). */
+let deciding = false;
+
+function decide(source: string, filename: string, format: ModuleFormat | undefined): string {
   // A byte-order mark is not JavaScript; Node drops it before compiling too.
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   const id = identify(filename);
