@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { lineNamed, nodeBinary, PINNED, SYSTEM, type Line } from './node-lines.js';
 
-const HELP = `usage: npm run test:matrix -- [--lines system,22,24,26] [--jobs N] [--json FILE] [--quiet]
+const HELP = `usage: npm run test:matrix -- [--lines system,22,24,26] [--jobs N] [--json FILE] [--logs DIR] [--quiet]
 
 Runs the built test suite (dist/test/*/*.test.js) under each Node line in turn:
 the Node running this command ("system") and the pinned latest 22, 24 and 26.
@@ -26,6 +26,7 @@ packages) into $JSFTRACE_NODE_CACHE, else $XDG_CACHE_HOME/jsftrace/node, else
   --lines L   comma-separated lines to run (default: system,${PINNED.map((l) => l.name).join(',')})
   --jobs N    lines run at once (default 1; the suite itself uses both cores)
   --json F    also write the summary as JSON to F
+  --logs D    where each line's full test output goes, as <line>.tap (default test-results/matrix)
   --quiet     print only each line's summary, not its test output
 `;
 
@@ -58,7 +59,7 @@ function counts(tap: string): Pick<Outcome, 'tests' | 'pass' | 'fail' | 'skipped
   return { tests: n('tests'), pass: n('pass'), fail: n('fail'), skipped: n('skipped') };
 }
 
-function runLine(line: Line, bin: string, files: string[], quiet: boolean): Promise<Outcome> {
+function runLine(line: Line, bin: string, files: string[], quiet: boolean, log: string): Promise<Outcome> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(bin)}${delimiter}${process.env['PATH'] ?? ''}` };
@@ -72,6 +73,7 @@ function runLine(line: Line, bin: string, files: string[], quiet: boolean): Prom
     child.stderr.setEncoding('utf8').on('data', (d: string) => { if (!quiet) process.stderr.write(d); });
     child.on('error', reject);
     child.on('close', (code) => {
+      writeFileSync(log, tap);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       resolve({ line: line.name, version: line === SYSTEM ? process.versions.node : line.version, ...counts(tap), seconds, exitCode: code });
     });
@@ -87,7 +89,10 @@ function table(rows: Outcome[]): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { lines: { type: 'string' }, jobs: { type: 'string' }, json: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      lines: { type: 'string' }, jobs: { type: 'string' }, json: { type: 'string' }, logs: { type: 'string' },
+      quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: false,
   });
   if (values.help === true) {
@@ -101,15 +106,18 @@ async function main(): Promise<number> {
   // Install first, one at a time, so that a failed download stops before any test runs.
   const bins = lines.map((l) => nodeBinary(l, say));
   const files = testFiles();
+  const logs = values.logs ?? join(root, 'test-results', 'matrix');
+  mkdirSync(logs, { recursive: true });
   const outcomes: Outcome[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < lines.length) {
       const i = next++;
       say(`Node ${lines[i]!.name} (${bins[i]}): ${files.length} test files`);
-      const o = await runLine(lines[i]!, bins[i]!, files, values.quiet === true || jobs > 1);
+      const log = join(logs, `${lines[i]!.name}.tap`);
+      const o = await runLine(lines[i]!, bins[i]!, files, values.quiet === true || jobs > 1, log);
       outcomes[i] = o;
-      say(`Node ${o.line} ${o.version}: ${o.pass}/${o.tests} passed, ${o.fail} failed, ${o.skipped} skipped, ${o.seconds.toFixed(0)} s`);
+      say(`Node ${o.line} ${o.version}: ${o.pass}/${o.tests} passed, ${o.fail} failed, ${o.skipped} skipped, ${o.seconds.toFixed(0)} s (${log})`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, lines.length) }, worker));

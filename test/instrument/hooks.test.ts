@@ -11,7 +11,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import module from 'node:module';
 import { join } from 'node:path';
 import {
   hookModes, registerCjs, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, writeTree, type RunResult,
@@ -258,6 +259,14 @@ for (const mode of hookModes) {
       { cwd: t.dir, hooks: mode.hooks, env });
       assert.equal(JSON.parse(stats.stdout).entries, n);
       assert.ok(readdirSync(join(t.dir, '.cache')).includes('v1'));
+      // Node's compile cache, where the line has one, lives beside ours (0700) and was filled.
+      const v8 = join(t.dir, '.cache', 'v8');
+      if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+        assert.equal(statSync(v8).mode & 0o777, 0o700);
+        assert.ok(readdirSync(v8, { recursive: true }).length > 0, 'the compile cache is empty');
+      } else {
+        assert.ok(!existsSync(v8));
+      }
     } finally {
       t.done();
     }

@@ -16,7 +16,9 @@
 
 import module from 'node:module';
 import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FunctionToString } from '../../shared/builtins.js';
+import { markDecided } from './cjs.js';
 import { isOuterActive, markOuterActive, requestOuter } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 
@@ -50,7 +52,9 @@ function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
       if (!outer && isOuterActive()) return result;
-      return instrumentLoadResult(url, result, compiledByNode);
+      const out = instrumentLoadResult(url, result, compiledByNode);
+      if (result.format === 'commonjs') noteDecided(url, result);
+      return out;
     },
   };
 }
@@ -94,6 +98,13 @@ function compiledByNode(filename: string): boolean {
   const m = cjs._cache[filename];
   if (m !== undefined) return !Object.hasOwn(m, '_compile');
   return nodeHandles(filename);
+}
+
+/** A CommonJS file whose source this hook decided on: cjs.ts need not see it again. */
+function noteDecided(url: string, result: LoadResult): void {
+  if (result.source === null || result.source === undefined || !url.startsWith('file:')) return;
+  const filename = fileURLToPath(url);
+  if (compiledByNode(filename)) markDecided(filename);
 }
 
 /** Registers the hooks in this thread; false when Node lacks the API. */
