@@ -59,6 +59,8 @@ import { fail } from '../shared/errors.js';
 import { cacheDirProblem, chooseCacheDir, prepareCacheDir } from './cache-dir.js';
 
 export const CACHE_SCHEMA = 2;
+/** Where Node's compile cache lives in the cache directory (load.ts): not an old entry folder, though its name looks like one. */
+export const COMPILE_CACHE_SUBDIR = 'v8';
 const MAGIC = 'jsftrace-cache';
 const DEFAULT_MAX = 512 * 1024 * 1024;
 const TOUCH_AFTER_MS = 60_000;
@@ -262,6 +264,18 @@ export class TransformCache {
     return Buffer.concat([nonce, c.getAuthTag()]);
   }
 
+  /**
+   * `<dir>/<name>`, made 0700 if need be, for other caches of code this
+   * process runs (Node's compile cache): its real path, checked as the cache
+   * directory is (every component, cache-dir.ts); null when the cache is off
+   * or the subdirectory fails the check.
+   */
+  trustedSubdir(name: string): string | null {
+    if (!this.ready()) return null;
+    const sub = prepareCacheDir(join(this.real, name));
+    return 'real' in sub ? sub.real : null;
+  }
+
   get(key: string): CacheEntry | null {
     if (!this.ready()) return null;
     const f = openOwn(this.pathOf(key));
@@ -361,7 +375,7 @@ export class TransformCache {
     try {
       // Entries of other schema versions are never read again.
       for (const n of readdirSync(this.real)) {
-        if (/^v\d+$/.test(n) && n !== `v${CACHE_SCHEMA}`) rmSync(join(this.real, n), { recursive: true, force: true });
+        if (/^v\d+$/.test(n) && n !== `v${CACHE_SCHEMA}` && n !== COMPILE_CACHE_SUBDIR) rmSync(join(this.real, n), { recursive: true, force: true });
       }
     } catch {
       // No directory yet.
