@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeForOtherUsers } from '../support/process.js';
 import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
 
 const NOBODY = 65534;
@@ -69,7 +70,7 @@ function victim(cwd: string, env: Record<string, string | undefined>, attack: ()
 }
 
 /** Nobody's move: swap node_modules/.cache for its own tree with `names` planted, in both entry formats. */
-function plant(project: string, names: string[]): Promise<void> {
+function plant(node: string, project: string, names: string[]): Promise<void> {
   const script = `
     const fs = require('fs'), path = require('path');
     const nm = ${JSON.stringify(join(project, 'node_modules'))};
@@ -88,7 +89,7 @@ function plant(project: string, names: string[]): Promise<void> {
     console.log('planted ' + ${JSON.stringify(names)}.length);
   `;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: process.env['PATH'] ?? '', HOME: '/' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, ['-e', script], { uid: NOBODY, gid: NOBODY, cwd: '/', env: { PATH: process.env['PATH'] ?? '', HOME: '/' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -119,16 +120,17 @@ test('another user who owns the program\'s directory cannot get an entry of thei
     const warm = await victim(project, env, async () => undefined);
     assert.equal(warm.stdout, 'a=genuine-a\nready\nb=genuine-b\n', warm.stderr);
     const names = [...new Set([...entryNames(join(project, 'node_modules')), ...entryNames(xdg)])];
+    const node = nodeForOtherUsers(t.dir);
     assert.equal(names.length, 3, 'app, lib-a and lib-b were cached');
 
     // The default cache: nothing under the program's directory is read.
-    const run = await victim(project, env, () => plant(project, names));
+    const run = await victim(project, env, () => plant(node, project, names));
     assert.equal(run.stdout, 'a=genuine-a\nready\nb=genuine-b\n', `the planted entry ran: ${run.stdout}${run.stderr}`);
 
     // Told to keep the cache there, the program refuses a path the other
     // user could change, with one warning, and runs its own code.
     const there = join(project, 'node_modules', '.cache', 'jsftrace');
-    const told = await victim(project, { ...env, JSFTRACE_CACHE_DIR: there }, () => plant(project, names));
+    const told = await victim(project, { ...env, JSFTRACE_CACHE_DIR: there }, () => plant(node, project, names));
     assert.equal(told.stdout, 'a=genuine-a\nready\nb=genuine-b\n', `the planted entry ran: ${told.stdout}${told.stderr}`);
     const warnings = told.stderr.split('\n').filter((l) => l.includes('[JSFTRACE_CACHE]'));
     assert.equal(warnings.length, 1, told.stderr);
