@@ -25,6 +25,7 @@ import {
   PIPE_CHUNK_CHARS, PROTOCOL_MAJOR, PROTOCOL_MINOR, type Hello, type Request,
 } from './protocol.js';
 import { checkSocketPathLength, defaultSocketDir, ensureSocketDir, socketPath } from './socket-dir.js';
+import { atExit } from '../shared/exit-hooks.js';
 
 export interface ControlServer {
   /** The socket's path. */
@@ -121,14 +122,14 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
       if (lstatSync(path).ino === ino) unlinkSync(path);
     } catch { /* already gone */ }
   };
-  process.on('exit', onExit);
+  const dropExit = atExit(onExit);
 
   let closed: Promise<void> | null = null;
   return {
     path,
     close(): Promise<void> {
       closed ??= new Promise<void>((done) => {
-        process.off('exit', onExit);
+        dropExit();
         server.close(() => done());
         for (const c of connections) c.destroy();
         onExit();

@@ -39,6 +39,7 @@ import {
   C_BUFGEN, C_CLOCK, C_CONTEXT, C_MAGIC, C_MODE, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
+import { atExit } from '../shared/exit-hooks.js';
 export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
@@ -560,7 +561,7 @@ export function resetProfile(): void {
 // back for threads to come (its ring stays readable until the buffers are
 // cleared: the readers keep it).
 if (!isMainThread) {
-  process.on('exit', () => {
+  atExit(() => {
     flushThread();
     if (row < 0) return;
     for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(row, w), -1);
