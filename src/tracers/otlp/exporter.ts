@@ -20,7 +20,7 @@ import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fail } from '../../shared/errors.js';
 import { flushThread } from '../session.js';
-import type { ExportSettings, FromWorker, ToWorker } from './messages.js';
+import { NO_API_NOTICE, type ExportSettings, type FromWorker, type ToWorker } from './messages.js';
 import { defaultSamplerSpec, parseSamplerSpec } from './sampler-spec.js';
 import { COUNTERS, createStats, I_FLUSH_DONE, I_FLUSH_REQ, Stats } from './stats-layout.js';
 
@@ -42,6 +42,15 @@ let worker: Worker | null = null;
 let stats: Stats | null = null;
 let lastError = '';
 let exitHook = false;
+let told = '';
+
+/** A notice (once each): that spans begin their own traces is something a user must know. */
+function tell(message: string, atExit = false): void {
+  if (told.includes(message)) return;
+  told += message;
+  if (atExit) writeSync(2, `jsftrace: ${message}\n`);
+  else process.emitWarning(message, { code: 'JSFTRACE_OTLP' });
+}
 
 function current(): ExportSettings {
   settings ??= { url: '', serviceName: '', sampler: defaultSamplerSpec(), rateLimit: 0 };
@@ -146,6 +155,7 @@ export async function startExport(): Promise<void> {
   }, { [UNTRACED_WORKER]: true }));
   w.on('message', (m: FromWorker) => {
     if (m.kind === 'error') lastError = m.message;
+    else if (m.kind === 'notice') tell(m.message);
   });
   w.on('error', (e) => {
     lastError = `the export worker failed: ${e.message}`;
@@ -202,6 +212,9 @@ function lastExport(): void {
     const left = end - Date.now();
     if (left <= 0) break;
     Atomics.wait(i32, I_FLUSH_DONE, done, left);
+  }
+  if (stats.get('roots_no_api') > 0) {
+    tell(NO_API_NOTICE, true);
   }
   const unsent = stats.get('queued');
   if (Atomics.load(i32, I_FLUSH_DONE) !== req || unsent > 0) {

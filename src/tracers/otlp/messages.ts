@@ -18,4 +18,7 @@ export interface ExportSettings {
 
 export type ToWorker = { kind: 'settings'; settings: ExportSettings } | { kind: 'stop' };
 
-export type FromWorker = { kind: 'ready' } | { kind: 'stopped' } | { kind: 'error'; message: string };
+export type FromWorker = { kind: 'ready' } | { kind: 'stopped' } | { kind: 'error'; message: string } | { kind: 'notice'; message: string };
+
+/** Said once when root calls begin traces of their own because the program has no OpenTelemetry API. */
+export const NO_API_NOTICE = 'otlp: the program has no OpenTelemetry API (@opentelemetry/api): each call with no traced caller starts a trace of its own';

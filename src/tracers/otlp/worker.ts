@@ -29,7 +29,7 @@ import { spanResource, SCOPE } from './resource.js';
 import { samplerOf } from './sampler.js';
 import { SpanMaker, wallClockOf, type SiteInfo, type SpanSettings } from './spans.js';
 import { I_FLUSH_DONE, I_FLUSH_REQ, Stats } from './stats-layout.js';
-import type { ExportSettings, ToWorker, FromWorker } from './messages.js';
+import { NO_API_NOTICE, type ExportSettings, type ToWorker, type FromWorker } from './messages.js';
 
 const POLL_MS = 50;
 /** Events read from one ring per poll, so a busy thread does not hold up the others' or the sends. */
@@ -78,7 +78,17 @@ function batcherOf(s: ExportSettings): Batcher {
 
 const spanSettings = spanSettingsOf(data.settings);
 let batcher = batcherOf(data.settings);
-const maker = new SpanMaker(spanSettings, siteInfo, { span: (sp) => batcher.add(sp), count: (n, k) => stats.add(n, k) });
+let toldNoApi = false;
+const maker = new SpanMaker(spanSettings, siteInfo, {
+  span: (sp) => batcher.add(sp),
+  count: (n, k) => {
+    stats.add(n, k);
+    if (n === 'roots_no_api' && !toldNoApi) {
+      toldNoApi = true;
+      post({ kind: 'notice', message: NO_API_NOTICE });
+    }
+  },
+});
 const followed = new Map<SharedArrayBuffer, Followed>();
 
 /** New settings: what is queued goes out the old way first; the calls under way carry on. */
