@@ -5,12 +5,12 @@
  *
  * Owns: the queue and the counts of what became of every span given to it.
  * Invariants (nothing is lost silently):
- * - a span given to add() ends in exactly one of: exported (the exporter
+ * - a span given to add() (counted in `spans`) ends in exactly one of: exported (the exporter
  *   reported success for its batch), export_failed (the exporter gave up:
  *   the receiver refused, was down or did not answer within the exporter's
  *   retries and timeout), queue_full (the queue held `maxQueue` spans: it
  *   was dropped at once, so memory stays bounded while the receiver is
- *   slow or gone), or still `queued`;
+ *   slow or gone), or still `queued` (waiting, or in a batch being sent);
  * - the queue never blocks the caller: add() is constant time.
  */
 
@@ -35,6 +35,8 @@ export const DEFAULT_BATCH: BatchOptions = { maxQueue: 2048, batchSize: 512, del
 export class Batcher {
   private queue: ReadableSpan[] = [];
   private inFlight = 0;
+  /** Spans in the batches being sent. */
+  private sending = 0;
   private lastSend = Date.now();
   private idle: (() => void)[] = [];
   private readonly exporter: SpanExporterLike;
@@ -50,12 +52,13 @@ export class Batcher {
   }
 
   add(span: ReadableSpan): void {
+    this.stats.add('spans');
     if (this.queue.length >= this.opts.maxQueue) {
       this.stats.add('queue_full');
       return;
     }
     this.queue.push(span);
-    this.stats.set('queued', this.queue.length);
+    this.stats.set('queued', this.queue.length + this.sending);
     if (this.queue.length >= this.opts.batchSize) this.send();
   }
 
@@ -73,11 +76,6 @@ export class Batcher {
     });
   }
 
-  /** Spans given and not yet exported or failed. */
-  pending(): number {
-    return this.queue.length + this.inFlight;
-  }
-
   shutdown(): Promise<void> {
     return this.exporter.shutdown();
   }
@@ -85,14 +83,16 @@ export class Batcher {
   private send(): void {
     if (this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.opts.batchSize);
-    this.stats.set('queued', this.queue.length);
     this.inFlight++;
+    this.sending += batch.length;
     this.lastSend = Date.now();
     let settled = false;
     const done = (r: ExportResult): void => {
       if (settled) return; // an exporter calls back once; this is its promise
       settled = true;
       this.inFlight--;
+      this.sending -= batch.length;
+      this.stats.set('queued', this.queue.length + this.sending);
       if (r.code === ExportResultCode.SUCCESS) {
         this.stats.add('exported', batch.length);
         this.stats.add('batches_ok');

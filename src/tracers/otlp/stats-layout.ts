@@ -24,6 +24,7 @@ const F_FIRST = 2;
 
 /** Every counter, in the order trace_stat/otlp prints them, with its line there. */
 export const COUNTERS = [
+  ['spans', 'spans made (each ends exported, export_failed, queue_full or queued)'],
   ['exported', 'spans exported (the receiver accepted them)'],
   ['export_failed', 'spans in batches the receiver refused or never answered'],
   ['queue_full', 'spans dropped: the export queue was full'],
@@ -39,7 +40,7 @@ export const COUNTERS = [
   ['roots_no_api', 'of which the program had no OpenTelemetry API'],
   ['batches_ok', 'batches sent'],
   ['batches_failed', 'batches failed'],
-  ['queued', 'spans waiting to be sent now'],
+  ['queued', 'spans waiting to be sent, or being sent, now'],
 ] as const;
 export type CounterName = (typeof COUNTERS)[number][0];
 
