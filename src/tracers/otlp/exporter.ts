@@ -185,6 +185,7 @@ export async function stopExport(): Promise<void> {
   if (w === null) return;
   worker = null;
   w.ref(); // held until it has sent what it had
+  flushThread(); // this thread's last events, published for the worker's last read
   const stopped = waitFor(w, 'stopped', 'stop');
   w.postMessage({ kind: 'stop' } satisfies ToWorker);
   try {

@@ -100,7 +100,8 @@ async function reconfigure(s: ExportSettings): Promise<void> {
   await old.shutdown();
 }
 
-function readRing(f: Followed): void {
+/** Reads up to READ_BUDGET events; returns how the reading stopped (READ_EMPTY, READ_RETIRED, or READ_EVENT: budget spent). */
+function readRing(f: Followed): number {
   const r = f.reader;
   for (let n = 0; n < READ_BUDGET; n++) {
     const st = r.next();
@@ -110,46 +111,47 @@ function readRing(f: Followed): void {
     } else if (st === READ_LOST) {
       f.calls.lostEvents(r.lost);
     } else {
-      return;
+      return st;
     }
   }
+  return READ_EVENT;
 }
 
-let polling = false;
+let polls: Promise<void> = Promise.resolve();
 
-/** Reads what every ring has now; `final`: and ends every call still open. */
-async function poll(final = false): Promise<void> {
-  if (polling) return;
-  polling = true;
-  try {
-    spanSettings.threshNs = Atomics.load(ctl, C_THRESH_US) * 1000;
-    const rings = await currentRings(final ? 200 : 0);
-    const live = new Set<SharedArrayBuffer>();
-    for (const r of rings) {
-      // A counter clock has no time to put on spans.
-      if (r.ring.clockId === CLOCK_COUNTER) {
-        onError('trace_clock is counter: its readings are not times, so no spans are made (use local, global or mono)');
-        continue;
-      }
-      live.add(r.ring.sab);
-      if (!followed.has(r.ring.sab)) {
-        followed.set(r.ring.sab, { reader: followRing(r.ring), calls: maker.threadCalls(r.threadId, r.name, wallClockOf(r.ring)) });
-      }
+/** Reads what every ring has now; `final`: and ends every call still open. One at a time, in order. */
+function poll(final = false): Promise<void> {
+  const p = polls.then(() => pollOnce(final));
+  polls = p.catch(() => undefined);
+  return p;
+}
+
+async function pollOnce(final: boolean): Promise<void> {
+  spanSettings.threshNs = Atomics.load(ctl, C_THRESH_US) * 1000;
+  const rings = await currentRings(final ? 200 : 0);
+  const live = new Set<SharedArrayBuffer>();
+  for (const r of rings) {
+    // A counter clock has no time to put on spans.
+    if (r.ring.clockId === CLOCK_COUNTER) {
+      onError('trace_clock is counter: its readings are not times, so no spans are made (use local, global or mono)');
+      continue;
     }
-    for (const [sab, f] of followed) {
-      readRing(f);
-      // A ring of an older buffer generation (cleared) or retired: what it held is read; its open calls end.
-      if (!live.has(sab) || f.reader.next() === READ_RETIRED) {
-        f.calls.closeAll();
-        followed.delete(sab);
-      } else if (final) {
-        f.calls.closeAll();
-      }
+    live.add(r.ring.sab);
+    if (!followed.has(r.ring.sab)) {
+      followed.set(r.ring.sab, { reader: followRing(r.ring), calls: maker.threadCalls(r.threadId, r.name, wallClockOf(r.ring)) });
     }
-    batcher.tick();
-  } finally {
-    polling = false;
   }
+  for (const [sab, f] of followed) {
+    const st = readRing(f);
+    // A ring of an older buffer generation (cleared) or retired: what it held is read; its open calls end.
+    if ((!live.has(sab) && st !== READ_EVENT) || st === READ_RETIRED) {
+      f.calls.closeAll();
+      followed.delete(sab);
+    } else if (final) {
+      f.calls.closeAll();
+    }
+  }
+  batcher.tick();
 }
 
 /** Reads everything there is and sends it; `closing`: calls still open end now (their end unknown). */
