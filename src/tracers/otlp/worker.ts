@@ -100,10 +100,10 @@ async function reconfigure(s: ExportSettings): Promise<void> {
   await old.shutdown();
 }
 
-/** Reads up to READ_BUDGET events; returns how the reading stopped (READ_EMPTY, READ_RETIRED, or READ_EVENT: budget spent). */
-function readRing(f: Followed): number {
+/** Reads up to `budget` events; returns how the reading stopped (READ_EMPTY, READ_RETIRED, or READ_EVENT: budget spent). */
+function readRing(f: Followed, budget: number): number {
   const r = f.reader;
-  for (let n = 0; n < READ_BUDGET; n++) {
+  for (let n = 0; n < budget; n++) {
     const st = r.next();
     if (st === READ_EVENT) {
       stats.add('events_read');
@@ -142,7 +142,7 @@ async function pollOnce(final: boolean): Promise<void> {
     }
   }
   for (const [sab, f] of followed) {
-    const st = readRing(f);
+    const st = readRing(f, final ? Infinity : READ_BUDGET);
     // A ring of an older buffer generation (cleared) or retired: what it held is read; its open calls end.
     if ((!live.has(sab) && st !== READ_EVENT) || st === READ_RETIRED) {
       f.calls.closeAll();
