@@ -252,8 +252,12 @@ export class RingWriter {
    * now: resize() gives the writer another array.
    */
   reserve(type: number, n: number): number {
+    return this.reserveAt(this.now(), type, n);
+  }
+
+  /** reserve with a timestamp read from this writer's clock (see write2At). */
+  reserveAt(t: number, type: number, n: number): number {
     const len = (n | 0) + 1;
-    const t = this.now();
     const d = t - this.last;
     let p = this.pos;
     // (len - 1) >>> 0 catches both the long form (len > 28) and len < 1,
@@ -278,6 +282,14 @@ export class RingWriter {
     if (p < 0) return;
     const w = this.words;
     for (let i = 0; i < n; i++) w[p + i] = src[from + i]!;
+  }
+
+  /**
+   * The serial number the next event will have: events written to this
+   * ring before it (an event refused in producer mode takes none).
+   */
+  get nextSerial(): number {
+    return this.serial + this.entries;
   }
 
   /** Publishes every event written so far. */

@@ -22,11 +22,14 @@
  * - a trace_marker prints as a comment `/* text *\/` at the depth of the
  *   call that wrote it (ftrace's print event in the graph).
  * The CPU column shows the thread id, width the digits of the largest.
+ * The side events of options/otlp (for the span exporter) are skipped, so
+ * the text is the same with that option on or off.
  */
 
 import { CLOCK_COUNTER } from '../../ring/index.js';
 import {
-  ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO,
+  ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RESUME_OF, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_GRAPH_THROW, EV_MARKER,
+  EV_OTEL_PARENT, EV_STACK, options, OPT_CONTEXT_INFO,
   OPT_GRAPH_ABSTIME, OPT_GRAPH_CPU, OPT_GRAPH_DURATION, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_TAIL, RET_SUSPENDED,
   RET_THREW, RET_UNWOUND, type ThreadRing,
 } from '../session.js';
@@ -88,7 +91,10 @@ function procColumn(r: ThreadRing): string {
   return `${' '.repeat(spaces >> 1)}${text}${' '.repeat(spaces - (spaces >> 1))} | `;
 }
 
-function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number): Line[] {
+const OTLP_SIDE = new Set([EV_OTEL_PARENT.id, EV_GRAPH_RESUME_OF.id, EV_GRAPH_THROW.id]);
+
+function linesOf(r: ThreadRing, all: Item[], st: GraphState, width: number): Line[] {
+  const items = all.filter((it) => it.lost > 0 || !OTLP_SIDE.has(it.type));
   placeLost(items);
   const ENT = EV_GRAPH_ENT.id;
   const RET = EV_GRAPH_RET.id;
