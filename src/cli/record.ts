@@ -14,10 +14,12 @@ import { loadTrace, traceCounts, type LoadedTrace } from '../tracers/tracefile.j
 import { JsftraceError } from '../shared/errors.js';
 import { programArgs, type Command } from './command.js';
 import { runTraced, type Exit } from './launch.js';
-import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
+import {
+  checkLocally, controlWrites, OTLP_HELP, OTLP_OPTION, otlpWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite,
+} from './settings.js';
 import { note, progress, progressDone, size } from './term.js';
 
-const OPTIONS = { ...TRACING_OPTIONS, output: { type: 'string', short: 'o' } } as const;
+const OPTIONS = { ...TRACING_OPTIONS, ...OTLP_OPTION, output: { type: 'string', short: 'o' } } as const;
 
 const HELP = `usage: jsftrace record [tracing options] [-o <file>] [--] <command...>
 
@@ -31,7 +33,7 @@ command line (node app.js), a script (app.js, app.mjs, app.cjs: run with
 this node), or any other command (npm test: the hook goes into NODE_OPTIONS,
 so every node process it starts is instrumented).
 
-${TRACING_HELP}
+${TRACING_HELP}${OTLP_HELP}
 Options:
   -o <file>       the trace file (default trace.jsft)
   -h, --help      this text
@@ -41,6 +43,7 @@ Examples:
   jsftrace record -p function_graph -l 'src/*' -o app.jsft -- node app.js --port 8080
   jsftrace record -p function_graph -g '*:Router.handle' -O funcgraph-proc app.mjs
   jsftrace record -l '*:mod:express' -- npm start
+  jsftrace record --otlp http://localhost:4318 -l 'src/*' -- node server.js
 `;
 
 export interface Recorded {
@@ -114,7 +117,9 @@ export const record: Command = {
     const { values, command } = args;
     const shown = values.output ?? 'trace.jsft';
     await checkLocally(values);
-    const writes = controlWrites(values, { defaultTracer: 'function' });
+    const writes = controlWrites(values, {
+      defaultTracer: values.otlp !== undefined ? 'function_graph' : 'function', extra: otlpWrites(values),
+    });
     const r = await recordRun(command, writes, resolve(shown));
     if (r.trace === null) {
       note(r.keptOld === true

@@ -9,9 +9,14 @@
 
 import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { loadTrace, renderTrace, REPORT_FORMATS, type ReportFormat } from '../tracers/tracefile.js';
+import { loadTrace, renderTrace, REPORT_FORMATS, type LoadedTrace, type ReportFormat } from '../tracers/tracefile.js';
 import { UsageError, verbArgs, type Command } from './command.js';
 import { note, out, progress, progressDone, size } from './term.js';
+
+/** Formats rendered outside renderTrace, each by its own module (loaded when asked for): the bytes of a loaded trace. */
+const BYTE_FORMATS: Record<string, (t: LoadedTrace) => Promise<Uint8Array>> = {
+  otlp: async (t) => (await import('../tracers/otlp/offline.js')).otlpReport(t),
+};
 
 const OPTIONS = {
   input: { type: 'string', short: 'i' },
@@ -31,6 +36,8 @@ Formats:
   html       a self-contained HTML flame graph
   svg        an SVG timeline, one row per thread
   stat       the function profiler's tables (record with function_profile_enabled)
+  otlp       function_graph's calls as OpenTelemetry spans: an OTLP/HTTP protobuf
+             ExportTraceServiceRequest (POST it to a collector's /v1/traces)
 
 Options:
   -i <file>             the trace file (default trace.jsft)
@@ -42,6 +49,7 @@ Examples:
   jsftrace report
   jsftrace report -i app.jsft --format perfetto -o app.json
   jsftrace report --format html -o flame.html
+  jsftrace report --format otlp -o spans.pb
 `;
 
 export const report: Command = {
@@ -51,8 +59,8 @@ export const report: Command = {
     const values = verbArgs(argv, OPTIONS, HELP);
     if (values === null) return 0;
     const format = values.format ?? 'text';
-    if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
-      throw new UsageError(`--format ${JSON.stringify(format)}: one of ${REPORT_FORMATS.join(', ')}`);
+    if (!(REPORT_FORMATS as readonly string[]).includes(format) && !Object.hasOwn(BYTE_FORMATS, format)) {
+      throw new UsageError(`--format ${JSON.stringify(format)}: one of ${[...REPORT_FORMATS, ...Object.keys(BYTE_FORMATS)].join(', ')}`);
     }
     const input = values.input ?? 'trace.jsft';
     progress(`jsftrace: reading ${input}`);
@@ -69,9 +77,10 @@ export const report: Command = {
       throw e;
     }
     progress(`jsftrace: rendering ${input} (${size(bytes.length)}) as ${format}`);
-    let text: string;
+    let text: string | Uint8Array;
     try {
-      text = renderTrace(loadTrace(bytes), format as ReportFormat);
+      const t = loadTrace(bytes);
+      text = Object.hasOwn(BYTE_FORMATS, format) ? await BYTE_FORMATS[format]!(t) : renderTrace(t, format as ReportFormat);
     } finally {
       progressDone();
     }
@@ -79,6 +88,11 @@ export const report: Command = {
       throw Object.assign(new Error(`${input} has no profiler tables (record one with jsftrace profile)`), { code: 'ENOENT' });
     }
     if (values.output === undefined) {
+      if (typeof text !== 'string') {
+        if (process.stdout.isTTY) throw new UsageError(`--format ${format} is binary: give -o <file>, or redirect stdout`);
+        await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+        return 0;
+      }
       await out(text);
       return 0;
     }
@@ -96,7 +110,7 @@ export const report: Command = {
       rmSync(temp, { force: true });
       throw e;
     }
-    note(`jsftrace: wrote ${format} to ${values.output} (${size(Buffer.byteLength(text))})`);
+    note(`jsftrace: wrote ${format} to ${values.output} (${size(typeof text === 'string' ? Buffer.byteLength(text) : text.length)})`);
     return 0;
   },
 };

@@ -38,6 +38,28 @@ export const TRACING_HELP = `Tracing options:
   -b <kb>         buffer_size_kb: each thread's ring, in KiB
 `;
 
+/** `--otlp <url>` of record and start: function_graph's calls as OpenTelemetry spans. */
+export const OTLP_OPTION = { otlp: { type: 'string' } } as const;
+
+export const OTLP_HELP = `  --otlp <url>    also send the calls as OpenTelemetry spans to this OTLP/HTTP
+                  endpoint (http://collector:4318; a URL without a path gets
+                  /v1/traces; --otlp= uses OTEL_EXPORTER_OTLP_ENDPOINT); implies
+                  -p function_graph (options/otlp, otlp/endpoint; docs/otlp.md)
+`;
+
+/**
+ * The writes of `--otlp <url>`: the endpoint, then the option; they go
+ * before current_tracer (controlWrites' `extra`), so the export starts with
+ * the tracer. Refuses another tracer than function_graph.
+ */
+export function otlpWrites(values: { otlp?: string; tracer?: string }): ControlWrite[] {
+  if (values.otlp === undefined) return [];
+  if (values.tracer !== undefined && values.tracer !== 'function_graph') {
+    throw new UsageError(`--otlp sends function_graph's calls: it does not go with -p ${values.tracer}`);
+  }
+  return [['write', 'otlp/endpoint', values.otlp], ['write', 'options/otlp', '1']];
+}
+
 export interface TracingValues {
   tracer?: string;
   filter?: string[];
@@ -100,8 +122,14 @@ export async function localSurface(): Promise<ControlSurface> {
  * not have, before a program is started for nothing. Filters cannot be
  * checked here: the program's functions do not exist yet.
  */
-export async function checkLocally(values: TracingValues): Promise<void> {
+export async function checkLocally(values: TracingValues & { otlp?: string }): Promise<void> {
   const s = await localSurface();
+  if (values.otlp !== undefined) {
+    // This process's own file refuses what the program's would.
+    await s.write('otlp/endpoint', values.otlp).catch((e: Error) => {
+      throw new UsageError(`--otlp ${JSON.stringify(values.otlp)}: ${e.message.replace(/^otlp\/endpoint: /, '')}`);
+    });
+  }
   if (values.tracer !== undefined) {
     const tracers = (await s.read('available_tracers')).trim().split(/\s+/);
     if (!tracers.includes(values.tracer)) throw new UsageError(`-p ${JSON.stringify(values.tracer)}: no such tracer (${tracers.join(', ')})`);

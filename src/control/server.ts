@@ -32,6 +32,7 @@ import {
   MAX_STREAMS, parseRequest, PIPE_CHUNK_CHARS, PROTOCOL_MAJOR, PROTOCOL_MINOR, type Hello, type Request,
 } from './protocol.js';
 import { checkSocketPathLength, defaultSocketDir, ensureSocketDir, socketPath } from './socket-dir.js';
+import { atExit } from '../shared/exit-hooks.js';
 
 export interface ControlServer {
   /** The socket's path. */
@@ -146,7 +147,7 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
       if (lstatSync(path).ino === ino) unlinkSync(path);
     } catch { /* already gone */ }
   };
-  process.on('exit', onExit);
+  const dropExit = atExit(onExit);
 
   let closed: Promise<void> | null = null;
   return {
@@ -156,7 +157,7 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
     },
     close(): Promise<void> {
       closed ??= new Promise<void>((done) => {
-        process.off('exit', onExit);
+        dropExit();
         server.close(() => done());
         for (const c of connections) c.destroy();
         onExit();

@@ -30,7 +30,9 @@ export {
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline, directTarget,
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,
 } from './direct.js';
-export { leave, unwind, caught, caughtAt, suspend, resume, currentSite, frameDepth, UNWOUND, type Suspended } from './dispatch.js';
+export {
+  leave, unwind, caught, caughtAt, suspend, resume, currentSite, frameDepth, completeEntry, pendExit, exitPending, UNWOUND, type Suspended,
+} from './dispatch.js';
 export { record, recordCount, type SiteMeta, type SiteRecord } from './records.js';
 export { availableFilterFunctions, enabledFunctions, touchedFunctions, displayName } from './views.js';
 export { ftraceKill, isDead, killReason } from './kill.js';

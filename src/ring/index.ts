@@ -15,6 +15,7 @@ export {
   attachReader, iterateRing, PipeReader, TraceIterator, READ_EMPTY, READ_EVENT, READ_LOST, READ_RETIRED,
 } from './reader.js';
 export { EventCursor } from './cursor.js';
+export { FollowReader, followRing } from './follower.js';
 export { entriesLine, formatStats, ringStats, type RingStats } from './stats.js';
 export { countUnsaved, sealRing, unpublishedEvents } from './seal.js';
 export {

@@ -49,7 +49,7 @@ const ITER_DONE = 1;
  * `img` after a fresh header (seq, commit, timestamp `ts`, serial, words
  * before). Racy by design: the caller validates before trusting it.
  */
-function copyRun(ring: Ring, base: number, off: number, words: number, entries: number, ts: number, serial: number, img: Int32Array): void {
+export function copyRun(ring: Ring, base: number, off: number, words: number, entries: number, ts: number, serial: number, img: Int32Array): void {
   const i32 = ring.i32;
   const max = ring.geometry.dataWords;
   // Clamp: a slot being rewritten can show any commit; the copy is dropped then.

@@ -269,8 +269,12 @@ export class RingWriter {
    * another array.
    */
   reserve(type: number, n: number): number {
+    return this.reserveAt(this.now(), type, n);
+  }
+
+  /** reserve with a timestamp read from this writer's clock (see write2At). */
+  reserveAt(t: number, type: number, n: number): number {
     const len = (n | 0) + 1;
-    const t = this.now();
     const d = t - this.last;
     let p = this.pos;
     // (len - 1) >>> 0 catches both the long form (len > 28) and len < 1,
@@ -302,6 +306,14 @@ export class RingWriter {
     const w = this.words;
     for (let i = 0; i < n; i++) w[p + i] = src[from + i]!;
     this.filled();
+  }
+
+  /**
+   * The serial number the next event will have: events written to this
+   * ring before it (an event refused in producer mode takes none).
+   */
+  get nextSerial(): number {
+    return this.serial + this.entries;
   }
 
   /** Publishes every event written so far. */

@@ -92,6 +92,8 @@ export const OPT_GRAPH_TAIL = 1 << 10;
 export const OPT_GRAPH_RETVAL = 1 << 11;
 export const OPT_GRAPH_RETVAL_HEX = 1 << 12;
 export const OPT_GRAPH_ARGS = 1 << 13;
+/** function_graph's calls also go out as OpenTelemetry spans (src/tracers/otlp/). */
+export const OPT_OTLP = 1 << 14;
 /** ftrace's defaults: print-parent, irq-info, context-info, markers, funcgraph-cpu, -overhead, -duration. */
 export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO | OPT_MARKERS | OPT_GRAPH_CPU
   | OPT_GRAPH_OVERHEAD | OPT_GRAPH_DURATION;

@@ -49,11 +49,12 @@ import {
   C_BUFGEN, C_CLOCK, C_CONTEXT, C_FLUSHES, C_MAGIC, C_MODE, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
+import { atExit } from '../shared/exit-hooks.js';
 export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
-  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
+  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
   TRACER_GRAPH,
 } from './session-layout.js';
 
@@ -102,6 +103,33 @@ export const EV_GRAPH_ARGS: EventFormat = events.register('funcgraph_args', [
 export const EV_GRAPH_RETVAL: EventFormat = events.register('funcgraph_retval', [
   { name: 'func', kind: 'u32' }, { name: 'retval', kind: 'string' },
 ], '"%ps = %s", REC->func, __get_str(retval)');
+/**
+ * options/otlp: the OpenTelemetry span active when a function_graph call
+ * with no traced caller began, written just before its entry (the trace
+ * text skips it). The ids as in W3C trace context, big-endian in u32s;
+ * trace_flags the W3C flags (bit 0: sampled). common_flags: OTEL_SPAN, a
+ * span was active (else the ids are zero); OTEL_API, the program has the
+ * OpenTelemetry API.
+ */
+export const EV_OTEL_PARENT: EventFormat = events.register('otel_parent', [
+  { name: 'trace_id_0', kind: 'u32' }, { name: 'trace_id_1', kind: 'u32' }, { name: 'trace_id_2', kind: 'u32' },
+  { name: 'trace_id_3', kind: 'u32' }, { name: 'span_id_0', kind: 'u32' }, { name: 'span_id_1', kind: 'u32' },
+  { name: 'trace_flags', kind: 'u32' },
+]);
+export const OTEL_SPAN = 1;
+export const OTEL_API = 2;
+/**
+ * options/otlp: the resumed entry that follows continues the call whose
+ * first entry has serial number `entry` in this ring (an async function or
+ * generator's parts are otherwise not told apart).
+ */
+export const EV_GRAPH_RESUME_OF: EventFormat = events.register('funcgraph_resume_of', [
+  { name: 'entry', kind: 'u64' },
+]);
+/** options/otlp: the call at `depth` whose return follows threw a value of `type` with `message`. */
+export const EV_GRAPH_THROW: EventFormat = events.register('funcgraph_throw', [
+  { name: 'depth', kind: 's32' }, { name: 'type', kind: 'string' }, { name: 'message', kind: 'string' },
+]);
 export const RET_THREW = 1;
 export const RET_UNWOUND = 2;
 export const RET_SUSPENDED = 4;
@@ -634,7 +662,7 @@ function freeRow(r: number): void {
 // back for threads to come (its ring stays readable until the buffers are
 // cleared: the readers keep it).
 if (!isMainThread) {
-  process.on('exit', () => {
+  atExit(() => {
     flushThread();
     if (row >= 0) freeRow(row);
   });

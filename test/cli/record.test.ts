@@ -192,7 +192,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
       [['record', '-O', 'nosuch', calls], /^jsftrace record: -O "nosuch": no such option/],
       [['record', '-C', 'tsc', calls], /^jsftrace record: -C "tsc": no such clock/],
       [['record', '-b', 'lots', calls], /^jsftrace record: -b "lots": a size in KiB/],
-      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, perfetto, folded, html, svg, stat\n/],
+      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, perfetto, folded, html, svg, stat, otlp\n/],
       [['report', '--frobnicate'], /^jsftrace report: Unknown option '--frobnicate'/],
       [['frobnicate'], /^jsftrace: unknown command "frobnicate"\n\(try 'jsftrace --help'\)\n$/],
       [[], /^usage: jsftrace /],

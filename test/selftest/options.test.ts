@@ -8,7 +8,7 @@ import { body, events, graphCalls, refused, selftests } from './harness.js';
 const GENERAL = ['print-parent', 'context-info', 'overwrite', 'irq-info', 'markers'];
 const GRAPH = [
   'funcgraph-cpu', 'funcgraph-overhead', 'funcgraph-proc', 'funcgraph-duration', 'funcgraph-abstime', 'funcgraph-tail',
-  'funcgraph-retval', 'funcgraph-retval-hex', 'funcgraph-args',
+  'funcgraph-retval', 'funcgraph-retval-hex', 'funcgraph-args', 'otlp',
 ];
 
 /** trace_options as option names (without `no`). */
@@ -70,7 +70,7 @@ selftests({
     // Defaults, as ftrace's.
     assert.equal(await fs.read('trace_options'), 'print-parent\ncontext-info\noverwrite\nirq-info\nmarkers\n'
       + 'funcgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nnofuncgraph-tail\n'
-      + 'nofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-args\n');
+      + 'nofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-args\nnootlp\n');
     // options/<name> exists for every option whatever the tracer, and reads 0/1 as trace_options says.
     const files = (await fs.list()).filter((f) => f.startsWith('options/')).map((f) => f.slice('options/'.length));
     assert.deepEqual(files.sort(), [...GENERAL, 'func_stack_trace', ...GRAPH].sort());

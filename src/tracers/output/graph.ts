@@ -22,11 +22,14 @@
  * - a trace_marker prints as a comment `/* text *\/` at the depth of the
  *   call that wrote it (ftrace's print event in the graph).
  * The CPU column shows the thread id, width the digits of the largest.
+ * The side events of options/otlp (for the span exporter) are skipped, so
+ * the text is the same with that option on or off.
  */
 
 import { CLOCK_COUNTER } from '../../ring/index.js';
 import {
-  ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO,
+  ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RESUME_OF, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_GRAPH_THROW, EV_MARKER,
+  EV_OTEL_PARENT, EV_STACK, options, OPT_CONTEXT_INFO,
   OPT_GRAPH_ABSTIME, OPT_GRAPH_CPU, OPT_GRAPH_DURATION, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_TAIL, RET_SUSPENDED,
   RET_THREW, RET_UNWOUND, type ThreadRing,
 } from '../session.js';
@@ -93,10 +96,18 @@ function procColumn(r: ThreadRing): string {
   return `${' '.repeat(spaces >> 1)}${text}${' '.repeat(spaces - (spaces >> 1))} | `;
 }
 
+const OTLP_SIDE = new Set([EV_OTEL_PARENT.id, EV_GRAPH_RESUME_OF.id, EV_GRAPH_THROW.id]);
+
+/** The items the graph shows (not the side events the OTLP output reads). */
+function shown(items: Item[]): Item[] {
+  return items.filter((it) => it.lost > 0 || !OTLP_SIDE.has(it.type));
+}
+
 /**
- * The lines of items[0 .. stop): an entry or return looks at the one or two
- * items after it (its return, its retval), which may lie beyond `stop` and
- * are then used up too. Returns the lines and the first item not used.
+ * The lines of items[0 .. stop) (items the graph shows: see `shown`): an
+ * entry or return looks at the one or two items after it (its return, its
+ * retval), which may lie beyond `stop` and are then used up too. Returns
+ * the lines and the first item not used.
  */
 function linesOf(r: ThreadRing, items: Item[], st: GraphState, width: number, stop = items.length): { lines: Line[]; next: number } {
   placeLost(items);
@@ -199,7 +210,7 @@ function cpuWidth(rings: readonly ThreadRing[]): number {
 /** The `trace` file for function_graph. */
 export function graphTrace(rings: readonly ThreadRing[]): string {
   const w = cpuWidth(rings);
-  return graphHeader() + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring), freshState(r.gen), w).lines));
+  return graphHeader() + mergeLines(rings.map((r) => linesOf(r, shown(snapshotItems(r.ring)), freshState(r.gen), w).lines));
 }
 
 /** function_graph's lines a batch at a time (output/stream.ts), for `rings`. */
@@ -207,7 +218,15 @@ export function graphBatches(rings: readonly ThreadRing[]): BatchRenderer<GraphS
   const w = cpuWidth(rings);
   return {
     state: (r) => freshState(r.gen),
-    lines: (r, items, st, stop) => linesOf(r, items, st, w, stop),
+    lines: (r, items, st, stop) => {
+      // Rendered without the side events; `next` is mapped back to the batch.
+      const at: number[] = [];
+      for (let i = 0; i < items.length; i++) if (items[i]!.lost > 0 || !OTLP_SIDE.has(items[i]!.type)) at.push(i);
+      let upTo = 0;
+      while (upTo < at.length && at[upTo]! < stop) upTo++;
+      const { lines, next } = linesOf(r, at.map((i) => items[i]!), st, w, upTo);
+      return { lines, next: next < at.length ? at[next]! : items.length };
+    },
   };
 }
 
@@ -222,6 +241,6 @@ export function graphPipe(rings: readonly ThreadRing[], max = Infinity): string 
       st = freshState(r.gen);
       pipeStates.set(r.threadId, st);
     }
-    return linesOf(r, consumeItems(r, max), st, w).lines;
+    return linesOf(r, shown(consumeItems(r, max)), st, w).lines;
   }));
 }
