@@ -28,12 +28,14 @@ const g = globalThis as { [ENTRY]?: string };
 // register.js installs. Node 20 has no isInternalThread; there the loader
 // thread is the only worker without a parentPort.
 const loaderThread = wt.isInternalThread ?? (!wt.isMainThread && wt.parentPort === null);
+// jsftrace's own threads (the drain of a streaming record) run no program code and are not traced.
+const ownThread = !wt.isMainThread && (wt as { workerData?: { jsftraceOwnThread?: unknown } }).workerData?.jsftraceOwnThread === true;
 
 const runMain = Module.runMain;
-if (!loaderThread) {
+if (!loaderThread && !ownThread) {
   g[ENTRY] ??= 'require';
 }
-const ready = loaderThread ? null : import('./register.js');
+const ready = loaderThread || ownThread ? null : import('./register.js');
 if (ready !== null && typeof runMain === 'function') {
   Module.runMain = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): void {
     Module.runMain = runMain;

@@ -19,18 +19,71 @@
  *   0.1% of the zoomed view are not drawn (they could not be seen or hit).
  */
 
+import { foldChild, foldNode, type FoldNode } from './calls.js';
 import { type FoldedProfile, type FoldedUnit, type FoldOptions, readFolded } from './folded.js';
 
 export interface FlameOptions extends FoldOptions {
   title?: string;
 }
 
-/** The embedded data: what the page's script reads. */
+/**
+ * The embedded data: what the page's script reads. Each distinct frame
+ * (a node of the merged stacks) is three numbers, and each name is stored
+ * once, so the page grows with the distinct frames, never with the calls.
+ */
 export interface FlameData {
   title: string;
   unit: FoldedUnit;
-  /** [frames, weight] per stack, as in the folded profile. */
-  stacks: [string[], number][];
+  names: string[];
+  /** Preorder, three numbers a node: index into names, parent node (-1: the root), self weight. */
+  nodes: number[];
+}
+
+/** The tree of a folded profile (stacks that share a prefix share its nodes). */
+export function foldTree(p: FoldedProfile): FoldNode {
+  const root = foldNode('');
+  for (const s of p.stacks) {
+    let n = root;
+    for (const f of s.frames) n = foldChild(n, f);
+    n.self += s.weight;
+  }
+  return root;
+}
+
+function byName(a: FoldNode, b: FoldNode): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** The data of a tree of frames (children in name order, zero-weight subtrees left out). */
+export function flameData(root: FoldNode, unit: FoldedUnit, title: string): FlameData {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const nodes: number[] = [];
+  const totals = new Map<FoldNode, number>();
+  const total = (n: FoldNode): number => {
+    let w = Math.round(n.self);
+    for (const k of n.kids.values()) w += total(k);
+    totals.set(n, w);
+    return w;
+  };
+  total(root);
+  const weight = (n: FoldNode): number => totals.get(n)!;
+  const visit = (n: FoldNode, parent: number): void => {
+    for (const k of [...n.kids.values()].sort(byName)) {
+      if (weight(k) <= 0) continue;
+      let ni = index.get(k.name);
+      if (ni === undefined) {
+        ni = names.length;
+        names.push(k.name);
+        index.set(k.name, ni);
+      }
+      const me = nodes.length / 3;
+      nodes.push(ni, parent, Math.round(k.self));
+      visit(k, me);
+    }
+  };
+  visit(root, -1);
+  return { title, unit, names, nodes };
 }
 
 function escapeHtml(s: string): string {
@@ -78,17 +131,19 @@ const SCRIPT = `
       depth: parent === null ? 0 : parent.depth + 1 };
   }
   var root = makeNode('all', null);
-  data.stacks.forEach(function (s) {
-    var n = root, w = s[1];
-    n.total += w;
-    s[0].forEach(function (f) {
-      var k = n.byName.get(f);
-      if (k === undefined) { k = makeNode(f, n); n.byName.set(f, k); n.kids.push(k); }
-      k.total += w;
-      n = k;
-    });
-    n.self += w;
-  });
+  // Nodes in preorder, three numbers each: name index, parent (-1 for the root), self weight.
+  var nodes = [], n = data.nodes, i;
+  for (i = 0; i < n.length; i += 3) {
+    var parent = n[i + 1] < 0 ? root : nodes[n[i + 1]];
+    var k = makeNode(data.names[n[i]], parent);
+    k.self = n[i + 2];
+    k.total = k.self;
+    parent.kids.push(k);
+    parent.byName.set(k.name, k);
+    nodes.push(k);
+  }
+  // Totals bottom-up: a node's children come after it in preorder.
+  for (i = nodes.length - 1; i >= 0; i--) nodes[i].parent.total += nodes[i].total;
   // Children in name order, as flame graphs draw them (time order is lost in folding).
   (function sortKids(n) {
     n.kids.sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; });
@@ -226,8 +281,13 @@ const SCRIPT = `
 
 /** The page for a folded profile. */
 export function flameGraphHtml(p: FoldedProfile, opts: FlameOptions = {}): string {
+  return flameGraphPage(foldTree(p), p.unit, opts);
+}
+
+/** The page for a tree of frames (a Folder's). */
+export function flameGraphPage(root: FoldNode, unit: FoldedUnit, opts: FlameOptions = {}): string {
   const title = opts.title ?? 'jsftrace flame graph';
-  const data: FlameData = { title, unit: p.unit, stacks: p.stacks.map((s) => [s.frames, s.weight]) };
+  const data = flameData(root, unit, title);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -18,8 +18,8 @@
  */
 
 import { currentRings, EV_FUNCTION, EV_GRAPH_ENT, EV_GRAPH_RET, type ThreadRing } from '../session.js';
-import { type ThreadCalls, selfTime, threadCalls, walkCalls } from './calls.js';
-import { siteName, snapshotItems } from './common.js';
+import { CallWalker, foldChild, foldNode, type FoldNode, type ThreadCalls, selfTime, walkCalls } from './calls.js';
+import { arraySource, ringView, snapshotItems, type ItemSource, type ThreadView } from './common.js';
 
 /** What the weights count: nanoseconds of self time, clock counts (`counter`), or calls. */
 export type FoldedUnit = 'ns' | 'counts' | 'calls';
@@ -45,16 +45,81 @@ export function frameName(name: string): string {
   return name.replace(/;/g, ',').replace(/[\r\n]+/g, ' ');
 }
 
-function finish(unit: FoldedUnit, sums: Map<string, number>): FoldedProfile {
-  const stacks: FoldedStack[] = [];
-  for (const key of [...sums.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const weight = Math.round(sums.get(key)!);
-    if (weight > 0) stacks.push({ frames: key.split(';'), weight });
-  }
-  return { unit, stacks };
+function byStack(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Folds decoded function_graph threads by self time. */
+/**
+ * Folds threads one at a time into one tree of frames, whose size is the
+ * number of distinct stacks, not of events: function_graph events by self
+ * time (CallWalker), function events by calls (caller;callee).
+ */
+export class Folder {
+  readonly root = foldNode('');
+  private graph = false;
+  private counts = false;
+  private readonly threads: boolean;
+
+  constructor(opts: FoldOptions = {}) {
+    this.threads = opts.threads === true;
+  }
+
+  /** Folds one thread's events; `site` names a site in frames. */
+  add(t: ThreadView, items: ItemSource): void {
+    const head = this.threads ? foldChild(this.root, frameName(`${t.name}-${t.threadId}`)) : this.root;
+    const names = new Map<number, string>();
+    const name = (id: number): string => {
+      let n = names.get(id);
+      if (n === undefined) {
+        n = frameName(t.site(id));
+        names.set(id, n);
+      }
+      return n;
+    };
+    const walker = new CallWalker({ root: head, name });
+    const FN = EV_FUNCTION.id;
+    const ENT = EV_GRAPH_ENT.id;
+    const RET = EV_GRAPH_RET.id;
+    for (let it = items.next(); it !== null; it = items.next()) {
+      if (it.lost > 0) continue;
+      if (it.type === ENT || it.type === RET) {
+        this.graph = true;
+        this.counts ||= t.counts;
+        walker.push(it);
+      } else if (it.type === FN) {
+        // parent_ip is -1 when the caller was not traced.
+        const n = it.b < 0 ? foldChild(head, name(it.a)) : foldChild(foldChild(head, name(it.b)), name(it.a));
+        n.self += 1;
+      }
+    }
+    walker.end();
+  }
+
+  /** What the weights count: a buffer has one tracer's events; graph events, if any, give the unit. */
+  unit(): FoldedUnit {
+    return this.graph ? (this.counts ? 'counts' : 'ns') : 'calls';
+  }
+
+  /** The stacks, sorted. */
+  profile(): FoldedProfile {
+    const out: [string, number][] = [];
+    const path: string[] = [];
+    const walk = (n: FoldNode): void => {
+      for (const k of n.kids.values()) {
+        path.push(k.name);
+        const w = Math.round(k.self);
+        if (w > 0) out.push([path.join(';'), w]);
+        walk(k);
+        path.pop();
+      }
+    };
+    walk(this.root);
+    out.sort((a, b) => byStack(a[0], b[0]));
+    return { unit: this.unit(), stacks: out.map(([k, weight]) => ({ frames: k.split(';'), weight })) };
+  }
+}
+
+/** Folds decoded function_graph threads by self time (the in-memory tree's way; tests compare the two). */
 export function foldCalls(threads: readonly ThreadCalls[], opts: FoldOptions = {}): FoldedProfile {
   const sums = new Map<string, number>();
   let counts = false;
@@ -66,31 +131,22 @@ export function foldCalls(threads: readonly ThreadCalls[], opts: FoldOptions = {
       sums.set(key, (sums.get(key) ?? 0) + selfTime(c));
     });
   }
-  return finish(counts ? 'counts' : 'ns', sums);
+  const stacks: FoldedStack[] = [];
+  for (const key of [...sums.keys()].sort(byStack)) {
+    const weight = Math.round(sums.get(key)!);
+    if (weight > 0) stacks.push({ frames: key.split(';'), weight });
+  }
+  return { unit: counts ? 'counts' : 'ns', stacks };
 }
 
 /**
  * Folds what the rings hold: function_graph events by self time, or
- * function events by calls (caller;callee). A buffer has one tracer's
- * events; if graph events are present, they are used.
+ * function events by calls (caller;callee).
  */
 export function foldStacks(rings: readonly ThreadRing[], opts: FoldOptions = {}): FoldedProfile {
-  const perRing = rings.map((r) => ({ r, items: snapshotItems(r.ring) }));
-  const graph = perRing.some(({ items }) => items.some((i) => i.lost === 0 && (i.type === EV_GRAPH_ENT.id || i.type === EV_GRAPH_RET.id)));
-  if (graph) return foldCalls(perRing.map(({ r, items }) => threadCalls(r, items)), opts);
-  const sums = new Map<string, number>();
-  for (const { r, items } of perRing) {
-    const head = opts.threads === true ? [frameName(`${r.name}-${r.threadId}`)] : [];
-    for (const it of items) {
-      if (it.lost > 0 || it.type !== EV_FUNCTION.id) continue;
-      // parent_ip is -1 when the caller was not traced.
-      const parent = it.b;
-      const frames = parent < 0 ? [siteName(it.a)] : [siteName(parent), siteName(it.a)];
-      const key = [...head, ...frames.map(frameName)].join(';');
-      sums.set(key, (sums.get(key) ?? 0) + 1);
-    }
-  }
-  return finish('calls', sums);
+  const f = new Folder(opts);
+  for (const r of rings) f.add(ringView(r), arraySource(snapshotItems(r.ring)));
+  return f.profile();
 }
 
 /** Every thread's current buffer, folded (non-consuming, as `trace`). */
@@ -115,5 +171,10 @@ export function parseFolded(text: string, unit: FoldedUnit = 'ns'): FoldedProfil
     if (m === null) continue;
     sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + Number(m[2]));
   }
-  return finish(unit, sums);
+  const stacks: FoldedStack[] = [];
+  for (const key of [...sums.keys()].sort(byStack)) {
+    const weight = Math.round(sums.get(key)!);
+    if (weight > 0) stacks.push({ frames: key.split(';'), weight });
+  }
+  return { unit, stacks };
 }
