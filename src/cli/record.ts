@@ -145,7 +145,7 @@ export async function recordRun(command: string[], writes: ControlWrite[], out: 
 /** `recorded N events from T threads [of P processes] to out (size)`, and what was lost. */
 export function summary(c: Collector, shownOut: string, bytes: number, verb = 'recorded'): string {
   const { events, lost, unrecorded } = c.totals();
-  const threads = c.streams.size;
+  const threads = new Set([...c.streams.values()].map((t) => `${t.pid}:${t.threadId}`)).size;
   const procs = c.processes.length;
   let s = `jsftrace: ${verb} ${events} event${events === 1 ? '' : 's'} from ${threads} thread${threads === 1 ? '' : 's'}`
     + `${procs > 1 ? ` of ${procs} processes` : ''} to ${shownOut} (${size(bytes)})`;

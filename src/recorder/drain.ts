@@ -53,7 +53,8 @@ interface Stream {
 }
 
 const streams: Stream[] = [];
-const seen = new Set<SharedArrayBuffer>();
+/** (thread, generation) of the rings already read: a ring is announced again whenever a thread opens the session. */
+const seen = new Set<string>();
 let namesSent = 0;
 /** The recorder asked to stop (its limit, or the disk): no more pages are sent. */
 let stopped = false;
@@ -71,8 +72,9 @@ function send(b: Buffer): void {
 }
 
 function addStream(r: ThreadRing): void {
-  if (seen.has(r.ring.sab)) return;
-  seen.add(r.ring.sab);
+  const key = `${r.threadId}:${r.gen}`;
+  if (seen.has(key)) return;
+  seen.add(key);
   const id = streams.length + 1;
   const info: StreamInfo = {
     process: 1, threadId: r.threadId, name: r.name, gen: r.gen, pageBytes: r.ring.geometry.pageBytes,
