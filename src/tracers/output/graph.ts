@@ -77,8 +77,14 @@ function note(flags: number): string {
   return (flags & RET_SUSPENDED) !== 0 ? 'suspended' : '';
 }
 
+/**
+ * Deeper calls are indented as this deep: a depth is a 32-bit field, and a
+ * damaged or hostile trace must not turn one event into gigabytes of spaces.
+ */
+const MAX_INDENT_DEPTH = 1024;
+
 function indent(depth: number): string {
-  return ' '.repeat(Math.max(0, depth) * 2);
+  return ' '.repeat(Math.min(Math.max(0, depth), MAX_INDENT_DEPTH) * 2);
 }
 
 /** ftrace's print_graph_proc: `comm-pid` (comm cut to 7) centred in 7 columns, then ` | `. */
