@@ -116,6 +116,13 @@ export interface StreamInfo {
   tracer: string;
   options: number;
   threshUs: number;
+  /**
+   * The serial number the stream starts at: events before it are not part
+   * of the file by design (a snapshot shows what the ring holds, not what
+   * readers consumed). Absent: 0, the ring's first event, so a first image
+   * that starts later follows a loss.
+   */
+  from?: number;
 }
 
 export interface StreamEnd {

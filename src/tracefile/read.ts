@@ -92,6 +92,7 @@ function streamProblem(v: unknown): string | null {
   const pb = v['pageBytes'];
   if (!isCount(pb) || pb < 64 || pb > 32768 || (pb & (pb - 1)) !== 0) return 'pageBytes is not a ring page size';
   if (!isInt(v['options']) || !isCount(v['threshUs'])) return 'options or threshUs is malformed';
+  if (v['from'] !== undefined && !isCount(v['from'])) return 'from is malformed';
   return null;
 }
 

@@ -48,8 +48,10 @@ export async function snapshotTrace(): Promise<Uint8Array> {
       process: 1, threadId: r.threadId, name: r.name, gen: r.gen, pageBytes: r.ring.geometry.pageBytes, clock: r.ring.clockName,
       tracer: tracerName(), options: options(), threshUs: Atomics.load(ctl, C_THRESH_US),
     };
-    out.push(jsonChunk(CHUNK_THREAD, id, s));
     const it = iterateRing(r.ring);
+    const st = ringStats(r.ring);
+    // What readers consumed is not this file's: its first event is the ring's oldest unconsumed one.
+    out.push(jsonChunk(CHUNK_THREAD, id, { ...s, from: st.written - st.entries }));
     const b = new PagesBuilder(id, r.ring.geometry.pageWords);
     for (;;) {
       const more = b.fill(it);
@@ -57,7 +59,6 @@ export async function snapshotTrace(): Promise<Uint8Array> {
       if (c !== null) out.push(compressed(c));
       if (!more) break;
     }
-    const st = ringStats(r.ring);
     out.push(jsonChunk(CHUNK_STREAM_END, id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped }));
   });
   for (const t of tables) out.push(profileChunk(1, t.threadId, t.name, t.sab));

@@ -23,10 +23,11 @@ function lostItem(n: number): Item {
 export class StreamItems implements ItemSource {
   private readonly pages: StreamPages;
   private readonly cursor: EventCursor;
-  private expected = 0;
+  private expected: number;
   private pendingLost = 0;
 
   constructor(file: TraceFile, s: FileStream) {
+    this.expected = s.info.from ?? 0;
     this.pages = file.pages(s);
     this.cursor = new EventCursor(pageFormatFor(s.info.pageBytes));
   }

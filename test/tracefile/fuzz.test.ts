@@ -31,6 +31,11 @@ const CASES = 1200;
 const MAX_OUTPUT = 64 << 20;
 
 type Rand = () => number;
+/** 32 MiB of zeros, deflated (about 32 KiB): made once. */
+const BOMB = deflateRawSync(Buffer.alloc(32 << 20));
+const DEEP = Buffer.from('['.repeat(200_000) + ']'.repeat(200_000));
+const LONG = Buffer.from(JSON.stringify({ pid: 'x'.repeat(1 << 20) }));
+const LONG_NAME = Buffer.from('n'.repeat(1 << 20));
 const int = (r: Rand, n: number): number => Math.floor(r() * n);
 
 /** Opens and renders `path` in `formats`; 'ok', or the EINVAL it was refused with. Anything else is thrown. */
@@ -54,8 +59,8 @@ function attempt(path: string, formats: readonly (typeof REPORT_FORMATS)[number]
 
 function jsonPayload(r: Rand): Buffer {
   switch (int(r, 6)) {
-    case 0: return Buffer.from('['.repeat(200_000) + ']'.repeat(200_000));
-    case 1: return Buffer.from(JSON.stringify({ pid: 'x'.repeat(1 << 20) }));
+    case 0: return DEEP;
+    case 1: return LONG;
     case 2: return Buffer.from('{"pid":1e309,"ppid":-1,"argv":[1,2],"events":{}}');
     case 3: return Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]);
     case 4: return Buffer.from(JSON.stringify({ process: 1, threadId: 0, name: 'n', gen: 1, pageBytes: 3000, clock: 'x', tracer: 'function', options: 0, threshUs: 0 }));
@@ -115,17 +120,16 @@ function mutate(base: readonly Buffer[], r: Rand): { bytes: Buffer; kind: string
       // Declares a small payload; its data inflates to 32 MiB (or declares more than any chunk may hold).
       const i = pick((c) => typeOf(c) === CHUNK_PAGES || typeOf(c) === CHUNK_NAMES);
       const c = chunks[i]!;
-      const z = deflateRawSync(Buffer.alloc(32 << 20));
-      const inner = Buffer.alloc(8 + z.length);
+      const inner = Buffer.alloc(8 + BOMB.length);
       inner.writeUInt32LE(r() < 0.5 ? 4096 : MAX_CHUNK_BYTES + 1, 0);
-      inner.set(z, 8);
+      inner.set(BOMB, 8);
       chunks[i] = chunk(typeOf(c), c.readUInt32LE(8), c.readUInt32LE(12), inner, FLAG_COMPRESSED);
       return { bytes: Buffer.concat(chunks), kind };
     }
     case 'names': {
       const i = pick((c) => typeOf(c) === CHUNK_NAMES);
       const c = chunks[i]!;
-      const text = [Buffer.from('n'.repeat(1 << 20)), Buffer.from([0xff, 0xfe, 0x0a, 0xc0]), Buffer.from('a\nb\nc')][int(r, 3)]!;
+      const text = [LONG_NAME, Buffer.from([0xff, 0xfe, 0x0a, 0xc0]), Buffer.from('a\nb\nc')][int(r, 3)]!;
       const payload = Buffer.alloc(4 + text.length);
       payload.writeUInt32LE([0, 3, 2 ** 24, 0xffffffff][int(r, 4)]! >>> 0, 0);
       payload.set(text, 4);
