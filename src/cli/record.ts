@@ -154,7 +154,8 @@ export function summary(c: Collector, shownOut: string, bytes: number, verb = 'r
     s += `; ${lost} event${lost === 1 ? '' : 's'} lost (${per.join(', ')}): the recorder fell behind and the threads' buffers filled`;
   }
   if (c.stopped !== null) s += `\njsftrace: ${c.stopped}; ${unrecorded} later event${unrecorded === 1 ? ' was' : 's were'} not recorded`;
-  return s;
+  const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`).join('');
+  return miss + s;
 }
 
 /** The summary of a trace file: what it holds and what was lost. */

@@ -9,8 +9,8 @@
  *   configures the program; filters may name functions still to load, as
  *   ftrace's boot-time ftrace_filter=);
  * - with JSFTRACE_RECORD (a streaming `jsftrace record`'s socket), starts
- *   the recording of this process (recorder/recorder.ts) and, when it
- *   ends, says which filter patterns never matched a function;
+ *   the recording of this process (recorder/recorder.ts), which ends with
+ *   the filter patterns that never matched a function here;
  * - starts the control server, unless JSFTRACE_CONTROL=0.
  *
  * Owns: the reading of these variables. Invariants: they stay in
@@ -81,10 +81,12 @@ async function applyInit(steps: readonly InitStep[]): Promise<void> {
 
 /**
  * The filter patterns given at start that still select no function when
- * the program ends: most likely a typo (names are `<file>:<name>`), said
- * once on stderr so that an empty recording is not a mystery.
+ * the program ends: most likely a typo (names are `<file>:<name>`). Each
+ * process of a recording sends its list with its end; `jsftrace record`
+ * names, once, the patterns no process matched (a pattern for one process
+ * of a tree matches nothing in the others).
  */
-async function warnUnmatched(): Promise<() => void> {
+async function unmatchedPatterns(): Promise<() => string[]> {
   const [{ graphFilterTokens, tracerFilterTokens }, core] = await Promise.all([
     import('../tracers/tracers.js'), import('../core/index.js'),
   ]);
@@ -98,6 +100,7 @@ async function warnUnmatched(): Promise<() => void> {
       ...g.functions.map((p): [string, string] => ['set_graph_function', p]),
       ...g.notrace.map((p): [string, string] => ['set_graph_notrace', p]),
     ];
+    const out: string[] = [];
     for (const [file, p] of named) {
       let tok;
       try {
@@ -105,8 +108,9 @@ async function warnUnmatched(): Promise<() => void> {
       } catch {
         continue;
       }
-      if (!core.selectsAny(inst, tok)) process.stderr.write(`jsftrace: ${file} ${JSON.stringify(p)} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
+      if (!core.selectsAny(inst, tok)) out.push(`${file} ${JSON.stringify(p)}`);
     }
+    return out;
   };
 }
 
@@ -134,8 +138,8 @@ function parseRecord(text: string): { socket: string; flight: boolean; waitMs: n
 
 async function installRecorder(text: string): Promise<void> {
   const { startRecorder } = await import('../recorder/recorder.js');
-  const unmatched = await warnUnmatched();
-  startRecorder({ ...parseRecord(text), atEnd: unmatched });
+  const unmatched = await unmatchedPatterns();
+  startRecorder({ ...parseRecord(text), unmatched });
 }
 
 /** Runs in the main thread from jsftrace/register, after the hooks are installed. */

@@ -75,6 +75,13 @@ export class Collector {
   readonly streams = new Map<number, StreamTally>();
   /** Why the recording stopped early, or null. */
   stopped: string | null = null;
+
+  /** The filter patterns that no recorded process matched (each process says which it did not). */
+  unmatched(): string[] {
+    const lists = this.processes.map((p) => p.end?.unmatched).filter((l): l is string[] => Array.isArray(l));
+    if (lists.length === 0) return [];
+    return lists[0]!.filter((u) => lists.every((l) => l.includes(u)));
+  }
   private readonly dir: string;
   private readonly server: Server;
   private readonly conns = new Set<Conn>();

@@ -33,7 +33,9 @@ import {
   CHUNK_DROPPED, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_STREAM_END, CHUNK_THREAD, type ProcessEnd, type ProcessInfo,
   type StreamInfo,
 } from '../tracefile/layout.js';
-import { CONNECTED, HOW_SIGNAL, NOT_CONNECTED, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_STOP, STOP_BYTE, type DrainData } from './sync.js';
+import {
+  CONNECTED, HOW_SIGNAL, NOT_CONNECTED, NOTE_AT, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, STOP_BYTE, type DrainData,
+} from './sync.js';
 import { constants } from 'node:os';
 
 const data = workerData as DrainData;
@@ -191,6 +193,14 @@ async function finish(): Promise<void> {
   const how = Atomics.load(sync, S_HOW);
   const code = Atomics.load(sync, S_CODE);
   const end: ProcessEnd = how === HOW_SIGNAL ? { how: 'signal', code: null, signal: signalName(code) } : { how: 'exit', code, signal: null };
+  const n = Atomics.load(sync, S_NOTE_BYTES);
+  if (n > 0) {
+    try {
+      end.unmatched = JSON.parse(Buffer.from(sync.buffer, NOTE_AT * 4, n).toString('utf8')) as string[];
+    } catch {
+      // a note that does not parse is left out
+    }
+  }
   send(jsonChunk(CHUNK_PROCESS_END, 1, end));
   if (sock !== null && !lost) await new Promise<void>((resolve) => sock!.end(() => resolve()));
 }

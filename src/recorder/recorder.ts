@@ -25,7 +25,8 @@ import { constants } from 'node:os';
 import { C_DOORBELL, ctl, flushThread, setRingMode } from '../tracers/session.js';
 import { installEndHooks } from './process-hooks.js';
 import {
-  CONNECTED, HOW_EXIT, HOW_SIGNAL, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_STOP, SYNC_WORDS, type DrainData,
+  CONNECTED, HOW_EXIT, HOW_SIGNAL, NOTE_AT, NOTE_MAX_BYTES, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, SYNC_WORDS,
+  type DrainData,
 } from './sync.js';
 
 const drainUrl = new URL('./drain.js', import.meta.url).href;
@@ -40,8 +41,8 @@ export interface RecorderOptions {
   flight: boolean;
   /** Wait mode's bound: how long a writer waits for the drain at a full ring. */
   waitMs: number;
-  /** Runs at the end, before the last events are taken (end-of-run warnings). */
-  atEnd?: () => void;
+  /** At the end: the filter patterns that matched no function in this process, sent with its end. */
+  unmatched?: () => string[];
 }
 
 /** Starts recording this process; false when the recorder could not be reached. */
@@ -66,7 +67,11 @@ export function startRecorder(opts: RecorderOptions): boolean {
     if (ended) return;
     ended = true;
     try {
-      opts.atEnd?.();
+      const note = Buffer.from(JSON.stringify(opts.unmatched?.() ?? []), 'utf8');
+      if (note.length <= NOTE_MAX_BYTES) {
+        new Uint8Array(sync.buffer, NOTE_AT * 4, note.length).set(note);
+        Atomics.store(sync, S_NOTE_BYTES, note.length);
+      }
     } catch {
       // a warning must not keep the trace from being saved
     }

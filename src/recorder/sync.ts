@@ -6,7 +6,7 @@
  *
  * Owns: the indexes and their meaning. Invariant: each word has one
  * writer: S_CONNECTED, S_DONE by the drain; S_STOP, S_HOW, S_CODE by the
- * main thread, which writes S_HOW and S_CODE before S_STOP.
+ * main thread, which writes S_HOW, S_CODE and the note before S_STOP.
  */
 
 /** 0 while connecting; 1 connected to the recorder; 2 failed (the reason is printed by the drain). */
@@ -18,7 +18,11 @@ export const S_DONE = 2;
 /** How the process ends: HOW_EXIT (S_CODE the exit code) or HOW_SIGNAL (S_CODE the signal number). */
 export const S_HOW = 3;
 export const S_CODE = 4;
-export const SYNC_WORDS = 8;
+/** Bytes of the JSON list at NOTE_AT (the filter patterns that matched nothing here), written before S_STOP. */
+export const S_NOTE_BYTES = 5;
+export const NOTE_AT = 8;
+export const NOTE_MAX_BYTES = 16 << 10;
+export const SYNC_WORDS = NOTE_AT + NOTE_MAX_BYTES / 4;
 
 export const CONNECTED = 1;
 export const NOT_CONNECTED = 2;

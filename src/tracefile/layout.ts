@@ -136,6 +136,8 @@ export interface ProcessEnd {
   how: 'exit' | 'signal' | 'lost';
   code: number | null;
   signal: string | null;
+  /** The filter patterns that matched no function in this process (`set_ftrace_filter "*:x"`). */
+  unmatched?: string[];
 }
 
 export interface Note {

@@ -106,6 +106,7 @@ function processEndProblem(v: unknown): string | null {
   const how = v['how'];
   if (how !== 'exit' && how !== 'signal' && how !== 'lost') return 'how is malformed';
   if (!(v['code'] === null || isInt(v['code'])) || !(v['signal'] === null || isText(v['signal']))) return 'code or signal is malformed';
+  if (v['unmatched'] !== undefined && !(Array.isArray(v['unmatched']) && v['unmatched'].every(isText))) return 'unmatched is malformed';
   return null;
 }
 
