@@ -25,8 +25,8 @@ import { workerData } from 'node:worker_threads';
 import { displayName, instance, recordCount } from '../core/names.js';
 import { attachReader, ringStats, type PipeReader, type Ring } from '../ring/index.js';
 import {
-  C_DOORBELL, C_DRAIN_SLEEPING, C_THRESH_US, C_TRACER, ctl, eventRegistry, options, profileGeneration, profileTablesNow,
-  setRingMode, setTracingOn, TRACER_FUNCTION, TRACER_GRAPH, watchRings, type ThreadRing,
+  C_DOORBELL, C_DRAIN_SLEEPING, C_THRESH_US, C_TRACER, ctl, currentRings, eventRegistry, options, profileGeneration,
+  profileTablesNow, setRingMode, setTracingOn, TRACER_FUNCTION, TRACER_GRAPH, watchRings, type ThreadRing,
 } from '../tracers/session.js';
 import { chunk, jsonChunk, namesChunks, PagesBuilder, profileChunk } from '../tracefile/encode.js';
 import {
@@ -179,6 +179,9 @@ function signalName(n: number): string | null {
 }
 
 async function finish(): Promise<void> {
+  // A ring made just before the end may still be on its way: wait (bounded) for every ring the
+  // session's thread rows say exists.
+  for (const r of await currentRings(1000)) addStream(r);
   // Everything the threads published; a thread still writing could keep this going: bounded.
   for (let k = 0; k < 10_000 && round() > 0; k++) {
     if (sock !== null && sock.writableLength > HIGH_WATER) await writable(sock);

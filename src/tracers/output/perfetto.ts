@@ -47,7 +47,7 @@ export const EXIT_NOTES: Readonly<Record<Exclude<CallExit, 'return'>, string>> =
   open: 'no exit in the buffer: ends at the last time known inside it',
 };
 
-function callEvent(c: ClosedCall, name: string, pid: number, tid: number): string {
+function callArgs(c: ClosedCall): string {
   let args = '';
   if (c.exit !== 'return' || !c.entrySeen) {
     const a: Record<string, string> = {};
@@ -56,7 +56,12 @@ function callEvent(c: ClosedCall, name: string, pid: number, tid: number): strin
     if (!c.entrySeen) a['entry'] = 'not in the buffer: starts at exit - duration';
     args = `,"args":${JSON.stringify(a)}`;
   }
-  return `{"name":${JSON.stringify(name)},"cat":"function","ph":"X","ts":${micros(c.start)},"dur":${micros(c.end - c.start)},"pid":${pid},"tid":${tid}${args}}`;
+  return args;
+}
+
+/** A call's event; `head` is its name's part, `{"name":"...",`, made once per site. */
+function callEvent(c: ClosedCall, head: string, pid: number, tid: number): string {
+  return `${head}"cat":"function","ph":"X","ts":${micros(c.start)},"dur":${micros(c.end - c.start)},"pid":${pid},"tid":${tid}${callArgs(c)}}`;
 }
 
 /** Writes the threads' calls as trace-event JSON to `sink`. */
@@ -71,7 +76,16 @@ export function perfettoJsonTo(threads: readonly ThreadEvents[], sink: Sink, opt
   for (const t of threads) {
     const v = t.view;
     const w = new CallWalker();
-    w.onCall = (c) => sink.write(`,\n${callEvent(c, v.site(c.site), v.pid, v.threadId)}`);
+    const heads = new Map<number, string>();
+    const head = (site: number): string => {
+      let h = heads.get(site);
+      if (h === undefined) {
+        h = `{"name":${JSON.stringify(v.site(site))},`;
+        heads.set(site, h);
+      }
+      return h;
+    };
+    w.onCall = (c) => sink.write(`,\n${callEvent(c, head(c.site), v.pid, v.threadId)}`);
     const items = t.open();
     for (let it = items.next(); it !== null; it = items.next()) w.push(it);
     w.end();
