@@ -19,17 +19,19 @@
  * 3. The newcomer scenario: eslint (bench/newcomer, pinned) on 40 files of
  *    this package under function_graph, recorded with the defaults and
  *    reported in every format, nothing lost.
+ * `node dist/bench/suites/record.js newcomer` (or capacity, drain, big)
+ * runs those parts alone and keeps the others' last results.
  */
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, readFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { attachReader, createRing, READ_EMPTY } from '../../src/ring/index.js';
 import { PagesBuilder } from '../../src/tracefile/encode.js';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchRoot, writeResults } from '../harness.js';
+import { benchRoot, resultsDir, writeResults } from '../harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(benchRoot, '..');
@@ -130,7 +132,14 @@ function corpus(): string[] {
 
 function newcomer(dir: string): Record<string, unknown> {
   const app = ensureNewcomer();
-  const files = corpus();
+  // eslint lints files under its working directory only: the corpus is copied there.
+  const src = join(here, '..', '..', 'src');
+  const files = corpus().map((f) => {
+    const rel = join('corpus', f.slice(src.length + 1));
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    copyFileSync(f, join(dir, rel));
+    return rel;
+  });
   const config = join(dir, 'eslint.config.js');
   writeFileSync(config, `import js from '${join(app, 'node_modules', '@eslint', 'js', 'src', 'index.js')}';\nexport default [js.configs.recommended, { languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', console: 'readonly', performance: 'readonly', setTimeout: 'readonly', setInterval: 'readonly', clearTimeout: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', SharedArrayBuffer: 'readonly', Atomics: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', globalThis: 'readonly' } } }];\n`);
   const eslint = join(app, 'node_modules', 'eslint', 'bin', 'eslint.js');
@@ -218,9 +227,24 @@ const dir = mkdtempSync(join(tmpdir(), 'jsftrace-bench-record-'));
 try {
   mkdirSync(join(dir, 'sockets'), { mode: 0o700 });
   const load = { before: loadavg() };
-  const results: Record<string, unknown> = {};
-  results['capacity'] = [await capacity(dir, 1, 20_000_000), await capacity(dir, 4, 10_000_000)];
-  results['drain'] = [drain(dir, 1, 5_000_000), drain(dir, 4, 2_500_000)];
+  // Parts named on the command line run alone, the others' results kept from the last run.
+  const only = process.argv.slice(2);
+  const run = (part: string): boolean => only.length === 0 || only.includes(part);
+  const last = join(resultsDir, 'record.json');
+  const results: Record<string, unknown> = only.length > 0 && existsSync(last)
+    ? (JSON.parse(readFileSync(last, 'utf8')) as { results: Record<string, unknown> }).results : {};
+  if (run('capacity')) results['capacity'] = [await capacity(dir, 1, 20_000_000), await capacity(dir, 4, 10_000_000)];
+  if (run('drain')) results['drain'] = [drain(dir, 1, 5_000_000), drain(dir, 4, 2_500_000)];
+  if (run('big')) big(dir, results);
+  if (run('newcomer')) results['newcomer'] = newcomer(dir);
+  results['load'] = { ...load, after: loadavg() };
+  process.stdout.write(`load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`wrote ${writeResults('record', results)}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function big(dir: string, results: Record<string, unknown>): void {
 
   // A function_graph recording of at least 1 GiB (40 bytes a call).
   const big = join(dir, 'big.jsft');
@@ -233,11 +257,4 @@ try {
   if (size < GiB) throw new Error('the big trace is under 1 GiB');
   results['big'] = { events, bytes: size, recordSeconds: rec.seconds, lost: summaryOf(rec.stderr).lost, reports: reportAll(dir, big, events, 'big') };
   rmSync(big);
-
-  results['newcomer'] = newcomer(dir);
-  results['load'] = { ...load, after: loadavg() };
-  process.stdout.write(`load average before ${load.before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`wrote ${writeResults('record', results)}\n`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }

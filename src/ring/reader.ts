@@ -252,14 +252,7 @@ export class TraceIterator {
   readPage(into: Int32Array): number {
     if (into.length < this.ring.geometry.pageWords) fail('EINVAL', `page buffer of ${into.length} words; need ${this.ring.geometry.pageWords}`);
     if (this.state === ITER_DONE) return READ_EMPTY;
-    const i32 = this.ring.i32;
-    lockWord(i32, R_LOCK, 'ring reader');
-    let st: number;
-    try {
-      st = this.takeLocked();
-    } finally {
-      unlockWord(i32, R_LOCK);
-    }
+    const st = this.take();
     if (st !== READ_EVENT) return st;
     into.set(this.img.subarray(0, PAGE_HEADER_WORDS + (this.img[P_COMMIT]! & COMMIT_WORDS_MASK)));
     if (this.pendingLost === 0) return READ_EVENT;
@@ -272,14 +265,7 @@ export class TraceIterator {
     for (;;) {
       if (this.event.step()) return READ_EVENT;
       if (this.state === ITER_DONE) return READ_EMPTY;
-      const i32 = this.ring.i32;
-      lockWord(i32, R_LOCK, 'ring reader');
-      let st: number;
-      try {
-        st = this.takeLocked();
-      } finally {
-        unlockWord(i32, R_LOCK);
-      }
+      const st = this.take();
       if (st !== READ_EVENT) return st;
       this.event.load(this.img);
       if (this.pendingLost !== 0) {
@@ -288,6 +274,17 @@ export class TraceIterator {
         this.pendingLost = 0;
         return READ_LOST;
       }
+    }
+  }
+
+  /** The next page into `img`, under R_LOCK. */
+  private take(): number {
+    const i32 = this.ring.i32;
+    lockWord(i32, R_LOCK, 'ring reader');
+    try {
+      return this.takeLocked();
+    } finally {
+      unlockWord(i32, R_LOCK);
     }
   }
 

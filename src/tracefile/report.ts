@@ -16,7 +16,7 @@ import { functionTraceTo } from '../tracers/output/function.js';
 import { graphTraceTo } from '../tracers/output/graph.js';
 import { perfettoJsonTo } from '../tracers/output/perfetto.js';
 import { perfettoProtoTo, type ProtoProcess } from '../tracers/output/perfetto-proto.js';
-import { Folder, foldedText } from '../tracers/output/folded.js';
+import { Folder } from '../tracers/output/folded.js';
 import { flameGraphPage } from '../tracers/output/flamegraph.js';
 import { timelineTo } from '../tracers/output/timeline.js';
 import { STAT_HEADER, statTableOf, statText } from '../tracers/output/stat.js';
@@ -88,7 +88,7 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
     case 'html': {
       const f = new Folder();
       for (const th of threads) f.add(th.view, th.open());
-      if (format === 'folded') sink.write(foldedText(f.profile()));
+      if (format === 'folded') f.writeTo(sink);
       else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t) }));
       return true;
     }

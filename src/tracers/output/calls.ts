@@ -39,9 +39,9 @@ import { type Item, siteName, snapshotItems } from './common.js';
  */
 export type CallExit = 'return' | 'threw' | 'unwound' | 'suspended' | 'open';
 
-export interface Call {
+/** One call (or part of an async call): what the walker hands out as it closes. */
+export interface ClosedCall {
   site: number;
-  name: string;
   depth: number;
   /** Clock units of the ring (ns, or counts under `counter`). */
   start: number;
@@ -51,6 +51,11 @@ export interface Call {
   entrySeen: boolean;
   /** A part of an async call or generator that began where it resumed. */
   resumed: boolean;
+}
+
+/** A call in the in-memory tree, with its name and its callees. */
+export interface Call extends ClosedCall {
+  name: string;
   children: Call[];
 }
 
@@ -156,17 +161,6 @@ export function walkCalls(roots: readonly Call[], visit: (c: Call, path: readonl
   go(roots);
 }
 
-/** One call (or part of an async call) as the walker closes it. */
-export interface ClosedCall {
-  site: number;
-  depth: number;
-  start: number;
-  end: number;
-  exit: CallExit;
-  entrySeen: boolean;
-  resumed: boolean;
-}
-
 /** A node of folded stacks: a frame under its parent, with the self time of the calls at that stack. */
 export interface FoldNode {
   name: string;
@@ -190,13 +184,45 @@ export function foldChild(parent: FoldNode, name: string): FoldNode {
 
 /** Adds `frag` (a node and its subtree) under `parent`, merging with a child of the same name. */
 export function graft(parent: FoldNode, frag: FoldNode): void {
-  const have = parent.kids.get(frag.name);
-  if (have === undefined) {
-    parent.kids.set(frag.name, frag);
-    return;
+  // With an explicit stack: a recursion thousands of calls deep folds into a subtree as deep.
+  const work: [FoldNode, FoldNode][] = [[parent, frag]];
+  for (let w = work.pop(); w !== undefined; w = work.pop()) {
+    const [into, f] = w;
+    const have = into.kids.get(f.name);
+    if (have === undefined) {
+      into.kids.set(f.name, f);
+      continue;
+    }
+    have.self += f.self;
+    for (const k of f.kids.values()) work.push([have, k]);
   }
-  have.self += frag.self;
-  for (const k of frag.kids.values()) graft(have, k);
+}
+
+function byName(a: FoldNode, b: FoldNode): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * Visits a tree of frames depth first, parents before children, siblings
+ * in name order (code units), with the path of names; iterative, so any
+ * depth is walked. `visit` returns false to skip a node's children.
+ */
+export function walkFold(root: FoldNode, visit: (n: FoldNode, path: readonly string[]) => boolean | void): void {
+  const path: string[] = [];
+  const work: (FoldNode | null)[] = [...[...root.kids.values()].sort(byName).reverse()];
+  for (let n = work.pop(); n !== undefined; n = work.pop()) {
+    if (n === null) {
+      path.pop();
+      continue;
+    }
+    path.push(n.name);
+    if (visit(n, path) === false) {
+      path.pop();
+      continue;
+    }
+    work.push(null);
+    if (n.kids.size > 0) work.push(...[...n.kids.values()].sort(byName).reverse());
+  }
 }
 
 /** Closed calls deeper than their parent's children, kept together until an exit without entry adopts them. */

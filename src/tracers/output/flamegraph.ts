@@ -19,7 +19,7 @@
  *   0.1% of the zoomed view are not drawn (they could not be seen or hit).
  */
 
-import { foldChild, foldNode, type FoldNode } from './calls.js';
+import { foldChild, foldNode, type FoldNode, walkFold } from './calls.js';
 import { type FoldedProfile, type FoldedUnit, type FoldOptions, readFolded } from './folded.js';
 
 export interface FlameOptions extends FoldOptions {
@@ -50,8 +50,22 @@ export function foldTree(p: FoldedProfile): FoldNode {
   return root;
 }
 
-function byName(a: FoldNode, b: FoldNode): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+/** Each node's total (its self and its subtree's), computed without recursion. */
+function totals(root: FoldNode): Map<FoldNode, number> {
+  const t = new Map<FoldNode, number>();
+  const work: [FoldNode, boolean][] = [[root, false]];
+  for (let w = work.pop(); w !== undefined; w = work.pop()) {
+    const [n, done] = w;
+    if (!done) {
+      work.push([n, true]);
+      for (const k of n.kids.values()) work.push([k, false]);
+      continue;
+    }
+    let sum = Math.round(n.self);
+    for (const k of n.kids.values()) sum += t.get(k)!;
+    t.set(n, sum);
+  }
+  return t;
 }
 
 /** The data of a tree of frames (children in name order, zero-weight subtrees left out). */
@@ -59,30 +73,22 @@ export function flameData(root: FoldNode, unit: FoldedUnit, title: string): Flam
   const names: string[] = [];
   const index = new Map<string, number>();
   const nodes: number[] = [];
-  const totals = new Map<FoldNode, number>();
-  const total = (n: FoldNode): number => {
-    let w = Math.round(n.self);
-    for (const k of n.kids.values()) w += total(k);
-    totals.set(n, w);
-    return w;
-  };
-  total(root);
-  const weight = (n: FoldNode): number => totals.get(n)!;
-  const visit = (n: FoldNode, parent: number): void => {
-    for (const k of [...n.kids.values()].sort(byName)) {
-      if (weight(k) <= 0) continue;
-      let ni = index.get(k.name);
-      if (ni === undefined) {
-        ni = names.length;
-        names.push(k.name);
-        index.set(k.name, ni);
-      }
-      const me = nodes.length / 3;
-      nodes.push(ni, parent, Math.round(k.self));
-      visit(k, me);
+  const total = totals(root);
+  /** Node index of the frame at each depth of the current path. */
+  const at: number[] = [];
+  walkFold(root, (n, path) => {
+    if (total.get(n)! <= 0) return false;
+    let ni = index.get(n.name);
+    if (ni === undefined) {
+      ni = names.length;
+      names.push(n.name);
+      index.set(n.name, ni);
     }
-  };
-  visit(root, -1);
+    const depth = path.length - 1;
+    at[depth] = nodes.length / 3;
+    nodes.push(ni, depth === 0 ? -1 : at[depth - 1]!, Math.round(n.self));
+    return true;
+  });
   return { title, unit, names, nodes };
 }
 

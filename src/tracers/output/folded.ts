@@ -11,15 +11,18 @@
  *   a call graph one level deep, not as time.
  *
  * Owns: the folding and its text (and parsing it back, for the flame graph
- * and the tests). Invariants: lines are sorted by stack (code unit order)
- * and each stack appears once; stacks of weight 0 are left out (they draw
+ * and the tests). Invariants: each stack appears once, in tree order (a
+ * stack before those that extend it, siblings in name order: what a
+ * depth-first walk of the merged stacks gives, so the text is written line
+ * by line from the tree, never held whole; tools that need another order,
+ * flamegraph.pl among them, sort themselves); stacks of weight 0 are left out (they draw
  * nothing); a frame name never contains `;` (it becomes `,`) nor a line
  * break (a space), which the format cannot carry.
  */
 
 import { currentRings, EV_FUNCTION, EV_GRAPH_ENT, EV_GRAPH_RET, type ThreadRing } from '../session.js';
-import { CallWalker, foldChild, foldNode, type FoldNode, type ThreadCalls, selfTime, walkCalls } from './calls.js';
-import { arraySource, ringView, snapshotItems, type ItemSource, type ThreadView } from './common.js';
+import { CallWalker, foldChild, foldNode, type FoldNode, type ThreadCalls, selfTime, walkCalls, walkFold } from './calls.js';
+import { arraySource, ringView, snapshotItems, type ItemSource, type Sink, type ThreadView } from './common.js';
 
 /** What the weights count: nanoseconds of self time, clock counts (`counter`), or calls. */
 export type FoldedUnit = 'ns' | 'counts' | 'calls';
@@ -43,10 +46,6 @@ export interface FoldOptions {
 /** A frame name the format can carry. */
 export function frameName(name: string): string {
   return name.replace(/;/g, ',').replace(/[\r\n]+/g, ' ');
-}
-
-function byStack(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -100,23 +99,48 @@ export class Folder {
     return this.graph ? (this.counts ? 'counts' : 'ns') : 'calls';
   }
 
-  /** The stacks, sorted. */
+  /** The stacks, in tree order (see foldedTo). */
   profile(): FoldedProfile {
-    const out: [string, number][] = [];
-    const path: string[] = [];
-    const walk = (n: FoldNode): void => {
-      for (const k of n.kids.values()) {
-        path.push(k.name);
-        const w = Math.round(k.self);
-        if (w > 0) out.push([path.join(';'), w]);
-        walk(k);
-        path.pop();
-      }
-    };
-    walk(this.root);
-    out.sort((a, b) => byStack(a[0], b[0]));
-    return { unit: this.unit(), stacks: out.map(([k, weight]) => ({ frames: k.split(';'), weight })) };
+    return { unit: this.unit(), stacks: stacksOf(this.root) };
   }
+
+  /** The folded text, one line at a time to `sink`: memory is the tree's, not the text's. */
+  writeTo(sink: Sink): void {
+    foldedTo(this.root, sink);
+  }
+}
+
+/**
+ * The stacks of a tree of frames in tree order: a stack before the stacks
+ * that extend it, siblings in name order (code units). Stacks of weight 0
+ * are left out.
+ */
+export function stacksOf(root: FoldNode): FoldedStack[] {
+  const out: FoldedStack[] = [];
+  walkFold(root, (n, path) => {
+    const w = Math.round(n.self);
+    if (w > 0) out.push({ frames: [...path], weight: w });
+  });
+  return out;
+}
+
+/** The folded text of a tree of frames, line by line, in stacksOf's order. */
+export function foldedTo(root: FoldNode, sink: Sink): void {
+  walkFold(root, (n, path) => {
+    const w = Math.round(n.self);
+    if (w > 0) sink.write(`${path.join(';')} ${w}\n`);
+  });
+}
+
+/** A tree of frames from stacks and their weights (equal stacks summed). */
+function treeOf(stacks: Iterable<[string[], number]>): FoldNode {
+  const root = foldNode('');
+  for (const [frames, w] of stacks) {
+    let n = root;
+    for (const f of frames) n = foldChild(n, f);
+    n.self += w;
+  }
+  return root;
 }
 
 /** Folds decoded function_graph threads by self time (the in-memory tree's way; tests compare the two). */
@@ -131,12 +155,7 @@ export function foldCalls(threads: readonly ThreadCalls[], opts: FoldOptions = {
       sums.set(key, (sums.get(key) ?? 0) + selfTime(c));
     });
   }
-  const stacks: FoldedStack[] = [];
-  for (const key of [...sums.keys()].sort(byStack)) {
-    const weight = Math.round(sums.get(key)!);
-    if (weight > 0) stacks.push({ frames: key.split(';'), weight });
-  }
-  return { unit: counts ? 'counts' : 'ns', stacks };
+  return { unit: counts ? 'counts' : 'ns', stacks: stacksOf(treeOf([...sums].map(([k, w]): [string[], number] => [k.split(';'), w]))) };
 }
 
 /**
@@ -171,10 +190,5 @@ export function parseFolded(text: string, unit: FoldedUnit = 'ns'): FoldedProfil
     if (m === null) continue;
     sums.set(m[1]!, (sums.get(m[1]!) ?? 0) + Number(m[2]));
   }
-  const stacks: FoldedStack[] = [];
-  for (const key of [...sums.keys()].sort(byStack)) {
-    const weight = Math.round(sums.get(key)!);
-    if (weight > 0) stacks.push({ frames: key.split(';'), weight });
-  }
-  return { unit, stacks };
+  return { unit, stacks: stacksOf(treeOf([...sums].map(([k, w]): [string[], number] => [k.split(';'), w]))) };
 }
