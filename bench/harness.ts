@@ -34,9 +34,14 @@ export function summarize(xs: readonly number[]): Summary {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: [...xs] };
 }
 
+/**
+ * Writes bench/results/<suite>.json, or <suite>-node<line>.json when
+ * `npm run bench -- --node <line>` ran the suite under a pinned Node line.
+ */
 export function writeResults(suite: string, results: unknown): string {
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${suite}.json`);
+  const line = process.env['JSFTRACE_BENCH_LINE'] ?? '';
+  const file = join(resultsDir, line === '' ? `${suite}.json` : `${suite}-node${line}.json`);
   const c = cpus();
   writeFileSync(file, JSON.stringify({
     suite, date: new Date().toISOString(), node: process.version, cpu: c[0]?.model ?? 'unknown', cpus: c.length, results,

@@ -168,6 +168,25 @@ export class TransformCache {
     return this.trust;
   }
 
+  /**
+   * `<dir>/<name>`, made 0700 if need be, for other caches of code this
+   * process runs (Node's compile cache): null unless the directory and the
+   * subdirectory are trusted as the entries are.
+   */
+  trustedSubdir(name: string): string | null {
+    const sub = join(this.dir, name);
+    try {
+      mkdirSync(sub, { recursive: true, mode: 0o700 });
+      const st = lstatSync(sub);
+      const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+      if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || (st.mode & 0o022) !== 0) return null;
+    } catch {
+      return null;
+    }
+    this.trust = null;
+    return this.isTrusted() ? sub : null;
+  }
+
   get(key: string): CacheEntry | null {
     if (!this.isTrusted()) return null;
     let fd: number;

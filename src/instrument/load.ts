@@ -26,7 +26,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import { TRANSFORM_VERSION } from './transform-version.js';
 import type { EncodedMap, TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, TransformCache, type CacheOptions } from './cache.js';
@@ -205,6 +205,27 @@ function getCache(): TransformCache | null {
   return cache;
 }
 
+/**
+ * Turns on Node's compile cache (V8 code for the modules this process
+ * compiles, on disk) where Node has it (22.1 and later), in a subdirectory
+ * of the transform cache that is trusted as it is. Node keys each entry by
+ * the file and a hash of the very source it compiled, which for a module we
+ * instrumented is our output: neither cache can serve the other stale code.
+ * Not when the transform cache is off, when JSFTRACE_COMPILE_CACHE=0, or
+ * when the program's environment set Node's own (NODE_COMPILE_CACHE,
+ * NODE_DISABLE_COMPILE_CACHE): then Node does as it was told.
+ * Returns the directory in use, or null.
+ */
+export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | null {
+  const enable = (module as unknown as { enableCompileCache?: (dir: string) => { status: number; directory?: string } }).enableCompileCache;
+  if (typeof enable !== 'function' || env['JSFTRACE_COMPILE_CACHE'] === '0') return null;
+  if (env['NODE_COMPILE_CACHE'] !== undefined || env['NODE_DISABLE_COMPILE_CACHE'] !== undefined) return null;
+  const dir = getCache()?.trustedSubdir('v8') ?? null;
+  if (dir === null) return null;
+  const r = enable.call(module, dir);
+  return r.directory ?? null;
+}
+
 export function instrumentStats(): InstrumentStats {
   beforeStats();
   return {
@@ -319,6 +340,24 @@ function errorText(e: unknown): string {
  */
 export function instrumentSource(source: string, filename: string, format: ModuleFormat | undefined): string {
   if (isInstrumented(source)) return source;
+  // Loading the transform loads its parser and its other dependencies; with
+  // in-thread hooks (module.registerHooks, or require(esm) reaching
+  // _compile) those loads come back here while the first module is still
+  // being decided. They are jsftrace's, not the program's: passed on
+  // untouched and not counted.
+  if (deciding) return source;
+  deciding = true;
+  try {
+    return decide(source, filename, format);
+  } finally {
+    deciding = false;
+  }
+}
+
+/** Whether this thread is inside instrumentSource (see there). */
+let deciding = false;
+
+function decide(source: string, filename: string, format: ModuleFormat | undefined): string {
   // A byte-order mark is not JavaScript; Node drops it before compiling too.
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
   const id = identify(filename);

@@ -39,8 +39,10 @@ const ready = loaderThread || ownThread ? null : import('./register.js');
 if (ready !== null && typeof runMain === 'function') {
   Module.runMain = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): void {
     Module.runMain = runMain;
+    // A bound function makes no stack frame: the program's stack traces
+    // from its first line on show Node's runMain and nothing of ours.
     ready.then(
-      () => { Reflect.apply(runMain, this, args); },
+      Function.prototype.apply.bind(runMain, this, args) as () => void,
       (err: unknown) => {
         // Surface a failed start (a malformed jsftrace.config.json) as the
         // uncaught exception it would have been with --import.

@@ -19,3 +19,5 @@ export const AtomicsAdd = Atomics.add;
 export const AtomicsCompareExchange = Atomics.compareExchange;
 export const AtomicsWait = Atomics.wait;
 export const AtomicsNotify = Atomics.notify;
+/** Function.prototype.toString as Node started with it (the runtime replaces the global one). */
+export const FunctionToString = Function.prototype.toString;

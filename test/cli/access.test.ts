@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cleanEnv, fixture, jsftrace, mainJs, registerJs, run, Running, tempDir } from './support.js';
+import { cleanEnv, fixture, jsftrace, mainJs, nodeForOtherUsers, registerJs, run, Running, tempDir } from './support.js';
 
 const NOBODY = 65534;
 
@@ -62,18 +62,19 @@ test('another user cannot connect: the 0700 directory and the 0600 socket each r
     cpSync(join(dirname(mainJs), '..', '..', '..', 'package.json'), join(copy, 'package.json'));
     cpSync(join(dirname(mainJs), '..'), join(copy, 'dist', 'src'), { recursive: true });
     chmodTree(copy);
+    const node = nodeForOtherUsers(t.dir);
 
-    const cli = await run(process.execPath, [join(copy, 'dist', 'src', 'cli', 'main.js'), '-P', pid, 'stat'], asNobody);
+    const cli = await run(node, [join(copy, 'dist', 'src', 'cli', 'main.js'), '-P', pid, 'stat'], asNobody);
     assert.equal(cli.code, 1);
     assert.equal(cli.stderr, `jsftrace: socket directory ${t.sockets} belongs to uid 0, not to this user (uid ${NOBODY}) (EACCES)\n`);
 
     const connect = ['-e', `require('node:net').connect(process.argv[1]).on('connect', () => { console.log('connected'); process.exit(0); }).on('error', (e) => console.log(e.code))`, sock];
-    assert.equal((await run(process.execPath, connect, asNobody)).stdout, 'EACCES\n');
+    assert.equal((await run(node, connect, asNobody)).stdout, 'EACCES\n');
     // Were the directory opened up, the socket's own mode still refuses.
     chmodSync(t.sockets, 0o711);
     try {
       assert.equal(lstatSync(sock).mode & 0o777, 0o600);
-      assert.equal((await run(process.execPath, connect, asNobody)).stdout, 'EACCES\n');
+      assert.equal((await run(node, connect, asNobody)).stdout, 'EACCES\n');
       // And jsftrace itself refuses a directory that is not 0700, even its own.
       const own = await jsftrace(['-P', pid, 'stat'], { env });
       assert.equal(own.code, 1);

@@ -1,11 +1,11 @@
 // Helpers for the instrumentation tests: throwaway programs in temporary
 // directories, run under the built register entry with a bounded time.
 
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, run, scratchDir } from '../support/process.js';
 
 export const registerJs = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 export const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
@@ -13,10 +13,19 @@ export const loadJsUrl = new URL('../../src/instrument/load.js', import.meta.url
 export const seenTransformUrl = new URL('../fixtures/instrument/seen-transform.js', import.meta.url).href;
 export const tsxLoader = fileURLToPath(import.meta.resolve('tsx'));
 
+/**
+ * The module hook mechanisms of this Node line, each run by the hook suites:
+ * the default (module.register's off-thread hooks on Node 20, in-thread
+ * module.registerHooks where it exists) and, where both exist, the
+ * off-thread hooks as well (JSFTRACE_HOOKS=async).
+ */
+export const hookModes: { label: string; hooks: string }[] = typeof (module as { registerHooks?: unknown }).registerHooks === 'function'
+  ? [{ label: 'registerHooks', hooks: 'auto' }, { label: 'module.register', hooks: 'async' }]
+  : [{ label: 'module.register', hooks: 'auto' }];
+
 /** A fresh directory, removed by the returned function. */
 export function tempDir(prefix = 'jsftrace-inst-'): { dir: string; done: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+  return scratchDir(prefix);
 }
 
 /** Writes `files` (relative path -> text) under `dir`. */
@@ -62,38 +71,17 @@ export interface RunResult {
  * private cache directory unless `env` says otherwise; the process is
  * killed after `timeoutMs`.
  */
-export function runNode(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; node?: string }): Promise<RunResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('JSFTRACE_') && k !== 'NODE_OPTIONS' && !k.startsWith('NODE_TEST')) env[k] = v;
-  }
-  env['JSFTRACE_TRANSFORM_MODULE'] = seenTransformUrl;
-  env['JSFTRACE_CACHE'] = '0';
-  // JSFTRACE_TEST_HOOKS=async runs the suites on the off-thread hooks of a
-  // Node that has in-thread ones (with JSFTRACE_TEST_NODES).
-  const hooks = process.env['JSFTRACE_TEST_HOOKS'];
-  if (hooks !== undefined) env['JSFTRACE_HOOKS'] = hooks;
-  for (const [k, v] of Object.entries(opts.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(opts.node ?? process.execPath, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const lines = stdout.split('\n');
-      const at = lines.findIndex((l) => l.startsWith('REPORT '));
-      const report = at < 0 ? null : JSON.parse(lines[at]!.slice(7)) as Report;
-      const output = lines.filter((l) => !l.startsWith('REPORT ')).join('\n');
-      resolve({ code, signal, stdout, stderr, report, output });
-    });
+export async function runNode(args: string[], opts: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number; node?: string; hooks?: string }): Promise<RunResult> {
+  const env = cleanEnv({
+    JSFTRACE_TRANSFORM_MODULE: seenTransformUrl, NO_COLOR: process.env['NO_COLOR'],
+    ...(opts.hooks === undefined ? {} : { JSFTRACE_HOOKS: opts.hooks }), ...opts.env,
   });
+  const r = await run(opts.node ?? process.execPath, args, { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs ?? 30_000 });
+  const lines = r.stdout.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('REPORT '));
+  const report = at < 0 ? null : JSON.parse(lines[at]!.slice(7)) as Report;
+  const output = lines.filter((l) => !l.startsWith('REPORT ')).join('\n');
+  return { ...r, report, output };
 }
 
 /** The JSFTRACE_TRANSFORM warnings in a run's stderr. */

@@ -5,10 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, tsxLoader, writeTree } from './support.js';
+import { hookModes, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, tsxLoader, writeTree } from './support.js';
 
-const nodes = [process.execPath, ...(process.env['JSFTRACE_TEST_NODES'] ?? '').split(':').filter((p) => p !== '' && existsSync(p))];
 
 const ORDERS = {
   'tsx first': ['--import', tsxLoader, '--import', registerJs],
@@ -47,16 +45,20 @@ const PROGRAMS = {
   },
 };
 
-for (const node of nodes) {
+// The default hooks only: tsx 4 itself uses module.registerHooks where Node
+// has it, and in-thread hooks run before every off-thread one, so jsftrace
+// forced onto the off-thread hooks (JSFTRACE_HOOKS=async) would see the
+// TypeScript going into tsx, never its output (docs/instrumentation.md).
+for (const mode of hookModes.slice(0, 1)) {
   for (const [kind, prog] of Object.entries(PROGRAMS)) {
     for (const [order, flags] of Object.entries(ORDERS)) {
-      test(`tsx, ${kind} TypeScript, ${order}${nodes.length > 1 ? ` [${node}]` : ''}`, { timeout: 60_000 }, async () => {
+      test(`tsx, ${kind} TypeScript, ${order}`, { timeout: 60_000 }, async () => {
         const t = tempDir();
         try {
           writeTree(t.dir, prog.files);
-          const plain = await runNode(['--import', tsxLoader, 'main.ts'], { cwd: t.dir, node });
+          const plain = await runNode(['--import', tsxLoader, 'main.ts'], { cwd: t.dir, hooks: mode.hooks });
           assert.equal(plain.code, 0, plain.stderr);
-          const r = await runNode([...flags, 'main.ts'], { cwd: t.dir, node });
+          const r = await runNode([...flags, 'main.ts'], { cwd: t.dir, hooks: mode.hooks });
           assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
           assert.equal(r.output, plain.output);
           const mine = r.report!.seen.filter((s) => !s.startsWith('tsx:') && !s.startsWith('esbuild:'));

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanEnv, fixture, jsftrace, run, tempDir } from '../cli/support.js';
+import { cleanEnv, fixture, jsftrace, nodeForOtherUsers, run, tempDir } from '../cli/support.js';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -27,6 +27,8 @@ test('another user\'s symlinks make record and report -o overwrite nothing; the 
     const secret = join(t.dir, 'secret');
     writeFileSync(secret, 'root only\n', { mode: 0o600 });
     const asNobody = { uid: NOBODY, env: { ...cleanEnv(), HOME: '/' } };
+    // This line's node, or a copy another user can run (other lines' binaries sit in a private cache).
+    const node = nodeForOtherUsers(t.dir);
     // The attacker plants a symlink at the trace's name, the report's, and at the
     // temporary names the old writer made from them (`.<name>.<pid>.tmp`) for the next pids.
     const plant = `
@@ -37,7 +39,7 @@ test('another user\'s symlinks make record and report -o overwrite nothing; the 
         for (let p = Number(from); p < Number(from) + 3000; p++) fs.symlinkSync(secret, path.join(dir, '.' + n + '.' + p + '.tmp'));
       }
       console.log('planted');`;
-    const planted = await run(process.execPath, ['-e', plant, shared, secret, String(process.pid)], asNobody);
+    const planted = await run(node, ['-e', plant, shared, secret, String(process.pid)], asNobody);
     assert.equal(planted.stdout, 'planted\n', planted.stderr);
 
     const env = cleanEnv({ JSFTRACE_SOCKET_DIR: join(t.dir, 'sockets') });
@@ -60,7 +62,7 @@ test('another user\'s symlinks make record and report -o overwrite nothing; the 
     // The attacker cannot read the trace nor the report.
     const read = `try { require('node:fs').readFileSync(process.argv[1]); console.log('read'); } catch (e) { console.log(e.code); }`;
     for (const n of ['trace.jsft', 'flame.html']) {
-      assert.equal((await run(process.execPath, ['-e', read, join(shared, n)], asNobody)).stdout, 'EACCES\n', n);
+      assert.equal((await run(node, ['-e', read, join(shared, n)], asNobody)).stdout, 'EACCES\n', n);
     }
   } finally {
     t.done();

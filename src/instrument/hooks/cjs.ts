@@ -26,10 +26,37 @@ type Compile = (this: unknown, content: string, filename: string, ...rest: unkno
 
 const INSTALLED = Symbol.for('jsftrace.cjsCompileHook');
 
+/**
+ * Files whose source the in-thread load hook has already decided on (see
+ * sync-hooks.ts): Node compiles that source through _compile, which then
+ * has nothing to do. For those the accessor below hands out Node's own
+ * _compile, so that no frame of ours sits under the module while it runs
+ * (its stack traces are exactly as without jsftrace).
+ */
+const decidedByHook = new Set<string>();
+
+export function markDecided(filename: string): void {
+  decidedByHook.add(filename);
+}
+
+/**
+ * Module.prototype._compile becomes an accessor: reading it from a module
+ * gives our compile (which transforms the content, then calls Node's), or
+ * Node's own for a module the load hook has done. Assigning it on the
+ * prototype replaces what ours calls; assigning it on a module instance
+ * (what require-extension transpilers do) makes an own property there, as
+ * a plain assignment would have.
+ */
 export function installCjsHook(): void {
-  const proto = (module as unknown as { prototype: { _compile: Compile } }).prototype;
-  const original = proto._compile;
-  if ((original as unknown as Record<symbol, unknown>)[INSTALLED] === true) return;
+  const proto = (module as unknown as { prototype: object }).prototype;
+  const current = Object.getOwnPropertyDescriptor(proto, '_compile');
+  if (current?.get !== undefined && (current.get as unknown as Record<symbol, unknown>)[INSTALLED] === true) return;
+  let original = (proto as { _compile: Compile })._compile;
+  // Node's _compile is an anonymous function that stack traces name after
+  // the data property holding it (`Module._compile`). Behind an accessor
+  // V8 finds no such property and would print `Module.<anonymous>`; a name
+  // of its own gives the same text as without us.
+  if (original.name === '') Object.defineProperty(original, 'name', { value: '_compile', configurable: true });
   const compile: Compile = function _compile(this: unknown, content, filename, ...rest) {
     if (typeof content === 'string' && typeof filename === 'string') {
       const format = rest[0];
@@ -44,7 +71,23 @@ export function installCjsHook(): void {
     }
     return Reflect.apply(original, this, [content, filename, ...rest]);
   };
-  Object.defineProperty(compile, INSTALLED, { value: true });
   Object.defineProperty(compile, 'length', { value: original.length });
-  proto._compile = compile;
+  // Read from the prototype, it is the compile every module would use
+  // without us: code that wraps it (source-map-support does) wraps that,
+  // and assigns its wrapper back through the setter.
+  const get = function (this: { filename?: unknown }): Compile {
+    if (this === proto) return original;
+    if (typeof this?.filename === 'string' && decidedByHook.delete(this.filename)) return original;
+    return compile;
+  };
+  Object.defineProperty(get, INSTALLED, { value: true });
+  Object.defineProperty(proto, '_compile', {
+    configurable: true,
+    enumerable: current?.enumerable ?? true,
+    get,
+    set(this: object, value: Compile) {
+      if (this === proto) original = value;
+      else Object.defineProperty(this, '_compile', { value, writable: true, configurable: true, enumerable: true });
+    },
+  });
 }

@@ -30,6 +30,7 @@ export interface LoaderData {
 }
 
 const isOuter = new URL(import.meta.url).search === '?outer';
+const always = (): boolean => true;
 
 export async function initialize(data: LoaderData | undefined): Promise<void> {
   if (isOuter) {
@@ -54,6 +55,10 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
     // Registered from this thread, the hooks join the chain directly (no
     // round trip to the module thread); the entry point loads after our
     // outer instance's initialize has run.
+    // Node 26 deprecates module.register; the registering thread has said
+    // so once already (it registered us), and this thread runs no program
+    // code whose warnings the flag could hide.
+    process.noDeprecation = true;
     module.register(new URL('./esm-loader.js?outer', import.meta.url).href);
     await whenOuterReady();
   }
@@ -98,5 +103,5 @@ export async function load(url: string, context: unknown, nextLoad: NextLoad): P
       sourcedCjs.add(url);
     }
   }
-  return instrumentLoadResult(url, result, true);
+  return instrumentLoadResult(url, result, always);
 }

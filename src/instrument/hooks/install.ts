@@ -19,7 +19,7 @@ import module from 'node:module';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fail } from '../../shared/errors.js';
 import { cacheOptionsFromEnv } from '../cache.js';
-import { configure, currentSettings, emitFailureWarning, setBeforeStats, useTransformModule } from '../load.js';
+import { configure, currentSettings, emitFailureWarning, enableCompileCache, setBeforeStats, useTransformModule } from '../load.js';
 import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
 import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
@@ -32,6 +32,8 @@ export interface InstallInfo {
   readonly workers: boolean;
   /** Whether NODE_OPTIONS was set for child processes. */
   readonly children: boolean;
+  /** Node's compile cache directory, when jsftrace turned it on. */
+  readonly compileCache: string | null;
 }
 
 const STATE = Symbol.for('jsftrace.hooks');
@@ -112,6 +114,7 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
   const sm = (process as { setSourceMapsEnabled?: (on: boolean) => void }).setSourceMapsEnabled;
   if (typeof sm === 'function' && env['JSFTRACE_SOURCEMAPS'] !== '0') sm.call(process, true);
 
+  const compileCache = enableCompileCache(env);
   installCjsHook();
   let esm: InstallInfo['esm'];
   if (mode === 'sync' && installSyncHooks()) esm = 'sync';
@@ -128,7 +131,7 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
   const workers = env['JSFTRACE_WORKERS'] !== '0' && followWorkers(flag);
   const children = env['JSFTRACE_CHILDREN'] === '1';
   if (children) followChildren(flag, env);
-  const info: InstallInfo = { esm, workers, children };
+  const info: InstallInfo = { esm, workers, children, compileCache };
   (globalThis as Holder)[STATE] = info;
   return info;
 }

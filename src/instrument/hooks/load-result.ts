@@ -29,18 +29,19 @@ function text(source: string | ArrayBuffer | ArrayBufferView): string {
 }
 
 /**
- * `cjsWithSource`: whether a CommonJS result that carries source is
- * transformed here. Off-thread (module.register), Node compiles such a
- * result itself, without Module.prototype._compile (the source came from
- * another loader's hook), so the load hook is the only place that sees it;
- * should Node hand it to _compile after all, the marker makes cjs.ts pass
- * it on. In-thread (module.registerHooks), Node hands CommonJS results to
- * _compile, often after a require-extension transpiler has read the file
- * again (tsx does): transforming here would be work thrown away and counted
- * twice, so cjs.ts alone does it. A CommonJS result without source is read
- * by the CommonJS loader and reaches cjs.ts either way.
+ * `cjsHere(filename)`: whether a CommonJS result that carries source is
+ * transformed here. Off-thread (module.register) it always is: Node compiles
+ * such a result itself, without Module.prototype._compile (the source came
+ * from another loader's hook), so the load hook is the only place that sees
+ * it. In-thread (module.registerHooks), Node's CommonJS loader runs the hook
+ * for every require() of a file and compiles what it returns; the hook
+ * transforms it unless a require-extension transpiler has wrapped that
+ * module's _compile (babel/register, ts-node and anything built on pirates
+ * let Node read the file, then compile their own output): that output must
+ * be what gets the sites, and cjs.ts sees it. Should _compile receive code
+ * we already emitted, the marker makes cjs.ts pass it on.
  */
-export function instrumentLoadResult<R extends LoadResult>(url: string, result: R, cjsWithSource: boolean): R {
+export function instrumentLoadResult<R extends LoadResult>(url: string, result: R, cjsHere: (filename: string) => boolean): R {
   const { format, source } = result;
   if (format === 'module-typescript' || format === 'commonjs-typescript' || format === 'typescript') {
     countIgnored();
@@ -48,13 +49,14 @@ export function instrumentLoadResult<R extends LoadResult>(url: string, result: 
   }
   if (format !== 'module' && format !== 'commonjs') return result;
   if (source === null || source === undefined) return result;
-  if (format === 'commonjs' && !cjsWithSource) return result;
   if (!url.startsWith('file:')) {
     // data: and other generated modules are code made at run time, as eval's.
     countSkipped();
     return result;
   }
+  const filename = fileURLToPath(url);
+  if (format === 'commonjs' && !cjsHere(filename)) return result;
   const code = text(source);
-  const out = instrumentSource(code, fileURLToPath(url), format);
+  const out = instrumentSource(code, filename, format);
   return out === code ? result : { ...result, source: out };
 }

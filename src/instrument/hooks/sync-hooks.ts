@@ -15,6 +15,10 @@
  */
 
 import module from 'node:module';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FunctionToString } from '../../shared/builtins.js';
+import { markDecided } from './cjs.js';
 import { isOuterActive, markOuterActive, requestOuter } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 
@@ -48,9 +52,59 @@ function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
       if (!outer && isOuterActive()) return result;
-      return instrumentLoadResult(url, result, false);
+      const out = instrumentLoadResult(url, result, compiledByNode);
+      if (result.format === 'commonjs') noteDecided(url, result);
+      return out;
     },
   };
+}
+
+type Handler = (module: object, filename: string) => void;
+const cjs = module as unknown as { _cache: Record<string, object | undefined>; _extensions: Record<string, Handler | undefined> };
+
+/**
+ * Node's own handler of `.js` files (which also loads `.cjs`), known by the
+ * start of its source text, the same on every line from 20 to 26: the tests
+ * of each line check it. A handler that fails the check is treated as a
+ * transpiler's, which only costs the module its transform in the hook (then
+ * cjs.ts does it).
+ */
+const NODE_HANDLER = /^function\s*\(module, filename\)\s*\{\s*let format, pkg;/;
+const handlerIsNodes = new WeakMap<Handler, boolean>();
+
+function nodeHandles(filename: string): boolean {
+  const h = cjs._extensions[extname(filename)] ?? cjs._extensions['.js'];
+  if (h === undefined) return false;
+  let own = handlerIsNodes.get(h);
+  if (own === undefined) {
+    own = NODE_HANDLER.test(Reflect.apply(FunctionToString, h, []) as string);
+    handlerIsNodes.set(h, own);
+  }
+  return own;
+}
+
+/**
+ * Whether Node compiles this CommonJS module from the source our hook
+ * returns. A module being required is in the cache already, and the hook
+ * runs inside its extension handler: it must have no _compile of its own,
+ * which require-extension transpilers (babel/register, ts-node, pirates)
+ * set to compile their output instead (see load-result.ts). A CommonJS
+ * module imported from an ES module is not in the cache yet: Node runs the
+ * hook once, in the ES module loader, and hands that source to the
+ * extension handler of the file, which must then be Node's own (tsx's reads
+ * the file again and compiles its own output through _compile).
+ */
+function compiledByNode(filename: string): boolean {
+  const m = cjs._cache[filename];
+  if (m !== undefined) return !Object.hasOwn(m, '_compile');
+  return nodeHandles(filename);
+}
+
+/** A CommonJS file whose source this hook decided on: cjs.ts need not see it again. */
+function noteDecided(url: string, result: LoadResult): void {
+  if (result.source === null || result.source === undefined || !url.startsWith('file:')) return;
+  const filename = fileURLToPath(url);
+  if (compiledByNode(filename)) markDecided(filename);
 }
 
 /** Registers the hooks in this thread; false when Node lacks the API. */
