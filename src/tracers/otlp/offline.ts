@@ -17,14 +17,14 @@
 
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { CLOCK_COUNTER, iterateRing, READ_EVENT, READ_LOST } from '../../ring/index.js';
+import { EventCursor, pageFormatFor } from '../../ring/index.js';
 import { fail } from '../../shared/errors.js';
-import type { LoadedTrace } from '../tracefile.js';
+import { PAGE_DROPPED, PAGE_END, type TraceFile } from '../../tracefile/read.js';
 import { feedEvent } from './feed.js';
 import { spanResource, SCOPE } from './resource.js';
 import { samplerOf } from './sampler.js';
 import { defaultSamplerSpec } from './sampler-spec.js';
-import { SpanMaker, wallClockOf, type SiteInfo } from './spans.js';
+import { SpanMaker, wallClockAt, type SiteInfo } from './spans.js';
 
 /** A site as a trace file names it: `file:qualified name`, `[package]` after it when in one. */
 function siteOfName(shown: string): SiteInfo {
@@ -34,37 +34,52 @@ function siteOfName(shown: string): SiteInfo {
   return { name, file: colon > 0 ? name.slice(0, colon) : '', line: 0, column: 0, package: m !== null ? m[2]! : '' };
 }
 
-/** The spans of `t`. */
-export function spansOfTrace(t: LoadedTrace, env: NodeJS.ProcessEnv = process.env): ReadableSpan[] {
-  if (t.tracer !== 'function_graph') fail('EINVAL', `the trace was recorded with ${t.tracer}: spans come from function_graph (record -p function_graph, or --otlp)`);
-  if (t.rings.some((r) => r.ring.clockId === CLOCK_COUNTER)) fail('EINVAL', 'the trace was recorded with the counter clock: its readings are not times');
+/** The spans of `t`, every process's. */
+export function spansOfTrace(t: TraceFile, env: NodeJS.ProcessEnv = process.env): ReadableSpan[] {
   const spans: ReadableSpan[] = [];
-  const sites = new Map<number, SiteInfo>();
-  const site = (id: number): SiteInfo => {
-    let s = sites.get(id);
-    if (s === undefined) sites.set(id, (s = siteOfName(t.names[id] ?? `site#${id}`)));
-    return s;
-  };
-  const maker = new SpanMaker({
-    threshNs: t.threshUs * 1000, sampler: samplerOf(defaultSamplerSpec(env)), ratePerSecond: 0,
-    resource: spanResource(env['OTEL_SERVICE_NAME'] ?? '', t.pid), scope: SCOPE,
-  }, site, { span: (s) => spans.push(s), count: () => undefined });
-  for (const r of t.rings) {
-    const calls = maker.threadCalls(r.threadId, r.name, wallClockOf(r.ring));
-    const it = iterateRing(r.ring);
-    for (;;) {
-      const st = it.next();
-      if (st === READ_EVENT) feedEvent(calls, it.event);
-      else if (st === READ_LOST) calls.lostEvents(it.lost);
-      else break;
+  const graph = t.streams.filter((st) => st.info.tracer === 'function_graph');
+  if (graph.length === 0) fail('EINVAL', 'the trace has no function_graph events: spans come from function_graph (record -p function_graph, or --otlp)');
+  if (graph.some((st) => st.info.clock === 'counter')) fail('EINVAL', 'the trace was recorded with the counter clock: its readings are not times');
+  if (graph.some((st) => st.info.anchor === undefined)) fail('EINVAL', 'the trace does not say when its clock readings were taken (a file from before report --format otlp)');
+  for (const p of t.processes) {
+    const sites = new Map<number, SiteInfo>();
+    const site = (id: number): SiteInfo => {
+      let s = sites.get(id);
+      if (s === undefined) sites.set(id, (s = siteOfName(p.names[id] ?? `site#${id}`)));
+      return s;
+    };
+    const streams = graph.filter((st) => st.process === p);
+    if (streams.length === 0) continue;
+    const maker = new SpanMaker({
+      threshNs: streams[0]!.info.threshUs * 1000, sampler: samplerOf(defaultSamplerSpec(env)), ratePerSecond: 0,
+      resource: spanResource(env['OTEL_SERVICE_NAME'] ?? '', p.info.pid), scope: SCOPE,
+    }, site, { span: (s) => spans.push(s), count: () => undefined });
+    for (const st of streams) {
+      const calls = maker.threadCalls(st.info.threadId, st.info.name, wallClockAt(st.info.anchor!));
+      const pages = t.pages(st);
+      const cursor = new EventCursor(pageFormatFor(st.info.pageBytes));
+      let expected = st.info.from ?? 0;
+      for (;;) {
+        const r = pages.next();
+        if (r === PAGE_END) break;
+        if (r === PAGE_DROPPED) {
+          calls.lostEvents(pages.dropped);
+          continue;
+        }
+        const entries = cursor.load(pages.data, pages.base);
+        const serial = cursor.serial + 1;
+        if (serial > expected) calls.lostEvents(serial - expected);
+        expected = Math.max(expected, serial + entries);
+        while (cursor.step()) feedEvent(calls, cursor);
+      }
+      calls.closeAll();
     }
-    calls.closeAll();
   }
   return spans;
 }
 
 /** The OTLP protobuf bytes of `t`'s spans. */
-export function otlpReport(t: LoadedTrace): Uint8Array {
+export function otlpReport(t: TraceFile): Uint8Array {
   const bytes = ProtobufTraceSerializer.serializeRequest(spansOfTrace(t));
   if (bytes === undefined) fail('EIO', 'the OpenTelemetry serializer returned nothing');
   return bytes;
