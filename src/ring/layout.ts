@@ -1,5 +1,5 @@
 /**
- * The shared-memory layout of one ring buffer. Format 1.1.
+ * The shared-memory layout of one ring buffer. Format 1.2.
  *
  * Owns: every offset into a ring's SharedArrayBuffer, the packing of the
  * words that carry two values, and the rules for touching each word. No other
@@ -117,7 +117,7 @@ import { fail } from '../shared/errors.js';
 
 export const RING_MAGIC = 0x4a535242; // 'JSRB'
 export const RING_FORMAT_MAJOR = 1;
-export const RING_FORMAT_MINOR = 1;
+export const RING_FORMAT_MINOR = 2;
 
 // Ring header, int32 words.
 export const R_MAGIC = 0;
@@ -151,15 +151,19 @@ export const R_STATS_SEQ = 15;
 export const R_RESET_GEN = 16;
 /** Token of the attached writer (thread id + 1), 0 when none. */
 export const R_WRITER = 17;
+/** 1.1: 1 while the writer waits for a reader (MODE_WAIT); readers that free a page then notify R_HEAD. */
+export const R_WAITING = 18;
+/** 1.1: MODE_WAIT's bound: how long the writer waits for a reader at a full ring, in ms. */
+export const R_WAIT_MS = 19;
 /**
- * (1.1) i32 index just past the writer's last complete event in the tail
+ * 1.2: i32 index just past the writer's last complete event in the tail
  * page; plain stores by the writer after each event; read when it has
  * stopped (rule 4), or racily to count what it has not published.
  */
-export const R_SHADOW = 18;
-/** (1.1) i32 index just past the last event the writer reserved; above R_SHADOW while one is being filled. */
-export const R_RESERVED = 19;
-// Words 20-23 reserved (minor versions may give them a use).
+export const R_SHADOW = 20;
+/** 1.2: i32 index just past the last event the writer reserved; above R_SHADOW while one is being filled. */
+export const R_RESERVED = 21;
+// Words 22-23 reserved (minor versions may give them a use).
 
 // Ring header, float64 slots (f64 index; i32 index is twice this).
 /** Timestamp of the last consumed event, when R_READ_HEAD matches. */
@@ -178,7 +182,7 @@ export const F_COMMIT_OVERRUN = 17;
 export const F_CLOCK_ANCHOR = 18;
 export const F_WALL_ANCHOR_MS = 19;
 /**
- * (1.1) Events written that could not be saved: reserved and never filled
+ * 1.2: events written that could not be saved: reserved and never filled
  * when their thread stopped, or not published by a thread still running
  * when the process exited. Written by the sealer (rule 4), under R_LOCK.
  */
@@ -209,6 +213,12 @@ export const NO_HEAD = -1;
 
 export const MODE_OVERWRITE = 0;
 export const MODE_PRODUCER = 1;
+/**
+ * 1.1: producer mode whose writer, at a full ring, first waits (at most
+ * R_WAIT_MS) for a consuming reader to free a page: a reader that drains
+ * the ring to a file keeps every event unless it stalls for that long.
+ */
+export const MODE_WAIT = 2;
 export const RING_LIVE = 0;
 export const RING_RETIRED = 1;
 export const LOCK_FREE = 0;
@@ -225,6 +235,8 @@ export const DEFAULT_SIZE_KB = 1408;
 export const MIN_PAGES = 2;
 /** Most pages: keeps every HEAD..TAIL distance far below seqMod / 2. */
 export const MAX_PAGES = SEQ_LIMIT >> 2;
+/** The largest buffer_size_kb with the default page size (MAX_PAGES pages). */
+export const MAX_SIZE_KB = (MAX_PAGES * DEFAULT_PAGE_BYTES) / 1024;
 
 export interface Geometry {
   pageBytes: number;

@@ -42,20 +42,20 @@ import { onWorkerExit } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import {
   attachWriter, CLOCK_NAMES, clockListText, countUnsaved, createRing, openEventRegistry, openRing, sealRing, unpublishedEvents,
-  type ClockSource,
-  type EventFormat, type EventRegistry, type Ring, type RingWriter,
+  type ClockSource, type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
 } from '../ring/index.js';
 import {
-  C_BUFGEN, C_CLOCK, C_CONTEXT, C_FLUSHES, C_MAGIC, C_MODE, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_FLUSHES, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS,
+  C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
 export {
-  C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS,
+  C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
   OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
-  TRACER_GRAPH,
+  TRACER_GRAPH, C_DOORBELL,
 } from './session-layout.js';
 
 const CHANNEL = 'jsftrace:tracers:rings';
@@ -333,11 +333,27 @@ export function knownThreadIds(): number[] {
   return out.sort((a, b) => a - b);
 }
 
+const MODES: readonly RingMode[] = ['overwrite', 'producer', 'wait'];
+
 /** The `overwrite` option: true flight recorder, false producer (nooverwrite). */
 export function setOverwrite(on: boolean): void {
-  Atomics.store(ctl, C_MODE, on ? 0 : 1);
-  for (const r of knownRings()) r.ring.setMode(on ? 'overwrite' : 'producer');
+  setRingMode(on ? 'overwrite' : 'producer');
+}
+
+/**
+ * Every ring's mode, now and for rings to come: overwrite, producer, or
+ * wait (producer whose writers wait at most `waitMs` for the drain of a
+ * streaming record before refusing an event).
+ */
+export function setRingMode(mode: RingMode, waitMs?: number): void {
+  if (waitMs !== undefined) Atomics.store(ctl, C_WAIT_MS, waitMs);
+  Atomics.store(ctl, C_MODE, MODES.indexOf(mode));
+  for (const r of knownRings()) r.ring.setMode(mode, Atomics.load(ctl, C_WAIT_MS));
   bumpEpoch();
+}
+
+export function ringMode(): RingMode {
+  return MODES[Atomics.load(ctl, C_MODE)] ?? 'overwrite';
 }
 
 export function overwrite(): boolean {
@@ -429,10 +445,11 @@ export function threadWriter(): RingWriter | null {
   const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
   const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
   const mode = Atomics.load(ctl, C_MODE);
+  const waitMs = Atomics.load(ctl, C_WAIT_MS);
   const ring = createRing({
-    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: mode === 0 ? 'overwrite' : 'producer', clock: clockName,
+    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: MODES[mode] ?? 'overwrite', waitMs, clock: clockName,
   });
-  writer = attachWriter(ring, { clock: testClock ?? clockName });
+  writer = attachWriter(ring, { clock: testClock ?? clockName, wake: { words: ctl, index: C_DOORBELL } });
   writerGen = gen;
   local.set(threadId, { threadId, name: threadName, gen, ring });
   Atomics.store(ctl, rowIndex(r, R_BUFGEN), gen);
@@ -440,7 +457,7 @@ export function threadWriter(): RingWriter | null {
   // setOverwrite changes the rings it knows; one made meanwhile, before its
   // announcement arrived, takes the new mode here.
   const now = Atomics.load(ctl, C_MODE);
-  if (now !== mode) ring.setMode(now === 0 ? 'overwrite' : 'producer');
+  if (now !== mode) ring.setMode(MODES[now] ?? 'overwrite', Atomics.load(ctl, C_WAIT_MS));
   if (flushTimer === null) {
     // Events are published every quarter page; an idle thread would keep
     // its last ones from readers without this.
@@ -503,9 +520,11 @@ channel.onmessage = (m: unknown): void => {
   if (a.sab === undefined) return;
   if (a.kind === 'ring') {
     const have = local.get(a.threadId);
-    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) });
-    // Announced after its thread had stopped: seal it now.
+    const r = { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) };
+    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, r);
+    // Announced after its thread had stopped: sealed before anyone reads it.
     if (stopped.has(a.threadId)) sealStopped(a.threadId);
+    for (const w of ringWatchers) w(r);
   } else {
     const have = profTables.get(a.threadId);
     if (have === undefined || have.gen <= a.gen) profTables.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, sab: a.sab });
@@ -513,6 +532,18 @@ channel.onmessage = (m: unknown): void => {
 };
 // A thread that opens the session after others made rings asks for them.
 channel.postMessage({ kind: 'hello', threadId, name: threadName, gen: 0 } satisfies Announcement);
+
+const ringWatchers: ((r: ThreadRing) => void)[] = [];
+
+/**
+ * Calls `fn` with every ring announced from now on, of any generation
+ * (each thread announces again when a thread opens the session, so a
+ * watcher that opens it hears of the rings made before): the drain of a
+ * streaming record reads them all, old generations to their end.
+ */
+export function watchRings(fn: (r: ThreadRing) => void): void {
+  ringWatchers.push(fn);
+}
 
 function announceRing(): void {
   const mine = writer !== null ? local.get(threadId) : undefined;
@@ -582,11 +613,9 @@ function unpublished(rings: readonly ThreadRing[]): ThreadRing[] {
 /**
  * Every thread's ring of the current generation, after asking the threads
  * that have unpublished events to publish them (at most FLUSH_WAIT_MS):
- * what a snapshot (extract, record) takes. With `final` (the snapshot a
- * recording ends with), what a thread still running has not published by
- * then is counted as unsaved in its ring: the recording will not have it.
+ * what a snapshot (extract) takes.
  */
-export async function settledRings(final = false): Promise<ThreadRing[]> {
+export async function settledRings(): Promise<ThreadRing[]> {
   const rings = await currentRings();
   let pending = unpublished(rings);
   if (pending.length === 0) return rings;
@@ -596,36 +625,41 @@ export async function settledRings(final = false): Promise<ThreadRing[]> {
     await new Promise((r) => setTimeout(r, 1));
     pending = unpublished(pending);
   }
-  if (final) for (const r of pending) countUnsaved(r.ring);
   return rings;
 }
 
 /**
- * The rings of the current generation that this thread knows now (at
- * process exit, when nothing more can arrive), after asking the threads
- * that have unpublished events to publish them, waiting for them at most
- * FLUSH_WAIT_MS in Atomics.wait (the event loop has stopped; each thread
- * that publishes notifies). What a thread still running has not published
- * then is lost with the process: it is counted as unsaved in its ring.
+ * The rings of the current generation that this thread knows now, without
+ * waiting (at process exit, when nothing more can arrive).
  */
 export function ringsNow(): ThreadRing[] {
   flushThread();
   const gen = bufferGeneration();
-  const rings = [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+  return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+}
+
+/**
+ * At process exit (the event loop has stopped), before the last read of the
+ * rings: this thread publishes, the others that have unpublished events are
+ * asked to, and waited for at most FLUSH_WAIT_MS in Atomics.wait (each
+ * thread that publishes notifies). What a thread still running has not
+ * published then is lost with the process: it is counted as unsaved in its
+ * ring.
+ */
+export function settleAtExit(): void {
+  const rings = ringsNow();
   let pending = unpublished(rings);
-  if (pending.length > 0) {
-    channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
-    const end = Date.now() + FLUSH_WAIT_MS;
-    for (;;) {
-      const seen = Atomics.load(ctl, C_FLUSHES);
-      pending = unpublished(pending);
-      const left = end - Date.now();
-      if (pending.length === 0 || left <= 0) break;
-      Atomics.wait(ctl, C_FLUSHES, seen, left);
-    }
-    for (const r of pending) countUnsaved(r.ring);
+  if (pending.length === 0) return;
+  channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
+  const end = Date.now() + FLUSH_WAIT_MS;
+  for (;;) {
+    const seen = Atomics.load(ctl, C_FLUSHES);
+    pending = unpublished(pending);
+    const left = end - Date.now();
+    if (pending.length === 0 || left <= 0) break;
+    Atomics.wait(ctl, C_FLUSHES, seen, left);
   }
-  return rings;
+  for (const r of pending) countUnsaved(r.ring);
 }
 
 /** The profiler tables this thread knows now, without waiting. */

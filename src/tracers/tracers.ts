@@ -36,8 +36,9 @@ import {
   addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, PROBE_COUNT_MAX, probeEntries, probeRoom, removeProbeEntry,
   type ProbeCommand, type ProbeEntry,
 } from './probes.js';
-import { functionBatches, functionHeader, functionPipe } from './output/function.js';
-import { graphBatches, graphHeader, graphPipe } from './output/graph.js';
+import { functionHeader, functionPipe, functionSources, ringTotals } from './output/function.js';
+import { graphHeader, graphPipe, graphSources } from './output/graph.js';
+import { liveRingEvents } from './output/common.js';
 import { traceText } from './output/stream.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 import { startExport, stopExport } from './otlp/exporter.js';
@@ -355,8 +356,9 @@ async function ringsOf(threadId: number | undefined): Promise<ThreadRing[]> {
 export async function* traceChunks(threadId?: number): AsyncGenerator<string> {
   const rings = await ringsOf(threadId);
   const t = current();
-  if (t.id === TRACER_GRAPH) yield* traceText(graphHeader(), rings, graphBatches(rings));
-  else yield* traceText(functionHeader(t.name, rings), rings, functionBatches);
+  const threads = rings.map(liveRingEvents);
+  if (t.id === TRACER_GRAPH) yield* traceText(graphHeader(), graphSources(threads));
+  else yield* traceText(functionHeader(t.name, ringTotals(rings)), functionSources(threads));
 }
 
 /** The `trace` file (or per_thread/N/trace) as one text: traceChunks joined. */
