@@ -1,0 +1,159 @@
+/**
+ * The part of jsftrace that `jsftrace -P <pid>` injects into a process that
+ * was started without it: the runtime jsftrace/register would have
+ * installed, sites for the functions of every loaded script, and the usual
+ * control server on the private socket.
+ *
+ * Owns: the attach's lifetime in the process, from start to detach, and
+ * its state on a global symbol (so that a second attach after a detach
+ * starts the server again instead of loading a second copy). Invariants:
+ * - the program's code is not changed until a tracer wants a site
+ *   (sites.ts), and the inspector port the CLI opened is closed by the
+ *   injected entry before any of this runs (public/inject.cts);
+ * - detach leaves the program running its own code: every probe removed,
+ *   every patched script restored where V8 allows it (what it does not
+ *   allow is said, and stays idle), the debugger off, the socket closed.
+ */
+
+import { Debugger, type ScriptParsed } from './debugger.js';
+import { installProbeRuntime, removeProbeRuntime } from './probe-runtime.js';
+import { loadScript, scriptPath } from './scripts.js';
+import { Sites } from './sites.js';
+import { attachSurface } from './surface.js';
+import { KEY_GLOBAL } from '../shared/site-abi.js';
+import type { ControlServer } from '../control/server.js';
+
+export interface AgentConfig {
+  /** The socket directory the CLI will look in. */
+  dir: string;
+  /** Milliseconds since the epoch when the CLI sent SIGUSR1 (for the attach's own timing). */
+  t0?: number;
+}
+
+export interface AgentState {
+  running: boolean;
+  /** Set while starting or running: a second injection does nothing. */
+  busy: boolean;
+  restart?: (cfg: AgentConfig) => Promise<void>;
+}
+
+export const STATE = Symbol.for('jsftrace.attach');
+
+export class Agent {
+  readonly sites: Sites;
+  private readonly dbg: Debugger;
+  private readonly pending: ScriptParsed[] = [];
+  private flushQueued = false;
+  /** Scripts that got no sites, with why. */
+  readonly failed: { path: string; error: string }[] = [];
+  server: ControlServer | null = null;
+  loadMs = 0;
+  private left: string[] = [];
+
+  constructor() {
+    const t = performance.now();
+    let started = false;
+    this.dbg = new Debugger((s) => {
+      this.pending.push(s);
+      if (started) this.queueFlush();
+    });
+    started = true;
+    this.sites = new Sites(this.dbg, this.liveEditWorks());
+    this.flush();
+    this.loadMs = performance.now() - t;
+  }
+
+  /** Whether this V8 still live-edits: a dry run of an unchanged script (Node 26 dropped it). */
+  private liveEditWorks(): boolean {
+    const probe = this.pending.find((s) => scriptPath(s.url) !== null) ?? this.pending[0];
+    if (probe === undefined) return false;
+    try {
+      return this.dbg.setSource(probe.scriptId, this.dbg.source(probe.scriptId), true) === 'Ok';
+    } catch {
+      return false;
+    }
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      this.flush();
+      this.sites.reconcile();
+    }).unref();
+  }
+
+  /** Gives the scripts seen since the last call their sites. */
+  private flush(): void {
+    for (const s of this.pending.splice(0)) {
+      const path = scriptPath(s.url);
+      if (path === null) continue;
+      try {
+        const loaded = loadScript(s.scriptId, path, s.isModule === true ? 'module' : 'commonjs', this.dbg.source(s.scriptId));
+        if (loaded !== null) this.sites.add(loaded);
+      } catch (e) {
+        this.failed.push({ path, error: (e as Error).message });
+      }
+    }
+  }
+
+  /** `attach`'s text. */
+  describe(): string {
+    const c = this.sites.counts();
+    const lines = [
+      `mechanism: ${this.sites.mechanism}`,
+      `live patch: ${this.sites.liveEdit ? 'available' : 'not available in this Node (V8 has no LiveEdit): probes only'}`,
+      `scripts: ${c.scripts} (${c.functions} functions)`,
+      `patched: ${c.patched} functions in ${c.patchedScripts} scripts`,
+      `probed: ${c.probed} functions`,
+      `sites defined in: ${this.loadMs.toFixed(1)} ms`,
+      ...this.failed.map((f) => `no sites: ${f.path}: ${f.error}`),
+      ...this.left.map((l) => `left patched (idle): ${l}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Undoes the attach; returns what could not be restored. */
+  detach(): string[] {
+    this.left = this.sites.restoreAll();
+    this.dbg.close();
+    if (this.left.length === 0) removeProbeRuntime();
+    return this.left;
+  }
+}
+
+/** The static key the runtime installs, made non-enumerable first so that the program's view of the global object stays as it was. */
+function hideStaticKey(): void {
+  if (!(KEY_GLOBAL in globalThis)) Object.defineProperty(globalThis, KEY_GLOBAL, { value: false, writable: true, enumerable: false, configurable: true });
+}
+
+/** Runs in the target: joins, installs the runtime, defines sites, serves the control socket. */
+export async function startAgent(cfg: AgentConfig): Promise<void> {
+  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const state: AgentState = g[STATE] ?? { running: false, busy: false };
+  g[STATE] = state;
+  hideStaticKey();
+  const core = await import('../core/index.js');
+  const { installRuntime } = await import('../instrument/runtime.js');
+  installRuntime();
+  await core.ready();
+  const { openOrCreateSession } = await import('../tracers/session-layout.js');
+  openOrCreateSession();
+  const { controlSurface } = await import('../control/tree.js');
+  const { startControlServer } = await import('../control/server.js');
+  const start = async (c: AgentConfig): Promise<void> => {
+    installProbeRuntime();
+    const agent = new Agent();
+    agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
+      agent.detach();
+      state.running = false;
+      state.busy = false;
+      // After the answer to the write that asked for it has gone out.
+      setTimeout(() => { void agent.server?.close(); }, 100).unref();
+    }), { dir: c.dir });
+    state.running = true;
+  };
+  state.restart = start;
+  await start(cfg);
+}

@@ -1,0 +1,139 @@
+/**
+ * The scripts of an attached process that get sites: every script with a
+ * file behind it, except Node's own and jsftrace's.
+ *
+ * Owns: turning one loaded script into records. The script's source (as V8
+ * runs it) goes through the same transform jsftrace/register would have
+ * used; the transform's prologue is run once, outside the script, which
+ * defines the script's sites under the same key and names a preloaded run
+ * would have; its values are kept to be read as globals by whatever
+ * instrumented text is later swapped into the script (splice.ts).
+ * Invariant: the script itself is not changed here; a script that the
+ * transform or the pairing refuses gets no records and is named in the
+ * agent's state, never half-defined.
+ */
+
+import { fileURLToPath } from 'node:url';
+import { dirname, sep } from 'node:path';
+import { record, recordCount, instance } from '../core/index.js';
+import { identify, isOwnFile } from '../instrument/packages.js';
+import { transformSource } from '../instrument/transform.js';
+import { scriptFunctions, type Format, type ScriptFunctions } from './functions.js';
+import type { Spliced } from './splice.js';
+
+export interface LoadedScript {
+  /** Unique in this process's attach: the suffix of the globals its patched text reads. */
+  serial: number;
+  scriptId: string;
+  path: string;
+  format: Format;
+  /** The source V8 ran before the attach: what a restore puts back. */
+  source: string;
+  output: string;
+  sf: ScriptFunctions;
+  /** The site of each function (sf.fns order), -1 when it has none. */
+  ids: Int32Array;
+  /** The prologue's values by name. */
+  values: Map<string, unknown>;
+  /** The text V8 runs now when some function is patched, else null (the source). */
+  current: Spliced | null;
+  /** Functions whose instrumented text V8 runs. */
+  patched: Set<number>;
+  globals: boolean;
+}
+
+// dist/src/attach/scripts.js: the package root is three levels up; its node_modules are ours too.
+const OWN_MODULES = `${dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))))}${sep}node_modules${sep}`;
+
+/** The file behind a script's URL, or null for scripts without one (node:, eval, wasm) and for jsftrace's own. */
+export function scriptPath(url: string): string | null {
+  let path: string;
+  if (url.startsWith('file://')) {
+    try {
+      path = fileURLToPath(url);
+    } catch {
+      return null;
+    }
+  } else if (url.startsWith('/')) path = url;
+  else return null;
+  if (isOwnFile(path) || path.startsWith(OWN_MODULES)) return null;
+  return path;
+}
+
+function lineCol(source: string, offset: number): string {
+  let line = 1;
+  let start = 0;
+  for (let i = source.indexOf('\n'); i >= 0 && i < offset; i = source.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return `${line}:${offset - start + 1}`;
+}
+
+/** The base id of the block the prologue defined (or found, when this script was attached before). */
+function blockBase(before: number, sites: number, file: string, pkg: string, first: string): number {
+  const inst = instance();
+  const after = recordCount(inst);
+  if (after === before + sites) return before;
+  for (let id = 0; id < after; id++) {
+    const r = record(inst, id);
+    if (r.file === file && r.package === pkg && `${r.line}:${r.column}` === first) return id;
+  }
+  return -1;
+}
+
+let serials = 0;
+
+/**
+ * Defines the sites of one script. Returns null when it has no function;
+ * throws when the transform or the pairing fails.
+ */
+export function loadScript(scriptId: string, path: string, format: Format, source: string): LoadedScript | null {
+  const id = identify(path);
+  const out = transformSource({ code: source, filename: path, format, file: id.file, package: id.package });
+  if (out.sites === 0) return null;
+  const sf = scriptFunctions(source, out.code, format);
+  if (sf.fns.length !== out.sites) throw new Error(`the transform made ${out.sites} sites for ${sf.fns.length} functions`);
+  const before = recordCount(instance());
+  // The prologue runs as the module's first line would have: it defines the
+  // sites and binds what the instrumented functions read.
+  const run = new Function(`${sf.prologue};return [${sf.prologueNames.join(',')}];`) as () => unknown[];
+  const got = run();
+  const values = new Map<string, unknown>();
+  sf.prologueNames.forEach((n, i) => values.set(n, got[i]));
+  const positions = sf.fns.map((f) => lineCol(source, f.start));
+  const base = blockBase(before, out.sites, id.file, id.package, positions[0]!);
+  const ids = new Int32Array(sf.fns.length).fill(-1);
+  if (base >= 0) {
+    const byPos = new Map<string, number>();
+    const inst = instance();
+    for (let k = 0; k < out.sites; k++) {
+      const r = record(inst, base + k);
+      byPos.set(`${r.line}:${r.column}`, base + k);
+    }
+    positions.forEach((p, i) => { ids[i] = byPos.get(p) ?? -1; });
+  }
+  return {
+    serial: ++serials, scriptId, path, format, source, output: out.code, sf, ids, values, current: null, patched: new Set(), globals: false,
+  };
+}
+
+/** The name under which a script's patched text reads a prologue name. */
+export function globalName(s: LoadedScript, name: string): string {
+  return `${name}$${s.serial}`;
+}
+
+/** Defines the globals a script's patched text reads (once). */
+export function defineGlobals(s: LoadedScript): void {
+  if (s.globals) return;
+  for (const [name, value] of s.values) {
+    Object.defineProperty(globalThis, globalName(s, name), { value, writable: false, enumerable: false, configurable: true });
+  }
+  s.globals = true;
+}
+
+export function removeGlobals(s: LoadedScript): void {
+  if (!s.globals) return;
+  for (const name of s.values.keys()) delete (globalThis as Record<string, unknown>)[globalName(s, name)];
+  s.globals = false;
+}

@@ -1,0 +1,50 @@
+/**
+ * What `jsftrace -P <pid>` runs inside a Node.js process that was started
+ * without jsftrace, through the inspector the CLI opened for a moment
+ * (docs/attach.md). The CLI evaluates `require(<this file>)(config)`.
+ *
+ * Owns: the first instant of an attach. Invariants: the inspector port is
+ * closed at this process's next turn of its event loop, whatever happens
+ * next (the CLI has its answer and has closed its connection by then); the
+ * rest of the attach (src/attach/agent.ts) loads after that, with no port
+ * open; a second injection while an attach runs does nothing, and one
+ * after a detach starts the control server again with the runtime already
+ * in place.
+ */
+
+const inspector = require('node:inspector') as { close(): void };
+
+interface AgentState {
+  running: boolean;
+  busy: boolean;
+  restart?: (cfg: unknown) => Promise<void>;
+}
+
+const STATE = Symbol.for('jsftrace.attach');
+
+function inject(config: unknown): string {
+  setImmediate(() => {
+    try {
+      inspector.close();
+    } catch {
+      // already closed
+    }
+  });
+  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const state = g[STATE];
+  if (state?.busy === true) return state.running ? 'running' : 'starting';
+  const report = (e: unknown): void => {
+    if (g[STATE] !== undefined) g[STATE].busy = false;
+    process.stderr.write(`jsftrace: attach failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  };
+  if (state?.restart !== undefined) {
+    state.busy = true;
+    state.restart(config).catch(report);
+    return 'restarted';
+  }
+  g[STATE] = { running: false, busy: true };
+  import('../attach/agent.js').then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config)).catch(report);
+  return 'started';
+}
+
+module.exports = inject;
