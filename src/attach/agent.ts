@@ -17,7 +17,7 @@
 
 import { Debugger, type ScriptParsed } from './debugger.js';
 import { installProbeRuntime, removeProbeRuntime } from './probe-runtime.js';
-import { loadScript, scriptPath } from './scripts.js';
+import { loadScript, scriptPath, type LoadedScript } from './scripts.js';
 import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
@@ -44,14 +44,23 @@ export class Agent {
   private readonly dbg: Debugger;
   private readonly pending: ScriptParsed[] = [];
   private flushQueued = false;
+  private readonly known = new Set<string>();
   /** Scripts that got no sites, with why. */
   readonly failed: { path: string; error: string }[] = [];
   server: ControlServer | null = null;
   loadMs = 0;
   private left: string[] = [];
 
-  constructor() {
+  /**
+   * `previous`: the scripts of an earlier attach of this process. They are
+   * kept, not listed again: after a live edit V8 still holds the script it
+   * replaced, and a new session lists both under the same URL with nothing
+   * to tell which one runs; the earlier table knows (its script ids follow
+   * the edits).
+   */
+  constructor(previous: readonly LoadedScript[]) {
     const t = performance.now();
+    for (const s of previous) this.known.add(s.url);
     let started = false;
     this.dbg = new Debugger((s) => {
       this.pending.push(s);
@@ -59,6 +68,7 @@ export class Agent {
     });
     started = true;
     this.sites = new Sites(this.dbg, this.liveEditWorks());
+    for (const s of previous) this.sites.add(s);
     this.flush();
     this.loadMs = performance.now() - t;
   }
@@ -84,13 +94,25 @@ export class Agent {
     }).unref();
   }
 
-  /** Gives the scripts seen since the last call their sites. */
+  /**
+   * Gives the scripts seen since the last call their sites. A file may be
+   * listed more than once: a live edit (by an earlier attach) leaves the
+   * script V8 ran before it alive beside the new one; the newest is the one
+   * whose functions run.
+   */
   private flush(): void {
+    const newest = new Map<string, ScriptParsed>();
     for (const s of this.pending.splice(0)) {
+      const was = newest.get(s.url);
+      if (was === undefined || Number(s.scriptId) > Number(was.scriptId)) newest.set(s.url, s);
+    }
+    for (const s of newest.values()) {
+      if (this.known.has(s.url)) continue;
       const path = scriptPath(s.url);
       if (path === null) continue;
+      this.known.add(s.url);
       try {
-        const loaded = loadScript(s.scriptId, path, s.isModule === true ? 'module' : 'commonjs', this.dbg.source(s.scriptId));
+        const loaded = loadScript(s.scriptId, s.url, path, s.isModule === true ? 'module' : 'commonjs', this.dbg.source(s.scriptId));
         if (loaded !== null) this.sites.add(loaded);
       } catch (e) {
         this.failed.push({ path, error: (e as Error).message });
@@ -142,9 +164,11 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
   openOrCreateSession();
   const { controlSurface } = await import('../control/tree.js');
   const { startControlServer } = await import('../control/server.js');
+  let scripts: readonly LoadedScript[] = [];
   const start = async (c: AgentConfig): Promise<void> => {
     installProbeRuntime();
-    const agent = new Agent();
+    const agent = new Agent(scripts);
+    scripts = agent.sites.scripts;
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
       agent.detach();
       state.running = false;

@@ -13,6 +13,15 @@ import { fail, JsftraceError } from '../shared/errors.js';
 
 export interface Cdp {
   send(method: string, params?: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /**
+   * Waits for the other side to close the connection (the injected entry
+   * closes the inspector), closing it from here only after `graceMs`.
+   * Node's inspector can crash when both sides close at once (its server
+   * writing its close frame on a connection the client has just torn down),
+   * so the client never races it.
+   */
+  closed(graceMs: number): Promise<void>;
+  /** Closes at once (after a failure, when the process will not close it). */
   close(): void;
 }
 
@@ -21,11 +30,19 @@ interface Pending {
   reject(e: Error): void;
 }
 
+let wsModule: typeof import('ws') | undefined;
+
+/** Loads the WebSocket client (ahead of time, so that loading it is not part of the inspector window). */
+export async function loadCdp(): Promise<void> {
+  wsModule ??= await import('ws');
+}
+
 /** Opens `url` (ws://127.0.0.1:<port>/<id>) within `timeoutMs`. */
 export async function openCdp(url: string, timeoutMs: number): Promise<Cdp> {
   const host = new URL(url).hostname;
   if (host !== '127.0.0.1' && host !== '[::1]' && host !== 'localhost') fail('EACCES', `the inspector listens on ${host}, not on loopback; refusing it`);
-  const { WebSocket } = await import('ws');
+  await loadCdp();
+  const { WebSocket } = wsModule!;
   const ws = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: 64 << 20 });
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -38,7 +55,12 @@ export async function openCdp(url: string, timeoutMs: number): Promise<Cdp> {
     ws.once('error', (e) => reject(new JsftraceError('EIO', `cannot open the inspector at ${url}: ${e.message}`)));
   });
   ws.on('error', (e) => failAll(new JsftraceError('EIO', `inspector connection: ${e.message}`)));
-  ws.on('close', () => failAll(new JsftraceError('ESRCH', 'the inspector connection closed (the process ended?)')));
+  let isClosed = false;
+  const whenClosed = new Promise<void>((resolve) => ws.on('close', () => {
+    isClosed = true;
+    failAll(new JsftraceError('ESRCH', 'the inspector connection closed (the process ended?)'));
+    resolve();
+  }));
   ws.on('message', (data) => {
     let m: { id?: number; result?: Record<string, unknown>; error?: { message?: string } };
     try {
@@ -68,9 +90,16 @@ export async function openCdp(url: string, timeoutMs: number): Promise<Cdp> {
         ws.send(JSON.stringify({ id, method, params }));
       });
     },
-    close() {
+    async closed(graceMs) {
+      const wait = (ms: number): Promise<void> => new Promise<void>((r) => { const t = setTimeout(r, ms); void whenClosed.then(() => { clearTimeout(t); r(); }); });
+      await wait(graceMs);
+      if (isClosed) return;
       ws.close();
-      ws.terminate();
+      await wait(1000);
+      if (!isClosed) ws.terminate();
+    },
+    close() {
+      if (!isClosed) ws.close();
     },
   };
 }

@@ -16,8 +16,9 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { fail } from '../shared/errors.js';
-import { openCdp } from './cdp.js';
+import { get } from 'node:http';
+import { JsftraceError, fail } from '../shared/errors.js';
+import { loadCdp, openCdp } from './cdp.js';
 import { inspectorOptions, isNodeExecutable, listeners, processFacts, type Listener } from './procfs.js';
 
 export interface AttachResult {
@@ -33,8 +34,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Refuses, with one line, what may not be attached to. */
-function check(pid: number): void {
-  const f = processFacts(pid);
+async function check(pid: number): Promise<void> {
+  let f = processFacts(pid);
+  // Node installs its SIGUSR1 handler a moment after it starts running the program.
+  for (let i = 0; i < 50 && f !== null && !f.catchesUsr1 && Date.now() - f.startTime < 2000; i++) {
+    await sleep(20);
+    f = processFacts(pid);
+  }
   if (f === null) fail('ESRCH', `no process with pid ${pid}`);
   const me = process.getuid?.() ?? -1;
   if (f.uid !== me) {
@@ -55,9 +61,26 @@ function check(pid: number): void {
   if (!LOOPBACK.has(host)) fail('EACCES', `process ${pid} would open its inspector on ${host} (${port}), not on loopback; refusing`);
 }
 
+/** The inspector's target list (node:http rather than fetch: no HTTP client to load inside the window). */
+function targetList(port: number, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/json/list', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          reject(new JsftraceError('EPROTO', `port ${port} does not serve a Node.js inspector`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new JsftraceError('ETIMEDOUT', `the inspector on port ${port} did not answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
 async function inspectorUrl(port: number, timeoutMs: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(timeoutMs) });
-  const targets = await res.json() as { type?: string; webSocketDebuggerUrl?: string }[];
+  const targets = await targetList(port, timeoutMs) as { type?: string; webSocketDebuggerUrl?: string }[];
   const t = targets.find((x) => x.type === 'node' && typeof x.webSocketDebuggerUrl === 'string');
   if (t === undefined) fail('EPROTO', `port ${port} does not serve a Node.js inspector`);
   return t.webSocketDebuggerUrl!;
@@ -69,9 +92,11 @@ async function inspectorUrl(port: number, timeoutMs: number): Promise<string> {
  * control server comes up a moment later).
  */
 export async function injectInto(pid: number, dir: string, timeoutMs = 5000): Promise<AttachResult> {
-  check(pid);
+  await check(pid);
   const key = (l: Listener): string => `${l.host}:${l.port}`;
   const before = new Set(listeners(pid).map(key));
+  // Loaded before the signal: the window is only what must happen while the port is open.
+  await loadCdp();
   const t0 = performance.now();
   try {
     (process as unknown as { _debugProcess(pid: number): void })._debugProcess(pid);
@@ -99,9 +124,12 @@ export async function injectInto(pid: number, dir: string, timeoutMs = 5000): Pr
     const ex = r['exceptionDetails'] as { exception?: { description?: string }; text?: string } | undefined;
     if (ex !== undefined) fail('EIO', `process ${pid} could not load jsftrace: ${ex.exception?.description?.split('\n')[0] ?? ex.text ?? 'error'}`);
     status = String((r['result'] as { value?: unknown } | undefined)?.value);
-  } finally {
+  } catch (e) {
     cdp?.close();
+    throw e;
   }
+  // The entry closes the inspector at the process's next turn of its event loop, and with it this connection.
+  await cdp.closed(timeoutMs);
   // The entry closes the port at the process's next turn of its event loop.
   while (listeners(pid).some((l) => key(l) === key(opened!)) && performance.now() < deadline) await sleep(2);
   return { windowMs: performance.now() - t0, status };

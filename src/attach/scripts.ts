@@ -25,6 +25,7 @@ export interface LoadedScript {
   /** Unique in this process's attach: the suffix of the globals its patched text reads. */
   serial: number;
   scriptId: string;
+  url: string;
   path: string;
   format: Format;
   /** The source V8 ran before the attach: what a restore puts back. */
@@ -88,7 +89,7 @@ let serials = 0;
  * Defines the sites of one script. Returns null when it has no function;
  * throws when the transform or the pairing fails.
  */
-export function loadScript(scriptId: string, path: string, format: Format, source: string): LoadedScript | null {
+export function loadScript(scriptId: string, url: string, path: string, format: Format, source: string): LoadedScript | null {
   const id = identify(path);
   const out = transformSource({ code: source, filename: path, format, file: id.file, package: id.package });
   if (out.sites === 0) return null;
@@ -114,7 +115,7 @@ export function loadScript(scriptId: string, path: string, format: Format, sourc
     positions.forEach((p, i) => { ids[i] = byPos.get(p) ?? -1; });
   }
   return {
-    serial: ++serials, scriptId, path, format, source, output: out.code, sf, ids, values, current: null, patched: new Set(), globals: false,
+    serial: ++serials, scriptId, url, path, format, source, output: out.code, sf, ids, values, current: null, patched: new Set(), globals: false,
   };
 }
 

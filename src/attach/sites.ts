@@ -71,7 +71,8 @@ export class Sites {
   add(s: LoadedScript): void {
     this.scripts.push(s);
     s.ids.forEach((id, fn) => {
-      if (id >= 0 && !this.sites.has(id)) this.sites.set(id, { script: s, fn, state: SITE_NONE, breakpoints: [], why: '' });
+      // A function an earlier attach could not restore is still patched.
+      if (id >= 0 && !this.sites.has(id)) this.sites.set(id, { script: s, fn, state: s.patched.has(fn) ? SITE_PATCHED : SITE_NONE, breakpoints: [], why: '' });
     });
   }
 

@@ -22,28 +22,43 @@ interface AgentState {
 
 const STATE = Symbol.for('jsftrace.attach');
 
-function inject(config: unknown): string {
+function closeInspector(): void {
+  try {
+    inspector.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Runs `load` once the inspector is closed: nothing of the attach runs with the port open. */
+function afterClose(load: () => void): void {
   setImmediate(() => {
-    try {
-      inspector.close();
-    } catch {
-      // already closed
-    }
+    closeInspector();
+    load();
   });
+}
+
+function inject(config: unknown): string {
   const g = globalThis as Record<symbol, AgentState | undefined>;
   const state = g[STATE];
-  if (state?.busy === true) return state.running ? 'running' : 'starting';
+  if (state?.busy === true) {
+    setImmediate(closeInspector);
+    return state.running ? 'running' : 'starting';
+  }
   const report = (e: unknown): void => {
     if (g[STATE] !== undefined) g[STATE].busy = false;
     process.stderr.write(`jsftrace: attach failed: ${e instanceof Error ? e.message : String(e)}\n`);
   };
   if (state?.restart !== undefined) {
     state.busy = true;
-    state.restart(config).catch(report);
+    const restart = state.restart;
+    afterClose(() => { restart(config).catch(report); });
     return 'restarted';
   }
   g[STATE] = { running: false, busy: true };
-  import('../attach/agent.js').then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config)).catch(report);
+  afterClose(() => {
+    import('../attach/agent.js').then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config)).catch(report);
+  });
   return 'started';
 }
 

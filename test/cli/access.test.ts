@@ -30,7 +30,8 @@ test('a pid that is not a traced process is refused with one line and exit 1', {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `jsftrace: no jsftrace process with pid ${dead} (jsftrace ps lists them) (ESRCH)\n`);
     assert.equal(r.stdout, '');
-    const mine = await jsftrace(['-P', String(process.pid), 'show'], { env });
+    // reset never attaches (other verbs would attach to this plain node process: test/attach).
+    const mine = await jsftrace(['-P', String(process.pid), 'reset'], { env });
     assert.equal(mine.code, 1);
     assert.match(mine.stderr, new RegExp(`^jsftrace: process ${process.pid} is not traced by jsftrace: no control socket in .* \\(ESRCH\\)\\n$`));
     const usage = await jsftrace(['-P', 'abc', 'stop'], { env });
