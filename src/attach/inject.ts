@@ -126,6 +126,10 @@ export async function injectInto(pid: number, dir: string, timeoutMs = 5000): Pr
     status = String((r['result'] as { value?: unknown } | undefined)?.value);
   } catch (e) {
     cdp?.close();
+    // The entry never ran, so nothing closes the port: say so.
+    if (e instanceof JsftraceError && cdp === undefined) {
+      fail(e.code, `${e.message}; process ${pid}'s inspector may stay open on port ${opened.port}`);
+    }
     throw e;
   }
   // The entry closes the inspector at the process's next turn of its event loop, and with it this connection.
