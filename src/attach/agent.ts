@@ -26,8 +26,6 @@ import type { ControlServer } from '../control/server.js';
 export interface AgentConfig {
   /** The socket directory the CLI will look in. */
   dir: string;
-  /** Milliseconds since the epoch when the CLI sent SIGUSR1 (for the attach's own timing). */
-  t0?: number;
 }
 
 export interface AgentState {

@@ -87,9 +87,7 @@ export class Debugger {
     if (s === null) return;
     this.session = null;
     try {
-      let done = false;
-      s.post('Debugger.disable', {}, () => { done = true; });
-      void done;
+      s.post('Debugger.disable', {}, () => undefined);
     } finally {
       s.disconnect();
     }

@@ -117,7 +117,7 @@ export async function injectInto(pid: number, dir: string, timeoutMs = 5000): Pr
   let status: string;
   try {
     cdp = await openCdp(await inspectorUrl(opened.port, timeoutMs), timeoutMs);
-    const config = JSON.stringify({ dir, t0: Date.now() });
+    const config = JSON.stringify({ dir });
     // The command line API's require where Node provides it, else one made for the entry's path.
     const expr = `(typeof require === 'function' ? require : process.getBuiltinModule('node:module').createRequire(${JSON.stringify(INJECT)}))(${JSON.stringify(INJECT)})(${config})`;
     const r = await cdp.send('Runtime.evaluate', { expression: expr, includeCommandLineAPI: true, returnByValue: true, silent: true });
