@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, jsftrace, Running, tempDir, type Run } from '../cli/support.js';
+import { cleanEnv, jsftrace, mainJs, Running, tempDir, type Run } from '../cli/support.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/attach/${name}`, import.meta.url));
 const site = (file: string, fn: string): string => `test/fixtures/attach/${file}:${fn}`;
@@ -153,6 +153,15 @@ test('a server busy in synchronous chunks: the attach gets in, and a function V8
     assert.ok(show.split('\n').some((l) => /\d+ us +\| +test\/fixtures\/attach\/server\.cjs:spin\(\);$/.test(l)), show);
     // A leaf in the graph: it calls nothing traced.
     assert.ok(show.includes(`${site('server.cjs', 'handleRequest')}();`), show);
+    // The same calls stream through pipe.
+    const pipe = new Running(process.execPath, [mainJs, '-P', pid, 'pipe'], { env });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(await get(port, '/p'), 'hello p\n');
+      await pipe.waitFor(/\d+\.\d+ us +\| +test\/fixtures\/attach\/server\.cjs:handleRequest\(\);$/m);
+    } finally {
+      assert.equal((await pipe.stop('SIGINT')).code, 0);
+    }
     ok(await jsftrace(['-P', pid, 'reset'], { env }), 'reset');
     assert.equal(await get(port, '/b'), 'hello b\n');
     assert.equal(withoutInspectorLines(s.stderr), '');
