@@ -17,7 +17,9 @@
 
 import { Debugger, type ScriptParsed } from './debugger.js';
 import { installProbeRuntime, removeProbeRuntime } from './probe-runtime.js';
-import { loadScript, scriptPath, type LoadedScript } from './scripts.js';
+import { defineScript, scriptPath, type LoadedScript } from './scripts.js';
+import { Preparer } from './preparer.js';
+import { identify } from '../instrument/packages.js';
 import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
@@ -43,6 +45,8 @@ export class Agent {
   private readonly pending: ScriptParsed[] = [];
   private flushQueued = false;
   private readonly known = new Set<string>();
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly preparer = new Preparer();
   /** Scripts that got no sites, with why. */
   readonly failed: { path: string; error: string }[] = [];
   server: ControlServer | null = null;
@@ -57,7 +61,6 @@ export class Agent {
    * the edits).
    */
   constructor(previous: readonly LoadedScript[]) {
-    const t = performance.now();
     for (const s of previous) this.known.add(s.url);
     let started = false;
     this.dbg = new Debugger((s) => {
@@ -67,7 +70,12 @@ export class Agent {
     started = true;
     this.sites = new Sites(this.dbg, this.liveEditWorks());
     for (const s of previous) this.sites.add(s);
-    this.flush();
+  }
+
+  /** Gives every script loaded so far its sites; the program runs between scripts. */
+  async loadAll(): Promise<void> {
+    const t = performance.now();
+    await this.flush();
     this.loadMs = performance.now() - t;
   }
 
@@ -87,35 +95,44 @@ export class Agent {
     this.flushQueued = true;
     setImmediate(() => {
       this.flushQueued = false;
-      this.flush();
-      this.sites.reconcile();
+      this.flush().then(() => this.sites.reconcile(), () => undefined);
     }).unref();
   }
 
   /**
-   * Gives the scripts seen since the last call their sites. A file may be
-   * listed more than once: a live edit (by an earlier attach) leaves the
-   * script V8 ran before it alive beside the new one; the newest is the one
-   * whose functions run.
+   * Gives the scripts seen since the last call their sites. Each is
+   * transformed in a worker thread (a large script's transform takes
+   * seconds; the program goes on meanwhile); its prologue then runs here.
+   * A file may be listed
+   * more than once: a live edit (by an earlier attach) leaves the script V8
+   * ran before it alive beside the new one; the newest is the one whose
+   * functions run.
    */
-  private flush(): void {
-    const newest = new Map<string, ScriptParsed>();
-    for (const s of this.pending.splice(0)) {
-      const was = newest.get(s.url);
-      if (was === undefined || Number(s.scriptId) > Number(was.scriptId)) newest.set(s.url, s);
-    }
-    for (const s of newest.values()) {
-      if (this.known.has(s.url)) continue;
-      const path = scriptPath(s.url);
-      if (path === null) continue;
-      this.known.add(s.url);
-      try {
-        const loaded = loadScript(s.scriptId, s.url, path, s.isModule === true ? 'module' : 'commonjs', this.dbg.source(s.scriptId));
-        if (loaded !== null) this.sites.add(loaded);
-      } catch (e) {
-        this.failed.push({ path, error: (e as Error).message });
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      const newest = new Map<string, ScriptParsed>();
+      for (const s of this.pending.splice(0)) {
+        const was = newest.get(s.url);
+        if (was === undefined || Number(s.scriptId) > Number(was.scriptId)) newest.set(s.url, s);
       }
-    }
+      for (const s of newest.values()) {
+        if (this.known.has(s.url)) continue;
+        const path = scriptPath(s.url);
+        if (path === null) continue;
+        this.known.add(s.url);
+        const format = s.isModule === true ? 'module' : 'commonjs';
+        try {
+          const source = this.dbg.source(s.scriptId);
+          const id = identify(path);
+          const p = await this.preparer.prepare({ source, path, format, file: id.file, package: id.package });
+          if (p !== null) this.sites.add(defineScript(s.scriptId, s.url, path, format, source, p, id.file, id.package));
+        } catch (e) {
+          this.failed.push({ path, error: (e as Error).message });
+        }
+      }
+      this.preparer.close();
+    });
+    return this.flushing;
   }
 
   /** `attach`'s text. */
@@ -166,6 +183,7 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
   const start = async (c: AgentConfig): Promise<void> => {
     installProbeRuntime();
     const agent = new Agent(scripts);
+    await agent.loadAll();
     scripts = agent.sites.scripts;
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
       agent.detach();

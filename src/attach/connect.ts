@@ -19,7 +19,7 @@ export interface Connected {
   attached: AttachResult | null;
 }
 
-export async function connectOrAttach(pid: number, attach: boolean, timeoutMs = 20_000): Promise<Connected> {
+export async function connectOrAttach(pid: number, attach: boolean, timeoutMs = 60_000): Promise<Connected> {
   const dir = defaultSocketDir();
   try {
     return { client: await connect(pid, { dir }), attached: null };

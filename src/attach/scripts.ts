@@ -3,8 +3,8 @@
  * file behind it, except Node's own and jsftrace's.
  *
  * Owns: turning one loaded script into records. The script's source (as V8
- * runs it) goes through the same transform jsftrace/register would have
- * used; the transform's prologue is run once, outside the script, which
+ * runs it) has gone through the same transform jsftrace/register would have
+ * used (prepare.ts); the transform's prologue is run once, outside the script, which
  * defines the script's sites under the same key and names a preloaded run
  * would have; its values are kept to be read as globals by whatever
  * instrumented text is later swapped into the script (splice.ts).
@@ -16,9 +16,9 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
 import { record, recordCount, instance } from '../core/index.js';
-import { identify, isOwnFile } from '../instrument/packages.js';
-import { transformSource } from '../instrument/transform.js';
-import { scriptFunctions, type Format, type ScriptFunctions } from './functions.js';
+import { isOwnFile } from '../instrument/packages.js';
+import type { Format, ScriptFunctions } from './functions.js';
+import type { Prepared } from './prepare.js';
 import type { Spliced } from './splice.js';
 
 export interface LoadedScript {
@@ -61,16 +61,6 @@ export function scriptPath(url: string): string | null {
   return path;
 }
 
-function lineCol(source: string, offset: number): string {
-  let line = 1;
-  let start = 0;
-  for (let i = source.indexOf('\n'); i >= 0 && i < offset; i = source.indexOf('\n', i + 1)) {
-    line++;
-    start = i + 1;
-  }
-  return `${line}:${offset - start + 1}`;
-}
-
 /** The base id of the block the prologue defined (or found, when this script was attached before). */
 function blockBase(before: number, sites: number, file: string, pkg: string, first: string): number {
   const inst = instance();
@@ -86,36 +76,30 @@ function blockBase(before: number, sites: number, file: string, pkg: string, fir
 let serials = 0;
 
 /**
- * Defines the sites of one script. Returns null when it has no function;
- * throws when the transform or the pairing fails.
+ * Defines the sites of one prepared script (prepare.ts): runs the
+ * transform's prologue, as the module's first line would have, which
+ * defines the sites and binds what the instrumented functions read.
  */
-export function loadScript(scriptId: string, url: string, path: string, format: Format, source: string): LoadedScript | null {
-  const id = identify(path);
-  const out = transformSource({ code: source, filename: path, format, file: id.file, package: id.package });
-  if (out.sites === 0) return null;
-  const sf = scriptFunctions(source, out.code, format);
-  if (sf.fns.length !== out.sites) throw new Error(`the transform made ${out.sites} sites for ${sf.fns.length} functions`);
+export function defineScript(scriptId: string, url: string, path: string, format: Format, source: string, p: Prepared, file: string, pkg: string): LoadedScript {
+  const { sf, positions } = p;
   const before = recordCount(instance());
-  // The prologue runs as the module's first line would have: it defines the
-  // sites and binds what the instrumented functions read.
   const run = new Function(`${sf.prologue};return [${sf.prologueNames.join(',')}];`) as () => unknown[];
   const got = run();
   const values = new Map<string, unknown>();
   sf.prologueNames.forEach((n, i) => values.set(n, got[i]));
-  const positions = sf.fns.map((f) => lineCol(source, f.start));
-  const base = blockBase(before, out.sites, id.file, id.package, positions[0]!);
+  const base = blockBase(before, sf.fns.length, file, pkg, positions[0]!);
   const ids = new Int32Array(sf.fns.length).fill(-1);
   if (base >= 0) {
     const byPos = new Map<string, number>();
     const inst = instance();
-    for (let k = 0; k < out.sites; k++) {
+    for (let k = 0; k < sf.fns.length; k++) {
       const r = record(inst, base + k);
       byPos.set(`${r.line}:${r.column}`, base + k);
     }
-    positions.forEach((p, i) => { ids[i] = byPos.get(p) ?? -1; });
+    positions.forEach((q, i) => { ids[i] = byPos.get(q) ?? -1; });
   }
   return {
-    serial: ++serials, scriptId, url, path, format, source, output: out.code, sf, ids, values, current: null, patched: new Set(), globals: false,
+    serial: ++serials, scriptId, url, path, format, source, output: p.output, sf, ids, values, current: null, patched: new Set(), globals: false,
   };
 }
 
