@@ -20,6 +20,7 @@ import { installProbeRuntime, removeProbeRuntime } from './probe-runtime.js';
 import { defineScript, scriptPath, type LoadedScript } from './scripts.js';
 import { Preparer } from './preparer.js';
 import { identify } from '../instrument/packages.js';
+import { isInstrumented } from '../instrument/load.js';
 import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
@@ -123,6 +124,8 @@ export class Agent {
         const format = s.isModule === true ? 'module' : 'commonjs';
         try {
           const source = this.dbg.source(s.scriptId);
+          // Loaded through jsftrace/register already (a process started with it and JSFTRACE_CONTROL=0): its sites exist.
+          if (isInstrumented(source)) continue;
           const id = identify(path);
           const p = await this.preparer.prepare({ source, path, format, file: id.file, package: id.package });
           if (p !== null) this.sites.add(defineScript(s.scriptId, s.url, path, format, source, p, id.file, id.package));
