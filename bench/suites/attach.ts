@@ -2,19 +2,20 @@
  * `npm run bench -- attach`: attaching to a process started with plain node
  * (docs/attach.md).
  *
- * One target process, started without jsftrace, times its own calls of a
- * small function (a loop that calls `leaf`, or `leaf2` for the probe), so
- * no IPC is in the figures. In order:
- * 1. plain: ns per call before any attach (the baseline of every ratio);
- * 2. attach: from `jsftrace -P` finding no socket to the control socket
- *    answering hello, and the inspector window inside it (signal to port
- *    closed);
- * 3. live patch: the `function` tracer on `leaf`, ns per traced call, then
- *    the same site idle (tracer nop, script still patched);
+ * Each trial starts two identical target processes with plain node, each
+ * timing its own calls of a small function (`leaf`, or `leaf2` for the
+ * probe; no IPC in the figures): one is attached to, the other never is
+ * and serves as the control, their rounds interleaved so that both see the
+ * same load on a shared machine. In order:
+ * 1. before the attach: the pair's ratio (calibration, about 1);
+ * 2. attach: from finding no socket to the control socket answering hello,
+ *    and the inspector window inside it (signal to port closed);
+ * 3. live patch: the `function` tracer on `leaf`, ns per traced call above
+ *    the control's call, then the same site idle (tracer nop, script still
+ *    patched), as a ratio;
  * 4. probe: the `function` tracer on `leaf2` through a probe (fewer calls:
- *    each costs tens of microseconds);
- * 5. after detach (reset): ns per call of `leaf` again, against the plain
- *    run: what the attach leaves behind.
+ *    each costs tens of microseconds or more);
+ * 5. after detach (reset): the pair's ratio again.
  *
  * Owns: the target program and the figures.
  */
@@ -30,15 +31,15 @@ import { nowNs, median, summarize, writeResults, type Summary } from '../harness
 
 const TRIALS = 5;
 const ROUNDS = 7;
-const CALLS = 5_000_000;
+const CALLS = 2_000_000;
 const PROBE_CALLS = 2000;
 
 const TARGET = `
 'use strict';
-function leaf(i) { return i + 1; }
-function leaf2(i) { return i + 1; }
-function hot(n) { let s = 0; for (let i = 0; i < n; i++) s += leaf(i); return s; }
-function hot2(n) { let s = 0; for (let i = 0; i < n; i++) s += leaf2(i); return s; }
+function leaf(i) { let s = i; for (let k = 0; k < 8; k++) s = (s * 31 + k) | 0; return s; }
+function leaf2(i) { let s = i; for (let k = 0; k < 8; k++) s = (s * 31 + k) | 0; return s; }
+function hot(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + leaf(i)) | 0; return s; }
+function hot2(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + leaf2(i)) | 0; return s; }
 const rl = require('node:readline').createInterface({ input: process.stdin });
 rl.on('line', (line) => {
   const [what, n] = line.split(' ');
@@ -53,64 +54,98 @@ console.log('ready');
 `;
 
 interface Trial {
-  plain: number;
+  /** Before the attach: attached-to process against the control process (calibration, about 1). */
+  plainRatio: number;
+  plainNs: number;
   attachMs: number;
   windowMs: number;
-  patched: number;
-  patchedIdle: number;
-  probe: number;
-  after: number;
+  /** ns per traced call above the control process's call. */
+  patchCostNs: number;
+  patchIdleRatio: number;
+  probeCostUs: number;
+  afterRatio: number;
 }
 
-/** One target process, from plain to detached. */
-async function trial(dir: string, file: string): Promise<Trial> {
+interface Target {
+  pid: number;
+  run(what: string, n: number): Promise<number>;
+  kill(): void;
+}
+
+async function target(file: string): Promise<Target> {
   const child = spawn(process.execPath, ['--inspect-port=0', file], { stdio: ['pipe', 'pipe', 'ignore'] });
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((l: string) => void)[] = [];
   lines.on('line', (l) => waiting.shift()?.(l));
   const next = (): Promise<string> => new Promise((r) => waiting.push(r));
   await next();
-  const perCall = async (what: string, n: number, rounds = ROUNDS): Promise<number> => {
-    const xs: number[] = [];
-    for (let i = 0; i < rounds; i++) {
+  return {
+    pid: child.pid!,
+    async run(what, n) {
       child.stdin!.write(`${what} ${n}\n`);
-      xs.push(Number((await next()).split(' ')[1]));
-    }
-    return median(xs);
+      return Number((await next()).split(' ')[1]);
+    },
+    kill: () => child.kill(),
   };
+}
+
+/**
+ * ns per call in `a` and in the control process `b`, rounds interleaved so
+ * that both see the same load: medians of a, of a/b and of a-b.
+ */
+async function paired(a: Target, b: Target, what: string, n: number, rounds = ROUNDS): Promise<{ a: number; ratio: number; diff: number }> {
+  const as: number[] = [];
+  const ratios: number[] = [];
+  const diffs: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const x = await a.run(what, n);
+    const y = await b.run(what, n);
+    as.push(x);
+    ratios.push(x / y);
+    diffs.push(x - y);
+  }
+  return { a: median(as), ratio: median(ratios), diff: median(diffs) };
+}
+
+/** One process attached to, from plain to detached, beside a control process never attached to. */
+async function trial(file: string): Promise<Trial> {
+  const [a, b] = await Promise.all([target(file), target(file)]);
   let c: ControlClient | null = null;
   try {
-    const plain = await perCall('hot', CALLS);
+    const plain = await paired(a, b, 'hot', CALLS);
     const t0 = nowNs();
-    const conn = await connectOrAttach(child.pid!, true);
+    const conn = await connectOrAttach(a.pid, true);
     const attachMs = (nowNs() - t0) / 1e6;
     c = conn.client;
     const liveEdit = (await c.read('attach')).includes('live patch: available');
-    let patched = NaN;
-    let patchedIdle = NaN;
+    let patchCostNs = NaN;
+    let patchIdleRatio = NaN;
     if (liveEdit) {
       await c.write('set_ftrace_filter', '*:leaf');
       await c.write('current_tracer', 'function');
-      patched = await perCall('hot', CALLS / 5);
+      patchCostNs = (await paired(a, b, 'hot', CALLS / 5)).diff;
       await c.write('current_tracer', 'nop');
       await c.write('trace', '');
-      patchedIdle = await perCall('hot', CALLS);
+      patchIdleRatio = (await paired(a, b, 'hot', CALLS)).ratio;
       await c.write('attach', 'probe');
     }
     await c.write('set_ftrace_filter', '*:leaf2');
     await c.write('current_tracer', 'function');
-    const probe = await perCall('hot2', PROBE_CALLS, 3);
+    const probeCostUs = (await paired(a, b, 'hot2', PROBE_CALLS, 3)).diff / 1000;
     await c.write('current_tracer', 'nop');
     await c.write('set_ftrace_filter', '');
     await c.write('attach', 'detach');
     await c.close().catch(() => undefined);
     c = null;
-    const after = await perCall('hot', CALLS);
-    return { plain, attachMs, windowMs: conn.attached!.windowMs, patched, patchedIdle, probe, after };
+    const after = await paired(a, b, 'hot', CALLS);
+    return {
+      plainRatio: plain.ratio, plainNs: plain.a, attachMs, windowMs: conn.attached!.windowMs,
+      patchCostNs, patchIdleRatio, probeCostUs, afterRatio: after.ratio,
+    };
   } finally {
     await c?.close().catch(() => undefined);
-    child.kill();
-    void dir;
+    a.kill();
+    b.kill();
   }
 }
 
@@ -121,23 +156,22 @@ async function main(): Promise<void> {
   process.env['JSFTRACE_SOCKET_DIR'] = join(dir, 'sockets');
   try {
     const trials: Trial[] = [];
-    for (let i = 0; i < TRIALS; i++) trials.push(await trial(dir, file));
+    for (let i = 0; i < TRIALS; i++) trials.push(await trial(file));
     const col = (f: (t: Trial) => number): Summary => summarize(trials.map(f));
     const r = {
       trials: TRIALS, calls: CALLS, rounds: ROUNDS, probeCalls: PROBE_CALLS,
-      plainNs: col((t) => t.plain), attachMs: col((t) => t.attachMs), windowMs: col((t) => t.windowMs),
-      patchNs: col((t) => t.patched), patchCostNs: col((t) => t.patched - t.plain), patchIdleRatio: col((t) => t.patchedIdle / t.plain),
-      probeUs: col((t) => t.probe / 1000), probeCostUs: col((t) => (t.probe - t.plain) / 1000),
-      afterNs: col((t) => t.after), afterRatio: col((t) => t.after / t.plain),
+      plainNs: col((t) => t.plainNs), plainRatio: col((t) => t.plainRatio), attachMs: col((t) => t.attachMs), windowMs: col((t) => t.windowMs),
+      patchCostNs: col((t) => t.patchCostNs), patchIdleRatio: col((t) => t.patchIdleRatio),
+      probeCostUs: col((t) => t.probeCostUs), afterRatio: col((t) => t.afterRatio),
     };
     const f = (x: Summary, d = 1): string => (Number.isNaN(x.median) ? 'n/a' : `${x.median.toFixed(d)} (${x.min.toFixed(d)}-${x.max.toFixed(d)})`);
-    process.stdout.write(`${TRIALS} processes, medians (min-max)\n`);
-    process.stdout.write(`plain leaf():                  ${f(r.plainNs, 2)} ns/call\n`);
+    process.stdout.write(`${TRIALS} pairs of processes (attached to / never attached to), medians (min-max)\n`);
+    process.stdout.write(`plain leaf():                  ${f(r.plainNs, 2)} ns/call; pair ratio before the attach ${f(r.plainRatio, 3)}\n`);
     process.stdout.write(`attach (to control socket):    ${f(r.attachMs)} ms, inspector open ${f(r.windowMs)} ms\n`);
-    process.stdout.write(`live patch, function tracer:   ${f(r.patchNs)} ns/call, +${f(r.patchCostNs)} ns\n`);
-    process.stdout.write(`live patch, site idle:         ${f(r.patchIdleRatio, 2)}x plain\n`);
-    process.stdout.write(`probe, function tracer:        ${f(r.probeUs)} us/call, +${f(r.probeCostUs)} us\n`);
-    process.stdout.write(`after detach:                  ${f(r.afterNs, 2)} ns/call, ${f(r.afterRatio, 3)}x plain\n`);
+    process.stdout.write(`live patch, function tracer:   +${f(r.patchCostNs)} ns per call\n`);
+    process.stdout.write(`live patch, site idle:         ${f(r.patchIdleRatio, 3)}x\n`);
+    process.stdout.write(`probe, function tracer:        +${f(r.probeCostUs)} us per call\n`);
+    process.stdout.write(`after detach:                  ${f(r.afterRatio, 3)}x\n`);
     process.stdout.write(`wrote ${writeResults('attach', r)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
