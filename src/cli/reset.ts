@@ -10,6 +10,7 @@
  * written.
  */
 
+import { existsSync } from 'node:fs';
 import type { ControlClient } from '../control/client.js';
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { localSurface, type ControlWrite } from './settings.js';
@@ -21,6 +22,8 @@ async function detach(c: ControlClient): Promise<void> {
   await c.write(ATTACH_FILE, 'detach');
   const left = (await c.read(ATTACH_FILE).catch(() => '')).split('\n').filter((l) => l.startsWith('left patched'));
   for (const l of left) note(`jsftrace: ${l}`);
+  // The process closes its socket a moment after answering: return once it has, so that what runs next sees it detached.
+  for (let i = 0; i < 100 && existsSync(c.hello.socket); i++) await new Promise((r) => setTimeout(r, 20));
 }
 
 const HELP = `usage: jsftrace -P <pid> reset
