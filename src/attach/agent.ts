@@ -23,7 +23,6 @@ import { identify } from '../instrument/packages.js';
 import { isInstrumented } from '../instrument/load.js';
 import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
-import { KEY_GLOBAL } from '../shared/site-abi.js';
 import type { ControlServer } from '../control/server.js';
 
 export interface AgentConfig {
@@ -163,17 +162,11 @@ export class Agent {
   }
 }
 
-/** The static key the runtime installs, made non-enumerable first so that the program's view of the global object stays as it was. */
-function hideStaticKey(): void {
-  if (!(KEY_GLOBAL in globalThis)) Object.defineProperty(globalThis, KEY_GLOBAL, { value: false, writable: true, enumerable: false, configurable: true });
-}
-
 /** Runs in the target: joins, installs the runtime, defines sites, serves the control socket. */
 export async function startAgent(cfg: AgentConfig): Promise<void> {
   const g = globalThis as Record<symbol, AgentState | undefined>;
   const state: AgentState = g[STATE] ?? { running: false, busy: false };
   g[STATE] = state;
-  hideStaticKey();
   const core = await import('../core/index.js');
   const { installRuntime } = await import('../instrument/runtime.js');
   installRuntime();

@@ -57,7 +57,18 @@ function inject(config: unknown): string {
   }
   g[STATE] = { running: false, busy: true };
   afterClose(() => {
-    import('../attach/agent.js').then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config)).catch(report);
+    import('../shared/site-abi.js')
+      .then((abi: { KEY_GLOBAL: string }) => {
+        // Before anything joins the instance (which writes the static key): a
+        // key the runtime finds already defined keeps these attributes, so
+        // the program's view of the global object does not gain a name.
+        if (!(abi.KEY_GLOBAL in globalThis)) {
+          Object.defineProperty(globalThis, abi.KEY_GLOBAL, { value: false, writable: true, enumerable: false, configurable: true });
+        }
+        return import('../attach/agent.js');
+      })
+      .then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config))
+      .catch(report);
   });
   return 'started';
 }

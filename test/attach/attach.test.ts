@@ -46,7 +46,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
   const { s, port } = await server('server.cjs');
   try {
     const pid = String(s.pid);
-    const before = [await get(port, '/a'), await get(port, '/stack'), await get(port, '/src')];
+    const before = [await get(port, '/a'), await get(port, '/stack'), await get(port, '/src'), await get(port, '/globals')];
     assert.equal(before[0], 'hello a\n');
 
     const ps = await jsftrace(['ps'], { env });
@@ -59,6 +59,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
 
     const during = [await get(port, '/a'), await get(port, '/b'), await get(port, '/c')];
     assert.deepEqual(during, ['hello a\n', 'hello b\n', 'hello c\n']);
+    assert.equal(await get(port, '/globals'), before[3], 'no enumerable global appears while attached');
 
     const show = await jsftrace(['-P', pid, 'show'], { env });
     ok(show, 'show');
@@ -87,8 +88,8 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
     assert.ok(!existsSync(join(t.sockets, `${pid}.sock`)), 'detach has closed the socket when reset returns');
     assert.match((await jsftrace(['ps'], { env })).stdout, new RegExp(`^ *${pid} .*server\\.cjs .*\\(not attached\\)$`, 'm'));
 
-    const after = [await get(port, '/a'), await get(port, '/stack'), await get(port, '/src')];
-    assert.deepEqual(after, before, 'after detach: same answer, same stack trace, same source text');
+    const after = [await get(port, '/a'), await get(port, '/stack'), await get(port, '/src'), await get(port, '/globals')];
+    assert.deepEqual(after, before, 'after detach: same answer, same stack trace, same source text, same global names');
     assert.equal(withoutInspectorLines(s.stderr), '', 'nothing of jsftrace on the program\'s stderr');
     assert.equal(s.stdout, `port ${port}\n`);
 
@@ -99,7 +100,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
     const fn = await jsftrace(['-P', pid, 'show'], { env });
     assert.equal(fn.stdout.split('\n').filter((l) => l.includes(site('server.cjs', 'render'))).length, 1, fn.stdout);
     ok(await jsftrace(['-P', pid, 'reset'], { env }), 'reset again');
-    assert.deepEqual([await get(port, '/a'), await get(port, '/stack'), await get(port, '/src')], before);
+    assert.deepEqual([await get(port, '/a'), await get(port, '/stack'), await get(port, '/src'), await get(port, '/globals')], before);
   } finally {
     await s.stop();
     t.done();
