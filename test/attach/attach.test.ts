@@ -24,8 +24,9 @@ async function get(port: string, path: string): Promise<string> {
   return r.text();
 }
 
-function ok(r: Run, what: string): void {
-  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr ${r.stderr}`);
+/** Exit 0, else a failure that shows the CLI's stderr and the target's (where an attach that failed inside it says why). */
+function ok(r: Run, what: string, target?: Running): void {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}, stderr ${r.stderr}${target === undefined ? '' : `\ntarget stderr: ${target.stderr}`}`);
 }
 
 /** A server started with plain node; its port. */
@@ -53,7 +54,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
     assert.match(ps.stdout, new RegExp(`^ *${pid} .*server\\.cjs .*\\(not attached\\)$`, 'm'));
 
     const start = await jsftrace(['-P', pid, 'start', '-p', 'function_graph', '-l', '*:handle*', '-l', '*:render'], { env });
-    ok(start, 'start');
+    ok(start, 'start', s);
     assert.match(start.stderr, new RegExp(`^jsftrace: attached to process ${pid} through its inspector \\(open for \\d+ ms\\)`, 'm'));
     assert.ok(existsSync(join(t.sockets, `${pid}.sock`)), 'the attached process serves the usual socket');
 
@@ -115,7 +116,7 @@ test('an ES module server: every shape of function is traced, by live patch wher
     const pid = String(s.pid);
     const answer = await get(port, '/abc');
     assert.equal(answer, 'hi ABC?ABC?! true\n');
-    ok(await jsftrace(['-P', pid, 'start', '-p', 'function_graph', '-l', 'test/fixtures/attach/shapes.mjs:*'], { env }), 'start');
+    ok(await jsftrace(['-P', pid, 'start', '-p', 'function_graph', '-l', 'test/fixtures/attach/shapes.mjs:*'], { env }), 'start', s);
     assert.equal(await get(port, '/abc'), answer);
     const show = await jsftrace(['-P', pid, 'show'], { env });
     const seen = new Set(show.stdout.split('\n').filter((l) => !l.startsWith('#')).map((l) => /shapes\.mjs:([^\s(]+)/.exec(l)?.[1]).filter((x) => x !== undefined));
@@ -144,7 +145,7 @@ test('a server busy in synchronous chunks: the attach gets in, and a function V8
   const { s, port } = await server('server.cjs', { BUSY: '1' });
   try {
     const pid = String(s.pid);
-    ok(await jsftrace(['-P', pid, 'start', '-p', 'function_graph', '-l', '*:handleRequest', '-l', '*:busyLoop', '-l', '*:spin'], { env }), 'start');
+    ok(await jsftrace(['-P', pid, 'start', '-p', 'function_graph', '-l', '*:handleRequest', '-l', '*:busyLoop', '-l', '*:spin'], { env }), 'start', s);
     assert.equal(await get(port, '/a'), 'hello a\n');
     const enabled = (await jsftrace(['-P', pid, 'fs', 'cat', 'enabled_functions'], { env })).stdout;
     assert.match(enabled, new RegExp(`server\\.cjs:handleRequest .*\\tattach:${MECHANISM}$`, 'm'));
@@ -180,7 +181,7 @@ test('worker threads: the main thread is traced, a worker started before the att
   const { s, port } = await server('server.cjs', { WORKER: '1' });
   try {
     const pid = String(s.pid);
-    ok(await jsftrace(['-P', pid, 'start', '-p', 'function', '-l', '*:handleRequest'], { env }), 'start');
+    ok(await jsftrace(['-P', pid, 'start', '-p', 'function', '-l', '*:handleRequest'], { env }), 'start', s);
     const avail = (await jsftrace(['-P', pid, 'fs', 'cat', 'available_filter_functions'], { env })).stdout;
     assert.doesNotMatch(avail, /workerStep/, 'the worker\'s functions are not the main thread\'s scripts');
     assert.equal(await get(port, '/worker'), 'counting\n');
