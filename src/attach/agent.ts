@@ -24,6 +24,8 @@ import { isInstrumented } from '../instrument/load.js';
 import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
 import type { ControlServer } from '../control/server.js';
+import { CHANNEL, Workers, type WorkerMessage } from './workers.js';
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 
 export interface AgentConfig {
   /** The socket directory the CLI will look in. */
@@ -50,6 +52,8 @@ export class Agent {
   /** Scripts that got no sites, with why. */
   readonly failed: { path: string; error: string }[] = [];
   server: ControlServer | null = null;
+  /** The program's workers (main thread only). */
+  workers: Workers | null = null;
   loadMs = 0;
   private left: string[] = [];
 
@@ -137,6 +141,17 @@ export class Agent {
     return this.flushing;
   }
 
+  /** The main thread's agent reaches the program's workers (workers.ts). */
+  reachWorkers(): void {
+    this.workers ??= new Workers(this.dbg);
+  }
+
+  /** Arms what is wanted here, and tells the workers to. */
+  reconcile(): void {
+    this.sites.reconcile();
+    this.workers?.reconcile(this.sites.mechanism);
+  }
+
   /** `attach`'s text. */
   describe(): string {
     const c = this.sites.counts();
@@ -146,6 +161,7 @@ export class Agent {
       `scripts: ${c.scripts} (${c.functions} functions)`,
       `patched: ${c.patched} functions in ${c.patchedScripts} scripts`,
       `probed: ${c.probed} functions`,
+      ...(this.workers === null ? [] : [`workers: ${this.workers.count} (each armed by an agent of its own; these figures are the main thread's)`]),
       `sites defined in: ${this.loadMs.toFixed(1)} ms`,
       ...this.failed.map((f) => `no sites: ${f.path}: ${f.error}`),
       ...this.left.map((l) => `left patched (idle): ${l}`),
@@ -155,6 +171,7 @@ export class Agent {
 
   /** Undoes the attach; returns what could not be restored. */
   detach(): string[] {
+    this.workers?.detach();
     this.left = this.sites.restoreAll();
     this.dbg.close();
     if (this.left.length === 0) removeProbeRuntime();
@@ -181,6 +198,9 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
     const agent = new Agent(scripts);
     await agent.loadAll();
     scripts = agent.sites.scripts;
+    // The workers' sites too, before a filter can be written (bounded: a busy worker may not answer).
+    agent.reachWorkers();
+    await agent.workers!.ready(5000);
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
       agent.detach();
       state.running = false;
@@ -192,4 +212,41 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
   };
   state.restart = start;
   await start(cfg);
+}
+
+/**
+ * Runs in a worker of an attached process, once its entry has put the main
+ * thread's buffers in its environment data: joins, installs the runtime,
+ * gives its scripts their sites, and arms them when the main thread says so.
+ */
+/** A worker's scripts from an earlier attach (see Agent's constructor). */
+let workerScripts: readonly LoadedScript[] = [];
+
+export async function startWorkerAgent(): Promise<void> {
+  const core = await import('../core/index.js');
+  const { installRuntime } = await import('../instrument/runtime.js');
+  installRuntime();
+  await core.ready();
+  const { openOrCreateSession } = await import('../tracers/session-layout.js');
+  openOrCreateSession();
+  installProbeRuntime();
+  const agent = new Agent(workerScripts);
+  await agent.loadAll();
+  workerScripts = agent.sites.scripts;
+  const bc = new BroadcastChannel(CHANNEL);
+  bc.unref();
+  bc.postMessage({ type: 'ready', threadId } satisfies WorkerMessage);
+  bc.onmessage = (e: unknown) => {
+    const m = (e as { data?: WorkerMessage }).data;
+    if (m?.type === 'reconcile') {
+      agent.sites.mechanism = agent.sites.liveEdit ? m.mechanism : 'probe';
+      agent.sites.reconcile();
+    } else if (m?.type === 'detach') {
+      agent.detach();
+      bc.close();
+      const st = (globalThis as Record<symbol, AgentState | undefined>)[STATE];
+      if (st !== undefined) st.busy = false;
+    }
+  };
+  agent.sites.reconcile();
 }

@@ -41,6 +41,11 @@ export class Debugger {
     this.post('Debugger.setSkipAllPauses', { skip: true });
   }
 
+  /** An event of the session (`NodeWorker.attachedToWorker`, ...), with its params. */
+  on(event: string, fn: (params: Record<string, unknown>) => void): void {
+    this.session?.on(event, (m: { params: Record<string, unknown> }) => fn(m.params));
+  }
+
   post(method: string, params: Record<string, unknown>): Record<string, unknown> {
     const s = this.session;
     if (s === null) throw new JsftraceError('ENODEV', 'the inspector session is closed');

@@ -27,7 +27,8 @@ function annotate(text: string, agent: Agent): string {
   return text.split('\n').map((line) => {
     if (line === '' || line.startsWith('\t')) return line;
     const id = ids[k++];
-    const what = id === undefined ? null : agent.sites.describe(id);
+    // A site the main thread does not have is a worker's: its own agent armed it.
+    const what = id === undefined ? null : agent.sites.describe(id) ?? (agent.workers !== null ? 'attach:worker' : null);
     return what === null ? line : `${line}\t${what}`;
   }).join('\n');
 }
@@ -37,7 +38,7 @@ export function attachSurface(inner: ControlSurface, agent: Agent, detach: () =>
     try {
       return await p;
     } finally {
-      agent.sites.reconcile();
+      agent.reconcile();
     }
   };
   const change = async (path: string, text: string, append: boolean): Promise<void> => {

@@ -175,22 +175,30 @@ test('a server busy in synchronous chunks: the attach gets in, and a function V8
   }
 });
 
-test('worker threads: the main thread is traced, a worker started before the attach runs on untraced (docs/attach.md)', { timeout: 60_000 }, async () => {
+test('worker threads: a worker started before the attach is reached too, its functions traced in its own thread', { timeout: 60_000 }, async () => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { s, port } = await server('server.cjs', { WORKER: '1' });
   try {
     const pid = String(s.pid);
-    ok(await jsftrace(['-P', pid, 'start', '-p', 'function', '-l', '*:handleRequest'], { env }), 'start', s);
+    ok(await jsftrace(['-P', pid, 'start', '-p', 'function', '-l', '*:handleRequest', '-l', '*:workerStep'], { env }), 'start', s);
     const avail = (await jsftrace(['-P', pid, 'fs', 'cat', 'available_filter_functions'], { env })).stdout;
-    assert.doesNotMatch(avail, /workerStep/, 'the worker\'s functions are not the main thread\'s scripts');
+    assert.match(avail, /^test\/fixtures\/attach\/worker\.cjs:workerStep$/m, 'the worker\'s functions have sites');
     assert.equal(await get(port, '/worker'), 'counting\n');
-    const show = (await jsftrace(['-P', pid, 'show'], { env })).stdout;
+    // The worker arms a moment after the write returns: wait (bounded) for its calls.
+    let show = '';
+    for (let i = 0; i < 100 && !/worker-1 .*worker\.cjs:workerStep/.test(show); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      show = (await jsftrace(['-P', pid, 'show'], { env })).stdout;
+    }
+    assert.match(show, /^ +worker-1 +\[001\] .* test\/fixtures\/attach\/worker\.cjs:workerStep <-\(root\)$/m);
     assert.equal(show.split('\n').filter((l) => l.includes('handleRequest')).length, 1, show);
-    const threads = (await jsftrace(['-P', pid, 'fs', 'ls', 'per_thread'], { env })).stdout.trim().split('\n');
-    assert.deepEqual(threads, ['0/buffer_size_kb', '0/stats', '0/trace', '0/trace_pipe'], 'one traced thread: the main one');
+    const files = (await jsftrace(['-P', pid, 'fs', 'ls'], { env })).stdout.split('\n');
+    assert.deepEqual(files.filter((f) => f.endsWith('/trace_pipe')), ['per_thread/0/trace_pipe', 'per_thread/1/trace_pipe']);
+    assert.match((await jsftrace(['-P', pid, 'fs', 'cat', 'enabled_functions'], { env })).stdout, /worker\.cjs:workerStep .*\tattach:worker$/m);
     ok(await jsftrace(['-P', pid, 'reset'], { env }), 'reset');
     assert.equal(await get(port, '/worker'), 'counting\n');
+    assert.equal(withoutInspectorLines(s.stderr), '');
   } finally {
     await s.stop();
     t.done();
