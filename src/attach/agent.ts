@@ -179,17 +179,27 @@ export class Agent {
   }
 }
 
-/** Runs in the target: joins, installs the runtime, defines sites, serves the control socket. */
-export async function startAgent(cfg: AgentConfig): Promise<void> {
-  const g = globalThis as Record<symbol, AgentState | undefined>;
-  const state: AgentState = g[STATE] ?? { running: false, busy: false };
-  g[STATE] = state;
+/**
+ * What jsftrace/register does first, in this thread: join the instance,
+ * install the runtime, load the handlers registered so far, open the
+ * tracing session's buffers (found in the environment data when another
+ * thread opened them).
+ */
+async function joinAsRegisterWould(): Promise<void> {
   const core = await import('../core/index.js');
   const { installRuntime } = await import('../instrument/runtime.js');
   installRuntime();
   await core.ready();
   const { openOrCreateSession } = await import('../tracers/session-layout.js');
   openOrCreateSession();
+}
+
+/** Runs in the target: joins, installs the runtime, defines sites, serves the control socket. */
+export async function startAgent(cfg: AgentConfig): Promise<void> {
+  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const state: AgentState = g[STATE] ?? { running: false, busy: false };
+  g[STATE] = state;
+  await joinAsRegisterWould();
   const { controlSurface } = await import('../control/tree.js');
   const { startControlServer } = await import('../control/server.js');
   let scripts: readonly LoadedScript[] = [];
@@ -214,21 +224,16 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
   await start(cfg);
 }
 
+/** A worker's scripts from an earlier attach (see Agent's constructor). */
+let workerScripts: readonly LoadedScript[] = [];
+
 /**
  * Runs in a worker of an attached process, once its entry has put the main
  * thread's buffers in its environment data: joins, installs the runtime,
  * gives its scripts their sites, and arms them when the main thread says so.
  */
-/** A worker's scripts from an earlier attach (see Agent's constructor). */
-let workerScripts: readonly LoadedScript[] = [];
-
 export async function startWorkerAgent(): Promise<void> {
-  const core = await import('../core/index.js');
-  const { installRuntime } = await import('../instrument/runtime.js');
-  installRuntime();
-  await core.ready();
-  const { openOrCreateSession } = await import('../tracers/session-layout.js');
-  openOrCreateSession();
+  await joinAsRegisterWould();
   installProbeRuntime();
   const agent = new Agent(workerScripts);
   await agent.loadAll();

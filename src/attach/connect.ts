@@ -9,7 +9,8 @@
 
 import { connect, type ControlClient } from '../control/client.js';
 import { isAlive } from '../control/discovery.js';
-import { defaultSocketDir } from '../control/socket-dir.js';
+import { defaultSocketDir, socketPath } from '../control/socket-dir.js';
+import { lstatSync } from 'node:fs';
 import { JsftraceError, fail } from '../shared/errors.js';
 import { injectInto, type AttachResult } from './inject.js';
 
@@ -28,13 +29,21 @@ export async function connectOrAttach(pid: number, attach: boolean, timeoutMs = 
   }
   const attached = await injectInto(pid, dir);
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // Connect only once the server has made its socket 0600, which it does
+  // after listen(): a connection refused before that would have the client
+  // take the new socket for a stale one and remove it.
+  const path = socketPath(dir, pid);
+  const listening = (): boolean => {
     try {
-      return { client: await connect(pid, { dir }), attached };
-    } catch (e) {
-      if (!(e instanceof JsftraceError && e.code === 'ESRCH') || !isAlive(pid)) throw e;
-      if (Date.now() > deadline) fail('ETIMEDOUT', `process ${pid} loaded jsftrace but started no control server within ${timeoutMs} ms (its stderr may say why)`);
+      return (lstatSync(path).mode & 0o777) === 0o600;
+    } catch {
+      return false;
     }
+  };
+  while (!listening()) {
+    if (!isAlive(pid)) fail('ESRCH', `process ${pid} ended while jsftrace was attaching`);
+    if (Date.now() > deadline) fail('ETIMEDOUT', `process ${pid} loaded jsftrace but started no control server within ${timeoutMs} ms (its stderr may say why)`);
     await new Promise((r) => setTimeout(r, 10));
   }
+  return { client: await connect(pid, { dir }), attached };
 }
