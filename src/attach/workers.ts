@@ -27,6 +27,7 @@ import type { Mechanism } from './arming.js';
 
 export const CHANNEL = 'jsftrace:attach';
 const INJECT = fileURLToPath(new URL('../public/inject.cjs', import.meta.url));
+const PREPARER = new URL('./prepare-worker.js', import.meta.url).href;
 
 export type WorkerMessage =
   | { type: 'env?' }
@@ -56,7 +57,9 @@ export class Workers {
     };
     dbg.on('NodeWorker.attachedToWorker', (p) => {
       const sessionId = String(p['sessionId']);
-      const info = p['workerInfo'] as { workerId?: string } | undefined;
+      const info = p['workerInfo'] as { workerId?: string; url?: string } | undefined;
+      // jsftrace's own thread that prepares scripts runs no program code.
+      if (info?.url === PREPARER) return;
       this.threads.set(sessionId, Number(info?.workerId ?? -1));
       const expr = `(typeof require === 'function' ? require : process.getBuiltinModule('node:module').createRequire(${JSON.stringify(INJECT)}))(${JSON.stringify(INJECT)})({"worker":true})`;
       const message = JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: expr, includeCommandLineAPI: true, silent: true } });
