@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, jsftrace, mainJs, Running, tempDir, type Run } from '../cli/support.js';
+import { cleanEnv, jsftrace, mainJs, readableClient, run, Running, tempDir, type Run } from '../cli/support.js';
+import { chmodSync } from 'node:fs';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/attach/${name}`, import.meta.url));
 const site = (file: string, fn: string): string => `test/fixtures/attach/${file}:${fn}`;
@@ -231,6 +232,26 @@ test('refusals: no inspector, an inspector of its own, not Node.js: one line eac
     assert.match(r4.stderr, /is not traced by jsftrace: no control socket/);
   } finally {
     await Promise.all([a.s.stop(), b.s.stop(), sleeper.stop()]);
+    t.done();
+  }
+});
+
+const NOBODY = 65534;
+
+test('another user cannot attach: refused before any signal, the process untouched', { skip: process.getuid?.() !== 0 && 'needs root to run a client as another user', timeout: 60_000 }, async () => {
+  const t = tempDir();
+  chmodSync(t.dir, 0o755);
+  const { s, port } = await server('server.cjs');
+  try {
+    const pid = String(s.pid);
+    const env = { ...cleanEnv({ JSFTRACE_SOCKET_DIR: join(t.dir, 'nobody') }), HOME: '/' };
+    const r = await run(process.execPath, [readableClient(t.dir), '-P', pid, 'start', '-p', 'function'], { uid: NOBODY, env });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `jsftrace: process ${pid} belongs to uid 0, not to you (uid ${NOBODY}): only its owner may attach (EPERM)\n`);
+    assert.equal(await get(port, '/a'), 'hello a\n');
+    assert.equal(s.stderr, '', 'no signal reached it: its inspector never opened');
+  } finally {
+    await s.stop();
     t.done();
   }
 });

@@ -4,9 +4,9 @@
 // one; stop everything that was started.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const mainJs = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -74,6 +74,26 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Everyone may read the tree (and walk its directories). */
+function chmodTree(path: string): void {
+  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chmodTree(join(path, e));
+}
+
+/**
+ * A copy of the built client under `dir` that another user can run; its
+ * main.js. The checkout may sit where another user cannot read (a clone in
+ * a 0700 temporary directory); the CLI reaches a process, and refuses an
+ * attach, through src/ alone, no dependency.
+ */
+export function readableClient(dir: string): string {
+  const copy = join(dir, 'client');
+  cpSync(join(dirname(mainJs), '..', '..', '..', 'package.json'), join(copy, 'package.json'));
+  cpSync(join(dirname(mainJs), '..'), join(copy, 'dist', 'src'), { recursive: true });
+  chmodTree(copy);
+  return join(copy, 'dist', 'src', 'cli', 'main.js');
 }
 
 /** Runs the jsftrace CLI. */
