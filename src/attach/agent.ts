@@ -210,7 +210,7 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
     scripts = agent.sites.scripts;
     // The workers' sites too, before a filter can be written (bounded: a busy worker may not answer).
     agent.reachWorkers();
-    await agent.workers!.ready(5000);
+    await agent.workers!.ready(10_000);
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
       agent.detach();
       state.running = false;

@@ -9,10 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv, jsftrace, mainJs, readableClient, run, Running, tempDir, type Run } from '../cli/support.js';
-import { chmodSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/attach/${name}`, import.meta.url));
 const site = (file: string, fn: string): string => `test/fixtures/attach/${file}:${fn}`;
@@ -188,7 +188,7 @@ test('worker threads: a worker started before the attach is reached too, its fun
     assert.equal(await get(port, '/worker'), 'counting\n');
     // The worker arms a moment after the write returns: wait (bounded) for its calls.
     let show = '';
-    for (let i = 0; i < 100 && !/worker-1 .*worker\.cjs:workerStep/.test(show); i++) {
+    for (let i = 0; i < 200 && !/worker-1 .*worker\.cjs:workerStep/.test(show); i++) {
       await new Promise((r) => setTimeout(r, 50));
       show = (await jsftrace(['-P', pid, 'show'], { env })).stdout;
     }
@@ -238,7 +238,16 @@ test('refusals: no inspector, an inspector of its own, not Node.js: one line eac
 
 const NOBODY = 65534;
 
-test('another user cannot attach: refused before any signal, the process untouched', { skip: process.getuid?.() !== 0 && 'needs root to run a client as another user', timeout: 60_000 }, async () => {
+/** Whether another user may run this node binary (every directory above it searchable by others). */
+function othersCanRun(path: string): boolean {
+  for (let d = dirname(path); d !== dirname(d); d = dirname(d)) if ((statSync(d).mode & 0o001) === 0) return false;
+  return true;
+}
+
+test('another user cannot attach: refused before any signal, the process untouched', {
+  skip: process.getuid?.() !== 0 ? 'needs root to run a client as another user' : !othersCanRun(process.execPath) && 'this node binary is not reachable by another user',
+  timeout: 60_000,
+}, async () => {
   const t = tempDir();
   chmodSync(t.dir, 0o755);
   const { s, port } = await server('server.cjs');
