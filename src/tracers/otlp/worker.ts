@@ -6,8 +6,9 @@
  *
  * Owns: one follower (ring/follower.ts) per ring, feeding the export
  * pipeline (pipeline.ts). Invariants:
- * - it reads the rings without consuming them: `trace`, `trace_pipe` and
- *   `jsftrace record` see the same events as without it;
+ * - it reads the rings without consuming them: `trace` and `trace_pipe`
+ *   see the same events as without it (a streaming `jsftrace record`, whose
+ *   drain consumes them, runs the export in the drain instead: exporter.ts);
  * - it is not traced and joins no tracing instance: it is started without
  *   jsftrace/register and imports neither the core's entry nor the tracer
  *   callbacks (only the session's words, the rings and the site records);
