@@ -18,7 +18,8 @@
  *   refused (the drain's DROPPED counts); every event read or lost is
  *   counted, every call ends in a counter;
  * - the images are the buffers the drain sends (never written after they
- *   are made), kept by reference, not copied;
+ *   are made), kept by reference, except a chunk that fills little of its
+ *   buffer, which is copied; the bound counts the memory really held;
  * - nothing here runs on the program's threads; the pipeline (and the
  *   OpenTelemetry packages) load only when the export is turned on.
  */
@@ -113,9 +114,12 @@ export class ExportTee {
   pages(id: number, chunk: Buffer): void {
     const s = this.streams.get(id);
     if (!this.active || s === undefined) return;
-    const words = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.length >> 2);
+    let words = new Int32Array(chunk.buffer, chunk.byteOffset, chunk.length >> 2);
+    // A chunk that fills little of its builder's buffer is copied: kept by reference it would hold the whole buffer.
+    if (chunk.buffer.byteLength > 2 * chunk.length) words = words.slice();
+    const kept = words.buffer.byteLength;
     const end = (CHUNK_HEAD_BYTES + chunk.readUInt32LE(4)) >> 2;
-    if (this.bytes + chunk.length > BACKLOG_BYTES) {
+    if (this.bytes + kept > BACKLOG_BYTES) {
       let skipTo = -1;
       for (let at = CHUNK_HEAD_BYTES >> 2; at < end; at += 8 + (words[at + 1]! & 0xffff)) {
         skipTo = (words[at + 4]! >>> 0) + (words[at + 5]! >>> 0) * 0x100000000 + (words[at + 1]! >>> 16);
@@ -123,8 +127,8 @@ export class ExportTee {
       this.backlog.push({ s, lost: chunk.readUInt32LE(12), skipTo });
       return;
     }
-    this.backlog.push({ s, words, at: CHUNK_HEAD_BYTES >> 2, end, bytes: chunk.length });
-    this.bytes += chunk.length;
+    this.backlog.push({ s, words, at: CHUNK_HEAD_BYTES >> 2, end, bytes: kept });
+    this.bytes += kept;
     this.waiting += chunk.readUInt32LE(12);
     this.pipeline?.stats.set('backlog', this.waiting);
   }
