@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transform } from 'esbuild';
 import { format } from 'prettier';
-import { cleanEnv, run, scratchDir, type Run } from '../support/process.js';
+import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
+import { cleanEnv, run, scratchDir } from '../support/process.js';
 
 const corpus = fileURLToPath(new URL('../../../test/fixtures/transform/corpus/', import.meta.url));
 const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
@@ -59,9 +60,6 @@ function survives(name: string, code: string): boolean {
   return parts.every((p) => new RegExp(`(?<![\\w$])${p.replace(/[$]/g, '\\$')}(?![\\w$])`).test(code));
 }
 
-// Lines, so that a failure shows which lines differ.
-interface Outcome { status: number | null; signal: string | null; stdout: string[]; stderr: string[] }
-const outcome = (r: Run): Outcome => ({ status: r.code, signal: r.signal, stdout: r.stdout.split('\n'), stderr: r.stderr.split('\n') });
 
 const names = readdirSync(corpus).filter((n) => /\.[cm]js$/.test(n)).sort();
 // Two fixtures at a time: each waits on its child processes.
@@ -88,11 +86,10 @@ for (const variant of VARIANTS) {
           { ...opts, env: { ...env, JSFTRACE_TEST_COUNTS: countsFile, JSFTRACE_TEST_FILE: name } }),
         ...(variant === 'as written' ? [run(process.execPath, ['--import', register, ...flags, file], { ...opts, env })] : []),
       ]);
-      const expected = outcome(plain!);
-      assert.deepEqual(
-        { idle: idle === undefined ? null : outcome(idle), traced: outcome(traced!) },
-        { idle: idle === undefined ? null : expected, traced: expected },
-        'instrumented: nothing attached (idle), and a counting ops on every function (traced)');
+      assertSameOutcomes(`${name} ${variant}`, outcomeOf(plain!), {
+        ...(idle === undefined ? {} : { 'idle (nothing attached)': outcomeOf(idle) }),
+        'traced (a counting ops on every function)': outcomeOf(traced!),
+      });
       const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[]]>;
       assert.ok(Object.keys(counts).length > 0, 'no function of the file was entered');
       const body = code.replace(/^\/\/@.*$/gm, '');

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, run, scratchDir, type Run } from '../support/process.js';
+import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
+import { cleanEnv, run, scratchDir } from '../support/process.js';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/transform/evaluate/', import.meta.url));
 const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
@@ -19,9 +20,6 @@ const nothing = fileURLToPath(new URL('../fixtures/transform/nothing.js', import
 const chromium = '/usr/bin/chromium';
 const work = scratchDir('jsftrace-evaluate-');
 test.after(work.done);
-
-const lines = (r: Run): { status: number | null; stdout: string[]; stderr: string[] } =>
-  ({ status: r.code, stdout: r.stdout.split('\n'), stderr: r.stderr.split('\n') });
 
 async function threeWays(name: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   const file = join(fixtures, name);
@@ -34,7 +32,7 @@ async function threeWays(name: string, args: string[], env: Record<string, strin
     run(process.execPath, ['--import', register, '--import', count, file, ...args],
       { ...opts, env: { ...base, JSFTRACE_TEST_COUNTS: join(work.dir, `${name}.counts.json`), JSFTRACE_TEST_FILE: name } }),
   ]);
-  assert.deepEqual({ idle: lines(idle), traced: lines(traced) }, { idle: lines(plain), traced: lines(plain) });
+  assertSameOutcomes(name, outcomeOf(plain), { idle: outcomeOf(idle), traced: outcomeOf(traced) });
 }
 
 test('functions serialised with toString() run the same in a vm context, new Function, an eval worker and an injector', async () => {
