@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     }
     const diffs = { idle: differences(results.plain.points, results.idle.points), graph: differences(results.plain.points, results.graph.points) };
     for (const mode of ['idle', 'graph'] as const) {
-      for (const d of diffs[mode]) process.stdout.write(`  ${mode}: ${d}\n`);
+      for (const d of diffs[mode].slice(0, 40)) process.stdout.write(`  ${mode}: ${d}\n`);
+      if (diffs[mode].length > 40) process.stdout.write(`  ${mode}: and ${diffs[mode].length - 40} more (--json has them all)\n`);
       if (diffs[mode].length > 0 || results[mode].exit !== results.plain.exit) same = false;
     }
     const cell = (m: Mode): string => `${results[m].tally.pass}/${results[m].tally.fail}`;
