@@ -69,8 +69,15 @@ export const LIBRARIES: Library[] = [
       ...readdirSync(join(dir, 'dist-node', 'test')).filter((f) => f.endsWith('.js')).sort().map((f) => join('dist-node', 'test', f))],
   },
   {
+    // Fastify 6 needs Node 22 or later (Promise.withResolvers): run this one
+    // with such a node. Its whole suite (131 files, one at a time) had not
+    // finished after 16 minutes plain on a loaded two-core machine, so a
+    // fixed part of it: routing, hooks, errors, async handlers, schemas,
+    // plugins and the logger.
     name: 'fastify', repo: 'https://github.com/fastify/fastify.git', commit: '83e69762aff047940b376fc2a266d143499ef727',
-    style: 'CommonJS, no semicolons (neostandard), node:test through borp, HTTP on loopback', prepare: [],
-    test: () => ['node_modules/borp/borp.js', '--reporter', 'tap', '--concurrency', '1'],
+    style: 'CommonJS, no semicolons (neostandard), node:test (as borp runs it), HTTP on loopback; Node 22+', prepare: [],
+    test: () => ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=120000', 'test/404s.test.js', 'test/500s.test.js',
+      'test/async-await.test.js', 'test/hooks.test.js', 'test/route.1.test.js', 'test/schema-feature.test.js', 'test/plugin.1.test.js',
+      'test/logger/logging.test.js'],
   },
 ];
