@@ -12,6 +12,7 @@
  */
 
 import type { ControlSurface } from '../control/surface.js';
+import { MAX_SIZE_KB } from '../ring/index.js';
 import { UsageError } from './command.js';
 
 export const TRACING_OPTIONS = {
@@ -35,8 +36,30 @@ export const TRACING_HELP = `Tracing options:
   -O <option>     set an option, 'no<option>' clears it (options/<option>; repeatable;
                   jsftrace list -o)
   -C <clock>      trace_clock (jsftrace list -C)
-  -b <kb>         buffer_size_kb: each thread's ring, in KiB
+  -b <kb>         buffer_size_kb: each thread's ring, in KiB (1 to ${MAX_SIZE_KB})
 `;
+
+/** `--otlp <url>` of record and start: function_graph's calls as OpenTelemetry spans. */
+export const OTLP_OPTION = { otlp: { type: 'string' } } as const;
+
+export const OTLP_HELP = `  --otlp <url>    also send the calls as OpenTelemetry spans to this OTLP/HTTP
+                  endpoint (http://collector:4318; a URL without a path gets
+                  /v1/traces; --otlp= uses OTEL_EXPORTER_OTLP_ENDPOINT); implies
+                  -p function_graph (options/otlp, otlp/endpoint; docs/otlp.md)
+`;
+
+/**
+ * The writes of `--otlp <url>`: the endpoint, then the option; they go
+ * before current_tracer (controlWrites' `extra`), so the export starts with
+ * the tracer. Refuses another tracer than function_graph.
+ */
+export function otlpWrites(values: { otlp?: string; tracer?: string }): ControlWrite[] {
+  if (values.otlp === undefined) return [];
+  if (values.tracer !== undefined && values.tracer !== 'function_graph') {
+    throw new UsageError(`--otlp sends function_graph's calls: it does not go with -p ${values.tracer}`);
+  }
+  return [['write', 'otlp/endpoint', values.otlp], ['write', 'options/otlp', '1']];
+}
 
 export interface TracingValues {
   tracer?: string;
@@ -76,6 +99,7 @@ export function controlWrites(values: TracingValues, opts: { defaultTracer?: str
   if (values.clock !== undefined) writes.push(['write', 'trace_clock', values.clock]);
   if (values.buffer !== undefined) {
     if (!/^[1-9][0-9]*$/.test(values.buffer)) throw new UsageError(`-b ${JSON.stringify(values.buffer)}: a size in KiB (a positive integer)`);
+    if (Number(values.buffer) > MAX_SIZE_KB) throw new UsageError(`-b ${values.buffer}: at most ${MAX_SIZE_KB} KiB per thread`);
     writes.push(['write', 'buffer_size_kb', values.buffer]);
   }
   writes.push(...(opts.extra ?? []));
@@ -100,8 +124,14 @@ export async function localSurface(): Promise<ControlSurface> {
  * not have, before a program is started for nothing. Filters cannot be
  * checked here: the program's functions do not exist yet.
  */
-export async function checkLocally(values: TracingValues): Promise<void> {
+export async function checkLocally(values: TracingValues & { otlp?: string }): Promise<void> {
   const s = await localSurface();
+  if (values.otlp !== undefined) {
+    // This process's own file refuses what the program's would.
+    await s.write('otlp/endpoint', values.otlp).catch((e: Error) => {
+      throw new UsageError(`--otlp ${JSON.stringify(values.otlp)}: ${e.message.replace(/^otlp\/endpoint: /, '')}`);
+    });
+  }
   if (values.tracer !== undefined) {
     const tracers = (await s.read('available_tracers')).trim().split(/\s+/);
     if (!tracers.includes(values.tracer)) throw new UsageError(`-p ${JSON.stringify(values.tracer)}: no such tracer (${tracers.join(', ')})`);

@@ -11,12 +11,12 @@
  */
 
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
-import { controlWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
+import { checkLocally, controlWrites, OTLP_HELP, OTLP_OPTION, otlpWrites, TRACING_HELP, TRACING_OPTIONS, type ControlWrite } from './settings.js';
 import type { ControlClient } from '../control/client.js';
 import { JsftraceError } from '../shared/errors.js';
 import { note } from './term.js';
 
-const OPTIONS = { ...TRACING_OPTIONS, ...PID_OPTION } as const;
+const OPTIONS = { ...TRACING_OPTIONS, ...OTLP_OPTION, ...PID_OPTION } as const;
 
 const HELP = `usage: jsftrace -P <pid> start [tracing options]
 
@@ -25,7 +25,7 @@ Configures the running process <pid> (started under jsftrace/register: see
 stays as it is unless -p names one. 'jsftrace -P <pid> pipe' then shows
 the events as they come, 'stop' turns tracing off, 'reset' undoes it all.
 
-${TRACING_HELP}
+${TRACING_HELP}${OTLP_HELP}
 Options:
   -P <pid>        the process
   -h, --help      this text
@@ -33,6 +33,7 @@ Options:
 Examples:
   jsftrace -P 4242 start -p function -l '*:handle*'
   jsftrace -P 4242 start -p function_graph -g '*:Router.handle' -O funcgraph-proc
+  jsftrace -P 4242 start --otlp http://localhost:4318 -l 'src/handlers/*'
 `;
 
 /**
@@ -65,7 +66,10 @@ export const start: Command = {
     const values = verbArgs(argv, OPTIONS, HELP);
     if (values === null) return 0;
     const pid = targetPid(values.pid, global);
-    const writes = controlWrites(values);
+    if (values.otlp !== undefined) await checkLocally({ otlp: values.otlp });
+    const writes = controlWrites(values, {
+      defaultTracer: values.otlp !== undefined ? 'function_graph' : undefined, extra: otlpWrites(values),
+    });
     await withProcess(pid, async (c) => {
       await applyWrites(c, writes);
       const tracer = (await c.read('current_tracer')).trim();

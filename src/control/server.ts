@@ -25,6 +25,7 @@ import {
   PIPE_CHUNK_CHARS, PROTOCOL_MAJOR, PROTOCOL_MINOR, type Hello, type Request,
 } from './protocol.js';
 import { checkSocketPathLength, defaultSocketDir, ensureSocketDir, socketPath } from './socket-dir.js';
+import { atExit } from '../shared/exit-hooks.js';
 
 export interface ControlServer {
   /** The socket's path. */
@@ -36,7 +37,7 @@ export interface ControlServer {
 export interface ControlServerOptions {
   /** The socket directory (default: socket-dir.ts's defaultSocketDir()). */
   dir?: string;
-  /** The bytes `extract` sends (default: this process's trace file, tracefile.ts's snapshotTrace). */
+  /** The bytes `extract` sends (default: this process's buffers as a trace file, tracefile/snapshot.ts). */
   snapshot?: () => Promise<Uint8Array>;
   /** How often a pipe polls its file, ms (default 40). */
   pollMs?: number;
@@ -47,7 +48,7 @@ const MAX_QUEUED = 64;
 
 async function defaultSnapshot(): Promise<Uint8Array> {
   // Loaded on first use: a process that is never extracted from never loads the trace-file writer.
-  const { snapshotTrace } = await import('../tracers/tracefile.js');
+  const { snapshotTrace } = await import('../tracefile/snapshot.js');
   return snapshotTrace();
 }
 
@@ -121,14 +122,14 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
       if (lstatSync(path).ino === ino) unlinkSync(path);
     } catch { /* already gone */ }
   };
-  process.on('exit', onExit);
+  const dropExit = atExit(onExit);
 
   let closed: Promise<void> | null = null;
   return {
     path,
     close(): Promise<void> {
       closed ??= new Promise<void>((done) => {
-        process.off('exit', onExit);
+        dropExit();
         server.close(() => done());
         for (const c of connections) c.destroy();
         onExit();

@@ -22,6 +22,7 @@ import { bufferFiles, perThreadFiles, perThreadIds } from './files/buffers.js';
 import { filterFiles } from './files/filters.js';
 import { graphFiles } from './files/graph.js';
 import { optionFiles } from './files/options.js';
+import { otlpFiles } from './files/otlp.js';
 import { pidFiles } from './files/pids.js';
 import { profileFiles, statFiles } from './files/profile.js';
 import { DESCRIPTIONS, readmeText } from './files/readme.js';
@@ -38,6 +39,7 @@ const STATIC: Record<string, ControlFile> = {
   ...bufferFiles,
   ...profileFiles,
   ...optionFiles,
+  ...otlpFiles,
   error_log: { read: readErrorLog, write: clearErrorLog, append: () => undefined },
 };
 

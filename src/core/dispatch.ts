@@ -28,7 +28,7 @@
 import * as layout from './layout.js';
 import * as flags from './flags.js';
 import { arenaWrite } from './arena.js';
-import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type ThreadView } from './thread.js';
+import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type SiteFn, type ThreadView } from './thread.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
@@ -43,6 +43,7 @@ export const UNWOUND: unique symbol = Symbol('jsftrace.unwound');
 const tv: ThreadView = threadView();
 const i32 = tv.i32;
 const H = tv.H;
+const S = tv.S;
 const L = tv.inst.L;
 
 // ---- outlining --------------------------------------------------------------
@@ -338,6 +339,73 @@ export function resume(saved: Suspended | null): number {
   return token;
 }
 
+// ---- the site protocol ------------------------------------------------------
+
+/*
+ * What instrumented code calls (transform.ts). A site calls S[word](site,
+ * this): with two arguments the call keeps the caller's frame small (a cold
+ * recursion goes nearly as deep as without us). A word that wants the
+ * arguments (odd) reaches a handler that keeps the site and `this` and
+ * answers -1; the site then calls completeEntry(...its parameters), which
+ * makes the real entry. Nothing runs between the two calls, so one place
+ * per thread holds what the first left.
+ *
+ * A short return value is evaluated into the site's token variable itself:
+ * the site marks its call's exit pending (pendExit), evaluates the value,
+ * then exits the pending call with it (exitPending). Pending calls nest as
+ * the returns that evaluate them do.
+ */
+
+let askedEnter: EnterFn | null = null;
+let askedSite = 0;
+let askedThis: unknown;
+
+function askingForArguments(enter: EnterFn): SiteFn {
+  return function askArguments(site: number, thisArg: unknown): number {
+    askedEnter = enter;
+    askedSite = site;
+    askedThis = thisArg;
+    return -1;
+  };
+}
+
+/** The second half of an entry whose handler asked for the arguments. */
+export function completeEntry(...args: unknown[]): number {
+  const enter = askedEnter;
+  if (enter === null) return 0;
+  const self = askedThis;
+  askedEnter = null;
+  askedThis = undefined;
+  return enter(askedSite, self, args);
+}
+
+/** Tokens of calls whose exit is pending, innermost last. */
+const pending: number[] = [];
+
+/**
+ * A short return of the call that owns `token` starts: frames above the
+ * call's own, and pending exits of calls above it, were left by callees a
+ * throw went through (the call itself is running), so they are discarded.
+ */
+export function pendExit(token: number): void {
+  const first = indexOf(token);
+  if (first === 0) return;
+  while (pending.length > 0 && (pending[pending.length - 1]! & INDEX_MASK) >= first) pending.pop();
+  let end = first;
+  while (end < top && fTok[end + 1] === token) end++;
+  if (end < top) runExits(end + 1, 0, UNWOUND, true);
+  pending.push(token);
+}
+
+/** The value of the innermost pending return is ready: the call exits with it. */
+export function exitPending(value: unknown): unknown {
+  while (pending.length > 0) {
+    const token = pending.pop()!;
+    if (indexOf(token) !== 0) return leave(token, value);
+  }
+  return value;
+}
+
 // ---- callback isolation ---------------------------------------------------
 
 function describe(e: unknown): string {
@@ -415,7 +483,7 @@ function placeholderOps(slot: number): LocalOps {
   };
 }
 
-function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | null): number {
+function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | null = null): number {
   if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
   const row = tv.row;
   if (inList) {
@@ -442,7 +510,7 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
       if (t === undefined) { i32[row + TH_MISSED]++; continue; }
       let data: unknown;
       try {
-        data = t.entry(site, thisArg, args);
+        data = t.entry(site, thisArg, args ?? null);
       } catch (e) {
         trampError(t, e);
       }
@@ -609,7 +677,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
         o.busy = true;
         let data: unknown;
         try {
-          data = fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+          data = fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
         } catch (e) {
           opsError(o, e);
         }
@@ -625,7 +693,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
       i32[row + TH_DEPTH]++;
       let data: unknown;
       try {
-        data = fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+        data = fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
       } catch (e) {
         opsError(o, e);
       }
@@ -641,7 +709,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
       i32[row + TH_DEPTH]++;
       o.busy = true;
       try {
-        fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+        fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
       } catch (e) {
         opsError(o, e);
       }
@@ -656,7 +724,7 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
     const row = tv.row;
     i32[row + TH_DEPTH]++;
     try {
-      fn(site, fSite[top]!, ops, wantArgs ? args : null, thisArg);
+      fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
     } catch (e) {
       opsError(o, e);
     }
@@ -706,7 +774,7 @@ export function makeTrampEnter(t: LocalTramp): EnterFn {
   if (t.exit === undefined && t.suspend === undefined && t.resume === undefined) {
     return function trampEnter(site, thisArg, args) {
       try {
-        entry(site, thisArg, args);
+        entry(site, thisArg, args ?? null);
       } catch (e) {
         trampError(t, e);
       }
@@ -716,7 +784,7 @@ export function makeTrampEnter(t: LocalTramp): EnterFn {
   return function trampEnterExit(site, thisArg, args) {
     let data: unknown;
     try {
-      data = entry(site, thisArg, args);
+      data = entry(site, thisArg, args ?? null);
     } catch (e) {
       trampError(t, e);
     }
@@ -732,11 +800,22 @@ export function missing(): number {
 
 /** Installs the fixed handlers; called once per thread. */
 export function initHandlers(size: number): void {
-  // Pushed one by one so that V8 keeps the array packed (no hole checks).
+  // Pushed one by one so that V8 keeps the arrays packed (no hole checks).
   H.length = 0;
-  for (let t = 0; t < size; t++) H.push(missing);
-  H[2] = listEnter;
-  H[3] = listEnter;
+  S.length = 0;
+  for (let t = 0; t < size; t++) {
+    H.push(missing);
+    S.push(missing);
+  }
+  setHandler(2, listEnter);
+}
+
+/** Makes `enter` the handler of target `t` and of `t | 1` (the same call, with the arguments), in H and S. */
+export function setHandler(t: number, enter: EnterFn): void {
+  H[t] = enter;
+  H[t | 1] = enter;
+  S[t] = enter;
+  S[t | 1] = enter === missing ? missing : askingForArguments(enter);
 }
 
 /** Forces the list function to re-read the registered list on next use. */

@@ -30,11 +30,13 @@ export {
   registerFtraceDirect, modifyFtraceDirect, unregisterFtraceDirect, prepareTrampoline, directTarget,
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,
 } from './direct.js';
-export { leave, unwind, caught, caughtAt, suspend, resume, currentSite, frameDepth, UNWOUND, type Suspended } from './dispatch.js';
+export {
+  leave, unwind, caught, caughtAt, suspend, resume, currentSite, frameDepth, completeEntry, pendExit, exitPending, UNWOUND, type Suspended,
+} from './dispatch.js';
 export { record, recordCount, type SiteMeta, type SiteRecord } from './records.js';
 export { availableFilterFunctions, enabledFunctions, touchedFunctions, displayName } from './views.js';
 export { ftraceKill, isDead, killReason } from './kill.js';
-export { listThreads, synchronizeThreads, setThreadTimeout, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
+export { listThreads, synchronizeThreads, setThreadTimeout, markDead, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
 export { threadView } from './thread.js';
 export * as flags from './flags.js';
 export { setStoreObserver } from './slots.js';

@@ -8,7 +8,9 @@
  * call-target word (flags.ts): H plays the part of kernel text, the target
  * word the part of the call instruction. Invariants:
  * - H[t] is either the real handler for t in this thread or `missing`,
- *   which counts the call in TH_MISSED and returns 0;
+ *   which counts the call in TH_MISSED and returns 0; S[t] calls the same
+ *   handler as H[t] (for an odd t, once the site has handed over the
+ *   arguments);
  * - frames 1..top are the traced calls this thread has entered and not yet
  *   left; a group of frames pushed by one entry shares its owner token (the
  *   index of its first frame), and a call leaves exactly the handlers it
@@ -62,7 +64,9 @@ export interface LocalTramp extends ExitHandler {
   warned: boolean;
 }
 
-export type EnterFn = (site: number, thisArg: unknown, args: ArrayLike<unknown> | null) => number;
+export type EnterFn = (site: number, thisArg: unknown, args?: ArrayLike<unknown> | null) => number;
+/** What an instrumented site calls: H's handler, or for a word that wants the arguments one that asks for them (dispatch.ts). */
+export type SiteFn = (site: number, thisArg: unknown) => number;
 
 export interface ThreadView {
   readonly inst: Instance;
@@ -72,6 +76,8 @@ export interface ThreadView {
   /** Row number (row index / THREAD_STRIDE from the table base). */
   rowNo: number;
   readonly H: EnterFn[];
+  /** The table instrumented sites call through, indexed like H (dispatch.ts, "the site protocol"). */
+  readonly S: SiteFn[];
   /** Length of H: every possible target word. */
   readonly hSize: number;
   readonly ops: (LocalOps | undefined)[];
@@ -92,6 +98,7 @@ export function threadView(): ThreadView {
     row: -1,
     rowNo: -1,
     H: [],
+    S: [],
     hSize: trampBase + 2 * inst.L.maxTramps,
     ops: new Array<LocalOps | undefined>(inst.L.maxOps),
     tramps: new Array<LocalTramp | undefined>(inst.L.maxTramps),

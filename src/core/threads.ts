@@ -33,13 +33,14 @@ import {
   THREAD_ALIVE, THREAD_CLAIMING, THREAD_DEAD, THREAD_FREE, THREAD_STRIDE, TH_ACK, TH_CB_ERRORS, TH_DEPTH, TH_ID, TH_KEY,
   TH_LOADED, TH_LOAD_ERR_LEN, TH_LOAD_ERR_OFF, TH_MISSED, TH_RECURSION, TH_STATE, T_KIND, T_STATE,
 } from './layout.js';
-import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp, TARGET_ARGS } from './flags.js';
+import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp } from './flags.js';
 import { FtraceOps, type OpsFunc, type OpsPauseFunc, type OpsRetFunc } from './ops.js';
 import { opsRow, slotText, trampRow, trampText, TRAMP_READY } from './slots.js';
 import {
-  initHandlers, invalidateList, makeLocalOps, makeLocalTramp, makeOpsEnter, makeTrampEnter, missing,
+  initHandlers, invalidateList, setHandler, makeLocalOps, makeLocalTramp, makeOpsEnter, makeTrampEnter, missing,
 } from './dispatch.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
+import { atExit } from '../shared/exit-hooks.js';
 
 /** The global every instrumented site tests first: the static key. */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -90,7 +91,13 @@ export function listThreads(): ThreadInfo[] {
   return out;
 }
 
-function markDead(id: number): void {
+/**
+ * Marks the row of thread `id` dead, so that no wait hangs on it. The
+ * thread that created a worker does this itself; a tool that learns of a
+ * worker's end another way (an attach, which came after the worker was
+ * made) calls it too.
+ */
+export function markDead(id: number): void {
   const top = Atomics.load(i32, H_THREADS_TOP);
   for (let no = 0; no < top; no++) {
     const r = rowAt(no);
@@ -192,31 +199,25 @@ export function installLocalOps(slot: number, ops: FtraceOps, func: OpsFunc | un
   const r = opsRow(tv.inst, slot);
   const o = makeLocalOps(slot, i32[r + O_GEN]!, ops, i32[r + O_FLAGS]!, func, retfunc);
   tv.ops[slot] = o;
-  const enter = makeOpsEnter(o);
-  tv.H[targetOfOps(slot)] = enter;
-  tv.H[targetOfOps(slot) | TARGET_ARGS] = enter;
+  setHandler(targetOfOps(slot), makeOpsEnter(o));
   invalidateList();
 }
 
 export function installLocalTramp(id: number, name: string, parts: TrampolineParts): void {
   const t = makeLocalTramp(id, name, parts.entry, parts.exit, parts.suspend, parts.resume);
   tv.tramps[id] = t;
-  const enter = makeTrampEnter(t);
-  tv.H[targetOfTramp(L.maxOps, id)] = enter;
-  tv.H[targetOfTramp(L.maxOps, id) | TARGET_ARGS] = enter;
+  setHandler(targetOfTramp(L.maxOps, id), makeTrampEnter(t));
 }
 
 function dropLocalOps(slot: number): void {
   tv.ops[slot] = undefined;
-  tv.H[targetOfOps(slot)] = missing;
-  tv.H[targetOfOps(slot) | TARGET_ARGS] = missing;
+  setHandler(targetOfOps(slot), missing);
   invalidateList();
 }
 
 function dropLocalTramp(id: number): void {
   tv.tramps[id] = undefined;
-  tv.H[targetOfTramp(L.maxOps, id)] = missing;
-  tv.H[targetOfTramp(L.maxOps, id) | TARGET_ARGS] = missing;
+  setHandler(targetOfTramp(L.maxOps, id), missing);
 }
 
 /** Drops local views of freed or reused slots and trampolines. */
@@ -352,7 +353,13 @@ export async function loadEverywhere(): Promise<void> {
 export function applyStaticKey(): void {
   const want = Atomics.load(i32, H_STATIC_KEY);
   if (tv.row >= 0 && i32[tv.row + TH_KEY] === want) return;
-  (globalThis as Record<string, unknown>)[STATIC_KEY_GLOBAL] = want !== 0;
+  // A data property that is not enumerable: the one global of the site
+  // shape (shared/site-abi.ts); assigning keeps its attributes.
+  if (!Object.hasOwn(globalThis, STATIC_KEY_GLOBAL)) {
+    Object.defineProperty(globalThis, STATIC_KEY_GLOBAL, { value: want !== 0, writable: true, enumerable: false, configurable: false });
+  } else {
+    (globalThis as Record<string, unknown>)[STATIC_KEY_GLOBAL] = want !== 0;
+  }
   if (tv.row >= 0) i32[tv.row + TH_KEY] = want;
 }
 
@@ -483,7 +490,7 @@ export function joinThread(): Promise<void> {
   };
   applyStaticKey();
   watchWorkers();
-  process.once('exit', () => markDead(threadId));
+  atExit(() => markDead(threadId));
   channel = new BroadcastChannel(CHANNEL);
   channel.onmessage = onMessage;
   channel.unref();

@@ -21,14 +21,13 @@
  * (workers inherit it), and that register.ts hands to the ESM loader thread.
  */
 
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import module, { createRequire } from 'node:module';
 import { TRANSFORM_VERSION } from './transform-version.js';
-import type { EncodedMap, TransformInput, TransformResult } from './transform.js';
+import type { TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, TransformCache, type CacheOptions } from './cache.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
@@ -39,7 +38,7 @@ export type TransformFn = (input: TransformInput) => TransformResult;
 /** Ends every module we emitted (transformed, or untouched after a failure). */
 export const MARKER = '\n/*@jsftrace-instrumented*/\n';
 /** Version of what this file emits around the transform's code; part of cache keys. */
-const EMIT_VERSION = '1';
+const EMIT_VERSION = '2';
 
 // Counter slots in the shared Int32Array.
 const C_TRANSFORMED = 0;
@@ -97,12 +96,20 @@ const syncEsm = (process.features as { require_module?: boolean }).require_modul
  * The built-in transform, loaded at the first cache miss: a program whose
  * modules all come from a warm cache never loads the parser (about 30 ms
  * per thread). Where require() cannot load an ES module (Node before
- * 20.19), it is imported up front instead.
+ * 20.19), the start imports it up front instead (preloadTransform).
  */
-let builtin: TransformModule | undefined = syncEsm ? undefined : await import('./transform.js');
+let builtin: TransformModule | undefined;
 function builtinTransform(): TransformFn {
   builtin ??= requireHere('./transform.js') as TransformModule;
   return builtin.transformSource;
+}
+
+/** Whether the transform can be loaded when first needed (require of an ES module). */
+export const transformLoadsLazily = syncEsm;
+
+/** Loads the built-in transform now: for a Node that cannot require() it later. */
+export async function preloadTransform(): Promise<void> {
+  builtin ??= await import('./transform.js');
 }
 function parseModule(code: string): void {
   (requireHere('acorn') as typeof import('acorn')).parse(code, {
@@ -273,53 +280,8 @@ function mayBeForeign(filename: string): boolean {
   return TS_LIKE.has(extname(filename));
 }
 
-const MAX_MAP_FILE = 64 * 1024 * 1024;
-
-/**
- * The source map the source already carries (from tsx, a bundler or a build
- * step): an inline `data:` URL, or a map file next to it. The transform
- * chains it, so stack traces reach the original source (TypeScript) rather
- * than the JavaScript we were given. `stamp` identifies a map file's version
- * for the cache key (an inline map is part of the source already).
- */
-export function extractInputMap(code: string, filename: string): { map: EncodedMap; stamp: string } | null {
-  const at = code.lastIndexOf('//# sourceMappingURL=');
-  if (at < 0) return null;
-  const url = code.slice(at + 21).split(/\s/, 1)[0]!;
-  try {
-    const m = /^data:application\/json;(?:charset=[^;,]+;)?base64,(.*)$/.exec(url);
-    if (m !== null) return { map: JSON.parse(Buffer.from(m[1]!, 'base64').toString('utf8')) as EncodedMap, stamp: '' };
-    if (url.includes(':') && !url.startsWith('file:')) return null; // http: and the like: not ours to fetch
-    const path = url.startsWith('file:') ? fileURLToPath(url) : resolve(dirname(filename), decodeURIComponent(url));
-    const st = statSync(path);
-    if (!st.isFile() || st.size > MAX_MAP_FILE) return null;
-    return { map: JSON.parse(readFileSync(path, 'utf8')) as EncodedMap, stamp: `${path}@${st.size}@${st.mtimeMs}` };
-  } catch {
-    // A missing or malformed map only costs the mapping to the original.
-    return null;
-  }
-}
-
-const MAP_PREFIX = '\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,';
-
 function emit(result: TransformResult): string {
-  if (result.map === null) return result.code + MARKER;
-  const b64 = Buffer.from(JSON.stringify(result.map), 'utf8').toString('base64');
-  return `${result.code}${MAP_PREFIX}${b64}${MARKER}`;
-}
-
-/**
- * With JSFTRACE_SOURCEMAPS=0 the map we appended is left out of what Node
- * compiles (the cache keeps it): Node then neither scans it nor computes the
- * module's line lengths. Lines are unchanged by the transform, and a map the
- * source already had stays in force, so positions keep their lines; only
- * columns on instrumented lines shift.
- */
-const sourceMaps = process.env['JSFTRACE_SOURCEMAPS'] !== '0';
-function forNode(body: string): string {
-  if (sourceMaps) return body;
-  const at = body.lastIndexOf(MAP_PREFIX);
-  return at < 0 || !body.endsWith(MARKER) ? body : body.slice(0, at) + MARKER;
+  return result.code + MARKER;
 }
 
 function countFailure(filename: string, error: string): void {
@@ -368,37 +330,29 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
     return source;
   }
   const c = getCache();
-  const input = extractInputMap(source, filename);
-  const key = cacheKey([
-    EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, input?.stamp ?? '', source,
-  ]);
+  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, source]);
   const hit = c === null ? null : c.get(key);
   if (hit !== null) {
     if (hit.status === 'ok') {
       Atomics.add(counters, C_CACHED, 1);
       Atomics.add(counters, C_SITES, hit.sites);
-      return forNode(hit.body);
+      return hit.body;
     }
     return failed(source, filename, hit.body);
   }
   let result: TransformResult;
   try {
-    result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package, inputMap: input?.map ?? null }, format);
+    result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package }, format);
   } catch (e) {
     const msg = errorText(e);
     c?.put(key, { status: 'failed', sites: 0, body: msg });
     return failed(source, filename, msg);
   }
-  let code: string;
-  try {
-    code = emit(result);
-  } catch (e) {
-    return failed(source, filename, `emitting the source map: ${errorText(e)}`);
-  }
+  const code = emit(result);
   Atomics.add(counters, C_TRANSFORMED, 1);
   Atomics.add(counters, C_SITES, result.sites);
   c?.put(key, { status: 'ok', sites: result.sites, body: code });
-  return forNode(code);
+  return code;
 }
 
 function failed(source: string, filename: string, msg: string): string {

@@ -1,63 +1,80 @@
 /**
  * Source to source: a patchable site in every function of a module.
  *
- * Owns: the shape of instrumented code and the edits that produce it.
- * Invariant: the output behaves as the input (G4) whatever the tracer does;
- * the transform decides where sites are and never what they call.
+ * Owns: the shape of instrumented code and the insertions that produce it.
+ * Invariants:
+ * - the output behaves as the input (G4) whatever the tracer does; the
+ *   transform decides where sites are and never what they call;
+ * - the output is the input with text inserted (insertions.ts): no character
+ *   is removed or moved and no line break is added, so lines keep their
+ *   numbers and the module's edit table (original/table.ts, appended to the
+ *   output) gives back the original text and columns;
+ * - every insertion is safe under the ASI rules of the code around it: an
+ *   insertion that opens a statement in a statement list is preceded by
+ *   `;`, one that ends a statement which relied on ASI is followed by `;`.
  *
  * The shape. `P` stands for a prefix chosen per file so that no text of the
- * file starts with it (usually `$J`); `$jfk` is the static key and `$jfw`
- * the call-target words, both globals installed by runtime.ts; `PB` (the
- * module's first site id), `PH` (the handler table), `PL`, `PC`, `PS`, `PR`
- * are module variables bound by the prologue:
+ * file starts with it (usually `$J`), `K` for the static key (a global,
+ * shared/site-abi.ts); `PB<tag>` is the module's first site id (the tag, from
+ * the source's hash, lets Function.prototype.toString find the module of a
+ * function from its text alone), `PW` the call-target words, `PH` the site
+ * handler table, `PA`, `PL`, `PP`, `PX`, `PU`, `PC`, `PS`, `PR` runtime
+ * functions, all module variables bound by the prologue:
  *
  *   function f(a, b) {
- *     var Pt = $jfk && (Pt = $jfw[PB + 3]) && PH[Pt](PB + 3, this, Pt & 1 ? [a, b] : null), Pr;   // token
+ *     var Pt = K && (Pt = PW[PB+3]) && (Pt = PH[Pt](PB+3, this)) < 0 ? PA(a, b) : Pt;
  *     ...
- *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);   // or Pt ? PL(Pt, x) : x for a plain x
+ *     return Pt ? (Pt = (PP(Pt), x + y), PX(Pt)) : x + y;   // short, no function inside
+ *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);              // anything else
  *     ...
- *     if (Pt) PL(Pt);                             // falling off the end
+ *     if (Pt) PL(Pt);                                        // falling off the end
  *   }
  *
- * - Idle: one load of a global that V8 treats as a constant until it is first
- *   written, so optimised code folds the whole site away; `arguments` is
- *   never touched and nothing is allocated.
+ * - Idle (K false): one load of a global that V8 treats as a constant until
+ *   it is first written, so optimised code folds the site away; `arguments`
+ *   is never touched and nothing is allocated. The site keeps the function's
+ *   frame small (a cold recursion goes nearly as deep): one local (`Pt`), a
+ *   handler call with two arguments, and returns that evaluate their value
+ *   into `Pt` itself when the value is short enough to be written twice;
+ *   `Pr` exists only in functions that need it.
+ * - Enabled: the word is read once and picks the handler in `PH`; a word
+ *   that asks for the arguments (odd) makes the handler answer -1, and the
+ *   site then hands them to `PA`, which completes the entry: no array is
+ *   made unless an ops wants the arguments.
  * - Exits are rewritten returns, not try/finally (which costs 11-19% on the
- *   TypeScript compiler, see docs/design.md). A throw leaves its frames for
- *   the next exit of a traced ancestor, or for a catch clause in a traced
- *   function, which reports it ($jfC) so they are discarded at once.
- * - `await` and `yield` suspend the call: its frames are taken off the
- *   thread's stack before the suspension ($jfS) and put back after ($jfR),
- *   so no frame stays open while other code runs. The operand is evaluated
- *   before the suspension, inside the call.
+ *   TypeScript compiler, see docs/design.md). A return inside a try block
+ *   with a finally clause defers its exit to the end of the outermost such
+ *   finally (`Pf`), so calls made by the finally are inside the call. A throw
+ *   leaves its frames for the next exit of a traced ancestor, or for a catch
+ *   clause in a traced function, which reports it (`PC`).
+ * - `await` and `yield` suspend the call: its frames leave the thread's
+ *   stack before the suspension (`PS`) and come back after (`PR`):
+ *   `await X` becomes `(Pv = await (Pv = X, suspend, Pv), resume, Pv)`, the
+ *   keyword and everything around X where it was. Finally clauses resume
+ *   first. The body of an async function or a generator is wrapped in a
+ *   try whose catch resumes and unwinds the call with the thrown value
+ *   (`PU`), so a rejected await or a throw after a suspension ends the call;
+ *   a generator's also has a finally for return() at a yield.
  * - A function called before its module's prologue ran (a circular import)
- *   sees `PB` undefined: the words are a global, so the index is NaN, the
- *   load gives undefined, and `| 0` makes it nop.
- * - The code is terse on purpose: every byte is parsed at each load, and a
- *   function's bytecode size decides whether V8 inlines it.
+ *   sees `PB` undefined: the index is NaN, the load undefined, the site nop.
+ * - A function that contains a `with` statement, or is inside one, gets no
+ *   site: inside `with`, every name the site uses would be looked up on the
+ *   `with` object first (a Proxy would see it).
  */
 
 import { createHash } from 'node:crypto';
 import { parse, type Node as AcornNode } from 'acorn';
-import MagicString from 'magic-string';
-import remapping from '@jridgewell/remapping';
-import { KEY_GLOBAL, RUNTIME_GLOBAL, WORDS_GLOBAL } from '../shared/site-abi.js';
+import { pathToFileURL } from 'node:url';
+import { KEY_GLOBAL, RUNTIME_SYMBOL } from '../shared/site-abi.js';
+import { Insertions } from './insertions.js';
+import { encodeTable } from './original/table.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
-
-export interface EncodedMap {
-  version: number;
-  sources: (string | null)[];
-  names: string[];
-  mappings: string;
-  file?: string | null;
-  sourcesContent?: (string | null)[] | null;
-}
 
 export interface TransformInput {
   /** The source text (JavaScript; TypeScript must be compiled first). */
   code: string;
-  /** Absolute path (or URL) of the file, for source maps and errors. */
+  /** Absolute path of the file: how stack traces name it (a file URL for an ES module). */
   filename: string;
   /** How the module is evaluated: decides strictness and top-level return. */
   format: 'module' | 'commonjs';
@@ -65,15 +82,19 @@ export interface TransformInput {
   file: string;
   /** The npm package the file belongs to; '' for the program's own code. */
   package: string;
-  /** A source map of `code` (e.g. from tsx or tsc), chained into the result. */
-  inputMap?: EncodedMap | null;
 }
 
 export interface TransformResult {
   code: string;
-  map: EncodedMap | null;
   /** Number of sites (functions) the module defines. */
   sites: number;
+  /**
+   * Where the top-level text the transform adds lies in `code` (the
+   * prologue, the edit table), as [start, end) pairs in order; empty when
+   * nothing was added (or a replacement transform does not say). Attach runs
+   * exactly this text outside the script.
+   */
+  added?: [number, number][];
 }
 
 interface N extends AcornNode {
@@ -82,6 +103,13 @@ interface N extends AcornNode {
 
 type Fn = N & { params: N[]; body: N; async: boolean; generator: boolean; id?: N | null; expression?: boolean };
 
+/** A try statement with a finally clause that a deferred return passes. */
+interface TryFinally {
+  readonly finalizer: N;
+  /** Some return inside its block or catch clause deferred its exit here. */
+  used: boolean;
+}
+
 /** A function being instrumented, with what its exits need. */
 interface FnCtx {
   node: Fn;
@@ -89,6 +117,11 @@ interface FnCtx {
   suspends: boolean;
   /** Enclosing loops of the function body, innermost last (for `continue`). */
   loops: Loop[];
+  /** The outermost try-with-finally whose block or catch clause encloses the walk, if any. */
+  finallyOwner: TryFinally | null;
+  /** Locals beyond `Pt` this function declares. */
+  needsPr: boolean;
+  needsPf: boolean;
 }
 
 interface Loop {
@@ -98,9 +131,14 @@ interface Loop {
   suspends: boolean;
   /** What `continue` and an unlabelled `break` may target. */
   kind: 'loop' | 'switch' | 'label';
+  /** A break leaves a suspending loop for this statement: resume after it. */
+  resumes: boolean;
 }
 
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
+const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+/** A return value up to this long with no function, class or suspension in it is written twice. */
+const SHORT_RETURN = 48;
 
 // Child keys of each node type, in source order. Unknown types fall back to
 // every own key (rare: new syntax acorn learns before this table does).
@@ -128,6 +166,9 @@ const CHILDREN: Record<string, readonly string[]> = {
   PrivateIdentifier: [], TemplateElement: [],
 };
 
+function childKeys(node: N): readonly string[] {
+  return CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
+}
 
 /** A prefix that starts no text of `code`, so our names cannot collide. */
 function freePrefix(code: string): string {
@@ -145,6 +186,7 @@ function lineStarts(code: string): Int32Array {
   return out;
 }
 
+/** 1-based line and column of an offset. */
 function position(starts: Int32Array, offset: number): [number, number] {
   let lo = 0;
   let hi = starts.length - 1;
@@ -154,6 +196,23 @@ function position(starts: Int32Array, offset: number): [number, number] {
     else hi = mid - 1;
   }
   return [lo + 1, offset - starts[lo]! + 1];
+}
+
+/** The offset of the first token at or after `at`: whitespace and comments skipped. */
+function skipTrivia(code: string, at: number): number {
+  for (;;) {
+    const c = code.charCodeAt(at);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029) {
+      at++;
+    } else if (c === 47 && code.charCodeAt(at + 1) === 47) {
+      while (at < code.length && code.charCodeAt(at) !== 10) at++;
+    } else if (c === 47 && code.charCodeAt(at + 1) === 42) {
+      const end = code.indexOf('*/', at + 2);
+      at = end < 0 ? code.length : end + 2;
+    } else {
+      return at;
+    }
+  }
 }
 
 /** The text of a simple name-like expression (a.b.c, this.x), else null. */
@@ -191,14 +250,37 @@ function clean(name: string): string {
   return name.replace(/\s+/g, '').slice(0, 200);
 }
 
-/** Names, literals and member reads of those: no nested function, safe to repeat as text. */
-function isPlain(n: N): boolean {
-  switch (n.type) {
-    case 'Identifier': case 'Literal': case 'ThisExpression': return true;
-    case 'MemberExpression':
-      return n['optional'] !== true && isPlain(n['object'] as N) && (n['computed'] !== true || (n['property'] as N).type === 'Literal');
-    default: return false;
-  }
+/**
+ * Whether the value of a return may be written twice: short, on one line,
+ * and nothing inside that the transform edits or whose identity comes from
+ * its place in the source.
+ */
+function duplicable(n: N, code: string): boolean {
+  if (n.end - n.start > SHORT_RETURN || /[\n\r\u2028\u2029]/.test(code.slice(n.start, n.end))) return false;
+  // After `:`, a comma would end the conditional.
+  if (n.type === 'SequenceExpression') return false;
+  let ok = true;
+  const visit = (x: N): void => {
+    if (!ok) return;
+    switch (x.type) {
+      case 'FunctionExpression': case 'ArrowFunctionExpression': case 'ClassExpression':
+      case 'AwaitExpression': case 'YieldExpression': case 'TaggedTemplateExpression':
+        // A tag gets one template object per place in the source: two
+        // copies would hand it two.
+        ok = false;
+        return;
+      default:
+        break;
+    }
+    for (const key of childKeys(x)) {
+      const v = x[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (c !== null && typeof c === 'object') visit(c as N);
+      } else if (v !== null && typeof v === 'object' && typeof (v as N).type === 'string') visit(v as N);
+    }
+  };
+  visit(n);
+  return ok;
 }
 
 function paramNames(params: N[], out: string[]): void {
@@ -216,34 +298,116 @@ function paramNames(params: N[], out: string[]): void {
   }
 }
 
+/**
+ * Names declared twice at the top level of a function body in a way that is
+ * legal there and not in a block (a var and a function of one name; two
+ * functions of one name in strict code): such a body cannot be wrapped in
+ * the try of an async function or generator.
+ */
+function blockConflict(body: N): boolean {
+  const vars = new Set<string>();
+  const fns = new Set<string>();
+  let twice = false;
+  const collectVars = (x: N | null | undefined): void => {
+    if (x === null || x === undefined || typeof x.type !== 'string') return;
+    if (FUNCTIONS.has(x.type) || x.type === 'ClassDeclaration' || x.type === 'ClassExpression') return;
+    if (x.type === 'VariableDeclaration' && x['kind'] === 'var') {
+      for (const d of x['declarations'] as N[]) {
+        const names: string[] = [];
+        paramNames([d['id'] as N], names);
+        for (const nm of names) vars.add(nm);
+      }
+    }
+    for (const key of childKeys(x)) {
+      const v = x[key];
+      if (Array.isArray(v)) { for (const c of v) if (c !== null && typeof c === 'object') collectVars(c as N); } else if (v !== null && typeof v === 'object') collectVars(v as N);
+    }
+  };
+  for (const st of body['body'] as N[]) {
+    if (st.type === 'FunctionDeclaration' && st['id'] !== null) {
+      const nm = (st['id'] as N)['name'] as string;
+      if (fns.has(nm)) twice = true;
+      fns.add(nm);
+    } else {
+      collectVars(st);
+    }
+  }
+  if (twice) return true;
+  for (const f of fns) if (vars.has(f)) return true;
+  return false;
+}
+
+/** Functions that contain a `with` statement of their own (not of a nested function). */
+function functionsWithWith(program: N): Set<N> {
+  const out = new Set<N>();
+  const stack: N[] = [];
+  const visit = (x: N | null | undefined): void => {
+    if (x === null || x === undefined || typeof x.type !== 'string') return;
+    const isFn = FUNCTIONS.has(x.type);
+    if (isFn) stack.push(x);
+    if (x.type === 'WithStatement' && stack.length > 0) out.add(stack[stack.length - 1]!);
+    for (const key of childKeys(x)) {
+      const v = x[key];
+      if (Array.isArray(v)) { for (const c of v) if (c !== null && typeof c === 'object') visit(c as N); } else if (v !== null && typeof v === 'object') visit(v as N);
+    }
+    if (isFn) stack.pop();
+  };
+  visit(program);
+  return out;
+}
+
 class Instrumenter {
-  readonly s: MagicString;
+  readonly ins = new Insertions();
   readonly starts: Int32Array;
   readonly names: string[] = [];
   readonly positions: number[] = [];
-  private readonly fnStack: FnCtx[] = [];
+  /** Per unit (original/table.ts): start, end, parent, site. */
+  readonly units: number[] = [];
+  private readonly unitStack: number[] = [];
+  /** null: a function that gets no site (see `with`). */
+  private readonly fnStack: (FnCtx | null)[] = [];
   private readonly moduleLoops: Loop[] = [];
+  /** Starts of expression statements in statement lists (a `;` may precede them). */
+  private readonly listStatements = new Set<number>();
+  /** Statements that end without `;`, where an insertion at their end needs one. */
+  private readonly asiEnds: number[] = [];
+  private readonly withFns: Set<N>;
+  private withDepth = 0;
   readonly code: string;
   /** Prefix of every name the transform adds (see freePrefix). */
   readonly P: string;
+  /** How sites read the static key. */
+  readonly K: string;
+  readonly B: string;
 
-  constructor(code: string) {
+  constructor(code: string, program: N, tag: string) {
     this.code = code;
     this.P = freePrefix(code);
-    this.s = new MagicString(code);
+    this.B = `${this.P}B${tag}`;
+    // A file that names the key itself (jsftrace's own sources, say) reads it through globalThis.
+    this.K = code.includes(KEY_GLOBAL) ? `globalThis.${KEY_GLOBAL}` : KEY_GLOBAL;
     this.starts = lineStarts(code);
+    this.withFns = functionsWithWith(program);
   }
 
   walk(node: N | null | undefined, hint: string | null): void {
     if (node === null || node === undefined || typeof node.type !== 'string') return;
     switch (node.type) {
+      case 'Program':
+      case 'BlockStatement':
+      case 'StaticBlock':
+        this.statementList(node['body'] as N[]);
+        break;
+      case 'SwitchCase':
+        this.statementList(node['consequent'] as N[]);
+        break;
       case 'FunctionDeclaration':
-        this.fn(node as Fn, (node['id'] as N | null) ? (node['id'] as N)['name'] as string : hint, false);
+        this.fn(node as Fn, (node['id'] as N | null) ? (node['id'] as N)['name'] as string : hint, false, node.start);
         return;
       case 'FunctionExpression':
       case 'ArrowFunctionExpression': {
         const id = node['id'] as N | null | undefined;
-        this.fn(node as Fn, id ? id['name'] as string : hint, false);
+        this.fn(node as Fn, id ? id['name'] as string : hint, false, node.start);
         return;
       }
       case 'VariableDeclarator':
@@ -270,13 +434,31 @@ class Instrumenter {
           const k = keyName(p['key'] as N, computed, this.code);
           const kind = p['kind'] as string;
           const base = hint === null ? k : k.startsWith('[') ? `${hint}${k}` : `${hint}.${k}`;
-          this.walk(p['value'] as N, kind === 'get' || kind === 'set' ? `${base}:${kind}` : base);
+          const name = kind === 'get' || kind === 'set' ? `${base}:${kind}` : base;
+          const value = p['value'] as N;
+          // A method's text (Function.prototype.toString) starts at the property.
+          if ((p['method'] === true || kind === 'get' || kind === 'set') && value.type === 'FunctionExpression') this.fn(value as Fn, name, false, p.start);
+          else this.walk(value, name);
         }
         return;
       case 'ExportDefaultDeclaration':
         this.walk(node['declaration'] as N, 'default');
         return;
+      case 'ForStatement':
+      case 'ForInStatement':
+      case 'ForOfStatement':
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+        if (node.type === 'DoWhileStatement') this.asiStatement(node);
+        this.loop(node, [], node);
+        return;
+      case 'ExpressionStatement':
+      case 'VariableDeclaration':
+      case 'ThrowStatement':
+        this.asiStatement(node);
+        break;
       case 'ReturnStatement':
+        this.asiStatement(node);
         this.ret(node);
         this.walk(node['argument'] as N, null);
         return;
@@ -285,10 +467,19 @@ class Instrumenter {
         this.suspension(node);
         this.walk(node['argument'] as N, null);
         return;
+      case 'TryStatement':
+        this.tryStatement(node);
+        return;
       case 'CatchClause':
         this.catchNote(node);
         this.walk(node['param'] as N, null);
         this.walk(node['body'] as N, null);
+        return;
+      case 'WithStatement':
+        this.walk(node['object'] as N, null);
+        this.withDepth++;
+        this.walk(node['body'] as N, null);
+        this.withDepth--;
         return;
       case 'LabeledStatement': {
         const labels: string[] = [];
@@ -298,6 +489,7 @@ class Instrumenter {
           inner = inner['body'] as N;
         }
         if (LOOPS.has(inner.type)) {
+          if (inner.type === 'DoWhileStatement') this.asiStatement(inner);
           this.loop(inner, labels, node);
           return;
         }
@@ -305,23 +497,21 @@ class Instrumenter {
         return;
       }
       case 'SwitchStatement': {
-        const loops = this.current()?.loops ?? this.moduleLoops;
-        loops.push({ labels: [], suspends: false, kind: 'switch' });
+        const loops = this.loops();
+        loops.push({ labels: [], suspends: false, kind: 'switch', resumes: false });
         this.children(node);
         loops.pop();
         return;
       }
       case 'ContinueStatement':
+        this.asiStatement(node);
         this.cont(node);
         return;
       case 'BreakStatement':
+        this.asiStatement(node);
         this.brk(node);
         return;
       default:
-        if (LOOPS.has(node.type)) {
-          this.loop(node, [], node);
-          return;
-        }
         break;
     }
     this.children(node);
@@ -329,8 +519,7 @@ class Instrumenter {
 
   /** Walks every child of `node`, with no name hint. */
   private children(node: N): void {
-    const keys = CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
-    for (const key of keys) {
+    for (const key of childKeys(node)) {
       const v = node[key];
       if (Array.isArray(v)) {
         for (const c of v) if (c !== null && typeof c === 'object') this.walk(c as N, null);
@@ -338,45 +527,74 @@ class Instrumenter {
     }
   }
 
+  private statementList(stmts: N[]): void {
+    for (const st of stmts) if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.add(st.start);
+  }
+
+  /** A statement whose end an insertion may reach: noted when it relies on ASI. */
+  private asiStatement(node: N): void {
+    if (this.code.charCodeAt(node.end - 1) !== 59 /* ; */) this.asiEnds.push(node.end);
+  }
+
+  /**
+   * After the walk: `;` before an insertion that opens a statement of a list
+   * (the line above may lack its `;`), and after the insertions that end a
+   * statement which relied on ASI (the line below may start with `(`).
+   */
+  finishAsi(): void {
+    for (const at of this.listStatements) if (this.ins.has(at)) this.ins.openOuter(at, ';');
+    for (const at of this.asiEnds) if (this.ins.has(at)) this.ins.semicolonAfter(at);
+  }
+
+  private loops(): Loop[] {
+    const ctx = this.current();
+    return ctx === undefined ? this.moduleLoops : ctx === null ? [] : ctx.loops;
+  }
+
   /**
    * A loop. A `for await` loop suspends the call between iterations, where
    * no expression can be wrapped: the call suspends after evaluating the
    * iterable and at the end of each iteration (and at each `continue` to
-   * this loop), and resumes at the start of each iteration and after the
-   * loop. `outer` is the statement to wrap (the loop or its labels).
+   * this loop, and when a throw leaves its body: the loop then awaits the
+   * iterator's return()), and resumes at the start of each iteration and
+   * after the loop. `outer` is the statement to wrap (the loop or its labels).
    */
   private loop(node: N, labels: string[], outer: N): void {
     const ctx = this.current();
-    const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx.suspends;
-    const loops = ctx?.loops ?? this.moduleLoops;
-    loops.push({ labels, suspends: forAwait, kind: 'loop' });
-    if (!forAwait && labels.length > 0) this.resumeAfter(outer);
+    const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx !== null && ctx.suspends;
+    const loops = this.loops();
+    const entry: Loop = { labels, suspends: forAwait, kind: 'loop', resumes: false };
+    loops.push(entry);
     if (forAwait) {
       const P = this.P;
-      const suspend = `${P}s=${P}t&&${P}S(${P}t),${P}t=0`;
+      const suspend = `${P}t&&(${P}s=${P}S(${P}t),${P}t=0)`;
       const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);`;
       const right = node['right'] as N;
       const body = node['body'] as N;
-      this.s.appendLeft(outer.start, '{');
-      // Before the body's closer: at one index, prependRight puts later
-      // insertions first, and a one-statement body ends where the loop does.
-      this.s.prependRight(outer.end, `;${resume}}`);
-      this.s.appendLeft(right.start, `(${P}v=`);
-      this.s.prependRight(right.end, `,${suspend},${P}v)`);
-      if (body.type === 'BlockStatement') {
-        this.s.appendLeft(body.start + 1, resume);
-        this.s.prependRight(body.end - 1, `;${suspend};`);
+      this.ins.open(outer.start, '{');
+      // Made before the body's closer, so after it: a one-statement body
+      // ends where the loop does.
+      this.ins.close(outer.end, `;${resume}}`);
+      this.ins.open(right.start, `(${P}v=`);
+      this.ins.close(right.end, `,${suspend},${P}v)`);
+      const leaving = `}catch(${P}e){${suspend};throw ${P}e}${suspend};`;
+      if (body.type !== 'BlockStatement') {
+        this.ins.open(body.start, `{${resume}try{`);
+        this.ins.close(body.end, `${leaving}}`);
+      } else if (body.end - body.start === 2) {
+        this.ins.open(body.start + 1, `${resume}try{${leaving}`);
       } else {
-        this.s.appendLeft(body.start, `{${resume}`);
-        this.s.prependRight(body.end, `;${suspend};}`);
+        this.ins.open(body.start + 1, `${resume}try{`);
+        this.ins.close(body.end - 1, leaving);
       }
     }
     this.children(node);
     loops.pop();
+    if (!forAwait && entry.resumes) this.resumeAfter(outer);
   }
 
   private cont(node: N): void {
-    const loops = this.current()?.loops ?? this.moduleLoops;
+    const loops = this.loops();
     const label = node['label'] as N | null;
     let target: Loop | undefined;
     for (let i = loops.length - 1; i >= 0 && target === undefined; i--) {
@@ -390,47 +608,86 @@ class Instrumenter {
    * A `break` that leaves a `for await` loop: the loop's implicit await of
    * the iterator's return() runs next, so the call suspends first; it
    * resumes after the loop, or after the labelled statement the break
-   * targets (every labelled statement of a suspending function resumes
-   * after itself, which costs a test when nothing is suspended).
+   * targets (which is then wrapped to resume after itself).
    */
   private brk(node: N): void {
-    const loops = this.current()?.loops ?? this.moduleLoops;
+    const loops = this.loops();
     const label = node['label'] as N | null;
     let leaves = false;
     for (let i = loops.length - 1; i >= 0; i--) {
       const l = loops[i]!;
       if (l.suspends) leaves = true;
-      if (label === null ? l.kind !== 'label' : l.labels.includes(label['name'] as string)) break;
+      if (label === null ? l.kind !== 'label' : l.labels.includes(label['name'] as string)) {
+        // A for-await loop resumes after itself; anything else must be told to.
+        if (leaves && !l.suspends) l.resumes = true;
+        break;
+      }
     }
     if (leaves) this.suspendBefore(node);
   }
 
   private suspendBefore(node: N): void {
     const P = this.P;
-    this.s.appendLeft(node.start, `{${P}s=${P}t&&${P}S(${P}t),${P}t=0;`);
-    this.s.prependRight(node.end, '}');
+    this.ins.open(node.start, `{${P}t&&(${P}s=${P}S(${P}t),${P}t=0);`);
+    this.ins.close(node.end, '}');
   }
 
-  /** Wraps `outer` so that a suspended call resumes after it (see brk). */
+  /** Wraps `outer`, after its contents are walked, so that a suspended call resumes after it (see brk). */
   private resumeAfter(outer: N): void {
-    const ctx = this.current();
-    if (ctx === undefined || !ctx.suspends) return;
     const P = this.P;
-    this.s.appendLeft(outer.start, '{');
-    this.s.prependRight(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`);
+    this.ins.openOuter(outer.start, '{');
+    this.ins.closeOuter(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`);
   }
 
-  /** A labelled statement that is not a loop (a block, a switch, ...). */
+  /** A labelled statement that is not a loop (a block, a switch, a function declaration, ...). */
   private labelled(outer: N, labels: string[], inner: N): void {
-    const loops = this.current()?.loops ?? this.moduleLoops;
-    loops.push({ labels, suspends: false, kind: 'label' });
-    this.resumeAfter(outer);
+    const loops = this.loops();
+    const entry: Loop = { labels, suspends: false, kind: 'label', resumes: false };
+    loops.push(entry);
     this.walk(inner, null);
     loops.pop();
+    if (entry.resumes) this.resumeAfter(outer);
+  }
+
+  /**
+   * A try statement. Returns inside its block or catch clause (not its
+   * finally) pass through its finally clause first, so when it has one they
+   * defer their exit to the end of the outermost such finally clause of the
+   * function; that clause then exits (`Pf` set) after its own code.
+   */
+  private tryStatement(node: N): void {
+    const ctx = this.current();
+    const finalizer = node['finalizer'] as N | null;
+    if (ctx === undefined || ctx === null || finalizer === null) {
+      this.children(node);
+      return;
+    }
+    const outermost = ctx.finallyOwner === null;
+    const own: TryFinally = { finalizer, used: false };
+    if (outermost) ctx.finallyOwner = own;
+    this.walk(node['block'] as N, null);
+    this.walk(node['handler'] as N, null);
+    if (outermost) ctx.finallyOwner = null;
+    const P = this.P;
+    const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
+    const empty = finalizer.end - finalizer.start === 2;
+    const opened = resume === '' ? -1 : this.ins.open(finalizer.start + 1, resume);
+    this.walk(finalizer, null);
+    if (own.used) {
+      // A return left pending by an earlier pass through this statement
+      // (a finally that continued a loop) must not exit now.
+      this.ins.open((node['block'] as N).start + 1, `${P}f=0;`);
+      const exit = `;${P}f&&(${P}f=0,${P}t&&${P}L(${P}t,${P}r));`;
+      // An empty finally: the exit after the resume, in one insertion.
+      if (!empty) this.ins.close(finalizer.end - 1, exit);
+      else if (opened >= 0) this.ins.setText(opened, resume + exit);
+      else this.ins.open(finalizer.start + 1, exit);
+    }
   }
 
   private klass(node: N, name: string | null): void {
     this.walk(node['superClass'] as N, null);
+    const unit = this.openUnit(node.start, node.end, -1);
     const cname = name ?? this.anonymous(node.start);
     const derived = node['superClass'] !== null && node['superClass'] !== undefined;
     for (const m of (node['body'] as N)['body'] as N[]) {
@@ -443,11 +700,14 @@ class Instrumenter {
       const mname = kind === 'get' || kind === 'set' ? `${member}:${kind}` : member;
       const value = m['value'] as N | null;
       if (m.type === 'MethodDefinition' && value !== null) {
-        this.fn(value as Fn, mname, kind === 'constructor' && derived);
+        // A method's text starts after `static`; a constructor's is the class's.
+        const start = m['static'] === true ? skipTrivia(this.code, m.start + 6) : m.start;
+        this.fn(value as Fn, mname, kind === 'constructor' && derived, start);
       } else {
         this.walk(value, mname);
       }
     }
+    this.closeUnit(unit);
   }
 
   private anonymous(offset: number): string {
@@ -455,122 +715,194 @@ class Instrumenter {
     return `<anonymous>@${line}:${col}`;
   }
 
-  private fn(node: Fn, name: string | null, derivedCtor: boolean): void {
+  private openUnit(start: number, end: number, site: number): number {
+    const u = this.units.length / 4;
+    this.units.push(start, end, this.unitStack.length > 0 ? this.unitStack[this.unitStack.length - 1]! : -1, site);
+    this.unitStack.push(u);
+    this.ins.owner = u;
+    return u;
+  }
+
+  private closeUnit(u: number): void {
+    this.unitStack.pop();
+    this.ins.owner = this.unitStack.length > 0 ? this.unitStack[this.unitStack.length - 1]! : -1;
+    void u;
+  }
+
+  private fn(node: Fn, name: string | null, derivedCtor: boolean, unitStart: number): void {
+    if (this.withDepth > 0 || this.withFns.has(node)) {
+      // No site (see the header): walked for what it contains, as nothing.
+      const unit = this.openUnit(unitStart, node.end, -1);
+      this.fnStack.push(null);
+      for (const p of node.params) this.walk(p, null);
+      this.walk(node.body, null);
+      this.fnStack.pop();
+      this.closeUnit(unit);
+      return;
+    }
     const k = this.names.length;
     this.names.push(clean(name ?? this.anonymous(node.start)));
     this.positions.push(node.start);
-    const ctx: FnCtx = { node, k, suspends: node.async || node.generator, loops: [] };
-    for (const p of node.params) this.walk(p, null);
-    const isArrow = node.type === 'ArrowFunctionExpression';
-    const args: string[] = [];
-    paramNames(node.params, args);
-    const self = isArrow || derivedCtor ? 'void 0' : 'this';
-    const P = this.P;
-    // The token is falsy (false, 0 or undefined) when there is nothing to
-    // exit. The word read once, held in `Pt` meanwhile, picks the handler
-    // in `PH` and tells whether it wants the arguments (odd word): only then
-    // is an array of them made.
-    const entry = `var ${P}t=${KEY_GLOBAL}&&(${P}t=${WORDS_GLOBAL}[${P}B+${k}])&&${P}H[${P}t](${P}B+${k},${self},`
-      + `${P}t&1?[${args.join(',')}]:null),${P}r${ctx.suspends ? `,${P}v,${P}s` : ''};`;
-    const body = node.body;
+    const unit = this.openUnit(unitStart, node.end, k);
+    const ctx: FnCtx = {
+      node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false,
+    };
     this.fnStack.push(ctx);
+    for (const p of node.params) this.walk(p, null);
+    const P = this.P;
+    const body = node.body;
+    const wrap = ctx.suspends && (body.type !== 'BlockStatement' || !blockConflict(body));
+    // A rejected await, or a throw after a suspension, ends the call: its
+    // frames come back, then unwind with the thrown value; a generator
+    // closed at a yield (return()) ends it too.
+    const caught = `}catch(${P}e){${P}s&&(${P}t=${P}R(${P}s),${P}s=0);${P}t&&${P}U(${P}t,${P}e);throw ${P}e}`
+      + (node.generator ? `finally{${P}s&&(${P}t=${P}R(${P}s),${P}s=0,${P}L(${P}t))}` : '');
+    let entry: number;
+    let directive = false;
     if (body.type === 'BlockStatement') {
       let at = body.start + 1;
       for (const st of body['body'] as N[]) {
         if (st.type === 'ExpressionStatement' && typeof st['directive'] === 'string') at = st.end;
         else break;
       }
-      // After a directive, `;` ends it in case it relied on ASI.
-      this.s.appendLeft(at, at === body.start + 1 ? entry : ';' + entry);
+      directive = at !== body.start + 1;
+      // The entry's text is set once the body is walked and its locals are
+      // known; the placeholder keeps its place before what the walk inserts.
       const stmts = body['body'] as N[];
       const last = stmts[stmts.length - 1];
       // Only when the end can be reached by falling through the last
-      // statement. Inserted before the body is walked: at the same index,
-      // prependRight puts later insertions first, so a return closer that
-      // ends at the brace (`if (x) return y}`) stays before it. The `;`
-      // ends a last statement that relied on ASI.
-      if (last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')) {
-        this.s.prependRight(body.end - 1, `;if(${P}t)${P}L(${P}t);`);
-      }
-      this.walk(body, null);
+      // statement. The `;` ends a last statement that relied on ASI.
+      const fallOff = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')
+        ? `;if(${P}t)${P}L(${P}t);` : '';
+      const closing = fallOff + (wrap ? caught : '');
+      // Nothing between the entry and the brace: one insertion in order.
+      const empty = at === body.end - 1;
+      entry = this.ins.open(at, '');
+      if (wrap) this.ins.open(at, 'try{');
+      if (empty) this.ins.open(at, closing);
+      // Made before the body is walked, so after a return's closer that
+      // ends at the brace (`if (x) return y}`): closers run innermost first.
+      else if (closing !== '') this.ins.close(body.end - 1, closing);
     } else {
       // An expression body becomes a block that returns it.
-      this.s.appendLeft(body.start, `{${entry}return(${P}r=`);
-      this.s.prependRight(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r);}`);
-      this.walk(body, null);
+      this.ins.open(body.start, '{');
+      entry = this.ins.open(body.start, '');
+      if (wrap) this.ins.open(body.start, 'try{');
+      if (duplicable(body, this.code)) {
+        this.ins.open(body.start, `return ${P}t?(${P}t=(${P}P(${P}t),`);
+        this.copyAfter(body, `),${P}X(${P}t)):`, `${wrap ? caught : ''}}`);
+      } else {
+        ctx.needsPr = true;
+        this.ins.open(body.start, `return(${P}r=`);
+        this.ins.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`);
+      }
     }
+    this.walk(body, null);
+    const args: string[] = [];
+    paramNames(node.params, args);
+    const self = node.type === 'ArrowFunctionExpression' || derivedCtor ? 'void 0' : 'this';
+    const B = this.B;
+    const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}v,${P}s` : ''}`;
+    // After a directive, `;` ends it in case it relied on ASI.
+    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t=${this.K}&&(${P}t=${P}W[${B}+${k}])&&(${P}t=${P}H[${P}t](${B}+${k},${self}))<0`
+      + `?${P}A(${args.join(',')}):${P}t${locals};`);
     this.fnStack.pop();
+    this.closeUnit(unit);
   }
 
-  private current(): FnCtx | undefined {
+  /** Inserts after `node` a copy of its text between `before` and `after`, noting the copy (original/table.ts). */
+  private copyAfter(node: N, before: string, after: string): void {
+    const text = this.code.slice(node.start, node.end);
+    const ix = this.ins.close(node.end, `${before}${text}${after}`);
+    this.copies.push(ix, before.length, text.length, node.start);
+  }
+
+  /** Copies: insertion, start in its text, length, original offset. */
+  readonly copies: number[] = [];
+
+  private current(): FnCtx | null | undefined {
     return this.fnStack[this.fnStack.length - 1];
   }
 
   private ret(node: N): void {
-    if (this.current() === undefined) return; // a CommonJS top-level return
+    const ctx = this.current();
+    if (ctx === undefined || ctx === null) return; // a CommonJS top-level return, or a function without a site
     const arg = node['argument'] as N | null;
     const P = this.P;
+    if (ctx.finallyOwner !== null) {
+      // Deferred to the end of the finally clause (see tryStatement).
+      ctx.finallyOwner.used = true;
+      ctx.needsPr = true;
+      ctx.needsPf = true;
+      // After the keyword of a bare return: part of the statement, before an ASI `;`.
+      if (arg === null) this.ins.close(node.start + 6, ` void(${P}r=void 0,${P}f=1)`);
+      else {
+        this.ins.open(arg.start, `(${P}r=`);
+        this.ins.close(arg.end, `,${P}f=1,${P}r)`);
+      }
+      return;
+    }
     if (arg === null) {
-      this.s.appendLeft(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`);
+      this.ins.close(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`);
       return;
     }
-    // A short expression without nested functions needs no temporary: its
-    // text is repeated, but only one of the two branches runs.
-    if (arg.end - arg.start <= 24 && isPlain(arg)) {
-      const text = this.code.slice(arg.start, arg.end);
-      // The space: `return""` would otherwise become `return$Jt...`.
-      this.s.appendLeft(arg.start, ` ${P}t?${P}L(${P}t,`);
-      this.s.prependRight(arg.end, `):${text}`);
+    if (duplicable(arg, this.code)) {
+      // The value goes into Pt itself once the exit is marked pending: no
+      // local and no extra register for a short return.
+      // The space: `return(x)` would otherwise become `return$Jt...`.
+      this.ins.open(arg.start, ` ${P}t?(${P}t=(${P}P(${P}t),`);
+      this.copyAfter(arg, `),${P}X(${P}t)):`, '');
       return;
     }
+    ctx.needsPr = true;
     // A comma expression binds looser than the assignment to Pr.
     const seq = arg.type === 'SequenceExpression';
-    this.s.appendLeft(arg.start, seq ? `(${P}r=(` : `(${P}r=`);
-    this.s.prependRight(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`);
+    this.ins.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`);
+    this.ins.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`);
   }
 
   private suspension(node: N): void {
     const ctx = this.current();
-    if (ctx === undefined || !ctx.suspends) return; // top-level await
+    if (ctx === undefined || ctx === null || !ctx.suspends) return; // top-level await, or no site
     const arg = node['argument'] as N | null;
-    const isYield = node.type === 'YieldExpression';
-    const kw = isYield ? (node['delegate'] === true ? 'yield*' : 'yield') : 'await';
     const P = this.P;
-    const suspend = `${P}s=${P}t&&${P}S(${P}t),${P}t=0`;
+    const suspend = `${P}t&&(${P}s=${P}S(${P}t),${P}t=0)`;
     const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0)`;
     if (arg === null) {
-      this.s.overwrite(node.start, node.end, `(${suspend},${P}v=${kw},${resume},${P}v)`, { contentOnly: true });
+      // A bare yield: suspend, yield, resume.
+      this.ins.open(node.start, `(${suspend},${P}v=`);
+      this.ins.close(node.end, `,${resume},${P}v)`);
       return;
     }
-    this.s.overwrite(node.start, arg.start, `(${P}v=`, { contentOnly: true });
-    this.s.prependRight(arg.end, `,${suspend},${P}v=${kw} ${P}v,${resume},${P}v)`);
+    // The operand runs inside the call, the keyword stays where it was.
+    this.ins.open(node.start, `(${P}v=`);
+    this.ins.open(arg.start, `(${P}v=`);
+    this.ins.close(arg.end, `,${suspend},${P}v),${resume},${P}v)`);
   }
 
   private catchNote(node: N): void {
     const ctx = this.current();
+    if (ctx === null) return;
     const body = node['body'] as N;
     const P = this.P;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.s.appendLeft(body.start + 1, `${KEY_GLOBAL}&&${P}K&&${P}K(${P}D);`);
+      this.ins.open(body.start + 1, `${this.K}&&${P}K&&${P}K(${P}D);`);
       return;
     }
     const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
-    this.s.appendLeft(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`);
+    this.ins.open(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`);
   }
+
 }
 
-function afterDirective(program: N, at: number): boolean {
-  return (program['body'] as N[]).some((st) => st.end === at && typeof st['directive'] === 'string');
-}
-
-function prologueAt(program: N): number {
+function prologueAt(program: N): { at: number; afterDirective: boolean } {
   let at = -1;
   for (const st of program['body'] as N[]) {
     if (st.type === 'ExpressionStatement' && typeof st['directive'] === 'string') at = st.end;
-    else return at < 0 ? st.start : at;
+    else return at < 0 ? { at: st.start, afterDirective: false } : { at, afterDirective: true };
   }
-  return at;
+  return { at, afterDirective: at >= 0 };
 }
 
 /**
@@ -587,29 +919,97 @@ export function transformSource(input: TransformInput): TransformResult {
     allowAwaitOutsideFunction: format === 'module',
     preserveParens: true,
   }) as unknown as N;
-  const ins = new Instrumenter(code);
-  ins.walk(program, null);
-  const sites = ins.names.length;
-  if (sites === 0) return { code, map: null, sites: 0 };
+  const digest = createHash('sha1').update(code).digest();
+  const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
+  const inst = new Instrumenter(code, program, tag);
+  inst.walk(program, null);
+  const sites = inst.names.length;
+  if (sites === 0) return { code, sites: 0, added: [] };
+  inst.finishAsi();
   const positions: string[] = [];
-  for (const off of ins.positions) {
-    const [l, c] = position(ins.starts, off);
+  for (const off of inst.positions) {
+    const [l, c] = position(inst.starts, off);
     positions.push(`${l}:${c}`);
   }
-  const hash = createHash('sha1').update(code).digest('base64url').slice(0, 16);
-  const key = `${input.package}\u0000${input.file}\u0000${hash}`;
-  const at = prologueAt(program);
-  const P = ins.P;
-  const prologue = `var ${P}=globalThis.${RUNTIME_GLOBAL},${P}B=${P}?${P}.D(${JSON.stringify(key)},${JSON.stringify(input.file)},`
-    + `${JSON.stringify(input.package)},${JSON.stringify(ins.names.join('\n'))},${JSON.stringify(positions.join(','))}):-1,`
-    + `${P}H=${P}&&${P}.H,${P}L=${P}&&${P}.L,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,`
-    + `${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0;`
-    + `typeof ${KEY_GLOBAL}==="undefined"&&(globalThis.${KEY_GLOBAL}=false);`;
-  if (at < 0) ins.s.prepend(prologue);
-  else if (at === 0) ins.s.prependLeft(0, prologue);
-  else ins.s.appendLeft(at, (afterDirective(program, at) ? ';' : '') + prologue);
-  const out = ins.s.toString();
-  const map = ins.s.generateMap({ source: input.filename, hires: 'boundary', includeContent: false }) as unknown as EncodedMap;
-  const chained = input.inputMap ? remapping([map as never, input.inputMap as never], () => null) as unknown as EncodedMap : map;
-  return { code: out, map: chained, sites };
+  const key = `${input.package}\u0000${input.file}\u0000${digest.toString('base64url').slice(0, 16)}`;
+  // How V8 names the script in stack traces: a path for CommonJS, a URL for an ES module.
+  const where = format === 'module' ? pathToFileURL(input.filename).href : input.filename;
+  const P = inst.P;
+  const K = JSON.stringify(KEY_GLOBAL);
+  const prologue = `var ${P}=globalThis[Symbol.for(${JSON.stringify(RUNTIME_SYMBOL)})],${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
+    + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${JSON.stringify(inst.names.join('\n'))},`
+    + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
+    + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,${P}X=${P}&&${P}.X,`
+    + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0;`
+    + `typeof ${KEY_GLOBAL}==="undefined"&&Object.defineProperty(globalThis,${K},{value:false,writable:true});`;
+  const { at, afterDirective } = prologueAt(program);
+  inst.ins.owner = -1;
+  const head = (afterDirective ? ';' : '') + prologue;
+  inst.ins.openOuter(at, head);
+  const applied = inst.ins.apply(code);
+  // Nothing is inserted before the first statement, and the prologue opens
+  // before anything else inserted there; found by search should that change.
+  const headAt = applied.code.startsWith(head, at) ? at : applied.code.indexOf(head);
+  const copies: number[] = [];
+  for (let i = 0; i < inst.copies.length; i += 4) {
+    const ix = inst.copies[i]!;
+    copies.push(applied.spanOf[ix]!, applied.inSpan[ix]! + inst.copies[i + 1]!, inst.copies[i + 2]!, position(inst.starts, inst.copies[i + 3]!)[1] - 1);
+  }
+  const table = encodeTable(unitRecords(inst, applied.spans), spanRecords(inst.starts, applied.spans), sortedCopies(copies));
+  // The table, where the prologue finds it (a hoisted declaration) and
+  // only Function.prototype.toString reads it: in a comment, so that it
+  // costs a scan at parse and no memory beyond the script's source.
+  const tail = `function ${P}x(){/*${table}*/}`;
+  const tailAt = applied.code.length + 1;
+  return { code: `${applied.code}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
+}
+
+/** Copies in the order of their spans (then of their start). */
+function sortedCopies(copies: number[]): number[] {
+  const idx = Array.from({ length: copies.length / 4 }, (_, i) => i);
+  idx.sort((a, b) => copies[a * 4]! - copies[b * 4]! || copies[a * 4 + 1]! - copies[b * 4 + 1]!);
+  return idx.flatMap((i) => copies.slice(i * 4, i * 4 + 4));
+}
+
+/** Spans as the table records them: offset, length, 1-based line, 0-based column. */
+function spanRecords(starts: Int32Array, spans: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < spans.length; i += 2) {
+    const [line, col] = position(starts, spans[i]!);
+    out.push(spans[i]!, spans[i + 1]!, line, col - 1);
+  }
+  return out;
+}
+
+/** Units as the table records them: start, olen, tlen, endIns, parent, site. */
+function unitRecords(inst: Instrumenter, spans: number[]): number[] {
+  const u = inst.units;
+  const n = u.length / 4;
+  // Inserted length before each span, to sum the spans inside a unit.
+  const prefix = new Float64Array(spans.length / 2 + 1);
+  for (let i = 0; i < spans.length; i += 2) prefix[i / 2 + 1] = prefix[i / 2]! + spans[i + 1]!;
+  const firstAfter = (offset: number): number => {
+    let lo = 0;
+    let hi = spans.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (spans[mid * 2]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const inside = (owner: number, unit: number): boolean => {
+    for (let o = owner; o >= 0; o = u[o * 4 + 2]!) if (o === unit) return true;
+    return false;
+  };
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = u[i * 4]!;
+    const end = u[i * 4 + 1]!;
+    const from = firstAfter(start);
+    const to = firstAfter(end - 1);
+    const endIns = inst.ins.ownedAt(end, (owner) => inside(owner, i));
+    out.push(start, end - start, end - start + (prefix[to]! - prefix[from]!) + endIns, endIns, u[i * 4 + 2]!, u[i * 4 + 3]!);
+  }
+  return out;
 }

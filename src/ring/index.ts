@@ -15,6 +15,7 @@ export {
   attachReader, iterateRing, PipeReader, TraceIterator, READ_EMPTY, READ_EVENT, READ_LOST, READ_RETIRED,
 } from './reader.js';
 export { EventCursor } from './cursor.js';
+export { FollowReader, followRing } from './follower.js';
 export { entriesLine, formatStats, ringStats, type RingStats } from './stats.js';
 export {
   CLOCK_COUNTER, CLOCK_CUSTOM, CLOCK_GLOBAL, CLOCK_LOCAL, CLOCK_MONO, CLOCK_NAMES, clockListText, clockNameOf,
@@ -27,4 +28,4 @@ export {
   type PageFormat,
 } from './format.js';
 export { createEventRegistry, EventRegistry, openEventRegistry, type RegistryLimits } from './registry.js';
-export { DEFAULT_PAGE_BYTES, RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';
+export { DEFAULT_PAGE_BYTES, MAX_SIZE_KB, RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';

@@ -23,15 +23,24 @@
  * and markers are given back; when it resumes, an entry flagged RESUMED
  * opens it again at the depth where it now runs; its final return carries
  * the whole duration since the first entry.
+ *
+ * options/otlp: the calls also become OpenTelemetry spans (otlp/). The
+ * export worker rebuilds each call from these events, so with the option on
+ * every entry and return is written, also under tracing_thresh (which then
+ * chooses the spans, in the worker); and three side events, each just before
+ * the event it belongs to (otlp/parent.ts): the OpenTelemetry span active at
+ * the entry of a call with no traced caller, which call a resumed entry
+ * continues (the serial number of its first entry), what a call threw.
  */
 
 import { UNWOUND } from '../core/index.js';
 import type { RingWriter } from '../ring/index.js';
 import {
-  C_GRAPH_FILTER, C_MAX_DEPTH, C_STATE, C_THRESH_US, contextFilter, ctl, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET,
-  RET_SUSPENDED, RET_THREW, RET_UNWOUND, threadTraced, threadWriter,
+  C_GRAPH_FILTER, C_MAX_DEPTH, C_OPTIONS, C_STATE, C_THRESH_US, contextFilter, ctl, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET,
+  OPT_OTLP, RET_SUSPENDED, RET_THREW, RET_UNWOUND, threadTraced, threadWriter,
 } from './session.js';
 import { inTracedContext } from './context.js';
+import { readParent, writeParent, writeResumeOf, writeThrow } from './otlp/parent.js';
 
 const ENT = EV_GRAPH_ENT.id;
 const RET = EV_GRAPH_RET.id;
@@ -42,13 +51,19 @@ let seen = -1;
 let w: RingWriter | null = null;
 let now: () => number = () => 0;
 let maxDepth = 0;
+/** Returns and suspensions shorter than this are not written (tracing_thresh, unless otlp). */
 let threshNs = 0;
+/** Entries are written (not under tracing_thresh, unless otlp). */
+let entries = true;
+let otlp = false;
 let filterOn = false;
 
 let depth = 0;
 const slotTime = new Float64Array(SLOTS);
 /** Start of the part of the call running now (differs after a resume). */
 const slotPart = new Float64Array(SLOTS);
+/** otlp: serial number of the call's first entry event, -1 when it was not written. */
+const slotSerial = new Float64Array(SLOTS);
 const slotDepth = new Int32Array(SLOTS);
 const free = new Int32Array(SLOTS);
 let freeTop = SLOTS;
@@ -80,7 +95,9 @@ function refresh(): boolean {
   }
   now = w.clock.now;
   maxDepth = Atomics.load(ctl, C_MAX_DEPTH);
-  threshNs = Atomics.load(ctl, C_THRESH_US) * 1000;
+  otlp = (Atomics.load(ctl, C_OPTIONS) & OPT_OTLP) !== 0;
+  threshNs = otlp ? 0 : Atomics.load(ctl, C_THRESH_US) * 1000;
+  entries = threshNs === 0;
   filterOn = Atomics.load(ctl, C_GRAPH_FILTER) !== 0;
   mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
   return true;
@@ -105,10 +122,26 @@ export function graphEntry(site: number): number {
   const slot = free[--freeTop]!;
   slotDepth[slot] = d;
   depth = d + 1;
+  if (otlp) return otlpEntry(site, slot, d);
   // One clock reading gives the event its timestamp and the call its start.
   const t = now();
   // With tracing_thresh only returns are written (ftrace's thresh entry).
-  if (threshNs === 0) w!.write2At(t, ENT, site, d);
+  if (entries) w!.write2At(t, ENT, site, d);
+  slotTime[slot] = slotPart[slot] = t;
+  return slot;
+}
+
+/** graphEntry's writes under options/otlp: the parent span of a root call, and the entry's serial number. */
+function otlpEntry(site: number, slot: number, d: number): number {
+  // Read before the clock: the lookup is the tracer's cost, not the call's.
+  if (d === 0) readParent();
+  const wr = w!;
+  const t = now();
+  if (d === 0) writeParent(wr, t);
+  const serial = wr.nextSerial;
+  wr.write2At(t, ENT, site, d);
+  // A refused entry (producer mode, full) has no serial: the call's resumes cannot name it.
+  slotSerial[slot] = wr.nextSerial === serial ? -1 : serial;
   slotTime[slot] = slotPart[slot] = t;
   return slot;
 }
@@ -136,7 +169,8 @@ function graphResume(site: number, _ops: unknown, data: unknown): unknown {
   depth = d + 1;
   if (!writing()) return data;
   const t = now();
-  if (threshNs === 0) w!.write2At(t, ENT | (ENT_RESUMED << 16), site, d);
+  if (otlp && slotSerial[data]! >= 0) writeResumeOf(w!, t, slotSerial[data]!);
+  if (entries) w!.write2At(t, ENT | (ENT_RESUMED << 16), site, d);
   slotPart[data] = t;
   return data;
 }
@@ -156,7 +190,9 @@ export function graphReturn(site: number, _ops: unknown, result: unknown, threw:
   // No `%`: on a double it is a call into the runtime.
   const hi = Math.floor(dur / TWO32);
   // The reading is the event's timestamp unless writing() changed the clock.
-  w!.write4At(now === clk ? t : now(), RET | (fl << 16), site, d, dur - hi * TWO32, hi);
+  const te = now === clk ? t : now();
+  if (otlp && fl === RET_THREW) writeThrow(w!, te, d, result);
+  w!.write4At(te, RET | (fl << 16), site, d, dur - hi * TWO32, hi);
 }
 
 /** The function_graph ops' callbacks, as the core loads them in every thread. */

@@ -16,3 +16,4 @@ export {
   setFunctionProfileEnabled, readFunctionProfileEnabled, readTrace, readTracePipe, traceStatFiles, readTraceStat, readThreadStats,
 } from './tracers.js';
 export { graphOverrun } from './graph.js';
+export * as otlp from './otlp/index.js';

@@ -15,7 +15,9 @@
  * - the markers are registered after the graph ops, so that the list
  *   function calls them first (newest first) at the same site;
  * - configuration changes are serialised by one promise chain per process
- *   side (this thread), since each one awaits the core.
+ *   side (this thread), since each one awaits the core;
+ * - the OTLP export worker runs exactly while function_graph is current with
+ *   options/otlp set: started after the graph ops, stopped before them.
  */
 
 import {
@@ -27,7 +29,7 @@ import { fail } from '../shared/errors.js';
 import { formatStats, ringStats, UNIT_COUNT, UNIT_NS } from '../ring/index.js';
 import {
   C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
-  currentRings, options, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, profileGeneration, resetProfile,
+  currentRings, options, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, OPT_OTLP, profileGeneration, resetProfile,
   knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
 import {
@@ -37,6 +39,7 @@ import {
 import { functionPipe, functionTrace } from './output/function.js';
 import { graphPipe, graphTrace } from './output/graph.js';
 import { STAT_HEADER, statText } from './output/stat.js';
+import { startExport, stopExport } from './otlp/exporter.js';
 
 const here = (file: string): string => new URL(file, import.meta.url).href;
 
@@ -140,6 +143,7 @@ async function dropHelpers(): Promise<void> {
 }
 
 async function stopTracer(): Promise<void> {
+  await stopExport();
   await dropMarkers();
   await dropHelpers();
   if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
@@ -181,6 +185,7 @@ async function startTracer(t: TracerDef): Promise<void> {
     if (t.id === TRACER_GRAPH) {
       await addMarkers();
       await addValues();
+      if ((options() & OPT_OTLP) !== 0) await startExport();
     }
   } catch (e) {
     // Refused (a thread did not load the callbacks in time, ...): nop is current.
@@ -433,6 +438,10 @@ async function applyHelpers(changed: number): Promise<void> {
     if (valuesOps !== null) await unregisterFtraceFunction(valuesOps);
     valuesOps = null;
     await addValues();
+  }
+  if ((changed & OPT_OTLP) !== 0 && id === TRACER_GRAPH) {
+    if ((options() & OPT_OTLP) !== 0) await startExport();
+    else await stopExport();
   }
 }
 

@@ -101,6 +101,21 @@ export function showValue(v: unknown, hex = false): string {
   }
 }
 
+/**
+ * A thrown value as an exception's type and message (OpenTelemetry's
+ * exception.type and exception.message), read as showValue reads: an
+ * Error's constructor name and own `message` data property; anything else
+ * by kind, its rendering as the message.
+ */
+export function thrownParts(v: unknown): { type: string; message: string } {
+  if (typeof v === 'object' && v !== null && !types.isProxy(v) && types.isNativeError(v)) {
+    const m = dataValue(v, 'message');
+    return { type: ctorName(v), message: typeof m === 'string' ? clip(m, ARGS_MAX) : '' };
+  }
+  const type = v === null ? 'null' : typeof v === 'object' ? (types.isProxy(v) ? 'Proxy' : ctorName(v)) : typeof v;
+  return { type, message: showValue(v) };
+}
+
 let seen = -1;
 let on = false;
 let wantArgs = false;

@@ -18,7 +18,7 @@ import { overwrite, readCurrentTracer, setOverwrite } from '../../tracers/index.
 import {
   options, OPT_CONTEXT_INFO, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ABSTIME, OPT_GRAPH_ARGS, OPT_GRAPH_CPU, OPT_GRAPH_DURATION,
   OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_TAIL, OPT_IRQ_INFO, OPT_MARKERS,
-  OPT_PRINT_PARENT,
+  OPT_OTLP, OPT_PRINT_PARENT,
 } from '../../tracers/session.js';
 import { setOptions } from '../../tracers/tracers.js';
 import { failAt, wordsAt, type ControlFile } from '../file.js';
@@ -54,6 +54,7 @@ export const OPTIONS: readonly OptionDef[] = [
   bit('funcgraph-retval', 'function_graph', OPT_GRAPH_RETVAL),
   bit('funcgraph-retval-hex', 'function_graph', OPT_GRAPH_RETVAL_HEX),
   bit('funcgraph-args', 'function_graph', OPT_GRAPH_ARGS),
+  bit('otlp', 'function_graph', OPT_OTLP),
 ];
 
 function visible(): OptionDef[] {

@@ -34,6 +34,11 @@ export const DESCRIPTIONS: Record<string, string> = {
   'per_thread/<id>/buffer_size_kb': 'one thread\'s buffer size',
   function_profile_enabled: '1 starts the function profiler (counts reset), 0 stops it (counts kept)',
   'trace_stat/function<id>': 'one thread\'s function profile: hits, time, average, s^2',
+  'otlp/endpoint': 'where options/otlp sends function_graph\'s calls as spans: an OTLP/HTTP URL (a base gets /v1/traces); empty: OTEL_EXPORTER_OTLP_ENDPOINT',
+  'otlp/service_name': 'service.name of the spans; empty: OTEL_SERVICE_NAME',
+  'otlp/sampler': 'which call trees become spans: parentbased_always_on (default), always_on, traceidratio <r>, ... (OTEL_TRACES_SAMPLER names)',
+  'otlp/rate_limit': 'at most this many spans a second, whole call trees at a time (0 = no limit)',
+  'trace_stat/otlp': 'the OTLP export: endpoint, spans exported, dropped and why, events lost',
   error_log: 'the last 8 refused writes, with where in the command; `echo > error_log` clears it',
 };
 

@@ -19,11 +19,14 @@ import module from 'node:module';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fail } from '../../shared/errors.js';
 import { cacheOptionsFromEnv } from '../cache.js';
-import { configure, currentSettings, emitFailureWarning, enableCompileCache, setBeforeStats, useTransformModule } from '../load.js';
+import {
+  configure, currentSettings, emitFailureWarning, enableCompileCache, preloadTransform, setBeforeStats, transformLoadsLazily, useTransformModule,
+} from '../load.js';
 import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
 import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
 import { installSyncHooks, syncHooksApi } from './sync-hooks.js';
+import { atExit } from '../../shared/exit-hooks.js';
 
 export interface InstallInfo {
   /** How ES modules are hooked in this thread. */
@@ -92,27 +95,39 @@ function registerLoaderThread(): boolean {
 }
 
 /**
- * Installs the hooks. `flag` is how this thread loaded jsftrace, passed on to
- * workers and children.
+ * Installs the hooks, after loading what they need first: a replacement
+ * transform (JSFTRACE_TRANSFORM_MODULE), or on a Node that cannot require()
+ * an ES module the built-in one. `flag` is how this thread loaded jsftrace,
+ * passed on to workers and children.
  */
 export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): Promise<InstallInfo> {
+  const done = hooksInfo();
+  if (done !== null) return done;
+  const tm = env['JSFTRACE_TRANSFORM_MODULE'];
+  if (tm !== undefined && tm !== '') {
+    // Read the settings first: a malformed config fails before anything loads.
+    chooseMode(env);
+    readScopeConfig(process.cwd(), env);
+    await useTransformModule(tm);
+  }
+  if (!transformLoadsLazily) await preloadTransform();
+  return installHooksSync(flag, env);
+}
+
+/** Whether installHooksSync can install this thread's hooks now (nothing to load first). */
+export function hooksInstallSync(env: NodeJS.ProcessEnv = process.env): boolean {
+  const tm = env['JSFTRACE_TRANSFORM_MODULE'];
+  return transformLoadsLazily && (tm === undefined || tm === '');
+}
+
+/** installHooks, when hooksInstallSync says nothing needs loading first. */
+export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): InstallInfo {
   const done = hooksInfo();
   if (done !== null) return done;
   // Read the settings first: a malformed config fails the start here, with
   // nothing installed, rather than module by module later.
   const mode = chooseMode(env);
   configure({ scope: readScopeConfig(process.cwd(), env), cache: cacheOptionsFromEnv(env) });
-  const tm = env['JSFTRACE_TRANSFORM_MODULE'];
-  if (tm !== undefined && tm !== '') await useTransformModule(tm);
-
-  // Transformed modules carry inline source maps; Node applies them to
-  // stack traces only when this is on at the time a module is compiled.
-  // Node then decodes each module's map as it compiles it, which is most of
-  // the load time a warm cache leaves; JSFTRACE_SOURCEMAPS=0 trades exact
-  // columns on instrumented lines for that time (lines never move: the
-  // transform adds no line breaks).
-  const sm = (process as { setSourceMapsEnabled?: (on: boolean) => void }).setSourceMapsEnabled;
-  if (typeof sm === 'function' && env['JSFTRACE_SOURCEMAPS'] !== '0') sm.call(process, true);
 
   const compileCache = enableCompileCache(env);
   installCjsHook();
@@ -126,7 +141,7 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
     });
   }
   setBeforeStats(() => drainLoaderReports());
-  process.once('exit', () => drainLoaderReports(true));
+  atExit(() => drainLoaderReports(true));
 
   const workers = env['JSFTRACE_WORKERS'] !== '0' && followWorkers(flag);
   const children = env['JSFTRACE_CHILDREN'] === '1';

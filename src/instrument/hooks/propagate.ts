@@ -12,7 +12,8 @@
  * Proxy of it whose construct trap adds our flag to an explicit `execArgv`
  * that lacks it (the Proxy keeps the class's identity for `instanceof`,
  * `prototype`, statics and subclassing). JSFTRACE_WORKERS=0 leaves Worker
- * alone. Children are followed only when asked (JSFTRACE_CHILDREN=1):
+ * alone; so do options carrying UNTRACED_WORKER (jsftrace's own workers,
+ * which must not trace themselves). Children are followed only when asked (JSFTRACE_CHILDREN=1):
  * NODE_OPTIONS gets the flag, so every Node child that inherits the
  * environment loads jsftrace (`fork` already passes execArgv on).
  */
@@ -21,6 +22,8 @@ import module from 'node:module';
 import * as wt from 'node:worker_threads';
 
 const PATCHED = Symbol.for('jsftrace.workerProxy');
+/** In a Worker's options: start it as given, without jsftrace (the OTLP export worker). */
+export const UNTRACED_WORKER = Symbol.for('jsftrace.untracedWorker');
 
 /** The flag as execArgv words, for `--import <url>` or `--require <path>`. */
 export interface EntryFlag {
@@ -43,7 +46,8 @@ export function followWorkers(flag: EntryFlag): boolean {
   const proxy = new Proxy(Original, {
     construct(target, args, newTarget) {
       const opts = args[1] as { execArgv?: unknown } | undefined;
-      if (opts !== null && typeof opts === 'object' && Array.isArray(opts.execArgv) && !mentions(opts.execArgv, flag)) {
+      if (opts !== null && typeof opts === 'object' && Array.isArray(opts.execArgv) && !mentions(opts.execArgv, flag)
+        && (opts as Record<symbol, unknown>)[UNTRACED_WORKER] !== true) {
         args = [args[0], { ...opts, execArgv: [...flag.words, ...opts.execArgv] }, ...args.slice(2)];
       }
       return Reflect.construct(target, args, newTarget) as object;

@@ -1,0 +1,232 @@
+/**
+ * Stack traces show original positions.
+ *
+ * Owns: how this thread's stack traces see the frames of instrumented
+ * modules. Invariant: a frame of an instrumented module is shown with the
+ * line and column it had in the original source (lines never move; columns
+ * and offsets are mapped through the module's edit table, table.ts); any
+ * other frame exactly as V8 shows it; and no jsftrace frame is added.
+ *
+ * V8 hands Node the frames as CallSite objects, whose methods are read-only,
+ * and Node formats them in one of two ways:
+ * - by default it joins them into `error.stack`, converting each to a string.
+ *   The CallSite prototype gets a Symbol.toPrimitive (which string
+ *   conversion asks for before toString) that gives the mapped text: this
+ *   path costs nothing more than the mapping of our own frames;
+ * - when the program set Error.prepareStackTrace (to something else than
+ *   the default Node puts there), Node calls it with the
+ *   frames. Error.prepareStackTrace becomes an accessor: the program reads
+ *   and writes its own value as before, and only Node's read (recognised by
+ *   V8 refusing to format a stack while it formats one: see
+ *   `insideFormatting`) gets a function that hands the program's one views
+ *   of the frames, whose methods answer with mapped positions.
+ * Not reached: Node's own source-map formatting when the program enabled
+ * source maps (it reads V8's columns), and what V8 prints by itself outside
+ * JavaScript (the source line above an uncaught exception); see
+ * docs/instrumentation.md.
+ */
+
+import { masquerade } from './source-text.js';
+import { tableOfScript } from './registry.js';
+import { originalColumn, originalOffset, type EditTable } from './table.js';
+
+interface CallSite {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+  getColumnNumber(): number | null;
+  getEnclosingLineNumber?(): number | null;
+  getEnclosingColumnNumber?(): number | null;
+  getPosition?(): number;
+  getEvalOrigin(): string | undefined;
+  toString(): string;
+  [k: string]: unknown;
+}
+
+type Prepare = (error: Error, trace: CallSite[]) => unknown;
+
+let installed = false;
+
+/** V8's CallSite prototype in this thread, from a stack taken for the purpose. */
+function callSitePrototype(): CallSite | null {
+  const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
+  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  const limit = E.stackTraceLimit;
+  try {
+    E.stackTraceLimit = 1;
+    E.prepareStackTrace = (_e: unknown, s: unknown): unknown => s;
+    const s = new Error().stack as unknown;
+    return Array.isArray(s) && s.length > 0 ? Object.getPrototypeOf(s[0]) as CallSite : null;
+  } catch {
+    return null;
+  } finally {
+    if (own !== undefined) Object.defineProperty(Error, 'prepareStackTrace', own);
+    else delete E.prepareStackTrace;
+    E.stackTraceLimit = limit;
+  }
+}
+
+/** `(file:line:col)` occurrences (eval origins) whose file is instrumented, mapped. */
+function mapEvalOrigin(text: string): string {
+  return text.replace(/\(([^()]*?):(\d+):(\d+)\)/g, (all, file: string, line: string, col: string) => {
+    const t = tableOfScript(file);
+    if (t === null) return all;
+    return `(${file}:${line}:${originalColumn(t, Number(line), Number(col) - 1) + 1})`;
+  });
+}
+
+export function installCallSiteView(): void {
+  if (installed) return;
+  const proto = callSitePrototype();
+  if (proto === null) return;
+  installed = true;
+  const { getFileName, getLineNumber, getColumnNumber, getEnclosingLineNumber, getEnclosingColumnNumber, getPosition, getEvalOrigin } = proto;
+  const isEval = proto['isEval'] as (this: CallSite) => boolean;
+  const toText = proto.toString;
+  const call = <T>(fn: ((this: CallSite) => T) | undefined, cs: CallSite): T => Reflect.apply(fn!, cs, []) as T;
+  const tableOf = (cs: CallSite): EditTable | null => tableOfScript(call(getFileName, cs));
+
+  const mappedColumn = (cs: CallSite, t: EditTable): number | null => {
+    const col = call(getColumnNumber, cs);
+    return col === null ? col : originalColumn(t, call(getLineNumber, cs) as number, col - 1) + 1;
+  };
+  /** The frame as text, as V8 writes it, with original positions. */
+  const text = (cs: CallSite): string => {
+    let s = call(toText, cs);
+    const t = tableOf(cs);
+    if (t !== null) {
+      const file = call(getFileName, cs);
+      const line = call(getLineNumber, cs);
+      const col = call(getColumnNumber, cs);
+      if (line !== null && col !== null) {
+        const at = `${file}:${line}:${col}`;
+        const i = s.lastIndexOf(at);
+        if (i >= 0) s = `${s.slice(0, i)}${file}:${line}:${mappedColumn(cs, t)}${s.slice(i + at.length)}`;
+      }
+    }
+    return s.includes('eval at ') ? mapEvalOrigin(s) : s;
+  };
+
+  // The default formatting: string conversion of each frame.
+  Object.defineProperty(proto, Symbol.toPrimitive, {
+    value: function toPrimitive(this: CallSite): string { return text(this); }, writable: false, enumerable: false, configurable: true,
+  });
+
+  // Views handed to a program's Error.prepareStackTrace: every method of
+  // the frame, positions mapped.
+  const REAL = Symbol('callSite');
+  type View = { [REAL]: CallSite };
+  const viewProto = Object.create(proto) as Record<string | symbol, unknown>;
+  // Defined, not assigned: the prototype's methods are read-only.
+  const define = (name: string, fn: unknown): void => {
+    Object.defineProperty(viewProto, name, { value: fn, writable: true, enumerable: false, configurable: true });
+  };
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const fn = proto[name];
+    if (name === 'constructor' || typeof fn !== 'function') continue;
+    define(name, { [name](this: View) { return Reflect.apply(fn, this[REAL], []) as unknown; } }[name]);
+  }
+  const mapped = {
+    getColumnNumber(this: View): number | null {
+      const cs = this[REAL];
+      const t = tableOf(cs);
+      return t === null ? call(getColumnNumber, cs) : mappedColumn(cs, t);
+    },
+    getEnclosingColumnNumber(this: View): number | null {
+      const cs = this[REAL];
+      const col = call(getEnclosingColumnNumber, cs);
+      const t = tableOf(cs);
+      return t === null || col === null ? col : originalColumn(t, call(getEnclosingLineNumber, cs) as number, col - 1) + 1;
+    },
+    getPosition(this: View): number {
+      const cs = this[REAL];
+      const t = tableOf(cs);
+      const pos = call(getPosition, cs);
+      return t === null ? pos : originalOffset(t, pos);
+    },
+    getEvalOrigin(this: View): string | undefined {
+      const o = call(getEvalOrigin, this[REAL]);
+      return typeof o === 'string' && o !== '' ? mapEvalOrigin(o) : o;
+    },
+    toString(this: View): string { return text(this[REAL]); },
+  };
+  for (const [name, fn] of Object.entries(mapped)) if (typeof proto[name] === 'function') define(name, fn);
+  Object.defineProperty(viewProto, Symbol.toPrimitive, {
+    value: function toPrimitive(this: View): string { return text(this[REAL]); }, writable: false, enumerable: false, configurable: true,
+  });
+  for (const name of Object.getOwnPropertyNames(viewProto)) {
+    const real = proto[name];
+    if (typeof real === 'function') masquerade(viewProto[name] as object, real);
+  }
+  const views = (trace: CallSite[]): CallSite[] => {
+    let out: CallSite[] | null = null;
+    for (let i = 0; i < trace.length; i++) {
+      const cs = trace[i]!;
+      if (tableOf(cs) === null && !call(isEval, cs)) continue;
+      out ??= trace.slice();
+      const v = Object.create(viewProto) as { [REAL]: CallSite };
+      v[REAL] = cs;
+      out[i] = v as unknown as CallSite;
+    }
+    return out ?? trace;
+  };
+  installPrepareAccessor(views);
+}
+
+/**
+ * Error.prepareStackTrace as an accessor: the program's value in and out,
+ * Node's read answered with a function that gives the program's function
+ * the views. No value set: undefined, as before, for everyone.
+ */
+function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void {
+  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  if (own !== undefined && own.configurable !== true) return;
+  let value: unknown = own === undefined ? undefined : 'value' in own ? own.value : undefined;
+  // Node's own default (ErrorPrepareStackTrace, on every line from 20): Node
+  // formats with it by itself, through the frames' string conversion, so it
+  // needs no views and no probe.
+  const nodeDefault = value;
+  const wrapped = new WeakMap<object, Prepare>();
+  let probing = false;
+  const raw: Prepare = (_e, s) => s;
+  /**
+   * Whether V8 is formatting a stack now: it formats no other stack while
+   * it does (the nested one gets V8's own text, without Node's callback), so
+   * an empty stack taken here comes back as a string only then.
+   */
+  const insideFormatting = (): boolean => {
+    const E = Error as unknown as { stackTraceLimit: number };
+    const limit = E.stackTraceLimit;
+    const o: { stack?: unknown } = {};
+    probing = true;
+    try {
+      E.stackTraceLimit = 0;
+      Error.captureStackTrace(o);
+      return typeof o.stack === 'string';
+    } finally {
+      probing = false;
+      E.stackTraceLimit = limit;
+    }
+  };
+  const viewing = (fn: Prepare): Prepare => {
+    let w = wrapped.get(fn);
+    if (w === undefined) {
+      w = function prepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
+        return Reflect.apply(fn, this, [error, views(trace)]);
+      };
+      wrapped.set(fn, w);
+    }
+    return w;
+  };
+  Object.defineProperty(Error, 'prepareStackTrace', {
+    configurable: true,
+    enumerable: own?.enumerable ?? false,
+    get() {
+      if (probing) return raw;
+      if (typeof value !== 'function' || value === nodeDefault) return value;
+      return insideFormatting() ? viewing(value as Prepare) : value;
+    },
+    set(v: unknown) {
+      value = v;
+    },
+  });
+}

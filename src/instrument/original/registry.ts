@@ -1,0 +1,61 @@
+/**
+ * The instrumented modules of this thread, as the original view needs them.
+ *
+ * Owns: for each module its tag (from its source's hash, written into its
+ * sites), the name V8 gives its script (a path for CommonJS, a file URL for
+ * an ES module), and its edit table, decoded at first use. Invariant: a
+ * registration costs two map entries and nothing else; a table is read from
+ * the module's own text (the comment function the transform appended) only
+ * when a stack trace or a toString needs it, and a table that does not
+ * decode is remembered as absent, never guessed.
+ */
+
+import { FunctionToString } from '../../shared/builtins.js';
+import { decodeTable, type EditTable } from './table.js';
+
+interface Module {
+  readonly tableFn: () => void;
+  /** undefined: not read yet; null: unreadable. */
+  table: EditTable | null | undefined;
+}
+
+const byTag = new Map<string, Module>();
+const byScript = new Map<string, Module>();
+
+/** Called by each instrumented module's prologue (through the runtime's D). */
+export function registerModule(tag: string, script: string, tableFn: unknown): void {
+  if (typeof tableFn !== 'function') return;
+  const m: Module = { tableFn: tableFn as () => void, table: undefined };
+  byTag.set(tag, m);
+  byScript.set(script, m);
+}
+
+function tableOf(m: Module): EditTable | null {
+  if (m.table !== undefined) return m.table;
+  try {
+    const text = Reflect.apply(FunctionToString, m.tableFn, []) as string;
+    const from = text.indexOf('/*');
+    const to = text.lastIndexOf('*/');
+    m.table = from < 0 || to < from ? null : decodeTable(text.slice(from + 2, to));
+  } catch {
+    m.table = null;
+  }
+  return m.table;
+}
+
+/** The table of the module with this tag. */
+export function tableOfTag(tag: string): EditTable | null {
+  const m = byTag.get(tag);
+  return m === undefined ? null : tableOf(m);
+}
+
+/** The table of the script V8 names so in stack traces (a URL's query and fragment are ignored). */
+export function tableOfScript(name: string | null | undefined): EditTable | null {
+  if (typeof name !== 'string' || byScript.size === 0) return null;
+  let m = byScript.get(name);
+  if (m === undefined && name.startsWith('file:')) {
+    const cut = name.search(/[?#]/);
+    if (cut > 0) m = byScript.get(name.slice(0, cut));
+  }
+  return m === undefined ? null : tableOf(m);
+}

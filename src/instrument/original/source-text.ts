@@ -1,0 +1,63 @@
+/**
+ * Function.prototype.toString gives the original source text of every
+ * instrumented function and class.
+ *
+ * Owns: this thread's Function.prototype.toString, and the functions that
+ * stand in for built-ins (`masquerade`: their text is the built-in's).
+ * Invariant: for an instrumented function the result is exactly the text
+ * V8 would have returned for the original source (what the specification
+ * calls its source text), or, should that not be known for sure, V8's own
+ * text; for anything else it is V8's own text, and it throws what V8 throws
+ * for a receiver that is not a function.
+ *
+ * How a function is recognised: its instrumented text holds the site of
+ * the innermost function (first in the text) as `B<tag>+<k>]`, the tag
+ * naming the module (registry.ts) and k the site. The unit of that site,
+ * or the first of its enclosing units (a class, an outer function) whose
+ * instrumented length is the text's, is the function; taking the module's
+ * inserted spans out of the text gives the original, which must have the
+ * unit's original length (original/table.ts). Nothing is kept per function:
+ * the cost is a scan of the text and, at the first call for a module, the
+ * decoding of its table.
+ */
+
+import { FunctionToString } from '../../shared/builtins.js';
+import { tableOfTag } from './registry.js';
+import { originalTextAround } from './table.js';
+
+/** Functions that stand in for a built-in: toString shows the built-in. */
+const standIns = new WeakMap<object, object>();
+
+export function masquerade(standIn: object, builtin: object): void {
+  standIns.set(standIn, builtin);
+}
+
+const SITE = /\$J(?:\d+_)?B([0-9a-z]{8})\+(\d+)\]/;
+
+/** The original text of an instrumented function's text, or the text itself. */
+function original(text: string): string {
+  const m = SITE.exec(text);
+  if (m === null) return text;
+  const t = tableOfTag(m[1]!);
+  if (t === null) return text;
+  const unit = t.unitOfSite[Number(m[2])];
+  if (unit === undefined || unit < 0) return text;
+  return originalTextAround(t, unit, text) ?? text;
+}
+
+let installed = false;
+
+export function installSourceTextView(): void {
+  if (installed) return;
+  installed = true;
+  const { toString } = {
+    toString(this: unknown): string {
+      const self = (typeof this === 'function' || (typeof this === 'object' && this !== null)) ? standIns.get(this) ?? this : this;
+      return original(Reflect.apply(FunctionToString, self, []) as string);
+    },
+  };
+  standIns.set(toString, FunctionToString);
+  Object.defineProperty(Function.prototype, 'toString', {
+    ...Object.getOwnPropertyDescriptor(Function.prototype, 'toString'), value: toString,
+  });
+}

@@ -1,0 +1,220 @@
+// A program sees itself as it is without jsftrace: each program here runs
+// plain and under `--import` / `--require jsftrace/register` (the real
+// transform, nothing attached) and must print exactly the same: the source
+// text of its functions, its stack traces (default, through its own
+// Error.prepareStackTrace, with eval origins, async frames and `[as alias]`),
+// its globals and process listeners, Node's source-map state, how deep it
+// can recurse, and how Node resolves a main module reached by a symlink.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { symlinkSync } from 'node:fs';
+import module from 'node:module';
+import { join } from 'node:path';
+import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
+
+const REAL = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+
+/**
+ * On a Node without module.registerHooks (20), CommonJS is instrumented in
+ * Module.prototype._compile, whose frame sits under a module while its top
+ * level runs: the one difference such a stack shows (docs/instrumentation.md).
+ */
+const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
+const compileFrame = inThreadHooks ? null : /^ {4}at Module\._compile \(file:\/\/\/.*\/instrument\/hooks\/cjs\.js:\d+:\d+\)\n/gm;
+/**
+ * And there, module.register starts Node's loader thread, which puts work
+ * on the tick queue: a --require'd start (nothing else of the program's
+ * changes) has later promise continuations drained from it, so async stack
+ * traces end with this frame, as in any program that registers hooks.
+ */
+const tickFrame = inThreadHooks ? null : /\|? {4}at process\.processTicksAndRejections \(node:internal\/process\/task_queues:\d+:\d+\)/g;
+
+/**
+ * Runs `main` with an empty preload and with jsftrace/register, by --import
+ * and by --require: Node itself changes how it starts a program that has a
+ * preload (an --import runs a CommonJS main through its ES module loader),
+ * and that is the run jsftrace must not change. (By --require, jsftrace
+ * starts the main module from the tick queue once it has started itself:
+ * an uncaught exception there is reported from its Error's stack, which
+ * moves the caret under the line Node prints and ends the stack at
+ * runMain: docs/instrumentation.md.)
+ */
+async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require']): Promise<void> {
+  writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
+  // Every frame shown, so that the one extra frame of Node 20 pushes none out.
+  const limit = '--stack-trace-limit=100';
+  const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
+  const entries = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
+  for (const [flag, ours, none] of entries.filter(([f]) => flags.includes(f))) {
+    const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
+    const r = await runNode([limit, flag, ours, main], { cwd: dir, env: REAL });
+    const stderr = compileFrame === null ? r.stderr : r.stderr.replace(compileFrame, '');
+    const stdout = tickFrame === null || flag !== '--require' ? r.stdout : r.stdout.replace(tickFrame, '');
+    assert.equal(pids(stderr), pids(plain.stderr), `${flag}: stderr`);
+    assert.equal(stdout, plain.stdout, `${flag}: stdout`);
+    assert.equal(r.code, plain.code);
+  }
+}
+
+const SOURCE_TEXT = `
+const out = [];
+const o = { m(a) { return a }, get g() { return 1 }, set g(v) {}, async *ag() { yield 1 }, [\`k\${1}\`]: () => 2, arrow: async (x) => await x };
+class C extends Object {
+  #p() { return 1 }
+  static s = () => 3;
+  field = function () { return 4 };
+  constructor(...a) { super(...a) }
+  static /* c */ async st() {}
+  get [Symbol.iterator]() { return null }
+}
+function named(a, b = () => 1) { return a + b() }
+const d = Object.getOwnPropertyDescriptor(o, 'g');
+for (const f of [o.m, d.get, d.set, o.ag, o.k1, o.arrow, C, C.s, new C().field, C.st, named, Math.max, Function.prototype.toString]) {
+  out.push(Function.prototype.toString.call(f));
+}
+// A function serialised and made again elsewhere, as page.evaluate and
+// workers with eval: true do.
+const vm = require('node:vm');
+function square(n) { return n * n }
+out.push(vm.runInNewContext('(' + square.toString() + ')(7)'));
+out.push(new Function('return ' + named.toString())()(2));
+console.log(out.join('\\n'));
+`;
+
+test('Function.prototype.toString gives the original text of every kind of function and class', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.cjs': SOURCE_TEXT, 'main.mjs': SOURCE_TEXT.replace("const vm = require('node:vm');", "import vm from 'node:vm';") });
+    await threeWays(t.dir, 'main.cjs');
+    await threeWays(t.dir, 'main.mjs');
+  } finally {
+    t.done();
+  }
+});
+
+const STACKS = `
+const lines = [];
+function a1() { return a2() }
+function a2() { return new Error('e').stack.split('\\n').slice(0, 3).join('|') }
+lines.push(a1());
+const obj = { real() { return new Error('x').stack.split('\\n')[1] } };
+obj.alias = obj.real;
+lines.push(obj.alias());
+function callsites() {
+  const prev = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_, s) => s;
+  const s = new Error().stack.slice(1);
+  Error.prepareStackTrace = prev;
+  return s;
+}
+function where() {
+  const c = callsites()[0];
+  return [c.getFileName(), c.getLineNumber(), c.getColumnNumber(), c.getFunctionName(), String(c), c.getEnclosingColumnNumber?.()].join(' ');
+}
+lines.push(where());
+lines.push(eval('new Error("ev").stack.split("\\\\n").slice(1, 3).join("|")'));
+lines.push(String(Error.prepareStackTrace));
+async function deep1() { await null; return deep2() }
+async function deep2() { await null; throw new Error('async') }
+deep1().catch((e) => {
+  lines.push(e.stack.split('\\n').slice(0, 4).join('|'));
+  console.log(lines.join('\\n'));
+});
+`;
+
+test("stack traces: default text, a program's own prepareStackTrace, eval origins, async frames, file URLs", { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.cjs': STACKS, 'main.mjs': STACKS });
+    await threeWays(t.dir, 'main.cjs');
+    await threeWays(t.dir, 'main.mjs');
+  } finally {
+    t.done();
+  }
+});
+
+test('an uncaught error prints the same (a line without inserted code); with --require it is still an uncaught exception', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    const boom = 'function boom(x) {\n  if (x > 1)\n    throw new TypeError(`bad ${x}`)\n  return x\n}\n';
+    writeTree(t.dir, {
+      'main.cjs': `${boom}boom(2)\n`,
+      'origin.cjs': `process.on('uncaughtException', (e, origin) => { console.log(origin, e.message); process.exitCode = 3 })\n`
+        + `process.on('unhandledRejection', () => console.log('rejection'))\n${boom}boom(3)\n`,
+    });
+    await threeWays(t.dir, 'main.cjs', ['--import']);
+    await threeWays(t.dir, 'origin.cjs');
+  } finally {
+    t.done();
+  }
+});
+
+const FOOTPRINT = `
+const { findSourceMap } = require('node:module');
+console.log(Object.keys(globalThis).join(','));
+console.log(Object.getOwnPropertyNames(globalThis).filter((k) => k.includes('jsf') || k.startsWith('$')).length <= 1);
+console.log(['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'warning', 'uncaughtException'].map((e) => process.listenerCount(e)).join(','));
+console.log(process.eventNames().filter((e) => typeof e === 'string').sort().join(','));
+console.log(process.sourceMapsEnabled, typeof findSourceMap(__filename));
+for (let i = 0; i < 10; i++) process.on('exit', () => {});
+process.on('warning', (w) => console.log('warning', w.name));
+setTimeout(() => console.log('done'), 10);
+//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbXSwibmFtZXMiOltdLCJtYXBwaW5ncyI6IiJ9
+`;
+
+test("no enumerable global, no listener, no MaxListeners warning, Node's source maps as the program left them", { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.cjs': FOOTPRINT });
+    await threeWays(t.dir, 'main.cjs');
+  } finally {
+    t.done();
+  }
+});
+
+test('a main module reached through a symlink resolves its relative requires (as node_modules/.bin does)', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'pkg/cli.js': "const { v } = require('./lib.js'); console.log('cli', v, __filename.endsWith('pkg/cli.js'));",
+      'pkg/lib.js': 'exports.v = 42;',
+      'pkg/esm.mjs': "import { v } from './lib.mjs'; console.log('esm', v);",
+      'pkg/lib.mjs': 'export const v = 43;',
+    });
+    symlinkSync(join(t.dir, 'pkg', 'cli.js'), join(t.dir, 'cli'));
+    symlinkSync(join(t.dir, 'pkg', 'esm.mjs'), join(t.dir, 'esm.mjs'));
+    await threeWays(t.dir, 'cli');
+    await threeWays(t.dir, 'esm.mjs');
+  } finally {
+    t.done();
+  }
+});
+
+test('a cold recursion goes at least 90% as deep instrumented as plain', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'sum.cjs': 'function sum(n) { return n === 0 ? 0 : n + sum(n - 1) }\ntry { sum(Number(process.argv[2])); console.log("ok") } catch { console.log("overflow") }\n',
+    });
+    // Each probe is a fresh process: the depth of cold code, as a program
+    // that recurses once meets it.
+    const deepest = async (entry: string[]): Promise<number> => {
+      let lo = 1000;
+      let hi = 40_000;
+      while (hi - lo > 50) {
+        const mid = (lo + hi) >> 1;
+        const r = await runNode([...entry, 'sum.cjs', String(mid)], { cwd: t.dir, env: REAL });
+        if (r.stdout.trim() === 'ok') lo = mid;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const plain = await deepest([]);
+    const instrumented = await deepest(['--import', registerJs]);
+    assert.ok(instrumented >= plain * 0.9, `plain ${plain}, instrumented ${instrumented}`);
+    process.stdout.write(`# recursion depth: plain ${plain}, instrumented ${instrumented} (${(instrumented / plain * 100).toFixed(1)}%)\n`);
+  } finally {
+    t.done();
+  }
+});
