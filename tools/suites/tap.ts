@@ -29,7 +29,8 @@ export function readTap(text: string): Map<string, Status> {
       status = d[1]!.toUpperCase() === 'SKIP' ? 'skip' : 'todo';
       name = name.slice(0, d.index + (d[0].startsWith('#') ? 0 : 1));
     }
-    name = name.trim();
+    // node-tap appends the time a file took: not part of the name.
+    name = name.replace(/\s+# time=[\d.]+m?s$/, '').trim();
     const base = `${depth}|${name}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
