@@ -20,7 +20,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EventCursor, pageFormatFor } from '../ring/index.js';
 import { fail } from '../shared/errors.js';
 import { PAGE_DROPPED, PAGE_END, type TraceFile } from './read.js';
-import { feedEvent } from '../tracers/otlp/feed.js';
+import { feedImage } from '../tracers/otlp/feed.js';
 import { spanResource, SCOPE } from '../tracers/otlp/resource.js';
 import { samplerOf } from '../tracers/otlp/sampler.js';
 import { defaultSamplerSpec } from '../tracers/otlp/sampler-spec.js';
@@ -66,11 +66,7 @@ export function spansOfTrace(t: TraceFile, env: NodeJS.ProcessEnv = process.env)
           calls.lostEvents(pages.dropped);
           continue;
         }
-        const entries = cursor.load(pages.data, pages.base);
-        const serial = cursor.serial + 1;
-        if (serial > expected) calls.lostEvents(serial - expected);
-        expected = Math.max(expected, serial + entries);
-        while (cursor.step()) feedEvent(calls, cursor);
+        expected = feedImage(calls, cursor, pages.data, pages.base, expected);
       }
       calls.closeAll();
     }
