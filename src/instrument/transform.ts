@@ -68,6 +68,7 @@ import { pathToFileURL } from 'node:url';
 import { KEY_GLOBAL, RUNTIME_SYMBOL } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
+import { skipTrivia } from './trivia.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
 
@@ -206,23 +207,6 @@ function position(starts: Int32Array, offset: number): [number, number] {
     else hi = mid - 1;
   }
   return [lo + 1, offset - starts[lo]! + 1];
-}
-
-/** The offset of the first token at or after `at`: whitespace and comments skipped. */
-function skipTrivia(code: string, at: number): number {
-  for (;;) {
-    const c = code.charCodeAt(at);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029) {
-      at++;
-    } else if (c === 47 && code.charCodeAt(at + 1) === 47) {
-      while (at < code.length && code.charCodeAt(at) !== 10) at++;
-    } else if (c === 47 && code.charCodeAt(at + 1) === 42) {
-      const end = code.indexOf('*/', at + 2);
-      at = end < 0 ? code.length : end + 2;
-    } else {
-      return at;
-    }
-  }
 }
 
 /** The text of a simple name-like expression (a.b.c, this.x), else null. */
