@@ -63,6 +63,16 @@ export function attachSurface(inner: ControlSurface, agent: Agent, detach: () =>
       const text = await inner.read(path);
       return p === 'enabled_functions' ? annotate(text, agent) : text;
     },
+    async stream(path, onChunk, signal) {
+      const p = path.replace(/^\/+/, '');
+      // The files this surface adds to or changes come whole; the others in the inner tree's pieces.
+      if (p === ATTACH_FILE || p === 'enabled_functions') {
+        const text = await this.read(path);
+        if (signal?.aborted !== true) await onChunk(text);
+        return;
+      }
+      return inner.stream(path, onChunk, signal);
+    },
     write: (path, text) => change(path, text, false),
     append: (path, text) => change(path, text, true),
   };

@@ -12,6 +12,7 @@
 
 import { parse, PID_OPTION, targetPid, UsageError, withProcess, type Command } from './command.js';
 import { out } from './term.js';
+import { catFile } from './show.js';
 
 const HELP = `usage: jsftrace -P <pid> fs <command> [<file>] [<text>...]
 
@@ -47,7 +48,7 @@ export const fs: Command = {
     switch (sub) {
       case 'cat':
         if (file === undefined || words.length > 0) throw new UsageError('fs cat <file>');
-        await out(await withProcess(pid, (c) => c.read(file)));
+        await withProcess(pid, (c) => catFile(c, file));
         return 0;
       case 'write':
       case 'append': {

@@ -147,7 +147,7 @@ export async function recordRun(command: string[], writes: ControlWrite[], out: 
 
 /** `recorded N events from T threads [of P processes] to out (size)`, and what was lost. */
 export function summary(c: Collector, shownOut: string, bytes: number, verb = 'recorded'): string {
-  const { events, lost, unrecorded } = c.totals();
+  const { events, lost, unrecorded, unsaved } = c.totals();
   const threads = new Set([...c.streams.values()].map((t) => `${t.pid}:${t.threadId}`)).size;
   const procs = c.processes.length;
   let s = `jsftrace: ${verb} ${events} event${events === 1 ? '' : 's'} from ${threads} thread${threads === 1 ? '' : 's'}`
@@ -155,6 +155,10 @@ export function summary(c: Collector, shownOut: string, bytes: number, verb = 'r
   if (lost > 0) {
     const per = [...c.streams.values()].filter((t) => t.lost > 0).map((t) => `${t.name}-${t.pid} [${String(t.threadId).padStart(3, '0')}] ${t.lost}`);
     s += `; ${lost} event${lost === 1 ? '' : 's'} lost (${per.join(', ')}): the recorder fell behind and the threads' buffers filled`;
+  }
+  if (unsaved > 0) {
+    const per = [...c.streams.values()].filter((t) => t.unsaved > 0).map((t) => `${t.name}-${t.pid} [${String(t.threadId).padStart(3, '0')}] ${t.unsaved}`);
+    s += `; ${unsaved} event${unsaved === 1 ? '' : 's'} not saved (${per.join(', ')}): the thread was still running when its process ended, or was stopped in the middle of one`;
   }
   if (c.stopped !== null) s += `\njsftrace: ${c.stopped}; ${unrecorded} later event${unrecorded === 1 ? ' was' : 's were'} not recorded`;
   const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`).join('');

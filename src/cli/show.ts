@@ -3,11 +3,28 @@
  * process, `trace` by default.
  *
  * Owns: nothing but the command line. Invariant: the file's text is
- * printed as the process returned it, byte for byte.
+ * printed as the process returned it, byte for byte, piece by piece as it
+ * comes (a large trace is never held whole, here or in the process).
  */
 
+import type { ControlClient } from '../control/client.js';
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { out } from './term.js';
+
+/**
+ * Prints a control file as the process sends it, piece by piece; stops
+ * asking for more once stdout is gone (`| head`).
+ */
+export async function catFile(c: ControlClient, path: string): Promise<void> {
+  const stop = new AbortController();
+  const onError = (): void => stop.abort();
+  process.stdout.on('error', onError);
+  try {
+    await c.stream(path, (text) => (stop.signal.aborted ? undefined : out(text)), stop.signal);
+  } finally {
+    process.stdout.off('error', onError);
+  }
+}
 
 const OPTIONS = { ...PID_OPTION, file: { type: 'string', short: 'f' } } as const;
 
@@ -33,8 +50,7 @@ export const show: Command = {
   async run(argv, global) {
     const values = verbArgs(argv, OPTIONS, HELP);
     if (values === null) return 0;
-    const text = await withProcess(targetPid(values.pid, global), (c) => c.read(values.file ?? 'trace'));
-    await out(text);
+    await withProcess(targetPid(values.pid, global), (c) => catFile(c, values.file ?? 'trace'));
     return 0;
   },
 };

@@ -63,7 +63,11 @@ export function size(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-/** Writes to stdout and waits for it to be taken (so a following exit loses nothing); EPIPE (`| head`) is not a failure. */
+/**
+ * Writes to stdout and waits for it to be taken (so a following exit loses
+ * nothing, and a slow reader slows the writer down); EPIPE (`| head`) is not
+ * a failure.
+ */
 export function out(text: string): Promise<void> {
   return new Promise((resolve) => {
     if (text === '') {

@@ -47,6 +47,12 @@ export interface ControlClient {
    * the process stops reading its file for us.
    */
   pipe(path: string, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<PipeEnd>;
+  /**
+   * Reads `path` in pieces (a read with `stream: true`): onChunk gets them
+   * in order, and a promise it returns holds the next back (the process
+   * then makes no more). Resolves when the file is done or `signal` aborts.
+   */
+  stream(path: string, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<void>;
   /** The process's trace as a trace file (tracefile.ts); onProgress gets bytes received of the total. */
   extract(onProgress?: (received: number, total: number) => void): Promise<Uint8Array>;
   /** Says bye and closes. */
@@ -108,7 +114,8 @@ export async function connect(pid: number, opts: ConnectOptions = {}): Promise<C
     read: async (p) => (await conn.request({ op: 'read', path: p })).text as string,
     write: async (p, text) => { await conn.request({ op: 'write', path: p, text }); },
     append: async (p, text) => { await conn.request({ op: 'append', path: p, text }); },
-    pipe: (p, onChunk, signal) => conn.pipe(p, onChunk, signal),
+    pipe: (p, onChunk, signal) => conn.streamed({ op: 'pipe', path: p }, onChunk, signal),
+    stream: async (p, onChunk, signal) => { await conn.streamed({ op: 'read', path: p, stream: true }, onChunk, signal); },
     extract: (onProgress) => conn.extract(onProgress),
     close: () => conn.close(),
   };
@@ -234,7 +241,8 @@ class Connection {
     });
   }
 
-  pipe(path: string, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<PipeEnd> {
+  /** A request answered by `chunk` frames until `end`: a pipe, or a read with `stream: true`. */
+  streamed(req: Frame, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<PipeEnd> {
     return new Promise((resolvePipe, reject) => {
       const take = (text: string): void => {
         const busy = onChunk(text);
@@ -268,12 +276,12 @@ class Connection {
         lost: (e) => {
           finish();
           // The process ending is how a pipe normally ends; a protocol failure is not.
-          if (e.code === 'ESRCH') resolvePipe('ended');
+          if (e.code === 'ESRCH' && req['op'] === 'pipe') resolvePipe('ended');
           else reject(e);
         },
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.send(id, { op: 'pipe', path });
+      this.send(id, req);
     });
   }
 

@@ -7,13 +7,22 @@
  *              ^
  *
  * Owns: the entries of this process (the control side runs in the thread
- * that serves the files). Invariants: at most ERROR_LOG_MAX entries, oldest
- * dropped first; the caret sits under the byte of the command where the
- * error was found (0 when the whole command is at fault); a truncating write
- * of error_log clears it.
+ * that serves the files): refused control writes, and the first error of
+ * each ops or trampoline callback per thread (G5: the core relays them from
+ * every thread), as
+ *
+ *   [   12.345678] callback: error: ops "mine" threw in thread 2: TypeError: x is not a function; the traced call went on
+ *     Command:
+ *              ^
+ *
+ * Invariants: at most ERROR_LOG_MAX entries, oldest dropped first; the
+ * caret sits under the byte of the command where the error was found (0
+ * when the whole command is at fault); a truncating write of error_log
+ * clears it.
  */
 
 import { performance } from 'node:perf_hooks';
+import { onCallbackError } from '../core/index.js';
 
 export const ERROR_LOG_MAX = 8;
 
@@ -49,3 +58,7 @@ export function readErrorLog(): string {
   }
   return s;
 }
+
+onCallbackError((r) => {
+  logError('callback', `${r.kind} ${JSON.stringify(r.name)} threw in thread ${r.threadId}: ${r.message}; the traced call went on`, '', 0);
+});

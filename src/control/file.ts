@@ -4,9 +4,11 @@
  * at their paths.
  *
  * Owns: the file shape and the parsing helpers every file shares
- * (integers and booleans as ftrace's kstrtoul takes them). Invariant: a
+ * (integers and booleans as ftrace's kstrtoul takes them). Invariants: a
  * parser throws before anything is changed, with the byte position of what
- * it refused (`pos` on the error) so error_log can point at it.
+ * it refused (`pos` on the error) so error_log can point at it; a number is
+ * decimal digits only, and one outside its range is refused, never wrapped
+ * or rounded into it.
  */
 
 import { JsftraceError, type ErrnoCode } from '../shared/errors.js';
@@ -14,6 +16,8 @@ import { JsftraceError, type ErrnoCode } from '../shared/errors.js';
 export interface ControlFile {
   /** The text of `cat`; absent for write-only files (trace_marker). */
   read?: () => string | Promise<string>;
+  /** The same text in pieces, for files that can be large (trace, trace_pipe): surface.ts, stream. */
+  stream?: () => AsyncIterable<string>;
   /** `echo text > file`. Absent for read-only files (EACCES, as tracefs' 0444 files). */
   write?: (text: string) => void | Promise<void>;
   /** `echo text >> file`; files without it take `>>` as `>` (ftrace's, for most single-value files). */
@@ -31,21 +35,41 @@ export function errorPos(e: unknown): number {
   return typeof p === 'number' ? p : 0;
 }
 
-/** ftrace's kstrtoul on a trimmed value: decimal digits only. */
-export function parseUint(text: string, what: string, max = 0x7fffffff): number {
-  const t = text.trim();
-  const lead = text.length - text.trimStart().length;
-  if (!/^[0-9]+$/.test(t)) failAt('EINVAL', `${what}: "${t}" is not a non-negative integer`, lead);
-  const n = Number(t);
-  if (n > max) failAt('EINVAL', `${what}: ${t} is above ${max}`, lead);
-  return n;
+/** The largest value of a kernel `unsigned long` (kstrtoul's range). */
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/** Whether `digits` (decimal, any length) is above `max`, compared exactly. */
+function above(digits: string, max: bigint): boolean {
+  return BigInt(digits) > max;
 }
 
-/** tracing_on and function_profile_enabled take any integer; non-zero is on. */
+/**
+ * A decimal number in [0, max] at `pos` of the written text: ftrace's
+ * kstrtoul, with the range of what the value is stored in. `noun` names
+ * what the number is in messages (`a thread id`, `a count for traceoff`).
+ */
+export function parseUintAt(word: string, what: string, pos: number, max = 0x7fffffff, noun = 'a non-negative integer'): number {
+  if (!/^[0-9]+$/.test(word)) failAt('EINVAL', `${what}: "${word}" is not ${noun}`, pos);
+  if (above(word, BigInt(max))) failAt('EINVAL', `${what}: ${word} is out of range for ${noun} (0 to ${max})`, pos);
+  return Number(word);
+}
+
+/** ftrace's kstrtoul on a trimmed value: decimal digits only, at most `max`. */
+export function parseUint(text: string, what: string, max = 0x7fffffff): number {
+  return parseUintAt(text.trim(), what, text.length - text.trimStart().length, max);
+}
+
+/**
+ * tracing_on and function_profile_enabled: as ftrace's, any unsigned long
+ * (kstrtoul: 0 to 2^64 - 1), non-zero is on; a sign, a fraction or a value
+ * beyond 2^64 - 1 is EINVAL.
+ */
 export function parseSwitch(text: string, what: string): boolean {
   const t = text.trim();
-  if (!/^-?[0-9]+$/.test(t)) failAt('EINVAL', `${what}: "${t}" is not an integer`, text.length - text.trimStart().length);
-  return Number(t) !== 0;
+  const lead = text.length - text.trimStart().length;
+  if (!/^[0-9]+$/.test(t)) failAt('EINVAL', `${what}: "${t}" is not an integer of 0 or more (0 is off, any other value on)`, lead);
+  if (above(t, ULONG_MAX)) failAt('EINVAL', `${what}: ${t} is out of range (0 to ${ULONG_MAX})`, lead);
+  return /[1-9]/.test(t);
 }
 
 /** Whitespace-separated words with their byte offsets in `text`. */

@@ -13,7 +13,7 @@
  *
  *   request  {"v":1,"id":n,"op":"read","path":"trace"}
  *   answer   {"v":1,"id":n,"ok":true,...}  |  {"v":1,"id":n,"ok":false,"code":"EINVAL","message":"..."}
- *   stream   {"v":1,"id":n,"chunk":"..."}    text of a pipe
+ *   stream   {"v":1,"id":n,"chunk":"..."}    text of a pipe, or of a read with "stream":true
  *            {"v":1,"id":n,"data":"..."}     base64 bytes of an extract
  *            {"v":1,"id":n,"end":true[,"code":..,"message":..]}  the stream's last frame
  *
@@ -25,7 +25,8 @@
 import { ERRNO, type ErrnoCode } from '../shared/errors.js';
 
 export const PROTOCOL_MAJOR = 1;
-export const PROTOCOL_MINOR = 0;
+/** 1.1: `read` takes `stream: true` (the file in `chunk` frames); answers may carry EMFILE. */
+export const PROTOCOL_MINOR = 1;
 
 /** Bound on one request line. A control write is a filter list at most; anything bigger is a broken or hostile client. */
 export const MAX_REQUEST_BYTES = 1 << 20;
@@ -35,12 +36,17 @@ export const MAX_ANSWER_BYTES = 256 << 20;
 export const DATA_CHUNK_BYTES = 512 << 10;
 /** Characters per `chunk` frame of a pipe. */
 export const PIPE_CHUNK_CHARS = 256 << 10;
+/** Characters a `read` answer may carry; a longer file is read with `stream: true`. */
+export const MAX_READ_CHARS = 64 << 20;
+/** Connections one process serves at a time; pipes and streams one connection runs at a time. */
+export const MAX_CONNECTIONS = 64;
+export const MAX_STREAMS = 16;
 
 export type Op = 'hello' | 'list' | 'read' | 'write' | 'append' | 'pipe' | 'cancel' | 'extract' | 'bye';
 
 export type Request =
   | { v: number; id: number; op: 'hello' | 'list' | 'extract' | 'bye' | 'cancel' }
-  | { v: number; id: number; op: 'read'; path: string }
+  | { v: number; id: number; op: 'read'; path: string; stream: boolean }
   | { v: number; id: number; op: 'write' | 'append'; path: string; text: string }
   | { v: number; id: number; op: 'pipe'; path: string };
 
@@ -123,7 +129,10 @@ export function parseRequest(line: string): Request | Rejected {
   switch (op) {
     case 'read': {
       const path = str('path');
-      return typeof path === 'string' ? { v: PROTOCOL_MAJOR, id, op, path } : path;
+      if (typeof path !== 'string') return path;
+      const stream = f['stream'] ?? false;
+      if (typeof stream !== 'boolean') return { error: errorAnswer(id, 'EINVAL', 'op read: "stream" must be true or false'), close: false };
+      return { v: PROTOCOL_MAJOR, id, op, path, stream };
     }
     case 'write':
     case 'append': {

@@ -12,7 +12,14 @@
  * - requests on one connection are answered in order, one at a time; a pipe
  *   streams after its answer until cancelled, and reads its file only when
  *   the connection can take more (a slow reader loses nothing to us, the
- *   ring keeps or overwrites as it is configured to).
+ *   ring keeps or overwrites as it is configured to);
+ * - what a request costs the program is bounded per turn of its event loop
+ *   and in memory: files are read in pieces (surface.stream) that wait for
+ *   the connection to take them, a `read` answer is at most MAX_READ_CHARS
+ *   (longer files are read with `stream: true`), extracts take one snapshot
+ *   at a time; a request whose client has gone stops being computed (its
+ *   stream is aborted, a queued extract is never taken); connections and the
+ *   pipes and streams of one connection are capped (EMFILE).
  */
 
 import { chmodSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
@@ -21,8 +28,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JsftraceError, fail, type ErrnoCode } from '../shared/errors.js';
 import type { ControlSurface } from './surface.js';
 import {
-  DATA_CHUNK_BYTES, encodeFrame, errorAnswer, isRejected, LineSplitter, MAX_REQUEST_BYTES, parseRequest,
-  PIPE_CHUNK_CHARS, PROTOCOL_MAJOR, PROTOCOL_MINOR, type Hello, type Request,
+  DATA_CHUNK_BYTES, encodeFrame, errorAnswer, isRejected, LineSplitter, MAX_CONNECTIONS, MAX_READ_CHARS, MAX_REQUEST_BYTES,
+  MAX_STREAMS, parseRequest, PIPE_CHUNK_CHARS, PROTOCOL_MAJOR, PROTOCOL_MINOR, type Hello, type Request,
 } from './protocol.js';
 import { checkSocketPathLength, defaultSocketDir, ensureSocketDir, socketPath } from './socket-dir.js';
 import { atExit } from '../shared/exit-hooks.js';
@@ -30,6 +37,8 @@ import { atExit } from '../shared/exit-hooks.js';
 export interface ControlServer {
   /** The socket's path. */
   readonly path: string;
+  /** Connections open now. */
+  readonly connections: number;
   /** Stops listening, ends every connection and removes the socket file. */
   close(): Promise<void>;
 }
@@ -41,6 +50,11 @@ export interface ControlServerOptions {
   snapshot?: () => Promise<Uint8Array>;
   /** How often a pipe polls its file, ms (default 40). */
   pollMs?: number;
+  /** Characters a `read` answer may carry (default MAX_READ_CHARS). */
+  maxReadChars?: number;
+  /** Connections served at a time (default MAX_CONNECTIONS), pipes and streams per connection (default MAX_STREAMS). */
+  maxConnections?: number;
+  maxStreams?: number;
 }
 
 /** Pending request lines on one connection before it stops reading from the socket. */
@@ -91,8 +105,19 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
     jsftrace: jsftraceVersion(), protocol: { major: PROTOCOL_MAJOR, minor: PROTOCOL_MINOR }, socket: path, startTime,
   });
   const connections = new Set<Connection>();
-  const ctx: Context = { surface, hello, snapshot: opts.snapshot ?? defaultSnapshot, pollMs: opts.pollMs ?? 40 };
+  const ctx: Context = {
+    surface, hello, snapshot: opts.snapshot ?? defaultSnapshot, pollMs: opts.pollMs ?? 40,
+    maxReadChars: opts.maxReadChars ?? MAX_READ_CHARS, maxStreams: opts.maxStreams ?? MAX_STREAMS, snapshots: Promise.resolve(),
+  };
+  const maxConnections = opts.maxConnections ?? MAX_CONNECTIONS;
   const server: Server = createServer({ allowHalfOpen: false }, (socket) => {
+    if (connections.size >= maxConnections) {
+      // Each connection holds buffers and may run a stream: past the cap, one clear error and close.
+      socket.unref();
+      socket.on('error', () => undefined);
+      socket.end(encodeFrame(errorAnswer(null, 'EMFILE', `this process serves at most ${maxConnections} control connections at a time; close one first`)));
+      return;
+    }
     const c = new Connection(socket, ctx);
     connections.add(c);
     socket.once('close', () => connections.delete(c));
@@ -127,6 +152,9 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
   let closed: Promise<void> | null = null;
   return {
     path,
+    get connections() {
+      return connections.size;
+    },
     close(): Promise<void> {
       closed ??= new Promise<void>((done) => {
         dropExit();
@@ -165,16 +193,23 @@ interface Context {
   hello: () => Hello;
   snapshot: () => Promise<Uint8Array>;
   pollMs: number;
+  maxReadChars: number;
+  maxStreams: number;
+  /** The snapshot in progress (or done): the next extract waits for it, so one is taken at a time. */
+  snapshots: Promise<unknown>;
 }
 
-/** One client: its request queue and its running pipes. */
+/** One client: its request queue and its running pipes and streams. */
 class Connection {
   private readonly splitter = new LineSplitter(MAX_REQUEST_BYTES);
   private readonly queue: string[] = [];
   private pumping = false;
   /** Set once the connection is closing: nothing more is read or sent. */
   private done = false;
+  /** Pipes and streamed reads running, by request id: a cancel (or the connection's end) aborts them. */
   private readonly pipes = new Map<number, AbortController>();
+  /** Aborted when the connection ends: what its requests compute stops. */
+  private readonly gone = new AbortController();
   private readonly socket: Socket;
   private readonly ctx: Context;
 
@@ -195,6 +230,7 @@ class Connection {
   private shut(): void {
     this.done = true;
     this.queue.length = 0;
+    this.gone.abort();
     for (const p of this.pipes.values()) p.abort();
   }
 
@@ -206,7 +242,18 @@ class Connection {
       this.end();
       return;
     }
-    for (const l of lines) if (l.trim() !== '') this.queue.push(l);
+    for (const l of lines) {
+      if (l.trim() === '') continue;
+      // A cancel does not wait behind the request it cancels (a streamed read runs in the queue).
+      if (l.includes('"cancel"')) {
+        const req = parseRequest(l);
+        if (!isRejected(req) && req.op === 'cancel') {
+          this.pipes.get(req.id)?.abort();
+          continue;
+        }
+      }
+      this.queue.push(l);
+    }
     if (this.queue.length >= MAX_QUEUED) this.socket.pause();
     void this.pump();
   }
@@ -247,6 +294,10 @@ class Connection {
       await this.startPipe(req.id, req.path);
       return;
     }
+    if (req.op === 'read' && req.stream) {
+      await this.streamRead(req.id, req.path);
+      return;
+    }
     try {
       await this.answer(req);
     } catch (e) {
@@ -262,8 +313,23 @@ class Connection {
         return ok({ hello: this.ctx.hello() });
       case 'list':
         return ok({ files: await surface.list() });
-      case 'read':
-        return ok({ text: await surface.read(req.path) });
+      case 'read': {
+        // In pieces, as a stream would be: the program is not held for the whole file at once.
+        let text = '';
+        const limit = this.ctx.maxReadChars;
+        const over = new AbortController();
+        const stop = AbortSignal.any([over.signal, this.gone.signal]);
+        await surface.stream(req.path, (piece) => {
+          if (text.length + piece.length > limit) over.abort();
+          else text += piece;
+        }, stop);
+        if (this.done) return;
+        if (over.signal.aborted) {
+          fail('EMSGSIZE', `${req.path} is more than ${limit} characters, more than one answer carries: read it as a stream `
+            + '(jsftrace show, jsftrace fs cat), or take the trace out with extract');
+        }
+        return ok({ text });
+      }
       case 'write':
         await surface.write(req.path, req.text);
         return ok();
@@ -271,7 +337,11 @@ class Connection {
         await surface.append(req.path, req.text);
         return ok();
       case 'extract': {
-        const bytes = await this.ctx.snapshot();
+        // One snapshot at a time in the process; one asked for by a client that has gone is never taken.
+        const job = this.ctx.snapshots.then(() => (this.done ? null : this.ctx.snapshot()));
+        this.ctx.snapshots = job.catch(() => undefined);
+        const bytes = await job;
+        if (bytes === null || this.done) return;
         ok({ bytes: bytes.byteLength });
         const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         for (let at = 0; at < buf.length && !this.done; at += DATA_CHUNK_BYTES) {
@@ -294,10 +364,7 @@ class Connection {
    * cancelled, the connection closes, or a read fails.
    */
   private async startPipe(id: number, path: string): Promise<void> {
-    if (this.pipes.has(id)) {
-      this.send(errorAnswer(id, 'EBUSY', `a pipe with id ${id} is already running on this connection`));
-      return;
-    }
+    if (this.refuseStream(id, 'pipe')) return;
     let first: string;
     try {
       first = await this.ctx.surface.read(path);
@@ -322,12 +389,67 @@ class Connection {
         // Back-pressure: a reader that does not keep up is not read for; what it has not taken stays in the ring.
         await this.drained(signal);
         if (signal.aborted || this.done) break;
-        this.chunks(id, await this.ctx.surface.read(path));
+        // What the buffers hold, in pieces that each wait for the connection.
+        await this.ctx.surface.stream(path, async (text) => {
+          this.chunks(id, text);
+          await this.drained(signal);
+        }, signal);
       }
     } catch (e) {
       failure = asAnswer(e);
     }
     if (!this.done) this.send({ v: PROTOCOL_MAJOR, id, end: true, ...(failure ?? {}) });
+  }
+
+  /** Answers EBUSY for an id in use and EMFILE past the cap on pipes and streams; true when it did. */
+  private refuseStream(id: number, what: string): boolean {
+    if (this.pipes.has(id)) {
+      this.send(errorAnswer(id, 'EBUSY', `a ${what} with id ${id} is already running on this connection`));
+      return true;
+    }
+    if (this.pipes.size >= this.ctx.maxStreams) {
+      this.send(errorAnswer(id, 'EMFILE', `at most ${this.ctx.maxStreams} pipes and streams run on one connection; cancel one first`));
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A read with `stream: true`: the answer once the first piece is there
+   * (so a file that cannot be read fails the request itself), then `chunk`
+   * frames, each taken by the connection before the next piece is made,
+   * then `end` (with the error, if one came later). Runs in the request
+   * queue; a cancel or the connection's end stops it.
+   */
+  private async streamRead(id: number, path: string): Promise<void> {
+    if (this.refuseStream(id, 'stream')) return;
+    const stop = new AbortController();
+    this.pipes.set(id, stop);
+    let started = false;
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      this.send({ v: PROTOCOL_MAJOR, id, ok: true });
+    };
+    let failure: { code: ErrnoCode; message: string } | null = null;
+    try {
+      await this.ctx.surface.stream(path, async (text) => {
+        start();
+        this.chunks(id, text);
+        await this.drained(stop.signal);
+      }, stop.signal);
+    } catch (e) {
+      failure = asAnswer(e);
+    } finally {
+      this.pipes.delete(id);
+    }
+    if (this.done) return;
+    if (!started && failure !== null) {
+      this.send(errorAnswer(id, failure.code, failure.message));
+      return;
+    }
+    start();
+    this.send({ v: PROTOCOL_MAJOR, id, end: true, ...(failure ?? {}) });
   }
 
   private chunks(id: number, text: string): void {

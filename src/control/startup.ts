@@ -36,6 +36,7 @@ function surface(): Promise<ControlSurface> {
 const lazySurface: ControlSurface = {
   list: async () => (await surface()).list(),
   read: async (p) => (await surface()).read(p),
+  stream: async (p, onChunk, signal) => (await surface()).stream(p, onChunk, signal),
   write: async (p, t) => (await surface()).write(p, t),
   append: async (p, t) => (await surface()).append(p, t),
 };

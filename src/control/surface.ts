@@ -13,6 +13,14 @@ export interface ControlSurface {
   list(): Promise<string[]>;
   /** The file's text (`cat`). `trace_pipe` consumes what it returns and never blocks. */
   read(path: string): Promise<string>;
+  /**
+   * The file's text in pieces, in order, to `onChunk` (a promise it returns
+   * holds the next piece back): a large `trace` costs the program bounded
+   * time between two turns of its event loop and bounded memory. Ends when
+   * the file is done or `signal` aborts; `trace_pipe` gives what its
+   * buffers held when the read started.
+   */
+  stream(path: string, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<void>;
   /** `echo text > path`: truncate, then write. */
   write(path: string, text: string): Promise<void>;
   /** `echo text >> path`. */

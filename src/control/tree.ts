@@ -118,6 +118,27 @@ const surface: ControlSurface = {
     if (f.read === undefined) fail('EACCES', `${normalise(path)}: write-only`);
     return f.read();
   },
+  async stream(path, onChunk, signal) {
+    const f = await resolve(path);
+    if (f.read === undefined) fail('EACCES', `${normalise(path)}: write-only`);
+    if (f.stream === undefined) {
+      const text = await f.read();
+      if (signal?.aborted !== true) await onChunk(text);
+      return;
+    }
+    const it = f.stream()[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        if (signal?.aborted === true) return;
+        const r = await it.next();
+        if (r.done === true) return;
+        await onChunk(r.value);
+      }
+    } finally {
+      // Stops the rendering: a reader that went away costs nothing more.
+      await it.return?.();
+    }
+  },
   write: (path, text) => change(path, text, false),
   append: (path, text) => change(path, text, true),
 };

@@ -35,7 +35,8 @@ import {
 import { accountRecords, applyRecords, findConflict } from './update.js';
 import { asTrampoline, installLocalTramp, loadEverywhere } from './threads.js';
 import {
-  coveredIds, ftraceEnabled, locked, publishLocked, reserveSlot, rowFlags, setRowFlags, settle, withdrawLocked,
+  beginRemoval, checkNotPending, coveredIds, finishRemoval, ftraceEnabled, locked, publishLocked, reserveSlot, rowFlags, setRowFlags, settle,
+  withdrawLocked,
 } from './lifecycle.js';
 import { threadView } from './thread.js';
 
@@ -148,6 +149,7 @@ export async function registerFtraceDirect(ops: FtraceOps, t: Trampoline): Promi
   }
   if ((ops.flags & OPS_FL_ENABLED) !== 0) fail('EINVAL', `registerFtraceDirect: ops ${ops.name} is already registered`);
   if ((ops.flags & (OPS_FL_ADDING | OPS_FL_MODIFYING)) !== 0) fail('EBUSY', `ops ${ops.name} is being changed by another call`);
+  checkNotPending(ops, 'registerFtraceDirect');
   if (ops.filters.allFunctions) fail('EINVAL', `registerFtraceDirect: ops ${ops.name} has an empty filter (a direct ops may not cover all functions)`);
   ops.flags |= OPS_FL_ADDING;
   let tid = -1;
@@ -248,6 +250,8 @@ export async function modifyFtraceDirect(ops: FtraceOps, t: Trampoline): Promise
 
 export async function unregisterFtraceDirect(ops: FtraceOps, t: Trampoline): Promise<void> {
   checkDirect(ops, 'unregisterFtraceDirect');
+  // A removal that timed out earlier: this call waits for it.
+  if (ops.pendingRemoval !== null) return finishRemoval(ops);
   if ((ops.flags & OPS_FL_DIRECT) === 0 || (ops.flags & OPS_FL_ENABLED) === 0 || ops.slot < 0) {
     fail('EINVAL', `unregisterFtraceDirect: ops ${ops.name} is not a registered direct ops`);
   }
@@ -256,13 +260,14 @@ export async function unregisterFtraceDirect(ops: FtraceOps, t: Trampoline): Pro
   const given = isSpec(t) ? findModuleTramp(JSON.stringify(normaliseSpec(t, 'unregisterFtraceDirect')))
     : (localIds.get(t as object) ?? -1);
   if (given !== cur) fail('EINVAL', `unregisterFtraceDirect: ops ${ops.name} does not call that trampoline (it calls ${trampText(inst, cur, 'name')})`);
+  const slot = ops.slot;
   locked(() => {
     withdrawLocked(ops);
     releaseTramp(cur);
   });
   // DIRECT came with registration unless the ops was created with it.
   if ((ops.attributes & OPS_FL_DIRECT) === 0) ops.flags &= ~OPS_FL_DIRECT;
-  await settle();
+  return beginRemoval(ops, slot);
 }
 
 /** Whether a registered ops row is a direct ops (for views). */

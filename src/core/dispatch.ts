@@ -12,11 +12,15 @@
  *   (their exits see `UNWOUND`). A token whose frames are gone (swept, or
  *   unwound by an ancestor) is recognised by its generation and ignored, so
  *   a late exit never touches frames that reuse its index;
- * - a callback that throws never reaches the traced program (G5): it is
- *   caught, counted per ops and per thread, the first message is kept, a
- *   warning is emitted once per ops and thread, and the call goes on;
- * - the list function and ops flagged RECURSION do not re-enter while one of
- *   their callbacks runs in this thread; refused entries are counted;
+ * - a callback that throws never reaches the traced program (G5), whatever
+ *   it throws: it is caught, counted per ops and per thread, the first
+ *   message is kept, a warning is emitted and error_log told once per ops
+ *   and thread (callback-errors.ts), and the call goes on;
+ * - while any ops callback runs in this thread (entry, exit, suspend,
+ *   resume), traced calls it makes reach no ops, on the list function's path
+ *   and on an ops' own entry alike, whatever the ops' flags: they are
+ *   counted in TH_RECURSION (the kernel's list-function recursion check,
+ *   applied to both paths; see docs/design.md, "Recursion");
  * - TH_DEPTH is non-zero exactly while this thread runs a callback (or the
  *   list function), so a synchronisation that finds it zero knows the thread
  *   holds no stale handler (the RCU-tasks quiescent state of the kernel);
@@ -28,14 +32,15 @@
 import * as layout from './layout.js';
 import * as flags from './flags.js';
 import { arenaWrite } from './arena.js';
+import { describeThrown, reportCallbackError } from './callback-errors.js';
 import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type SiteFn, type ThreadView } from './thread.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
 // (measured on the ring writer: 120 against 150 M events/s).
-const { H_LIST_SEQ, H_LIST_LEN, O_CB_ERRORS, O_ERR_LEN, O_ERR_OFF, O_DIRECT, O_FLAGS, TH_CB_ERRORS, TH_DEPTH, TH_MISSED,
-  TH_RECURSION, OPS_STRIDE } = layout;
-const { OPS_FL_DIRECT, OPS_FL_IPMODIFY, OPS_FL_STUB, OPS_FL_RECURSION, OPS_FL_ARGS } = flags;
+const { H_LIST_SEQ, H_LIST_LEN, O_CB_ERRORS, O_ERR_LEN, O_ERR_OFF, O_DIRECT, O_FLAGS, O_KIND, O_OWNER, TH_CB_ERRORS, TH_DEPTH,
+  TH_MISSED, TH_RECURSION, OPS_STRIDE, HANDLER_FUNCTION, TRAMP_STRIDE, T_KIND, T_OWNER } = layout;
+const { OPS_FL_DIRECT, OPS_FL_IPMODIFY, OPS_FL_STUB, OPS_FL_ARGS, TARGET_OPS_BASE } = flags;
 
 /** Given to exits of frames abandoned by a throw the site did not see. */
 export const UNWOUND: unique symbol = Symbol('jsftrace.unwound');
@@ -408,27 +413,22 @@ export function exitPending(value: unknown): unknown {
 
 // ---- callback isolation ---------------------------------------------------
 
-function describe(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  try {
-    return String(e);
-  } catch {
-    return 'an unprintable value';
-  }
-}
-
 function opsError(o: LocalOps, e: unknown): void {
   i32[tv.row + TH_CB_ERRORS]++;
-  if (Atomics.add(i32, o.row + O_CB_ERRORS, 1) === 0) {
+  const first = Atomics.add(i32, o.row + O_CB_ERRORS, 1) === 0;
+  if (!first && o.warned) return;
+  const text = describeThrown(e);
+  if (first) {
     try {
-      const ref = arenaWrite(tv.inst, describe(e).slice(0, 512).replace(/[\r\n]+/g, ' '));
+      const ref = arenaWrite(tv.inst, text);
       i32[o.row + O_ERR_OFF] = ref.off;
       Atomics.store(i32, o.row + O_ERR_LEN, ref.len);
     } catch { /* arena full: the count still tells */ }
   }
   if (!o.warned) {
     o.warned = true;
-    process.emitWarning(`ops ${o.ops.name} threw: ${describe(e)}; the traced call went on (further errors are counted, see opsErrors())`,
+    reportCallbackError('ops', o.ops.name, text);
+    process.emitWarning(`ops ${o.ops.name} threw: ${text}; the traced call went on (further errors are counted, see opsErrors())`,
       { code: 'JSFTRACE_CALLBACK_ERROR' });
   }
 }
@@ -437,8 +437,25 @@ function trampError(t: LocalTramp, e: unknown): void {
   i32[tv.row + TH_CB_ERRORS]++;
   if (!t.warned) {
     t.warned = true;
-    process.emitWarning(`trampoline ${t.name} threw: ${describe(e)}; the traced call went on`, { code: 'JSFTRACE_CALLBACK_ERROR' });
+    const text = describeThrown(e);
+    reportCallbackError('trampoline', t.name, text);
+    process.emitWarning(`trampoline ${t.name} threw: ${text}; the traced call went on`, { code: 'JSFTRACE_CALLBACK_ERROR' });
   }
+}
+
+/**
+ * Whether an ops slot (or trampoline) that this thread has no handler for
+ * is a function value of another thread: such a callback runs only in the
+ * thread that made it, by design, so a call here misses nothing.
+ */
+function foreignOps(slot: number): boolean {
+  const r = L.ops + slot * OPS_STRIDE;
+  return i32[r + O_KIND] === HANDLER_FUNCTION && i32[r + O_OWNER] !== tv.rowNo;
+}
+
+function foreignTramp(id: number): boolean {
+  const r = L.tramps + id * TRAMP_STRIDE;
+  return i32[r + T_KIND] === HANDLER_FUNCTION && i32[r + T_OWNER] !== tv.rowNo;
 }
 
 // ---- the list function ----------------------------------------------------
@@ -464,8 +481,8 @@ function refreshList(): void {
   const next: LocalOps[] = [];
   for (let k = 0; k < n; k++) {
     const o = tv.ops[listScratch[k]!];
-    // An ops this thread cannot run (a function-valued ops of another
-    // thread) is counted as missed when it covers the site.
+    // An ops this thread has no view of yet (a module ops still loading:
+    // counted as missed) or will never run (a function of another thread).
     next.push(o ?? placeholderOps(listScratch[k]!));
   }
   list = next;
@@ -478,7 +495,7 @@ function placeholderOps(slot: number): LocalOps {
   return {
     slot, gen: -1, ops: undefined as never, func: undefined, retfunc: undefined,
     flags: i32[L.ops + slot * OPS_STRIDE + O_FLAGS]!,
-    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, busy: false, warned: false, framed: false,
+    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, warned: false, framed: false,
     leave: (_s, v) => v, pause: keepData, unpause: keepData,
   };
 }
@@ -506,8 +523,12 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
     if ((fl & OPS_FL_DIRECT) !== 0) {
       // The direct helper: one load of the ops' current-target word picks
       // the trampoline, so a call runs exactly one of old and new (G1).
-      const t = tv.tramps[i32[o.row + O_DIRECT]!];
-      if (t === undefined) { i32[row + TH_MISSED]++; continue; }
+      const tid = i32[o.row + O_DIRECT]!;
+      const t = tv.tramps[tid];
+      if (t === undefined) {
+        if (!foreignTramp(tid)) i32[row + TH_MISSED]++;
+        continue;
+      }
       let data: unknown;
       try {
         data = t.entry(site, thisArg, args ?? null);
@@ -521,7 +542,10 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
       continue;
     }
     const fn = o.func;
-    if (fn === undefined) { i32[row + TH_MISSED]++; continue; }
+    if (fn === undefined) {
+      if (!foreignOps(o.slot)) i32[row + TH_MISSED]++;
+      continue;
+    }
     // Retired while this call was entering (a synchronisation may have
     // found this thread quiescent just before TH_DEPTH rose).
     if (tv.ops[o.slot] !== o) continue;
@@ -565,19 +589,12 @@ function keepValue(_site: number, value: unknown): unknown {
 /** Runs a suspend or resume callback of an ops, isolated; returns the data to keep. */
 function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown) => unknown) | undefined, site: number, data: unknown): unknown {
   if (fn === undefined || !live(o)) return data;
-  const guarded = (o.flags & OPS_FL_RECURSION) !== 0;
-  if (guarded) {
-    if (o.busy) { i32[tv.row + TH_RECURSION]++; return data; }
-    o.busy = true;
-  }
   try {
     const r = fn(site, o.ops as never, data);
     return r === undefined ? data : r;
   } catch (e) {
     opsError(o, e);
     return data;
-  } finally {
-    if (guarded) o.busy = false;
   }
 }
 
@@ -586,9 +603,8 @@ function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown
  * flag is tested per call). It runs only while the ops is registered in
  * this thread: a call that entered before unregisterFtraceFunction resolved
  * (a suspended async call, say) does not call its callbacks after that, as
- * the kernel promises. The guard of a RECURSION ops covers its exit
- * callback too: a traced function called from it (or the callback itself,
- * when its own module is instrumented) must not come back into it.
+ * the kernel promises. Exits run with the recursion guard raised
+ * (runExits, leaveOne), so what the callback calls reaches no ops.
  */
 function makeOpsLeave(o: LocalOps): ExitHandler['leave'] {
   const rf = o.retfunc;
@@ -596,22 +612,6 @@ function makeOpsLeave(o: LocalOps): ExitHandler['leave'] {
   const ops = o.ops;
   const slot = o.slot;
   const ipmodify = (o.flags & OPS_FL_IPMODIFY) !== 0;
-  if ((o.flags & OPS_FL_RECURSION) !== 0) {
-    return function opsLeaveGuarded(site, value, threw, data) {
-      if (tv.ops[slot] !== o) return value;
-      if (o.busy) { i32[tv.row + TH_RECURSION]++; return value; }
-      o.busy = true;
-      try {
-        const r = rf(site, ops, value, threw, data);
-        return ipmodify ? r : value;
-      } catch (e) {
-        opsError(o, e);
-        return value;
-      } finally {
-        o.busy = false;
-      }
-    };
-  }
   return function opsLeave(site, value, threw, data) {
     if (tv.ops[slot] !== o) return value;
     try {
@@ -630,7 +630,7 @@ export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], fl
     slot, gen, ops, func, retfunc, flags,
     cov: L.cov + slot * L.covWords,
     row: L.ops + slot * OPS_STRIDE,
-    busy: false, warned: false,
+    warned: false,
     framed: retfunc !== undefined || ops.suspendfunc !== undefined || ops.resumefunc !== undefined,
     leave: keepValue,
     pause: (site, data) => opsPauseCall(o, ops.suspendfunc, site, data),
@@ -640,25 +640,29 @@ export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], fl
   return o;
 }
 
-/** Why an entry of a directly called ops ran nothing: counted, no frame. */
-function refused(o: LocalOps): number {
-  if (o.busy) i32[tv.row + TH_RECURSION]++;
+/** An entry of a directly called ops that ran nothing: a re-entry from a callback is counted. */
+function refused(): number {
+  if (inList) i32[tv.row + TH_RECURSION]++;
   return 0;
 }
 
 /**
  * Entry function for a site whose single ops is called directly: one of
- * four, chosen by whether the ops is guarded (RECURSION) and whether its
- * calls keep a frame with an exit part; a call that keeps none still pushes
- * a plain frame, which gives the calls made from it their parent.
+ * two, chosen by whether its calls keep a frame with an exit part; a call
+ * that keeps none still pushes a plain frame, which gives the calls made
+ * from it their parent.
  *
- * Each first checks that the ops is still this thread's (it may have been
- * retired by a synchronisation that ran at an interrupt check before the
- * handler's body, so before TH_DEPTH rose) and only then raises TH_DEPTH:
- * between the check and the increment there is no call and no loop, so no
- * interrupt check where a synchronisation could run. Checking first keeps
- * the refusal off the straight path (measured: 8 ns per call less than
- * raising TH_DEPTH, checking, and lowering it again on refusal).
+ * Each first refuses a call made from inside a callback (the guard the list
+ * function keeps, so that an ops behaves the same on both paths: the
+ * kernel's list function drops a recursive entry, and a callback that calls
+ * the function it traces must not recurse until the stack overflows), then
+ * checks that the ops is still this thread's (it may have been retired by a
+ * synchronisation that ran at an interrupt check before the handler's body,
+ * so before TH_DEPTH rose), and only then raises TH_DEPTH: between the check
+ * and the increment there is no call and no loop, so no interrupt check
+ * where a synchronisation could run. Checking first keeps the refusal off
+ * the straight path (measured: 8 ns per call less than raising TH_DEPTH,
+ * checking, and lowering it again on refusal).
  */
 export function makeOpsEnter(o: LocalOps): EnterFn {
   const fn = o.func;
@@ -666,68 +670,36 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
   const ops = o.ops;
   const slot = o.slot;
   const wantArgs = (o.flags & OPS_FL_ARGS) !== 0;
-  const guarded = (o.flags & OPS_FL_RECURSION) !== 0;
   if (o.framed) {
-    if (guarded) {
-      return function opsEnterGuardedExit(site, thisArg, args) {
-        if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
-        if (o.busy || tv.ops[slot] !== o) return refused(o);
-        const row = tv.row;
-        i32[row + TH_DEPTH]++;
-        o.busy = true;
-        let data: unknown;
-        try {
-          data = fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
-        } catch (e) {
-          opsError(o, e);
-        }
-        o.busy = false;
-        i32[row + TH_DEPTH]--;
-        return push(site, 0, o, data);
-      };
-    }
     return function opsEnterExit(site, thisArg, args) {
       if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
-      if (tv.ops[slot] !== o) return 0;
+      if (inList || tv.ops[slot] !== o) return refused();
       const row = tv.row;
       i32[row + TH_DEPTH]++;
+      inList = true;
       let data: unknown;
       try {
         data = fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
       } catch (e) {
         opsError(o, e);
       }
+      inList = false;
       i32[row + TH_DEPTH]--;
       return push(site, 0, o, data);
     };
   }
-  if (guarded) {
-    return function opsEnterGuarded(site, thisArg, args) {
-      if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
-      if (o.busy || tv.ops[slot] !== o) return refused(o);
-      const row = tv.row;
-      i32[row + TH_DEPTH]++;
-      o.busy = true;
-      try {
-        fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
-      } catch (e) {
-        opsError(o, e);
-      }
-      o.busy = false;
-      i32[row + TH_DEPTH]--;
-      return pushPlain(site);
-    };
-  }
   return function opsEnter(site, thisArg, args) {
     if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
-    if (tv.ops[slot] !== o) return 0;
+    if (inList || tv.ops[slot] !== o) return refused();
     const row = tv.row;
     i32[row + TH_DEPTH]++;
+    inList = true;
     try {
       fn(site, fSite[top]!, ops, wantArgs ? args ?? null : null, thisArg);
     } catch (e) {
       opsError(o, e);
     }
+    inList = false;
     i32[row + TH_DEPTH]--;
     return pushPlain(site);
   };
@@ -792,9 +764,16 @@ export function makeTrampEnter(t: LocalTramp): EnterFn {
   };
 }
 
-/** H[t] while this thread has no handler for t: counted, nothing runs. */
-export function missing(): number {
-  i32[tv.row + TH_MISSED]++;
+/**
+ * H[t] while this thread has no handler for t: nothing runs; the call is
+ * counted as missed unless the site's target is a function-valued ops or
+ * trampoline of another thread, which never runs here.
+ */
+export function missing(site: number): number {
+  const t = i32[L.target + site]! >> 1;
+  const k = t - (TARGET_OPS_BASE >> 1);
+  const foreign = k >= 0 && (k < L.maxOps ? foreignOps(k) : k - L.maxOps < L.maxTramps && foreignTramp(k - L.maxOps));
+  if (!foreign) i32[tv.row + TH_MISSED]++;
   return 0;
 }
 

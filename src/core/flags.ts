@@ -58,8 +58,8 @@ export const REC_FL_NOCLEAR = REC_FL_DISABLED | REC_FL_TOUCHED | REC_FL_MODIFIED
  *
  * | flag       | kind      | meaning                                              |
  * |------------|-----------|------------------------------------------------------|
- * | RECURSION  | attribute | the framework guards the callback against re-entry   |
- * |            |           | (always true through the list function)              |
+ * | RECURSION  | attribute | accepted; every ops' callbacks are guarded against   |
+ * |            |           | re-entry on both paths (dispatch.ts)                 |
  * | ARGS       | attribute | the callback receives the call's arguments           |
  * | IPMODIFY   | attribute | the exit part may replace the call's result; at most |
  * |            |           | one per site; no notrace, no empty filter            |

@@ -8,8 +8,11 @@
  * instead of adds; a leading digit selects by 1-based index into
  * available_filter_functions; `:mod:<glob>` restricts by package (a leading
  * `!` in the package glob negates it, an empty glob is every package).
- * Invariant: `*` matches any run of characters including `/` and `:`, as in
- * the kernel, so `src/*` selects everything under src/.
+ * Invariants: `*` matches any run of characters including `/` and `:`, as
+ * in the kernel, so `src/*` selects everything under src/; matching takes
+ * at most (name length + 1) x (glob elements + 2) steps, whatever the glob
+ * (the kernel's one-backtrack-point glob_match, never a regular
+ * expression, whose backtracking is exponential in the number of stars).
  */
 
 import { fail } from '../shared/errors.js';
@@ -21,6 +24,9 @@ export const MATCH_MIDDLE = 3;
 export const MATCH_GLOB = 4;
 export const MATCH_INDEX = 5;
 export const MATCH_ALL = 6;
+
+/** The largest index a token may name (record ids are int32). */
+const MAX_INDEX = 0x7fffffff;
 
 export type MatchKind = typeof MATCH_FULL | typeof MATCH_FRONT | typeof MATCH_END | typeof MATCH_MIDDLE
   | typeof MATCH_GLOB | typeof MATCH_INDEX | typeof MATCH_ALL;
@@ -44,53 +50,147 @@ export interface FilterToken {
   readonly index: number;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') re += '[\\s\\S]*';
-    else if (c === '?') re += '[\\s\\S]';
-    else if (c === '\\') {
-      i++;
-      if (i >= glob.length) fail('EINVAL', `glob ${JSON.stringify(glob)} ends with a lone backslash`);
-      re += escapeRe(glob[i]!);
-    } else if (c === '[') {
-      // As the kernel's glob_match: `!` right after `[` negates, and the
-      // first member (after any `!`) may be `]` itself.
-      let start = i + 1;
-      const neg = glob[start] === '!';
-      if (neg) start++;
-      const close = glob.indexOf(']', start + 1);
-      if (close < 0) fail('EINVAL', `glob ${JSON.stringify(glob)} has an unclosed [`);
-      const body = glob.slice(start, close);
-      re += '[' + (neg ? '^' : '') + body.replace(/[\\\]^]/g, (m) => '\\' + m) + ']';
-      i = close;
-    } else re += escapeRe(c);
-  }
-  try {
-    return new RegExp(re + '$');
-  } catch {
-    fail('EINVAL', `glob ${JSON.stringify(glob)} is not valid`);
-  }
+// A compiled full glob: one op per pattern element. Literals and `?` are
+// one op each; a class keeps its spans as [lo, hi] code-unit pairs.
+const G_LIT = 0;
+const G_ANY = 1;
+const G_STAR = 2;
+const G_CLASS = 3;
+
+interface GlobOp {
+  readonly op: typeof G_LIT | typeof G_ANY | typeof G_STAR | typeof G_CLASS;
+  /** G_LIT: the code unit. */
+  readonly c: number;
+  /** G_CLASS: lo, hi pairs; `negate` for `[!...]`. */
+  readonly spans: readonly number[];
+  readonly negate: boolean;
 }
 
-function escapeRe(c: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(c) ? '\\' + c : c;
+interface GlobProgram {
+  readonly ops: readonly GlobOp[];
+  /** Elements that consume exactly one character: a shorter name cannot match. */
+  readonly minLength: number;
+}
+
+/** Loop steps taken by full-glob matching in this thread (a bound the tests check). */
+let steps = 0;
+
+/** The steps full-glob matching has taken in this thread so far. */
+export function globSteps(): number {
+  return steps;
+}
+
+function compileProgram(glob: string): GlobProgram {
+  const ops: GlobOp[] = [];
+  const NONE: readonly number[] = [];
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob.charCodeAt(i);
+    if (c === 0x2a /* * */) {
+      // Runs of stars are one star: the same language, and no extra backtracking state.
+      if (ops.length === 0 || ops[ops.length - 1]!.op !== G_STAR) ops.push({ op: G_STAR, c: 0, spans: NONE, negate: false });
+    } else if (c === 0x3f /* ? */) {
+      ops.push({ op: G_ANY, c: 0, spans: NONE, negate: false });
+    } else if (c === 0x5c /* \ */) {
+      i++;
+      if (i >= glob.length) fail('EINVAL', `glob ${JSON.stringify(glob)} ends with a lone backslash`);
+      ops.push({ op: G_LIT, c: glob.charCodeAt(i), spans: NONE, negate: false });
+    } else if (c === 0x5b /* [ */) {
+      // As the kernel's glob_match: `!` right after `[` negates; the first
+      // member (after any `!`) may be `]` itself; `a-b` is a range unless
+      // the `-` is followed by the closing `]`.
+      let j = i + 1;
+      const negate = glob.charCodeAt(j) === 0x21 /* ! */;
+      if (negate) j++;
+      const spans: number[] = [];
+      let first = true;
+      for (;;) {
+        if (j >= glob.length) fail('EINVAL', `glob ${JSON.stringify(glob)} has an unclosed [`);
+        const a = glob.charCodeAt(j);
+        if (a === 0x5d /* ] */ && !first) break;
+        first = false;
+        let b = a;
+        if (glob.charCodeAt(j + 1) === 0x2d /* - */ && j + 2 < glob.length && glob.charCodeAt(j + 2) !== 0x5d) {
+          b = glob.charCodeAt(j + 2);
+          if (b < a) fail('EINVAL', `glob ${JSON.stringify(glob)}: range ${glob.slice(j, j + 3)} is out of order`);
+          j += 2;
+        }
+        spans.push(a, b);
+        j++;
+      }
+      ops.push({ op: G_CLASS, c: 0, spans, negate });
+      i = j;
+    } else {
+      ops.push({ op: G_LIT, c, spans: NONE, negate: false });
+    }
+  }
+  let minLength = 0;
+  for (const o of ops) if (o.op !== G_STAR) minLength++;
+  return { ops, minLength };
+}
+
+function classHas(o: GlobOp, c: number): boolean {
+  const sp = o.spans;
+  let hit = false;
+  for (let k = 0; k < sp.length; k += 2) if (sp[k]! <= c && c <= sp[k + 1]!) hit = true;
+  return hit !== o.negate;
+}
+
+/**
+ * The kernel's glob_match: a single backtrack point, the last `*` seen.
+ * Since `*` matches any run, retrying from the last star alone is complete,
+ * and the work is at most (name length + 1) x (pattern elements + 1) steps:
+ * no input makes it exponential, unlike a backtracking regular expression.
+ */
+function runProgram(p: GlobProgram, s: string): boolean {
+  if (s.length < p.minLength) return false;
+  const ops = p.ops;
+  const n = s.length;
+  const m = ops.length;
+  let pi = 0;
+  let si = 0;
+  let backPi = -1;
+  let backSi = 0;
+  let k = 0;
+  for (;;) {
+    k++;
+    if (pi < m) {
+      const o = ops[pi]!;
+      if (o.op === G_STAR) {
+        if (pi + 1 === m) { steps += k; return true; } // a trailing star matches the rest
+        backPi = ++pi;
+        backSi = si;
+        continue;
+      }
+      if (si < n && (o.op === G_ANY || (o.op === G_LIT ? s.charCodeAt(si) === o.c : classHas(o, s.charCodeAt(si))))) {
+        pi++;
+        si++;
+        continue;
+      }
+    } else if (si === n) {
+      steps += k;
+      return true;
+    }
+    // Mismatch: try again from the last star, one character later in the
+    // name; with the name used up, a later start cannot do better.
+    if (backPi < 0 || si >= n) { steps += k; return false; }
+    pi = backPi;
+    si = ++backSi;
+  }
 }
 
 /** Classifies and compiles one glob, as filter_parse_regex does. */
 export function compileGlob(glob: string): Matcher {
   if (glob === '' || glob === '*') return { kind: MATCH_ALL, text: '', test: () => true };
   if (/[?[\\]/.test(glob)) {
-    const re = globToRegExp(glob);
-    return { kind: MATCH_GLOB, text: glob, test: (s) => re.test(s) };
+    const p = compileProgram(glob);
+    return { kind: MATCH_GLOB, text: glob, test: (s) => runProgram(p, s) };
   }
   const lead = glob.startsWith('*');
   const trail = glob.endsWith('*') && glob.length > 1;
   const inner = glob.slice(lead ? 1 : 0, trail ? -1 : undefined);
   if (inner.includes('*')) {
-    const re = globToRegExp(glob);
-    return { kind: MATCH_GLOB, text: glob, test: (s) => re.test(s) };
+    const p = compileProgram(glob);
+    return { kind: MATCH_GLOB, text: glob, test: (s) => runProgram(p, s) };
   }
   if (lead && trail) return { kind: MATCH_MIDDLE, text: inner, test: (s) => s.includes(inner) };
   if (lead) return { kind: MATCH_END, text: inner, test: (s) => s.endsWith(inner) };
@@ -125,7 +225,7 @@ export function parseToken(source: string): FilterToken {
   }
   if (mod === null && /^[0-9]+$/.test(s)) {
     const n = Number(s);
-    if (n < 1) fail('EINVAL', `index ${s} is out of range (indices start at 1)`);
+    if (n < 1 || n > MAX_INDEX) fail('EINVAL', `index ${s} is out of range (indices run from 1 to ${MAX_INDEX})`);
     return { source, negate, func: { kind: MATCH_INDEX, text: s, test: () => false }, mod: null, index: n - 1 };
   }
   return { source, negate, func: compileGlob(s), mod, index: -1 };

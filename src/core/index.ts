@@ -36,10 +36,11 @@ export {
 export { record, recordCount, type SiteMeta, type SiteRecord } from './records.js';
 export { availableFilterFunctions, enabledFunctions, touchedFunctions, displayName } from './views.js';
 export { ftraceKill, isDead, killReason } from './kill.js';
-export { listThreads, synchronizeThreads, setThreadTimeout, markDead, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
+export { listThreads, markDead, onWorkerExit, synchronizeThreads, setThreadTimeout, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
 export { threadView } from './thread.js';
 export * as flags from './flags.js';
 export { setStoreObserver } from './slots.js';
 export { checkRecord, testRecord, VERB_NAMES, UPDATE_IGNORE, UPDATE_MAKE_CALL, UPDATE_MODIFY_CALL, UPDATE_MAKE_NOP } from './update.js';
 export { parseToken, tokenMatches, MATCH_ALL, MATCH_INDEX, type FilterToken } from './glob.js';
 export { parsePatterns, selectedIds, selectsAny } from './filter.js';
+export { describeThrown, onCallbackError, type CallbackErrorReport } from './callback-errors.js';

@@ -10,7 +10,11 @@
  *   re-accounted on removal, so the engine's write order gives G2;
  * - an operation resolves only when every live thread has seen its result
  *   (synchronizeThreads): after unregisterFtraceFunction resolves, the
- *   callback is not called again, as the kernel promises.
+ *   callback is not called again, as the kernel promises. When that wait
+ *   fails (ETIMEDOUT: a thread stuck in a synchronous loop), the ops is
+ *   withdrawn but its removal is pending; calling unregister again waits for
+ *   it, and registering it again is EBUSY until then;
+ * - an ops keeps its callback errors across unregistration (opsErrors).
  */
 
 import { fail } from '../shared/errors.js';
@@ -21,10 +25,11 @@ import {
 } from './flags.js';
 import {
   H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
+  O_GEN,
 } from './layout.js';
 import { lockEngine, unlockEngine } from './lock.js';
 import { assertAlive, isDead } from './kill.js';
-import { FtraceOps } from './ops.js';
+import { FtraceOps, type PendingRemoval } from './ops.js';
 import { defineBlockLocked, record, recordCount, validateMeta, type SiteMeta } from './records.js';
 import {
   allocOpsSlot, forEachCovered, listAdd, listRemove, markSlotDying, opsRow, readList, reapSlots, setCov,
@@ -96,6 +101,60 @@ function busyCheck(ops: FtraceOps, what: string): void {
   }
 }
 
+/** A registration of an ops whose earlier removal is not confirmed yet is EBUSY. */
+export function checkNotPending(ops: FtraceOps, what: string): void {
+  if (ops.pendingRemoval !== null) {
+    fail('EBUSY', `${what}: ops ${ops.name} was unregistered, but some thread has not confirmed it yet `
+      + '(the unregister call failed with ETIMEDOUT); call the unregister function again to wait for it');
+  }
+}
+
+/** The errors counted in an ops row now. */
+function rowErrors(slot: number): { count: number; first: string | null } {
+  const count = Atomics.load(i32, opsRow(inst, slot) + O_CB_ERRORS);
+  return { count, first: count === 0 ? null : slotText(inst, slot, 'error') };
+}
+
+function addErrors(a: { count: number; first: string | null }, b: { count: number; first: string | null }): { count: number; first: string | null } {
+  return { count: a.count + b.count, first: a.first ?? b.first };
+}
+
+/** The errors of a withdrawn slot: the row's while it is still this removal's, else those seen at withdrawal. */
+function pendingErrors(p: PendingRemoval): { count: number; first: string | null } {
+  return i32[opsRow(inst, p.slot) + O_GEN] === p.gen ? rowErrors(p.slot) : p.errors;
+}
+
+/**
+ * Marks `ops` (just withdrawn from `slot`, engine lock held by the caller
+ * or not needed) as pending removal, then waits for it: see finishRemoval.
+ */
+export function beginRemoval(ops: FtraceOps, slot: number): Promise<void> {
+  ops.pendingRemoval = { slot, gen: i32[opsRow(inst, slot) + O_GEN]!, errors: rowErrors(slot), wait: null };
+  return finishRemoval(ops);
+}
+
+/**
+ * Waits until every live thread has passed a quiescent point after the
+ * ops was withdrawn, then keeps its errors and frees its slot. On ETIMEDOUT
+ * the removal stays pending: a later call waits again (concurrent callers
+ * share one wait).
+ */
+export function finishRemoval(ops: FtraceOps): Promise<void> {
+  const p = ops.pendingRemoval!;
+  p.wait ??= (async () => {
+    try {
+      const gen = await synchronizeThreads();
+      if (ops.pendingRemoval !== p) return;
+      ops.pastErrors = addErrors(ops.pastErrors, pendingErrors(p));
+      ops.pendingRemoval = null;
+      locked(() => reapSlots(inst, gen));
+    } finally {
+      p.wait = null;
+    }
+  })();
+  return p.wait;
+}
+
 export function rowFlags(slot: number): number {
   return i32[opsRow(inst, slot) + O_FLAGS]!;
 }
@@ -161,6 +220,7 @@ export async function registerFtraceFunction(ops: FtraceOps): Promise<void> {
   if ((ops.flags & OPS_FL_DELETED) !== 0) fail('EINVAL', `ops ${ops.name} was deleted and cannot be registered again`);
   if ((ops.flags & OPS_FL_ENABLED) !== 0) fail('EBUSY', `ops ${ops.name} is already registered`);
   busyCheck(ops, 'registerFtraceFunction');
+  checkNotPending(ops, 'registerFtraceFunction');
   if ((ops.flags & OPS_FL_DIRECT) !== 0) fail('EINVAL', `ops ${ops.name} is a direct ops: use registerFtraceDirect`);
   if (ops.func === undefined && ops.spec === null && (ops.flags & OPS_FL_STUB) === 0) {
     fail('EINVAL', `ops ${ops.name} has no func (a direct ops is registered with registerFtraceDirect)`);
@@ -209,15 +269,18 @@ export function withdrawLocked(ops: FtraceOps): void {
 
 export async function unregisterFtraceFunction(ops: FtraceOps): Promise<void> {
   checkOps(ops, 'unregisterFtraceFunction');
+  // A removal that timed out earlier: this call waits for it.
+  if (ops.pendingRemoval !== null) return finishRemoval(ops);
   if ((ops.flags & OPS_FL_ENABLED) === 0 || ops.slot < 0) fail('EINVAL', `ops ${ops.name} is not registered`);
   if ((ops.flags & OPS_FL_DIRECT) !== 0) fail('EINVAL', `ops ${ops.name} is a direct ops: use unregisterFtraceDirect`);
   busyCheck(ops, 'unregisterFtraceFunction');
+  const slot = ops.slot;
   if (!isDead(inst)) locked(() => withdrawLocked(ops));
   else {
     ops.flags &= ~OPS_FL_ENABLED;
     ops.slot = -1;
   }
-  await settle();
+  return beginRemoval(ops, slot);
 }
 
 export interface SetFilterOptions {
@@ -394,11 +457,13 @@ export async function ftraceSetEnabled(on: boolean): Promise<void> {
   await settle();
 }
 
-/** Callback errors of a registered ops, counted across threads (G5). */
+/**
+ * Callback errors of an ops, counted across threads (G5), over all its
+ * registrations: kept when it is unregistered.
+ */
 export function opsErrors(ops: FtraceOps): { count: number; first: string | null } {
   checkOps(ops, 'opsErrors');
-  if (ops.slot < 0) return { count: 0, first: null };
-  const r = opsRow(inst, ops.slot);
-  const count = Atomics.load(i32, r + O_CB_ERRORS);
-  return { count, first: count === 0 ? null : slotText(inst, ops.slot, 'error') };
+  if (ops.slot >= 0) return addErrors(ops.pastErrors, rowErrors(ops.slot));
+  if (ops.pendingRemoval !== null) return addErrors(ops.pastErrors, pendingErrors(ops.pendingRemoval));
+  return ops.pastErrors;
 }

@@ -61,6 +61,17 @@ export interface OpsOptions {
   name?: string;
 }
 
+/** See FtraceOps.pendingRemoval. */
+export interface PendingRemoval {
+  readonly slot: number;
+  /** O_GEN of the slot when it was withdrawn: the row is still ours while it matches. */
+  readonly gen: number;
+  /** Its errors when it was withdrawn, in case another operation frees the row first. */
+  readonly errors: { count: number; first: string | null };
+  /** The wait in progress, shared by concurrent callers. */
+  wait: Promise<void> | null;
+}
+
 let opsCounter = 0;
 
 export class FtraceOps {
@@ -80,6 +91,14 @@ export class FtraceOps {
   slot = -1;
   /** Filter and notrace patterns (kept here while not registered). */
   filters: FilterPair = FilterPair.EMPTY;
+  /** Callback errors of earlier registrations, kept when the slot is given back. */
+  pastErrors: { count: number; first: string | null } = { count: 0, first: null };
+  /**
+   * An unregistration that withdrew the ops but whose wait for every thread
+   * failed (ETIMEDOUT): the slot is dying, some thread may still be inside a
+   * callback. Calling the unregister function again waits for it.
+   */
+  pendingRemoval: PendingRemoval | null = null;
 
   constructor(o: OpsOptions, extraFlags = 0) {
     if (typeof o !== 'object' || o === null) fail('EINVAL', 'createOps: options must be an object');

@@ -44,8 +44,6 @@ export interface LocalOps extends ExitHandler {
   readonly cov: number;
   /** i32 index of the slot's row. */
   readonly row: number;
-  /** Re-entry guard for RECURSION ops called directly. */
-  busy: boolean;
   /** Whether this thread already warned about a throwing callback. */
   warned: boolean;
   /** Whether a call through this ops keeps a frame with this handler

@@ -462,6 +462,19 @@ function onMessage(ev: unknown): void {
   else if (data?.type === 'sync') onSync();
 }
 
+const exitListeners = new Set<(threadId: number) => void>();
+
+/**
+ * Calls `fn` with the thread id of every worker this thread created, once
+ * that worker's thread has stopped (its Worker's `exit` event: after
+ * process.exit, an uncaught throw, terminate(), or its natural end; the
+ * stores it made are visible here). Layers above use it to save what such
+ * a thread could not.
+ */
+export function onWorkerExit(fn: (threadId: number) => void): void {
+  exitListeners.add(fn);
+}
+
 function watchWorkers(): void {
   // Marks the row of a worker this thread created as dead when it exits,
   // including worker.terminate(), where the worker itself runs no handler.
@@ -469,7 +482,16 @@ function watchWorkers(): void {
     const w = (msg as { worker?: Worker }).worker;
     if (w === undefined) return;
     const id = w.threadId;
-    w.once('exit', () => markDead(id));
+    w.once('exit', () => {
+      markDead(id);
+      for (const fn of exitListeners) {
+        try {
+          fn(id);
+        } catch {
+          // A layer's failure to save a thread's events is not the program's.
+        }
+      }
+    });
   });
 }
 

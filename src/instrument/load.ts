@@ -28,7 +28,7 @@ import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import module, { createRequire } from 'node:module';
 import { TRANSFORM_VERSION } from './transform-version.js';
 import type { TransformInput, TransformResult } from './transform.js';
-import { cacheKey, cacheOptionsFromEnv, TransformCache, type CacheOptions } from './cache.js';
+import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, TransformCache, type CacheOptions } from './cache.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 
@@ -47,6 +47,8 @@ const C_SKIPPED = 2;
 const C_FAILED = 3;
 const C_IGNORED = 4;
 const C_SITES = 5;
+/** Set once a thread has said that the transform cache is off: the warning is given once per process. */
+const C_CACHE_WARNED = 6;
 const C_COUNT = 8;
 const ENV_KEY = 'jsftrace:instrument:counters';
 
@@ -85,6 +87,10 @@ function sharedCounters(): SharedArrayBuffer {
 }
 
 let counters = new Int32Array(sharedCounters());
+
+function cacheWarning(message: string): void {
+  if (Atomics.compareExchange(counters, C_CACHE_WARNED, 0, 1) === 0) process.emitWarning(message, { code: 'JSFTRACE_CACHE' });
+}
 let scope: Scope | null = null;
 let cache: TransformCache | null | undefined;
 let transform: TransformFn | null = null;
@@ -153,7 +159,8 @@ export function emitFailureWarning(filename: string, error: string, atExit = fal
 export function currentSettings(): LoadSettings {
   return {
     scope: getScope().config,
-    cache: getCache() === null ? null : { dir: cache!.dir, maxBytes: cache!.maxBytes },
+    // The checked directory, or none: a thread is never handed a cache this one refused.
+    cache: getCache()?.settings() ?? null,
     transformModule: transformId === '' ? null : transformId,
     counters: counters.buffer as SharedArrayBuffer,
   };
@@ -166,7 +173,7 @@ export function currentSettings(): LoadSettings {
 export async function applySettings(s: LoadSettings, reporter?: (filename: string, error: string) => void): Promise<void> {
   counters = new Int32Array(s.counters);
   scope = compileScope(s.scope);
-  cache = s.cache === null ? null : new TransformCache(s.cache);
+  cache = s.cache === null ? null : new TransformCache(s.cache, cacheWarning);
   if (s.transformModule !== null) await useTransformModule(s.transformModule);
   if (reporter !== undefined) report = reporter;
 }
@@ -196,7 +203,7 @@ export function setTransform(fn: TransformFn | null, id = 'injected'): void {
 /** Replaces the scope rules and cache of this thread (tests and register.ts). */
 export function configure(opts: { scope?: ScopeConfig; cache?: CacheOptions | null }): void {
   if (opts.scope !== undefined) scope = compileScope(opts.scope);
-  if (opts.cache !== undefined) cache = opts.cache === null ? null : new TransformCache(opts.cache);
+  if (opts.cache !== undefined) cache = opts.cache === null ? null : new TransformCache(opts.cache, cacheWarning);
 }
 
 function getScope(): Scope {
@@ -207,7 +214,7 @@ function getScope(): Scope {
 function getCache(): TransformCache | null {
   if (cache === undefined) {
     const o = cacheOptionsFromEnv();
-    cache = o === null ? null : new TransformCache(o);
+    cache = o === null ? null : new TransformCache(o, cacheWarning);
   }
   return cache;
 }
@@ -227,7 +234,7 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string
   const enable = (module as unknown as { enableCompileCache?: (dir: string) => { status: number; directory?: string } }).enableCompileCache;
   if (typeof enable !== 'function' || env['JSFTRACE_COMPILE_CACHE'] === '0') return null;
   if (env['NODE_COMPILE_CACHE'] !== undefined || env['NODE_DISABLE_COMPILE_CACHE'] !== undefined) return null;
-  const dir = getCache()?.trustedSubdir('v8') ?? null;
+  const dir = getCache()?.trustedSubdir(COMPILE_CACHE_SUBDIR) ?? null;
   if (dir === null) return null;
   const r = enable.call(module, dir);
   return r.directory ?? null;

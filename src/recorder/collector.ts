@@ -47,6 +47,8 @@ export interface StreamTally {
   lost: number;
   /** Events that arrived after the recording stopped, not written. */
   unrecorded: number;
+  /** Events the thread wrote and could not publish (stopped mid-event, or running at the end): its StreamEnd's unsaved. */
+  unsaved: number;
   nextSerial: number;
   refused: number;
   end: StreamEnd | null;
@@ -109,16 +111,18 @@ export class Collector {
   }
 
   /** Events written, and lost, over all streams. */
-  totals(): { events: number; lost: number; unrecorded: number } {
+  totals(): { events: number; lost: number; unrecorded: number; unsaved: number } {
     let events = 0;
     let lost = 0;
     let unrecorded = 0;
+    let unsaved = 0;
     for (const s of this.streams.values()) {
       events += s.events;
       lost += s.lost;
       unrecorded += s.unrecorded;
+      unsaved += s.unsaved;
     }
-    return { events, lost, unrecorded };
+    return { events, lost, unrecorded, unsaved };
   }
 
   private accept(sock: Socket): void {
@@ -224,7 +228,7 @@ export class Collector {
         const g = this.nextStream++;
         c.streams.set(id, g);
         this.streams.set(g, {
-          pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0,
+          pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0, unsaved: 0,
           unrecorded: 0, nextSerial: 0, refused: 0, end: null,
         });
         this.append(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process }));
@@ -257,6 +261,7 @@ export class Collector {
         // What the ring lost after its last page was read (overwritten at the end) is in its own counters.
         const ringLost = Number(s.end.overrun) + Number(s.end.dropped);
         if (this.stopped === null && ringLost > s.lost) s.lost = ringLost;
+        s.unsaved = Number(s.end.unsaved ?? 0);
         ch.writeUInt32LE(s.id, 8);
         this.append(ch);
         return;

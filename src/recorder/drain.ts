@@ -224,7 +224,7 @@ async function finish(): Promise<void> {
   }
   for (const s of streams) {
     const st = ringStats(s.ring);
-    send(jsonChunk(CHUNK_STREAM_END, s.id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped }));
+    send(jsonChunk(CHUNK_STREAM_END, s.id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped, unsaved: st.unsaved }));
   }
   sendNames();
   const gen = profileGeneration();

@@ -17,6 +17,7 @@ export {
 export { EventCursor } from './cursor.js';
 export { FollowReader, followRing } from './follower.js';
 export { entriesLine, formatStats, ringStats, type RingStats } from './stats.js';
+export { countUnsaved, sealRing, unpublishedEvents } from './seal.js';
 export {
   CLOCK_COUNTER, CLOCK_CUSTOM, CLOCK_GLOBAL, CLOCK_LOCAL, CLOCK_MONO, CLOCK_NAMES, clockListText, clockNameOf,
   customClock, formatTimestamp, globalClockError, makeClock, UNIT_COUNT, UNIT_NS, type ClockName, type ClockSource,

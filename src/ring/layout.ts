@@ -1,5 +1,5 @@
 /**
- * The shared-memory layout of one ring buffer. Format 1.0.
+ * The shared-memory layout of one ring buffer. Format 1.2.
  *
  * Owns: every offset into a ring's SharedArrayBuffer, the packing of the
  * words that carry two values, and the rules for touching each word. No other
@@ -45,7 +45,12 @@
  * - readers (any thread, one at a time under R_LOCK) write R_HEAD, R_READ_*
  *   and F_READ_*; any thread may write R_MODE;
  * - reset, resize and clock changes are done by the writer while holding
- *   R_LOCK, so no reader is between two steps of its protocol.
+ *   R_LOCK, so no reader is between two steps of its protocol;
+ * - the writer also notes, with plain stores, how far its complete events
+ *   reach in the tail page (R_SHADOW) and where a reserved event not yet
+ *   filled ends (R_RESERVED): nobody reads them while it runs (but to count
+ *   them); once its thread has ended, whoever saw it end seals the ring
+ *   (seal.ts, rule 4 below).
  *
  * Memory ordering (why a reader never sees a torn event, with plain stores on
  * the per-event path). The argument is made in the ECMAScript memory model,
@@ -92,6 +97,15 @@
  * return a mix of old and new words; the model allows that, and the copy is
  * discarded. Word-sized (32-bit, aligned) accesses are never torn on either.
  *
+ * 4. Sealing. A writer's thread that ends without publishing (worker.terminate(),
+ *    a process exit that stops it) leaves complete events above P_COMMIT.
+ *    The thread that sees it end (the parent, whose Worker 'exit' event comes
+ *    after the worker's thread has stopped) has every store of that thread
+ *    before it; under R_LOCK, while R_WRITER still names the dead writer, it
+ *    publishes the tail page up to R_SHADOW with one Atomics.store of
+ *    P_COMMIT, as the writer would have, counts an event reserved but never
+ *    filled in F_UNSAVED, and clears R_WRITER so it is sealed once.
+ *
  * Counters: F_* slots are float64 (exact integers up to 2^53). F_READ_* are
  * touched only under R_LOCK. The writer's block (F_OVERRUN, F_DROPPED,
  * F_COMMIT_OVERRUN) is a sequence lock: the writer Atomics.adds R_STATS_SEQ
@@ -103,7 +117,7 @@ import { fail } from '../shared/errors.js';
 
 export const RING_MAGIC = 0x4a535242; // 'JSRB'
 export const RING_FORMAT_MAJOR = 1;
-export const RING_FORMAT_MINOR = 1;
+export const RING_FORMAT_MINOR = 2;
 
 // Ring header, int32 words.
 export const R_MAGIC = 0;
@@ -141,7 +155,15 @@ export const R_WRITER = 17;
 export const R_WAITING = 18;
 /** 1.1: MODE_WAIT's bound: how long the writer waits for a reader at a full ring, in ms. */
 export const R_WAIT_MS = 19;
-// Words 20-23 reserved (minor versions may give them a use).
+/**
+ * 1.2: i32 index just past the writer's last complete event in the tail
+ * page; plain stores by the writer after each event; read when it has
+ * stopped (rule 4), or racily to count what it has not published.
+ */
+export const R_SHADOW = 20;
+/** 1.2: i32 index just past the last event the writer reserved; above R_SHADOW while one is being filled. */
+export const R_RESERVED = 21;
+// Words 22-23 reserved (minor versions may give them a use).
 
 // Ring header, float64 slots (f64 index; i32 index is twice this).
 /** Timestamp of the last consumed event, when R_READ_HEAD matches. */
@@ -159,6 +181,12 @@ export const F_COMMIT_OVERRUN = 17;
 /** Clock reading and wall time (ms since the epoch) taken together at reset. */
 export const F_CLOCK_ANCHOR = 18;
 export const F_WALL_ANCHOR_MS = 19;
+/**
+ * 1.2: events written that could not be saved: reserved and never filled
+ * when their thread stopped, or not published by a thread still running
+ * when the process exited. Written by the sealer (rule 4), under R_LOCK.
+ */
+export const F_UNSAVED = 20;
 export const HEADER_WORDS = 64;
 
 // Page header, int32 words relative to the slot.

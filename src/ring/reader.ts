@@ -142,6 +142,8 @@ export class PipeReader {
       const p = headSeq(h);
       const k = headConsumed(h);
       const t = Atomics.load(i32, R_TAIL);
+      ring.checkSeq(p, 'head');
+      ring.checkSeq(t, 'tail');
       const base = ring.pageBase(p);
       // R_TAIL before P_COMMIT: a page seen closed has its final commit.
       const c = Atomics.load(i32, base + P_COMMIT);
@@ -212,6 +214,8 @@ export class TraceIterator {
   private endEntries = 0;
   private resetGen = 0;
   private state = ITER_READING;
+  /** Pages taken: a sound ring has at most nrPages between head and tail. */
+  private pages = 0;
 
   constructor(ring: Ring) {
     this.ring = ring;
@@ -222,11 +226,18 @@ export class TraceIterator {
     try {
       this.resetGen = Atomics.load(i32, R_RESET_GEN);
       const t = Atomics.load(i32, R_TAIL);
+      ring.checkSeq(t, 'tail');
       const c = Atomics.load(i32, ring.pageBase(t) + P_COMMIT);
       this.endSeq = t;
       this.endWords = c & COMMIT_WORDS_MASK;
       this.endEntries = c >>> COMMIT_ENTRIES_SHIFT;
-      this.startAtHead(Atomics.load(i32, R_HEAD));
+      const h = Atomics.load(i32, R_HEAD);
+      ring.checkSeq(headSeq(h), 'head');
+      // Tail read first: the head can only have moved closer to it since.
+      if (seqDiff(t, headSeq(h), ring.geometry.seqMod) >= ring.geometry.nrPages) {
+        fail('EINVAL', `the ring is corrupted: head page ${headSeq(h)} and tail page ${t} are more than ${ring.geometry.nrPages} pages apart`);
+      }
+      this.startAtHead(h);
       this.nextSerial = -1;
     } finally {
       unlockWord(i32, R_LOCK);
@@ -303,6 +314,7 @@ export class TraceIterator {
         return READ_EMPTY;
       }
       const h = Atomics.load(i32, R_HEAD);
+      ring.checkSeq(headSeq(h), 'head');
       if (seqDiff(this.q, headSeq(h), seqMod) < 0) {
         // Our page is gone: continue from the head; the serial gap counts it.
         this.startAtHead(h);
@@ -320,6 +332,7 @@ export class TraceIterator {
       const ts = Number.isNaN(this.ts) || this.off === 0 ? readU64(i32, base + P_TS_LO) : this.ts;
       copyRun(ring, base, this.off, words, entries - skipped, ts, serial, this.img);
       if (Atomics.compareExchange(i32, R_HEAD, h, h) !== h) continue; // validate (layout.ts, rule 3)
+      if (++this.pages > ring.geometry.nrPages) fail('EINVAL', `the ring is corrupted: more than its ${ring.geometry.nrPages} pages between head and tail`);
       if (this.nextSerial >= 0 && serial > this.nextSerial) this.pendingLost += serial - this.nextSerial;
       this.nextSerial = serial + entries - skipped;
       this.q = seqNext(q, seqMod);

@@ -60,6 +60,19 @@ export class Ring {
     this.geometry = g;
   }
 
+  /**
+   * Refuses a page sequence number no sound ring holds (a corrupted ring,
+   * from a damaged trace file or memory written by something else): every
+   * index a reader computes from one is then inside the buffer, and the
+   * reader ends with EINVAL instead of a RangeError or a walk over pages
+   * that do not exist.
+   */
+  checkSeq(seq: number, what: string): void {
+    if (!(Number.isInteger(seq) && seq >= 0 && seq < this.geometry.seqMod)) {
+      fail('EINVAL', `the ring is corrupted: its ${what} page ${seq} is outside 0..${this.geometry.seqMod - 1}`);
+    }
+  }
+
   /** i32 index of the header of page `seq`. */
   pageBase(seq: number): number {
     const g = this.geometry;

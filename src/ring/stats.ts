@@ -5,8 +5,9 @@
  *
  * Owns: taking a consistent snapshot from any thread while the writer runs.
  * Invariant: written = entries + read + overrun in every snapshot (events
- * not yet published by the writer are in none of them), so no event is
- * unaccounted for: the whole snapshot is taken inside one even interval of
+ * not yet published by the writer are in none of them; those that never
+ * will be, because their thread stopped or the process exited first, are
+ * counted in unsaved, seal.ts), so no event is unaccounted for: the whole snapshot is taken inside one even interval of
  * R_STATS_SEQ, which the writer holds odd around each overwrite of the head
  * page, and readers, who move R_HEAD and F_READ together, are locked out. Positions come from page headers (serial numbers and
  * words-before), validated like a reader's copy (layout.ts, rules 2-3),
@@ -14,7 +15,7 @@
  */
 
 import {
-  COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_COMMIT_OVERRUN, F_DROPPED, F_OVERRUN, F_READ, F_READ_TS, headConsumed,
+  COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_COMMIT_OVERRUN, F_DROPPED, F_OVERRUN, F_READ, F_READ_TS, F_UNSAVED, headConsumed,
   headSeq, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO, PAGE_HEADER_WORDS, R_HEAD, R_LOCK, R_READ_HEAD,
   R_READ_OFF, R_STATS_SEQ, R_TAIL, readU64, seqDiff, writeU64,
 } from './layout.js';
@@ -44,6 +45,8 @@ export interface RingStats {
   read: number;
   /** Events published since the last reset (entries-written). */
   written: number;
+  /** Events written but never published: their thread stopped mid-event, or the process exited first (seal.ts). */
+  unsaved: number;
   /** UNIT_NS or UNIT_COUNT: how to print the timestamps. */
   unit: number;
 }
@@ -78,6 +81,8 @@ function snapshotLocked(ring: Ring): RingStats {
     const t = Atomics.load(i32, R_TAIL);
     const h = Atomics.load(i32, R_HEAD);
     const hs = headSeq(h);
+    ring.checkSeq(t, 'tail');
+    ring.checkSeq(hs, 'head');
     const hb = ring.pageBase(hs);
     const own = i32[R_READ_HEAD] === h;
     const off = own ? i32[R_READ_OFF]! : 0;
@@ -108,6 +113,11 @@ function snapshotLocked(ring: Ring): RingStats {
     if (Atomics.compareExchange(i32, R_STATS_SEQ, s, s) !== s) continue;
 
     const entries = written - firstUnread;
+    // Validated above as a live ring would be: counts no ring of this size
+    // can hold (or a negative one) come from corrupted page headers.
+    if (!(entries >= 0 && entries <= g.nrPages * g.dataWords) || !Number.isSafeInteger(written)) {
+      fail('EINVAL', `the ring is corrupted: its page headers count ${entries} unread events in ${g.nrPages} pages`);
+    }
     return {
       entries,
       overrun,
@@ -118,6 +128,7 @@ function snapshotLocked(ring: Ring): RingStats {
       dropped,
       read: f64[F_READ]!,
       written,
+      unsaved: f64[F_UNSAVED]!,
       unit: clockUnitOf(ring.clockId),
     };
   }
@@ -163,7 +174,8 @@ export function formatStats(s: RingStats): string {
     + `oldest event ts: ${ts(s.oldestTs)}\n`
     + `now ts: ${ts(s.nowTs)}\n`
     + `dropped events: ${s.dropped}\n`
-    + `read events: ${s.read}\n`;
+    + `read events: ${s.read}\n`
+    + `unsaved events: ${s.unsaved}\n`;
 }
 
 /** The `trace` header line: entries-in-buffer/entries-written. */

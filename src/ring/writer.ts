@@ -17,6 +17,12 @@
  *   full ring drops the new event and counts it in F_DROPPED. Nothing is lost
  *   without being counted.
  *
+ * - after each complete event the writer notes, with one plain store, how far
+ *   complete events reach (R_SHADOW); a reserved event notes its end in
+ *   R_RESERVED and counts as complete at filled(): if the thread stops
+ *   before it publishes, seal.ts publishes what was complete and counts the
+ *   rest (layout.ts, rule 4).
+ *
  * One writer per ring, claimed in R_WRITER. Writes do not nest: nothing here
  * calls out while an event is half written.
  */
@@ -26,7 +32,7 @@ import { fail } from '../shared/errors.js';
 import {
   COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_CLOCK_ANCHOR, F_DROPPED, F_NEXT_SERIAL, F_OVERRUN, F_READ,
   F_WALL_ANCHOR_MS, headConsumed, headSeq, MODE_OVERWRITE, MODE_WAIT, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO,
-  PAGE_HEADER_WORDS, packHead, R_CLOCK, R_HEAD, R_LOCK, R_MODE, R_RESET_GEN, R_STATE, R_STATS_SEQ, R_TAIL,
+  PAGE_HEADER_WORDS, packHead, R_CLOCK, R_HEAD, R_LOCK, R_MODE, R_RESERVED, R_RESET_GEN, R_SHADOW, R_STATE, R_STATS_SEQ, R_TAIL,
   R_WAIT_MS, R_WAITING, R_WRITER, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
 } from './layout.js';
 import { type ClockSource, CLOCK_CUSTOM, makeClock, UNIT_NS } from './clock.js';
@@ -41,6 +47,7 @@ const EXTEND_UNIT = 2 ** DELTA_BITS;
 const SHIFT = TYPE_LEN_BITS;
 const MAX_D = MAX_DELTA;
 const MAX_LEN = MAX_TYPE_LEN;
+const SHADOW = R_SHADOW;
 
 /** advance() results. */
 const ADVANCED = 0;
@@ -151,7 +158,10 @@ export class RingWriter {
     const p = this.pos;
     if (p + 2 > this.limit || d > MAX_D || d < 0) {
       const q = this.slow(1, t);
-      if (q >= 0) this.words[q] = type;
+      if (q >= 0) {
+        this.words[q] = type;
+        this.words[SHADOW] = q + 1;
+      }
       return;
     }
     const w = this.words;
@@ -160,6 +170,7 @@ export class RingWriter {
     this.pos = p + 2;
     this.last = t;
     this.entries++;
+    w[SHADOW] = p + 2;
   }
 
   write1(type: number, a: number): void {
@@ -179,6 +190,7 @@ export class RingWriter {
     const w = this.words;
     w[p] = type;
     w[p + 1] = a;
+    w[SHADOW] = p + 2;
   }
 
   write2(type: number, a: number, b: number): void {
@@ -207,6 +219,7 @@ export class RingWriter {
     w[p] = type;
     w[p + 1] = a;
     w[p + 2] = b;
+    w[SHADOW] = p + 3;
   }
 
   write3(type: number, a: number, b: number, c: number): void {
@@ -228,6 +241,7 @@ export class RingWriter {
     w[p + 1] = a;
     w[p + 2] = b;
     w[p + 3] = c;
+    w[SHADOW] = p + 4;
   }
 
   write4(type: number, a: number, b: number, c: number, e: number): void {
@@ -254,14 +268,17 @@ export class RingWriter {
     w[p + 2] = b;
     w[p + 3] = c;
     w[p + 4] = e;
+    w[SHADOW] = p + 5;
   }
 
   /**
    * Room for an event of `n` words after the common word. Returns the index in
    * `words` of the first of them (the common word, already written, is just
-   * before), or -1 if the event was dropped. Fill them before the next write
-   * or flush: that is when they may be published. Index `this.words` as it is
-   * now: resize() gives the writer another array.
+   * before), or -1 if the event was dropped. Fill them, then call filled(),
+   * before the next write or flush: that is when they may be published (a
+   * thread that stops between reserve and filled() loses the event, and it
+   * is counted). Index `this.words` as it is now: resize() gives the writer
+   * another array.
    */
   reserve(type: number, n: number): number {
     return this.reserveAt(this.now(), type, n);
@@ -285,7 +302,13 @@ export class RingWriter {
       this.entries++;
     }
     this.words[p] = type;
+    this.words[R_RESERVED] = this.pos;
     return p + 1;
+  }
+
+  /** The event last reserved is filled: it is complete (see reserve). */
+  filled(): void {
+    this.words[SHADOW] = this.pos;
   }
 
   /** An event whose words after the common word are `src[from .. from+n)`. */
@@ -294,6 +317,7 @@ export class RingWriter {
     if (p < 0) return;
     const w = this.words;
     for (let i = 0; i < n; i++) w[p + i] = src[from + i]!;
+    this.filled();
   }
 
   /**
@@ -464,6 +488,7 @@ export class RingWriter {
     this.entries = 0;
     this.serial = serial;
     this.wbase = wbase;
+    this.words[SHADOW] = this.words[R_RESERVED] = this.pos;
   }
 
   private publishCounters(): void {
@@ -483,6 +508,7 @@ export class RingWriter {
     this.setPage(seq, readU64(w, b + P_SERIAL_LO), readU64(w, b + P_WBASE_LO));
     this.entries = c >>> COMMIT_ENTRIES_SHIFT;
     this.pos = this.committed = this.limit = this.dataAt + (c & COMMIT_WORDS_MASK);
+    this.words[SHADOW] = this.words[R_RESERVED] = this.pos;
     // The last timestamp is unknown: the next event gets an absolute stamp.
     this.last = Infinity;
     this.overrun = this.f64[F_OVERRUN]!;

@@ -26,6 +26,7 @@ export const ERRNO = {
   EEXIST: -17,
   ENODEV: -19,
   EINVAL: -22,
+  EMFILE: -24,
   ENOSPC: -28,
   EPROTO: -71,
   EMSGSIZE: -90,

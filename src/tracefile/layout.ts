@@ -135,6 +135,12 @@ export interface StreamEnd {
   overrun: number;
   dropped: number;
   written: number;
+  /**
+   * Events the thread wrote but never published: it was stopped in the
+   * middle of one, or was still running, not answering, when its process
+   * ended (ring/seal.ts). Absent in files written before it: 0.
+   */
+  unsaved?: number;
 }
 
 export interface ProcessEnd {

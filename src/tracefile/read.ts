@@ -100,7 +100,8 @@ function streamProblem(v: unknown): string | null {
 
 function endProblem(v: unknown): string | null {
   if (!isObj(v)) return 'not an object';
-  return isCount(v['overrun']) && isCount(v['dropped']) && isCount(v['written']) ? null : 'a counter is malformed';
+  return isCount(v['overrun']) && isCount(v['dropped']) && isCount(v['written']) && (v['unsaved'] === undefined || isCount(v['unsaved']))
+    ? null : 'a counter is malformed';
 }
 
 function processEndProblem(v: unknown): string | null {

@@ -7,13 +7,16 @@
  * recording of one process (layout.ts), so `report` reads both alike;
  * snapshotting never stops or slows writers (the rings are read by the
  * non-consuming iterator, which shows what was committed when it began);
- * page chunks are stored compressed, since a buffer is mostly repetition.
+ * page chunks are stored compressed, since a buffer is mostly repetition;
+ * the threads are first asked to publish what they wrote (settledRings), and
+ * the event loop turns after each chunk, so a large buffer costs the program
+ * bounded time per turn (docs/control.md, "Bounded costs").
  */
 
 import { displayName, instance, recordCount } from '../core/index.js';
 import { iterateRing, ringStats } from '../ring/index.js';
 import {
-  C_THRESH_US, C_TRACER, ctl, currentProfileTables, currentRings, eventRegistry, options, profileGeneration, TRACER_FUNCTION,
+  C_THRESH_US, C_TRACER, ctl, currentProfileTables, eventRegistry, options, profileGeneration, settledRings, TRACER_FUNCTION,
   TRACER_GRAPH,
 } from '../tracers/session.js';
 import { compressed, fileHeader, jsonChunk, namesChunks, PagesBuilder, profileChunk } from './encode.js';
@@ -28,7 +31,7 @@ function tracerName(): string {
 
 /** This process's trace, every thread's current buffer and profile, as a trace file. */
 export async function snapshotTrace(): Promise<Uint8Array> {
-  const rings = await currentRings();
+  const rings = await settledRings();
   const tables = (await currentProfileTables()).filter((t) => t.gen === profileGeneration());
   const out: Buffer[] = [fileHeader()];
   const info: ProcessInfo = {
@@ -42,7 +45,8 @@ export async function snapshotTrace(): Promise<Uint8Array> {
   const names: string[] = [];
   for (let id = 0; id < n; id++) names.push(displayName(inst, id));
   out.push(...namesChunks(1, 0, names));
-  rings.forEach((r, k) => {
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  for (const [k, r] of rings.entries()) {
     const id = k + 1;
     const s: StreamInfo = {
       process: 1, threadId: r.threadId, name: r.name, gen: r.gen, pageBytes: r.ring.geometry.pageBytes, clock: r.ring.clockName,
@@ -58,9 +62,10 @@ export async function snapshotTrace(): Promise<Uint8Array> {
       const c = b.take();
       if (c !== null) out.push(compressed(c));
       if (!more) break;
+      await turn();
     }
-    out.push(jsonChunk(CHUNK_STREAM_END, id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped }));
-  });
+    out.push(jsonChunk(CHUNK_STREAM_END, id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped, unsaved: st.unsaved }));
+  }
   for (const t of tables) out.push(profileChunk(1, t.threadId, t.name, t.sab));
   return Buffer.concat(out);
 }

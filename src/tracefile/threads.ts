@@ -118,7 +118,7 @@ export function fileTotals(threads: readonly FileThread[]): { entries: number; w
   for (const t of threads) {
     for (const s of t.streams) {
       entries += s.events;
-      lost += s.end !== null ? s.end.overrun + s.end.dropped : s.dropped;
+      lost += s.end !== null ? s.end.overrun + s.end.dropped + (s.end.unsaved ?? 0) : s.dropped;
     }
   }
   return { entries, written: entries + lost, threads: threads.length, lost };

@@ -13,7 +13,7 @@ export { traceContext } from './context.js';
 export {
   readAvailableTracers, readCurrentTracer, setCurrentTracer, setTracerFilter, setMaxGraphDepth, readMaxGraphDepth,
   setTracingThresh, readTracingThresh, setGraphFunction, setGraphNotrace, readGraphFunction, readGraphNotrace,
-  setFunctionProfileEnabled, readFunctionProfileEnabled, readTrace, readTracePipe, traceStatFiles, readTraceStat, readThreadStats,
+  setFunctionProfileEnabled, readFunctionProfileEnabled, readTrace, readTracePipe, traceChunks, tracePipeChunks, traceStatFiles, readTraceStat, readThreadStats,
 } from './tracers.js';
 export { graphOverrun } from './graph.js';
 export * as otlp from './otlp/index.js';

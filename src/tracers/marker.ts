@@ -43,6 +43,7 @@ export function traceMarker(text: string): number {
   const p = w.reserve(e.id, e.words - 1 + Math.ceil(bytes.length / 4));
   if (p < 0) return 0;
   writeStringField(w.words, p - 1, e.fields[2]!, e.words * 4, bytes);
+  w.filled();
   w.flush();
   return bytes.length;
 }

@@ -30,6 +30,9 @@ export const CMD_TRACEOFF = 1;
 export const CMD_STACKTRACE = 2;
 export const CMD_DUMP = 3;
 
+/** The largest count a command may have (counts are int32 words; -1 is unlimited). */
+export const PROBE_COUNT_MAX = 0x7fffffff;
+
 export interface ProbeEntry {
   site: number;
   command: ProbeCommand;
@@ -128,7 +131,9 @@ let dumpSink: () => void = () => {
   // Not from inside the traced call: reading waits for every thread's ring.
   setImmediate(() => {
     // Consumed, as ftrace_dump consumes what it prints.
-    import('./tracers.js').then((t) => t.readTracePipe()).then((text) => process.stderr.write(text), () => undefined);
+    import('./tracers.js').then(async (t) => {
+      for await (const piece of t.tracePipeChunks()) process.stderr.write(piece);
+    }).catch(() => undefined);
   });
 };
 export function setDumpSink(fn: () => void): void {

@@ -14,7 +14,7 @@
  *   0            C_MAGIC, C_STATE (epoch << 1 | tracing_on), C_BUFGEN,
  *                C_CLOCK, C_SIZE_KB, C_MODE, C_TRACER, C_MAX_DEPTH,
  *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, C_DOORBELL,
- *                C_DRAIN_SLEEPING, C_WAIT_MS, (reserved to 31)
+ *                C_DRAIN_SLEEPING, C_WAIT_MS, C_FLUSHES, (reserved to 31)
  *   32           MAX_ROWS thread rows of ROW_WORDS
  *                {threadId + 1, ring generation, profiler generation, own size}
  *   C_PID        count, PID_MAX thread ids (set_ftrace_pid)
@@ -56,6 +56,8 @@ export const C_DOORBELL = 11;
 export const C_DRAIN_SLEEPING = 12;
 /** C_MODE's wait mode (MODE_WAIT): how long a writer waits for the drain at a full ring, in ms. */
 export const C_WAIT_MS = 13;
+/** Bumped (and notified) by each thread that has published its events on request (session.ts, flush requests). */
+export const C_FLUSHES = 14;
 export const C_ROWS = 32;
 export const ROW_WORDS = 4;
 export const R_TID = 0; // threadId + 1, 0 when free

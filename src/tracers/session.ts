@@ -21,6 +21,14 @@
  *   cleared CPU buffer would. A writer can only be reset by its own thread,
  *   which is why clearing is a generation and not a reset of every ring.
  *
+ * - nothing a thread wrote is lost unseen when it ends: a worker publishes
+ *   at its `exit` event; one stopped from outside (terminate(), a process
+ *   exit) is sealed by the thread that created it, which publishes its
+ *   complete events (ring/seal.ts); before a snapshot (extract, record),
+ *   threads with unpublished events are asked to publish, and at process
+ *   exit what a thread still running did not publish in time is counted as
+ *   unsaved in its ring.
+ *
  * How rings are found: a SharedArrayBuffer cannot be stored inside another,
  * so a thread that makes a ring records (thread, generation) in the row
  * table of the control buffer and posts the ring's buffer on a
@@ -30,13 +38,15 @@
  */
 
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { onWorkerExit } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import {
-  attachWriter, CLOCK_NAMES, clockListText, createRing, openEventRegistry, openRing, type ClockSource,
-  type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
+  attachWriter, CLOCK_NAMES, clockListText, countUnsaved, createRing, openEventRegistry, openRing, sealRing, unpublishedEvents,
+  type ClockSource, type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
 } from '../ring/index.js';
 import {
-  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_FLUSHES, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS,
+  C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
@@ -153,7 +163,8 @@ function writeIds(at: number, ids: readonly number[]): void {
 function checkIds(ids: readonly number[], what: string): void {
   if (!Array.isArray(ids)) fail('EINVAL', `${what}: expected an array of thread ids`);
   if (ids.length > PID_MAX) fail('ENOSPC', `${what}: at most ${PID_MAX} thread ids`);
-  for (const id of ids) if (!Number.isInteger(id) || id < 0) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
+  // Kept in int32 words: an id beyond them is refused, never wrapped.
+  for (const id of ids) if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) fail('EINVAL', `${what}: ${String(id)} is not a thread id`);
 }
 
 /**
@@ -483,7 +494,7 @@ const profTables = new Map<number, ThreadTable>();
 let ownProfile: ThreadTable | null = null;
 
 interface Announcement {
-  kind: 'ring' | 'profile' | 'hello';
+  kind: 'ring' | 'profile' | 'hello' | 'flush';
   threadId: number;
   name: string;
   gen: number;
@@ -499,11 +510,20 @@ channel.onmessage = (m: unknown): void => {
     if (ownProfile !== null) announceProfile(ownProfile);
     return;
   }
+  if (a.kind === 'flush') {
+    // A snapshot is being taken: publish, and say so.
+    flushThread();
+    Atomics.add(ctl, C_FLUSHES, 1);
+    Atomics.notify(ctl, C_FLUSHES);
+    return;
+  }
   if (a.sab === undefined) return;
   if (a.kind === 'ring') {
     const have = local.get(a.threadId);
     const r = { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) };
     if (have === undefined || have.gen <= a.gen) local.set(a.threadId, r);
+    // Announced after its thread had stopped: sealed before anyone reads it.
+    if (stopped.has(a.threadId)) sealStopped(a.threadId);
     for (const w of ringWatchers) w(r);
   } else {
     const have = profTables.get(a.threadId);
@@ -582,6 +602,32 @@ export async function currentRings(ms = 2000): Promise<ThreadRing[]> {
   return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
 }
 
+/** How long a snapshot waits for threads to publish what they wrote (an idle thread answers at once). */
+const FLUSH_WAIT_MS = 100;
+
+/** Other threads' rings with events written and not published yet (a racy count, a hint). */
+function unpublished(rings: readonly ThreadRing[]): ThreadRing[] {
+  return rings.filter((r) => r.threadId !== threadId && unpublishedEvents(r.ring) > 0);
+}
+
+/**
+ * Every thread's ring of the current generation, after asking the threads
+ * that have unpublished events to publish them (at most FLUSH_WAIT_MS):
+ * what a snapshot (extract) takes.
+ */
+export async function settledRings(): Promise<ThreadRing[]> {
+  const rings = await currentRings();
+  let pending = unpublished(rings);
+  if (pending.length === 0) return rings;
+  channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
+  const end = Date.now() + FLUSH_WAIT_MS;
+  while (pending.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 1));
+    pending = unpublished(pending);
+  }
+  return rings;
+}
+
 /**
  * The rings of the current generation that this thread knows now, without
  * waiting (at process exit, when nothing more can arrive).
@@ -590,6 +636,30 @@ export function ringsNow(): ThreadRing[] {
   flushThread();
   const gen = bufferGeneration();
   return [...local.values()].filter((r) => r.gen === gen).sort((a, b) => a.threadId - b.threadId);
+}
+
+/**
+ * At process exit (the event loop has stopped), before the last read of the
+ * rings: this thread publishes, the others that have unpublished events are
+ * asked to, and waited for at most FLUSH_WAIT_MS in Atomics.wait (each
+ * thread that publishes notifies). What a thread still running has not
+ * published then is lost with the process: it is counted as unsaved in its
+ * ring.
+ */
+export function settleAtExit(): void {
+  const rings = ringsNow();
+  let pending = unpublished(rings);
+  if (pending.length === 0) return;
+  channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
+  const end = Date.now() + FLUSH_WAIT_MS;
+  for (;;) {
+    const seen = Atomics.load(ctl, C_FLUSHES);
+    pending = unpublished(pending);
+    const left = end - Date.now();
+    if (pending.length === 0 || left <= 0) break;
+    Atomics.wait(ctl, C_FLUSHES, seen, left);
+  }
+  for (const r of pending) countUnsaved(r.ring);
 }
 
 /** The profiler tables this thread knows now, without waiting. */
@@ -615,15 +685,42 @@ export function resetProfile(): void {
   bumpEpoch();
 }
 
+/** Gives row `r` back for threads to come. */
+function freeRow(r: number): void {
+  for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(r, w), -1);
+  Atomics.store(ctl, rowIndex(r, R_SIZE_KB), 0);
+  Atomics.store(ctl, rowIndex(r, R_TID), 0);
+}
+
 // A worker's last events are published when it ends, and its row is given
 // back for threads to come (its ring stays readable until the buffers are
 // cleared: the readers keep it).
 if (!isMainThread) {
   atExit(() => {
     flushThread();
-    if (row < 0) return;
-    for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(row, w), -1);
-    Atomics.store(ctl, rowIndex(row, R_SIZE_KB), 0);
-    Atomics.store(ctl, rowIndex(row, R_TID), 0);
+    if (row >= 0) freeRow(row);
   });
 }
+
+/** Workers this thread saw stop whose ring it has not sealed yet (not announced yet). */
+const stopped = new Set<number>();
+
+function sealStopped(id: number): void {
+  const r = local.get(id);
+  if (r === undefined) return;
+  stopped.delete(id);
+  try {
+    sealRing(r.ring, id + 1);
+  } catch {
+    // A ring that cannot be read (corrupted) keeps what it had published.
+  }
+}
+
+// A worker stopped from outside (terminate(), or anything that ends its
+// thread before its exit handler has run) published nothing of its last
+// quarter page and kept its row: its parent seals the ring and frees the row.
+onWorkerExit((id) => {
+  stopped.add(id);
+  for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === id + 1) freeRow(r);
+  sealStopped(id);
+});

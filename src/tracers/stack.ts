@@ -75,6 +75,7 @@ export function writeStack(w: RingWriter): boolean {
   const p = w.reserve(e.id, e.words - 1 + Math.ceil(bytes.length / 4));
   if (p < 0) return false;
   writeStringField(w.words, p - 1, e.fields[2]!, e.words * 4, bytes);
+  w.filled();
   return true;
 }
 

@@ -33,11 +33,13 @@ import {
   knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
 import {
-  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, probeEntries, probeRoom, removeProbeEntry,
+  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, PROBE_COUNT_MAX, probeEntries, probeRoom, removeProbeEntry,
   type ProbeCommand, type ProbeEntry,
 } from './probes.js';
-import { functionPipe, functionTrace } from './output/function.js';
-import { graphPipe, graphTrace } from './output/graph.js';
+import { functionHeader, functionPipe, functionSources, ringTotals } from './output/function.js';
+import { graphHeader, graphPipe, graphSources } from './output/graph.js';
+import { liveRingEvents } from './output/common.js';
+import { traceText } from './output/stream.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 import { startExport, stopExport } from './otlp/exporter.js';
 
@@ -346,17 +348,59 @@ async function ringsOf(threadId: number | undefined): Promise<ThreadRing[]> {
   return all.filter((r) => r.threadId === threadId);
 }
 
-/** The `trace` file (or per_thread/N/trace): non-consuming. */
-export async function readTrace(threadId?: number): Promise<string> {
+/**
+ * The `trace` file (or per_thread/N/trace), non-consuming, in pieces: each
+ * costs the program bounded time and memory, and the event loop runs
+ * between them (output/stream.ts).
+ */
+export async function* traceChunks(threadId?: number): AsyncGenerator<string> {
   const rings = await ringsOf(threadId);
   const t = current();
-  return t.id === TRACER_GRAPH ? graphTrace(rings) : functionTrace(t.name, rings);
+  const threads = rings.map(liveRingEvents);
+  if (t.id === TRACER_GRAPH) yield* traceText(graphHeader(), graphSources(threads));
+  else yield* traceText(functionHeader(t.name, ringTotals(rings)), functionSources(threads));
 }
 
-/** `trace_pipe` (or per_thread/N/trace_pipe): what is unread now, consumed (never blocks; '' when nothing is new). */
-export async function readTracePipe(threadId?: number): Promise<string> {
+/** The `trace` file (or per_thread/N/trace) as one text: traceChunks joined. */
+export async function readTrace(threadId?: number): Promise<string> {
+  let s = '';
+  for await (const piece of traceChunks(threadId)) s += piece;
+  return s;
+}
+
+/** Events of one thread a read of trace_pipe takes at most: a read costs bounded time and memory. */
+const PIPE_BATCH = 4096;
+
+async function pipeOnce(threadId: number | undefined): Promise<{ text: string; more: boolean }> {
   const rings = await ringsOf(threadId);
-  return current().id === TRACER_GRAPH ? graphPipe(rings) : functionPipe(rings);
+  const more = rings.some((r) => ringStats(r.ring).entries > PIPE_BATCH);
+  return { text: current().id === TRACER_GRAPH ? graphPipe(rings, PIPE_BATCH) : functionPipe(rings, PIPE_BATCH), more };
+}
+
+/**
+ * `trace_pipe` (or per_thread/N/trace_pipe): what is unread now, consumed,
+ * at most PIPE_BATCH events a thread (the rest is for the next read, as a
+ * read of ftrace's trace_pipe returns what fits its buffer); never blocks,
+ * '' when nothing is new.
+ */
+export async function readTracePipe(threadId?: number): Promise<string> {
+  return (await pipeOnce(threadId)).text;
+}
+
+/**
+ * trace_pipe in pieces: reads of at most PIPE_BATCH events a thread, the
+ * event loop running between them, until what the buffers held when it
+ * started has been taken (a writer faster than the reader does not keep it
+ * going).
+ */
+export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string> {
+  const start = (await ringsOf(threadId)).reduce((m, r) => Math.max(m, ringStats(r.ring).entries), 0);
+  for (let round = Math.ceil(start / PIPE_BATCH); ; round--) {
+    const { text, more } = await pipeOnce(threadId);
+    if (text !== '') yield text;
+    if (!more || round <= 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /**
@@ -369,7 +413,7 @@ export async function readThreadStats(threadId: number): Promise<string> {
   if (r === undefined) {
     if (!knownThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
     return formatStats({
-      entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0,
+      entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0, unsaved: 0,
       unit: traceClock() === 'counter' ? UNIT_COUNT : UNIT_NS,
     });
   }
@@ -485,6 +529,9 @@ export function updateProbes(add: readonly ProbeEntry[], remove: readonly { site
     const fresh = add.filter((e, i) => !live.some((x) => x.site === e.site && x.command === e.command)
       && add.findIndex((y) => y.site === e.site && y.command === e.command) === i);
     const gone = remove.filter((r) => live.some((x) => x.site === r.site && x.command === r.command));
+    for (const e of fresh) {
+      if (!Number.isInteger(e.count) || e.count < -1 || e.count > PROBE_COUNT_MAX) fail('EINVAL', `count ${String(e.count)} of ${e.command}: -1 (unlimited) or 0 to ${PROBE_COUNT_MAX}`);
+    }
     if (fresh.length > probeRoom()) fail('ENOSPC', `at most ${PROBE_MAX} filter commands (${probeRoom()} free, ${fresh.length} new)`);
     for (const e of fresh) addProbeEntry(e);
     const hidden = gone.map((r) => live.find((x) => x.site === r.site && x.command === r.command)!);

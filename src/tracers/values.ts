@@ -146,6 +146,7 @@ function writeText(type: number, site: number, text: string, e: typeof EV_GRAPH_
   if (p < 0) return;
   writeField(w!.words, p - 1, e.fields[2]!, site);
   writeStringField(w!.words, p - 1, e.fields[3]!, e.words * 4, bytes);
+  w!.filled();
 }
 
 function argsEntry(site: number, _parent: number, _ops: unknown, args: ArrayLike<unknown> | null): void {

@@ -117,7 +117,7 @@ test('each op answers with its fields; surface errors keep their code', () => wi
   assert.equal(h.hello['ppid'], process.ppid);
   assert.deepEqual(h.hello['argv'], process.argv);
   assert.equal(h.hello['node'], process.version);
-  assert.deepEqual(h.hello['protocol'], { major: 1, minor: 0 });
+  assert.deepEqual(h.hello['protocol'], { major: 1, minor: 1 });
   assert.equal(h.hello['socket'], path);
   assert.equal(typeof h.hello['jsftrace'], 'string');
   assert.ok(Math.abs((h.hello['startTime'] as number) - performance.timeOrigin) < 1);
@@ -166,7 +166,7 @@ test('another protocol version gets EPROTO and the connection closes; the server
   const c = await RawClient.open(path);
   c.send(`${JSON.stringify({ v: 2, id: 1, op: 'hello' })}\n`);
   assert.deepEqual(await c.next(), {
-    v: 1, id: 1, ok: false, code: 'EPROTO', message: 'protocol version 2 not supported: this process speaks 1.0',
+    v: 1, id: 1, ok: false, code: 'EPROTO', message: 'protocol version 2 not supported: this process speaks 1.1',
   });
   assert.equal(await c.next(), null);
   const d = await RawClient.open(path);

@@ -27,6 +27,12 @@ export class FakeSurface implements ControlSurface {
   endless: string | null = null;
   /** Characters handed out by trace_pipe reads, in all. */
   piped = 0;
+  /** `big` is `bigPieces` pieces of `bigPiece` (Infinity: no end), streamed one per turn of the event loop. */
+  bigPiece = 'x'.repeat(1000) + '\n';
+  bigPieces = 8;
+  /** Pieces of `big` made so far, and whether a stream of it was ended by its reader. */
+  produced = 0;
+  stopped = false;
 
   feed(text: string): void {
     this.pipe.push(text);
@@ -56,6 +62,24 @@ export class FakeSurface implements ControlSurface {
     const f = this.files.get(path);
     if (f === undefined) throw new JsftraceError('ENOENT', `no control file ${path}`);
     return f;
+  }
+
+  async stream(path: string, onChunk: (text: string) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+    if (path !== 'big') {
+      const text = await this.read(path);
+      if (signal?.aborted !== true) await onChunk(text);
+      return;
+    }
+    this.calls.push(`stream ${path}`);
+    for (let i = 0; i < this.bigPieces; i++) {
+      if (signal?.aborted === true) {
+        this.stopped = true;
+        return;
+      }
+      this.produced++;
+      await onChunk(this.bigPiece);
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   async write(path: string, text: string): Promise<void> {

@@ -108,3 +108,23 @@ test('writing the current tracer again keeps the buffers; another tracer clears 
   await fs.write('current_tracer', 'nop');
   assert.doesNotMatch(await fs.read('trace'), /kept/);
 });
+
+test('a glob that a regular expression would take forever on is answered within the step bound, in every file and rule that takes one', async () => {
+  const { globSteps } = await import('../../src/core/glob.js');
+  const { compileScope } = await import('../../src/instrument/scope.js');
+  const name = `tr.js:${'a'.repeat(5000)}`;
+  defineSites('tree:glob', [{ name }]);
+  const glob = '*a*a*a*a*a*a*a*a*a*a*b';
+  const names = (await fs.read('available_filter_functions')).split('\n').filter((l) => l !== '');
+  // Every record is matched once per file: at most (n + 1) x (m + 2) steps each.
+  const bound = names.reduce((s, n) => s + (n.length + 1) * 23, 0);
+  for (const file of ['set_ftrace_filter', 'set_ftrace_notrace', 'set_graph_function', 'set_graph_notrace']) {
+    const before = globSteps();
+    await refused(fs.write(file, glob), 'EINVAL');
+    assert.ok(globSteps() - before <= 2 * bound, `${file}: ${globSteps() - before} steps`);
+  }
+  const before = globSteps();
+  const scope = compileScope({ include: [glob], exclude: [], origin: 'test' });
+  assert.equal(scope.covers({ root: '/', file: 'a'.repeat(100_000), package: '' }, '/x.js'), false);
+  assert.ok(globSteps() - before <= 100_001 * 23);
+});

@@ -1,12 +1,19 @@
 // The disk cache: whole entries or none, keyed by content, bounded by LRU
-// eviction, shared by concurrent processes without locks.
+// eviction, shared by concurrent processes without locks; a directory of the
+// user's own (every component checked), entries opened without following
+// links and checked on their descriptor, and signed with the user's key, so
+// that a planted file is never run.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheKey, cacheOptionsFromEnv, CACHE_SCHEMA, defaultCacheDir, parseSize, TransformCache } from '../../src/instrument/cache.js';
+import { cacheKey, cacheOptionsFromEnv, CACHE_SCHEMA, parseSize, TransformCache } from '../../src/instrument/cache.js';
+import { cacheDirProblem, chooseCacheDir, defaultCacheDirs } from '../../src/instrument/cache-dir.js';
 import { tempDir, writeTree } from './support.js';
 
 function entryFiles(dir: string): string[] {
@@ -20,16 +27,27 @@ test('keys are length-prefixed hashes of their parts', () => {
   assert.match(cacheKey(['x']), /^[0-9a-f]{64}$/);
 });
 
-test('sizes and the directory come from the environment', () => {
+test('sizes and the directory come from the environment; the default is the user\'s own, never found from the cwd', () => {
   assert.equal(parseSize('512m'), 512 * 1024 * 1024);
   assert.equal(parseSize('64K'), 65536);
   assert.equal(parseSize('1.5g'), 1.5 * 1024 ** 3);
   assert.throws(() => parseSize('lots'), /EINVAL|not a number/);
   assert.equal(cacheOptionsFromEnv({ JSFTRACE_CACHE: '0' }), null);
+  const uid = process.getuid?.() ?? 'user';
+  assert.deepEqual(defaultCacheDirs({ XDG_CACHE_HOME: '/x/y' }), ['/x/y/jsftrace', join(homedir(), '.cache', 'jsftrace'), join(tmpdir(), `jsftrace-cache-${uid}`)]);
+  // A relative XDG_CACHE_HOME is invalid (XDG spec) and ignored.
+  assert.deepEqual(defaultCacheDirs({ XDG_CACHE_HOME: 'rel' }), [join(homedir(), '.cache', 'jsftrace'), join(tmpdir(), `jsftrace-cache-${uid}`)]);
   const t = tempDir();
   try {
+    // A node_modules above the cwd (which anyone may own) plays no part.
     writeTree(t.dir, { 'node_modules/.keep': '', 'a/b/.keep': '' });
-    assert.equal(defaultCacheDir(join(t.dir, 'a/b')), join(t.dir, 'node_modules/.cache/jsftrace'));
+    const xdg = join(t.dir, 'xdg');
+    assert.equal(chooseCacheDir({ XDG_CACHE_HOME: xdg }, join(t.dir, 'a/b')), join(xdg, 'jsftrace'));
+    // An XDG_CACHE_HOME that others could write to is passed over for the next default.
+    mkdirSync(xdg);
+    chmodSync(xdg, 0o777);
+    assert.match(cacheDirProblem(join(xdg, 'jsftrace'))!, /can be written by others without the sticky bit/);
+    assert.notEqual(chooseCacheDir({ XDG_CACHE_HOME: xdg }, t.dir), join(xdg, 'jsftrace'));
     const o = cacheOptionsFromEnv({ JSFTRACE_CACHE_DIR: 'c', JSFTRACE_CACHE_MAX: '1m' }, t.dir)!;
     assert.deepEqual(o, { dir: join(t.dir, 'c'), maxBytes: 1024 * 1024 });
   } finally {
@@ -53,6 +71,8 @@ test('put then get returns the entry; other keys, schema or a truncated file mis
     assert.equal(c.get(k), null, 'a body of the wrong length is a miss');
     writeFileSync(file!, text.replace(k, cacheKey(['other'])));
     assert.equal(c.get(k), null, 'a header for another key is a miss');
+    writeFileSync(file!, text);
+    assert.deepEqual(c.get(k), { status: 'ok', sites: 3, body: 'code ✓\nmore' }, 'the entry as written reads again');
     const s = c.stats();
     assert.equal(s.entries, 2);
     assert.equal(s.failedEntries, 1);
@@ -63,31 +83,127 @@ test('put then get returns the entry; other keys, schema or a truncated file mis
   }
 });
 
-test('a cache directory others can write to, or that is not ours, is not used: a planted entry never runs', async () => {
-  const t = tempDir();
+/** Collects JSFTRACE_CACHE warnings while `fn` runs (they arrive on a later tick). */
+async function cacheWarnings(fn: () => void): Promise<string[]> {
   const warnings: string[] = [];
   const onWarning = (w: Error & { code?: string }): void => { if (w.code === 'JSFTRACE_CACHE') warnings.push(w.message); };
   process.on('warning', onWarning);
   try {
-    const k = cacheKey(['planted']);
-    new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).put(k, { status: 'ok', sites: 0, body: 'PLANTED' });
-    assert.equal(new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).get(k)!.body, 'PLANTED', 'our own 0700 directory is used');
-    chmodSync(join(t.dir, `v${CACHE_SCHEMA}`), 0o777);
-    const opened = new TransformCache({ dir: t.dir, maxBytes: 1 << 20 });
-    assert.equal(opened.get(k), null);
-    opened.put(cacheKey(['x']), { status: 'ok', sites: 0, body: 'x' });
-    assert.equal(entryFiles(t.dir).length, 1, 'nothing written into it either');
-    if (typeof process.getuid === 'function' && process.getuid() === 0) {
-      chmodSync(join(t.dir, `v${CACHE_SCHEMA}`), 0o700);
-      chownSync(join(t.dir, `v${CACHE_SCHEMA}`), 65534, 65534);
-      assert.equal(new TransformCache({ dir: t.dir, maxBytes: 1 << 20 }).get(k), null, 'owned by another user');
-    }
-    await new Promise((r) => setImmediate(r)); // warnings arrive on a later tick
+    fn();
+    await new Promise((r) => setImmediate(r));
   } finally {
     process.off('warning', onWarning);
+  }
+  return warnings;
+}
+
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+test('a directory that is not the user\'s own all the way down is not used, with one warning per cache', async () => {
+  const t = tempDir();
+  try {
+    const k = cacheKey(['planted']);
+    const good = join(t.dir, 'good');
+    new TransformCache({ dir: good, maxBytes: 1 << 20 }).put(k, { status: 'ok', sites: 0, body: 'OURS' });
+    assert.equal(new TransformCache({ dir: good, maxBytes: 1 << 20 }).get(k)!.body, 'OURS', 'our own 0700 directory is used');
+    assert.equal(statSync(good).mode & 0o777, 0o700);
+    assert.equal(statSync(join(good, 'key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(good, 'key')).size, 32);
+    const cases: [string, () => string][] = [
+      ['the cache directory can be written by others', () => { const d = join(t.dir, 'open'); mkdirSync(d, { mode: 0o700 }); chmodSync(d, 0o777); return d; }],
+      ['its version folder can be written by others', () => {
+        const d = join(t.dir, 'vopen');
+        new TransformCache({ dir: d, maxBytes: 1 << 20 }).put(k, { status: 'ok', sites: 0, body: 'x' });
+        chmodSync(join(d, `v${CACHE_SCHEMA}`), 0o777);
+        return d;
+      }],
+      ['a directory above it can be written by others (no sticky bit)', () => { const p = join(t.dir, 'parent'); mkdirSync(p); chmodSync(p, 0o777); return join(p, 'cache'); }],
+      ['it is a symlink to a directory others can write to', () => {
+        const target = join(t.dir, 'target');
+        mkdirSync(target);
+        chmodSync(target, 0o757);
+        const link = join(t.dir, 'link');
+        symlinkSync(target, link);
+        return link;
+      }],
+    ];
+    if (isRoot) {
+      cases.push(['a directory above it belongs to another user', () => {
+        const p = join(t.dir, 'theirs');
+        mkdirSync(p, { mode: 0o755 });
+        chownSync(p, NOBODY, NOBODY);
+        return join(p, 'cache');
+      }]);
+      cases.push(['the cache directory belongs to another user', () => {
+        const d = join(t.dir, 'given');
+        mkdirSync(d, { mode: 0o700 });
+        chownSync(d, NOBODY, NOBODY);
+        return d;
+      }]);
+    }
+    for (const [what, make] of cases) {
+      const dir = make();
+      const entriesBefore = (() => { try { return readdirSync(join(dir, `v${CACHE_SCHEMA}`)).length; } catch { return 0; } })();
+      let c: TransformCache | undefined;
+      const warnings = await cacheWarnings(() => {
+        c = new TransformCache({ dir, maxBytes: 1 << 20 });
+        assert.equal(c.get(k), null, what);
+        c.put(cacheKey(['new']), { status: 'ok', sites: 0, body: 'x' });
+        assert.equal(c.get(cacheKey(['new'])), null, what);
+      });
+      assert.equal(warnings.length, 1, `${what}: ${warnings.join('\n')}`);
+      assert.match(warnings[0]!, /^the transform cache is off for this process: /, what);
+      assert.equal(c!.settings(), null, `${what}: not handed to other threads`);
+      const after = (() => { try { return readdirSync(join(dir, `v${CACHE_SCHEMA}`)).length; } catch { return 0; } })();
+      assert.equal(after, entriesBefore, `${what}: nothing written into it`);
+    }
+  } finally {
     t.done();
   }
-  assert.ok(warnings.length >= 1 && warnings.every((w) => /the transform cache is off for this process/.test(w)), warnings.join('\n'));
+});
+
+test('a planted entry is never returned: wrong key, a symlink, writable by others, another user\'s file', () => {
+  const t = tempDir();
+  try {
+    const dir = join(t.dir, 'c');
+    const c = new TransformCache({ dir, maxBytes: 1 << 20 });
+    const k = cacheKey(['victim.js']);
+    c.put(k, { status: 'ok', sites: 1, body: 'GENUINE' });
+    const file = join(dir, `v${CACHE_SCHEMA}`, k);
+    const genuine = readFileSync(file);
+    assert.equal(c.get(k)!.body, 'GENUINE');
+    // The same entry written with another key (another user's cache, or a
+    // file made from the public inputs of the cache key): refused.
+    const other = join(t.dir, 'other');
+    const o = new TransformCache({ dir: other, maxBytes: 1 << 20 });
+    o.put(k, { status: 'ok', sites: 1, body: 'PLANTED' });
+    writeFileSync(file, readFileSync(join(other, `v${CACHE_SCHEMA}`, k)), { mode: 0o600 });
+    assert.equal(c.get(k), null, 'signed with another key');
+    // The body changed under a genuine header: refused (the tag covers it).
+    const text = genuine.toString('latin1');
+    writeFileSync(file, Buffer.from(text.replace('GENUINE', 'PLANTED'), 'latin1'));
+    assert.equal(c.get(k), null, 'body changed');
+    // A symlink to a genuine entry elsewhere: not followed.
+    unlinkSync(file);
+    writeFileSync(join(t.dir, 'elsewhere'), genuine, { mode: 0o600 });
+    symlinkSync(join(t.dir, 'elsewhere'), file);
+    assert.equal(c.get(k), null, 'a symlink is not followed');
+    unlinkSync(file);
+    writeFileSync(file, genuine, { mode: 0o600 });
+    chmodSync(file, 0o666);
+    assert.equal(c.get(k), null, 'an entry others can write is refused');
+    chmodSync(file, 0o600);
+    if (isRoot) {
+      chownSync(file, NOBODY, NOBODY);
+      assert.equal(c.get(k), null, 'an entry of another user is refused');
+      chownSync(file, 0, 0);
+    }
+    assert.equal(c.get(k)!.body, 'GENUINE', 'and the genuine one still reads');
+    assert.ok(c.refused >= 3);
+  } finally {
+    t.done();
+  }
 });
 
 test('the cache stays within its bound, evicting the least recently used entries', () => {

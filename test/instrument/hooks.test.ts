@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
+import { CACHE_SCHEMA } from '../../src/instrument/cache.js';
 import {
   hookModes, registerCjs, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, writeTree, type RunResult,
 } from './support.js';
@@ -258,7 +259,7 @@ for (const mode of hookModes) {
         `import { cacheCommand } from ${JSON.stringify(new URL('../../src/cli/cache.js', import.meta.url).href)}; process.exitCode = cacheCommand(['stats', '--json']);`],
       { cwd: t.dir, hooks: mode.hooks, env });
       assert.equal(JSON.parse(stats.stdout).entries, n);
-      assert.ok(readdirSync(join(t.dir, '.cache')).includes('v1'));
+      assert.ok(readdirSync(join(t.dir, '.cache')).includes(`v${CACHE_SCHEMA}`));
       // Node's compile cache, where the line has one, lives beside ours (0700) and was filled.
       const v8 = join(t.dir, '.cache', 'v8');
       if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {

@@ -320,7 +320,7 @@ test('stats: oldest and newest timestamps, bytes, and the text of per_thread/N/s
   assert.equal(t.bytes, 24);
   assert.equal(formatStats(t), [
     'entries: 2', 'overrun: 0', 'commit overrun: 0', 'bytes: 24', 'oldest event ts:     2.000013',
-    'now ts:     2.000015', 'dropped events: 0', 'read events: 8', '',
+    'now ts:     2.000015', 'dropped events: 0', 'read events: 8', 'unsaved events: 0', '',
   ].join('\n'));
 });
 

@@ -63,6 +63,51 @@ const BAD: Bad[] = [
     setup: [], path: 'set_ftrace_pid', op: 'write', text: '0 zero',
     code: 'EINVAL', check: ['set_ftrace_pid'], message: /"zero" is not a thread id/, pos: 2,
   },
+  // Numbers are parsed whole, with their range: never wrapped, rounded or taken as a sign.
+  {
+    setup: [['set_ftrace_pid', '0']], path: 'set_ftrace_pid', op: 'write', text: '4294967297',
+    code: 'EINVAL', check: ['set_ftrace_pid'], message: /4294967297 is out of range for a thread id \(0 to 2147483647\)/, pos: 0,
+  },
+  {
+    setup: [['set_ftrace_pid', '0']], path: 'set_ftrace_pid', op: 'append', text: '1 2147483648',
+    code: 'EINVAL', check: ['set_ftrace_pid'], message: /2147483648 is out of range for a thread id/, pos: 2,
+  },
+  {
+    setup: [], path: 'set_ftrace_notrace_pid', op: 'write', text: '-1',
+    code: 'EINVAL', check: ['set_ftrace_notrace_pid'], message: /"-1" is not a thread id/, pos: 0,
+  },
+  {
+    setup: [], path: 'set_ftrace_filter', op: 'append', text: 'lib.mjs:schedule:traceoff:99999999999999',
+    code: 'EINVAL', check: ['set_ftrace_filter'], message: /99999999999999 is out of range for a count for traceoff \(0 to 2147483647\)/, pos: 26,
+  },
+  {
+    setup: [], path: 'set_ftrace_filter', op: 'append', text: 'lib.mjs:schedule:stacktrace:1e3',
+    code: 'EINVAL', check: ['set_ftrace_filter'], message: /"1e3" is not a count for stacktrace/, pos: 28,
+  },
+  {
+    setup: [['tracing_on', '1']], path: 'tracing_on', op: 'write', text: '99999999999999999999',
+    code: 'EINVAL', check: ['tracing_on'], message: /99999999999999999999 is out of range \(0 to 18446744073709551615\)/, pos: 0,
+  },
+  {
+    setup: [['function_profile_enabled', '0']], path: 'function_profile_enabled', op: 'write', text: '-1',
+    code: 'EINVAL', check: ['function_profile_enabled'], message: /"-1" is not an integer of 0 or more/, pos: 0,
+  },
+  {
+    setup: [], path: 'buffer_size_kb', op: 'write', text: ' 1048577',
+    code: 'EINVAL', check: ['buffer_size_kb', 'buffer_total_size_kb'], message: /1048577 is out of range/, pos: 1,
+  },
+  {
+    setup: [], path: 'max_graph_depth', op: 'write', text: '4294967296',
+    code: 'EINVAL', check: ['max_graph_depth'], message: /4294967296 is out of range/, pos: 0,
+  },
+  {
+    setup: [], path: 'tracing_thresh', op: 'write', text: '0x10',
+    code: 'EINVAL', check: ['tracing_thresh'], message: /"0x10" is not a non-negative integer/, pos: 0,
+  },
+  {
+    setup: [], path: 'options/markers', op: 'write', text: '2',
+    code: 'EINVAL', check: ['options/markers', 'trace_options'], message: /0 or 1, not "2"/, pos: 0,
+  },
   {
     setup: [], path: 'trace_clock', op: 'write', text: 'jiffies',
     code: 'EINVAL', check: ['trace_clock'], message: /unknown clock "jiffies"/, pos: 0,

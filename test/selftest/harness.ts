@@ -167,6 +167,7 @@ async function startChild(): Promise<Transport> {
     const fs: ControlSurface = {
       list: () => client.list(),
       read: (p) => client.read(p),
+      stream: (p, onChunk, signal) => client.stream(p, onChunk, signal),
       write: (p, t) => client.write(p, t),
       append: (p, t) => client.append(p, t),
     };

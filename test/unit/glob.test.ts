@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   MATCH_ALL, MATCH_END, MATCH_FRONT, MATCH_FULL, MATCH_GLOB, MATCH_INDEX, MATCH_MIDDLE,
-  compileGlob, parseToken, tokenMatches, type FilterToken,
+  compileGlob, globSteps, parseToken, tokenMatches, type FilterToken,
 } from '../../src/core/glob.js';
 import { JsftraceError } from '../../src/shared/errors.js';
+import { prng } from '../ring/support.js';
 
 function isErr(code: string): (e: unknown) => boolean {
   return (e: unknown) => {
@@ -232,3 +233,102 @@ test('an empty (or `*`) package glob selects every package but not the program\'
     assert.deepEqual(matching('foo*:mod:!'), [0]);
     assert.deepEqual(matching('*:mod:!*'), [0, 4]);
   });
+
+// ---- linear-time matching ---------------------------------------------------
+
+test('a glob that backtracks exponentially as a regular expression takes at most (n + 1) x (m + 2) steps', { timeout: 60_000 }, () => {
+  // Compiled to /^.*a.*a.*a ... .*b$/, this glob against a run of `a`s tries
+  // every way of placing ten `a`s: C(n, 10) ways, minutes for n = 60, never
+  // ending for the n below. The timeout above only bounds a regression;
+  // what is asserted is the step count.
+  const glob = '*a*a*a*a*a*a*a*a*a*a*b';
+  const m = compileGlob(glob);
+  assert.equal(m.kind, MATCH_GLOB);
+  const elements = 21; // 10 stars (a run counts once), 10 a, 1 b
+  for (const n of [60, 1_000, 100_000]) {
+    const name = 'a'.repeat(n);
+    const before = globSteps();
+    assert.equal(m.test(name), false);
+    const used = globSteps() - before;
+    assert.ok(used <= (n + 1) * (elements + 2), `n=${n}: ${used} steps`);
+    // A matching name costs no more.
+    const b = globSteps();
+    assert.equal(m.test(`${name}b`), true);
+    assert.ok(globSteps() - b <= (n + 2) * (elements + 2));
+  }
+  // Classes and `?` between the stars change nothing.
+  const m2 = compileGlob('*[a]*?*[!b]*a*a*a*a*a*a*a*a*c');
+  const before = globSteps();
+  assert.equal(m2.test('a'.repeat(50_000)), false);
+  assert.ok(globSteps() - before <= 50_001 * 25);
+});
+
+/** The glob as the regular expression main used to build: the oracle of the differential test. */
+function oracle(glob: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '\\') {
+      i++;
+      if (i >= glob.length) throw new Error('lone backslash');
+      re += glob[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    } else if (c === '[') {
+      let start = i + 1;
+      const neg = glob[start] === '!';
+      if (neg) start++;
+      const close = glob.indexOf(']', start + 1);
+      if (close < 0) throw new Error('unclosed');
+      re += '[' + (neg ? '^' : '') + glob.slice(start, close).replace(/[\\\]^]/g, (x) => '\\' + x) + ']';
+      i = close;
+    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return new RegExp(re + '$');
+}
+
+test('matching agrees with the regular-expression reading on 20,000 seeded random globs and names', () => {
+  const rand = prng(0x91ab);
+  const pick = (alphabet: string, n: number): string => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+    return s;
+  };
+  const globChars = 'ab/:*?[]!-\\';
+  const nameChars = 'ab/:]-[!*\\';
+  let compared = 0;
+  let refused = 0;
+  for (let k = 0; k < 20_000; k++) {
+    const glob = pick(globChars, 1 + Math.floor(rand() * 8));
+    let re: RegExp | null = null;
+    try {
+      re = oracle(glob);
+    } catch {
+      re = null;
+    }
+    let m: ReturnType<typeof compileGlob> | null = null;
+    try {
+      m = compileGlob(glob);
+    } catch (e) {
+      assert.ok(e instanceof JsftraceError && e.code === 'EINVAL', `${JSON.stringify(glob)}: ${String(e)}`);
+    }
+    assert.equal(m === null, re === null, `both refuse or both accept ${JSON.stringify(glob)}`);
+    if (m === null || re === null) {
+      refused++;
+      continue;
+    }
+    for (let j = 0; j < 5; j++) {
+      const name = pick(nameChars, Math.floor(rand() * 10));
+      assert.equal(m.test(name), re.test(name), `${JSON.stringify(glob)} on ${JSON.stringify(name)}`);
+      compared++;
+    }
+  }
+  // The draw covers both sides (figures fixed by the seed).
+  assert.ok(compared > 40_000 && refused > 5_000, `${compared} compared, ${refused} refused`);
+});
+
+test('a reversed range is EINVAL; an index beyond int32 is EINVAL', () => {
+  assert.throws(() => compileGlob('[z-a]'), isErr('EINVAL'));
+  assert.throws(() => parseToken('2147483648'), isErr('EINVAL'));
+  assert.equal(parseToken('2147483647').index, 2147483646);
+});

@@ -77,7 +77,7 @@ test('exits: retfunc gets the entry data and the result; IPMODIFY replaces it, o
   assert.equal(obj.f(2), 3);
 });
 
-test('recursion: the list function and RECURSION ops refuse re-entry and count it; other ops may re-enter', async () => {
+test('recursion: a callback that calls its own function is refused and counted on both paths, with or without RECURSION', async () => {
   const obj = { r(n: number): number { return n; } };
   attach(obj, 'r', { name: 'ops:rec-r' });
   let depth = 0;
@@ -88,18 +88,18 @@ test('recursion: the list function and RECURSION ops refuse re-entry and count i
     if (depth < 5) obj.r(0);
     depth--;
   };
-  for (const [flags, expectDepth] of [[OPS_FL.RECURSION, 1], [0, 5]] as const) {
+  for (const flags of [OPS_FL.RECURSION, 0]) {
     depth = 0;
     maxDepth = 0;
     const before = thisThread().recursion;
     const ops = createOps({ func: reenter, flags, name: `rec${flags}` });
     await ftraceSetFilter(ops, 'ops:rec-r');
     await registerFtraceFunction(ops);
+    // One ops on the site: its own entry function.
     obj.r(1);
-    assert.equal(maxDepth, expectDepth);
-    assert.equal(thisThread().recursion - before, expectDepth === 1 ? 1 : 0);
-    // Through the list function (two ops on the site), re-entry is refused
-    // whatever the flags, as ftrace's list function does.
+    assert.equal(maxDepth, 1, `flags ${flags}: one ops`);
+    assert.equal(thisThread().recursion - before, 1);
+    // Two ops on the site: the list function, the same answer.
     const other = createOps({ func: () => undefined, name: `other${flags}` });
     await ftraceSetFilter(other, 'ops:rec-r');
     await registerFtraceFunction(other);
@@ -107,11 +107,22 @@ test('recursion: the list function and RECURSION ops refuse re-entry and count i
     maxDepth = 0;
     const before2 = thisThread().recursion;
     obj.r(1);
-    assert.equal(maxDepth, 1);
+    assert.equal(maxDepth, 1, `flags ${flags}: list function`);
     assert.equal(thisThread().recursion - before2, 1);
     await unregisterFtraceFunction(other);
     await unregisterFtraceFunction(ops);
   }
+  // A callback that would recurse without end (a tracer that logs through
+  // the function it traces) costs one refused call per traced call.
+  let calls = 0;
+  const selfish = createOps({ func: () => { calls++; obj.r(0); }, name: 'selfish' });
+  await ftraceSetFilter(selfish, 'ops:rec-r');
+  await registerFtraceFunction(selfish);
+  const before = thisThread().recursion;
+  for (let i = 0; i < 100; i++) obj.r(i);
+  assert.equal(calls, 100);
+  assert.equal(thisThread().recursion - before, 100);
+  await unregisterFtraceFunction(selfish);
 });
 
 test('G5: a throwing callback is isolated, counted, reported once, and the call goes on', async () => {
@@ -139,6 +150,13 @@ test('G5: a throwing callback is isolated, counted, reported once, and the call 
   process.off('warning', onWarning);
   await unregisterFtraceFunction(bad);
   await unregisterFtraceFunction(good);
+  // Kept after unregistering, and added to by a later registration.
+  assert.deepEqual(opsErrors(bad), { count: 3, first: 'TypeError: callback bug' });
+  await registerFtraceFunction(bad);
+  obj.g(1);
+  assert.deepEqual(opsErrors(bad), { count: 4, first: 'TypeError: callback bug' });
+  await unregisterFtraceFunction(bad);
+  assert.deepEqual(opsErrors(bad), { count: 4, first: 'TypeError: callback bug' });
 });
 
 test('API errors carry errno codes and change nothing', async () => {

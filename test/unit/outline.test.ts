@@ -39,7 +39,7 @@ test('V8 does not inline leave, the list function or an ops handler into a site'
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout + r.stderr;
   assert.match(out, /^calls 1800000$/m);
-  const names = ['leave', 'listEnter', 'opsEnter', 'opsEnterGuarded', 'opsEnterGuardedExit'];
+  const names = ['leave', 'listEnter', 'opsEnter', 'opsEnterExit'];
   for (const name of names) {
     // Each was a call target of an optimised site, and was refused.
     assert.match(out, new RegExp(`Cannot consider .*<SharedFunctionInfo ${name}>`), `${name} never came up for inlining`);

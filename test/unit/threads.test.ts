@@ -49,7 +49,7 @@ test('a worker joins the same instance: same blocks, same records', async () => 
   await w2.exit;
 });
 
-test('a module ops runs in every thread; a function ops only in its own, the others count the calls as missed', async () => {
+test('a module ops runs in every thread; a function ops only in its own, and the others miss nothing', async () => {
   const site = jf.defineSites('thr:calls', [{ name: 'thr:calls-a' }]);
   const modOps = jf.createOps({ func: { module: handlers, export: 'countEntry' }, name: 'modcount' });
   await jf.ftraceSetFilter(modOps, 'thr:calls-a');
@@ -65,11 +65,23 @@ test('a module ops runs in every thread; a function ops only in its own, the oth
   await jf.registerFtraceFunction(fnOps);
   const w2 = start({ mode: 'call', key: 'thr:calls', names: ['thr:calls-a'], calls: 500 });
   await w2.message;
+  // The worker cannot run main's function and was never meant to: not a
+  // miss (the counter is for calls an ops should have seen and did not).
   const row = jf.listThreads().find((t) => t.threadId === w2.threadId)!;
-  assert.equal(row.missed, 500);
+  assert.equal(row.missed, 0);
   assert.equal(mainCalls, 0);
   assert.equal(counts[w2.threadId], 0);
   await w2.exit;
+  // Two function ops on the site: the worker goes through the list function, the same.
+  const fnOps2 = jf.createOps({ func: () => { mainCalls++; }, name: 'fncount2' });
+  await jf.ftraceSetFilter(fnOps2, 'thr:calls-a');
+  await jf.registerFtraceFunction(fnOps2);
+  const w3 = start({ mode: 'call', key: 'thr:calls', names: ['thr:calls-a'], calls: 500 });
+  await w3.message;
+  assert.equal(jf.listThreads().find((t) => t.threadId === w3.threadId)!.missed, 0);
+  assert.equal(mainCalls, 0);
+  await w3.exit;
+  await jf.unregisterFtraceFunction(fnOps2);
   await jf.unregisterFtraceFunction(fnOps);
   assert.equal(site >= 0, true);
 });
@@ -153,4 +165,43 @@ test('a module load that a busy worker cannot do times out and changes nothing',
   // With the worker gone, the same registration succeeds.
   await jf.registerFtraceFunction(ops);
   await jf.unregisterFtraceFunction(ops);
+});
+
+test('an unregister that times out on a thread stuck in a callback stays pending: registering is EBUSY, calling it again waits for it', async () => {
+  jf.defineSites('thr:stuck', [{ name: 'thr:stuck-a' }]);
+  Atomics.store(ctl, 2, 0);
+  Atomics.store(ctl, 3, 0);
+  const ops = jf.createOps({ func: { module: handlers, export: 'stuckEntry' }, name: 'stuck' });
+  await jf.ftraceSetFilter(ops, 'thr:stuck-a');
+  await jf.registerFtraceFunction(ops);
+  const w = start({ mode: 'call', key: 'thr:stuck', names: ['thr:stuck-a'], calls: 1 });
+  await until(() => Atomics.load(ctl, 3) === 1, 'the worker to be inside the callback');
+  jf.setThreadTimeout(200);
+  try {
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'ETIMEDOUT' });
+    assert.equal(ops.registered, false);
+    // Not "not registered": the removal is still under way.
+    await assert.rejects(jf.registerFtraceFunction(ops), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'EBUSY');
+      assert.match(e.message, /call the unregister function again to wait for it/);
+      return true;
+    });
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'ETIMEDOUT' }, 'still stuck: waits again, times out again');
+    jf.setThreadTimeout(10_000);
+    const waiting = jf.unregisterFtraceFunction(ops);
+    const alsoWaiting = jf.unregisterFtraceFunction(ops); // a concurrent caller shares the wait
+    Atomics.store(ctl, 2, 1);
+    await waiting;
+    await alsoWaiting;
+    assert.equal(counts[w.threadId], 1);
+    await w.message;
+    await w.exit;
+    // Done: the ops is an ordinary unregistered ops again.
+    await assert.rejects(jf.unregisterFtraceFunction(ops), { code: 'EINVAL' });
+    await jf.registerFtraceFunction(ops);
+    await jf.unregisterFtraceFunction(ops);
+  } finally {
+    Atomics.store(ctl, 2, 1);
+    jf.setThreadTimeout(10_000);
+  }
 });

@@ -10,7 +10,7 @@
  */
 
 import {
-  bufferSizeKb, readThreadStats, readTrace, readTracePipe, setBufferSizeKb,
+  bufferSizeKb, readThreadStats, readTrace, readTracePipe, setBufferSizeKb, traceChunks, tracePipeChunks,
 } from '../../tracers/index.js';
 import { knownThreadIds, setThreadBufferSizeKb, sizesUniform, threadBufferSizeKb } from '../../tracers/session.js';
 import { MAX_SIZE_KB } from '../../ring/index.js';
@@ -36,8 +36,8 @@ export const bufferFiles: Record<string, ControlFile> = {
 /** The files of per_thread/<threadId>/. */
 export function perThreadFiles(threadId: number): Record<string, ControlFile> {
   return {
-    trace: { read: () => readTrace(threadId) },
-    trace_pipe: { read: () => readTracePipe(threadId) },
+    trace: { read: () => readTrace(threadId), stream: () => traceChunks(threadId) },
+    trace_pipe: { read: () => readTracePipe(threadId), stream: () => tracePipeChunks(threadId) },
     stats: { read: () => readThreadStats(threadId) },
     buffer_size_kb: {
       read: () => `${threadBufferSizeKb(threadId)}\n`,

@@ -31,9 +31,9 @@ import {
 import {
   graphFilterTokens, isBooting, probeEntries, setGraphFunction, setGraphNotrace, setTracerFilter, tracerFilterTokens, updateProbes,
 } from '../../tracers/tracers.js';
-import { PROBE_COMMANDS, probeRoom, type ProbeCommand, type ProbeEntry } from '../../tracers/probes.js';
+import { PROBE_COMMANDS, PROBE_COUNT_MAX, probeRoom, type ProbeCommand, type ProbeEntry } from '../../tracers/probes.js';
 import { JsftraceError } from '../../shared/errors.js';
-import { failAt, wordsAt, type ControlFile } from '../file.js';
+import { failAt, parseUintAt, wordsAt, type ControlFile } from '../file.js';
 
 const COMMAND = new RegExp(`^(!?)(.+):(${PROBE_COMMANDS.join('|')})(?::([^:]*))?$`);
 
@@ -52,8 +52,8 @@ function parseCommand(word: string, pos: number, file: string): Cmd | null {
   const [, neg = '', glob = '', command = '', param] = m;
   let count: number | null = null;
   if (param !== undefined) {
-    if (!/^[0-9]+$/.test(param)) failAt('EINVAL', `${file}: "${param}" is not a count for ${command}`, pos + word.length - param.length);
-    count = Number(param);
+    // Counts live in int32 words of the probe table: a larger one is refused, not wrapped.
+    count = parseUintAt(param, file, pos + word.length - param.length, PROBE_COUNT_MAX, `a count for ${command}`);
   }
   return { negate: neg === '!', glob, command: command as ProbeCommand, count, pos };
 }

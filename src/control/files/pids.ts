@@ -8,13 +8,13 @@
  */
 
 import { setTracePids, tracePids } from '../../tracers/index.js';
-import { failAt, wordsAt, type ControlFile } from '../file.js';
+import { parseUintAt, wordsAt, type ControlFile } from '../file.js';
+
+/** Thread ids are kept in int32 words: a larger one is refused, not wrapped. */
+const THREAD_ID_MAX = 0x7fffffff;
 
 function parseIds(text: string, what: string): number[] {
-  return wordsAt(text).map(({ word, pos }) => {
-    if (!/^[0-9]+$/.test(word)) failAt('EINVAL', `${what}: "${word}" is not a thread id`, pos);
-    return Number(word);
-  });
+  return wordsAt(text).map(({ word, pos }) => parseUintAt(word, what, pos, THREAD_ID_MAX, 'a thread id'));
 }
 
 function pidFile(notrace: boolean): ControlFile {

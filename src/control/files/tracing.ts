@@ -9,7 +9,7 @@
 
 import {
   clearBuffers, readAvailableTracers, readCurrentTracer, readTrace, readTraceClock, readTracePipe, setCurrentTracer,
-  setTraceClock, setTracingOn, tracingOn,
+  setTraceClock, setTracingOn, traceChunks, tracePipeChunks, tracingOn,
 } from '../../tracers/index.js';
 import { options, OPT_MARKERS } from '../../tracers/session.js';
 import { traceMarker } from '../../tracers/marker.js';
@@ -31,11 +31,12 @@ export const tracingFiles: Record<string, ControlFile> = {
   },
   trace: {
     read: () => readTrace(),
+    stream: () => traceChunks(),
     // Opening `trace` with O_TRUNC (`echo > trace`) clears the buffers; `>>` writes nothing.
     write: () => clearBuffers(),
     append: () => undefined,
   },
-  trace_pipe: { read: () => readTracePipe() },
+  trace_pipe: { read: () => readTracePipe(), stream: () => tracePipeChunks() },
   trace_clock: {
     read: readTraceClock,
     write: (text) => setTraceClock(text),

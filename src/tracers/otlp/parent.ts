@@ -86,6 +86,7 @@ export function writeParent(w: RingWriter, t: number): void {
   if (p < 0) return;
   const words = w.words;
   for (let k = 0; k < 7; k++) words[p + k] = ids[k]!;
+  w.filled();
 }
 
 /** funcgraph_resume_of: the resumed entry written next at `t` continues the call first entered as event `serial`. */
@@ -95,6 +96,7 @@ export function writeResumeOf(w: RingWriter, t: number, serial: number): void {
   const hi = Math.floor(serial / 0x100000000);
   w.words[p] = serial - hi * 0x100000000;
   w.words[p + 1] = hi;
+  w.filled();
 }
 
 /** funcgraph_throw: the call at `depth`, whose return is written next at `t`, threw `value`. */
@@ -109,4 +111,5 @@ export function writeThrow(w: RingWriter, t: number, depth: number, value: unkno
   w.words[at + (e.fields[2]!.offset >> 2)] = depth;
   const next = writeStringField(w.words, at, e.fields[3]!, e.words * 4, tb);
   writeStringField(w.words, at, e.fields[4]!, next, mb);
+  w.filled();
 }

@@ -73,6 +73,28 @@ export function ringView(r: ThreadRing): ThreadView {
   return { pid: process.pid, threadId: r.threadId, name: r.name, counts: r.ring.clockId === CLOCK_COUNTER, site: siteName, where: `Thread:${r.threadId}` };
 }
 
+/**
+ * A live ring's events read as they are rendered (the iterator walks the
+ * ring a page at a time): what `trace` in pieces (stream.ts) renders, in
+ * the memory of a page, where ringEvents holds every event at once.
+ */
+export function liveRingEvents(r: ThreadRing): ThreadEvents {
+  return {
+    view: ringView(r),
+    open() {
+      const it = iterateRing(r.ring);
+      return {
+        next() {
+          const st = it.next();
+          if (st === READ_EVENT) return itemOf(it.event);
+          if (st === READ_LOST) return { ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: it.lost };
+          return null;
+        },
+      };
+    },
+  };
+}
+
 /** A live ring's events now (non-consuming, as `trace`), as a thread to render. */
 export function ringEvents(r: ThreadRing): ThreadEvents {
   const items = snapshotItems(r.ring);
@@ -129,11 +151,12 @@ const pipes = new Map<number, PipeState>();
 
 /**
  * `trace_pipe`: consumes what the ring holds now (at most as many events as
- * it holds when the read starts; the rest is for the next read). Events refused in producer
+ * it holds when the read starts, and at most `max`; the rest is for the next
+ * read). Events refused in producer
  * mode have no place in the ring; they are reported after the events read,
  * when the counter shows new ones (the ring does not record where they were).
  */
-export function consumeItems(r: ThreadRing): Item[] {
+export function consumeItems(r: ThreadRing, max = Infinity): Item[] {
   let p = pipes.get(r.threadId);
   if (p === undefined || p.gen !== r.gen) {
     p = { gen: r.gen, reader: attachReader(r.ring), dropped: 0 };
@@ -142,7 +165,10 @@ export function consumeItems(r: ThreadRing): Item[] {
   const rd = p.reader;
   // At most what the ring holds now: a writer in another thread that writes
   // faster than text is made would otherwise keep this read going forever.
-  const out = drain(() => rd.next(), rd.event, () => rd.lost, Math.max(1, ringStats(r.ring).entries));
+  // What the ring holds, plus what the reader took from it last time and has
+  // not handed out (a page image's worth at most): not counted in entries.
+  const held = ringStats(r.ring).entries + r.ring.geometry.dataWords;
+  const out = drain(() => rd.next(), rd.event, () => rd.lost, Math.min(max, held));
   const dropped = ringStats(r.ring).dropped;
   if (dropped > p.dropped) {
     out.push({ ts: Number.NaN, type: 0, flags: 0, a: 0, b: 0, c: 0, lost: dropped - p.dropped });

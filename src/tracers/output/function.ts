@@ -43,7 +43,9 @@ export function ringTotals(rings: readonly ThreadRing[]): Totals {
   for (const r of rings) {
     const s = ringStats(r.ring);
     entries += s.entries;
-    overrun += s.overrun;
+    // Events written but never published (their thread stopped, or the
+    // process ended first) were written too: counted, as lost.
+    overrun += s.overrun + s.unsaved;
   }
   return { entries, written: entries + overrun, threads: rings.length };
 }
@@ -102,10 +104,15 @@ function functionSource(t: ThreadView, items: ItemSource, opts = options()): Lin
   };
 }
 
+/** Each thread's lines of the function (or nop) tracer's text, to merge by time. */
+export function functionSources(threads: readonly ThreadEvents[]): LineSource[] {
+  return threads.map((t) => functionSource(t.view, t.open()));
+}
+
 /** The function (or nop) tracer's text of `threads`, merged by time, to `sink`. */
 export function functionTraceTo(tracer: string, threads: readonly ThreadEvents[], totals: Totals, sink: Sink): void {
   sink.write(functionHeader(tracer, totals));
-  mergeTo(threads.map((t) => functionSource(t.view, t.open())), sink);
+  mergeTo(functionSources(threads), sink);
 }
 
 /** The `trace` file for the function (or nop) tracer. */
@@ -113,7 +120,7 @@ export function functionTrace(tracer: string, rings: readonly ThreadRing[]): str
   return toText((sink) => functionTraceTo(tracer, rings.map(ringEvents), ringTotals(rings), sink));
 }
 
-/** What `trace_pipe` yields now: the unread lines, consumed. */
-export function functionPipe(rings: readonly ThreadRing[]): string {
-  return mergeLines(rings.map((r) => linesOfSource(functionSource(ringView(r), arraySource(consumeItems(r))))));
+/** What `trace_pipe` yields now: the unread lines (at most `max` events a thread), consumed. */
+export function functionPipe(rings: readonly ThreadRing[], max = Infinity): string {
+  return mergeLines(rings.map((r) => linesOfSource(functionSource(ringView(r), arraySource(consumeItems(r, max))))));
 }

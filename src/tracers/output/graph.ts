@@ -198,11 +198,16 @@ export function cpuWidth(threads: readonly { threadId: number }[]): number {
   return String(max).length;
 }
 
+/** Each thread's lines of the function_graph text, to merge by time. */
+export function graphSources(threads: readonly ThreadEvents[]): LineSource[] {
+  const w = cpuWidth(threads.map((t) => t.view));
+  return threads.map((t) => graphSource(t.view, t.open(), freshState(0), w));
+}
+
 /** The function_graph text of `threads`, merged by time, to `sink`. */
 export function graphTraceTo(threads: readonly ThreadEvents[], sink: Sink): void {
-  const w = cpuWidth(threads.map((t) => t.view));
   sink.write(graphHeader());
-  mergeTo(threads.map((t) => graphSource(t.view, t.open(), freshState(0), w)), sink);
+  mergeTo(graphSources(threads), sink);
 }
 
 /** The `trace` file for function_graph. */
@@ -212,8 +217,8 @@ export function graphTrace(rings: readonly ThreadRing[]): string {
 
 const pipeStates = new Map<number, GraphState>();
 
-/** What `trace_pipe` yields now for function_graph, consumed. */
-export function graphPipe(rings: readonly ThreadRing[]): string {
+/** What `trace_pipe` yields now for function_graph (at most `max` events a thread), consumed. */
+export function graphPipe(rings: readonly ThreadRing[], max = Infinity): string {
   const w = cpuWidth(rings);
   return mergeLines(rings.map((r) => {
     let st = pipeStates.get(r.threadId);
@@ -221,6 +226,6 @@ export function graphPipe(rings: readonly ThreadRing[]): string {
       st = freshState(r.gen);
       pipeStates.set(r.threadId, st);
     }
-    return linesOfSource(graphSource(ringView(r), arraySource(consumeItems(r)), st, w));
+    return linesOfSource(graphSource(ringView(r), arraySource(consumeItems(r, max)), st, w));
   }));
 }

@@ -1,0 +1,157 @@
+/**
+ * Where the transform cache lives, and whether a directory may hold it.
+ *
+ * Owns: the choice of the cache directory and the trust check of a path.
+ * The cache holds code this process will run, so another user must not be
+ * able to put a file there or swap a directory on the way to it. Invariants:
+ * - the default is a directory of the user's own: `$XDG_CACHE_HOME/jsftrace`
+ *   (when XDG_CACHE_HOME is an absolute path, as the XDG spec requires),
+ *   else `~/.cache/jsftrace`, else (no usable home: HOME unset, not ours)
+ *   `<tmpdir>/jsftrace-cache-<uid>`; never a directory found from the cwd
+ *   (a `node_modules` above it may belong to anyone);
+ * - a path is trusted when every directory on its real path (symlinks
+ *   resolved, then each component checked with lstat) belongs to root or to
+ *   this user and cannot be written by anyone else, except that a
+ *   sticky-bit directory (as /tmp) may be on the way, since its entries can
+ *   be moved only by their owners; the cache directory itself must be this
+ *   user's and writable by no one else. Missing directories are made 0700,
+ *   one at a time, each in a parent already checked;
+ * - the cache is used through the real path found here, so a symlink
+ *   swapped later changes nothing.
+ * On a system without uids (Windows) there is no owner to check: the path
+ * is used as given, and the entries' authentication tag (cache.ts) still
+ * refuses planted files.
+ */
+
+import { accessSync, constants, lstatSync, mkdirSync, realpathSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
+
+const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+
+/** The default directories, most preferred first. */
+export function defaultCacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg !== undefined && isAbsolute(xdg)) out.push(join(xdg, 'jsftrace'));
+  let home = '';
+  try {
+    home = homedir();
+  } catch {
+    // no home directory: the temporary directory below
+  }
+  if (home !== '' && isAbsolute(home)) out.push(join(home, '.cache', 'jsftrace'));
+  out.push(join(tmpdir(), `jsftrace-cache-${uid >= 0 ? uid : 'user'}`));
+  return out;
+}
+
+/** Why directory `p` (a real path) may not be on the way to the cache, or null. */
+function stepProblem(p: string, last: boolean): string | null {
+  const st = lstatSync(p);
+  if (!st.isDirectory()) return `${p} is not a directory`;
+  if (uid < 0) return null;
+  if (last) {
+    if (st.uid !== uid) return `${p} belongs to uid ${st.uid}, not ${uid}`;
+    if ((st.mode & 0o022) !== 0) return `${p} can be written by others (mode ${(st.mode & 0o7777).toString(8)})`;
+    return null;
+  }
+  if (st.uid !== uid && st.uid !== 0) return `${p} belongs to uid ${st.uid}, who could replace what is below it`;
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+    return `${p} can be written by others without the sticky bit (mode ${(st.mode & 0o7777).toString(8)})`;
+  }
+  return null;
+}
+
+/** Every directory from the root to `real`, root first. */
+function components(real: string): string[] {
+  const root = parse(real).root;
+  const parts = real.slice(root.length).split(sep).filter((x) => x !== '');
+  const out = [root];
+  let p = root;
+  for (const x of parts) {
+    p = join(p, x);
+    out.push(p);
+  }
+  return out;
+}
+
+/** The existing part of `dir` (as a real path) and the names still to make below it. */
+function existing(dir: string): { real: string; missing: string[] } {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  for (;;) {
+    try {
+      return { real: realpathSync(d), missing };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const up = dirname(d);
+      if (up === d) throw e;
+      missing.unshift(d.slice(up.length).replace(/^[\\/]+/, ''));
+      d = up;
+    }
+  }
+}
+
+/** The first problem on the existing part of a path (`real`, the cache itself when nothing is missing). */
+function existingProblem(real: string, complete: boolean): string | null {
+  const steps = components(real);
+  for (let i = 0; i < steps.length; i++) {
+    const why = stepProblem(steps[i]!, complete && i === steps.length - 1);
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+/** Why `dir` cannot be the cache (checking what exists, making nothing), or null. */
+export function cacheDirProblem(dir: string): string | null {
+  try {
+    const { real, missing } = existing(dir);
+    const why = existingProblem(real, missing.length === 0);
+    if (why !== null) return why;
+    if (missing.length > 0) accessSync(real, constants.W_OK);
+    return null;
+  } catch (e) {
+    return `${dir}: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * The directory a program started with `env` uses: JSFTRACE_CACHE_DIR
+ * (relative to `cwd`) when set, else the first default that is trusted or
+ * can be made in a trusted parent (the last one otherwise, which then
+ * fails its check and turns the cache off with a warning).
+ */
+export function chooseCacheDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+  const explicit = env['JSFTRACE_CACHE_DIR'];
+  if (explicit !== undefined && explicit !== '') return resolve(cwd, explicit);
+  const dirs = defaultCacheDirs(env);
+  return dirs.find((d) => cacheDirProblem(d) === null) ?? dirs[dirs.length - 1]!;
+}
+
+/**
+ * Makes `dir` (missing directories 0700, each in a checked parent) and
+ * checks every component of its real path. Returns the real path, or why
+ * it may not hold the cache.
+ */
+export function prepareCacheDir(dir: string): { real: string } | { problem: string } {
+  try {
+    const { real, missing } = existing(dir);
+    const why = existingProblem(real, missing.length === 0);
+    if (why !== null) return { problem: why };
+    let p = real;
+    for (let k = 0; k < missing.length; k++) {
+      p = join(p, missing[k]!);
+      try {
+        mkdirSync(p, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      // Made now or by someone meanwhile: checked like any other step.
+      const why = stepProblem(p, k === missing.length - 1);
+      if (why !== null) return { problem: why };
+    }
+    return { real: p };
+  } catch (e) {
+    return { problem: `${dir}: ${(e as Error).message}` };
+  }
+}
