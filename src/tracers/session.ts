@@ -277,10 +277,10 @@ export function setBufferSizeKb(kb: number): void {
   clearBuffers();
 }
 
-/** The size of a thread's buffer (per_thread/N/buffer_size_kb); ENOENT for a thread without a row. */
+/** The size of a thread's buffer (per_thread/N/buffer_size_kb): buffer_size_kb's for a thread without a row. */
 export function threadBufferSizeKb(threadId: number): number {
-  const r = rowOf(threadId);
-  const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
+  const r = findRow(threadId);
+  const own = r < 0 ? 0 : Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
   return own > 0 ? own : Atomics.load(ctl, C_SIZE_KB);
 }
 
@@ -290,9 +290,10 @@ export function threadBufferSizeKb(threadId: number): number {
  * (a new generation), since only the owner of a ring can move its events.
  */
 export function setThreadBufferSizeKb(threadId: number, kb: number): void {
-  const r = rowOf(threadId);
   if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
   createRing({ sizeKb: kb });
+  // A live thread that has not traced yet gets its row now; it finds it at its first event.
+  const r = claimRowFor(threadId);
   Atomics.store(ctl, rowIndex(r, R_SIZE_KB), kb);
   clearBuffers();
 }
@@ -307,9 +308,22 @@ export function sizesUniform(): boolean {
   return true;
 }
 
-function rowOf(threadId: number): number {
+/** The row of `threadId`, or -1. */
+function findRow(threadId: number): number {
   for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === threadId + 1) return r;
-  return fail('ENOENT', `per_thread/${threadId}: no such thread`);
+  return -1;
+}
+
+/** The row of `threadId`, claimed if it has none (ENOSPC when the table is full). */
+function claimRowFor(threadId: number): number {
+  for (;;) {
+    const have = findRow(threadId);
+    if (have >= 0) return have;
+    let free = -1;
+    for (let r = 0; r < MAX_ROWS && free < 0; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === 0) free = r;
+    if (free < 0) return fail('ENOSPC', `per_thread/${threadId}: all ${MAX_ROWS} tracing rows are in use`);
+    if (Atomics.compareExchange(ctl, rowIndex(free, R_TID), 0, threadId + 1) === 0) return free;
+  }
 }
 
 /** Threads that have a row (have traced or been asked about), by id. */
@@ -391,9 +405,14 @@ function rowIndex(r: number, w: number): number {
   return C_ROWS + r * ROW_WORDS + w;
 }
 
-/** This thread's row in the table, claimed once; -1 when the table is full. */
+/** This thread's row in the table (claimed once, or by another thread for it: per_thread/N/buffer_size_kb); -1 when the table is full. */
 export function threadRow(): number {
   if (row >= 0) return row;
+  const have = findRow(threadId);
+  if (have >= 0) {
+    row = have;
+    return row;
+  }
   for (let r = 0; r < MAX_ROWS; r++) {
     if (Atomics.compareExchange(ctl, rowIndex(r, R_TID), 0, threadId + 1) === 0) {
       row = r;
@@ -621,6 +640,8 @@ export function resetProfile(): void {
 if (!isMainThread) {
   atExit(() => {
     flushThread();
+    // Its row, also one another thread claimed for it (per_thread/N/buffer_size_kb).
+    if (row < 0) row = findRow(threadId);
     if (row < 0) return;
     for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(row, w), -1);
     Atomics.store(ctl, rowIndex(row, R_SIZE_KB), 0);

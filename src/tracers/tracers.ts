@@ -21,8 +21,8 @@
  */
 
 import {
-  createOps, ftraceSetFilter, ftraceSetNotrace, instance, parsePatterns, registerFtraceFunction, unregisterFtraceFunction,
-  type FtraceOps,
+  createOps, ftraceSetFilter, ftraceSetNotrace, instance, listThreads, parsePatterns, registerFtraceFunction,
+  unregisterFtraceFunction, type FtraceOps,
 } from '../core/index.js';
 import { OPS_FL_ARGS, OPS_FL_RECURSION } from '../core/flags.js';
 import { fail } from '../shared/errors.js';
@@ -360,6 +360,17 @@ export async function readTracePipe(threadId?: number): Promise<string> {
 }
 
 /**
+ * Threads that have a per_thread directory: every live thread of the
+ * process (traced or not, as every online CPU has per_cpu/cpuN), and
+ * every thread with a row in the session (it traced, or was given a size).
+ */
+export function perThreadIds(): number[] {
+  const ids = new Set(knownThreadIds());
+  for (const t of listThreads()) if (t.state === 'alive') ids.add(t.threadId);
+  return [...ids].sort((a, b) => a - b);
+}
+
+/**
  * per_thread/<id>/stats: the ring's counters (ftrace's per_cpu/cpuN/stats);
  * all zero for a thread with no ring in this buffer generation (cleared, or
  * not traced since), as a CPU buffer just reset.
@@ -367,7 +378,7 @@ export async function readTracePipe(threadId?: number): Promise<string> {
 export async function readThreadStats(threadId: number): Promise<string> {
   const r = (await currentRings()).find((x) => x.threadId === threadId);
   if (r === undefined) {
-    if (!knownThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
+    if (!perThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
     return formatStats({
       entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0,
       unit: traceClock() === 'counter' ? UNIT_COUNT : UNIT_NS,

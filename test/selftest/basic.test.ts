@@ -2,7 +2,7 @@
 // README against the tree.
 
 import assert from 'node:assert/strict';
-import { body, currentClock, events, selftests } from './harness.js';
+import { body, currentClock, events, refused, selftests } from './harness.js';
 
 selftests({
   // basic2.tc: every tracer can be set and reads back; then nop.
@@ -64,7 +64,6 @@ selftests({
       await fs.write('buffer_size_kb', String(kb));
       assert.equal(await fs.read('buffer_size_kb'), `${kb}\n`);
     }
-    // A thread has a per_thread directory once it has traced.
     await fs.write('current_tracer', 'function');
     await prog.call('spin_lock', 1);
     assert.ok((await fs.list()).includes('per_thread/0/buffer_size_kb'));
@@ -82,6 +81,31 @@ selftests({
     assert.equal(await fs.read('per_thread/0/buffer_size_kb'), `${orig}\n`);
     // Writing a size clears the buffers (the selftests' difference from ftrace, which keeps what fits).
     assert.deepEqual(body(await fs.read('trace')), []);
+  },
+
+  // tracing_on takes what the kernel's kstrtoul takes: a negative number is EINVAL and changes nothing.
+  async 'tracing_on: 0 and 1 switch, -1 is refused (EINVAL)'(fs) {
+    await fs.write('tracing_on', '0');
+    assert.equal(await fs.read('tracing_on'), '0\n');
+    await refused(fs.write('tracing_on', '-1'), 'EINVAL');
+    assert.equal(await fs.read('tracing_on'), '0\n');
+    await fs.write('tracing_on', '2');
+    assert.equal(await fs.read('tracing_on'), '1\n');
+    await refused(fs.write('function_profile_enabled', '-1'), 'EINVAL');
+  },
+
+  // As per_cpu/cpuN exists for every online CPU, per_thread/<id> exists for every live thread,
+  // before it has traced anything: its buffer reads empty, its counters zero, its size the default.
+  async 'per_thread: a directory for every live thread, traced or not'(fs, prog) {
+    const files = await fs.list();
+    for (const id of [0, prog.workerThreadId]) {
+      for (const f of ['trace', 'trace_pipe', 'stats', 'buffer_size_kb']) assert.ok(files.includes(`per_thread/${id}/${f}`), `per_thread/${id}/${f}`);
+    }
+    const w = `per_thread/${prog.workerThreadId}`;
+    assert.deepEqual(body(await fs.read(`${w}/trace`)), []);
+    assert.match(await fs.read(`${w}/stats`), /^entries: 0$/m);
+    assert.equal(await fs.read(`${w}/buffer_size_kb`), await fs.read('buffer_size_kb'));
+    await refused(fs.read('per_thread/999999/trace'), 'ENOENT');
   },
 
   // The README lists every file the tree serves, and nothing it does not.

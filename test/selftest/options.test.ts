@@ -113,11 +113,16 @@ selftests({
       '    }', '  }', '}',
     ]);
     await fs.write('trace_options', 'funcgraph-proc funcgraph-tail');
-    // TASK/PID: the thread's comm and the process's pid.
-    assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^node-\d+ +\| /, 'node-P | ')), [
-      'node-P | lib.mjs:schedule_timeout() {', 'node-P |   lib.mjs:schedule() {', 'node-P |     lib.mjs:__schedule() {',
-      'node-P |       lib.mjs:pick_next_task();', 'node-P |     } /* lib.mjs:__schedule */', 'node-P |   } /* lib.mjs:schedule */',
-      'node-P | } /* lib.mjs:schedule_timeout */',
+    // TASK/PID: the thread's comm and the process's pid (the main thread's), centred in the
+    // kernel's 14 columns, under a header whose bars stand over them.
+    const proc = `node-${prog.pid}`;
+    const pad = 14 - proc.length;
+    const col = `${' '.repeat(pad >> 1)}${proc}${' '.repeat(pad - (pad >> 1))} | `;
+    assert.deepEqual((await read()).slice(2), [
+      '#  TASK/PID                      FUNCTION CALLS', '#   |    |                       |   |   |   |',
+      `${col}lib.mjs:schedule_timeout() {`, `${col}  lib.mjs:schedule() {`, `${col}    lib.mjs:__schedule() {`,
+      `${col}      lib.mjs:pick_next_task();`, `${col}    } /* lib.mjs:__schedule */`, `${col}  } /* lib.mjs:schedule */`,
+      `${col}} /* lib.mjs:schedule_timeout */`,
     ]);
     await fs.write('trace_options', 'nofuncgraph-proc nofuncgraph-tail funcgraph-abstime');
     assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^ *\d+ \|  /, 'T |  ')), [
@@ -146,14 +151,21 @@ selftests({
     await fs.write('trace_options', 'nofuncgraph-retval');
     await prog.call('add', 1);
     assert.deepEqual(graphCalls(await fs.read('trace')), ['lib.mjs:add(1, 2);']);
-    // retval-hex applies to values recorded from then on; a negative number keeps its sign.
+    // funcgraph-retval and -retval-hex apply when the trace is read (fgraph-retval.tc): the same
+    // events show -5, then in hex the int's two's complement, then no value at all.
     await fs.write('trace', '');
-    await fs.write('trace_options', 'nofuncgraph-args funcgraph-retval funcgraph-retval-hex');
+    await fs.write('trace_options', 'nofuncgraph-args funcgraph-retval');
     await prog.call('fail_io', 1);
     await prog.call('add', 13);
-    assert.deepEqual(graphCalls(await fs.read('trace')).filter((l) => l !== 'lib.mjs:add(); /* = 0x3 */').slice(-2),
-      ['lib.mjs:add(); /* = 0xe */', 'lib.mjs:add(); /* = 0xf */']);
-    assert.equal(graphCalls(await fs.read('trace'))[0], 'lib.mjs:fail_io(); /* = -0x5 */');
+    const retvals = async (): Promise<string[]> => {
+      const calls = graphCalls(await fs.read('trace'));
+      return [calls[0]!, ...calls.slice(-2)];
+    };
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io(); /* = -5 */', 'lib.mjs:add(); /* = 14 */', 'lib.mjs:add(); /* = 15 */']);
+    await fs.write('trace_options', 'funcgraph-retval-hex');
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io(); /* = 0xfffffffb */', 'lib.mjs:add(); /* = 0xe */', 'lib.mjs:add(); /* = 0xf */']);
+    await fs.write('options/funcgraph-retval', '0');
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io();', 'lib.mjs:add();', 'lib.mjs:add();']);
   },
 
   async 'options: func_stack_trace gives a <stack trace> after each function line'(fs, prog) {

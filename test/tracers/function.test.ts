@@ -25,14 +25,14 @@ attach(prog, 'a', { name: 'fn:a' });
 attach(prog, 'b', { name: 'fn:b' });
 attach(prog, 'c', { name: 'fn:c' });
 
-const LEGEND = `#                                _-----=> irqs-off/BH-disabled (always .)
-#                               / _----=> need-resched (always .)
-#                              | / _---=> hardirq/softirq (always .)
-#                              || / _--=> preempt-depth (always .)
-#                              ||| / _-=> migrate-disable (always .)
+const LEGEND = `#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
 #                              |||| /     delay
-#           TASK-PID   THREAD  |||||  TIMESTAMP  FUNCTION
-#              | |       |     |||||     |         |
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
 `;
 
 test('available_tracers and current_tracer', async () => {

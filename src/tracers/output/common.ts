@@ -9,7 +9,7 @@
  * through the ring's own reader API.
  */
 
-import { instance, record } from '../../core/index.js';
+import { displayName, instance } from '../../core/index.js';
 import {
   attachReader, CLOCK_COUNTER, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
 } from '../../ring/index.js';
@@ -201,12 +201,12 @@ export function withNames<T>(table: readonly string[], fn: () => T): T {
   }
 }
 
-/** A site's name as traces print it. */
+/** A site's name as traces print it: `name`, or `name [package]` as in available_filter_functions (and a trace file's names). */
 export function siteName(id: number): string {
   let n = names.get(id);
   if (n === undefined) {
     try {
-      n = nameSource !== null ? nameSource(id) : record(instance(), id).name;
+      n = nameSource !== null ? nameSource(id) : displayName(instance(), id);
     } catch {
       n = undefined;
     }
