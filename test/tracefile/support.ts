@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Collector } from '../../src/recorder/collector.js';
 import { fileHeader } from '../../src/tracefile/encode.js';
 import { TraceFile } from '../../src/tracefile/read.js';
-import { renderFile, type ReportFormat } from '../../src/tracefile/report.js';
+import { renderFile, type RenderOptions, type ReportFormat } from '../../src/tracefile/report.js';
 import { ReplacingFile } from '../../src/tracefile/replace.js';
 
 export const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
@@ -95,11 +95,11 @@ export async function recordProgram(o: RecordProgram): Promise<Recording> {
 }
 
 /** `path` rendered as `format`, as a string (binary formats as latin1). */
-export function render(path: string, format: ReportFormat): string {
+export function render(path: string, format: ReportFormat, opts: RenderOptions = {}): string {
   const t = TraceFile.open(path);
   try {
     let out = '';
-    renderFile(t, format, { write: (d) => { out += typeof d === 'string' ? d : Buffer.from(d).toString('latin1'); } });
+    renderFile(t, format, { write: (d) => { out += typeof d === 'string' ? d : Buffer.from(d).toString('latin1'); } }, opts);
     return out;
   } finally {
     t.close();
