@@ -149,6 +149,29 @@ test('profile: calls, total, self, running and waiting per function (an async fu
   }
 });
 
+test('flame: one command from a program to its flame graph (html by default), a .cpuprofile on request; the trace kept only with --trace', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['flame', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'sum 18\n');
+    assert.match(r.stderr, /^jsftrace: wrote the flame graph of 20 events to flame\.html \(\d+\.\d KiB\)\n$/);
+    const page = readFileSync(join(t.dir, 'flame.html'), 'utf8');
+    for (const name of [W, M, L]) assert.ok(page.includes(name), `${name} in the flame graph`);
+    assert.equal(existsSync(join(t.dir, 'trace.jsft')), false);
+
+    const p = await jsftrace(['flame', '--format', 'cpuprofile', '--trace', 'k.jsft', '-o', 'c.cpuprofile', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(p.code, 0, p.stderr);
+    const prof = JSON.parse(readFileSync(join(t.dir, 'c.cpuprofile'), 'utf8')) as { nodes: { callFrame: { functionName: string } }[]; samples: number[] };
+    assert.deepEqual(prof.nodes.map((n) => n.callFrame.functionName).sort(), ['(idle)', '(root)', 'leaf', 'middle', 'work']);
+    assert.ok(existsSync(join(t.dir, 'k.jsft')), '--trace keeps the trace');
+    const bad = await jsftrace(['flame', '-p', 'function', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(bad.code, 2);
+  } finally {
+    t.done();
+  }
+});
+
 test('filters apply from the first line; .cjs and commands through NODE_OPTIONS are traced too', async () => {
   const t = tempDir();
   try {
@@ -235,7 +258,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
     writeFileSync(join(t.dir, 'junk2.jsft'), 'x'.repeat(64));
     assert.equal((await jsftrace(['report', '-i', 'junk2.jsft'], { cwd: t.dir, env: envOf(t) })).stderr, 'jsftrace: junk2.jsft: not a jsftrace trace file (bad magic) (EINVAL)\n');
     // Every verb has --help, exit 0, on stdout, with examples.
-    const verbs = ['record', 'report', 'profile', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
+    const verbs = ['record', 'report', 'profile', 'flame', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
     const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t) })));
     for (const [i, verb] of verbs.entries()) {
       const h = helps[i]!;
