@@ -233,7 +233,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
       [['record', '-O', 'nosuch', calls], /^jsftrace record: -O "nosuch": no such option/],
       [['record', '-C', 'tsc', calls], /^jsftrace record: -C "tsc": no such clock/],
       [['record', '-b', 'lots', calls], /^jsftrace record: -b "lots": a size in KiB/],
-      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, function, function_graph, perfetto, perfetto-json, folded, html, svg, stat, otlp\n/],
+      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, function, function_graph, perfetto, perfetto-json, folded, html, svg, stat, profile, cpuprofile, otlp\n/],
       [['record', '-b', '1048576', calls], /^jsftrace record: -b 1048576: at most 524288 KiB per thread\n/],
       [['record', '--max-size', '0', calls], /^jsftrace record: --max-size "0": a number from 0 to/],
       [['record', '--wait', 'soon', calls], /^jsftrace record: --wait "soon": milliseconds from 0 to 60000/],
