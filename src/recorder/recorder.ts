@@ -22,7 +22,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { constants } from 'node:os';
-import { C_DOORBELL, ctl, flushThread, setRingMode } from '../tracers/session.js';
+import { C_DOORBELL, ctl, lastEvents, setRingMode } from '../tracers/session.js';
 import { installEndHooks } from './process-hooks.js';
 import {
   CONNECTED, HOW_EXIT, HOW_SIGNAL, NOTE_AT, NOTE_MAX_BYTES, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, SYNC_WORDS,
@@ -75,7 +75,8 @@ export function startRecorder(opts: RecorderOptions): boolean {
     } catch {
       // a warning must not keep the trace from being saved
     }
-    flushThread();
+    // The runtime's last events (a collection not yet reported), then every event published.
+    lastEvents();
     Atomics.store(sync, S_HOW, how);
     Atomics.store(sync, S_CODE, code);
     Atomics.store(sync, S_STOP, 1);

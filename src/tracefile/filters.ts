@@ -17,7 +17,8 @@
  * - `--func`: the function tracer's events of matching functions; for
  *   function_graph, the calls of matching functions and everything they
  *   call (set_graph_function, applied when reading), their depths counted
- *   from the matching call;
+ *   from the matching call; the runtime's events (gc, loop_delay,
+ *   async_hook) are no function's and stay;
  * - `--min-duration`: function_graph's tracing_thresh applied when reading:
  *   the returns of calls at least that long (their entries are not shown,
  *   the text closes them with `} /* func *\/`);
@@ -29,6 +30,7 @@ import { fail } from '../shared/errors.js';
 import { FilterPair, TokenList } from '../core/filter.js';
 import { EV_FUNCTION, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RET, EV_GRAPH_RETVAL, eventRegistry } from '../tracers/session.js';
 import type { Item, ItemSource } from '../tracers/output/common.js';
+import { isRuntimeEvent } from '../tracers/output/runtime.js';
 import { parseEventFilter, passes, type EventFilter } from './event-filter.js';
 import type { FileThread } from './threads.js';
 
@@ -122,7 +124,8 @@ function byFunction(src: ItemSource, match: (site: number) => boolean): ItemSour
       if (it.b === base && it.a === baseSite) base = -1;
       return out;
     }
-    // Other events (markers, stack traces) inside a selected call stay.
+    // The runtime's events are no function's: they stay. Other events (markers, stack traces) stay inside a selected call.
+    if (isRuntimeEvent(it.type)) return it;
     return base >= 0 ? it : null;
   };
   // funcgraph-args precede their entry and funcgraph-retval follow their return: they go with them.

@@ -22,7 +22,8 @@ import { timelineTo } from '../tracers/output/timeline.js';
 import { STAT_HEADER, statTableOf, statText } from '../tracers/output/stat.js';
 import { profileOf, profileTextTo, type ProfileSort } from '../tracers/output/profile.js';
 import { cpuProfileTo } from '../tracers/output/cpuprofile.js';
-import type { Sink } from '../tracers/output/common.js';
+import type { Item, ItemSource, Sink } from '../tracers/output/common.js';
+import { RuntimeTotals } from '../tracers/output/runtime.js';
 import { fail } from '../shared/errors.js';
 import { fileThreads, fileTotals, processName, type FileThread } from './threads.js';
 import { applyFilter, selectsEvents, type ReportFilter } from './filters.js';
@@ -107,9 +108,10 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
     case 'folded':
     case 'html': {
       const f = new Folder();
-      for (const th of threads) f.add(th.view, th.open());
+      const runtime = new RuntimeTotals();
+      for (const th of threads) f.add(th.view, tap(th.open(), (it) => runtime.add(it)));
       if (format === 'folded') f.writeTo(sink);
-      else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t) }));
+      else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t), runtime: runtime.summary() }));
       return true;
     }
     case 'svg':
@@ -129,6 +131,17 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
       return true;
     }
   }
+}
+
+/** The items of `src`, each also handed to `see`. */
+function tap(src: ItemSource, see: (it: Item) => void): ItemSource {
+  return {
+    next() {
+      const it = src.next();
+      if (it !== null) see(it);
+      return it;
+    },
+  };
 }
 
 function hasGraph(t: TraceFile): boolean {

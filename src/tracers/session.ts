@@ -36,7 +36,7 @@ import {
   type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
 } from '../ring/index.js';
 import {
-  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_EVENTS, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
@@ -45,7 +45,7 @@ export {
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
   OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
-  TRACER_GRAPH, C_DOORBELL,
+  TRACER_GRAPH, C_DOORBELL, C_EVENTS, C_FN_FLAGS, EVENT_GC, EVENT_LOOP_DELAY, EVENT_ASYNC, FN_NEAREST,
 } from './session-layout.js';
 
 const CHANNEL = 'jsftrace:tracers:rings';
@@ -120,6 +120,26 @@ export const EV_GRAPH_RESUME_OF: EventFormat = events.register('funcgraph_resume
 export const EV_GRAPH_THROW: EventFormat = events.register('funcgraph_throw', [
   { name: 'depth', kind: 's32' }, { name: 'type', kind: 'string' }, { name: 'message', kind: 'string' },
 ]);
+/**
+ * A garbage collection (perf_hooks' `gc` entry), written when the runtime
+ * reports it, after it ended: kind (NODE_PERFORMANCE_GC_*), V8's flags,
+ * when it started on this ring's clock, and how long it took in ns.
+ */
+export const EV_GC: EventFormat = events.register('gc', [
+  { name: 'kind', kind: 'u32' }, { name: 'flags', kind: 's32' }, { name: 'start', kind: 'u64' }, { name: 'duration', kind: 'u64' },
+], '"kind=%u flags=%d start=%llu duration=%llu", REC->kind, REC->flags, REC->start, REC->duration');
+/** An event-loop delay sample: over the last period, how many delays the monitor took, their mean and largest (ns). */
+export const EV_LOOP_DELAY: EventFormat = events.register('loop_delay', [
+  { name: 'count', kind: 'u32' }, { name: 'period_ms', kind: 'u32' }, { name: 'mean', kind: 'u64' }, { name: 'max', kind: 'u64' },
+], '"count=%u period_ms=%u mean=%llu max=%llu", REC->count, REC->period_ms, REC->mean, REC->max');
+/** An async_hooks hop: op (ASYNC_INIT, ASYNC_BEFORE, ASYNC_AFTER), the resource's trigger and id, and its type at init. */
+export const EV_ASYNC: EventFormat = events.register('async_hook', [
+  { name: 'op', kind: 'u32' }, { name: 'trigger', kind: 's32' }, { name: 'id', kind: 'u64' }, { name: 'type', kind: 'string' },
+], '"op=%u trigger=%d id=%llu type=%s", REC->op, REC->trigger, REC->id, __get_str(type)');
+export const ASYNC_INIT = 1;
+export const ASYNC_BEFORE = 2;
+export const ASYNC_AFTER = 3;
+
 export const RET_THREW = 1;
 export const RET_UNWOUND = 2;
 export const RET_SUSPENDED = 4;
@@ -191,6 +211,40 @@ export function setContextFilter(on: boolean): void {
 
 export function contextFilter(): boolean {
   return Atomics.load(ctl, C_CONTEXT) !== 0;
+}
+
+/** The runtime events turned on (EVENT_* bits). */
+export function runtimeEvents(): number {
+  return Atomics.load(ctl, C_EVENTS);
+}
+
+/** Sets the runtime event bits; the threads' runtime module applies them (tracers/events/). */
+export function setRuntimeEventBits(bits: number): void {
+  Atomics.store(ctl, C_EVENTS, bits);
+  bumpEpoch();
+}
+
+const lastEventHooks: (() => void)[] = [];
+
+/**
+ * Work that writes this thread's last events before its trace is taken at
+ * the end (runtime events the runtime has not delivered yet): run by
+ * `lastEvents()`, which a recording's end calls before its last flush.
+ */
+export function onLastEvents(fn: () => void): void {
+  lastEventHooks.push(fn);
+}
+
+/** Runs the last-events work (each hook isolated), then publishes this thread's events. */
+export function lastEvents(): void {
+  for (const h of lastEventHooks) {
+    try {
+      h();
+    } catch {
+      // the trace is finished all the same
+    }
+  }
+  flushThread();
 }
 
 /** Tells every thread to re-read the configuration at its next event. */

@@ -229,6 +229,7 @@ export async function reset(fs: ControlSurface, d: Defaults): Promise<void> {
   }
   await fs.write('max_graph_depth', '0');
   await fs.write('tracing_thresh', '0');
+  await fs.write('events/enable', '0');
   for (const [p, v] of d.options) await fs.write(p, v);
   await fs.write('trace_clock', d.clock);
   await fs.write('buffer_size_kb', d.bufferKb);

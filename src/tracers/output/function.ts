@@ -17,6 +17,7 @@ import {
   Ahead, arraySource, consumeItems, linesOfSource, mergeLines, mergeTo, ringEvents, ringView, stackLines, timestamp, toText,
   type ItemSource, type LineSource, type Sink, type ThreadEvents, type ThreadView,
 } from './common.js';
+import { isRuntimeEvent, runtimeEventText } from './runtime.js';
 
 /**
  * The legend block, line for line the kernel's (print_func_help_header_irq).
@@ -109,6 +110,7 @@ function functionSource(t: ThreadView, items: ItemSource, opts = options()): Lin
         if (it.lost > 0) return { ts: src.lostTs(), thread, text: lostLine(t, it.lost) };
         if (it.type === EV_MARKER.id) return { ts: it.ts, thread, text: `${context(it.ts)}tracing_mark_write: ${it.text!}\n` };
         if (it.type === EV_STACK.id) return { ts: it.ts, thread, text: `${context(it.ts)}<stack trace>\n${stackLines(it.text!)}` };
+        if (isRuntimeEvent(it.type)) return { ts: it.ts, thread, text: `${context(it.ts)}${runtimeEventText(it, t.counts)}\n` };
         if (it.type !== type) continue;
         const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : t.site(it.b)}`;
         return { ts: it.ts, thread, text: `${context(it.ts)}${t.site(it.a)}${parent}\n` };

@@ -40,6 +40,7 @@ import {
 } from './common.js';
 import { lostLine, taskPid } from './function.js';
 import { retvalText } from '../values.js';
+import { isRuntimeEvent, runtimeEventText } from './runtime.js';
 
 /** ftrace's FTRACE_RETFUNC_DEPTH: how deep `}` is matched to its entry. */
 const RETFUNC_DEPTH = 50;
@@ -155,6 +156,7 @@ function graphSource(t: ThreadView, items: ItemSource, st: GraphState, width: nu
         args = null;
         if (it.type === EV_MARKER.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${it.text!} */\n`);
         if (it.type === EV_STACK.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* <stack trace> */\n${stackLines(it.text!)}`);
+        if (isRuntimeEvent(it.type)) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${runtimeEventText(it, counts)} */\n`);
         if (it.type !== ENT && it.type !== RET) continue;
         const name = t.site(it.a);
         const depth = it.b;
