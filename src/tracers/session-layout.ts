@@ -108,6 +108,8 @@ export const OPT_GRAPH_RETVAL_HEX = 1 << 12;
 export const OPT_GRAPH_ARGS = 1 << 13;
 /** function_graph's calls also go out as OpenTelemetry spans (src/tracers/otlp/). */
 export const OPT_OTLP = 1 << 14;
+/** The function tracer's parent is the direct caller, traced or not (callers.ts); off: the nearest traced caller. */
+export const OPT_FUNC_CALLER = 1 << 15;
 /** ftrace's defaults: print-parent, irq-info, context-info, markers, funcgraph-cpu, -overhead, -duration. */
 export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO | OPT_MARKERS | OPT_GRAPH_CPU
   | OPT_GRAPH_OVERHEAD | OPT_GRAPH_DURATION;

@@ -44,7 +44,7 @@ export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
-  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
+  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_FUNC_CALLER, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
   TRACER_GRAPH, C_DOORBELL, C_EVENTS, C_FN_FLAGS, EVENT_GC, EVENT_LOOP_DELAY, EVENT_ASYNC, FN_NEAREST,
 } from './session-layout.js';
 
@@ -58,7 +58,12 @@ const events: EventRegistry = openEventRegistry(env.events);
 
 // ---- event types --------------------------------------------------------
 
-/** TRACE_FN: {ip, parent_ip}; parent -1 when the caller is not traced. */
+/**
+ * TRACE_FN: {ip, parent_ip}; parent -1 when there is no caller with a
+ * frame. common_flags FN_NEAREST: the parent is the nearest traced caller,
+ * which may not be the direct one (a filter is set and options/func-caller
+ * is off).
+ */
 export const EV_FUNCTION: EventFormat = events.register('function', [
   { name: 'ip', kind: 'u32' }, { name: 'parent_ip', kind: 's32' },
 ], '"%ps <-%ps", REC->ip, REC->parent_ip');

@@ -12,7 +12,7 @@
  */
 
 import { ringStats } from '../../ring/index.js';
-import { EV_FUNCTION, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
+import { EV_FUNCTION, EV_MARKER, EV_STACK, FN_NEAREST, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
 import {
   Ahead, arraySource, consumeItems, linesOfSource, mergeLines, mergeTo, ringEvents, ringView, stackLines, timestamp, toText,
   type ItemSource, type LineSource, type Sink, type ThreadEvents, type ThreadView,
@@ -112,7 +112,9 @@ function functionSource(t: ThreadView, items: ItemSource, opts = options()): Lin
         if (it.type === EV_STACK.id) return { ts: it.ts, thread, text: `${context(it.ts)}<stack trace>\n${stackLines(it.text!)}` };
         if (isRuntimeEvent(it.type)) return { ts: it.ts, thread, text: `${context(it.ts)}${runtimeEventText(it, t.counts)}\n` };
         if (it.type !== type) continue;
-        const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : t.site(it.b)}`;
+        // A parent that is only the nearest traced caller (a filter, no func-caller) says so.
+        const nearest = (it.flags & FN_NEAREST) !== 0;
+        const parent = !parents ? '' : it.b < 0 ? ' <-(root)' : ` <-${t.site(it.b)}${nearest ? ' (nearest traced)' : ''}`;
         return { ts: it.ts, thread, text: `${context(it.ts)}${t.site(it.a)}${parent}\n` };
       }
       return null;
