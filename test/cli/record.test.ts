@@ -271,12 +271,13 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
   }
 });
 
-test('list without a process: the tracers, clocks and options of a fresh one; functions need -P', async () => {
-  const [tracers, clocks, options, functions] = await Promise.all([['list', '-t'], ['list', '-C'], ['list', '-o'], ['list', '-f']].map((a) => jsftrace(a)));
+test('list without a process: the tracers, clocks, options and events of a fresh one; functions need -P', async () => {
+  const [tracers, clocks, options, functions, events] = await Promise.all([['list', '-t'], ['list', '-C'], ['list', '-o'], ['list', '-f'], ['list', '-e']].map((a) => jsftrace(a)));
+  assert.equal(events!.stdout, 'noasync_hook\nnogc\nnoloop_delay\n', 'the runtime events, each off');
   assert.equal(tracers!.stdout, 'function_graph\nfunction\nnop\n');
   assert.equal(clocks!.stdout, '[local]\nglobal\ncounter\nmono\n');
   const opts = options!.stdout.split('\n');
-  for (const o of ['overwrite', 'funcgraph-duration', 'nofuncgraph-proc', 'nofunc_stack_trace']) assert.ok(opts.includes(o), o);
+  for (const o of ['overwrite', 'funcgraph-duration', 'nofuncgraph-proc', 'nofunc_stack_trace', 'nofunc-caller']) assert.ok(opts.includes(o), o);
   assert.equal(functions!.code, 2);
   assert.match(functions!.stderr, /^jsftrace list: functions exist only in a traced process: give -P <pid>/);
 });
