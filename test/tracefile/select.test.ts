@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { TraceFile } from '../../src/tracefile/read.js';
 import { fixtures, recordProgram, render, scratch } from './support.js';
 import type { RenderOptions, ReportFormat } from '../../src/tracefile/report.js';
+import { OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX } from '../../src/tracers/session.js';
 
 const s = scratch();
 const graph = join(s.dir, 'graph.jsft');
@@ -100,6 +101,19 @@ test('every format reads the same selection: folded, profile, perfetto-json', ()
   ]);
   const json = JSON.parse(render(graph, 'perfetto-json', { filter: { funcs: ['*:slow'] } })) as { traceEvents: { ph: string; name: string }[] };
   assert.deepEqual(json.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name.replace(/^.*:/, '')), ['leaf', 'leaf', 'leaf', 'slow']);
+});
+
+test('report -O: display options apply when the trace is read (funcgraph-retval-hex, funcgraph-retval)', async () => {
+  const out = join(s.dir, 'retval.jsft');
+  const r = await recordProgram({
+    args: ['retval.mjs'], cwd: fixtures, out,
+    init: [['write', 'trace_clock', 'counter'], ['write', 'options/funcgraph-retval', '1'], ['write', 'current_tracer', 'function_graph']],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const calls = (o: RenderOptions): string[] => lines(out, 'function_graph', o).map((l) => l.replace(/^.*\|  (?:[\w./]+\/)?retval\.mjs:/, ''));
+  assert.deepEqual(calls({}), ['fail_io(); /* = -5 */', 'add(); /* = 15 */']);
+  assert.deepEqual(calls({ set: OPT_GRAPH_RETVAL_HEX }), ['fail_io(); /* = 0xfffffffb */', 'add(); /* = 0xf */']);
+  assert.deepEqual(calls({ clear: OPT_GRAPH_RETVAL }), ['fail_io();', 'add();']);
 });
 
 test('a bad selection is refused before anything is written', () => {
