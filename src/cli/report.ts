@@ -257,7 +257,7 @@ export async function renderOptions(v: SelectValues): Promise<RenderOptions> {
   return out;
 }
 
-/** The formats of tracefile/report.ts, and OTLP spans (tracers/otlp/offline.ts). */
+/** The formats of tracefile/report.ts, and OTLP spans (tracefile/otlp.ts). */
 const FORMATS = [...REPORT_FORMATS, 'otlp'] as const;
 
 export const report: Command = {
@@ -293,7 +293,7 @@ export const report: Command = {
       try {
         if (format === 'otlp') {
           // OpenTelemetry's serializer, loaded only for this format.
-          const { otlpReport } = await import('../tracers/otlp/offline.js');
+          const { otlpReport } = await import('../tracefile/otlp.js');
           sink.write(otlpReport(t));
           shown = true;
         } else {

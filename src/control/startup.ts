@@ -136,10 +136,10 @@ function parseRecord(text: string): { socket: string; flight: boolean; waitMs: n
   return { socket: r.socket, flight: r.flight === true, waitMs: (r.waitMs as number | undefined) ?? 1000 };
 }
 
-async function installRecorder(text: string): Promise<void> {
+async function installRecorder(recording: ReturnType<typeof parseRecord>): Promise<void> {
   const { startRecorder } = await import('../recorder/recorder.js');
   const unmatched = await unmatchedPatterns();
-  startRecorder({ ...parseRecord(text), unmatched });
+  startRecorder({ ...recording, unmatched });
 }
 
 /** Runs in the main thread from jsftrace/register, after the hooks are installed. */
@@ -150,8 +150,11 @@ export async function startControl(): Promise<void> {
   // are configured and recorded alike, into the same recording.
   const init = process.env[INIT];
   const record = process.env[RECORD];
+  const recording = record !== undefined && record !== '' ? parseRecord(record) : null;
+  // A streaming recording's drain reads every event: an OTLP export that the settings turn on runs there.
+  if (recording !== null && !recording.flight) await (await import('../recorder/recorder.js')).hostExport();
   if (init !== undefined && init !== '') await applyInit(parseInit(init));
-  if (record !== undefined && record !== '') await installRecorder(record);
+  if (recording !== null) await installRecorder(recording);
   if (process.env['JSFTRACE_CONTROL'] !== '0') {
     const { serveControl } = await import('./server.js');
     await serveControl(lazySurface);

@@ -88,6 +88,13 @@ export interface TransformResult {
   code: string;
   /** Number of sites (functions) the module defines. */
   sites: number;
+  /**
+   * Where the top-level text the transform adds lies in `code` (the
+   * prologue, the edit table), as [start, end) pairs in order; empty when
+   * nothing was added (or a replacement transform does not say). Attach runs
+   * exactly this text outside the script.
+   */
+  added?: [number, number][];
 }
 
 interface N extends AcornNode {
@@ -917,7 +924,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const inst = new Instrumenter(code, program, tag);
   inst.walk(program, null);
   const sites = inst.names.length;
-  if (sites === 0) return { code, sites: 0 };
+  if (sites === 0) return { code, sites: 0, added: [] };
   inst.finishAsi();
   const positions: string[] = [];
   for (const off of inst.positions) {
@@ -937,8 +944,12 @@ export function transformSource(input: TransformInput): TransformResult {
     + `typeof ${KEY_GLOBAL}==="undefined"&&Object.defineProperty(globalThis,${K},{value:false,writable:true});`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
-  inst.ins.openOuter(at, (afterDirective ? ';' : '') + prologue);
+  const head = (afterDirective ? ';' : '') + prologue;
+  inst.ins.openOuter(at, head);
   const applied = inst.ins.apply(code);
+  // Nothing is inserted before the first statement, and the prologue opens
+  // before anything else inserted there; found by search should that change.
+  const headAt = applied.code.startsWith(head, at) ? at : applied.code.indexOf(head);
   const copies: number[] = [];
   for (let i = 0; i < inst.copies.length; i += 4) {
     const ix = inst.copies[i]!;
@@ -948,7 +959,9 @@ export function transformSource(input: TransformInput): TransformResult {
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.
-  return { code: `${applied.code}\nfunction ${P}x(){/*${table}*/}`, sites };
+  const tail = `function ${P}x(){/*${table}*/}`;
+  const tailAt = applied.code.length + 1;
+  return { code: `${applied.code}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
 }
 
 /** Copies in the order of their spans (then of their start). */

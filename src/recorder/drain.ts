@@ -17,11 +17,16 @@
  * - at the end (S_STOP) it reads every ring until empty, sends each
  *   stream's and the process's end, and sets S_DONE once the last byte is
  *   handed to the kernel, so the main thread may let the process exit.
- * Flight-recorder mode reads the rings only at the end.
+ * - when the OTLP export is on (options/otlp), the drain runs it: every
+ *   page image it sends goes to the export as well (export-tee.ts), so the
+ *   spans are made of exactly the events the trace file gets, and the rings
+ *   never wait for the export;
+ * Flight-recorder mode reads the rings only at the end (the export then
+ * runs in its own worker, following the rings).
  */
 
 import { connect, type Socket } from 'node:net';
-import { workerData } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { displayName, instance, recordCount } from '../core/names.js';
 import { attachReader, ringStats, type PipeReader, type Ring } from '../ring/index.js';
 import {
@@ -33,8 +38,11 @@ import {
   CHUNK_DROPPED, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_STREAM_END, CHUNK_THREAD, type ProcessEnd, type ProcessInfo,
   type StreamInfo,
 } from '../tracefile/layout.js';
+import { EXIT_WAIT_MS } from '../tracers/otlp/messages.js';
+import { ExportTee } from './export-tee.js';
 import {
   CONNECTED, HOW_SIGNAL, NOT_CONNECTED, NOTE_AT, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, STOP_BYTE, type DrainData,
+  type FromDrain, type ToDrain,
 } from './sync.js';
 import { constants } from 'node:os';
 
@@ -47,11 +55,17 @@ const MAX_IDLE_MS = 50;
 
 interface Stream {
   id: number;
+  threadId: number;
+  gen: number;
   ring: Ring;
   reader: PipeReader;
   builder: PagesBuilder;
   /** Refused events already reported in DROPPED chunks. */
   dropped: number;
+  /** Its thread has a ring of a newer generation: once read to its end, it has no more events. */
+  superseded: boolean;
+  /** The export was told it has no more events. */
+  exportClosed: boolean;
 }
 
 const streams: Stream[] = [];
@@ -63,6 +77,15 @@ let stopped = false;
 /** The connection is gone: nothing more can be sent. */
 let lost = false;
 let sock: Socket | null = null;
+
+function post(m: FromDrain): void {
+  parentPort?.postMessage(m);
+}
+
+const tee = new ExportTee({
+  error: (message) => post({ kind: 'error', message }),
+  notice: (message) => post({ kind: 'notice', message }),
+});
 
 function tracerName(): string {
   const t = Atomics.load(ctl, C_TRACER);
@@ -83,7 +106,12 @@ function addStream(r: ThreadRing): void {
     clock: r.ring.clockName, tracer: tracerName(), options: options(), threshUs: Atomics.load(ctl, C_THRESH_US), anchor: r.ring.anchor,
   };
   send(jsonChunk(CHUNK_THREAD, id, info));
-  streams.push({ id, ring: r.ring, reader: attachReader(r.ring), builder: new PagesBuilder(id, r.ring.geometry.pageWords), dropped: 0 });
+  for (const o of streams) if (o.ring !== r.ring && !o.superseded && o.threadId === r.threadId && o.gen < r.gen) o.superseded = true;
+  streams.push({
+    id, threadId: r.threadId, gen: r.gen, ring: r.ring, reader: attachReader(r.ring), builder: new PagesBuilder(id, r.ring.geometry.pageWords),
+    dropped: 0, superseded: false, exportClosed: false,
+  });
+  tee.addStream(id, r.threadId, r.name, r.ring);
 }
 
 function sendNames(): void {
@@ -96,29 +124,37 @@ function sendNames(): void {
   namesSent = n;
 }
 
-/** Reads every ring once to its current end; returns the bytes sent. */
-function round(): number {
+/**
+ * Reads every ring once to its current end, handing each chunk to the
+ * export too; `sendPages` false: the pages are not sent (the recording
+ * stopped) but the export still gets them. Returns the bytes read.
+ */
+function round(sendPages = true): number {
   let moved = 0;
   for (const s of streams) {
-    while (s.builder.fill(s.reader)) {
+    for (;;) {
+      const more = s.builder.fill(s.reader);
       const c = s.builder.take();
       if (c !== null) {
-        send(c);
+        if (sendPages) send(c);
+        tee.pages(s.id, c);
         moved += c.length;
       }
-    }
-    const c = s.builder.take();
-    if (c !== null) {
-      send(c);
-      moved += c.length;
+      if (!more) break;
     }
     const d = s.ring.dropped;
     if (d > s.dropped) {
       send(chunk(CHUNK_DROPPED, s.id, d - s.dropped, new Uint8Array(0)));
+      tee.refused(s.id, d - s.dropped);
       s.dropped = d;
+    }
+    if (s.superseded && !s.exportClosed) {
+      s.exportClosed = true;
+      tee.closeStream(s.id);
     }
   }
   sendNames();
+  tee.pump();
   return moved;
 }
 
@@ -205,7 +241,22 @@ async function finish(): Promise<void> {
     }
   }
   send(jsonChunk(CHUNK_PROCESS_END, 1, end));
+  // The export's last spans: sent as the receiver takes them, within the time a process's exit waits for it.
+  await tee.finish(EXIT_WAIT_MS);
   if (sock !== null && !lost) await new Promise<void>((resolve) => sock!.end(() => resolve()));
+}
+
+/** The export's switches from the main thread (recorder.ts: the export's host). */
+function onMessage(m: ToDrain): void {
+  if (m.kind === 'otlp-start') {
+    tee.start(m.stats, m.settings).then(() => post({ kind: 'otlp-started' }), (e: unknown) => post({ kind: 'otlp-started', error: (e as Error).message }));
+  } else if (m.kind === 'otlp-settings') {
+    tee.settings(m.settings).catch((e: unknown) => post({ kind: 'error', message: (e as Error).message }));
+  } else {
+    // What the rings hold now (the main thread published its last events) is the export's last.
+    if (!data.flight && Atomics.load(sync, S_STOP) === 0) round(!stopped && !lost);
+    tee.stop().catch((e: unknown) => post({ kind: 'error', message: (e as Error).message })).finally(() => post({ kind: 'otlp-stopped' }));
+  }
 }
 
 function done(): void {
@@ -236,11 +287,17 @@ async function main(): Promise<void> {
   sock.on('close', gone);
   send(jsonChunk(CHUNK_PROCESS, 1, processInfo()));
   watchRings(addStream);
+  parentPort?.on('message', onMessage);
+  if (data.otlp !== null) {
+    // Before the program runs, as the export's own worker would be.
+    await tee.start(data.otlp.stats, data.otlp.settings).catch((e: unknown) => post({ kind: 'error', message: `the OTLP export did not start: ${(e as Error).message}` }));
+  }
   Atomics.store(sync, S_CONNECTED, CONNECTED);
   Atomics.notify(sync, S_CONNECTED);
   let idle = 1;
   while (Atomics.load(sync, S_STOP) === 0) {
-    const moved = data.flight || stopped || lost ? 0 : round();
+    const moved = data.flight || ((stopped || lost) && !tee.active) ? 0 : round(!stopped && !lost);
+    tee.tick();
     if (!lost && sock.writableLength > HIGH_WATER) await writable(sock);
     if (moved > 0) {
       idle = 1;
@@ -252,10 +309,11 @@ async function main(): Promise<void> {
     await sleep(idle);
   }
   if (stopped && !lost) {
-    // Pages after the stop are not recorded; the ends still are.
-    for (const s of streams) while (s.builder.fill(s.reader) || !s.builder.empty) s.builder.take();
+    // Pages after the stop are not recorded (the export still gets them); the ends still are.
+    round(false);
   }
   await finish();
+  parentPort?.off('message', onMessage);
 }
 
 main().then(done, (e: unknown) => {

@@ -4,10 +4,13 @@
  * drain as workerData). Version 1: a change of any index is a new layout
  * (both sides come from one build, so no check is needed at run time).
  *
- * Owns: the indexes and their meaning. Invariant: each word has one
+ * Owns: the indexes and their meaning, and the messages about the OTLP
+ * export that the drain runs (export-tee.ts). Invariant: each word has one
  * writer: S_CONNECTED, S_DONE by the drain; S_STOP, S_HOW, S_CODE by the
  * main thread, which writes S_HOW, S_CODE and the note before S_STOP.
  */
+
+import type { ExportSettings, FromWorker } from '../tracers/otlp/messages.js';
 
 /** 0 while connecting; 1 connected to the recorder; 2 failed (the reason is printed by the drain). */
 export const S_CONNECTED = 0;
@@ -39,7 +42,18 @@ export interface DrainData {
   flight: boolean;
   /** The main thread's process.argv. */
   argv: string[];
+  /** The OTLP export, when it was turned on before the drain started: the drain runs it from its first read. */
+  otlp: { stats: SharedArrayBuffer; settings: ExportSettings } | null;
 }
+
+/** The main thread to the drain: the OTLP export's switches (tracers/otlp/exporter.ts, ExportHost). */
+export type ToDrain =
+  | { kind: 'otlp-start'; stats: SharedArrayBuffer; settings: ExportSettings }
+  | { kind: 'otlp-settings'; settings: ExportSettings }
+  | { kind: 'otlp-stop' };
+
+/** The drain to the main thread: the export's answers, errors and notices. */
+export type FromDrain = FromWorker | { kind: 'otlp-started'; error?: string } | { kind: 'otlp-stopped' };
 
 /** The byte the recorder sends a drain to stop the recording (limit reached, disk full). */
 export const STOP_BYTE = 0x53; // 'S'

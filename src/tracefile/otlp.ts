@@ -17,14 +17,14 @@
 
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { EventCursor, pageFormatFor } from '../../ring/index.js';
-import { fail } from '../../shared/errors.js';
-import { PAGE_DROPPED, PAGE_END, type TraceFile } from '../../tracefile/read.js';
-import { feedEvent } from './feed.js';
-import { spanResource, SCOPE } from './resource.js';
-import { samplerOf } from './sampler.js';
-import { defaultSamplerSpec } from './sampler-spec.js';
-import { SpanMaker, wallClockAt, type SiteInfo } from './spans.js';
+import { EventCursor, pageFormatFor } from '../ring/index.js';
+import { fail } from '../shared/errors.js';
+import { PAGE_DROPPED, PAGE_END, type TraceFile } from './read.js';
+import { feedImage } from '../tracers/otlp/feed.js';
+import { spanResource, SCOPE } from '../tracers/otlp/resource.js';
+import { samplerOf } from '../tracers/otlp/sampler.js';
+import { defaultSamplerSpec } from '../tracers/otlp/sampler-spec.js';
+import { SpanMaker, wallClockAt, type SiteInfo } from '../tracers/otlp/spans.js';
 
 /** A site as a trace file names it: `file:qualified name`, `[package]` after it when in one. */
 function siteOfName(shown: string): SiteInfo {
@@ -66,11 +66,7 @@ export function spansOfTrace(t: TraceFile, env: NodeJS.ProcessEnv = process.env)
           calls.lostEvents(pages.dropped);
           continue;
         }
-        const entries = cursor.load(pages.data, pages.base);
-        const serial = cursor.serial + 1;
-        if (serial > expected) calls.lostEvents(serial - expected);
-        expected = Math.max(expected, serial + entries);
-        while (cursor.step()) feedEvent(calls, cursor);
+        expected = feedImage(calls, cursor, pages.data, pages.base, expected);
       }
       calls.closeAll();
     }
