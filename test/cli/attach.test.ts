@@ -183,7 +183,10 @@ test('the socket of a killed process: ps drops it and removes it, -P refuses it'
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { server } = await startServer(env);
+  // A plain node process whose command line has a newline (a two-line -e script): its row stays one line.
+  const plain = new Running(process.execPath, ['-e', "process.stdout.write('ready\\n');\nsetInterval(() => {}, 1000);"], { env });
   try {
+    await plain.waitFor(/^ready$/m);
     const pid = String(server.pid);
     const sock = join(t.sockets, `${pid}.sock`);
     await server.stop('SIGKILL');
@@ -194,12 +197,15 @@ test('the socket of a killed process: ps drops it and removes it, -P refuses it'
     assert.equal(head, '    PID     ELAPSED  COMMAND');
     for (const r of rows) assert.match(r, /\(not attached\)$/);
     assert.ok(!rows.some((r) => r.trimStart().startsWith(`${pid} `)), 'the killed process is not listed');
+    assert.equal(rows.filter((r) => r.trimStart().startsWith(`${plain.pid} `)).map((r) => r.replace(/^ *\d+ +[\d:-]+  /, '')).join('\n'),
+      "node -e process.stdout.write('ready\\n');?setInterval(() => {}, 1000); (not attached)");
     assert.equal(existsSync(sock), false);
     const stop = await jsftrace(['-P', pid, 'stop'], { env });
     assert.equal(stop.code, 1);
     assert.equal(stop.stderr, `jsftrace: no jsftrace process with pid ${pid} (jsftrace ps lists them) (ESRCH)\n`);
   } finally {
     await server.stop('SIGKILL');
+    await plain.stop('SIGKILL');
     t.done();
   }
 });
