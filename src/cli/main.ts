@@ -27,8 +27,9 @@ interface Verb {
 
 const VERBS: Verb[] = [
   { name: 'record', summary: 'run a program traced, write its trace to a file', load: async () => (await import('./record.js')).record },
-  { name: 'report', summary: 'print a trace file: text, perfetto, folded, html, svg, stat', load: async () => (await import('./report.js')).report },
-  { name: 'profile', summary: 'run a program with the function profiler, print its tables', load: async () => (await import('./profile.js')).profile },
+  { name: 'report', summary: 'print a trace file: text, perfetto, folded, html, svg, stat, profile, cpuprofile', load: async () => (await import('./report.js')).report },
+  { name: 'profile', summary: 'run a program traced, print calls, total, self, running, waiting per function', load: async () => (await import('./profile.js')).profile },
+  { name: 'flame', summary: 'run a program traced, write (and open) its flame graph in one command', load: async () => (await import('./flame.js')).flame },
   { name: 'list', pid: true, summary: 'tracers, functions, options or clocks', load: async () => (await import('./list.js')).list },
   { name: 'ps', summary: 'the Node.js processes (pid, uptime, command), traced or not', load: async () => (await import('./ps.js')).ps },
   { name: 'stat', pid: true, summary: 'the tracing state of a running process', load: async () => (await import('./stat.js')).stat },
@@ -65,6 +66,7 @@ Examples:
   jsftrace record -p function_graph -l 'src/*' node app.js && jsftrace report
   jsftrace report --format html -o flame.html
   jsftrace profile node app.js
+  jsftrace flame node app.js
   jsftrace ps
   jsftrace -P 4242 start -p function -l '*:handle*' && jsftrace -P 4242 pipe
   jsftrace -P 4242 stop && jsftrace -P 4242 extract -o app.jsft && jsftrace -P 4242 reset

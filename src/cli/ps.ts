@@ -46,10 +46,19 @@ export function elapsed(ms: number): string {
   return `${two(m)}:${two(sec)}`;
 }
 
-/** What a traced process shows as its command: `node app.js --port 1`. */
+/**
+ * A command line on one row: `node app.js --port 1`. Control characters
+ * (a `node -e` script's newlines) print as '?', as procps' ps prints them,
+ * so that a row is always one line.
+ */
+function commandText(argv: readonly string[]): string {
+  const [exe, ...rest] = argv;
+  return [exe === undefined ? 'node' : basename(exe), ...rest].join(' ').replace(/[\x00-\x1f\x7f]/g, '?');
+}
+
+/** What a traced process shows as its command. */
 export function commandLine(h: Hello): string {
-  const [exe, ...rest] = h.argv;
-  return [exe === undefined ? 'node' : basename(exe), ...rest].join(' ');
+  return commandText(h.argv);
 }
 
 type Row = { pid: number; hello: Hello | null; error: string | null };
@@ -85,7 +94,7 @@ export const ps: Command = {
       return 0;
     }
     const lines = rows.map((r) => `${String(r.pid).padStart(7)} ${(r.hello === null ? '?' : elapsed(now - r.hello.startTime)).padStart(11)}  ${r.hello === null ? dim(`(not answering: ${r.error})`) : commandLine(r.hello)}\n`);
-    const others = plain.map((p) => `${String(p.pid).padStart(7)} ${elapsed(now - p.startTime).padStart(11)}  ${[basename(p.argv[0] ?? 'node'), ...p.argv.slice(1)].join(' ')} ${dim('(not attached)')}\n`);
+    const others = plain.map((p) => `${String(p.pid).padStart(7)} ${elapsed(now - p.startTime).padStart(11)}  ${commandText(p.argv)} ${dim('(not attached)')}\n`);
     await out(`${bold(`${'PID'.padStart(7)} ${'ELAPSED'.padStart(11)}  COMMAND`)}\n${lines.join('')}${others.join('')}`);
     return 0;
   },

@@ -14,18 +14,56 @@
 import { realpathSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { TraceFile } from '../tracefile/read.js';
-import { BINARY_FORMATS, renderFile, REPORT_FORMATS, type ReportFormat, type ReportSink } from '../tracefile/report.js';
+import { BINARY_FORMATS, renderFile, REPORT_FORMATS, type RenderOptions, type ReportFormat, type ReportSink } from '../tracefile/report.js';
+import { parseDuration, parseTime, type ReportFilter } from '../tracefile/filters.js';
+import { PROFILE_SORTS, type ProfileSort } from '../tracers/output/profile.js';
 import { ReplacingFile } from '../tracefile/replace.js';
 import { UsageError, verbArgs, type Command } from './command.js';
 import { note, progress, progressDone, size } from './term.js';
+
+/** The selection and display options every format shares (report, and flame's rendering). */
+export const SELECT_OPTIONS = {
+  pid: { type: 'string', multiple: true },
+  thread: { type: 'string', multiple: true },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  func: { type: 'string', multiple: true },
+  'min-duration': { type: 'string' },
+  filter: { type: 'string', short: 'F', multiple: true },
+  option: { type: 'string', short: 'O', multiple: true },
+  sort: { type: 'string' },
+  top: { type: 'string' },
+} as const;
+
+export const SELECT_HELP = `Selection (every format shows the same selected events):
+  --pid <pid>           only this process (repeatable)
+  --thread <id>         only this thread (threadId: 0 is a process's main thread; repeatable)
+  --from <s>, --to <s>  only events in this time window: seconds as the TIMESTAMP column
+                        shows them (12.345678), or +<s> from the trace's first event
+  --func <glob>         function: only these functions; function_graph: these functions and
+                        what they call (set_graph_function, applied when reading); ftrace
+                        globs on <file>:<name>, ! removes, :mod:<package> (repeatable)
+  --min-duration <d>    function_graph: only calls at least this long (tracing_thresh applied
+                        when reading: their returns); 500us, 2ms, 1.5s, a bare number is µs
+  -F <filter>           trace-cmd's event filter: 'event[,event]: expr', fields compared
+                        with == != < <= > >= and ~ (glob), joined by && || ! ( ); e.g.
+                        -F 'funcgraph_exit: duration > 10000 && func ~ "src/*"' (repeatable:
+                        an event passes if any filter takes it; events no filter names go)
+Display:
+  -O <option>           a display option, 'no<option>' clears it, over the recorded ones
+                        (funcgraph-retval-hex, funcgraph-proc, print-parent, ...; repeatable)
+  --sort <key>          profile: order rows by ${PROFILE_SORTS.join(', ')} (default self)
+  --top <n>             profile: only the first n rows
+`;
 
 const OPTIONS = {
   input: { type: 'string', short: 'i' },
   format: { type: 'string' },
   output: { type: 'string', short: 'o' },
+  ...SELECT_OPTIONS,
 } as const;
 
-const HELP = `usage: jsftrace report [-i <file>] [--format <format>] [-o <out>]
+const HELP = `usage: jsftrace report [-i <file>] [--format <format>] [-o <out>] [selection] [display]
 
 Reads a trace file (from 'jsftrace record' or 'jsftrace extract') and prints it,
 as it reads it: any size of trace, in bounded memory.
@@ -42,8 +80,12 @@ Formats:
                   self time in ns for function_graph, calls for function
   html            a self-contained HTML flame graph
   svg             an SVG timeline, one band per thread
-  stat            the function profiler's tables (record with jsftrace profile), or
-                  the same tables made from function_graph events
+  stat            the function profiler's tables (trace_stat/function<N>), or the same
+                  tables made from function_graph events
+  profile         per function: calls, total, self, running and waiting (async
+                  functions' time suspended at await), average; full names
+  cpuprofile      one thread's calls as a .cpuprofile (Chrome DevTools, VS Code,
+                  speedscope): the first selected thread (--thread picks another)
   otlp            function_graph's calls as OpenTelemetry spans: an OTLP/HTTP protobuf
                   ExportTraceServiceRequest (POST it to a collector's /v1/traces)
 
@@ -53,10 +95,15 @@ Options:
   -o <out>              write to <out> instead of stdout (mode 0600)
   -h, --help            this text
 
+${SELECT_HELP}
 Examples:
   jsftrace report
   jsftrace report -i app.jsft --format perfetto -o app.perfetto-trace
-  jsftrace report --format html -o flame.html
+  jsftrace report --format html -o flame.html --func 'src/*'
+  jsftrace report --format profile --sort total --top 20
+  jsftrace report --thread 0 --from +1.5 --to +2 --min-duration 1ms
+  jsftrace report -F 'funcgraph_exit: duration > 1000000' --format function_graph
+  jsftrace report --format cpuprofile -o app.cpuprofile
 `;
 
 /** The output is handed on in pieces of about this size. */
@@ -143,6 +190,73 @@ function open(input: string, given: boolean): TraceFile {
   }
 }
 
+function ids(list: string[] | undefined, what: string): number[] | undefined {
+  return list?.map((v) => {
+    if (!/^[0-9]+$/.test(v)) throw new UsageError(`${what} ${JSON.stringify(v)}: a number`);
+    return Number(v);
+  });
+}
+
+type SelectValues = { [K in keyof typeof SELECT_OPTIONS]?: (typeof SELECT_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+
+/** The selection and display options of a command line, checked (a usage error says what is wrong). */
+export async function renderOptions(v: SelectValues): Promise<RenderOptions> {
+  const f: ReportFilter = {};
+  const usage = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
+  const pids = ids(v.pid, '--pid');
+  const threads = ids(v.thread, '--thread');
+  if (pids !== undefined) f.pids = pids;
+  if (threads !== undefined) f.threads = threads;
+  for (const [key, text] of [['from', v.from], ['to', v.to]] as const) {
+    if (text === undefined) continue;
+    const t = usage(() => parseTime(text, `--${key}`));
+    f[key] = t.ns;
+    if (f.relative !== undefined && f.relative !== t.relative) throw new UsageError('--from and --to: both absolute or both +relative');
+    f.relative = t.relative;
+  }
+  if (v.func !== undefined) {
+    const { TokenList } = await import('../core/filter.js');
+    usage(() => TokenList.parse(v.func!.flatMap((x) => x.split(/\s+/)).filter((x) => x !== '')));
+    f.funcs = v.func.flatMap((x) => x.split(/\s+/)).filter((x) => x !== '');
+  }
+  if (v['min-duration'] !== undefined) f.minDurationNs = usage(() => parseDuration(v['min-duration']!, '--min-duration'));
+  if (v.filter !== undefined) {
+    const [{ parseEventFilter }, { eventRegistry }] = await Promise.all([import('../tracefile/event-filter.js'), import('../tracers/session.js')]);
+    for (const text of v.filter) usage(() => parseEventFilter(text, eventRegistry().all()));
+    f.events = v.filter;
+  }
+  const out: RenderOptions = Object.keys(f).length > 0 ? { filter: f } : {};
+  if (v.option !== undefined) {
+    const { OPTIONS: table } = await import('../control/files/options.js');
+    let set = 0;
+    let clear = 0;
+    for (const o of v.option) {
+      const on = !(o.startsWith('no') && table.some((x) => x.name === o.slice(2)));
+      const def = table.find((x) => x.name === (on ? o : o.slice(2)) && x.bit !== 0);
+      if (def === undefined) throw new UsageError(`-O ${JSON.stringify(o)}: no display option of that name (jsftrace list -o)`);
+      if (on) set |= def.bit;
+      else clear |= def.bit;
+    }
+    out.set = set;
+    out.clear = clear;
+  }
+  if (v.sort !== undefined) {
+    if (!(PROFILE_SORTS as readonly string[]).includes(v.sort)) throw new UsageError(`--sort ${JSON.stringify(v.sort)}: one of ${PROFILE_SORTS.join(', ')}`);
+    out.sort = v.sort as ProfileSort;
+  }
+  if (v.top !== undefined) {
+    if (!/^[1-9][0-9]*$/.test(v.top)) throw new UsageError(`--top ${JSON.stringify(v.top)}: a positive number`);
+    out.top = Number(v.top);
+  }
+  return out;
+}
+
 /** The formats of tracefile/report.ts, and OTLP spans (tracefile/otlp.ts). */
 const FORMATS = [...REPORT_FORMATS, 'otlp'] as const;
 
@@ -156,6 +270,8 @@ export const report: Command = {
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format ${JSON.stringify(format)}: one of ${FORMATS.join(', ')}`);
     }
+    const render = await renderOptions(values);
+    if (render.filter !== undefined && format === 'otlp') throw new UsageError('--format otlp takes the whole trace: no selection');
     const input = values.input ?? 'trace.jsft';
     const target = values.output === undefined ? null : resolve(values.output);
     // `-o` out of habit from record would replace the recording with its own report.
@@ -181,12 +297,14 @@ export const report: Command = {
           sink.write(otlpReport(t));
           shown = true;
         } else {
-          shown = renderFile(t, format as ReportFormat, sink);
+          shown = renderFile(t, format as ReportFormat, sink, render);
         }
         sink.flush();
         if (!shown) {
           file?.abandon();
-          throw Object.assign(new Error(`${input} has no profiler tables and no function_graph events (record with jsftrace profile, or -p function_graph)`), { code: 'ENOENT' });
+          throw Object.assign(new Error(format === 'stat'
+            ? `${input} has no profiler tables and no function_graph events (record with jsftrace profile, or -p function_graph)`
+            : `${input} has no function_graph events for ${format} (record with jsftrace profile, or -p function_graph)`), { code: 'ENOENT' });
         }
         file?.commit();
       } catch (e) {

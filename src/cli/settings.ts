@@ -23,6 +23,7 @@ export const TRACING_OPTIONS = {
   option: { type: 'string', short: 'O', multiple: true },
   clock: { type: 'string', short: 'C' },
   buffer: { type: 'string', short: 'b' },
+  event: { type: 'string', short: 'e', multiple: true },
 } as const;
 
 export const TRACING_HELP = `Tracing options:
@@ -37,6 +38,9 @@ export const TRACING_HELP = `Tracing options:
                   jsftrace list -o)
   -C <clock>      trace_clock (jsftrace list -C)
   -b <kb>         buffer_size_kb: each thread's ring, in KiB (1 to ${MAX_SIZE_KB})
+  -e <event>      a runtime event too: gc (collections), loop_delay (event-loop delay
+                  samples), async_hook (async hops; costly), all (events/<event>/enable;
+                  repeatable; jsftrace list -e)
 `;
 
 /** `--otlp <url>` of record and start: function_graph's calls as OpenTelemetry spans. */
@@ -69,6 +73,7 @@ export interface TracingValues {
   option?: string[];
   clock?: string;
   buffer?: string;
+  event?: string[];
 }
 
 export type ControlWrite = ['write' | 'append', string, string];
@@ -102,6 +107,7 @@ export function controlWrites(values: TracingValues, opts: { defaultTracer?: str
     if (Number(values.buffer) > MAX_SIZE_KB) throw new UsageError(`-b ${values.buffer}: at most ${MAX_SIZE_KB} KiB per thread`);
     writes.push(['write', 'buffer_size_kb', values.buffer]);
   }
+  for (const e of values.event ?? []) writes.push(['write', e === 'all' ? 'events/enable' : `events/${e}/enable`, '1']);
   writes.push(...(opts.extra ?? []));
   const tracer = values.tracer ?? opts.defaultTracer;
   if (tracer !== undefined) writes.push(['write', 'current_tracer', tracer]);
@@ -139,6 +145,15 @@ export async function checkLocally(values: TracingValues & { otlp?: string }): P
   if (values.clock !== undefined) {
     const clocks = (await s.read('trace_clock')).replace(/[[\]]/g, '').trim().split(/\s+/);
     if (!clocks.includes(values.clock)) throw new UsageError(`-C ${JSON.stringify(values.clock)}: no such clock (${clocks.join(', ')})`);
+  }
+  if (values.event !== undefined) {
+    const files = new Set(await s.list());
+    for (const e of values.event) {
+      if (e !== 'all' && !files.has(`events/${e}/enable`)) {
+        const have = (await s.read('available_events')).trim().split('\n').map((x) => x.replace(/^jsftrace:/, ''));
+        throw new UsageError(`-e ${JSON.stringify(e)}: no such event (${[...have, 'all'].join(', ')})`);
+      }
+    }
   }
   if (values.option !== undefined) {
     const files = new Set(await s.list());

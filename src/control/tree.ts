@@ -19,6 +19,7 @@ import { clearErrorLog, logError, readErrorLog } from './error-log.js';
 import { errorPos, type ControlFile } from './file.js';
 import type { ControlSurface } from './surface.js';
 import { bufferFiles, perThreadFiles, perThreadIds } from './files/buffers.js';
+import { eventFiles } from './files/events.js';
 import { filterFiles } from './files/filters.js';
 import { graphFiles } from './files/graph.js';
 import { optionFiles } from './files/options.js';
@@ -40,12 +41,13 @@ const STATIC: Record<string, ControlFile> = {
   ...profileFiles,
   ...optionFiles,
   ...otlpFiles,
+  ...eventFiles,
   error_log: { read: readErrorLog, write: clearErrorLog, append: () => undefined },
 };
 
 // The README describes exactly what is served (a file added without a line there fails at load).
 for (const k of Object.keys(STATIC)) {
-  const key = k.startsWith('options/') ? 'options/<name>' : k;
+  const key = k.startsWith('options/') ? 'options/<name>' : k.replace(/^events\/[^/]+\/(enable|format)$/, 'events/<name>/$1');
   if (!(key in DESCRIPTIONS)) throw new Error(`control file ${k} has no README line`);
 }
 

@@ -28,7 +28,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { constants } from 'node:os';
-import { C_DOORBELL, ctl, setRingMode, settleAtExit } from '../tracers/session.js';
+import { C_DOORBELL, ctl, lastEvents, setRingMode, settleAtExit } from '../tracers/session.js';
 import { exportEnded, exportMessage, setExportHost, type ExportHost } from '../tracers/otlp/exporter.js';
 import type { ExportSettings } from '../tracers/otlp/messages.js';
 import { installEndHooks } from './process-hooks.js';
@@ -163,7 +163,10 @@ export function startRecorder(opts: RecorderOptions): boolean {
     } catch {
       // a warning must not keep the trace from being saved
     }
-    // Every thread's events published (or, for one that cannot answer in time, counted as unsaved) before the last read.
+    // The runtime's last events (a collection not yet reported), then every
+    // thread's events published (or, for one that cannot answer in time,
+    // counted as unsaved) before the last read.
+    lastEvents();
     settleAtExit();
     Atomics.store(sync, S_HOW, how);
     Atomics.store(sync, S_CODE, code);

@@ -20,11 +20,18 @@ import { Folder } from '../tracers/output/folded.js';
 import { flameGraphPage } from '../tracers/output/flamegraph.js';
 import { timelineTo } from '../tracers/output/timeline.js';
 import { STAT_HEADER, statTableOf, statText } from '../tracers/output/stat.js';
-import type { Sink } from '../tracers/output/common.js';
+import { profileOf, profileTextTo, type ProfileSort } from '../tracers/output/profile.js';
+import { cpuProfileTo } from '../tracers/output/cpuprofile.js';
+import type { Item, ItemSource, Sink } from '../tracers/output/common.js';
+import { RuntimeTotals } from '../tracers/output/runtime.js';
+import { fail } from '../shared/errors.js';
 import { fileThreads, fileTotals, processName, type FileThread } from './threads.js';
+import { applyFilter, selectsEvents, type ReportFilter } from './filters.js';
 import type { TraceFile } from './read.js';
 
-export const REPORT_FORMATS = ['text', 'function', 'function_graph', 'perfetto', 'perfetto-json', 'folded', 'html', 'svg', 'stat'] as const;
+export const REPORT_FORMATS = [
+  'text', 'function', 'function_graph', 'perfetto', 'perfetto-json', 'folded', 'html', 'svg', 'stat', 'profile', 'cpuprofile',
+] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Formats whose output is bytes, not text. */
@@ -50,20 +57,34 @@ function title(t: TraceFile): string {
   return `jsftrace: ${first === undefined ? '' : first.info.argv.slice(1).join(' ')}${t.processes.length > 1 ? ` (+${t.processes.length - 1} processes)` : ''}`.slice(0, 200);
 }
 
+/** How a rendering selects and shows (report's options). */
+export interface RenderOptions {
+  /** Which processes, threads, times, functions and events (filters.ts). */
+  filter?: ReportFilter;
+  /** Option bits to set and clear over the file's own (`report -O`: display options apply when read). */
+  set?: number;
+  clear?: number;
+  /** The profile's and stat's row order and count. */
+  sort?: ProfileSort;
+  top?: number;
+}
+
 /**
  * Renders `t` as `format` to `sink`. Returns false when the format has
  * nothing to show (stat of a trace with neither profiler tables nor
- * function_graph events).
+ * function_graph events; profile and cpuprofile without function_graph
+ * events).
  */
-export function renderFile(t: TraceFile, format: ReportFormat, sink: ReportSink): boolean {
-  const threads = fileThreads(t);
-  return withOptions(fileOptions(t), () => render(t, threads, format, sink));
+export function renderFile(t: TraceFile, format: ReportFormat, sink: ReportSink, opts: RenderOptions = {}): boolean {
+  const threads = applyFilter(fileThreads(t), opts.filter);
+  const options = (fileOptions(t) | (opts.set ?? 0)) & ~(opts.clear ?? 0);
+  return withOptions(options, () => render(t, threads, format, sink, opts));
 }
 
-function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink: ReportSink): boolean {
+function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink: ReportSink, opts: RenderOptions): boolean {
   switch (format) {
     case 'text':
-      return render(t, threads, fileTracer(t) === 'function_graph' ? 'function_graph' : 'function', sink);
+      return render(t, threads, fileTracer(t) === 'function_graph' ? 'function_graph' : 'function', sink, opts);
     case 'function_graph':
       graphTraceTo(threads, sink);
       return true;
@@ -87,23 +108,56 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
     case 'folded':
     case 'html': {
       const f = new Folder();
-      for (const th of threads) f.add(th.view, th.open());
+      const runtime = new RuntimeTotals();
+      for (const th of threads) f.add(th.view, tap(th.open(), (it) => runtime.add(it)));
       if (format === 'folded') f.writeTo(sink);
-      else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t) }));
+      else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t), runtime: runtime.summary() }));
       return true;
     }
     case 'svg':
       timelineTo(threads, sink, { title: title(t) });
       return true;
     case 'stat':
-      return stat(t, threads, sink);
+      return stat(t, threads, sink, opts);
+    case 'profile': {
+      if (!hasGraph(t)) return false;
+      profileTextTo(profileOf(threads), sink, { ...(opts.sort === undefined ? {} : { sort: opts.sort }), ...(opts.top === undefined ? {} : { top: opts.top }) });
+      return true;
+    }
+    case 'cpuprofile': {
+      // A .cpuprofile is one thread's: the first selected (report --thread picks another).
+      if (!hasGraph(t) || threads.length === 0) return false;
+      cpuProfileTo(threads[0]!, sink);
+      return true;
+    }
   }
 }
 
-function stat(t: TraceFile, threads: FileThread[], sink: Sink): boolean {
+/** The items of `src`, each also handed to `see`. */
+function tap(src: ItemSource, see: (it: Item) => void): ItemSource {
+  return {
+    next() {
+      const it = src.next();
+      if (it !== null) see(it);
+      return it;
+    },
+  };
+}
+
+function hasGraph(t: TraceFile): boolean {
+  return t.streams.some((s) => s.info.tracer === 'function_graph');
+}
+
+function stat(t: TraceFile, threads: FileThread[], sink: Sink, opts: RenderOptions): boolean {
   const multi = t.processes.length > 1;
-  if (t.profiles.length > 0) {
-    t.profiles.forEach((p, k) => {
+  // The profiler's tables hold totals: a selection of events cannot be applied to them, the graph events can.
+  if (t.profiles.length > 0 && selectsEvents(opts.filter) && !hasGraph(t)) {
+    fail('EINVAL', 'the profiler\'s tables are totals: --from, --to, --func, --min-duration and -F need function_graph events (record with -p function_graph)');
+  }
+  const wanted = new Set(threads.map((th) => `${th.view.pid}/${th.view.threadId}`));
+  const profiles = t.profiles.filter((p) => wanted.has(`${p.process.info.pid}/${p.threadId}`));
+  if (profiles.length > 0 && !selectsEvents(opts.filter)) {
+    profiles.forEach((p, k) => {
       const names = p.process.names;
       const who = multi ? `${p.name}-${p.process.info.pid}` : p.name;
       sink.write(`${k > 0 ? '\n' : ''}function${p.threadId} (${who}):\n`);
@@ -113,7 +167,7 @@ function stat(t: TraceFile, threads: FileThread[], sink: Sink): boolean {
     });
     return true;
   }
-  if (!t.streams.some((s) => s.info.tracer === 'function_graph')) return false;
+  if (!hasGraph(t)) return false;
   threads.forEach((th, k) => {
     const v = th.view;
     sink.write(`${k > 0 ? '\n' : ''}function${v.threadId} (${multi ? `${v.name}-${v.pid}` : v.name}):\n`);

@@ -8,11 +8,13 @@
  * that word changes. Loaded by every thread (the ops is `{ module, export }`).
  */
 
-import { C_STATE, contextFilter, ctl, EV_FUNCTION, threadTraced, threadWriter } from './session.js';
+import { C_FN_FLAGS, C_STATE, contextFilter, ctl, EV_FUNCTION, threadTraced, threadWriter } from './session.js';
 import { inTracedContext } from './context.js';
 import type { RingWriter } from '../ring/index.js';
 
 const TYPE = EV_FUNCTION.id;
+/** The type word written: TYPE, and in common_flags what the parent means (C_FN_FLAGS), chosen in refresh. */
+let typeWord = TYPE;
 let seen = -1;
 let w: RingWriter | null = null;
 /** MODE_OFF: write nothing (tracing_on 0, or this thread filtered out);
@@ -33,10 +35,11 @@ function refresh(): void {
     return;
   }
   mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
+  typeWord = TYPE | (Atomics.load(ctl, C_FN_FLAGS) << 16);
 }
 
 export function functionCall(site: number, parent: number): void {
   if (ctl[C_STATE] !== seen) refresh();
   if (mode === MODE_OFF || (mode === MODE_CONTEXT && !inTracedContext())) return;
-  w!.write2(TYPE, site, parent);
+  w!.write2(typeWord, site, parent);
 }

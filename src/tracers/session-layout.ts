@@ -14,7 +14,8 @@
  *   0            C_MAGIC, C_STATE (epoch << 1 | tracing_on), C_BUFGEN,
  *                C_CLOCK, C_SIZE_KB, C_MODE, C_TRACER, C_MAX_DEPTH,
  *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, C_DOORBELL,
- *                C_DRAIN_SLEEPING, C_WAIT_MS, C_FLUSHES, (reserved to 31)
+ *                C_DRAIN_SLEEPING, C_WAIT_MS, C_EVENTS, C_FN_FLAGS,
+ *                C_FLUSHES, (reserved to 31)
  *   32           MAX_ROWS thread rows of ROW_WORDS
  *                {threadId + 1, ring generation, profiler generation, own size}
  *   C_PID        count, PID_MAX thread ids (set_ftrace_pid)
@@ -29,7 +30,7 @@ import { DEFAULT_SIZE_KB } from '../ring/layout.js';
 import { createRegistryBuffer } from '../ring/registry-buffer.js';
 
 export const ENV_KEY = 'jsftrace:tracers:session';
-export const MAGIC = 0x4a535432; // 'JST2': the layout below
+export const MAGIC = 0x4a535434; // 'JST4': the layout below
 
 // Control words (Int32Array indexes).
 export const C_MAGIC = 0;
@@ -56,8 +57,15 @@ export const C_DOORBELL = 11;
 export const C_DRAIN_SLEEPING = 12;
 /** C_MODE's wait mode (MODE_WAIT): how long a writer waits for the drain at a full ring, in ms. */
 export const C_WAIT_MS = 13;
+/** The runtime events turned on (events/<name>/enable): EVENT_* bits. */
+export const C_EVENTS = 14;
+/**
+ * The common_flags the function tracer gives its events (FN_* bits), set
+ * where the filters and options are: what the parent it writes means.
+ */
+export const C_FN_FLAGS = 15;
 /** Bumped (and notified) by each thread that has published its events on request (session.ts, flush requests). */
-export const C_FLUSHES = 14;
+export const C_FLUSHES = 16;
 export const C_ROWS = 32;
 export const ROW_WORDS = 4;
 export const R_TID = 0; // threadId + 1, 0 when free
@@ -103,9 +111,23 @@ export const OPT_GRAPH_RETVAL_HEX = 1 << 12;
 export const OPT_GRAPH_ARGS = 1 << 13;
 /** function_graph's calls also go out as OpenTelemetry spans (src/tracers/otlp/). */
 export const OPT_OTLP = 1 << 14;
+/** The function tracer's parent is the direct caller, traced or not (callers.ts); off: the nearest traced caller. */
+export const OPT_FUNC_CALLER = 1 << 15;
 /** ftrace's defaults: print-parent, irq-info, context-info, markers, funcgraph-cpu, -overhead, -duration. */
 export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO | OPT_MARKERS | OPT_GRAPH_CPU
   | OPT_GRAPH_OVERHEAD | OPT_GRAPH_DURATION;
+
+// Runtime events (C_EVENTS), each off by default.
+/** Garbage collections, from perf_hooks. */
+export const EVENT_GC = 1 << 0;
+/** Event-loop delay samples, from perf_hooks.monitorEventLoopDelay. */
+export const EVENT_LOOP_DELAY = 1 << 1;
+/** async_hooks: resources made (init) and their callbacks run (before, after). */
+export const EVENT_ASYNC = 1 << 2;
+
+// Function event flags (C_FN_FLAGS).
+/** The parent is the nearest traced caller, not always the direct one (a filter is set, options/func-caller is off). */
+export const FN_NEAREST = 1;
 
 export const TRACER_NOP = 0;
 export const TRACER_FUNCTION = 1;

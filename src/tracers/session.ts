@@ -45,8 +45,8 @@ import {
   type ClockSource, type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
 } from '../ring/index.js';
 import {
-  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_FLUSHES, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS,
-  C_SIZE_KB, C_STATE,
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_EVENTS, C_FLUSHES, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN,
+  C_ROWS, C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
@@ -54,8 +54,8 @@ export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
-  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
-  TRACER_GRAPH, C_DOORBELL,
+  OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_FUNC_CALLER, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
+  TRACER_GRAPH, C_DOORBELL, C_EVENTS, C_FN_FLAGS, EVENT_GC, EVENT_LOOP_DELAY, EVENT_ASYNC, FN_NEAREST,
 } from './session-layout.js';
 
 const CHANNEL = 'jsftrace:tracers:rings';
@@ -68,7 +68,12 @@ const events: EventRegistry = openEventRegistry(env.events);
 
 // ---- event types --------------------------------------------------------
 
-/** TRACE_FN: {ip, parent_ip}; parent -1 when the caller is not traced. */
+/**
+ * TRACE_FN: {ip, parent_ip}; parent -1 when there is no caller with a
+ * frame. common_flags FN_NEAREST: the parent is the nearest traced caller,
+ * which may not be the direct one (a filter is set and options/func-caller
+ * is off).
+ */
 export const EV_FUNCTION: EventFormat = events.register('function', [
   { name: 'ip', kind: 'u32' }, { name: 'parent_ip', kind: 's32' },
 ], '"%ps <-%ps", REC->ip, REC->parent_ip');
@@ -130,6 +135,26 @@ export const EV_GRAPH_RESUME_OF: EventFormat = events.register('funcgraph_resume
 export const EV_GRAPH_THROW: EventFormat = events.register('funcgraph_throw', [
   { name: 'depth', kind: 's32' }, { name: 'type', kind: 'string' }, { name: 'message', kind: 'string' },
 ]);
+/**
+ * A garbage collection (perf_hooks' `gc` entry), written when the runtime
+ * reports it, after it ended: kind (NODE_PERFORMANCE_GC_*), V8's flags,
+ * when it started on this ring's clock, and how long it took in ns.
+ */
+export const EV_GC: EventFormat = events.register('gc', [
+  { name: 'kind', kind: 'u32' }, { name: 'flags', kind: 's32' }, { name: 'start', kind: 'u64' }, { name: 'duration', kind: 'u64' },
+], '"kind=%u flags=%d start=%llu duration=%llu", REC->kind, REC->flags, REC->start, REC->duration');
+/** An event-loop delay sample: over the last period, how many delays the monitor took, their mean and largest (ns). */
+export const EV_LOOP_DELAY: EventFormat = events.register('loop_delay', [
+  { name: 'count', kind: 'u32' }, { name: 'period_ms', kind: 'u32' }, { name: 'mean', kind: 'u64' }, { name: 'max', kind: 'u64' },
+], '"count=%u period_ms=%u mean=%llu max=%llu", REC->count, REC->period_ms, REC->mean, REC->max');
+/** An async_hooks hop: op (ASYNC_INIT, ASYNC_BEFORE, ASYNC_AFTER), the resource's trigger and id, and its type at init. */
+export const EV_ASYNC: EventFormat = events.register('async_hook', [
+  { name: 'op', kind: 'u32' }, { name: 'trigger', kind: 's32' }, { name: 'id', kind: 'u64' }, { name: 'type', kind: 'string' },
+], '"op=%u trigger=%d id=%llu type=%s", REC->op, REC->trigger, REC->id, __get_str(type)');
+export const ASYNC_INIT = 1;
+export const ASYNC_BEFORE = 2;
+export const ASYNC_AFTER = 3;
+
 export const RET_THREW = 1;
 export const RET_UNWOUND = 2;
 export const RET_SUSPENDED = 4;
@@ -202,6 +227,40 @@ export function setContextFilter(on: boolean): void {
 
 export function contextFilter(): boolean {
   return Atomics.load(ctl, C_CONTEXT) !== 0;
+}
+
+/** The runtime events turned on (EVENT_* bits). */
+export function runtimeEvents(): number {
+  return Atomics.load(ctl, C_EVENTS);
+}
+
+/** Sets the runtime event bits; the threads' runtime module applies them (tracers/events/). */
+export function setRuntimeEventBits(bits: number): void {
+  Atomics.store(ctl, C_EVENTS, bits);
+  bumpEpoch();
+}
+
+const lastEventHooks: (() => void)[] = [];
+
+/**
+ * Work that writes this thread's last events before its trace is taken at
+ * the end (runtime events the runtime has not delivered yet): run by
+ * `lastEvents()`, which a recording's end calls before its last flush.
+ */
+export function onLastEvents(fn: () => void): void {
+  lastEventHooks.push(fn);
+}
+
+/** Runs the last-events work (each hook isolated), then publishes this thread's events. */
+export function lastEvents(): void {
+  for (const h of lastEventHooks) {
+    try {
+      h();
+    } catch {
+      // the trace is finished all the same
+    }
+  }
+  flushThread();
 }
 
 /** Tells every thread to re-read the configuration at its next event. */
@@ -288,10 +347,10 @@ export function setBufferSizeKb(kb: number): void {
   clearBuffers();
 }
 
-/** The size of a thread's buffer (per_thread/N/buffer_size_kb); ENOENT for a thread without a row. */
+/** The size of a thread's buffer (per_thread/N/buffer_size_kb): buffer_size_kb's for a thread without a row. */
 export function threadBufferSizeKb(threadId: number): number {
-  const r = rowOf(threadId);
-  const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
+  const r = findRow(threadId);
+  const own = r < 0 ? 0 : Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
   return own > 0 ? own : Atomics.load(ctl, C_SIZE_KB);
 }
 
@@ -301,9 +360,10 @@ export function threadBufferSizeKb(threadId: number): number {
  * (a new generation), since only the owner of a ring can move its events.
  */
 export function setThreadBufferSizeKb(threadId: number, kb: number): void {
-  const r = rowOf(threadId);
   if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
   createRing({ sizeKb: kb });
+  // A live thread that has not traced yet gets its row now; it finds it at its first event.
+  const r = claimRowFor(threadId);
   Atomics.store(ctl, rowIndex(r, R_SIZE_KB), kb);
   clearBuffers();
 }
@@ -318,9 +378,22 @@ export function sizesUniform(): boolean {
   return true;
 }
 
-function rowOf(threadId: number): number {
+/** The row of `threadId`, or -1. */
+function findRow(threadId: number): number {
   for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === threadId + 1) return r;
-  return fail('ENOENT', `per_thread/${threadId}: no such thread`);
+  return -1;
+}
+
+/** The row of `threadId`, claimed if it has none (ENOSPC when the table is full). */
+function claimRowFor(threadId: number): number {
+  for (;;) {
+    const have = findRow(threadId);
+    if (have >= 0) return have;
+    let free = -1;
+    for (let r = 0; r < MAX_ROWS && free < 0; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === 0) free = r;
+    if (free < 0) return fail('ENOSPC', `per_thread/${threadId}: all ${MAX_ROWS} tracing rows are in use`);
+    if (Atomics.compareExchange(ctl, rowIndex(free, R_TID), 0, threadId + 1) === 0) return free;
+  }
 }
 
 /** Threads that have a row (have traced or been asked about), by id. */
@@ -402,9 +475,14 @@ function rowIndex(r: number, w: number): number {
   return C_ROWS + r * ROW_WORDS + w;
 }
 
-/** This thread's row in the table, claimed once; -1 when the table is full. */
+/** This thread's row in the table (claimed once, or by another thread for it: per_thread/N/buffer_size_kb); -1 when the table is full. */
 export function threadRow(): number {
   if (row >= 0) return row;
+  const have = findRow(threadId);
+  if (have >= 0) {
+    row = have;
+    return row;
+  }
   for (let r = 0; r < MAX_ROWS; r++) {
     if (Atomics.compareExchange(ctl, rowIndex(r, R_TID), 0, threadId + 1) === 0) {
       row = r;
@@ -698,6 +776,8 @@ function freeRow(r: number): void {
 if (!isMainThread) {
   atExit(() => {
     flushThread();
+    // Its row, also one another thread claimed for it (per_thread/N/buffer_size_kb).
+    if (row < 0) row = findRow(threadId);
     if (row >= 0) freeRow(row);
   });
 }

@@ -21,15 +21,16 @@
  */
 
 import {
-  createOps, ftraceSetFilter, ftraceSetNotrace, instance, parsePatterns, registerFtraceFunction, unregisterFtraceFunction,
-  type FtraceOps,
+  createOps, ftraceSetFilter, ftraceSetNotrace, instance, listThreads, parsePatterns, registerFtraceFunction,
+  unregisterFtraceFunction, type FtraceOps,
 } from '../core/index.js';
 import { OPS_FL_ARGS, OPS_FL_RECURSION } from '../core/flags.js';
 import { fail } from '../shared/errors.js';
 import { formatStats, ringStats, UNIT_COUNT, UNIT_NS } from '../ring/index.js';
 import {
-  C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
-  currentRings, options, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, OPT_OTLP, profileGeneration, resetProfile,
+  C_FN_FLAGS, C_GRAPH_FILTER, C_MAX_DEPTH, C_THRESH_US, C_TRACER, clearBuffers, configChanged, ctl, currentProfileTables,
+  currentRings, FN_NEAREST, options, OPT_FUNC_CALLER, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, OPT_OTLP,
+  profileGeneration, resetProfile,
   knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
 import {
@@ -86,6 +87,8 @@ let profOps: FtraceOps | null = null;
 /** func_stack_trace's ops (function tracer) and funcgraph-args/-retval's (function_graph). */
 let stackOps: FtraceOps | null = null;
 let valuesOps: FtraceOps | null = null;
+/** options/func-caller's ops (callers.ts): a frame in every function the function tracer does not cover. */
+let callerOps: FtraceOps | null = null;
 /** One ops per filter command, covering the functions that have it. */
 const probeOps: (FtraceOps | null)[] = PROBE_COMMANDS.map(() => null);
 let ftraceFilter: string[] = [];
@@ -140,8 +143,43 @@ async function filtered(o: FtraceOps): Promise<FtraceOps> {
 }
 
 async function dropHelpers(): Promise<void> {
-  for (const o of [stackOps, valuesOps]) if (o !== null) await unregisterFtraceFunction(o);
-  stackOps = valuesOps = null;
+  for (const o of [stackOps, valuesOps, callerOps]) if (o !== null) await unregisterFtraceFunction(o);
+  stackOps = valuesOps = callerOps = null;
+  publishFnFlags();
+}
+
+/**
+ * What the function tracer's parent means, in its events' common_flags:
+ * FN_NEAREST when a filter leaves functions untraced and func-caller is
+ * off (the parent is then the nearest traced caller, which the text says).
+ */
+function publishFnFlags(): void {
+  const nearest = current().id === TRACER_FUNCTION && callerOps === null && (ftraceFilter.length > 0 || ftraceNotrace.length > 0);
+  Atomics.store(ctl, C_FN_FLAGS, nearest ? FN_NEAREST : 0);
+  configChanged();
+}
+
+/**
+ * options/func-caller: an ops on every function the tracer does not cover,
+ * so each pushes a frame and parents are direct callers. Its notrace is
+ * the tracer's filter when the tracer has no notrace (a traced function's
+ * own frame serves); otherwise it covers everything (correct, and the
+ * overlap goes through the list function).
+ */
+async function addCallers(): Promise<void> {
+  if (current().id === TRACER_FUNCTION && (options() & OPT_FUNC_CALLER) !== 0) {
+    const o = createOps({ func: { module: here('./callers.js'), export: 'callerFrame' }, name: 'func_caller', flags: 0 });
+    if (ftraceFilter.length > 0 && ftraceNotrace.length === 0) await ftraceSetNotrace(o, ftraceFilter, { allowUnmatched: true });
+    await registerFtraceFunction(o);
+    callerOps = o;
+  }
+  publishFnFlags();
+}
+
+async function refreshCallers(): Promise<void> {
+  if (callerOps !== null) await unregisterFtraceFunction(callerOps);
+  callerOps = null;
+  await addCallers();
 }
 
 async function stopTracer(): Promise<void> {
@@ -184,6 +222,7 @@ async function startTracer(t: TracerDef): Promise<void> {
     }
     await registerFtraceFunction(o);
     tracerOps = o;
+    if (t.id === TRACER_FUNCTION) await addCallers();
     if (t.id === TRACER_GRAPH) {
       await addMarkers();
       await addValues();
@@ -241,6 +280,7 @@ export function setTracerFilter(
     }
     ftraceFilter = f;
     ftraceNotrace = n;
+    await refreshCallers();
   });
 }
 
@@ -404,6 +444,17 @@ export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string
 }
 
 /**
+ * Threads that have a per_thread directory: every live thread of the
+ * process (traced or not, as every online CPU has per_cpu/cpuN), and
+ * every thread with a row in the session (it traced, or was given a size).
+ */
+export function perThreadIds(): number[] {
+  const ids = new Set(knownThreadIds());
+  for (const t of listThreads()) if (t.state === 'alive') ids.add(t.threadId);
+  return [...ids].sort((a, b) => a - b);
+}
+
+/**
  * per_thread/<id>/stats: the ring's counters (ftrace's per_cpu/cpuN/stats);
  * all zero for a thread with no ring in this buffer generation (cleared, or
  * not traced since), as a CPU buffer just reset.
@@ -411,7 +462,7 @@ export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string
 export async function readThreadStats(threadId: number): Promise<string> {
   const r = (await currentRings()).find((x) => x.threadId === threadId);
   if (r === undefined) {
-    if (!knownThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
+    if (!perThreadIds().includes(threadId)) fail('ENOENT', `per_thread/${threadId}/stats: no such thread`);
     return formatStats({
       entries: 0, overrun: 0, commitOverrun: 0, bytes: 0, oldestTs: Number.NaN, nowTs: Number.NaN, dropped: 0, read: 0, written: 0, unsaved: 0,
       unit: traceClock() === 'counter' ? UNIT_COUNT : UNIT_NS,
@@ -478,6 +529,7 @@ async function applyHelpers(changed: number): Promise<void> {
     tracerOps = null;
     await startTracer(current());
   }
+  if ((changed & OPT_FUNC_CALLER) !== 0 && id === TRACER_FUNCTION) await refreshCallers();
   if ((changed & (OPT_GRAPH_ARGS | OPT_GRAPH_RETVAL)) !== 0 && id === TRACER_GRAPH) {
     if (valuesOps !== null) await unregisterFtraceFunction(valuesOps);
     valuesOps = null;

@@ -17,8 +17,7 @@ import { types } from 'node:util';
 import { UNWOUND } from '../core/index.js';
 import { writeField, writeStringField, type RingWriter } from '../ring/index.js';
 import {
-  C_OPTIONS, C_STATE, ctl, EV_GRAPH_ARGS, EV_GRAPH_RETVAL, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX,
-  threadTraced, threadWriter,
+  C_OPTIONS, C_STATE, ctl, EV_GRAPH_ARGS, EV_GRAPH_RETVAL, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, threadTraced, threadWriter,
 } from './session.js';
 
 const VALUE_MAX = 48;
@@ -62,9 +61,35 @@ function ctorName(v: object): string {
   return 'Object';
 }
 
+/**
+ * An integer in hex as the kernel prints a return value with
+ * funcgraph-retval-hex (`0x%lx` of the register): a negative number in the
+ * int32 range as its 32-bit two's complement (-5 is 0xfffffffb, an int
+ * returned in a 64-bit register), a larger negative one as its 64-bit one.
+ */
 function hexOf(v: number | bigint): string {
-  if (typeof v === 'bigint') return v < 0n ? `-0x${Reflect.apply(bigintToString, -v, [16]) as string}n` : `0x${Reflect.apply(bigintToString, v, [16]) as string}n`;
+  if (typeof v === 'bigint') {
+    if (v < 0n && v >= -(2n ** 63n)) return `0x${Reflect.apply(bigintToString, BigInt.asUintN(64, v), [16]) as string}n`;
+    return v < 0n ? `-0x${Reflect.apply(bigintToString, -v, [16]) as string}n` : `0x${Reflect.apply(bigintToString, v, [16]) as string}n`;
+  }
+  if (v < 0 && v >= -0x80000000) return `0x${Reflect.apply(numberToString, v >>> 0, [16]) as string}`;
+  if (v < 0 && Number.isSafeInteger(v)) return `0x${Reflect.apply(bigintToString, BigInt.asUintN(64, BigInt(v)), [16]) as string}`;
   return v < 0 ? `-0x${Reflect.apply(numberToString, -v, [16]) as string}` : `0x${Reflect.apply(numberToString, v, [16]) as string}`;
+}
+
+/**
+ * A recorded return value as the graph shows it: the text as recorded
+ * (decimal), or with `hex` its integers in hex (the recorded text of a
+ * number or bigint is read back; anything else is shown as it is).
+ */
+export function retvalText(recorded: string, hex: boolean): string {
+  if (!hex) return recorded;
+  const threw = recorded.startsWith('threw ');
+  const v = threw ? recorded.slice(6) : recorded;
+  let h: string | null = null;
+  if (/^-?[0-9]+$/.test(v) && Number.isSafeInteger(Number(v))) h = hexOf(Number(v));
+  else if (/^-?[0-9]+n$/.test(v)) h = hexOf(BigInt(v.slice(0, -1)));
+  return h === null ? recorded : threw ? `threw ${h}` : h;
 }
 
 /** A value as the graph prints it: numbers and short strings as they are, objects by kind. */
@@ -120,7 +145,6 @@ let seen = -1;
 let on = false;
 let wantArgs = false;
 let wantRet = false;
-let hex = false;
 let w: RingWriter | null = null;
 
 function refresh(): void {
@@ -129,7 +153,6 @@ function refresh(): void {
   const o = Atomics.load(ctl, C_OPTIONS);
   wantArgs = (o & OPT_GRAPH_ARGS) !== 0;
   wantRet = (o & OPT_GRAPH_RETVAL) !== 0;
-  hex = (o & OPT_GRAPH_RETVAL_HEX) !== 0;
   on = (s & 1) !== 0 && threadTraced() && (wantArgs || wantRet);
   if (on) {
     w = threadWriter();
@@ -161,7 +184,8 @@ function argsEntry(site: number, _parent: number, _ops: unknown, args: ArrayLike
 function retExit(site: number, _ops: unknown, result: unknown, threw: boolean): void {
   if (ctl[C_STATE] !== seen) refresh();
   if (!on || !wantRet || result === UNWOUND) return;
-  writeText(EV_GRAPH_RETVAL.id, site, threw ? `threw ${showValue(result, hex)}` : showValue(result, hex), EV_GRAPH_RETVAL);
+  // Recorded in decimal: funcgraph-retval-hex applies when the trace is read (output/graph.ts).
+  writeText(EV_GRAPH_RETVAL.id, site, threw ? `threw ${showValue(result)}` : showValue(result), EV_GRAPH_RETVAL);
 }
 
 /** The ops' callbacks (a module export every thread loads). */

@@ -192,7 +192,9 @@ test('worker threads: a worker started before the attach is reached too, its fun
       await new Promise((r) => setTimeout(r, 50));
       show = (await jsftrace(['-P', pid, 'show'], { env })).stdout;
     }
-    assert.match(show, new RegExp(`^ +worker-${pid} +\\[001\\] .* test/fixtures/attach/worker\\.cjs:workerStep <-\\(root\\)$`, "m"));
+    // TASK-PID as Linux prints it: the worker's own id (its thread id, 1), the process id for the main thread.
+    assert.match(show, /^ +worker-1 +\[001\] .* test\/fixtures\/attach\/worker\.cjs:workerStep <-\(root\)$/m);
+    assert.match(show, new RegExp(`^ +node-${pid} +\\[000\\] .* test/fixtures/attach/server\\.cjs:handleRequest <-\\(root\\)$`, 'm'));
     assert.equal(show.split('\n').filter((l) => l.includes('handleRequest')).length, 1, show);
     const files = (await jsftrace(['-P', pid, 'fs', 'ls'], { env })).stdout.split('\n');
     assert.deepEqual(files.filter((f) => f.endsWith('/trace_pipe')), ['per_thread/0/trace_pipe', 'per_thread/1/trace_pipe']);

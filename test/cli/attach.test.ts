@@ -77,21 +77,21 @@ test('start, pipe, stat, show, extract, stop, reset, fs on a running HTTP server
 
     pipe = new Running(process.execPath, [mainJs, '-P', pid, 'pipe'], { env });
     assert.equal(await get(port, '/hello'), 'hello world\n');
-    await pipe.waitFor(new RegExp(`${HH} <-${HR}\\n`));
+    await pipe.waitFor(new RegExp(`${HH} <-${HR} \\(nearest traced\\)\\n`));
     assert.equal(await get(port, '/hello'), 'hello world\n');
-    await pipe.waitFor(new RegExp(`${HH} <-${HR}\\n[^]*${HH} <-${HR}\\n`));
+    await pipe.waitFor(new RegExp(`${HH} <-${HR} \\(nearest traced\\)\\n[^]*${HH} <-${HR} \\(nearest traced\\)\\n`));
     assert.deepEqual(await pipe.stop('SIGINT'), { code: 0, signal: null });
-    assert.deepEqual(events(pipe.stdout), [`${HR} <-(root)`, `${HH} <-${HR}`, `${HR} <-(root)`, `${HH} <-${HR}`]);
+    assert.deepEqual(events(pipe.stdout), [`${HR} <-(root)`, `${HH} <-${HR} (nearest traced)`, `${HR} <-(root)`, `${HH} <-${HR} (nearest traced)`]);
     assert.equal(pipe.stderr, '');
 
     // trace_pipe consumed those; `show` reads `trace`, which does not consume.
     assert.deepEqual(events((await J('-P', pid, 'show')).stdout), []);
     await get(port, '/hello');
-    assert.deepEqual(events((await J('-P', pid, 'show')).stdout), [`${HR} <-(root)`, `${HH} <-${HR}`]);
+    assert.deepEqual(events((await J('-P', pid, 'show')).stdout), [`${HR} <-(root)`, `${HH} <-${HR} (nearest traced)`]);
     const ex = await J('-P', pid, 'extract', '-o', 'x.jsft');
     assert.equal(ex.code, 0, ex.stderr);
     assert.match(ex.stderr, /^jsftrace: extracted 2 events from 1 thread to x\.jsft \(\d+\.\d KiB\)\n$/);
-    assert.deepEqual(events((await J('report', '-i', 'x.jsft')).stdout), [`${HR} <-(root)`, `${HH} <-${HR}`]);
+    assert.deepEqual(events((await J('report', '-i', 'x.jsft')).stdout), [`${HR} <-(root)`, `${HH} <-${HR} (nearest traced)`]);
 
     assert.equal((await J('-P', pid, 'stop')).code, 0);
     assert.equal((await J('-P', pid, 'fs', 'cat', 'tracing_on')).stdout, '0\n');
@@ -183,7 +183,10 @@ test('the socket of a killed process: ps drops it and removes it, -P refuses it'
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { server } = await startServer(env);
+  // A plain node process whose command line has a newline (a two-line -e script): its row stays one line.
+  const plain = new Running(process.execPath, ['-e', "process.stdout.write('ready\\n');\nsetInterval(() => {}, 1000);"], { env });
   try {
+    await plain.waitFor(/^ready$/m);
     const pid = String(server.pid);
     const sock = join(t.sockets, `${pid}.sock`);
     await server.stop('SIGKILL');
@@ -194,12 +197,15 @@ test('the socket of a killed process: ps drops it and removes it, -P refuses it'
     assert.equal(head, '    PID     ELAPSED  COMMAND');
     for (const r of rows) assert.match(r, /\(not attached\)$/);
     assert.ok(!rows.some((r) => r.trimStart().startsWith(`${pid} `)), 'the killed process is not listed');
+    assert.equal(rows.filter((r) => r.trimStart().startsWith(`${plain.pid} `)).map((r) => r.replace(/^ *\d+ +[\d:-]+  /, '')).join('\n'),
+      "node -e process.stdout.write('ready\\n');?setInterval(() => {}, 1000); (not attached)");
     assert.equal(existsSync(sock), false);
     const stop = await jsftrace(['-P', pid, 'stop'], { env });
     assert.equal(stop.code, 1);
     assert.equal(stop.stderr, `jsftrace: no jsftrace process with pid ${pid} (jsftrace ps lists them) (ESRCH)\n`);
   } finally {
     await server.stop('SIGKILL');
+    await plain.stop('SIGKILL');
     t.done();
   }
 });

@@ -102,30 +102,71 @@ test('record function_graph: text shows the call tree; perfetto JSON has every c
   }
 });
 
-function statRows(text: string): Record<string, number> {
-  const rows: Record<string, number> = {};
-  for (const m of text.matchAll(/^ {2}(\S+)\s+(\d+)\s+\d/gm)) rows[m[1]!] = Number(m[2]);
+/** The profile's rows: name -> [calls, total, self, running, waiting, avg] (counts: the counter clock). */
+function profileRows(text: string): Record<string, number[]> {
+  const rows: Record<string, number[]> = {};
+  for (const m of text.matchAll(/^ +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)  (\S+)$/gm)) rows[m[7]!] = m.slice(1, 7).map(Number);
   return rows;
 }
 
-test('profile prints the trace_stat tables; report --format stat prints them again', async () => {
+const A = (fn: string): string => site('async-calls.mjs', fn);
+
+test('profile: calls, total, self, running and waiting per function (an async function waits), names whole; the table never on the program\'s stdout', async () => {
   const t = tempDir();
   try {
-    const r = await jsftrace(['profile', '-o', 'p.jsft', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    // Under the counter clock every time is a count of events: the table is exact.
+    const r = await jsftrace(['profile', '-C', 'counter', '-o', 'p.jsft', '--', process.execPath, fixture('async-calls.mjs')], { cwd: t.dir, env: envOf(t) });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^sum 18\nfunction0 \(node\):\n {2}Function {31}Hit {4}Time {12}Avg {13}s\^2\n/);
-    // Names are cut at 30 characters, as ftrace's %-30.30s.
-    assert.deepEqual(statRows(r.stdout), { [W.slice(0, 30)]: 1, [M.slice(0, 30)]: 3, [L.slice(0, 30)]: 6 });
-    assert.deepEqual(SUMMARY.exec(r.stderr)?.slice(1), ['20', 'p.jsft']);
-    const again = await jsftrace(['report', '-i', 'p.jsft', '--format', 'stat'], { cwd: t.dir, env: envOf(t) });
-    assert.equal(again.stdout, r.stdout.slice('sum 18\n'.length));
+    assert.equal(r.stdout, 'sum 6\n', 'the program\'s stdout is its own');
+    const expected = {
+      // fetchData: 3 calls, each a part before its await (3) and one after (3): running 18, waiting 2 each.
+      [A('fetchData')]: [3, 24, 12, 18, 6, 8],
+      // main awaits fetchData three times: 4 parts, running 16, waiting 15.
+      [A('main')]: [1, 31, 7, 16, 15, 31],
+      [A('<anonymous>@9:21')]: [3, 3, 3, 3, 0, 1],
+      [A('leaf')]: [3, 3, 3, 3, 0, 1],
+    };
+    assert.deepEqual(profileRows(r.stderr), expected);
+    // Sorted by self (ties by name), names whole in the last column.
+    assert.deepEqual(Object.keys(profileRows(r.stderr)), [A('fetchData'), A('main'), A('<anonymous>@9:21'), A('leaf')]);
 
-    // Without -o the trace is not kept.
-    const bare = await jsftrace(['profile', calls], { cwd: t.dir, env: envOf(t) });
-    assert.equal(bare.code, 0, bare.stderr);
-    assert.deepEqual(statRows(bare.stdout), { [W.slice(0, 30)]: 1, [M.slice(0, 30)]: 3, [L.slice(0, 30)]: 6 });
-    assert.equal(bare.stderr, '');
+    const again = await jsftrace(['report', '-i', 'p.jsft', '--format', 'profile', '--sort', 'total', '--top', '2'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(Object.keys(profileRows(again.stdout)), [A('main'), A('fetchData')]);
+
+    // -w writes the table to a file, -w - to stdout (after the program's output).
+    const w = await jsftrace(['profile', '-C', 'counter', '-w', 'table.txt', fixture('async-calls.mjs')], { cwd: t.dir, env: envOf(t) });
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout, 'sum 6\n');
+    assert.equal(w.stderr, '');
+    assert.deepEqual(profileRows(readFileSync(join(t.dir, 'table.txt'), 'utf8')), expected);
+    const out = await jsftrace(['profile', '-C', 'counter', '-w', '-', fixture('async-calls.mjs')], { cwd: t.dir, env: envOf(t) });
+    assert.ok(out.stdout.startsWith('sum 6\n# 4 functions, sorted by self'), out.stdout);
+    assert.deepEqual(profileRows(out.stdout), expected);
+    assert.equal(existsSync(join(t.dir, 'trace.jsft')), false, 'without -o the trace is not kept');
+  } finally {
+    t.done();
+  }
+});
+
+test('flame: one command from a program to its flame graph (html by default), a .cpuprofile on request; the trace kept only with --trace', async () => {
+  const t = tempDir();
+  try {
+    const r = await jsftrace(['flame', '--', process.execPath, calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'sum 18\n');
+    assert.match(r.stderr, /^jsftrace: wrote the flame graph of 20 events to flame\.html \(\d+\.\d KiB\)\n$/);
+    const page = readFileSync(join(t.dir, 'flame.html'), 'utf8');
+    for (const name of [W, M, L]) assert.ok(page.includes(name), `${name} in the flame graph`);
     assert.equal(existsSync(join(t.dir, 'trace.jsft')), false);
+
+    const p = await jsftrace(['flame', '--format', 'cpuprofile', '--trace', 'k.jsft', '-o', 'c.cpuprofile', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(p.code, 0, p.stderr);
+    const prof = JSON.parse(readFileSync(join(t.dir, 'c.cpuprofile'), 'utf8')) as { nodes: { callFrame: { functionName: string } }[]; samples: number[] };
+    assert.deepEqual(prof.nodes.map((n) => n.callFrame.functionName).sort(), ['(idle)', '(root)', 'leaf', 'middle', 'work']);
+    assert.ok(existsSync(join(t.dir, 'k.jsft')), '--trace keeps the trace');
+    const bad = await jsftrace(['flame', '-p', 'function', calls], { cwd: t.dir, env: envOf(t) });
+    assert.equal(bad.code, 2);
   } finally {
     t.done();
   }
@@ -192,7 +233,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
       [['record', '-O', 'nosuch', calls], /^jsftrace record: -O "nosuch": no such option/],
       [['record', '-C', 'tsc', calls], /^jsftrace record: -C "tsc": no such clock/],
       [['record', '-b', 'lots', calls], /^jsftrace record: -b "lots": a size in KiB/],
-      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, function, function_graph, perfetto, perfetto-json, folded, html, svg, stat, otlp\n/],
+      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, function, function_graph, perfetto, perfetto-json, folded, html, svg, stat, profile, cpuprofile, otlp\n/],
       [['record', '-b', '1048576', calls], /^jsftrace record: -b 1048576: at most 524288 KiB per thread\n/],
       [['record', '--max-size', '0', calls], /^jsftrace record: --max-size "0": a number from 0 to/],
       [['record', '--wait', 'soon', calls], /^jsftrace record: --wait "soon": milliseconds from 0 to 60000/],
@@ -217,7 +258,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
     writeFileSync(join(t.dir, 'junk2.jsft'), 'x'.repeat(64));
     assert.equal((await jsftrace(['report', '-i', 'junk2.jsft'], { cwd: t.dir, env: envOf(t) })).stderr, 'jsftrace: junk2.jsft: not a jsftrace trace file (bad magic) (EINVAL)\n');
     // Every verb has --help, exit 0, on stdout, with examples.
-    const verbs = ['record', 'report', 'profile', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
+    const verbs = ['record', 'report', 'profile', 'flame', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
     const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t) })));
     for (const [i, verb] of verbs.entries()) {
       const h = helps[i]!;
@@ -230,12 +271,13 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
   }
 });
 
-test('list without a process: the tracers, clocks and options of a fresh one; functions need -P', async () => {
-  const [tracers, clocks, options, functions] = await Promise.all([['list', '-t'], ['list', '-C'], ['list', '-o'], ['list', '-f']].map((a) => jsftrace(a)));
+test('list without a process: the tracers, clocks, options and events of a fresh one; functions need -P', async () => {
+  const [tracers, clocks, options, functions, events] = await Promise.all([['list', '-t'], ['list', '-C'], ['list', '-o'], ['list', '-f'], ['list', '-e']].map((a) => jsftrace(a)));
+  assert.equal(events!.stdout, 'noasync_hook\nnogc\nnoloop_delay\n', 'the runtime events, each off');
   assert.equal(tracers!.stdout, 'function_graph\nfunction\nnop\n');
   assert.equal(clocks!.stdout, '[local]\nglobal\ncounter\nmono\n');
   const opts = options!.stdout.split('\n');
-  for (const o of ['overwrite', 'funcgraph-duration', 'nofuncgraph-proc', 'nofunc_stack_trace']) assert.ok(opts.includes(o), o);
+  for (const o of ['overwrite', 'funcgraph-duration', 'nofuncgraph-proc', 'nofunc_stack_trace', 'nofunc-caller']) assert.ok(opts.includes(o), o);
   assert.equal(functions!.code, 2);
   assert.match(functions!.stderr, /^jsftrace list: functions exist only in a traced process: give -P <pid>/);
 });

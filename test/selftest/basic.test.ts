@@ -2,7 +2,7 @@
 // README against the tree.
 
 import assert from 'node:assert/strict';
-import { body, currentClock, events, selftests } from './harness.js';
+import { body, currentClock, events, refused, selftests } from './harness.js';
 
 selftests({
   // basic2.tc: every tracer can be set and reads back; then nop.
@@ -64,7 +64,6 @@ selftests({
       await fs.write('buffer_size_kb', String(kb));
       assert.equal(await fs.read('buffer_size_kb'), `${kb}\n`);
     }
-    // A thread has a per_thread directory once it has traced.
     await fs.write('current_tracer', 'function');
     await prog.call('spin_lock', 1);
     assert.ok((await fs.list()).includes('per_thread/0/buffer_size_kb'));
@@ -84,6 +83,50 @@ selftests({
     assert.deepEqual(body(await fs.read('trace')), []);
   },
 
+  // tracing_on takes what the kernel's kstrtoul takes: a negative number is EINVAL and changes nothing.
+  async 'tracing_on: 0 and 1 switch, -1 is refused (EINVAL)'(fs) {
+    await fs.write('tracing_on', '0');
+    assert.equal(await fs.read('tracing_on'), '0\n');
+    await refused(fs.write('tracing_on', '-1'), 'EINVAL');
+    assert.equal(await fs.read('tracing_on'), '0\n');
+    await fs.write('tracing_on', '2');
+    assert.equal(await fs.read('tracing_on'), '1\n');
+    await refused(fs.write('function_profile_enabled', '-1'), 'EINVAL');
+  },
+
+  // As per_cpu/cpuN exists for every online CPU, per_thread/<id> exists for every live thread,
+  // before it has traced anything: its buffer reads empty, its counters zero, its size the default.
+  async 'per_thread: a directory for every live thread, traced or not'(fs, prog) {
+    const files = await fs.list();
+    for (const id of [0, prog.workerThreadId]) {
+      for (const f of ['trace', 'trace_pipe', 'stats', 'buffer_size_kb']) assert.ok(files.includes(`per_thread/${id}/${f}`), `per_thread/${id}/${f}`);
+    }
+    const w = `per_thread/${prog.workerThreadId}`;
+    assert.deepEqual(body(await fs.read(`${w}/trace`)), []);
+    assert.match(await fs.read(`${w}/stats`), /^entries: 0$/m);
+    assert.equal(await fs.read(`${w}/buffer_size_kb`), await fs.read('buffer_size_kb'));
+    await refused(fs.read('per_thread/999999/trace'), 'ENOENT');
+  },
+
+  // tracefs's events/: the runtime's events, each off until enabled; events/enable reads X while
+  // they differ; each has its format. An enabled event reaches the trace of every thread.
+  async 'events: available_events, events/<name>/enable (off by default), events/enable, format'(fs, prog) {
+    assert.equal(await fs.read('available_events'), 'jsftrace:gc\njsftrace:loop_delay\njsftrace:async_hook\n');
+    for (const e of ['gc', 'loop_delay', 'async_hook']) assert.equal(await fs.read(`events/${e}/enable`), '0\n');
+    assert.equal(await fs.read('events/enable'), '0\n');
+    await fs.write('events/async_hook/enable', '1');
+    assert.equal(await fs.read('events/enable'), 'X\n');
+    await refused(fs.write('events/gc/enable', '2'), 'EINVAL');
+    assert.equal(await fs.read('events/gc/enable'), '0\n');
+    assert.match(await fs.read('events/gc/format'), /^name: gc\nID: \d+\nformat:\n[^]*\tfield:u64 duration;\toffset:20;\tsize:8;\tsigned:0;\n[^]*print fmt: "kind=%u/);
+    // A worker's timer, made while async_hook is on, is in its buffer.
+    await fs.write('current_tracer', 'function');
+    await prog.call('spin_lock', 1, 'worker');
+    assert.match(await fs.read(`per_thread/${prog.workerThreadId}/trace`), / async_hook: init id=\d+ trigger=\d+ type=\w+$/m);
+    await fs.write('events/enable', '0');
+    assert.equal(await fs.read('events/enable'), '0\n');
+  },
+
   // The README lists every file the tree serves, and nothing it does not.
   async 'README: lists every file of list()'(fs, prog) {
     await fs.write('current_tracer', 'function');
@@ -98,7 +141,8 @@ selftests({
     const pattern = (f: string): string => f
       .replace(/^per_thread\/\d+\//, 'per_thread/<id>/')
       .replace(/^trace_stat\/function\d+$/, 'trace_stat/function<id>')
-      .replace(/^options\/.+$/, 'options/<name>');
+      .replace(/^options\/.+$/, 'options/<name>')
+      .replace(/^events\/[^/]+\/(enable|format)$/, 'events/<name>/$1');
     for (const f of files) assert.ok(described.has(pattern(f)), `README does not describe ${f}`);
     const served = new Set(files.map(pattern));
     for (const d of described) assert.ok(served.has(d), `README describes ${d}, which list() does not return`);

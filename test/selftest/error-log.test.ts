@@ -40,7 +40,7 @@ const BAD: Bad[] = [
   },
   {
     setup: [], path: 'tracing_on', op: 'write', text: 'yes',
-    code: 'EINVAL', check: ['tracing_on'], message: /"yes" is not an integer/, pos: 0,
+    code: 'EINVAL', check: ['tracing_on'], message: /"yes" is not a non-negative integer/, pos: 0,
   },
   {
     setup: [], path: 'trace_options', op: 'write', text: 'noprint-parent nosuchopt',

@@ -38,6 +38,8 @@ export interface Prog {
   call(name: string, n?: number, thread?: Thread): Promise<string>;
   /** The threadId of the worker (the main thread's is 0): the per_thread/<id> and set_ftrace_pid id. */
   readonly workerThreadId: number;
+  /** The program's process id. */
+  readonly pid: number;
 }
 
 export type Case = (fs: ControlSurface, prog: Prog) => Promise<void>;
@@ -69,6 +71,7 @@ async function startInProcess(): Promise<Transport> {
   const p = await driver.startProgram();
   const prog: Prog = {
     workerThreadId: p.workerThreadId,
+    pid: process.pid,
     async call(name, n = 1, thread = 'main') {
       const v = String(await p.call(name, n, thread));
       if (thread === 'worker') await sleep(WORKER_SETTLE_MS);
@@ -151,6 +154,7 @@ async function startChild(): Promise<Transport> {
     let queue: Promise<unknown> = Promise.resolve();
     const prog: Prog = {
       workerThreadId: Number(m[1]),
+      pid: child.pid!,
       call(name, n = 1, thread = 'main') {
         const run = async (): Promise<string> => {
           child.stdin!.write(`call ${name} ${n} ${thread}\n`);
@@ -226,6 +230,7 @@ export async function reset(fs: ControlSurface, d: Defaults): Promise<void> {
   }
   await fs.write('max_graph_depth', '0');
   await fs.write('tracing_thresh', '0');
+  await fs.write('events/enable', '0');
   for (const [p, v] of d.options) await fs.write(p, v);
   await fs.write('trace_clock', d.clock);
   await fs.write('buffer_size_kb', d.bufferKb);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { body, events, graphCalls, refused, selftests } from './harness.js';
 
 const GENERAL = ['print-parent', 'context-info', 'overwrite', 'irq-info', 'markers'];
+const FUNCTION = ['func_stack_trace', 'func-caller'];
 const GRAPH = [
   'funcgraph-cpu', 'funcgraph-overhead', 'funcgraph-proc', 'funcgraph-duration', 'funcgraph-abstime', 'funcgraph-tail',
   'funcgraph-retval', 'funcgraph-retval-hex', 'funcgraph-args', 'otlp',
@@ -64,7 +65,7 @@ selftests({
     await fs.write('current_tracer', 'nop');
     assert.deepEqual(names(await fs.read('trace_options')), GENERAL);
     await fs.write('current_tracer', 'function');
-    assert.deepEqual(names(await fs.read('trace_options')), [...GENERAL, 'func_stack_trace']);
+    assert.deepEqual(names(await fs.read('trace_options')), [...GENERAL, ...FUNCTION]);
     await fs.write('current_tracer', 'function_graph');
     assert.deepEqual(names(await fs.read('trace_options')), [...GENERAL, ...GRAPH]);
     // Defaults, as ftrace's.
@@ -73,7 +74,7 @@ selftests({
       + 'nofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-args\nnootlp\n');
     // options/<name> exists for every option whatever the tracer, and reads 0/1 as trace_options says.
     const files = (await fs.list()).filter((f) => f.startsWith('options/')).map((f) => f.slice('options/'.length));
-    assert.deepEqual(files.sort(), [...GENERAL, 'func_stack_trace', ...GRAPH].sort());
+    assert.deepEqual(files.sort(), [...GENERAL, ...FUNCTION, ...GRAPH].sort());
     for (const line of (await fs.read('trace_options')).split('\n').filter((l) => l !== '')) {
       const on = !line.startsWith('no') || GENERAL.includes(line) || GRAPH.includes(line);
       assert.equal(await fs.read(`options/${on ? line : line.slice(2)}`), on ? '1\n' : '0\n', line);
@@ -113,11 +114,16 @@ selftests({
       '    }', '  }', '}',
     ]);
     await fs.write('trace_options', 'funcgraph-proc funcgraph-tail');
-    // TASK/PID: the thread's comm and the process's pid.
-    assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^node-\d+ +\| /, 'node-P | ')), [
-      'node-P | lib.mjs:schedule_timeout() {', 'node-P |   lib.mjs:schedule() {', 'node-P |     lib.mjs:__schedule() {',
-      'node-P |       lib.mjs:pick_next_task();', 'node-P |     } /* lib.mjs:__schedule */', 'node-P |   } /* lib.mjs:schedule */',
-      'node-P | } /* lib.mjs:schedule_timeout */',
+    // TASK/PID: the thread's comm and the process's pid (the main thread's), centred in the
+    // kernel's 14 columns, under a header whose bars stand over them.
+    const proc = `node-${prog.pid}`;
+    const pad = 14 - proc.length;
+    const col = `${' '.repeat(pad >> 1)}${proc}${' '.repeat(pad - (pad >> 1))} | `;
+    assert.deepEqual((await read()).slice(2), [
+      '#  TASK/PID                      FUNCTION CALLS', '#   |    |                       |   |   |   |',
+      `${col}lib.mjs:schedule_timeout() {`, `${col}  lib.mjs:schedule() {`, `${col}    lib.mjs:__schedule() {`,
+      `${col}      lib.mjs:pick_next_task();`, `${col}    } /* lib.mjs:__schedule */`, `${col}  } /* lib.mjs:schedule */`,
+      `${col}} /* lib.mjs:schedule_timeout */`,
     ]);
     await fs.write('trace_options', 'nofuncgraph-proc nofuncgraph-tail funcgraph-abstime');
     assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^ *\d+ \|  /, 'T |  ')), [
@@ -146,14 +152,21 @@ selftests({
     await fs.write('trace_options', 'nofuncgraph-retval');
     await prog.call('add', 1);
     assert.deepEqual(graphCalls(await fs.read('trace')), ['lib.mjs:add(1, 2);']);
-    // retval-hex applies to values recorded from then on; a negative number keeps its sign.
+    // funcgraph-retval and -retval-hex apply when the trace is read (fgraph-retval.tc): the same
+    // events show -5, then in hex the int's two's complement, then no value at all.
     await fs.write('trace', '');
-    await fs.write('trace_options', 'nofuncgraph-args funcgraph-retval funcgraph-retval-hex');
+    await fs.write('trace_options', 'nofuncgraph-args funcgraph-retval');
     await prog.call('fail_io', 1);
     await prog.call('add', 13);
-    assert.deepEqual(graphCalls(await fs.read('trace')).filter((l) => l !== 'lib.mjs:add(); /* = 0x3 */').slice(-2),
-      ['lib.mjs:add(); /* = 0xe */', 'lib.mjs:add(); /* = 0xf */']);
-    assert.equal(graphCalls(await fs.read('trace'))[0], 'lib.mjs:fail_io(); /* = -0x5 */');
+    const retvals = async (): Promise<string[]> => {
+      const calls = graphCalls(await fs.read('trace'));
+      return [calls[0]!, ...calls.slice(-2)];
+    };
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io(); /* = -5 */', 'lib.mjs:add(); /* = 14 */', 'lib.mjs:add(); /* = 15 */']);
+    await fs.write('trace_options', 'funcgraph-retval-hex');
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io(); /* = 0xfffffffb */', 'lib.mjs:add(); /* = 0xe */', 'lib.mjs:add(); /* = 0xf */']);
+    await fs.write('options/funcgraph-retval', '0');
+    assert.deepEqual(await retvals(), ['lib.mjs:fail_io();', 'lib.mjs:add();', 'lib.mjs:add();']);
   },
 
   async 'options: func_stack_trace gives a <stack trace> after each function line'(fs, prog) {
@@ -165,7 +178,7 @@ selftests({
     await prog.call('schedule', 1);
     const lines = events(await fs.read('trace'));
     assert.deepEqual(lines.filter((l) => !l.startsWith(' => ')),
-      ['0: lib.mjs:schedule <-(root)', '0: <stack trace>', '0: lib.mjs:__schedule <-lib.mjs:schedule', '0: <stack trace>']);
+      ['0: lib.mjs:schedule <-(root)', '0: <stack trace>', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)', '0: <stack trace>']);
     // The first frame of each stack is the function of the line before.
     const firsts = lines.filter((_, i) => i > 0 && lines[i - 1] === '0: <stack trace>');
     assert.equal(firsts.length, 2);
@@ -174,7 +187,40 @@ selftests({
     await fs.write('trace_options', 'nofunc_stack_trace');
     await fs.write('trace', '');
     await prog.call('schedule', 1);
-    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule <-(root)', '0: lib.mjs:__schedule <-lib.mjs:schedule']);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule <-(root)', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)']);
+  },
+
+  // The kernel's `<-parent` is the direct caller, traced or not. Here a function's caller is known
+  // when the caller's site did something: with a filter the parent is the nearest traced caller,
+  // and the line says so; options/func-caller gives every untraced function a frame, and the direct caller.
+  async 'options: func-caller: the direct caller, traced or not; without it the line says the parent is the nearest traced one'(fs, prog) {
+    await fs.write('trace_clock', 'counter');
+    await fs.write('current_tracer', 'function');
+    await prog.call('schedule_timeout', 1);
+    // No filter: every function traced, every parent direct.
+    assert.deepEqual(events(await fs.read('trace')), [
+      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:schedule <-lib.mjs:schedule_timeout', '0: lib.mjs:__schedule <-lib.mjs:schedule',
+      '0: lib.mjs:pick_next_task <-lib.mjs:__schedule',
+    ]);
+    await fs.write('set_ftrace_filter', 'lib.mjs:schedule_timeout lib.mjs:pick_next_task');
+    await fs.write('trace', '');
+    await prog.call('schedule_timeout', 1);
+    assert.deepEqual(events(await fs.read('trace')), [
+      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:pick_next_task <-lib.mjs:schedule_timeout (nearest traced)',
+    ]);
+    await fs.write('options/func-caller', '1');
+    await fs.write('trace', '');
+    await prog.call('schedule_timeout', 1);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule']);
+    // With a notrace list too.
+    await fs.write('set_ftrace_notrace', 'lib.mjs:schedule');
+    await fs.write('set_ftrace_filter', '');
+    await fs.write('trace', '');
+    await prog.call('schedule_timeout', 1);
+    assert.deepEqual(events(await fs.read('trace')), [
+      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:__schedule <-lib.mjs:schedule', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule',
+    ]);
+    await fs.write('options/func-caller', '0');
   },
 
   // The general options on the function tracer's line.

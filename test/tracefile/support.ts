@@ -11,12 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { Collector } from '../../src/recorder/collector.js';
 import { fileHeader } from '../../src/tracefile/encode.js';
 import { TraceFile } from '../../src/tracefile/read.js';
-import { renderFile, type ReportFormat } from '../../src/tracefile/report.js';
+import { renderFile, type RenderOptions, type ReportFormat } from '../../src/tracefile/report.js';
 import { ReplacingFile } from '../../src/tracefile/replace.js';
 
 export const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 export const tracerFixtures = fileURLToPath(new URL('../../../test/fixtures/tracers/', import.meta.url));
 export const fixtures = fileURLToPath(new URL('../../../test/fixtures/tracefile/', import.meta.url));
+const fixturesRoot = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 /** A scratch directory, removed by done(). */
 export function scratch(): { dir: string; done: () => void } {
@@ -61,7 +62,8 @@ export async function recordProgram(o: RecordProgram): Promise<Recording> {
   file.write(fileHeader());
   const collector = await Collector.start(file, o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes });
   try {
-    const env = programEnv(o.cwd === tracerFixtures || o.cwd === fixtures ? tmpdir() : o.cwd, {
+    // A program run from the repository's fixtures keeps its transform cache out of the repository.
+    const env = programEnv(o.cwd.startsWith(fixturesRoot) ? tmpdir() : o.cwd, {
       JSFTRACE_CONTROL_INIT: JSON.stringify(o.init),
       JSFTRACE_RECORD: JSON.stringify({ socket: collector.socket, ...o.record }),
       ...o.env,
@@ -95,11 +97,11 @@ export async function recordProgram(o: RecordProgram): Promise<Recording> {
 }
 
 /** `path` rendered as `format`, as a string (binary formats as latin1). */
-export function render(path: string, format: ReportFormat): string {
+export function render(path: string, format: ReportFormat, opts: RenderOptions = {}): string {
   const t = TraceFile.open(path);
   try {
     let out = '';
-    renderFile(t, format, { write: (d) => { out += typeof d === 'string' ? d : Buffer.from(d).toString('latin1'); } });
+    renderFile(t, format, { write: (d) => { out += typeof d === 'string' ? d : Buffer.from(d).toString('latin1'); } }, opts);
     return out;
   } finally {
     t.close();

@@ -25,14 +25,14 @@ attach(prog, 'a', { name: 'fn:a' });
 attach(prog, 'b', { name: 'fn:b' });
 attach(prog, 'c', { name: 'fn:c' });
 
-const LEGEND = `#                                _-----=> irqs-off/BH-disabled (always .)
-#                               / _----=> need-resched (always .)
-#                              | / _---=> hardirq/softirq (always .)
-#                              || / _--=> preempt-depth (always .)
-#                              ||| / _-=> migrate-disable (always .)
+const LEGEND = `#                                _-----=> irqs-off/BH-disabled
+#                               / _----=> need-resched
+#                              | / _---=> hardirq/softirq
+#                              || / _--=> preempt-depth
+#                              ||| / _-=> migrate-disable
 #                              |||| /     delay
-#           TASK-PID   THREAD  |||||  TIMESTAMP  FUNCTION
-#              | |       |     |||||     |         |
+#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION
+#              | |         |   |||||     |         |
 `;
 
 test('available_tracers and current_tracer', async () => {
@@ -52,9 +52,9 @@ test('function tracer: exact trace text, non-consuming', async () => {
 # entries-in-buffer/entries-written: 4/4   #P:1
 #
 ${LEGEND}${NODE0} .....     1.000000: fn:a <-(root)
-${NODE0} .....     1.000001: fn:b <-fn:a
-${NODE0} .....     1.000003: fn:c <-fn:a
-${NODE0} .....     1.000004: fn:b <-fn:c
+${NODE0} .....     1.000001: fn:b <-fn:a (nearest traced)
+${NODE0} .....     1.000003: fn:c <-fn:a (nearest traced)
+${NODE0} .....     1.000004: fn:b <-fn:c (nearest traced)
 `;
   assert.equal(await T.readTrace(), expected);
   assert.equal(await T.readTrace(), expected, 'trace does not consume');
@@ -63,9 +63,9 @@ ${NODE0} .....     1.000004: fn:b <-fn:c
 test('trace_pipe consumes; trace then shows what is left', async () => {
   const pipe = await T.readTracePipe();
   assert.equal(pipe, `${NODE0} .....     1.000000: fn:a <-(root)
-${NODE0} .....     1.000001: fn:b <-fn:a
-${NODE0} .....     1.000003: fn:c <-fn:a
-${NODE0} .....     1.000004: fn:b <-fn:c
+${NODE0} .....     1.000001: fn:b <-fn:a (nearest traced)
+${NODE0} .....     1.000003: fn:c <-fn:a (nearest traced)
+${NODE0} .....     1.000004: fn:b <-fn:c (nearest traced)
 `);
   assert.equal(await T.readTracePipe(), '');
   now = 2_000_000_000;
@@ -148,9 +148,9 @@ test('trace_clock: the list, a bad name refused, counter timestamps print as cou
   await T.setCurrentTracer('function');
   prog.a();
   assert.equal((await T.readTracePipe()), `${NODE0} .....            1: fn:a <-(root)
-${NODE0} .....            2: fn:b <-fn:a
-${NODE0} .....            3: fn:c <-fn:a
-${NODE0} .....            4: fn:b <-fn:c
+${NODE0} .....            2: fn:b <-fn:a (nearest traced)
+${NODE0} .....            3: fn:c <-fn:a (nearest traced)
+${NODE0} .....            4: fn:b <-fn:c (nearest traced)
 `);
   await T.setCurrentTracer('nop');
   T.setTraceClock('local');

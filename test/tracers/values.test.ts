@@ -5,12 +5,19 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { showValue } from '../../src/tracers/values.js';
+import { retvalText, showValue } from '../../src/tracers/values.js';
 import { captureStack } from '../../src/tracers/stack.js';
 
 test('plain values, exactly', () => {
   assert.equal(showValue(42), '42');
-  assert.equal(showValue(-5, true), '-0x5');
+  // funcgraph-retval-hex: a negative int as the kernel prints it (its 32-bit two's complement).
+  assert.equal(showValue(-5, true), '0xfffffffb');
+  assert.equal(showValue(-(2 ** 40), true), '0xffffff0000000000');
+  assert.equal(retvalText('-5', true), '0xfffffffb');
+  assert.equal(retvalText('threw -1', true), 'threw 0xffffffff');
+  assert.equal(retvalText('-5', false), '-5');
+  assert.equal(retvalText('"-5"', true), '"-5"');
+  assert.equal(retvalText('-3n', true), '0xfffffffffffffffdn');
   assert.equal(showValue(255, true), '0xff');
   assert.equal(showValue(1.5, true), '1.5');
   assert.equal(showValue(10n), '10n');

@@ -12,6 +12,7 @@
 import {
   bufferSizeKb, readThreadStats, readTrace, readTracePipe, setBufferSizeKb, traceChunks, tracePipeChunks,
 } from '../../tracers/index.js';
+import { perThreadIds as threadsWithDirectories } from '../../tracers/tracers.js';
 import { knownThreadIds, setThreadBufferSizeKb, sizesUniform, threadBufferSizeKb } from '../../tracers/session.js';
 import { MAX_SIZE_KB } from '../../ring/index.js';
 import { parseUint, type ControlFile } from '../file.js';
@@ -46,7 +47,7 @@ export function perThreadFiles(threadId: number): Record<string, ControlFile> {
   };
 }
 
-/** Threads that have a per_thread directory: every thread with a row. */
+/** Threads that have a per_thread directory: every live thread, and every thread with a row. */
 export function perThreadIds(): number[] {
-  return knownThreadIds();
+  return threadsWithDirectories();
 }

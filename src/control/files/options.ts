@@ -18,7 +18,7 @@ import { overwrite, readCurrentTracer, setOverwrite } from '../../tracers/index.
 import {
   options, OPT_CONTEXT_INFO, OPT_FUNC_STACK_TRACE, OPT_GRAPH_ABSTIME, OPT_GRAPH_ARGS, OPT_GRAPH_CPU, OPT_GRAPH_DURATION,
   OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_TAIL, OPT_IRQ_INFO, OPT_MARKERS,
-  OPT_OTLP, OPT_PRINT_PARENT,
+  OPT_FUNC_CALLER, OPT_OTLP, OPT_PRINT_PARENT,
 } from '../../tracers/session.js';
 import { setOptions } from '../../tracers/tracers.js';
 import { failAt, wordsAt, type ControlFile } from '../file.js';
@@ -45,6 +45,7 @@ export const OPTIONS: readonly OptionDef[] = [
   bit('irq-info', null, OPT_IRQ_INFO),
   bit('markers', null, OPT_MARKERS),
   bit('func_stack_trace', 'function', OPT_FUNC_STACK_TRACE),
+  bit('func-caller', 'function', OPT_FUNC_CALLER),
   bit('funcgraph-cpu', 'function_graph', OPT_GRAPH_CPU),
   bit('funcgraph-overhead', 'function_graph', OPT_GRAPH_OVERHEAD),
   bit('funcgraph-proc', 'function_graph', OPT_GRAPH_PROC),

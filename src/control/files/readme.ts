@@ -39,6 +39,10 @@ export const DESCRIPTIONS: Record<string, string> = {
   'otlp/sampler': 'which call trees become spans: parentbased_always_on (default), always_on, traceidratio <r>, ... (OTEL_TRACES_SAMPLER names)',
   'otlp/rate_limit': 'at most this many spans a second, whole call trees at a time (0 = no limit)',
   'trace_stat/otlp': 'the OTLP export: endpoint, spans exported, dropped and why, events lost',
+  available_events: 'the runtime events this build has, as jsftrace:<name>',
+  'events/enable': 'every runtime event: 1 on, 0 off; reads X when they differ',
+  'events/<name>/enable': 'one runtime event (gc, loop_delay, async_hook), off by default: 1 writes it into the threads\' buffers',
+  'events/<name>/format': 'the event\'s fields and print format',
   error_log: 'the last 8 refused writes, with where in the command; `echo > error_log` clears it',
 };
 

@@ -51,10 +51,12 @@ export interface ClosedCall {
   entrySeen: boolean;
   /** A part of an async call or generator that began where it resumed. */
   resumed: boolean;
+  /** Its time not spent in the calls it made (its children's parts), never negative. */
+  self: number;
 }
 
-/** A call in the in-memory tree, with its name and its callees. */
-export interface Call extends ClosedCall {
+/** A call in the in-memory tree, with its name and its callees (its self time: selfTime()). */
+export interface Call extends Omit<ClosedCall, 'self'> {
   name: string;
   children: Call[];
 }
@@ -351,7 +353,7 @@ export class CallWalker {
     const end = Math.max(endAt, f.childEnd);
     this.finalize(f);
     if (f.node !== null) f.node.self += Math.max(0, end - f.start - f.childTime);
-    this.onCall?.({ site: f.site, depth: f.depth, start: f.start, end, exit, entrySeen, resumed: f.resumed });
+    this.onCall?.({ site: f.site, depth: f.depth, start: f.start, end, exit, entrySeen, resumed: f.resumed, self: Math.max(0, end - f.start - f.childTime) });
     const parent = this.top();
     parent.childEnd = Math.max(parent.childEnd, end);
     parent.childTime += end - f.start;

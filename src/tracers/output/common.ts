@@ -9,11 +9,11 @@
  * through the ring's own reader API.
  */
 
-import { instance, record } from '../../core/index.js';
+import { displayName, instance } from '../../core/index.js';
 import {
   attachReader, CLOCK_COUNTER, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
 } from '../../ring/index.js';
-import { EV_GRAPH_ARGS, EV_GRAPH_RETVAL, EV_MARKER, EV_STACK, type ThreadRing } from '../session.js';
+import { EV_ASYNC, EV_GC, EV_GRAPH_ARGS, EV_GRAPH_RETVAL, EV_LOOP_DELAY, EV_MARKER, EV_STACK, type ThreadRing } from '../session.js';
 
 /** One decoded event, or a notice that `lost` events are missing before the next. */
 export interface Item {
@@ -26,8 +26,10 @@ export interface Item {
   c: number;
   /** > 0 for a lost-events notice. */
   lost: number;
-  /** The text of a marker, a stack trace, or funcgraph args / retval. */
+  /** The text of a marker, a stack trace, funcgraph args / retval, or an async_hook's type. */
   text?: string;
+  /** Payload words 5 and 6 as one u64 (a gc's duration, a loop_delay's max). */
+  d?: number;
 }
 
 const MARKER = EV_MARKER.id;
@@ -38,6 +40,10 @@ const ARGS = EV_GRAPH_ARGS.id;
 const ARGS_BUF = EV_GRAPH_ARGS.fields[3]!;
 const RETVAL = EV_GRAPH_RETVAL.id;
 const RETVAL_BUF = EV_GRAPH_RETVAL.fields[3]!;
+const GC = EV_GC.id;
+const LOOP = EV_LOOP_DELAY.id;
+const ASYNC = EV_ASYNC.id;
+const ASYNC_TYPE = EV_ASYNC.fields[5]!;
 
 /** A thread's events, one at a time (a live ring's, or a trace file stream's). */
 export interface ItemSource {
@@ -110,6 +116,12 @@ export function itemOf(e: EventCursor): Item {
   const t = e.type;
   if (t === MARKER || t === STACK) {
     return { ts: e.ts, type: t, flags: e.flags, a: 0, b: 0, c: 0, lost: 0, text: e.string(t === MARKER ? MARKER_BUF : STACK_BUF) };
+  }
+  if (t === GC || t === LOOP) {
+    return { ts: e.ts, type: t, flags: e.flags, a: e.u32(1), b: e.i32(2), c: e.u64(3), d: e.u64(5), lost: 0 };
+  }
+  if (t === ASYNC) {
+    return { ts: e.ts, type: t, flags: e.flags, a: e.u32(1), b: e.i32(2), c: e.u64(3), lost: 0, text: e.string(ASYNC_TYPE) };
   }
   if (t === ARGS || t === RETVAL) {
     return { ts: e.ts, type: t, flags: e.flags, a: e.u32(1), b: 0, c: 0, lost: 0, text: e.string(t === ARGS ? ARGS_BUF : RETVAL_BUF) };
@@ -227,12 +239,12 @@ export function withNames<T>(table: readonly string[], fn: () => T): T {
   }
 }
 
-/** A site's name as traces print it. */
+/** A site's name as traces print it: `name`, or `name [package]` as in available_filter_functions (and a trace file's names). */
 export function siteName(id: number): string {
   let n = names.get(id);
   if (n === undefined) {
     try {
-      n = nameSource !== null ? nameSource(id) : record(instance(), id).name;
+      n = nameSource !== null ? nameSource(id) : displayName(instance(), id);
     } catch {
       n = undefined;
     }

@@ -24,6 +24,8 @@ import { type FoldedProfile, type FoldedUnit, type FoldOptions, readFolded } fro
 
 export interface FlameOptions extends FoldOptions {
   title?: string;
+  /** The runtime's own events over the trace (RuntimeTotals' line): shown above the graph. */
+  runtime?: string;
 }
 
 /**
@@ -106,6 +108,7 @@ const STYLE = `
 body { margin: 0; font: 12px/1.3 system-ui, sans-serif; color: #222; background: #fafafa; }
 header { display: flex; gap: 12px; align-items: center; padding: 8px 10px; border-bottom: 1px solid #ddd; flex-wrap: wrap; }
 header h1 { font-size: 14px; margin: 0; font-weight: 600; }
+#fg-runtime { color: #b22; }
 #fg-info, #fg-match { color: #555; }
 #fg-search { font: inherit; padding: 2px 6px; width: 16em; }
 #fg-reset { font: inherit; }
@@ -308,7 +311,7 @@ export function flameGraphPage(root: FoldNode, unit: FoldedUnit, opts: FlameOpti
 <input id="fg-search" type="search" placeholder="search frames" autocomplete="off">
 <span id="fg-match"></span>
 <button id="fg-reset" type="button">reset zoom</button>
-</header>
+${opts.runtime !== undefined && opts.runtime !== '' ? `<span id="fg-runtime">${escapeHtml(opts.runtime)}</span>\n` : ''}</header>
 <div id="fg"></div>
 <div id="fg-tip"></div>
 <script type="application/json" id="fg-data">${scriptJson(data)}</script>

@@ -4,31 +4,40 @@
  *
  * Owns: the header and line layout. Invariant: each line is exactly
  * ftrace's `%16s-%-7d [%03d] ..... %5lu.%06lu: func <-parent`, with the
- * thread's name and id where ftrace puts the task's comm and pid, and the
- * thread id again where ftrace puts the CPU (a thread is our CPU: it owns
- * one ring). The five flag columns are always `.`: JavaScript has no irqs,
+ * thread's name where ftrace puts the task's comm, the process id (main
+ * thread) or thread id (worker) as its pid, and the thread id where ftrace
+ * puts the CPU (a thread is our CPU: it owns one ring). The five flag columns are always `.`: JavaScript has no irqs,
  * preemption counts or migration. A trace_marker prints as ftrace's
  * `tracing_mark_write: text`.
  */
 
 import { ringStats } from '../../ring/index.js';
-import { EV_FUNCTION, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
+import { EV_FUNCTION, EV_MARKER, EV_STACK, FN_NEAREST, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
 import {
   Ahead, arraySource, consumeItems, linesOfSource, mergeLines, mergeTo, ringEvents, ringView, stackLines, timestamp, toText,
   type ItemSource, type LineSource, type Sink, type ThreadEvents, type ThreadView,
 } from './common.js';
+import { isRuntimeEvent, runtimeEventText } from './runtime.js';
 
-/** The legend block, with ftrace's geometry; columns relabelled for threads. */
+/**
+ * The legend block, line for line the kernel's (print_func_help_header_irq).
+ * The thread id stands under `CPU#`: a thread is our CPU (it owns one
+ * ring); the five flag columns are always `.` (no irqs, preemption counts
+ * or migration in JavaScript).
+ */
 const LEGEND = [
-  '#                                _-----=> irqs-off/BH-disabled (always .)',
-  '#                               / _----=> need-resched (always .)',
-  '#                              | / _---=> hardirq/softirq (always .)',
-  '#                              || / _--=> preempt-depth (always .)',
-  '#                              ||| / _-=> migrate-disable (always .)',
+  '#                                _-----=> irqs-off/BH-disabled',
+  '#                               / _----=> need-resched',
+  '#                              | / _---=> hardirq/softirq',
+  '#                              || / _--=> preempt-depth',
+  '#                              ||| / _-=> migrate-disable',
   '#                              |||| /     delay',
-  '#           TASK-PID   THREAD  |||||  TIMESTAMP  FUNCTION',
-  '#              | |       |     |||||     |         |',
+  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
+  '#              | |         |   |||||     |         |',
 ].join('\n');
+
+/** The kernel's header without irq-info (print_func_help_header). */
+const SHORT_LEGEND = '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION\n#              | |         |         |         |';
 
 /** What the header counts: events held, events written (held + lost), threads. */
 export interface Totals {
@@ -59,20 +68,28 @@ export function functionHeader(tracer: string, t: Totals): string {
   // Without context-info ftrace prints no entries line and no legend (trace_default_header).
   if ((options() & OPT_CONTEXT_INFO) === 0) return `# tracer: ${tracer}\n#\n`;
   // Without irq-info ftrace prints the short legend (print_func_help_header).
-  const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
-    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |         |         |         |';
+  const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND : SHORT_LEGEND;
   return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${t.entries}/${t.written}   #P:${t.threads}\n#\n${legend}\n`;
+}
+
+/**
+ * The number after a thread's comm (TASK-PID): as on Linux, where a
+ * process's main thread has the process's id and every other thread its
+ * own, the pid for the main thread and the thread id for a worker (a
+ * worker's system tid is not readable from JavaScript).
+ */
+export function taskPid(t: ThreadView): number {
+  return t.threadId === 0 ? t.pid : t.threadId;
 }
 
 /**
  * The part of the context columns that is the same on every line of a
  * thread: `comm-pid [thread] .....` (trace_print_context: "[%03d] ", the
- * five flags with irq-info); the pid is the process's, the thread id
- * stands where ftrace puts the CPU.
+ * five flags with irq-info); the thread id stands where ftrace puts the CPU.
  */
 function contextPrefix(t: ThreadView, opts: number): string {
   const flags = (opts & OPT_IRQ_INFO) !== 0 ? '.....' : '';
-  return `${t.name.padStart(16)}-${String(t.pid).padEnd(7)} [${String(t.threadId).padStart(3, '0')}] ${flags}`;
+  return `${t.name.padStart(16)}-${String(taskPid(t)).padEnd(7)} [${String(t.threadId).padStart(3, '0')}] ${flags}`;
 }
 
 /** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */
@@ -95,8 +112,11 @@ function functionSource(t: ThreadView, items: ItemSource, opts = options()): Lin
         if (it.lost > 0) return { ts: src.lostTs(), thread, text: lostLine(t, it.lost) };
         if (it.type === EV_MARKER.id) return { ts: it.ts, thread, text: `${context(it.ts)}tracing_mark_write: ${it.text!}\n` };
         if (it.type === EV_STACK.id) return { ts: it.ts, thread, text: `${context(it.ts)}<stack trace>\n${stackLines(it.text!)}` };
+        if (isRuntimeEvent(it.type)) return { ts: it.ts, thread, text: `${context(it.ts)}${runtimeEventText(it, t.counts)}\n` };
         if (it.type !== type) continue;
-        const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : t.site(it.b)}`;
+        // A parent that is only the nearest traced caller (a filter, no func-caller) says so.
+        const nearest = (it.flags & FN_NEAREST) !== 0;
+        const parent = !parents ? '' : it.b < 0 ? ' <-(root)' : ` <-${t.site(it.b)}${nearest ? ' (nearest traced)' : ''}`;
         return { ts: it.ts, thread, text: `${context(it.ts)}${t.site(it.a)}${parent}\n` };
       }
       return null;

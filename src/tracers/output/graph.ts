@@ -29,7 +29,8 @@
 import {
   ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RESUME_OF, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_GRAPH_THROW, EV_MARKER,
   EV_OTEL_PARENT, EV_STACK, options, OPT_CONTEXT_INFO,
-  OPT_GRAPH_ABSTIME, OPT_GRAPH_CPU, OPT_GRAPH_DURATION, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_TAIL, RET_SUSPENDED,
+  OPT_GRAPH_ABSTIME, OPT_GRAPH_CPU, OPT_GRAPH_DURATION, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX,
+  OPT_GRAPH_TAIL, RET_SUSPENDED,
   RET_THREW, RET_UNWOUND, type ThreadRing,
 } from '../session.js';
 import {
@@ -37,7 +38,9 @@ import {
   linesOfSource, mergeLines, mergeTo, ringEvents, ringView, type Sink, stackLines, type ThreadEvents, type ThreadView, timestamp,
   toText,
 } from './common.js';
-import { lostLine } from './function.js';
+import { lostLine, taskPid } from './function.js';
+import { retvalText } from '../values.js';
+import { isRuntimeEvent, runtimeEventText } from './runtime.js';
 
 /** ftrace's FTRACE_RETFUNC_DEPTH: how deep `}` is matched to its entry. */
 const RETFUNC_DEPTH = 50;
@@ -55,7 +58,7 @@ export function graphHeader(opts = options()): string {
   let b = '#';
   if (ctx && (opts & OPT_GRAPH_ABSTIME) !== 0) { a += '     TIME       '; b += '      |         '; }
   if (ctx && (opts & OPT_GRAPH_CPU) !== 0) { a += ' CPU'; b += ' |  '; }
-  if (ctx && (opts & OPT_GRAPH_PROC) !== 0) { a += '  TASK/PID       '; b += '   |    |      '; }
+  if (ctx && (opts & OPT_GRAPH_PROC) !== 0) { a += '  TASK/PID       '; b += '   |    |        '; }
   if (ctx && (opts & OPT_GRAPH_DURATION) !== 0) { a += '  DURATION   '; b += '   |   |      '; }
   return `# tracer: function_graph\n#\n${a}               FUNCTION CALLS\n${b}               |   |   |   |\n`;
 }
@@ -90,10 +93,10 @@ function indent(depth: number): string {
   return ' '.repeat(Math.min(Math.max(0, depth), MAX_INDENT_DEPTH) * 2);
 }
 
-/** ftrace's print_graph_proc: `comm-pid` (comm cut to 7) centred in 7 columns, then ` | `. */
+/** ftrace's print_graph_proc: `comm-pid` (comm cut to 7) centred in 14 columns (TRACE_GRAPH_PROCINFO_LENGTH), then ` | `. */
 function procColumn(t: ThreadView): string {
-  const text = `${t.name.slice(0, 7)}-${t.pid}`;
-  const spaces = Math.max(0, 7 - text.length);
+  const text = `${t.name.slice(0, 7)}-${taskPid(t)}`;
+  const spaces = Math.max(0, 14 - text.length);
   return `${' '.repeat(spaces >> 1)}${text}${' '.repeat(spaces - (spaces >> 1))} | `;
 }
 
@@ -133,6 +136,11 @@ function graphSource(t: ThreadView, items: ItemSource, st: GraphState, width: nu
     const nx = src.peek(k);
     return nx !== null && nx.lost === 0 && nx.type === EV_GRAPH_RETVAL.id && nx.a === func ? nx.text! : null;
   };
+  // funcgraph-retval and -retval-hex apply when the trace is read, as the kernel's: a value
+  // recorded is shown only with funcgraph-retval, in hex with -retval-hex.
+  const showRet = (opts & OPT_GRAPH_RETVAL) !== 0;
+  const hex = (opts & OPT_GRAPH_RETVAL_HEX) !== 0;
+  const shown = (rv: string | null): string | null => (rv === null || !showRet ? null : retvalText(rv, hex));
   // The depth a comment is indented to: that of the call running.
   let cur = 0;
   let args: Item | null = null;
@@ -148,15 +156,17 @@ function graphSource(t: ThreadView, items: ItemSource, st: GraphState, width: nu
         args = null;
         if (it.type === EV_MARKER.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${it.text!} */\n`);
         if (it.type === EV_STACK.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* <stack trace> */\n${stackLines(it.text!)}`);
+        if (isRuntimeEvent(it.type)) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${runtimeEventText(it, counts)} */\n`);
         if (it.type !== ENT && it.type !== RET) continue;
         const name = t.site(it.a);
         const depth = it.b;
         if (it.type === ENT) {
           const nx = src.peek(0);
           if (nx !== null && nx.lost === 0 && nx.type === RET && nx.a === it.a && nx.b === depth) {
-            const rv = retvalAt(1, it.a);
+            const recorded = retvalAt(1, it.a);
             src.take();
-            if (rv !== null) src.take();
+            if (recorded !== null) src.take();
+            const rv = shown(recorded);
             const parts = [(it.flags & ENT_RESUMED) !== 0 ? 'resumed' : ''];
             const n = note(nx.flags);
             if (rv !== null) parts.push(rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`);
@@ -176,8 +186,9 @@ function graphSource(t: ThreadView, items: ItemSource, st: GraphState, width: nu
           match = st.enter[depth] === it.a;
           st.enter[depth] = NO_FUNC;
         }
-        const rv = retvalAt(0, it.a);
-        if (rv !== null) src.take();
+        const recorded = retvalAt(0, it.a);
+        if (recorded !== null) src.take();
+        const rv = shown(recorded);
         const n = note(it.flags);
         let tail = '';
         if (rv !== null) tail = ` /* ${name} ${rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`} */`;

@@ -29,12 +29,18 @@
  * event_names 2; EventName iid 1, name 2; TrackDescriptor uuid 1, name 2,
  * process 3, thread 4, parent_uuid 5; ProcessDescriptor pid 1, cmdline 2,
  * process_name 6; ThreadDescriptor pid 1, tid 2, thread_name 5;
- * DebugAnnotation name 10, string_value 6.
+ * DebugAnnotation name 10, string_value 6; and for the runtime's events
+ * TrackDescriptor counter 8 (an empty CounterDescriptor), TrackEvent
+ * counter_value 30: each thread's collections are slices on a child track
+ * `GC`, its event-loop delay a counter track (max per sample, ns), its
+ * async hops instants on its own track.
  */
 
 import { CallWalker } from './calls.js';
 import { EXIT_NOTES } from './perfetto.js';
 import type { ThreadEvents } from './common.js';
+import { EV_GC, EV_LOOP_DELAY } from '../session.js';
+import { gcKind, isRuntimeEvent, runtimeEventText } from './runtime.js';
 
 export interface ByteSink {
   write(b: Uint8Array): void;
@@ -51,6 +57,8 @@ const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 const SEQ_NEEDS_INCREMENTAL_STATE = 2;
 const TYPE_SLICE_BEGIN = 1;
 const TYPE_SLICE_END = 2;
+const TYPE_INSTANT = 3;
+const TYPE_COUNTER = 4;
 const FLUSH_AT = 60 << 10;
 const WORKER_TID_BASE = 2 ** 30;
 
@@ -175,6 +183,21 @@ export class PerfettoProtoWriter {
     return uuid;
   }
 
+  /** A track under `parent` (a thread's): slices, or with `counter` values. */
+  childTrack(parent: number, name: string, counter: boolean): number {
+    const uuid = this.nextUuid++;
+    const t = new Bytes();
+    t.uint(1, uuid);
+    t.uint(5, parent);
+    t.string(2, name);
+    if (counter) t.message(8, new Bytes());
+    const pk = new Bytes();
+    pk.message(60, t);
+    pk.uint(10, SEQ);
+    this.emit(pk);
+    return uuid;
+  }
+
   private iid(name: string): number {
     let id = this.interned.get(name);
     if (id === undefined) {
@@ -185,12 +208,13 @@ export class PerfettoProtoWriter {
     return id;
   }
 
-  private slice(ts: number, type: number, track: number, name: string | null, notes: [string, string][]): void {
+  private slice(ts: number, type: number, track: number, name: string | null, notes: [string, string][], value?: number): void {
     const e = this.event;
     e.n = 0;
     e.uint(9, type);
     e.uint(11, track);
     if (name !== null) e.uint(10, this.iid(name));
+    if (value !== undefined) e.uint(30, Math.max(0, Math.round(value)));
     for (const [k, v] of notes) {
       const a = this.inner;
       a.n = 0;
@@ -226,6 +250,14 @@ export class PerfettoProtoWriter {
   end(ts: number, track: number, notes: [string, string][] = []): void {
     this.slice(ts, TYPE_SLICE_END, track, null, notes);
   }
+
+  instant(ts: number, track: number, name: string): void {
+    this.slice(ts, TYPE_INSTANT, track, name, []);
+  }
+
+  counter(ts: number, track: number, value: number): void {
+    this.slice(ts, TYPE_COUNTER, track, null, [], value);
+  }
 }
 
 /**
@@ -254,8 +286,23 @@ export function perfettoProtoTo(threads: readonly ThreadEvents[], processes: Rea
       }
       w.end(c.end, track, notes);
     };
+    let gcTrack = 0;
+    let loopTrack = 0;
     const items = t.open();
-    for (let it = items.next(); it !== null; it = items.next()) walker.push(it);
+    for (let it = items.next(); it !== null; it = items.next()) {
+      walker.push(it);
+      if (it.lost > 0 || !isRuntimeEvent(it.type)) continue;
+      if (it.type === EV_GC.id) {
+        if (gcTrack === 0) gcTrack = w.childTrack(track, 'GC', false);
+        w.begin(it.c, gcTrack, `GC (${gcKind(it.a)})`);
+        w.end(it.c + (it.d ?? 0), gcTrack);
+      } else if (it.type === EV_LOOP_DELAY.id) {
+        if (loopTrack === 0) loopTrack = w.childTrack(track, 'event-loop delay (max, ns)', true);
+        w.counter(it.ts, loopTrack, it.d ?? 0);
+      } else {
+        w.instant(it.ts, track, runtimeEventText(it, v.counts));
+      }
+    }
     walker.end();
   });
   w.flush();

@@ -20,7 +20,8 @@
  *   call.
  */
 
-import { currentRings } from '../session.js';
+import { currentRings, EV_GC, EV_LOOP_DELAY } from '../session.js';
+import { gcKind, isRuntimeEvent, runtimeEventText } from './runtime.js';
 import { CallWalker, type CallExit, type ClosedCall } from './calls.js';
 import { ringEvents, toText, type Sink, type ThreadEvents } from './common.js';
 import type { ThreadRing } from '../session.js';
@@ -64,6 +65,9 @@ function callEvent(c: ClosedCall, head: string, pid: number, tid: number): strin
   return `${head}"cat":"function","ph":"X","ts":${micros(c.start)},"dur":${micros(c.end - c.start)},"pid":${pid},"tid":${tid}${callArgs(c)}}`;
 }
 
+/** Where a thread's collections are drawn: a track of their own, numbered apart from every thread id. */
+export const RUNTIME_TID_BASE = 2 ** 30;
+
 /** Writes the threads' calls as trace-event JSON to `sink`. */
 export function perfettoJsonTo(threads: readonly ThreadEvents[], sink: Sink, opts: PerfettoOptions = {}): void {
   const meta: string[] = [];
@@ -86,8 +90,25 @@ export function perfettoJsonTo(threads: readonly ThreadEvents[], sink: Sink, opt
       return h;
     };
     w.onCall = (c) => sink.write(`,\n${callEvent(c, head(c.site), v.pid, v.threadId)}`);
+    // The runtime's events: collections on a track of their own beside the thread's, delay as a counter, hops as instants.
+    const gcTid = RUNTIME_TID_BASE + v.threadId;
+    let gcNamed = false;
     const items = t.open();
-    for (let it = items.next(); it !== null; it = items.next()) w.push(it);
+    for (let it = items.next(); it !== null; it = items.next()) {
+      w.push(it);
+      if (it.lost > 0 || !isRuntimeEvent(it.type)) continue;
+      if (it.type === EV_GC.id) {
+        if (!gcNamed) {
+          gcNamed = true;
+          sink.write(`,\n{"name":"thread_name","ph":"M","pid":${v.pid},"tid":${gcTid},"args":{"name":${JSON.stringify(`GC ${v.name}-${v.threadId}`)}}}`);
+        }
+        sink.write(`,\n{"name":${JSON.stringify(`GC (${gcKind(it.a)})`)},"cat":"gc","ph":"X","ts":${micros(it.c)},"dur":${micros(it.d ?? 0)},"pid":${v.pid},"tid":${gcTid},"args":{"flags":${it.b}}}`);
+      } else if (it.type === EV_LOOP_DELAY.id) {
+        sink.write(`,\n{"name":"event-loop delay","cat":"loop_delay","ph":"C","ts":${micros(it.ts)},"pid":${v.pid},"tid":${v.threadId},"args":{"max_ms":${(it.d ?? 0) / 1e6},"mean_ms":${it.c / 1e6}}}`);
+      } else {
+        sink.write(`,\n{"name":${JSON.stringify(runtimeEventText(it, v.counts).replace(/^async_hook: /, 'async '))},"cat":"async_hook","ph":"i","s":"t","ts":${micros(it.ts)},"pid":${v.pid},"tid":${v.threadId}}`);
+      }
+    }
     w.end();
   }
   sink.write('\n],"displayTimeUnit":"ns"}\n');

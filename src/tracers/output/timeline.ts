@@ -21,9 +21,10 @@
  * or `mono` for a multi-thread picture).
  */
 
-import { currentRings } from '../session.js';
+import { currentRings, EV_GC, EV_LOOP_DELAY } from '../session.js';
 import { CallWalker, type ClosedCall } from './calls.js';
-import { ringEvents, toText, type ItemSource, type Sink, type ThreadEvents } from './common.js';
+import { ringEvents, toText, type Item, type ItemSource, type Sink, type ThreadEvents } from './common.js';
+import { gcKind } from './runtime.js';
 
 export interface TimelineOptions {
   /** Width of the time axis in px (default 1200). */
@@ -81,10 +82,13 @@ function label(name: string, w: number): string {
   return fit >= 3 ? `${name.slice(0, fit - 1)}…` : '';
 }
 
-function walk(items: ItemSource, onCall: (c: ClosedCall) => void): void {
+function walk(items: ItemSource, onCall: (c: ClosedCall) => void, onRuntime: (it: Item) => void = () => undefined): void {
   const w = new CallWalker();
   w.onCall = onCall;
-  for (let it = items.next(); it !== null; it = items.next()) w.push(it);
+  for (let it = items.next(); it !== null; it = items.next()) {
+    w.push(it);
+    if (it.lost === 0 && (it.type === EV_GC.id || it.type === EV_LOOP_DELAY.id)) onRuntime(it);
+  }
   w.end();
 }
 
@@ -93,6 +97,13 @@ interface Span {
   t1: number;
   minDepth: number;
   maxDepth: number;
+  /** The thread has gc or loop_delay events: a lane of markers under its calls. */
+  runtime: boolean;
+}
+
+/** The rows a thread's band takes: its call depths, and a lane for runtime markers. */
+function bandRows(sp: Span): number {
+  return Math.max(0, sp.maxDepth - sp.minDepth + 1) + (sp.runtime ? 1 : 0);
 }
 
 /** Draws the threads to `sink`, in the order given. */
@@ -103,13 +114,13 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
   let t0 = Number.POSITIVE_INFINITY;
   let t1 = Number.NEGATIVE_INFINITY;
   const spans: Span[] = threads.map((t) => {
-    const sp: Span = { t0: Number.POSITIVE_INFINITY, t1: Number.NEGATIVE_INFINITY, minDepth: Number.POSITIVE_INFINITY, maxDepth: -1 };
+    const sp: Span = { t0: Number.POSITIVE_INFINITY, t1: Number.NEGATIVE_INFINITY, minDepth: Number.POSITIVE_INFINITY, maxDepth: -1, runtime: false };
     walk(t.open(), (c) => {
       sp.t0 = Math.min(sp.t0, c.start);
       sp.t1 = Math.max(sp.t1, c.end);
       sp.minDepth = Math.min(sp.minDepth, c.depth);
       sp.maxDepth = Math.max(sp.maxDepth, c.depth);
-    });
+    }, () => { sp.runtime = true; });
     t0 = Math.min(t0, sp.t0);
     t1 = Math.max(t1, sp.t1);
     return sp;
@@ -118,7 +129,7 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
   const span = Math.max(t1 - t0, 1);
   const x = (v: number): number => LEFT + ((v - t0) / span) * W;
   let H = AXIS;
-  for (const sp of spans) H += BAND_HEAD + Math.max(0, sp.maxDepth - sp.minDepth + 1) * ROW + BAND_GAP;
+  for (const sp of spans) H += BAND_HEAD + bandRows(sp) * ROW + BAND_GAP;
   const title = opts.title ?? 'jsftrace timeline';
   sink.write(`<svg xmlns="http://www.w3.org/2000/svg" width="${px(W + 2 * LEFT)}" height="${H}" viewBox="0 0 ${px(W + 2 * LEFT)} ${H}" font-family="system-ui, sans-serif" font-size="11">
 <title>${esc(title)}</title>
@@ -130,6 +141,7 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
 .call.unwound rect, .call.open rect { stroke: #333; stroke-width: 1; stroke-dasharray: 3 2; }
 .call.suspended rect { stroke: #36c; stroke-width: 1; stroke-dasharray: 1 2; }
 .many rect { fill: #bbb; }
+.gc rect { fill: #d33; } .loop line { stroke: #e80; stroke-width: 2; }
 </style>
 `);
   // Axis: time since the earliest call.
@@ -155,6 +167,22 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
       const by = top + row * ROW;
       const tip = `${r.n} call${r.n === 1 ? '' : 's'} too short to draw, from ${timeText(r.from - t0, counts)} to ${timeText(r.to - t0, counts)}`;
       sink.write(`<g class="many"><title>${esc(tip)}</title><rect x="${px(r.x0)}" y="${by}" width="${px(Math.max(r.x1 - r.x0, 0.5))}" height="${ROW - 2}"/></g>\n`);
+    };
+    // The runtime lane: collections as red bars over the time they took, event-loop delay samples as ticks as high as the delay.
+    const lane = top + Math.max(0, sp.maxDepth - sp.minDepth + 1) * ROW;
+    const clamp = (vx: number): number => Math.min(LEFT + W, Math.max(LEFT, vx));
+    const onRuntime = (it: Item): void => {
+      if (it.type === EV_GC.id) {
+        const bx = clamp(x(it.c));
+        const ex = clamp(x(it.c + (it.d ?? 0)));
+        const tip = `GC (${gcKind(it.a)}) at ${timeText(it.c - t0, counts)}, ${timeText(it.d ?? 0, counts)}`;
+        sink.write(`<g class="gc"><title>${esc(tip)}</title><rect x="${px(bx)}" y="${lane}" width="${px(Math.max(ex - bx, 1))}" height="${ROW - 2}"/></g>\n`);
+        return;
+      }
+      const tx = px(clamp(x(it.ts)));
+      const h = Math.max(2, Math.min(ROW - 2, ((it.d ?? 0) / 50e6) * (ROW - 2)));
+      const tip = `event-loop delay until ${timeText(it.ts - t0, counts)}: max ${timeText(it.d ?? 0, false)}, mean ${timeText(it.c, false)}`;
+      sink.write(`<g class="loop"><title>${esc(tip)}</title><line x1="${tx}" y1="${px(lane + ROW - 2)}" x2="${tx}" y2="${px(lane + ROW - 2 - h)}"/></g>\n`);
     };
     walk(t.open(), (c) => {
       const row = c.depth - sp.minDepth;
@@ -183,10 +211,10 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
       const l = label(name, bw);
       if (l !== '') g += `<text x="${px(bx + 3)}" y="${by + 12}">${esc(l)}</text>`;
       sink.write(`${g}</g>\n`);
-    });
+    }, onRuntime);
     for (const row of [...runs.keys()].sort((a, b) => a - b)) flush(row);
     sink.write('</g>\n');
-    y = top + Math.max(0, sp.maxDepth - sp.minDepth + 1) * ROW + BAND_GAP;
+    y = top + bandRows(sp) * ROW + BAND_GAP;
   });
   sink.write('</svg>\n');
 }

@@ -1,0 +1,219 @@
+/**
+ * The runtime's own events in one thread, written into its ring beside
+ * its functions' events: garbage collections (perf_hooks' `gc` entries),
+ * event-loop delay samples (perf_hooks.monitorEventLoopDelay) and
+ * async_hooks hops (init, before, after). Loaded in every thread once
+ * runtime events are first turned on (events/index.ts has the core load it
+ * everywhere, also in threads started later), it follows the session's
+ * event bits: each source runs exactly while its bit is on.
+ *
+ * Owns: this thread's observers, monitor, hook and sampling timer.
+ * Invariants:
+ * - the program sees nothing of them: a PerformanceObserver, a histogram
+ *   and an async hook are no process listeners, the sampling timer is
+ *   unreferenced (it keeps nothing alive and is not among
+ *   process.getActiveResourcesInfo()), and every callback is isolated;
+ * - events are written under the same rules as the tracers' (tracing_on,
+ *   the pid lists): `C_STATE` looked at per event, the writer chosen when
+ *   it changes;
+ * - what the runtime has not delivered when the thread ends (a collection
+ *   reported after the last callback) is written at its end: before a
+ *   recording's last flush (session's lastEvents) and at the thread's exit.
+ */
+
+import { PerformanceObserver, monitorEventLoopDelay, performance, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
+import { createHook, type AsyncHook } from 'node:async_hooks';
+import { BroadcastChannel } from 'node:worker_threads';
+import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
+import { atExit } from '../../shared/exit-hooks.js';
+import {
+  ASYNC_AFTER, ASYNC_BEFORE, ASYNC_INIT, C_STATE, ctl, EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY,
+  flushThread, onLastEvents, runtimeEvents, threadTraced, threadWriter,
+} from '../session.js';
+
+/** The channel on which a change of the event bits reaches every thread. */
+export const EVENTS_CHANNEL = 'jsftrace:tracers:events';
+/** How often the event-loop delay is sampled, and the monitor's resolution. */
+export const LOOP_PERIOD_MS = 100;
+const LOOP_RESOLUTION_MS = 10;
+
+let seen = -1;
+let w: RingWriter | null = null;
+
+/** The writer for the next event, or null when nothing is to be written now. */
+function writer(): RingWriter | null {
+  const s = Atomics.load(ctl, C_STATE);
+  if (s !== seen) {
+    seen = s;
+    w = (s & 1) !== 0 && threadTraced() ? threadWriter() : null;
+    if (w === null) seen = -1;
+  }
+  return w;
+}
+
+const words = new Array<number>(6).fill(0);
+
+function u64(at: number, v: number): void {
+  const x = Math.max(0, Math.round(v));
+  const hi = Math.floor(x / 0x100000000);
+  words[at] = x - hi * 0x100000000;
+  words[at + 1] = hi;
+}
+
+// ---- garbage collections --------------------------------------------------
+
+let gc: PerformanceObserver | null = null;
+
+function writeGc(entries: readonly PerformanceEntry[]): void {
+  const wr = writer();
+  if (wr === null || entries.length === 0) return;
+  for (const e of entries) {
+    const detail = (e as PerformanceEntry & { detail?: { kind?: number; flags?: number } }).detail;
+    // The ring's clock now, less the time since the collection began: its start on that clock.
+    const t = wr.clock.now();
+    const ago = (performance.now() - e.startTime) * 1e6;
+    words[0] = detail?.kind ?? 0;
+    words[1] = detail?.flags ?? 0;
+    u64(2, t - ago);
+    u64(4, e.duration * 1e6);
+    wr.writeWords(EV_GC.id, words, 0, 6);
+  }
+}
+
+function startGc(): void {
+  gc = new PerformanceObserver((list) => {
+    try {
+      writeGc(list.getEntries());
+    } catch {
+      // a tracer never breaks the program
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+}
+
+function stopGc(final: boolean): void {
+  if (gc === null) return;
+  if (final) writeGc(gc.takeRecords());
+  gc.disconnect();
+  gc = null;
+}
+
+// ---- event-loop delay -----------------------------------------------------
+
+let loop: IntervalHistogram | null = null;
+let loopTimer: ReturnType<typeof setInterval> | null = null;
+
+function sampleLoop(): void {
+  const h = loop;
+  if (h === null || h.count === 0) return;
+  const wr = writer();
+  if (wr !== null) {
+    words[0] = h.count;
+    words[1] = LOOP_PERIOD_MS;
+    u64(2, h.mean);
+    u64(4, h.max);
+    wr.writeWords(EV_LOOP_DELAY.id, words, 0, 6);
+  }
+  h.reset();
+}
+
+function startLoop(): void {
+  loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
+  loopTimer = setInterval(() => {
+    try {
+      sampleLoop();
+    } catch {
+      // isolated
+    }
+  }, LOOP_PERIOD_MS);
+  loopTimer.unref();
+}
+
+function stopLoop(final: boolean): void {
+  if (loop === null) return;
+  if (final) sampleLoop();
+  clearInterval(loopTimer!);
+  loop.disable();
+  loop = loopTimer = null;
+}
+
+// ---- async hooks ------------------------------------------------------------
+
+let hook: AsyncHook | null = null;
+const enc = new TextEncoder();
+
+function writeAsync(op: number, id: number, trigger: number, type: string): void {
+  const wr = writer();
+  if (wr === null) return;
+  const bytes = type === '' ? new Uint8Array(0) : enc.encode(type.slice(0, 64));
+  const p = wr.reserve(EV_ASYNC.id, EV_ASYNC.words - 1 + Math.ceil(bytes.length / 4));
+  if (p < 0) return;
+  const f = EV_ASYNC.fields;
+  writeField(wr.words, p - 1, f[2]!, op);
+  writeField(wr.words, p - 1, f[3]!, trigger);
+  writeField(wr.words, p - 1, f[4]!, id);
+  writeStringField(wr.words, p - 1, f[5]!, EV_ASYNC.words * 4, bytes);
+}
+
+function startAsync(): void {
+  hook = createHook({
+    init(id, type, trigger) {
+      writeAsync(ASYNC_INIT, id, trigger, type);
+    },
+    before(id) {
+      writeAsync(ASYNC_BEFORE, id, 0, '');
+    },
+    after(id) {
+      writeAsync(ASYNC_AFTER, id, 0, '');
+    },
+  });
+  hook.enable();
+}
+
+function stopAsync(): void {
+  hook?.disable();
+  hook = null;
+}
+
+// ---- following the bits -------------------------------------------------------
+
+let on = 0;
+
+/** Starts and stops this thread's sources to match the session's bits. */
+export function applyRuntimeEvents(final = false): void {
+  const want = final ? 0 : runtimeEvents();
+  const change = on ^ want;
+  if ((change & EVENT_GC) !== 0) {
+    if ((want & EVENT_GC) !== 0) startGc();
+    else stopGc(final);
+  }
+  if ((change & EVENT_LOOP_DELAY) !== 0) {
+    if ((want & EVENT_LOOP_DELAY) !== 0) startLoop();
+    else stopLoop(final);
+  }
+  if ((change & EVENT_ASYNC) !== 0) {
+    if ((want & EVENT_ASYNC) !== 0) startAsync();
+    else stopAsync();
+  }
+  on = want;
+}
+
+/** At the end: what the runtime has not delivered yet is written, then published. */
+function finish(): void {
+  try {
+    applyRuntimeEvents(true);
+  } finally {
+    flushThread();
+  }
+}
+
+const channel = new BroadcastChannel(EVENTS_CHANNEL);
+channel.unref();
+channel.onmessage = (): void => applyRuntimeEvents();
+onLastEvents(finish);
+atExit(finish);
+applyRuntimeEvents();
+
+/** What the core loads in every thread (a module trampoline that is never called): loading it is the point. */
+export const runtimeEventsModule = { entry: (): number => 0, name: 'runtime_events' };
