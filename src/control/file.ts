@@ -67,7 +67,7 @@ export function parseUint(text: string, what: string, max = 0x7fffffff): number 
 export function parseSwitch(text: string, what: string): boolean {
   const t = text.trim();
   const lead = text.length - text.trimStart().length;
-  if (!/^[0-9]+$/.test(t)) failAt('EINVAL', `${what}: "${t}" is not an integer of 0 or more (0 is off, any other value on)`, lead);
+  if (!/^[0-9]+$/.test(t)) failAt('EINVAL', `${what}: "${t}" is not a non-negative integer (0 is off, any other value on)`, lead);
   if (above(t, ULONG_MAX)) failAt('EINVAL', `${what}: ${t} is out of range (0 to ${ULONG_MAX})`, lead);
   return /[1-9]/.test(t);
 }

@@ -90,7 +90,7 @@ const BAD: Bad[] = [
   },
   {
     setup: [['function_profile_enabled', '0']], path: 'function_profile_enabled', op: 'write', text: '-1',
-    code: 'EINVAL', check: ['function_profile_enabled'], message: /"-1" is not an integer of 0 or more/, pos: 0,
+    code: 'EINVAL', check: ['function_profile_enabled'], message: /"-1" is not a non-negative integer/, pos: 0,
   },
   {
     setup: [], path: 'buffer_size_kb', op: 'write', text: ' 1048577',

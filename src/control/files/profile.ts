@@ -6,12 +6,12 @@
  */
 
 import { readFunctionProfileEnabled, readTraceStat, setFunctionProfileEnabled, traceStatFiles } from '../../tracers/index.js';
-import { parseUint, type ControlFile } from '../file.js';
+import { parseSwitch, type ControlFile } from '../file.js';
 
 export const profileFiles: Record<string, ControlFile> = {
   function_profile_enabled: {
     read: readFunctionProfileEnabled,
-    write: (text) => setFunctionProfileEnabled(parseUint(text, 'function_profile_enabled', Number.MAX_SAFE_INTEGER) !== 0),
+    write: (text) => setFunctionProfileEnabled(parseSwitch(text, 'function_profile_enabled')),
   },
 };
 

@@ -13,7 +13,7 @@ import {
 } from '../../tracers/index.js';
 import { options, OPT_MARKERS } from '../../tracers/session.js';
 import { traceMarker } from '../../tracers/marker.js';
-import { failAt, parseUint, type ControlFile } from '../file.js';
+import { failAt, parseSwitch, type ControlFile } from '../file.js';
 
 export const tracingFiles: Record<string, ControlFile> = {
   available_tracers: { read: readAvailableTracers },
@@ -27,7 +27,7 @@ export const tracingFiles: Record<string, ControlFile> = {
   },
   tracing_on: {
     read: () => (tracingOn() ? '1\n' : '0\n'),
-    write: (text) => setTracingOn(parseUint(text, 'tracing_on', Number.MAX_SAFE_INTEGER) !== 0),
+    write: (text) => setTracingOn(parseSwitch(text, 'tracing_on')),
   },
   trace: {
     read: () => readTrace(),
