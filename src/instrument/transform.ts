@@ -14,8 +14,10 @@
  *   `;`, one that ends a statement which relied on ASI is followed by `;`.
  *
  * The shape. `P` stands for a prefix chosen per file so that no text of the
- * file starts with it (usually `$J`), `K` for the static key (a global,
- * shared/site-abi.ts); `PB<tag>` is the module's first site id (the tag, from
+ * file starts with it (usually `$J`), `K` for the static key (a global
+ * object whose field `k<n>` is the key of the sites that read it,
+ * shared/site-abi.ts: siteKeyOf gives n from the tag and the site's index);
+ * `PB<tag>` is the module's first site id (the tag, from
  * the source's hash, lets Function.prototype.toString find the module of a
  * function from its text alone), `PW` the call-target words, `PH` the site
  * handler table, `PA`, `PL`, `PP`, `PX`, `PU`, `PC`, `PS`, `PR` runtime
@@ -30,8 +32,10 @@
  *     if (Pt) PL(Pt);                                        // falling off the end
  *   }
  *
- * - Idle (K false): one load of a global that V8 treats as a constant until
- *   it is first written, so optimised code folds the site away; `arguments`
+ * - Idle (the site's key `K.k<n>` false, shared/site-abi.ts): a load of a
+ *   field that V8 treats as a constant until it is first written, so
+ *   optimised code folds the site away, and keeps it folded while other
+ *   keys are turned on; `arguments`
  *   is never touched and nothing is allocated. The site keeps the function's
  *   frame small (a cold recursion goes nearly as deep): one local (`Pt`), a
  *   handler call with two arguments, and returns that evaluate their value
@@ -65,7 +69,7 @@
 import { createHash } from 'node:crypto';
 import { parse, type Node as AcornNode } from 'acorn';
 import { pathToFileURL } from 'node:url';
-import { KEY_GLOBAL, RUNTIME_SYMBOL } from '../shared/site-abi.js';
+import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 
@@ -372,9 +376,14 @@ class Instrumenter {
   /** How sites read the static key. */
   readonly K: string;
   readonly B: string;
+  readonly tag: string;
+  /** The program's own file (no package): its sites read the program's keys (shared/site-abi.ts). */
+  readonly own: boolean;
 
-  constructor(code: string, program: N, tag: string) {
+  constructor(code: string, program: N, tag: string, own: boolean) {
     this.code = code;
+    this.tag = tag;
+    this.own = own;
     this.P = freePrefix(code);
     this.B = `${this.P}B${tag}`;
     // A file that names the key itself (jsftrace's own sources, say) reads it through globalThis.
@@ -797,7 +806,7 @@ class Instrumenter {
     const B = this.B;
     const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}v,${P}s` : ''}`;
     // After a directive, `;` ends it in case it relied on ASI.
-    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t=${this.K}&&(${P}t=${P}W[${B}+${k}])&&(${P}t=${P}H[${P}t](${B}+${k},${self}))<0`
+    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t=${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&(${P}t=${P}W[${B}+${k}])&&(${P}t=${P}H[${P}t](${B}+${k},${self}))<0`
       + `?${P}A(${args.join(',')}):${P}t${locals};`);
     this.fnStack.pop();
     this.closeUnit(unit);
@@ -880,7 +889,7 @@ class Instrumenter {
     const P = this.P;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.ins.open(body.start + 1, `${this.K}&&${P}K&&${P}K(${P}D);`);
+      this.ins.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${P}D);`);
       return;
     }
     const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
@@ -914,7 +923,7 @@ export function transformSource(input: TransformInput): TransformResult {
   }) as unknown as N;
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
-  const inst = new Instrumenter(code, program, tag);
+  const inst = new Instrumenter(code, program, tag, input.package === '');
   inst.walk(program, null);
   const sites = inst.names.length;
   if (sites === 0) return { code, sites: 0 };
