@@ -5,9 +5,11 @@
  * ends.
  *
  * Owns: the profiler's configuration for a run. Invariant: the profiler is
- * switched on before the tracer (the writes' order, settings.ts), and
- * function_graph is the default tracer because the profiler takes its
- * durations from it, as ftrace's does.
+ * switched on before the tracer (the writes' order, settings.ts). The
+ * profiler is an ops of its own that times each call (entry and exit), as
+ * ftrace's uses the graph tracer's hooks without the graph tracer writing
+ * its buffer: with no -p, no tracer writes the ring (nop), so the run costs
+ * what the profiler costs; -p function_graph records the graph as well.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,9 +26,11 @@ const OPTIONS = { ...TRACING_OPTIONS, output: { type: 'string', short: 'o' } } a
 const HELP = `usage: jsftrace profile [tracing options] [-o <file>] [--] <command...>
 
 Runs <command> like 'jsftrace record', with the function profiler on
-(function_profile_enabled) and function_graph as the tracer, and prints the
-profiler's tables (trace_stat/function<N>: Function, Hit, Time, Avg, s^2 per
-thread) on stdout when it ends. The trace is kept only with -o.
+(function_profile_enabled), and prints the profiler's tables
+(trace_stat/function<N>: Function, Hit, Time, Avg, s^2 per thread) on stdout
+when it ends. No tracer writes the trace unless -p names one (-p
+function_graph keeps the call graph too, at its cost). The trace file is kept
+only with -o.
 
 ${TRACING_HELP}
 Options:
@@ -47,7 +51,7 @@ export const profile: Command = {
     if (args === null) return 0;
     const { values, command } = args;
     await checkLocally(values);
-    const writes = controlWrites(values, { defaultTracer: 'function_graph', extra: [['write', 'function_profile_enabled', '1']] });
+    const writes = controlWrites(values, { defaultTracer: 'nop', extra: [['write', 'function_profile_enabled', '1']] });
     const temp = values.output === undefined ? mkdtempSync(join(tmpdir(), 'jsftrace-profile-')) : null;
     try {
       const file = temp === null ? resolve(values.output!) : join(temp, 'trace.jsft');
