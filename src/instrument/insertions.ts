@@ -48,6 +48,7 @@ export class Insertions {
 
   private add(offset: number, group: number, text: string): number {
     this.offsets.push(offset);
+    this.at.add(offset);
     this.groups.push(group);
     this.texts.push(text);
     this.owners.push(this.owner);
@@ -67,18 +68,11 @@ export class Insertions {
 
   /** Whether anything was inserted at `offset`. */
   has(offset: number): boolean {
-    return this.offsetSet().has(offset);
+    return this.at.has(offset);
   }
 
-  private cachedSet: Set<number> | null = null;
-  private cachedCount = -1;
-  private offsetSet(): Set<number> {
-    if (this.cachedSet === null || this.cachedCount !== this.offsets.length) {
-      this.cachedSet = new Set(this.offsets);
-      this.cachedCount = this.offsets.length;
-    }
-    return this.cachedSet;
-  }
+  /** Every offset with an insertion, kept as they are made (has() is asked once per statement). */
+  private readonly at = new Set<number>();
 
   /** The insertions in output order: indices into the arrays. */
   private order(): number[] {
