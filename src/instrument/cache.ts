@@ -34,7 +34,7 @@
 
 import { createHash } from 'node:crypto';
 import {
-  closeSync, existsSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmdirSync,
+  closeSync, existsSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync,
   rmSync, statSync, unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -197,14 +197,10 @@ export class TransformCache {
     }
     try {
       const st = fstatSync(fd);
-      const buf = Buffer.allocUnsafe(st.size);
-      let off = 0;
-      while (off < st.size) {
-        const n = readSync(fd, buf, off, st.size - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      const text = buf.toString('utf8', 0, off);
+      // Decoded straight into a string (Node reads and decodes UTF-8 in one
+      // step): no Buffer of the whole entry beside it. The body is a slice
+      // of it, and what is compiled.
+      const text = readFileSync(fd, 'utf8');
       const nl = text.indexOf('\n');
       if (nl < 0) return null;
       const h = text.slice(0, nl).split(' ');
