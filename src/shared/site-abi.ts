@@ -10,7 +10,7 @@
  *
  * The static key is the only name a program could see: a global data
  * property, not enumerable, never replaced, holding an object of SITE_KEYS
- * boolean fields `k0`...`k999` and `on`. A site reads its own field
+ * boolean fields `k0`...`k511` and `on`. A site reads its own field
  * (`$jsftrace.k417`), which is true exactly while some site of that key
  * calls something. V8 treats the global's cell as a constant (it never
  * changes) and each field of the object as a constant until it is first
@@ -31,16 +31,21 @@ export const KEY_GLOBAL = '$jsftrace';
 /** `Symbol.for(RUNTIME_SYMBOL)` on globalThis: the runtime object (runtime.ts). */
 export const RUNTIME_SYMBOL = 'jsftrace.runtime';
 
-/** Fields of the key object; below V8's 1,020 descriptors of a fast object. */
-export const SITE_KEYS = 1000;
+/**
+ * Fields of the key object. Making the object costs each thread time that
+ * grows faster than the count (its map transitions: 1.0 ms of CPU for 512
+ * fields, 3.9 ms for 1,000 on Node 20 and 24), and V8 keeps at most 1,020
+ * descriptors in a fast object.
+ */
+export const SITE_KEYS = 512;
 /** Keys [0, OWN_SITE_KEYS) serve the program's own files, the rest its dependencies. */
-export const OWN_SITE_KEYS = 200;
+export const OWN_SITE_KEYS = 128;
 
 /**
  * The key of site `k` of a module whose source tag is `tag` (8 base-36
  * digits, transform.ts): consecutive functions of a module read consecutive
  * keys from a start given by the tag, so one function shares its key with
- * about 1/800 of the dependencies' functions (1/200 of the program's own).
+ * about 1/384 of the dependencies' functions (1/128 of the program's own).
  */
 export function siteKeyOf(tag: string, own: boolean, k: number): number {
   const h = parseInt(tag.slice(0, 6), 36) || 0;
