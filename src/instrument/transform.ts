@@ -26,6 +26,7 @@
  *   function f(a, b) {
  *     var Pt = K && (Pt = PW[PB+3]) && (Pt = PH[Pt](PB+3, this)) < 0 ? PA(a, b) : Pt;
  *     ...
+ *     return Pt ? PL(Pt, x) : x;                             // a name, a literal, this
  *     return Pt ? (Pt = (PP(Pt), x + y), PX(Pt)) : x + y;   // short, no function inside
  *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);              // anything else
  *     ...
@@ -276,6 +277,27 @@ function duplicable(n: N, code: string): boolean {
   };
   visit(n);
   return ok;
+}
+
+/**
+ * Whether a return value can call nothing (a name, a literal, `this`, or
+ * `void`/`!`/`typeof` of one): its exit is then one call, `PL(Pt, X)`, with
+ * X evaluated as its argument, instead of marking the exit pending around
+ * X (PP, PX), which only a value whose evaluation may call other traced
+ * functions needs. Written twice as a short value is.
+ */
+function callsNothing(n: N): boolean {
+  switch (n.type) {
+    case 'Identifier': case 'Literal': case 'ThisExpression':
+      return true;
+    case 'UnaryExpression': {
+      const op = n['operator'];
+      const a = n['argument'] as N;
+      return (op === 'void' || op === '!' || op === 'typeof') && (a.type === 'Identifier' || a.type === 'Literal' || a.type === 'ThisExpression');
+    }
+    default:
+      return false;
+  }
 }
 
 function paramNames(params: N[], out: string[]): void {
@@ -789,7 +811,10 @@ class Instrumenter {
       this.ins.open(body.start, '{');
       entry = this.ins.open(body.start, '');
       if (wrap) this.ins.open(body.start, 'try{');
-      if (duplicable(body, this.code)) {
+      if (callsNothing(body) && duplicable(body, this.code)) {
+        this.ins.open(body.start, `return ${P}t?${P}L(${P}t,`);
+        this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
+      } else if (duplicable(body, this.code)) {
         this.ins.open(body.start, `return ${P}t?(${P}t=(${P}P(${P}t),`);
         this.copyAfter(body, `),${P}X(${P}t)):`, `${wrap ? caught : ''}}`);
       } else {
@@ -845,6 +870,12 @@ class Instrumenter {
     }
     if (arg === null) {
       this.ins.close(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`);
+      return;
+    }
+    if (callsNothing(arg) && duplicable(arg, this.code)) {
+      // The space: `return(x)` would otherwise become `return$Jt...`.
+      this.ins.open(arg.start, ` ${P}t?${P}L(${P}t,`);
+      this.copyAfter(arg, '):', '');
       return;
     }
     if (duplicable(arg, this.code)) {
