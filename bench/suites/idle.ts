@@ -13,7 +13,8 @@
  *    the CPU time of the checks after the first (start-up, loading and the
  *    optimiser's first pass behind them), as a ratio to the same in the
  *    uninstrumented process of the round;
- * 3. start-up: a one-line program, ms added (CPU and wall);
+ * 3. start-up: a one-line program, ms added (CPU and wall), the mean of
+ *    START_RUNS runs per round;
  * 4. load cost per function: a module of 50,000 small functions, the CPU
  *    time added beyond the one-line program's, per function.
  * Then, once: the cold transform's throughput (nothing cached) on the
@@ -32,6 +33,7 @@ import { checkTimes, loadAverage, makeTsApp, runOnce, type RunFigures } from '..
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const STEADY_REPS = Number(process.env['BENCH_STEADY_REPS'] ?? 4);
 const TRANSFORM_RUNS = 3;
+const START_RUNS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
 const distRoot = join(here, '..', '..');
 const registerJs = join(distRoot, 'src', 'public', 'register.js');
@@ -103,9 +105,11 @@ async function main(): Promise<void> {
       for (const k of ['plain', 'idle'] as const) {
         const r = run(k === 'plain' ? plainArgs(app.check) : idleArgs(app.check), { CHECK_REPS: String(STEADY_REPS) });
         steady[k].push(median(checkTimes(r.stderr).slice(1)));
-        // Start-up is small against the noise: the median of three runs.
-        const s = [0, 1, 2].map(() => run(k === 'plain' ? plainArgs(app.oneLine) : idleArgs(app.oneLine)));
-        start[k].push(s.sort((a, b) => a.cpuMs - b.cpuMs)[1]!);
+        // Start-up is small against the noise and the accounting's 10 ms
+        // steps: the mean of START_RUNS runs.
+        const s = Array.from({ length: START_RUNS }, () => run(k === 'plain' ? plainArgs(app.oneLine) : idleArgs(app.oneLine)));
+        const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+        start[k].push({ ms: mean(s.map((r) => r.ms)), cpuMs: mean(s.map((r) => r.cpuMs)), rssMb: mean(s.map((r) => r.rssMb)), stdout: '', stderr: '' });
         many[k].push(run(k === 'plain' ? plainArgs(app.manyFunctions) : idleArgs(app.manyFunctions)));
       }
       process.stdout.write(`round ${round + 1}/${ROUNDS}\n`);
