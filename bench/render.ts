@@ -131,7 +131,7 @@ const FIGURES: Figure[] = [
   { label: 'whole run, idle (load + run, warm cache), `--require`', target: '≤ 1.10 (Node 20), ≤ 1.05 (Node 24)', cell: (l) => cpuWall(row('idle', l, 'wholeRun/idle, --require')) },
   { label: 'same, `--import`', target: 'as above', cell: (l) => cpuWall(row('idle', l, 'wholeRun/idle, --import')) },
   {
-    label: 'steady state, idle (checks 2–4 of one process)', target: '≤ 1.01',
+    label: 'steady state, idle (checks 4–6 of one process)', target: '≤ 1.01',
     cell: (l) => { const s = lookup(`${l === '' ? 'idle' : `idle-${l}`}/steady/ratio`) as Summary | undefined; return s === undefined ? 'n/a' : range(s, 3); },
   },
   { label: 'one ops on one hot function (the `function` tracer on `codePointAt`)', target: 'within 0.02 of idle', cell: (l) => cpuWall(row('tracers', l, 'results/one ops on one hot function')) },

@@ -10,9 +10,10 @@
  *    and `--import jsftrace/register`; wall and CPU time (all threads) and
  *    peak RSS, as ratios to the uninstrumented run of the same round;
  * 2. steady state: the same check made STEADY_REPS times in one process;
- *    the CPU time of the checks after the first (start-up, loading and the
- *    optimiser's first pass behind them), as a ratio to the same in the
- *    uninstrumented process of the round;
+ *    the CPU time of the last half of the checks (start-up, loading and the
+ *    optimiser's first passes behind them: a check takes 1.9, 1.3, 0.8,
+ *    0.7 s...), as a ratio to the same in the uninstrumented process of the
+ *    round;
  * 3. start-up: a one-line program, ms added (CPU and wall), the mean of
  *    START_RUNS runs per round;
  * 4. load cost per function: a module of 50,000 small functions, the CPU
@@ -31,7 +32,7 @@ import { median, summarize, writeResults, type Summary } from '../harness.js';
 import { checkTimes, loadAverage, makeTsApp, runOnce, type RunFigures } from '../ts-app.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
-const STEADY_REPS = Number(process.env['BENCH_STEADY_REPS'] ?? 4);
+const STEADY_REPS = Number(process.env['BENCH_STEADY_REPS'] ?? 6);
 const TRANSFORM_RUNS = 3;
 const START_RUNS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
       for (const [name, args] of Object.entries(whole)) wr[name]!.push(run(args, {}, expect));
       for (const k of ['plain', 'idle'] as const) {
         const r = run(k === 'plain' ? plainArgs(app.check) : idleArgs(app.check), { CHECK_REPS: String(STEADY_REPS) });
-        steady[k].push(median(checkTimes(r.stderr).slice(1)));
+        // The compiler still warms up over its first checks (1.9, 1.3, 0.8 s...): the last half.
+        steady[k].push(median(checkTimes(r.stderr).slice(Math.floor(STEADY_REPS / 2))));
         // Start-up is small against the noise and the accounting's 10 ms
         // steps: the mean of START_RUNS runs.
         const s = Array.from({ length: START_RUNS }, () => run(k === 'plain' ? plainArgs(app.oneLine) : idleArgs(app.oneLine)));
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
         + `cpu ${f(row.cpuMs.median, 0).padStart(6)} ms  ${range(row.cpuRatio)}   peak RSS ${f(row.rssMb.median, 0)} MB\n`);
     }
     const steadyRatio = ratios(steady.idle, steady.plain);
-    process.stdout.write(`\nSteady state (checks 2..${STEADY_REPS} of one process, CPU): uninstrumented ${f(median(steady.plain), 0)} ms, `
+    process.stdout.write(`\nSteady state (checks ${Math.floor(STEADY_REPS / 2) + 1}..${STEADY_REPS} of one process, CPU): uninstrumented ${f(median(steady.plain), 0)} ms, `
       + `idle ${f(median(steady.idle), 0)} ms, ratio ${range(steadyRatio, 3)}\n`);
     const addedCpu = diffs(start.idle.map((r) => r.cpuMs), start.plain.map((r) => r.cpuMs));
     const addedWall = diffs(start.idle.map((r) => r.ms), start.plain.map((r) => r.ms));
