@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       for (const m of stat.matchAll(/^([a-z_]+) +(\d+)  /gm)) counts[m[1]!] = Number(m[2]);
       results[way.name] = { p50us: p50, p99us: p99, p50Ratio: p50 / plain.p50, p99Ratio: p99 / plain.p99, otlp: counts };
       const c = way.name.includes('otlp')
-        ? `  spans ${counts['spans'] ?? '?'} (of ${(WARMUP + REQUESTS) * 3}): exported ${counts['exported'] ?? '?'}, failed ${counts['export_failed'] ?? '?'}, queue_full ${counts['queue_full'] ?? '?'}, queued ${counts['queued'] ?? '?'}`
+        ? `  spans ${counts['spans'] ?? '?'} (of ${(WARMUP + REQUESTS) * 3}): exported ${counts['exported'] ?? '?'}, failed ${counts['export_failed'] ?? '?'}, queue_full ${counts['queue_full'] ?? '?'}, queued ${counts['queued'] ?? '?'}, backlog ${counts['backlog'] ?? '?'} events, lost ${counts['events_lost'] ?? '?'} events`
         : '';
       process.stdout.write(`${way.name.padEnd(24)} p50 ${p50.toFixed(1).padStart(7)} us (${(p50 / plain.p50).toFixed(2)}x)  p99 ${p99.toFixed(1).padStart(7)} us (${(p99 / plain.p99).toFixed(2)}x)${c}\n`);
     }

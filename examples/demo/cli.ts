@@ -29,7 +29,7 @@ const text = jsftrace(['report', '-i', rel(trace)], false);
 const lines = text.split('\n');
 process.stdout.write(`${lines.slice(0, 40).join('\n')}\n    ... (${lines.length - 40} more lines)\n`);
 jsftrace(['report', '-i', rel(trace), '--format', 'html', '-o', rel(join(out, 'orders-flame.html'))]);
-jsftrace(['report', '-i', rel(trace), '--format', 'perfetto', '-o', rel(join(out, 'orders.perfetto.json'))]);
+jsftrace(['report', '-i', rel(trace), '--format', 'perfetto', '-o', rel(join(out, 'orders.perfetto-trace'))]);
 const html = readFileSync(join(out, 'orders-flame.html'), 'utf8');
 process.stdout.write(`\nOpen ${rel(join(out, 'orders-flame.html'))} in a browser (${(html.length / 1024).toFixed(0)} KiB, self-contained),\n`
-  + `or load ${rel(join(out, 'orders.perfetto.json'))} into https://ui.perfetto.dev.\n\n`);
+  + `or load ${rel(join(out, 'orders.perfetto-trace'))} into https://ui.perfetto.dev.\n\n`);

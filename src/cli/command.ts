@@ -9,7 +9,9 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { connect, type ControlClient } from '../control/client.js';
+import { connectOrAttach } from '../attach/connect.js';
+import type { ControlClient } from '../control/client.js';
+import { note } from './term.js';
 
 export interface Command {
   name: string;
@@ -72,9 +74,16 @@ export function targetPid(own: string | undefined, global: Global): number {
   return pid;
 }
 
-/** Runs `fn` connected to `pid`, closing the connection after. */
-export async function withProcess<T>(pid: number, fn: (c: ControlClient) => Promise<T>): Promise<T> {
-  const c = await connect(pid);
+/**
+ * Runs `fn` connected to `pid`, closing the connection after. A Node.js
+ * process without a control socket is attached to first (docs/attach.md),
+ * unless `attach` is false.
+ */
+export async function withProcess<T>(pid: number, fn: (c: ControlClient) => Promise<T>, attach = true): Promise<T> {
+  const { client: c, attached } = await connectOrAttach(pid, attach);
+  if (attached !== null) {
+    note(`jsftrace: attached to process ${pid} through its inspector (open for ${attached.windowMs.toFixed(0)} ms); 'jsftrace -P ${pid} reset' detaches`);
+  }
   try {
     return await fn(c);
   } finally {

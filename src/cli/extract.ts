@@ -3,15 +3,16 @@
  * trace file, for `jsftrace report`.
  *
  * Owns: nothing but the command line and the file's arrival. Invariant:
- * `out` is replaced only by a complete trace file (written under a
- * temporary name and renamed), and only after it loads as one.
+ * `out` is replaced only by a complete trace file, and only after it reads
+ * as one (written to an exclusive temporary file beside it, mode 0600,
+ * and renamed: tracefile/replace.ts).
  */
 
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { loadTrace } from '../tracers/tracefile.js';
+import { resolve } from 'node:path';
+import { TraceFile } from '../tracefile/read.js';
+import { ReplacingFile } from '../tracefile/replace.js';
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
-import { summary } from './record.js';
+import { fileSummary } from './record.js';
 import { note, progress, progressDone, size } from './term.js';
 
 const OPTIONS = { ...PID_OPTION, output: { type: 'string', short: 'o' } } as const;
@@ -24,7 +25,7 @@ reads the file.
 
 Options:
   -P <pid>        the process
-  -o <file>       the trace file (default trace.jsft)
+  -o <file>       the trace file (default trace.jsft), mode 0600
   -h, --help      this text
 
 Example:
@@ -46,17 +47,22 @@ export const extract: Command = {
     } finally {
       progressDone();
     }
-    const trace = loadTrace(bytes);
-    const target = resolve(shown);
-    const temp = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+    const file = ReplacingFile.create(resolve(shown));
+    let summary: string;
     try {
-      writeFileSync(temp, bytes);
-      renameSync(temp, target);
+      file.write(bytes);
+      const t = TraceFile.open(file.temp);
+      try {
+        summary = fileSummary(t, shown, bytes.byteLength, 'extracted');
+      } finally {
+        t.close();
+      }
+      file.commit();
     } catch (e) {
-      rmSync(temp, { force: true });
+      file.abandon();
       throw e;
     }
-    note(summary(trace, shown, bytes.byteLength).replace('recorded', 'extracted'));
+    note(summary);
     return 0;
   },
 };

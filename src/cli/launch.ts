@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { followChildren } from '../instrument/hooks/propagate.js';
 import type { ControlWrite } from './settings.js';
 
 const registerJs = new URL('../public/register.js', import.meta.url).href;
@@ -32,22 +33,24 @@ interface Launch {
 }
 
 /**
- * How to run `command` with the register hook: after `node` when the
- * command is node; with this node when it is a script (`--require` for a
- * .cjs, which keeps Node 20 from loading it through the ESM loader);
- * otherwise through NODE_OPTIONS, which every node the command starts
- * inherits.
+ * How to run `command` with the register hook: through NODE_OPTIONS, which
+ * the command's node and every node process it starts inherit (npm
+ * scripts, npx, child processes, cluster workers), so the whole process
+ * tree is traced and recorded. A script (app.js, app.mjs, app.cjs) runs
+ * with this node; a .cjs is hooked with `--require`, which keeps Node 20
+ * from loading it through the ESM loader.
  */
 function launchFor(command: string[]): Launch {
   const [cmd, ...rest] = command;
   if (cmd === undefined) throw new Error('no command');
-  if (isNode(cmd)) return { file: cmd, args: [`--import=${registerJs}`, ...rest], env: {} };
-  if (/\.(?:c?js|mjs|[cm]?ts)$/.test(cmd)) {
-    const hook = cmd.endsWith('.cjs') ? ['--require', registerCjs] : [`--import=${registerJs}`];
-    return { file: process.execPath, args: [...hook, cmd, ...rest], env: {} };
-  }
-  const prior = process.env['NODE_OPTIONS'];
-  return { file: cmd, args: rest, env: { NODE_OPTIONS: `${prior === undefined || prior === '' ? '' : `${prior} `}--import=${registerJs}` } };
+  const script = !isNode(cmd) && /\.(?:c?js|mjs|[cm]?ts)$/.test(cmd);
+  const flag = script && cmd.endsWith('.cjs')
+    ? { words: ['--require', registerCjs], marks: [registerCjs] }
+    : { words: [`--import=${registerJs}`], marks: [registerJs] };
+  const env: NodeJS.ProcessEnv = { NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? '' };
+  followChildren(flag, env);
+  const added = { NODE_OPTIONS: env['NODE_OPTIONS'] ?? '' };
+  return script ? { file: process.execPath, args: [cmd, ...rest], env: added } : { file: cmd, args: rest, env: added };
 }
 
 export interface Exit {
@@ -58,9 +61,9 @@ export interface Exit {
 }
 
 /**
- * Runs `command` with the hook, `writes` applied at its start
- * (JSFTRACE_CONTROL_INIT) and its trace written to `record` at its end
- * (JSFTRACE_RECORD); resolves when it has exited.
+ * Runs `command` with the hook, `writes` applied at the start of each of
+ * its node processes (JSFTRACE_CONTROL_INIT), each recorded to the
+ * recorder `record` names (JSFTRACE_RECORD); resolves when it has exited.
  */
 export function runTraced(command: string[], writes: ControlWrite[], record: string): Promise<Exit> {
   const l = launchFor(command);

@@ -30,7 +30,7 @@ const VERBS: Verb[] = [
   { name: 'report', summary: 'print a trace file: text, perfetto, folded, html, svg, stat', load: async () => (await import('./report.js')).report },
   { name: 'profile', summary: 'run a program with the function profiler, print its tables', load: async () => (await import('./profile.js')).profile },
   { name: 'list', pid: true, summary: 'tracers, functions, options or clocks', load: async () => (await import('./list.js')).list },
-  { name: 'ps', summary: 'the traced processes (pid, uptime, command)', load: async () => (await import('./ps.js')).ps },
+  { name: 'ps', summary: 'the Node.js processes (pid, uptime, command), traced or not', load: async () => (await import('./ps.js')).ps },
   { name: 'stat', pid: true, summary: 'the tracing state of a running process', load: async () => (await import('./stat.js')).stat },
   { name: 'start', pid: true, summary: 'configure a running process and turn tracing on', load: async () => (await import('./start.js')).start },
   { name: 'stop', pid: true, summary: 'turn tracing off in a running process', load: async () => (await import('./stop.js')).stop },
@@ -44,7 +44,9 @@ const VERBS: Verb[] = [
 const HELP = `usage: jsftrace [-P <pid>] <command> [options]
 
 ftrace for Node.js programs. Record a program from its start, or attach to
-one running under jsftrace/register.
+one that is running: started with jsftrace/register, or with plain node
+(then its inspector is opened for a moment to load jsftrace; 'reset'
+detaches).
 
 Commands:
 ${VERBS.map((v) => `  ${v.name.padEnd(9)} ${v.summary}`).join('\n')}
@@ -52,7 +54,7 @@ ${VERBS.map((v) => `  ${v.name.padEnd(9)} ${v.summary}`).join('\n')}
   help      this text; 'jsftrace help <command>' (or <command> --help) for one
 
 Options:
-  -P <pid>        the traced process the command acts on (jsftrace ps lists them)
+  -P <pid>        the process the command acts on (jsftrace ps lists them)
   -h, --help      this text
   -V, --version   the version
 

@@ -15,10 +15,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { renderTrace } from '../tracers/tracefile.js';
+import { TraceFile } from '../tracefile/read.js';
+import { renderFile } from '../tracefile/report.js';
 import { programArgs, type Command } from './command.js';
-import { recordRun, summary } from './record.js';
-import { checkLocally, controlWrites, TRACING_HELP, TRACING_OPTIONS } from './settings.js';
+import { recordRun, recordWrites, summary } from './record.js';
+import { checkLocally, TRACING_HELP, TRACING_OPTIONS } from './settings.js';
 import { note, out } from './term.js';
 
 const OPTIONS = { ...TRACING_OPTIONS, output: { type: 'string', short: 'o' } } as const;
@@ -51,17 +52,24 @@ export const profile: Command = {
     if (args === null) return 0;
     const { values, command } = args;
     await checkLocally(values);
-    const writes = controlWrites(values, { defaultTracer: 'nop', extra: [['write', 'function_profile_enabled', '1']] });
+    const writes = recordWrites(values, { defaultTracer: 'nop', extra: [['write', 'function_profile_enabled', '1']] });
     const temp = values.output === undefined ? mkdtempSync(join(tmpdir(), 'jsftrace-profile-')) : null;
     try {
       const file = temp === null ? resolve(values.output!) : join(temp, 'trace.jsft');
       const r = await recordRun(command, writes, file);
-      if (r.trace === null) {
-        note(`jsftrace: no profile: the program ended without writing its trace (${r.exit.signal ?? `exit code ${r.exit.code}`})`);
+      if (r.collector === null) {
+        note(`jsftrace: no profile: no node process of the command was recorded (${r.exit.signal ?? `exit code ${r.exit.code}`})`);
         return r.exit.status === 0 ? 1 : r.exit.status;
       }
-      await out(renderTrace(r.trace, 'stat'));
-      if (values.output !== undefined) note(summary(r.trace, values.output, r.bytes));
+      const t = TraceFile.open(file);
+      let text = '';
+      try {
+        renderFile(t, 'stat', { write: (d) => { text += typeof d === 'string' ? d : Buffer.from(d).toString('utf8'); } });
+      } finally {
+        t.close();
+      }
+      await out(text);
+      if (values.output !== undefined) note(summary(r.collector, values.output, r.bytes));
       return r.exit.status;
     } finally {
       if (temp !== null) rmSync(temp, { recursive: true, force: true });

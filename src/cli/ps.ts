@@ -10,6 +10,7 @@
 import { basename } from 'node:path';
 import { connect } from '../control/client.js';
 import { listTraced } from '../control/discovery.js';
+import { nodeProcesses } from '../attach/procfs.js';
 import type { Hello } from '../control/protocol.js';
 import { JsftraceError } from '../shared/errors.js';
 import { verbArgs, type Command } from './command.js';
@@ -19,13 +20,16 @@ const OPTIONS = { json: { type: 'boolean' } } as const;
 
 const HELP = `usage: jsftrace ps [--json]
 
-Lists the processes of this user running under jsftrace/register (those with
-a control socket): pid, time since start, and command line. The socket
-directory is $JSFTRACE_SOCKET_DIR, else $XDG_RUNTIME_DIR/jsftrace, else
-<tmpdir>/jsftrace-<uid>.
+Lists the Node.js processes of this user: those running under
+jsftrace/register or attached to (they have a control socket) with pid, time
+since start and command line, then the others, marked '(not attached)':
+'jsftrace -P <pid> ...' attaches to them through their inspector
+(docs/attach.md). The socket directory is $JSFTRACE_SOCKET_DIR, else
+$XDG_RUNTIME_DIR/jsftrace, else <tmpdir>/jsftrace-<uid>.
 
 Options:
-  --json          one JSON object per process (pid, uptime in seconds, argv, node, jsftrace)
+  --json          one JSON object per process (pid, uptime in seconds, argv, node,
+                  jsftrace; attached: false for a process without a socket)
   -h, --help      this text
 
 Example:
@@ -70,14 +74,19 @@ export const ps: Command = {
       // ESRCH: it ended (or its socket was stale) between the listing and the hello.
       .filter((r) => r.error === null || !r.error.startsWith('ESRCH'));
     const now = Date.now();
+    const known = new Set(rows.map((r) => r.pid));
+    const plain = typeof process.getuid === 'function' && process.platform === 'linux'
+      ? nodeProcesses(process.getuid()).filter((p) => !known.has(p.pid)) : [];
     if (values.json === true) {
       await out(rows.map((r) => `${JSON.stringify(r.hello === null
         ? { pid: r.pid, error: r.error }
-        : { pid: r.pid, uptime: Math.floor((now - r.hello.startTime) / 1000), argv: r.hello.argv, node: r.hello.node, jsftrace: r.hello.jsftrace })}\n`).join(''));
+        : { pid: r.pid, uptime: Math.floor((now - r.hello.startTime) / 1000), argv: r.hello.argv, node: r.hello.node, jsftrace: r.hello.jsftrace })}\n`).join('')
+        + plain.map((p) => `${JSON.stringify({ pid: p.pid, uptime: Math.floor((now - p.startTime) / 1000), argv: p.argv, attached: false })}\n`).join(''));
       return 0;
     }
     const lines = rows.map((r) => `${String(r.pid).padStart(7)} ${(r.hello === null ? '?' : elapsed(now - r.hello.startTime)).padStart(11)}  ${r.hello === null ? dim(`(not answering: ${r.error})`) : commandLine(r.hello)}\n`);
-    await out(`${bold(`${'PID'.padStart(7)} ${'ELAPSED'.padStart(11)}  COMMAND`)}\n${lines.join('')}`);
+    const others = plain.map((p) => `${String(p.pid).padStart(7)} ${elapsed(now - p.startTime).padStart(11)}  ${[basename(p.argv[0] ?? 'node'), ...p.argv.slice(1)].join(' ')} ${dim('(not attached)')}\n`);
+    await out(`${bold(`${'PID'.padStart(7)} ${'ELAPSED'.padStart(11)}  COMMAND`)}\n${lines.join('')}${others.join('')}`);
     return 0;
   },
 };

@@ -10,10 +10,21 @@
  * written.
  */
 
+import { existsSync } from 'node:fs';
 import type { ControlClient } from '../control/client.js';
 import { PID_OPTION, targetPid, withProcess, verbArgs, type Command } from './command.js';
 import { localSurface, type ControlWrite } from './settings.js';
 import { applyWrites } from './start.js';
+import { ATTACH_FILE } from '../attach/surface.js';
+import { note } from './term.js';
+
+async function detach(c: ControlClient): Promise<void> {
+  await c.write(ATTACH_FILE, 'detach');
+  const left = (await c.read(ATTACH_FILE).catch(() => '')).split('\n').filter((l) => l.startsWith('left patched'));
+  for (const l of left) note(`jsftrace: ${l}`);
+  // The process closes its socket a moment after answering: return once it has, so that what runs next sees it detached.
+  for (let i = 0; i < 100 && existsSync(c.hello.socket); i++) await new Promise((r) => setTimeout(r, 20));
+}
 
 const HELP = `usage: jsftrace -P <pid> reset
 
@@ -21,7 +32,10 @@ Puts the tracing of the process <pid> back as it started: current_tracer nop,
 function_profile_enabled 0, every filter, pid list and probe cleared, options,
 trace_clock, buffer_size_kb, max_graph_depth and tracing_thresh at their
 defaults, the buffers emptied, tracing_on 1. The program goes on; its sites
-call nothing.
+call nothing. A process jsftrace attached to (one started without
+jsftrace/register) is detached as well: every probe removed, every patched
+script given back its source, the debugger session and the control socket
+closed (docs/attach.md).
 
 Options:
   -P <pid>        the process
@@ -70,7 +84,9 @@ export const reset: Command = {
         await applyWrites(c, probes.map((m): ControlWrite => ['append', 'set_ftrace_filter', `!${m[1]}:${m[2]}`]));
       }
       await applyWrites(c, [['write', 'trace', ''], ['write', 'tracing_on', '1']]);
-    });
+      // A process jsftrace attached to (it has the attach file): probes out, scripts restored, socket closed.
+      if ((await c.list()).includes(ATTACH_FILE)) await detach(c);
+    }, false);
     return 0;
   },
 };

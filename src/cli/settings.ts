@@ -12,6 +12,7 @@
  */
 
 import type { ControlSurface } from '../control/surface.js';
+import { MAX_SIZE_KB } from '../ring/index.js';
 import { UsageError } from './command.js';
 
 export const TRACING_OPTIONS = {
@@ -35,7 +36,7 @@ export const TRACING_HELP = `Tracing options:
   -O <option>     set an option, 'no<option>' clears it (options/<option>; repeatable;
                   jsftrace list -o)
   -C <clock>      trace_clock (jsftrace list -C)
-  -b <kb>         buffer_size_kb: each thread's ring, in KiB
+  -b <kb>         buffer_size_kb: each thread's ring, in KiB (1 to ${MAX_SIZE_KB})
 `;
 
 /** `--otlp <url>` of record and start: function_graph's calls as OpenTelemetry spans. */
@@ -98,6 +99,7 @@ export function controlWrites(values: TracingValues, opts: { defaultTracer?: str
   if (values.clock !== undefined) writes.push(['write', 'trace_clock', values.clock]);
   if (values.buffer !== undefined) {
     if (!/^[1-9][0-9]*$/.test(values.buffer)) throw new UsageError(`-b ${JSON.stringify(values.buffer)}: a size in KiB (a positive integer)`);
+    if (Number(values.buffer) > MAX_SIZE_KB) throw new UsageError(`-b ${values.buffer}: at most ${MAX_SIZE_KB} KiB per thread`);
     writes.push(['write', 'buffer_size_kb', values.buffer]);
   }
   writes.push(...(opts.extra ?? []));

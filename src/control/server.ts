@@ -37,7 +37,7 @@ export interface ControlServer {
 export interface ControlServerOptions {
   /** The socket directory (default: socket-dir.ts's defaultSocketDir()). */
   dir?: string;
-  /** The bytes `extract` sends (default: this process's trace file, tracefile.ts's snapshotTrace). */
+  /** The bytes `extract` sends (default: this process's buffers as a trace file, tracefile/snapshot.ts). */
   snapshot?: () => Promise<Uint8Array>;
   /** How often a pipe polls its file, ms (default 40). */
   pollMs?: number;
@@ -48,7 +48,7 @@ const MAX_QUEUED = 64;
 
 async function defaultSnapshot(): Promise<Uint8Array> {
   // Loaded on first use: a process that is never extracted from never loads the trace-file writer.
-  const { snapshotTrace } = await import('../tracers/tracefile.js');
+  const { snapshotTrace } = await import('../tracefile/snapshot.js');
   return snapshotTrace();
 }
 

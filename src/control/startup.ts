@@ -8,19 +8,18 @@
  *   `["write" | "append", path, text]`, in order (how `jsftrace record`
  *   configures the program; filters may name functions still to load, as
  *   ftrace's boot-time ftrace_filter=);
- * - with JSFTRACE_RECORD=<file>, writes the trace file when the program
- *   ends (normally, by process.exit, or by SIGINT/SIGTERM/SIGHUP it does not
- *   handle itself), and says which filter patterns never matched a function;
+ * - with JSFTRACE_RECORD (a streaming `jsftrace record`'s socket), starts
+ *   the recording of this process (recorder/recorder.ts), which ends with
+ *   the filter patterns that never matched a function here;
  * - starts the control server, unless JSFTRACE_CONTROL=0.
  *
- * Owns: the reading of these variables. Invariants: they are removed from
- * process.env once read, so child processes do not record over the
- * parent's file or replay its configuration; a bad JSFTRACE_CONTROL_INIT
+ * Owns: the reading of these variables. Invariants: they stay in
+ * process.env, so the node processes the program starts apply the same
+ * configuration and join the same recording; a bad JSFTRACE_CONTROL_INIT
  * stops the process with one line and exit code 2 before the program runs;
  * the control tree itself is loaded only when first used.
  */
 
-import { writeFileSync } from 'node:fs';
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import type { ControlSurface } from './surface.js';
 
@@ -82,10 +81,12 @@ async function applyInit(steps: readonly InitStep[]): Promise<void> {
 
 /**
  * The filter patterns given at start that still select no function when
- * the program ends: most likely a typo (names are `<file>:<name>`), said
- * once on stderr so that an empty recording is not a mystery.
+ * the program ends: most likely a typo (names are `<file>:<name>`). Each
+ * process of a recording sends its list with its end; `jsftrace record`
+ * names, once, the patterns no process matched (a pattern for one process
+ * of a tree matches nothing in the others).
  */
-async function warnUnmatched(): Promise<() => void> {
+async function unmatchedPatterns(): Promise<() => string[]> {
   const [{ graphFilterTokens, tracerFilterTokens }, core] = await Promise.all([
     import('../tracers/tracers.js'), import('../core/index.js'),
   ]);
@@ -99,6 +100,7 @@ async function warnUnmatched(): Promise<() => void> {
       ...g.functions.map((p): [string, string] => ['set_graph_function', p]),
       ...g.notrace.map((p): [string, string] => ['set_graph_notrace', p]),
     ];
+    const out: string[] = [];
     for (const [file, p] of named) {
       let tok;
       try {
@@ -106,70 +108,53 @@ async function warnUnmatched(): Promise<() => void> {
       } catch {
         continue;
       }
-      if (!core.selectsAny(inst, tok)) process.stderr.write(`jsftrace: ${file} ${JSON.stringify(p)} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`);
+      if (!core.selectsAny(inst, tok)) out.push(`${file} ${JSON.stringify(p)}`);
     }
+    return out;
   };
 }
 
-async function installRecorder(file: string): Promise<void> {
-  const { snapshotTrace, snapshotTraceSync } = await import('../tracers/tracefile.js');
-  const unmatched = await warnUnmatched();
-  let written = false;
-  let warned = false;
-  const warnOnce = (): void => {
-    if (warned) return;
-    warned = true;
-    try {
-      unmatched();
-    } catch {
-      // a report about filters must not stop the trace from being written
-    }
-  };
-  const writeSync = (): void => {
-    warnOnce();
-    if (written) return;
-    written = true;
-    try {
-      writeFileSync(file, snapshotTraceSync());
-    } catch (e) {
-      process.stderr.write(`jsftrace: cannot write the trace to ${file}: ${(e as Error).message}\n`);
-    }
-  };
-  // When the program ends by itself, wait for every thread's ring.
-  process.once('beforeExit', () => {
-    warnOnce();
-    if (written) return;
-    snapshotTrace().then((bytes) => {
-      if (written) return;
-      writeFileSync(file, bytes);
-      written = true;
-    }).catch((e: unknown) => {
-      process.stderr.write(`jsftrace: cannot write the trace to ${file}: ${(e as Error).message}; trying once more at exit\n`);
-    });
-  });
-  process.once('exit', writeSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      // The program handles it itself: its own handler decides whether to exit (then 'exit' writes).
-      if (process.listenerCount(sig) > 1) return;
-      writeSync();
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
+/**
+ * JSFTRACE_RECORD: `{"socket": path, "flight": bool, "waitMs": n}` (or a
+ * bare socket path), the recorder this process and the processes it
+ * starts send their trace to (a streaming `jsftrace record`).
+ */
+function parseRecord(text: string): { socket: string; flight: boolean; waitMs: number } {
+  if (!text.startsWith('{')) return { socket: text, flight: false, waitMs: 1000 };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = null;
   }
+  const r = v as { socket?: unknown; flight?: unknown; waitMs?: unknown } | null;
+  if (r === null || typeof r !== 'object' || typeof r.socket !== 'string' || (r.flight !== undefined && typeof r.flight !== 'boolean')
+    || (r.waitMs !== undefined && (!Number.isInteger(r.waitMs) || (r.waitMs as number) < 0 || (r.waitMs as number) > 60_000))) {
+    process.stderr.write(`jsftrace: ${RECORD} must be a socket path or {"socket": path, "flight": boolean, "waitMs": 0..60000}\n`);
+    process.exit(2);
+  }
+  return { socket: r.socket, flight: r.flight === true, waitMs: (r.waitMs as number | undefined) ?? 1000 };
+}
+
+async function installRecorder(recording: ReturnType<typeof parseRecord>): Promise<void> {
+  const { startRecorder } = await import('../recorder/recorder.js');
+  const unmatched = await unmatchedPatterns();
+  startRecorder({ ...recording, unmatched });
 }
 
 /** Runs in the main thread from jsftrace/register, after the hooks are installed. */
 export async function startControl(): Promise<void> {
   // Before the program can start a worker: each worker inherits the session.
   openOrCreateSession();
+  // Both stay in the environment: the node processes the program starts
+  // are configured and recorded alike, into the same recording.
   const init = process.env[INIT];
   const record = process.env[RECORD];
-  delete process.env[INIT];
-  delete process.env[RECORD];
+  const recording = record !== undefined && record !== '' ? parseRecord(record) : null;
+  // A streaming recording's drain reads every event: an OTLP export that the settings turn on runs there.
+  if (recording !== null && !recording.flight) await (await import('../recorder/recorder.js')).hostExport();
   if (init !== undefined && init !== '') await applyInit(parseInit(init));
-  if (record !== undefined && record !== '') await installRecorder(record);
+  if (recording !== null) await installRecorder(recording);
   if (process.env['JSFTRACE_CONTROL'] !== '0') {
     const { serveControl } = await import('./server.js');
     await serveControl(lazySurface);

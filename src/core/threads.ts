@@ -92,7 +92,13 @@ export function listThreads(): ThreadInfo[] {
   return out;
 }
 
-function markDead(id: number): void {
+/**
+ * Marks the row of thread `id` dead, so that no wait hangs on it. The
+ * thread that created a worker does this itself; a tool that learns of a
+ * worker's end another way (an attach, which came after the worker was
+ * made) calls it too.
+ */
+export function markDead(id: number): void {
   const top = Atomics.load(i32, H_THREADS_TOP);
   for (let no = 0; no < top; no++) {
     const r = rowAt(no);

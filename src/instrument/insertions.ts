@@ -8,24 +8,19 @@
  * the source is the output with the inserted spans taken out (what
  * original/table.ts records).
  *
- * At one offset, what closes the nodes that end there comes before what
- * opens the nodes that start there, in five groups:
- * 1. `close`: closers, innermost first (the walk reaches inner nodes later,
- *    so later calls come first);
- * 2. `semicolonAfter`: the `;` that ends a statement which relied on ASI;
- * 3. `closeOuter`: closers added after a node's contents were walked (so
- *    they are outermost), in call order;
- * 4. `openOuter`: openers added after the walk, outermost last-called first;
- * 5. `open`: openers, outermost first (in call order).
- * A node that is empty between its opener and its closer (an empty body)
- * gets one insertion holding both.
+ * At one offset, the order follows the nesting of what each insertion
+ * opens or closes, so that the output nests as the source does however
+ * tightly its nodes touch (minified code). Each insertion names its place:
+ * the extent of the node it belongs to (an opener sits at its start, a
+ * closer at its end) and a depth key (the walk's depth, with finer steps
+ * for what wraps a node from outside, see the transform). At one offset:
+ * 1. closers before openers (a node ending there and one starting there
+ *    are siblings; an empty node gets one insertion holding both);
+ * 2. closers innermost first: the later start, then the deeper key, then
+ *    the later call;
+ * 3. openers outermost first: the later end, then the shallower key, then
+ *    the earlier call.
  */
-
-const CLOSE = 0;
-const SEMICOLON = 1;
-const CLOSE_OUTER = 2;
-const OPEN_OUTER = 3;
-const OPEN = 4;
 
 export interface Applied {
   readonly code: string;
@@ -39,27 +34,32 @@ export interface Applied {
 
 export class Insertions {
   private readonly offsets: number[] = [];
-  private readonly groups: number[] = [];
+  /** 1 for an opener, 0 for a closer. */
+  private readonly opens: number[] = [];
+  /** The other end of the node's extent: its end for an opener, its start for a closer. */
+  private readonly others: number[] = [];
+  private readonly keys: number[] = [];
   private readonly texts: string[] = [];
   /** Unit (original/table.ts) each insertion belongs to, or -1. */
   private readonly owners: number[] = [];
   /** The unit insertions made now belong to. */
   owner = -1;
 
-  private add(offset: number, group: number, text: string): number {
+  private add(offset: number, open: number, other: number, key: number, text: string): number {
     this.offsets.push(offset);
     this.at.add(offset);
-    this.groups.push(group);
+    this.opens.push(open);
+    this.others.push(other);
+    this.keys.push(key);
     this.texts.push(text);
     this.owners.push(this.owner);
     return this.texts.length - 1;
   }
 
-  close(offset: number, text: string): number { return this.add(offset, CLOSE, text); }
-  semicolonAfter(offset: number): number { return this.add(offset, SEMICOLON, ';'); }
-  closeOuter(offset: number, text: string): number { return this.add(offset, CLOSE_OUTER, text); }
-  openOuter(offset: number, text: string): number { return this.add(offset, OPEN_OUTER, text); }
-  open(offset: number, text: string): number { return this.add(offset, OPEN, text); }
+  /** Inserts `text` at the start of a node that ends at `end`, at depth `key`. */
+  open(offset: number, text: string, end: number, key: number): number { return this.add(offset, 1, end, key, text); }
+  /** Inserts `text` at the end of a node that starts at `start`, at depth `key`. */
+  close(offset: number, text: string, start: number, key: number): number { return this.add(offset, 0, start, key, text); }
 
   /** Sets the text of an insertion made earlier (a placeholder keeps its place in the order). */
   setText(insertion: number, text: string): void {
@@ -77,14 +77,14 @@ export class Insertions {
   /** The insertions in output order: indices into the arrays. */
   private order(): number[] {
     const idx = Array.from(this.offsets.keys());
-    const { offsets, groups } = this;
+    const { offsets, opens, others, keys } = this;
     idx.sort((a, b) => {
       const d = offsets[a]! - offsets[b]!;
       if (d !== 0) return d;
-      const g = groups[a]! - groups[b]!;
-      if (g !== 0) return g;
-      // Closers and outer openers: later calls first; the rest in call order.
-      return groups[a] === CLOSE || groups[a] === OPEN_OUTER ? b - a : a - b;
+      const o = opens[a]! - opens[b]!;
+      if (o !== 0) return o;
+      if (opens[a] === 0) return others[b]! - others[a]! || keys[b]! - keys[a]! || b - a;
+      return others[b]! - others[a]! || keys[a]! - keys[b]! || a - b;
     });
     return idx;
   }

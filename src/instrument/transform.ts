@@ -24,7 +24,7 @@
  * functions, all module variables bound by the prologue:
  *
  *   function f(a, b) {
- *     var Pt = K && (Pt = PW[PB+3]) && (Pt = PH[Pt](PB+3, this)) < 0 ? PA(a, b) : Pt;
+ *     var Pt = K.k417 && (Pt = PW[PB+3]) && (Pt = PH[Pt](PB+3, this)) < 0 ? PA(a, b) : Pt;
  *     ...
  *     return Pt ? PL(Pt, x) : x;                             // a name, a literal, this
  *     return Pt ? (Pt = (PP(Pt), x + y), PX(Pt)) : x + y;   // short, no function inside
@@ -36,8 +36,8 @@
  * - Idle (the site's key `K.k<n>` false, shared/site-abi.ts): a load of a
  *   field that V8 treats as a constant until it is first written, so
  *   optimised code folds the site away, and keeps it folded while other
- *   keys are turned on; `arguments`
- *   is never touched and nothing is allocated. The site keeps the function's
+ *   keys are turned on; `arguments` is never touched and nothing is
+ *   allocated. The site keeps the function's
  *   frame small (a cold recursion goes nearly as deep): one local (`Pt`), a
  *   handler call with two arguments, and returns that evaluate their value
  *   into `Pt` itself when the value is short enough to be written twice;
@@ -93,6 +93,13 @@ export interface TransformResult {
   code: string;
   /** Number of sites (functions) the module defines. */
   sites: number;
+  /**
+   * Where the top-level text the transform adds lies in `code` (the
+   * prologue, the edit table), as [start, end) pairs in order; empty when
+   * nothing was added (or a replacement transform does not say). Attach runs
+   * exactly this text outside the script.
+   */
+  added?: [number, number][];
 }
 
 interface N extends AcornNode {
@@ -131,12 +138,22 @@ interface Loop {
   kind: 'loop' | 'switch' | 'label';
   /** A break leaves a suspending loop for this statement: resume after it. */
   resumes: boolean;
+  /** A continue leaves a suspending loop for this loop's next iteration: resume there too. */
+  iterates: boolean;
 }
 
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
 const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 /** A return value up to this long with no function, class or suspension in it is written twice. */
 const SHORT_RETURN = 48;
+
+// Depth keys within one level of the walk (insertions.ts): what wraps a
+// statement from outside nests outside the `;` that ends it, which nests
+// outside the statement's own insertions; a list statement's leading `;`
+// comes before all of them.
+const GUARD = -3;
+const WRAP = -2;
+const SEMICOLON = -1;
 
 // Child keys of each node type, in source order. Unknown types fall back to
 // every own key (rare: new syntax acorn learns before this table does).
@@ -384,10 +401,12 @@ class Instrumenter {
   /** null: a function that gets no site (see `with`). */
   private readonly fnStack: (FnCtx | null)[] = [];
   private readonly moduleLoops: Loop[] = [];
-  /** Starts of expression statements in statement lists (a `;` may precede them). */
-  private readonly listStatements = new Set<number>();
-  /** Statements that end without `;`, where an insertion at their end needs one. */
+  /** Expression statements in statement lists (a `;` may precede them): start, end, depth. */
+  private readonly listStatements: number[] = [];
+  /** Statements that end without `;`, where an insertion at their end needs one: start, end, depth. */
   private readonly asiEnds: number[] = [];
+  /** How deep the walk is: insertions at one offset nest by it (insertions.ts). */
+  private depth = 0;
   private readonly withFns: Set<N>;
   private withDepth = 0;
   readonly code: string;
@@ -415,6 +434,22 @@ class Instrumenter {
 
   walk(node: N | null | undefined, hint: string | null): void {
     if (node === null || node === undefined || typeof node.type !== 'string') return;
+    this.depth++;
+    this.visit(node, hint);
+    this.depth--;
+  }
+
+  /** Inserts at the start of a node of this depth that ends at `end` (`sub`: see WRAP). */
+  private open(offset: number, text: string, end: number, sub = 0): number {
+    return this.ins.open(offset, text, end, this.depth * 4 + sub);
+  }
+
+  /** Inserts at the end of a node of this depth that starts at `start`. */
+  private close(offset: number, text: string, start: number, sub = 0): number {
+    return this.ins.close(offset, text, start, this.depth * 4 + sub);
+  }
+
+  private visit(node: N, hint: string | null): void {
     switch (node.type) {
       case 'Program':
       case 'BlockStatement':
@@ -521,7 +556,7 @@ class Instrumenter {
       }
       case 'SwitchStatement': {
         const loops = this.loops();
-        loops.push({ labels: [], suspends: false, kind: 'switch', resumes: false });
+        loops.push({ labels: [], suspends: false, kind: 'switch', resumes: false, iterates: false });
         this.children(node);
         loops.pop();
         return;
@@ -551,12 +586,13 @@ class Instrumenter {
   }
 
   private statementList(stmts: N[]): void {
-    for (const st of stmts) if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.add(st.start);
+    // The statements are walked one level down.
+    for (const st of stmts) if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
   }
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
   private asiStatement(node: N): void {
-    if (this.code.charCodeAt(node.end - 1) !== 59 /* ; */) this.asiEnds.push(node.end);
+    if (this.code.charCodeAt(node.end - 1) !== 59 /* ; */) this.asiEnds.push(node.start, node.end, this.depth);
   }
 
   /**
@@ -565,8 +601,10 @@ class Instrumenter {
    * statement which relied on ASI (the line below may start with `(`).
    */
   finishAsi(): void {
-    for (const at of this.listStatements) if (this.ins.has(at)) this.ins.openOuter(at, ';');
-    for (const at of this.asiEnds) if (this.ins.has(at)) this.ins.semicolonAfter(at);
+    const l = this.listStatements;
+    for (let i = 0; i < l.length; i += 3) if (this.ins.has(l[i]!)) this.ins.open(l[i]!, ';', l[i + 1]!, l[i + 2]! * 4 + GUARD);
+    const a = this.asiEnds;
+    for (let i = 0; i < a.length; i += 3) if (this.ins.has(a[i + 1]!)) this.ins.close(a[i + 1]!, ';', a[i]!, a[i + 2]! * 4 + SEMICOLON);
   }
 
   private loops(): Loop[] {
@@ -586,7 +624,7 @@ class Instrumenter {
     const ctx = this.current();
     const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx !== null && ctx.suspends;
     const loops = this.loops();
-    const entry: Loop = { labels, suspends: forAwait, kind: 'loop', resumes: false };
+    const entry: Loop = { labels, suspends: forAwait, kind: 'loop', resumes: false, iterates: false };
     loops.push(entry);
     if (forAwait) {
       const P = this.P;
@@ -594,37 +632,54 @@ class Instrumenter {
       const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);`;
       const right = node['right'] as N;
       const body = node['body'] as N;
-      this.ins.open(outer.start, '{');
+      this.open(outer.start, '{', outer.end, WRAP);
       // Made before the body's closer, so after it: a one-statement body
       // ends where the loop does.
-      this.ins.close(outer.end, `;${resume}}`);
-      this.ins.open(right.start, `(${P}v=`);
-      this.ins.close(right.end, `,${suspend},${P}v)`);
+      this.close(outer.end, `;${resume}}`, outer.start, WRAP);
+      this.open(right.start, `(${P}v=`, right.end);
+      this.close(right.end, `,${suspend},${P}v)`, right.start);
       const leaving = `}catch(${P}e){${suspend};throw ${P}e}${suspend};`;
       if (body.type !== 'BlockStatement') {
-        this.ins.open(body.start, `{${resume}try{`);
-        this.ins.close(body.end, `${leaving}}`);
+        this.open(body.start, `{${resume}try{`, body.end);
+        this.close(body.end, `${leaving}}`, body.start);
       } else if (body.end - body.start === 2) {
-        this.ins.open(body.start + 1, `${resume}try{${leaving}`);
+        this.open(body.start + 1, `${resume}try{${leaving}`, body.end - 1);
       } else {
-        this.ins.open(body.start + 1, `${resume}try{`);
-        this.ins.close(body.end - 1, leaving);
+        this.open(body.start + 1, `${resume}try{`, body.end - 1);
+        this.close(body.end - 1, leaving, body.start + 1);
       }
     }
     this.children(node);
     loops.pop();
-    if (!forAwait && entry.resumes) this.resumeAfter(outer);
+    if (!forAwait && entry.iterates) {
+      // Resumed where the next iteration's body begins, and after the loop
+      // should it end instead (its test and update run still suspended).
+      const body = node['body'] as N;
+      const resume = `${this.P}s&&(${this.P}t=${this.P}R(${this.P}s),${this.P}s=0);`;
+      if (body.type === 'BlockStatement') this.open(body.start + 1, resume, body.end - 1);
+      else {
+        this.open(body.start, `{${resume}`, body.end);
+        this.close(body.end, '}', body.start);
+      }
+    }
+    if (!forAwait && (entry.resumes || entry.iterates)) this.resumeAfter(outer);
   }
 
   private cont(node: N): void {
     const loops = this.loops();
     const label = node['label'] as N | null;
     let target: Loop | undefined;
+    // Leaving a for-await loop for an outer loop's next iteration awaits
+    // the loop's iterator's return(): the call suspends there as well.
+    let leaves = false;
     for (let i = loops.length - 1; i >= 0 && target === undefined; i--) {
       const l = loops[i]!;
       if (l.kind === 'loop' && (label === null || l.labels.includes(label['name'] as string))) target = l;
+      else if (l.suspends) leaves = true;
     }
-    if (target?.suspends === true) this.suspendBefore(node);
+    if (target === undefined) return;
+    if (leaves && !target.suspends) target.iterates = true;
+    if (target.suspends || leaves) this.suspendBefore(node);
   }
 
   /**
@@ -651,21 +706,21 @@ class Instrumenter {
 
   private suspendBefore(node: N): void {
     const P = this.P;
-    this.ins.open(node.start, `{${P}t&&(${P}s=${P}S(${P}t),${P}t=0);`);
-    this.ins.close(node.end, '}');
+    this.open(node.start, `{${P}t&&(${P}s=${P}S(${P}t),${P}t=0);`, node.end, WRAP);
+    this.close(node.end, '}', node.start, WRAP);
   }
 
   /** Wraps `outer`, after its contents are walked, so that a suspended call resumes after it (see brk). */
   private resumeAfter(outer: N): void {
     const P = this.P;
-    this.ins.openOuter(outer.start, '{');
-    this.ins.closeOuter(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`);
+    this.open(outer.start, '{', outer.end, WRAP);
+    this.close(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`, outer.start, WRAP);
   }
 
   /** A labelled statement that is not a loop (a block, a switch, a function declaration, ...). */
   private labelled(outer: N, labels: string[], inner: N): void {
     const loops = this.loops();
-    const entry: Loop = { labels, suspends: false, kind: 'label', resumes: false };
+    const entry: Loop = { labels, suspends: false, kind: 'label', resumes: false, iterates: false };
     loops.push(entry);
     this.walk(inner, null);
     loops.pop();
@@ -682,6 +737,8 @@ class Instrumenter {
     const ctx = this.current();
     const finalizer = node['finalizer'] as N | null;
     if (ctx === undefined || ctx === null || finalizer === null) {
+      // Module level: a throw may have left frames above the module's depth.
+      if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${this.P}D);`, finalizer.end - 1);
       this.children(node);
       return;
     }
@@ -692,19 +749,21 @@ class Instrumenter {
     this.walk(node['handler'] as N, null);
     if (outermost) ctx.finallyOwner = null;
     const P = this.P;
-    const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
+    // Resumed if suspended; and a throw that brought it here may have left
+    // the frames of the calls it went through: they end here, as at a catch.
+    const lead = `${ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : ''}${P}t&&${P}C(${P}t);`;
     const empty = finalizer.end - finalizer.start === 2;
-    const opened = resume === '' ? -1 : this.ins.open(finalizer.start + 1, resume);
+    const opened = this.open(finalizer.start + 1, lead, finalizer.end - 1);
     this.walk(finalizer, null);
     if (own.used) {
       // A return left pending by an earlier pass through this statement
       // (a finally that continued a loop) must not exit now.
-      this.ins.open((node['block'] as N).start + 1, `${P}f=0;`);
+      const block = node['block'] as N;
+      this.open(block.start + 1, `${P}f=0;`, block.end - 1);
       const exit = `;${P}f&&(${P}f=0,${P}t&&${P}L(${P}t,${P}r));`;
       // An empty finally: the exit after the resume, in one insertion.
-      if (!empty) this.ins.close(finalizer.end - 1, exit);
-      else if (opened >= 0) this.ins.setText(opened, resume + exit);
-      else this.ins.open(finalizer.start + 1, exit);
+      if (!empty) this.close(finalizer.end - 1, exit, finalizer.start + 1);
+      else this.ins.setText(opened, lead + exit);
     }
   }
 
@@ -777,8 +836,10 @@ class Instrumenter {
     const wrap = ctx.suspends && (body.type !== 'BlockStatement' || !blockConflict(body));
     // A rejected await, or a throw after a suspension, ends the call: its
     // frames come back, then unwind with the thrown value; a generator
-    // closed at a yield (return()) ends it too.
-    const caught = `}catch(${P}e){${P}s&&(${P}t=${P}R(${P}s),${P}s=0);${P}t&&${P}U(${P}t,${P}e);throw ${P}e}`
+    // closed at a yield (return()) ends it too. No space in it: a live patch
+    // (attach/splice.ts) puts it before the space in `...; }`, and V8's
+    // LiveEdit must match that space, then the brace, to the source's.
+    const caught = `}catch(${P}e){${P}s&&(${P}t=${P}R(${P}s),${P}s=0);${P}t&&${P}U(${P}t,${P}e);throw(${P}e)}`
       + (node.generator ? `finally{${P}s&&(${P}t=${P}R(${P}s),${P}s=0,${P}L(${P}t))}` : '');
     let entry: number;
     let directive = false;
@@ -800,27 +861,27 @@ class Instrumenter {
       const closing = fallOff + (wrap ? caught : '');
       // Nothing between the entry and the brace: one insertion in order.
       const empty = at === body.end - 1;
-      entry = this.ins.open(at, '');
-      if (wrap) this.ins.open(at, 'try{');
-      if (empty) this.ins.open(at, closing);
+      entry = this.open(at, '', body.end - 1);
+      if (wrap) this.open(at, 'try{', body.end - 1);
+      if (empty) this.open(at, closing, body.end - 1);
       // Made before the body is walked, so after a return's closer that
       // ends at the brace (`if (x) return y}`): closers run innermost first.
-      else if (closing !== '') this.ins.close(body.end - 1, closing);
+      else if (closing !== '') this.close(body.end - 1, closing, at);
     } else {
       // An expression body becomes a block that returns it.
-      this.ins.open(body.start, '{');
-      entry = this.ins.open(body.start, '');
-      if (wrap) this.ins.open(body.start, 'try{');
+      this.open(body.start, '{', body.end);
+      entry = this.open(body.start, '', body.end);
+      if (wrap) this.open(body.start, 'try{', body.end);
       if (callsNothing(body) && duplicable(body, this.code)) {
-        this.ins.open(body.start, `return ${P}t?${P}L(${P}t,`);
+        this.open(body.start, `return ${P}t?${P}L(${P}t,`, body.end);
         this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
       } else if (duplicable(body, this.code)) {
-        this.ins.open(body.start, `return ${P}t?(${P}t=(${P}P(${P}t),`);
+        this.open(body.start, `return ${P}t?(${P}t=(${P}P(${P}t),`, body.end);
         this.copyAfter(body, `),${P}X(${P}t)):`, `${wrap ? caught : ''}}`);
       } else {
         ctx.needsPr = true;
-        this.ins.open(body.start, `return(${P}r=`);
-        this.ins.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`);
+        this.open(body.start, `return(${P}r=`, body.end);
+        this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
       }
     }
     this.walk(body, null);
@@ -839,7 +900,7 @@ class Instrumenter {
   /** Inserts after `node` a copy of its text between `before` and `after`, noting the copy (original/table.ts). */
   private copyAfter(node: N, before: string, after: string): void {
     const text = this.code.slice(node.start, node.end);
-    const ix = this.ins.close(node.end, `${before}${text}${after}`);
+    const ix = this.close(node.end, `${before}${text}${after}`, node.start);
     this.copies.push(ix, before.length, text.length, node.start);
   }
 
@@ -861,20 +922,22 @@ class Instrumenter {
       ctx.needsPr = true;
       ctx.needsPf = true;
       // After the keyword of a bare return: part of the statement, before an ASI `;`.
-      if (arg === null) this.ins.close(node.start + 6, ` void(${P}r=void 0,${P}f=1)`);
+      if (arg === null) this.close(node.start + 6, ` void(${P}r=void 0,${P}f=1)`, node.start);
       else {
-        this.ins.open(arg.start, `(${P}r=`);
-        this.ins.close(arg.end, `,${P}f=1,${P}r)`);
+        // A comma expression binds looser than the assignment to Pr.
+        const seq = arg.type === 'SequenceExpression';
+        this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
+        this.close(arg.end, `${seq ? ')' : ''},${P}f=1,${P}r)`, arg.start);
       }
       return;
     }
     if (arg === null) {
-      this.ins.close(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`);
+      this.close(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`, node.start);
       return;
     }
     if (callsNothing(arg) && duplicable(arg, this.code)) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.ins.open(arg.start, ` ${P}t?${P}L(${P}t,`);
+      this.open(arg.start, ` ${P}t?${P}L(${P}t,`, arg.end);
       this.copyAfter(arg, '):', '');
       return;
     }
@@ -882,15 +945,15 @@ class Instrumenter {
       // The value goes into Pt itself once the exit is marked pending: no
       // local and no extra register for a short return.
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.ins.open(arg.start, ` ${P}t?(${P}t=(${P}P(${P}t),`);
+      this.open(arg.start, ` ${P}t?(${P}t=(${P}P(${P}t),`, arg.end);
       this.copyAfter(arg, `),${P}X(${P}t)):`, '');
       return;
     }
     ctx.needsPr = true;
     // A comma expression binds looser than the assignment to Pr.
     const seq = arg.type === 'SequenceExpression';
-    this.ins.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`);
-    this.ins.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`);
+    this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
+    this.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`, arg.start);
   }
 
   private suspension(node: N): void {
@@ -902,14 +965,14 @@ class Instrumenter {
     const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0)`;
     if (arg === null) {
       // A bare yield: suspend, yield, resume.
-      this.ins.open(node.start, `(${suspend},${P}v=`);
-      this.ins.close(node.end, `,${resume},${P}v)`);
+      this.open(node.start, `(${suspend},${P}v=`, node.end);
+      this.close(node.end, `,${resume},${P}v)`, node.start);
       return;
     }
     // The operand runs inside the call, the keyword stays where it was.
-    this.ins.open(node.start, `(${P}v=`);
-    this.ins.open(arg.start, `(${P}v=`);
-    this.ins.close(arg.end, `,${suspend},${P}v),${resume},${P}v)`);
+    this.open(node.start, `(${P}v=`, node.end);
+    this.open(arg.start, `(${P}v=`, arg.end);
+    this.close(arg.end, `,${suspend},${P}v),${resume},${P}v)`, node.start);
   }
 
   private catchNote(node: N): void {
@@ -919,11 +982,11 @@ class Instrumenter {
     const P = this.P;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.ins.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${P}D);`);
+      this.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${P}D);`, body.end - 1);
       return;
     }
     const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
-    this.ins.open(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`);
+    this.open(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`, body.end - 1);
   }
 
 }
@@ -965,7 +1028,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));
   inst.walk(program, null);
   const sites = inst.names.length;
-  if (sites === 0) return { code, sites: 0 };
+  if (sites === 0) return { code, sites: 0, added: [] };
   inst.finishAsi();
   const positions: string[] = [];
   for (const off of inst.positions) {
@@ -985,8 +1048,13 @@ export function transformSource(input: TransformInput): TransformResult {
     + `typeof ${KEY_GLOBAL}==="undefined"&&Object.defineProperty(globalThis,${K},{value:false,writable:true});`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
-  inst.ins.openOuter(at, (afterDirective ? ';' : '') + prologue);
+  const head = (afterDirective ? ';' : '') + prologue;
+  // Outside everything: the extent to the end of the source, above the top.
+  inst.ins.open(at, head, code.length + 1, -1e9);
   const applied = inst.ins.apply(code);
+  // Nothing is inserted before the first statement, and the prologue opens
+  // before anything else inserted there; found by search should that change.
+  const headAt = applied.code.startsWith(head, at) ? at : applied.code.indexOf(head);
   const copies: number[] = [];
   for (let i = 0; i < inst.copies.length; i += 4) {
     const ix = inst.copies[i]!;
@@ -996,7 +1064,9 @@ export function transformSource(input: TransformInput): TransformResult {
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.
-  return { code: `${applied.code}\nfunction ${P}x(){/*${table}*/}`, sites };
+  const tail = `function ${P}x(){/*${table}*/}`;
+  const tailAt = applied.code.length + 1;
+  return { code: `${applied.code}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
 }
 
 /** Copies in the order of their spans (then of their start). */

@@ -27,6 +27,8 @@ const wt = require('node:worker_threads') as { isMainThread: boolean; parentPort
 // start installs. Node 20 has no isInternalThread; there the loader thread
 // is the only worker without a parentPort.
 const loaderThread = wt.isInternalThread ?? (!wt.isMainThread && wt.parentPort === null);
+// jsftrace's own threads (the drain of a streaming record) run no program code and are not traced.
+const ownThread = !wt.isMainThread && (wt as { workerData?: { jsftraceOwnThread?: unknown } }).workerData?.jsftraceOwnThread === true;
 
 const runMain = Module.runMain;
 type Start = typeof import('./start.js');
@@ -51,7 +53,7 @@ function holdMain(done: Promise<unknown>): void {
   };
 }
 
-if (!loaderThread) {
+if (!loaderThread && !ownThread) {
   const requireEsm = (process.features as { require_module?: boolean }).require_module === true;
   if (requireEsm) {
     // The start is synchronous up to the hooks: the main module starts as

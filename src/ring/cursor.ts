@@ -149,7 +149,7 @@ export class EventCursor {
   }
 
   string(f: FieldFormat): string {
-    return readStringField(this.data, this.at, f);
+    return readStringField(this.data, this.at, f, this.words);
   }
 
   /** Whether the current event is of type `e` and long enough for its fixed fields. */

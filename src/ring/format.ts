@@ -394,10 +394,13 @@ export function writeStringField(data: Int32Array, at: number, f: FieldFormat, b
   return byteOffset + bytes.length;
 }
 
-export function readStringField(data: Int32Array, at: number, f: FieldFormat): string {
+export function readStringField(data: Int32Array, at: number, f: FieldFormat, words = Infinity): string {
   const loc = data[at + (f.offset >> 2)]! >>> 0;
-  const len = loc >>> 16;
   const off = loc & 0xffff;
+  // Never past the payload (`words` long) nor the image: a damaged location reads what is there, cut.
+  const room = Math.min(words * 4, (data.length - at) * 4) - off;
+  const len = Math.max(0, Math.min(loc >>> 16, room));
+  if (len === 0) return '';
   const copy = new Uint8Array(len);
   copy.set(new Uint8Array(data.buffer, data.byteOffset + at * 4 + off, len));
   return textDecoder.decode(copy);

@@ -28,4 +28,4 @@ export {
   type PageFormat,
 } from './format.js';
 export { createEventRegistry, EventRegistry, openEventRegistry, type RegistryLimits } from './registry.js';
-export { DEFAULT_PAGE_BYTES, RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';
+export { DEFAULT_PAGE_BYTES, MAX_SIZE_KB, RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';

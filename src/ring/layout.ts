@@ -103,7 +103,7 @@ import { fail } from '../shared/errors.js';
 
 export const RING_MAGIC = 0x4a535242; // 'JSRB'
 export const RING_FORMAT_MAJOR = 1;
-export const RING_FORMAT_MINOR = 0;
+export const RING_FORMAT_MINOR = 1;
 
 // Ring header, int32 words.
 export const R_MAGIC = 0;
@@ -137,7 +137,11 @@ export const R_STATS_SEQ = 15;
 export const R_RESET_GEN = 16;
 /** Token of the attached writer (thread id + 1), 0 when none. */
 export const R_WRITER = 17;
-// Words 18-23 reserved (minor versions may give them a use).
+/** 1.1: 1 while the writer waits for a reader (MODE_WAIT); readers that free a page then notify R_HEAD. */
+export const R_WAITING = 18;
+/** 1.1: MODE_WAIT's bound: how long the writer waits for a reader at a full ring, in ms. */
+export const R_WAIT_MS = 19;
+// Words 20-23 reserved (minor versions may give them a use).
 
 // Ring header, float64 slots (f64 index; i32 index is twice this).
 /** Timestamp of the last consumed event, when R_READ_HEAD matches. */
@@ -181,6 +185,12 @@ export const NO_HEAD = -1;
 
 export const MODE_OVERWRITE = 0;
 export const MODE_PRODUCER = 1;
+/**
+ * 1.1: producer mode whose writer, at a full ring, first waits (at most
+ * R_WAIT_MS) for a consuming reader to free a page: a reader that drains
+ * the ring to a file keeps every event unless it stalls for that long.
+ */
+export const MODE_WAIT = 2;
 export const RING_LIVE = 0;
 export const RING_RETIRED = 1;
 export const LOCK_FREE = 0;
@@ -197,6 +207,8 @@ export const DEFAULT_SIZE_KB = 1408;
 export const MIN_PAGES = 2;
 /** Most pages: keeps every HEAD..TAIL distance far below seqMod / 2. */
 export const MAX_PAGES = SEQ_LIMIT >> 2;
+/** The largest buffer_size_kb with the default page size (MAX_PAGES pages). */
+export const MAX_SIZE_KB = (MAX_PAGES * DEFAULT_PAGE_BYTES) / 1024;
 
 export interface Geometry {
   pageBytes: number;

@@ -25,7 +25,7 @@
 import {
   COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_NEXT_SERIAL, F_READ, F_READ_TS, headConsumed, headSeq, NO_HEAD,
   P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO, PAGE_HEADER_WORDS, packHead, R_HEAD, R_LOCK, R_READ_HEAD,
-  R_READ_OFF, R_RESET_GEN, R_STATE, R_TAIL, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
+  R_READ_OFF, R_RESET_GEN, R_STATE, R_TAIL, R_WAITING, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
 } from './layout.js';
 import { EventCursor } from './cursor.js';
 import { pageFormatFor } from './format.js';
@@ -151,7 +151,10 @@ export class PipeReader {
       if (k >= entries) {
         if (!closed) return READ_EMPTY;
         // Drained while it was the tail page; step over it.
-        if (Atomics.compareExchange(i32, R_HEAD, h, packHead(seqNext(p, seqMod), 0)) === h) i32[R_READ_HEAD] = NO_HEAD;
+        if (Atomics.compareExchange(i32, R_HEAD, h, packHead(seqNext(p, seqMod), 0)) === h) {
+          i32[R_READ_HEAD] = NO_HEAD;
+          if (Atomics.load(i32, R_WAITING) !== 0) Atomics.notify(i32, R_HEAD);
+        }
         continue;
       }
       const own = i32[R_READ_HEAD] === h;
@@ -161,6 +164,8 @@ export class PipeReader {
       copyRun(ring, base, off, words, entries - k, ts, serial, img);
       const nh = closed ? packHead(seqNext(p, seqMod), 0) : packHead(p, entries);
       if (Atomics.compareExchange(i32, R_HEAD, h, nh) !== h) continue; // overwritten while copied
+      // A writer in wait mode sleeps on R_HEAD until a page is freed.
+      if (Atomics.load(i32, R_WAITING) !== 0) Atomics.notify(i32, R_HEAD);
       if (closed) {
         i32[R_READ_HEAD] = NO_HEAD;
       } else {
@@ -238,18 +243,29 @@ export class TraceIterator {
     this.ts = own ? this.ring.f64[F_READ_TS]! : Number.NaN; // NaN: take the page's own
   }
 
+  /**
+   * The next page image as it is in the ring, copied into `into` (at least
+   * pageWords long) without decoding or consuming it: READ_EVENT, READ_LOST
+   * (pages before it were overwritten; its serial number says how many
+   * events), or READ_EMPTY. Do not mix with next().
+   */
+  readPage(into: Int32Array): number {
+    if (into.length < this.ring.geometry.pageWords) fail('EINVAL', `page buffer of ${into.length} words; need ${this.ring.geometry.pageWords}`);
+    if (this.state === ITER_DONE) return READ_EMPTY;
+    const st = this.take();
+    if (st !== READ_EVENT) return st;
+    into.set(this.img.subarray(0, PAGE_HEADER_WORDS + (this.img[P_COMMIT]! & COMMIT_WORDS_MASK)));
+    if (this.pendingLost === 0) return READ_EVENT;
+    this.lost = this.pendingLost;
+    this.pendingLost = 0;
+    return READ_LOST;
+  }
+
   next(): number {
     for (;;) {
       if (this.event.step()) return READ_EVENT;
       if (this.state === ITER_DONE) return READ_EMPTY;
-      const i32 = this.ring.i32;
-      lockWord(i32, R_LOCK, 'ring reader');
-      let st: number;
-      try {
-        st = this.takeLocked();
-      } finally {
-        unlockWord(i32, R_LOCK);
-      }
+      const st = this.take();
       if (st !== READ_EVENT) return st;
       this.event.load(this.img);
       if (this.pendingLost !== 0) {
@@ -258,6 +274,17 @@ export class TraceIterator {
         this.pendingLost = 0;
         return READ_LOST;
       }
+    }
+  }
+
+  /** The next page into `img`, under R_LOCK. */
+  private take(): number {
+    const i32 = this.ring.i32;
+    lockWord(i32, R_LOCK, 'ring reader');
+    try {
+      return this.takeLocked();
+    } finally {
+      unlockWord(i32, R_LOCK);
     }
   }
 

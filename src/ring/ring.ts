@@ -12,10 +12,10 @@
 
 import { fail } from '../shared/errors.js';
 import {
-  computeGeometry, DEFAULT_PAGE_BYTES, DEFAULT_SIZE_KB, F_CLOCK_ANCHOR, F_NEXT_SERIAL, F_READ_TS, F_WALL_ANCHOR_MS, type Geometry, HEADER_WORDS,
-  LITTLE_ENDIAN, MAX_PAGES, MIN_PAGES, MODE_OVERWRITE, MODE_PRODUCER, NO_HEAD, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO,
+  computeGeometry, DEFAULT_PAGE_BYTES, DEFAULT_SIZE_KB, F_CLOCK_ANCHOR, F_DROPPED, F_NEXT_SERIAL, F_READ_TS, F_WALL_ANCHOR_MS, type Geometry, HEADER_WORDS,
+  LITTLE_ENDIAN, MAX_PAGES, MIN_PAGES, MODE_OVERWRITE, MODE_PRODUCER, MODE_WAIT, NO_HEAD, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO,
   P_WBASE_LO, packHead, R_CLOCK, R_FORMAT_MAJOR, R_FORMAT_MINOR, R_HEAD, R_MAGIC, R_MODE, R_NR_PAGES, R_PAGE_BYTES,
-  R_PAGES_AT, R_READ_HEAD, R_READ_OFF, R_SEQ_MOD, R_STATE, R_TAIL, RING_FORMAT_MAJOR, RING_FORMAT_MINOR, RING_LIVE, RING_MAGIC,
+  R_PAGES_AT, R_READ_HEAD, R_READ_OFF, R_SEQ_MOD, R_STATE, R_TAIL, R_WAIT_MS, RING_FORMAT_MAJOR, RING_FORMAT_MINOR, RING_LIVE, RING_MAGIC,
   RING_RETIRED, writeU64,
 } from './layout.js';
 import { type ClockName, clockNameOf, makeClock, UNIT_NS } from './clock.js';
@@ -23,7 +23,7 @@ import { headerEventText, headerPageText } from './format.js';
 
 export { DEFAULT_SIZE_KB };
 
-export type RingMode = 'overwrite' | 'producer';
+export type RingMode = 'overwrite' | 'producer' | 'wait';
 
 /** ftrace's default buffer_size_kb. */
 
@@ -33,6 +33,8 @@ export interface RingOptions {
   /** Sub-buffer size (buffer_subbuf_size_kb * 1024): power of two, 64 to 32768. */
   pageBytes?: number;
   mode?: RingMode;
+  /** The wait mode's bound in ms (default DEFAULT_WAIT_MS). */
+  waitMs?: number;
   clock?: ClockName;
 }
 
@@ -65,12 +67,31 @@ export class Ring {
   }
 
   get mode(): RingMode {
-    return Atomics.load(this.i32, R_MODE) === MODE_PRODUCER ? 'producer' : 'overwrite';
+    const m = Atomics.load(this.i32, R_MODE);
+    return m === MODE_PRODUCER ? 'producer' : m === MODE_WAIT ? 'wait' : 'overwrite';
   }
 
-  /** Takes effect at the writer's next page boundary. */
-  setMode(mode: RingMode): void {
+  /**
+   * Takes effect at the writer's next page boundary. `waitMs` is the wait
+   * mode's bound (how long the writer waits for a reader at a full ring).
+   */
+  setMode(mode: RingMode, waitMs?: number): void {
+    if (waitMs !== undefined) Atomics.store(this.i32, R_WAIT_MS, checkWaitMs(waitMs));
     Atomics.store(this.i32, R_MODE, modeWord(mode));
+  }
+
+  /**
+   * Events refused so far (producer and wait modes), read without the
+   * reader lock: a drain's running count, exact once the writer is done
+   * (ringStats gives a consistent snapshot).
+   */
+  get dropped(): number {
+    return this.f64[F_DROPPED]!;
+  }
+
+  /** The wait mode's bound in ms. */
+  get waitMs(): number {
+    return Atomics.load(this.i32, R_WAIT_MS);
   }
 
   get clockId(): number {
@@ -104,9 +125,19 @@ export class Ring {
   }
 }
 
+/** The longest a writer may be asked to wait for a reader: a minute. */
+export const MAX_WAIT_MS = 60_000;
+export const DEFAULT_WAIT_MS = 1000;
+
+function checkWaitMs(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_WAIT_MS) fail('EINVAL', `ring wait ${ms} ms: an integer from 0 to ${MAX_WAIT_MS}`);
+  return ms;
+}
+
 function modeWord(mode: RingMode): number {
   if (mode === 'overwrite') return MODE_OVERWRITE;
   if (mode === 'producer') return MODE_PRODUCER;
+  if (mode === 'wait') return MODE_WAIT;
   return fail('EINVAL', `ring mode "${String(mode)}": overwrite or producer`);
 }
 
@@ -128,6 +159,7 @@ export function createRing(opts: RingOptions = {}): Ring {
   if (!LITTLE_ENDIAN) fail('ENODEV', 'jsftrace rings need a little-endian host');
   const g = geometryFor(opts);
   const mode = modeWord(opts.mode ?? 'overwrite');
+  checkWaitMs(opts.waitMs ?? DEFAULT_WAIT_MS);
   const clock = makeClock(opts.clock ?? 'local');
   let sab: SharedArrayBuffer;
   try {
@@ -143,6 +175,7 @@ export function createRing(opts: RingOptions = {}): Ring {
   i32[R_PAGES_AT] = g.pagesAt;
   i32[R_SEQ_MOD] = g.seqMod;
   i32[R_MODE] = mode;
+  i32[R_WAIT_MS] = checkWaitMs(opts.waitMs ?? DEFAULT_WAIT_MS);
   i32[R_CLOCK] = clock.id;
   i32[R_STATE] = RING_LIVE;
   const f64 = new Float64Array(sab);

@@ -25,9 +25,9 @@ import { threadId } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
 import {
   COMMIT_ENTRIES_SHIFT, COMMIT_WORDS_MASK, F_CLOCK_ANCHOR, F_DROPPED, F_NEXT_SERIAL, F_OVERRUN, F_READ,
-  F_WALL_ANCHOR_MS, headConsumed, headSeq, MODE_PRODUCER, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO,
+  F_WALL_ANCHOR_MS, headConsumed, headSeq, MODE_OVERWRITE, MODE_WAIT, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO,
   PAGE_HEADER_WORDS, packHead, R_CLOCK, R_HEAD, R_LOCK, R_MODE, R_RESET_GEN, R_STATE, R_STATS_SEQ, R_TAIL,
-  R_WRITER, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
+  R_WAIT_MS, R_WAITING, R_WRITER, readU64, RING_RETIRED, seqDiff, seqNext, writeU64,
 } from './layout.js';
 import { type ClockSource, CLOCK_CUSTOM, makeClock, UNIT_NS } from './clock.js';
 import { DELTA_BITS, MAX_DELTA, MAX_TYPE_LEN, TYPE_DATA, TYPE_LEN_BITS, TYPE_TIME_EXTEND, TYPE_TIME_STAMP } from './format.js';
@@ -53,6 +53,12 @@ export interface WriterOptions {
   commitWords?: number;
   /** Take over a ring whose writer slot is still claimed (by a thread that died). */
   force?: boolean;
+  /**
+   * The consuming reader's doorbell (wait mode): `words[index]` is bumped
+   * and notified when the ring is half full while `words[index + 1]` says
+   * the reader sleeps, and whenever the writer must wait for it.
+   */
+  wake?: { words: Int32Array; index: number };
 }
 
 export class RingWriter {
@@ -83,6 +89,10 @@ export class RingWriter {
   private wbase: number;
   private overrun: number;
   private dropped: number;
+  private readonly wake: Int32Array | null;
+  private readonly wakeAt: number;
+  /** Wait mode: the R_HEAD at which a wait last ran out; no new wait until a reader moves it. */
+  private stalledHead = Number.NaN;
 
   constructor(ring: Ring, opts: WriterOptions = {}) {
     // Everything that can be refused is checked before the ring is claimed.
@@ -98,6 +108,8 @@ export class RingWriter {
     if (prev !== 0 && opts.force !== true) fail('EBUSY', `ring already has a writer (thread ${prev - 1})`);
     Atomics.store(ring.i32, R_WRITER, token);
     this.token = token;
+    this.wake = opts.wake?.words ?? null;
+    this.wakeAt = opts.wake?.index ?? 0;
     this.commitWords = cw;
     this.ringRef = ring;
     this.words = ring.i32;
@@ -372,7 +384,16 @@ export class RingWriter {
         h = got;
         continue;
       }
-      if (Atomics.load(w, R_MODE) === MODE_PRODUCER) return RING_FULL;
+      const mode = Atomics.load(w, R_MODE);
+      if (mode === MODE_WAIT && h !== this.stalledHead) {
+        const moved = this.waitForReader(h);
+        if (moved !== h) {
+          h = moved;
+          continue;
+        }
+        this.stalledHead = h;
+      }
+      if (mode !== MODE_OVERWRITE) return RING_FULL; // producer, or wait mode whose wait ran out
       // Overwrite. The counter block is open (odd) around the move of R_HEAD,
       // so a stats snapshot sees both or neither (stats.ts).
       Atomics.add(w, R_STATS_SEQ, 1);
@@ -395,7 +416,42 @@ export class RingWriter {
     Atomics.store(w, b + P_COMMIT, 0);
     Atomics.exchange(w, R_TAIL, next);
     this.setPage(next, serial, wbase);
+    // Half full and the reader asleep: wake it before anyone has to wait.
+    const db = this.wake;
+    if (db !== null && Atomics.load(db, this.wakeAt + 1) !== 0 && 2 * seqDiff(next, headSeq(h), this.seqMod) >= this.nrPages) this.ringDoorbell();
     return ADVANCED;
+  }
+
+  private ringDoorbell(): void {
+    const db = this.wake!;
+    Atomics.add(db, this.wakeAt, 1);
+    Atomics.notify(db, this.wakeAt);
+  }
+
+  /**
+   * Wait mode: waits (at most R_WAIT_MS, blocking this thread) for a
+   * consuming reader to move R_HEAD from `h`; returns R_HEAD as it then is
+   * (`h` when the wait ran out). Readers notify R_HEAD while R_WAITING is set.
+   */
+  private waitForReader(h: number): number {
+    const w = this.words;
+    const budget = Atomics.load(w, R_WAIT_MS);
+    if (budget <= 0) return h;
+    Atomics.store(w, R_WAITING, 1);
+    if (this.wake !== null) this.ringDoorbell();
+    const end = performance.now() + budget;
+    let now = h;
+    try {
+      for (;;) {
+        now = Atomics.load(w, R_HEAD);
+        if (now !== h) return now;
+        const left = end - performance.now();
+        if (left <= 0) return h;
+        Atomics.wait(w, R_HEAD, h, left);
+      }
+    } finally {
+      Atomics.store(w, R_WAITING, 0);
+    }
   }
 
   private setPage(seq: number, serial: number, wbase: number): void {

@@ -13,7 +13,8 @@
  *   i32 index
  *   0            C_MAGIC, C_STATE (epoch << 1 | tracing_on), C_BUFGEN,
  *                C_CLOCK, C_SIZE_KB, C_MODE, C_TRACER, C_MAX_DEPTH,
- *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, (reserved to 31)
+ *                C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, C_DOORBELL,
+ *                C_DRAIN_SLEEPING, C_WAIT_MS, (reserved to 31)
  *   32           MAX_ROWS thread rows of ROW_WORDS
  *                {threadId + 1, ring generation, profiler generation, own size}
  *   C_PID        count, PID_MAX thread ids (set_ftrace_pid)
@@ -46,6 +47,15 @@ export const C_THRESH_US = 8;
 export const C_PROF_GEN = 9;
 /** Whether set_graph_function has patterns (only then do calls outside it skip). */
 export const C_GRAPH_FILTER = 10;
+/**
+ * The drain's doorbell (a streaming `jsftrace record`): writers in wait
+ * mode bump and notify it when their ring is half full while
+ * C_DRAIN_SLEEPING is 1, and when they must wait.
+ */
+export const C_DOORBELL = 11;
+export const C_DRAIN_SLEEPING = 12;
+/** C_MODE's wait mode (MODE_WAIT): how long a writer waits for the drain at a full ring, in ms. */
+export const C_WAIT_MS = 13;
 export const C_ROWS = 32;
 export const ROW_WORDS = 4;
 export const R_TID = 0; // threadId + 1, 0 when free
@@ -119,6 +129,7 @@ export function openOrCreateSession(): SessionEnv {
   c[C_CLOCK] = 0; // local, ftrace's default
   c[C_SIZE_KB] = DEFAULT_SIZE_KB;
   c[C_MODE] = 0;
+  c[C_WAIT_MS] = 1000;
   c[C_PROF_GEN] = 1;
   c[C_OPTIONS] = OPT_DEFAULTS;
   for (let r = 0; r < MAX_ROWS; r++) {

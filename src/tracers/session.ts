@@ -33,19 +33,19 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
 import {
   attachWriter, CLOCK_NAMES, clockListText, createRing, openEventRegistry, openRing, type ClockSource,
-  type EventFormat, type EventRegistry, type Ring, type RingWriter,
+  type EventFormat, type EventRegistry, type Ring, type RingMode, type RingWriter,
 } from '../ring/index.js';
 import {
-  C_BUFGEN, C_CLOCK, C_CONTEXT, C_MAGIC, C_MODE, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
+  C_BUFGEN, C_CLOCK, C_CONTEXT, C_DOORBELL, C_MAGIC, C_MODE, C_WAIT_MS, C_NOPID, C_OPTIONS, C_PID, C_PROF_GEN, C_ROWS, C_SIZE_KB, C_STATE,
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
 export {
-  C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS,
+  C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
   OPT_FUNC_STACK_TRACE, OPT_GRAPH_CPU, OPT_GRAPH_OVERHEAD, OPT_GRAPH_PROC, OPT_GRAPH_DURATION, OPT_GRAPH_ABSTIME,
   OPT_GRAPH_TAIL, OPT_GRAPH_RETVAL, OPT_GRAPH_RETVAL_HEX, OPT_GRAPH_ARGS, OPT_OTLP, OPT_DEFAULTS, TRACER_NOP, TRACER_FUNCTION,
-  TRACER_GRAPH,
+  TRACER_GRAPH, C_DOORBELL,
 } from './session-layout.js';
 
 const CHANNEL = 'jsftrace:tracers:rings';
@@ -322,11 +322,27 @@ export function knownThreadIds(): number[] {
   return out.sort((a, b) => a - b);
 }
 
+const MODES: readonly RingMode[] = ['overwrite', 'producer', 'wait'];
+
 /** The `overwrite` option: true flight recorder, false producer (nooverwrite). */
 export function setOverwrite(on: boolean): void {
-  Atomics.store(ctl, C_MODE, on ? 0 : 1);
-  for (const r of knownRings()) r.ring.setMode(on ? 'overwrite' : 'producer');
+  setRingMode(on ? 'overwrite' : 'producer');
+}
+
+/**
+ * Every ring's mode, now and for rings to come: overwrite, producer, or
+ * wait (producer whose writers wait at most `waitMs` for the drain of a
+ * streaming record before refusing an event).
+ */
+export function setRingMode(mode: RingMode, waitMs?: number): void {
+  if (waitMs !== undefined) Atomics.store(ctl, C_WAIT_MS, waitMs);
+  Atomics.store(ctl, C_MODE, MODES.indexOf(mode));
+  for (const r of knownRings()) r.ring.setMode(mode, Atomics.load(ctl, C_WAIT_MS));
   bumpEpoch();
+}
+
+export function ringMode(): RingMode {
+  return MODES[Atomics.load(ctl, C_MODE)] ?? 'overwrite';
 }
 
 export function overwrite(): boolean {
@@ -418,10 +434,11 @@ export function threadWriter(): RingWriter | null {
   const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
   const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
   const mode = Atomics.load(ctl, C_MODE);
+  const waitMs = Atomics.load(ctl, C_WAIT_MS);
   const ring = createRing({
-    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: mode === 0 ? 'overwrite' : 'producer', clock: clockName,
+    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: MODES[mode] ?? 'overwrite', waitMs, clock: clockName,
   });
-  writer = attachWriter(ring, { clock: testClock ?? clockName });
+  writer = attachWriter(ring, { clock: testClock ?? clockName, wake: { words: ctl, index: C_DOORBELL } });
   writerGen = gen;
   local.set(threadId, { threadId, name: threadName, gen, ring });
   Atomics.store(ctl, rowIndex(r, R_BUFGEN), gen);
@@ -429,7 +446,7 @@ export function threadWriter(): RingWriter | null {
   // setOverwrite changes the rings it knows; one made meanwhile, before its
   // announcement arrived, takes the new mode here.
   const now = Atomics.load(ctl, C_MODE);
-  if (now !== mode) ring.setMode(now === 0 ? 'overwrite' : 'producer');
+  if (now !== mode) ring.setMode(MODES[now] ?? 'overwrite', Atomics.load(ctl, C_WAIT_MS));
   if (flushTimer === null) {
     // Events are published every quarter page; an idle thread would keep
     // its last ones from readers without this.
@@ -485,7 +502,9 @@ channel.onmessage = (m: unknown): void => {
   if (a.sab === undefined) return;
   if (a.kind === 'ring') {
     const have = local.get(a.threadId);
-    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) });
+    const r = { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) };
+    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, r);
+    for (const w of ringWatchers) w(r);
   } else {
     const have = profTables.get(a.threadId);
     if (have === undefined || have.gen <= a.gen) profTables.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, sab: a.sab });
@@ -493,6 +512,18 @@ channel.onmessage = (m: unknown): void => {
 };
 // A thread that opens the session after others made rings asks for them.
 channel.postMessage({ kind: 'hello', threadId, name: threadName, gen: 0 } satisfies Announcement);
+
+const ringWatchers: ((r: ThreadRing) => void)[] = [];
+
+/**
+ * Calls `fn` with every ring announced from now on, of any generation
+ * (each thread announces again when a thread opens the session, so a
+ * watcher that opens it hears of the rings made before): the drain of a
+ * streaming record reads them all, old generations to their end.
+ */
+export function watchRings(fn: (r: ThreadRing) => void): void {
+  ringWatchers.push(fn);
+}
 
 function announceRing(): void {
   const mine = writer !== null ? local.get(threadId) : undefined;

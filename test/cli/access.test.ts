@@ -7,17 +7,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, lstatSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { cleanEnv, fixture, jsftrace, mainJs, nodeForOtherUsers, registerJs, run, Running, tempDir } from './support.js';
+import { chmodSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanEnv, fixture, jsftrace, nodeForOtherUsers, readableClient, registerJs, run, Running, tempDir } from './support.js';
 
 const NOBODY = 65534;
 
-/** Everyone may read the tree (and walk its directories). */
-function chmodTree(path: string): void {
-  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chmodTree(join(path, e));
-}
 const isRoot = process.getuid?.() === 0;
 
 test('a pid that is not a traced process is refused with one line and exit 1', { timeout: 30_000 }, async () => {
@@ -30,7 +25,8 @@ test('a pid that is not a traced process is refused with one line and exit 1', {
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `jsftrace: no jsftrace process with pid ${dead} (jsftrace ps lists them) (ESRCH)\n`);
     assert.equal(r.stdout, '');
-    const mine = await jsftrace(['-P', String(process.pid), 'show'], { env });
+    // reset never attaches (other verbs would attach to this plain node process: test/attach).
+    const mine = await jsftrace(['-P', String(process.pid), 'reset'], { env });
     assert.equal(mine.code, 1);
     assert.match(mine.stderr, new RegExp(`^jsftrace: process ${process.pid} is not traced by jsftrace: no control socket in .* \\(ESRCH\\)\\n$`));
     const usage = await jsftrace(['-P', 'abc', 'stop'], { env });
@@ -55,16 +51,8 @@ test('another user cannot connect: the 0700 directory and the 0600 socket each r
     // Let nobody walk down to the socket directory, so what refuses it is that directory's mode.
     chmodSync(t.dir, 0o755);
     const asNobody = { uid: NOBODY, env: { ...env, HOME: '/' } };
-    // The checkout may sit where nobody cannot read (a clone in a 0700
-    // temporary directory): nobody runs a copy of the built client (the CLI
-    // reaches a process through src/ alone, no dependency) from a place it can read.
-    const copy = join(t.dir, 'client');
-    cpSync(join(dirname(mainJs), '..', '..', '..', 'package.json'), join(copy, 'package.json'));
-    cpSync(join(dirname(mainJs), '..'), join(copy, 'dist', 'src'), { recursive: true });
-    chmodTree(copy);
     const node = nodeForOtherUsers(t.dir);
-
-    const cli = await run(node, [join(copy, 'dist', 'src', 'cli', 'main.js'), '-P', pid, 'stat'], asNobody);
+    const cli = await run(node, [readableClient(t.dir), '-P', pid, 'stat'], asNobody);
     assert.equal(cli.code, 1);
     assert.equal(cli.stderr, `jsftrace: socket directory ${t.sockets} belongs to uid 0, not to this user (uid ${NOBODY}) (EACCES)\n`);
 

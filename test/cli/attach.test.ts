@@ -189,7 +189,11 @@ test('the socket of a killed process: ps drops it and removes it, -P refuses it'
     await server.stop('SIGKILL');
     assert.ok(existsSync(sock), 'SIGKILL runs no exit handler: the socket stays');
     const ps = await jsftrace(['ps'], { env });
-    assert.equal(ps.stdout, '    PID     ELAPSED  COMMAND\n');
+    // No traced process; this user's other node processes follow, marked (docs/attach.md).
+    const [head, ...rows] = ps.stdout.trimEnd().split('\n');
+    assert.equal(head, '    PID     ELAPSED  COMMAND');
+    for (const r of rows) assert.match(r, /\(not attached\)$/);
+    assert.ok(!rows.some((r) => r.trimStart().startsWith(`${pid} `)), 'the killed process is not listed');
     assert.equal(existsSync(sock), false);
     const stop = await jsftrace(['-P', pid, 'stop'], { env });
     assert.equal(stop.code, 1);

@@ -78,7 +78,7 @@ test('record function_graph: text shows the call tree; perfetto JSON has every c
     assert.equal(count(text, /\|    \}$/), 3);
     assert.equal(count(text, /\|  \}$/), 1);
 
-    const json = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'perfetto'], { cwd: t.dir, env: envOf(t) })).stdout;
+    const json = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'perfetto-json'], { cwd: t.dir, env: envOf(t) })).stdout;
     const doc = JSON.parse(json) as { traceEvents: { name: string; ph: string; ts: number; dur: number; tid: number }[] };
     const spans = doc.traceEvents.filter((e) => e.ph === 'X');
     const by = (n: string): typeof spans => spans.filter((e) => e.name === n);
@@ -169,12 +169,12 @@ test('the exit code is the program\'s; a program killed by SIGKILL writes no tra
 
     const killed = await jsftrace(['record', '--', process.execPath, '-e', 'process.kill(process.pid, "SIGKILL")'], { cwd: t.dir, env: envOf(t) });
     assert.equal(killed.code, 128 + 9);
-    assert.equal(killed.stderr, 'jsftrace: no trace written to trace.jsft: the program was killed by SIGKILL, a signal that runs no exit handler\n');
+    assert.equal(killed.stderr, 'jsftrace: the program failed (exit 137) with nothing traced; trace.jsft is left as it was\n');
     assert.ok(readFileSync(join(t.dir, 'trace.jsft')).equals(before));
 
     const none = await jsftrace(['record', '--', 'sh', '-c', 'exit 0'], { cwd: t.dir, env: envOf(t) });
     assert.equal(none.code, 1);
-    assert.match(none.stderr, /^jsftrace: no trace written to trace\.jsft: the program exited with code 0 without writing one/);
+    assert.match(none.stderr, /^jsftrace: no trace written to trace\.jsft: no node process of the command was recorded/);
 
     const missing = await jsftrace(['record', 'no-such-command-here'], { cwd: t.dir, env: envOf(t) });
     assert.equal(missing.code, 1);
@@ -193,7 +193,10 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
       [['record', '-O', 'nosuch', calls], /^jsftrace record: -O "nosuch": no such option/],
       [['record', '-C', 'tsc', calls], /^jsftrace record: -C "tsc": no such clock/],
       [['record', '-b', 'lots', calls], /^jsftrace record: -b "lots": a size in KiB/],
-      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, perfetto, folded, html, svg, stat, otlp\n/],
+      [['report', '--format', 'pdf'], /^jsftrace report: --format "pdf": one of text, function, function_graph, perfetto, perfetto-json, folded, html, svg, stat, otlp\n/],
+      [['record', '-b', '1048576', calls], /^jsftrace record: -b 1048576: at most 524288 KiB per thread\n/],
+      [['record', '--max-size', '0', calls], /^jsftrace record: --max-size "0": a number from 0 to/],
+      [['record', '--wait', 'soon', calls], /^jsftrace record: --wait "soon": milliseconds from 0 to 60000/],
       [['report', '--frobnicate'], /^jsftrace report: Unknown option '--frobnicate'/],
       [['frobnicate'], /^jsftrace: unknown command "frobnicate"\n\(try 'jsftrace --help'\)\n$/],
       [[], /^usage: jsftrace /],
@@ -211,7 +214,9 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
     writeFileSync(join(t.dir, 'junk.jsft'), 'not a trace');
     const junk = await jsftrace(['report', '-i', 'junk.jsft'], { cwd: t.dir, env: envOf(t) });
     assert.equal(junk.code, 1);
-    assert.equal(junk.stderr, 'jsftrace: not a jsftrace trace file (not gzip data) (EINVAL)\n');
+    assert.equal(junk.stderr, 'jsftrace: junk.jsft: not a jsftrace trace file (too short) (EINVAL)\n');
+    writeFileSync(join(t.dir, 'junk2.jsft'), 'x'.repeat(64));
+    assert.equal((await jsftrace(['report', '-i', 'junk2.jsft'], { cwd: t.dir, env: envOf(t) })).stderr, 'jsftrace: junk2.jsft: not a jsftrace trace file (bad magic) (EINVAL)\n');
     // Every verb has --help, exit 0, on stdout, with examples.
     const verbs = ['record', 'report', 'profile', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
     const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t) })));
@@ -272,7 +277,7 @@ test('a recording is never lost to a report or a failed run: -o onto the input, 
     assert.match(dir.stderr, /is a directory: give a file name/);
     const stat = await jsftrace(['report', '--format', 'stat'], { cwd: t.dir, env: envOf(t) });
     assert.equal(stat.code, 1);
-    assert.match(stat.stderr, /^jsftrace: trace\.jsft has no profiler tables \(record one with jsftrace profile\) \(ENOENT\)\n$/);
+    assert.match(stat.stderr, /^jsftrace: trace\.jsft has no profiler tables and no function_graph events \(record with jsftrace profile, or -p function_graph\) \(ENOENT\)\n$/);
     const failed = await jsftrace(['record', '--', process.execPath, join(t.dir, 'nosuch.mjs')], { cwd: t.dir, env: envOf(t) });
     assert.notEqual(failed.code, 0);
     assert.match(failed.stderr, /jsftrace: the program failed \(exit 1\) with nothing traced; trace\.jsft is left as it was\n$/);

@@ -3,6 +3,8 @@
 // directory and a bound on their time; wait for a line of a long-running
 // one; stop everything that was started.
 
+import { chmodSync, cpSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, scratchDir, type Run, type RunOptions } from '../support/process.js';
 
@@ -24,6 +26,26 @@ export function site(file: string, fn: string): string {
 export function tempDir(prefix = 'jsftrace-cli-'): { dir: string; sockets: string; done: () => void } {
   const { dir, done } = scratchDir(prefix);
   return { dir, sockets: `${dir}/sockets`, done };
+}
+
+/** Everyone may read the tree (and walk its directories). */
+function chmodTree(path: string): void {
+  chmodSync(path, statSync(path).isDirectory() ? 0o755 : 0o644);
+  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chmodTree(join(path, e));
+}
+
+/**
+ * A copy of the built client under `dir` that another user can run; its
+ * main.js. The checkout may sit where another user cannot read (a clone in
+ * a 0700 temporary directory); the CLI reaches a process, and refuses an
+ * attach, through src/ alone, no dependency.
+ */
+export function readableClient(dir: string): string {
+  const copy = join(dir, 'client');
+  cpSync(join(dirname(mainJs), '..', '..', '..', 'package.json'), join(copy, 'package.json'));
+  cpSync(join(dirname(mainJs), '..'), join(copy, 'dist', 'src'), { recursive: true });
+  chmodTree(copy);
+  return join(copy, 'dist', 'src', 'cli', 'main.js');
 }
 
 /** Runs the jsftrace CLI. */

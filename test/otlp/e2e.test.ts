@@ -19,8 +19,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, fixture as cliFixture, jsftrace, mainJs, Running, tempDir } from '../cli/support.js';
 import { Receiver, type Span } from './receiver.js';
-import { loadTrace } from '../../src/tracers/tracefile.js';
-import { iterateRing, READ_EVENT } from '../../src/ring/index.js';
+import { PAGE_DROPPED, PAGE_END, TraceFile } from '../../src/tracefile/read.js';
+import { EventCursor, pageFormatFor } from '../../src/ring/index.js';
 import { EV_GRAPH_RET, RET_SUSPENDED } from '../../src/tracers/session.js';
 import { graphDuration } from '../../src/tracers/output/common.js';
 
@@ -40,14 +40,22 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 
 /** Every call the graph completed: (name, duration in ns), from the return events of the trace file. */
 function graphCalls(file: string): string[] {
-  const t = loadTrace(readFileSync(file));
+  const t = TraceFile.open(file);
   const out: string[] = [];
-  for (const r of t.rings) {
-    const it = iterateRing(r.ring);
-    while (it.next() === READ_EVENT) {
-      const e = it.event;
-      if (e.is(EV_GRAPH_RET) && (e.flags & RET_SUSPENDED) === 0) out.push(`${t.names[e.u32(1)]} ${e.u64(3)}`);
+  try {
+    for (const st of t.streams) {
+      const pages = t.pages(st);
+      const e = new EventCursor(pageFormatFor(st.info.pageBytes));
+      for (let r = pages.next(); r !== PAGE_END; r = pages.next()) {
+        if (r === PAGE_DROPPED) continue;
+        e.load(pages.data, pages.base);
+        while (e.step()) {
+          if (e.is(EV_GRAPH_RET) && (e.flags & RET_SUSPENDED) === 0) out.push(`${st.process.names[e.u32(1)]} ${e.u64(3)}`);
+        }
+      }
     }
+  } finally {
+    t.close();
   }
   return out.sort();
 }

@@ -113,10 +113,11 @@ selftests({
       '    }', '  }', '}',
     ]);
     await fs.write('trace_options', 'funcgraph-proc funcgraph-tail');
-    assert.deepEqual((await read()).slice(4), [
-      'node-0  | lib.mjs:schedule_timeout() {', 'node-0  |   lib.mjs:schedule() {', 'node-0  |     lib.mjs:__schedule() {',
-      'node-0  |       lib.mjs:pick_next_task();', 'node-0  |     } /* lib.mjs:__schedule */', 'node-0  |   } /* lib.mjs:schedule */',
-      'node-0  | } /* lib.mjs:schedule_timeout */',
+    // TASK/PID: the thread's comm and the process's pid.
+    assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^node-\d+ +\| /, 'node-P | ')), [
+      'node-P | lib.mjs:schedule_timeout() {', 'node-P |   lib.mjs:schedule() {', 'node-P |     lib.mjs:__schedule() {',
+      'node-P |       lib.mjs:pick_next_task();', 'node-P |     } /* lib.mjs:__schedule */', 'node-P |   } /* lib.mjs:schedule */',
+      'node-P | } /* lib.mjs:schedule_timeout */',
     ]);
     await fs.write('trace_options', 'nofuncgraph-proc nofuncgraph-tail funcgraph-abstime');
     assert.deepEqual((await read()).slice(4).map((l) => l.replace(/^ *\d+ \|  /, 'T |  ')), [
@@ -183,11 +184,11 @@ selftests({
     await fs.write('current_tracer', 'function');
     await prog.call('raw_spin_lock_irq', 1);
     const line = async (): Promise<string> => body(await fs.read('trace'))[0]!;
-    assert.match(await line(), /^ {12}node-0 {7}\[000\] \.{5} +\d+: lib\.mjs:spin_lock <-\(root\)$/);
+    assert.match(await line(), /^ +node-\d+ +\[000\] \.{5} +\d+: lib\.mjs:spin_lock <-\(root\)$/);
     await fs.write('trace_options', 'noprint-parent');
-    assert.match(await line(), /^ {12}node-0 {7}\[000\] \.{5} +\d+: lib\.mjs:spin_lock$/);
+    assert.match(await line(), /^ +node-\d+ +\[000\] \.{5} +\d+: lib\.mjs:spin_lock$/);
     await fs.write('trace_options', 'noirq-info');
-    assert.match(await line(), /^ {12}node-0 {7}\[000\] +\d+: lib\.mjs:spin_lock$/);
+    assert.match(await line(), /^ +node-\d+ +\[000\] +\d+: lib\.mjs:spin_lock$/);
     await fs.write('trace_options', 'nocontext-info');
     assert.equal(await line(), 'lib.mjs:spin_lock');
   },

@@ -9,6 +9,9 @@ import { customClock } from '../../src/ring/index.js';
 import { attach } from '../../src/public/index.js';
 import * as T from '../../src/tracers/index.js';
 
+/** The context columns of the main thread: TASK-PID is the thread's comm and the process's pid. */
+const NODE0 = `${'node'.padStart(16)}-${String(process.pid).padEnd(7)} [000]`;
+
 let now = 0;
 T.setThreadClock(customClock('test', () => now));
 
@@ -48,10 +51,10 @@ test('function tracer: exact trace text, non-consuming', async () => {
 #
 # entries-in-buffer/entries-written: 4/4   #P:1
 #
-${LEGEND}            node-0       [000] .....     1.000000: fn:a <-(root)
-            node-0       [000] .....     1.000001: fn:b <-fn:a
-            node-0       [000] .....     1.000003: fn:c <-fn:a
-            node-0       [000] .....     1.000004: fn:b <-fn:c
+${LEGEND}${NODE0} .....     1.000000: fn:a <-(root)
+${NODE0} .....     1.000001: fn:b <-fn:a
+${NODE0} .....     1.000003: fn:c <-fn:a
+${NODE0} .....     1.000004: fn:b <-fn:c
 `;
   assert.equal(await T.readTrace(), expected);
   assert.equal(await T.readTrace(), expected, 'trace does not consume');
@@ -59,15 +62,15 @@ ${LEGEND}            node-0       [000] .....     1.000000: fn:a <-(root)
 
 test('trace_pipe consumes; trace then shows what is left', async () => {
   const pipe = await T.readTracePipe();
-  assert.equal(pipe, `            node-0       [000] .....     1.000000: fn:a <-(root)
-            node-0       [000] .....     1.000001: fn:b <-fn:a
-            node-0       [000] .....     1.000003: fn:c <-fn:a
-            node-0       [000] .....     1.000004: fn:b <-fn:c
+  assert.equal(pipe, `${NODE0} .....     1.000000: fn:a <-(root)
+${NODE0} .....     1.000001: fn:b <-fn:a
+${NODE0} .....     1.000003: fn:c <-fn:a
+${NODE0} .....     1.000004: fn:b <-fn:c
 `);
   assert.equal(await T.readTracePipe(), '');
   now = 2_000_000_000;
   prog.b();
-  assert.equal(await T.readTracePipe(), '            node-0       [000] .....     2.000000: fn:b <-(root)\n');
+  assert.equal(await T.readTracePipe(), `${NODE0} .....     2.000000: fn:b <-(root)\n`);
   assert.match(await T.readTrace(), /entries-in-buffer\/entries-written: 0\/0 {3}#P:1\n/);
 });
 
@@ -78,7 +81,7 @@ test('tracing_on 0 stops writes; current_tracer clears the buffers', async () =>
   T.setTracingOn(true);
   now = 3_000_000_000;
   prog.b();
-  assert.equal(await T.readTracePipe(), '            node-0       [000] .....     3.000000: fn:b <-(root)\n');
+  assert.equal(await T.readTracePipe(), `${NODE0} .....     3.000000: fn:b <-(root)\n`);
   prog.b();
   await T.setCurrentTracer('nop');
   prog.b();
@@ -125,7 +128,7 @@ test('a small ring overflowing in producer mode: the refused events are reported
   const kept = Number(m[1]);
   assert.equal(Number(m[2]), kept, 'nothing was overwritten');
   // The oldest events are kept: the first call is there.
-  assert.match(trace, /\n {12}node-0 {7}\[000\] \.{5} {5}8\.000001: fn:b <-\(root\)\n/);
+  assert.match(trace, new RegExp(`\\n${NODE0.replace(/[[\]]/g, '\\$&')} \\.{5} {5}8\\.000001: fn:b <-\\(root\\)\\n`));
   const pipe = await T.readTracePipe();
   assert.equal(linesOf(pipe).length, kept);
   assert.deepEqual(lostOf(pipe), [2000 - kept]);
@@ -144,10 +147,10 @@ test('trace_clock: the list, a bad name refused, counter timestamps print as cou
   assert.equal(T.readTraceClock(), 'local global [counter] mono\n');
   await T.setCurrentTracer('function');
   prog.a();
-  assert.equal((await T.readTracePipe()), `            node-0       [000] .....            1: fn:a <-(root)
-            node-0       [000] .....            2: fn:b <-fn:a
-            node-0       [000] .....            3: fn:c <-fn:a
-            node-0       [000] .....            4: fn:b <-fn:c
+  assert.equal((await T.readTracePipe()), `${NODE0} .....            1: fn:a <-(root)
+${NODE0} .....            2: fn:b <-fn:a
+${NODE0} .....            3: fn:c <-fn:a
+${NODE0} .....            4: fn:b <-fn:c
 `);
   await T.setCurrentTracer('nop');
   T.setTraceClock('local');

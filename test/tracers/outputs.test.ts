@@ -16,8 +16,8 @@ import { attach, defineSites, leave, siteAbi } from '../../src/public/index.js';
 import * as T from '../../src/tracers/index.js';
 import { currentRings, ENT_RESUMED, EV_GRAPH_ENT, EV_GRAPH_RET, RET_SUSPENDED } from '../../src/tracers/session.js';
 import { type Call, threadCalls } from '../../src/tracers/output/calls.js';
-import type { Item } from '../../src/tracers/output/common.js';
-import { micros, perfettoFromCalls, perfettoJson, readPerfettoJson } from '../../src/tracers/output/perfetto.js';
+import { arraySource, ringEvents, ringView, toText, type Item } from '../../src/tracers/output/common.js';
+import { micros, perfettoJson, perfettoJsonTo, readPerfettoJson } from '../../src/tracers/output/perfetto.js';
 import { foldStacks, foldedText, parseFolded, readFolded, type FoldedProfile } from '../../src/tracers/output/folded.js';
 import { flameGraphHtml, readFlameGraph, type FlameData } from '../../src/tracers/output/flamegraph.js';
 import { nameColour, readTimeline, timelineSvg } from '../../src/tracers/output/timeline.js';
@@ -103,20 +103,24 @@ out:p 1031100-1034100 open
 `);
 });
 
+const PID = process.pid;
+const NAMES = { processNames: new Map([[PID, 'test-app']]) };
+const THREW = ',"args":{"exit":"threw","note":"the call threw"}';
+/** Each call as it ends: children before their parents. */
 const PERFETTO = `{"traceEvents":[
-{"name":"process_name","ph":"M","pid":42,"tid":0,"args":{"name":"test-app"}},
-{"name":"thread_name","ph":"M","pid":42,"tid":0,"args":{"name":"node-0"}},
-{"name":"out:a","cat":"function","ph":"X","ts":1000,"dur":26.5,"pid":42,"tid":0},
-{"name":"out:b","cat":"function","ph":"X","ts":1001,"dur":2,"pid":42,"tid":0},
-{"name":"out:c","cat":"function","ph":"X","ts":1003,"dur":23,"pid":42,"tid":0},
-{"name":"out:b","cat":"function","ph":"X","ts":1004,"dur":2,"pid":42,"tid":0},
-{"name":"out:t","cat":"function","ph":"X","ts":1027,"dur":2.1,"pid":42,"tid":0,"args":{"exit":"threw","note":"the call threw"}},
-{"name":"out:u","cat":"function","ph":"X","ts":1027.1,"dur":2,"pid":42,"tid":0,"args":{"exit":"threw","note":"the call threw"}},
-{"name":"out:b","cat":"function","ph":"X","ts":1027.1,"dur":2,"pid":42,"tid":0},
-{"name":"out:p","cat":"function","ph":"X","ts":1029.1,"dur":2,"pid":42,"tid":0},
-{"name":"out:q","cat":"function","ph":"X","ts":1030.1,"dur":1,"pid":42,"tid":0,"args":{"exit":"unwound","note":"abandoned by the core (UNWOUND): a throw or an await left it; ends when it was swept"}},
-{"name":"out:p","cat":"function","ph":"X","ts":1031.1,"dur":3,"pid":42,"tid":0,"args":{"exit":"open","note":"no exit in the buffer: ends at the last time known inside it"}},
-{"name":"out:b","cat":"function","ph":"X","ts":1032.1,"dur":2,"pid":42,"tid":0}
+{"name":"process_name","ph":"M","pid":${PID},"tid":0,"args":{"name":"test-app"}},
+{"name":"thread_name","ph":"M","pid":${PID},"tid":0,"args":{"name":"node-0"}},
+{"name":"out:b","cat":"function","ph":"X","ts":1001,"dur":2,"pid":${PID},"tid":0},
+{"name":"out:b","cat":"function","ph":"X","ts":1004,"dur":2,"pid":${PID},"tid":0},
+{"name":"out:c","cat":"function","ph":"X","ts":1003,"dur":23,"pid":${PID},"tid":0},
+{"name":"out:a","cat":"function","ph":"X","ts":1000,"dur":26.5,"pid":${PID},"tid":0},
+{"name":"out:b","cat":"function","ph":"X","ts":1027.1,"dur":2,"pid":${PID},"tid":0},
+{"name":"out:u","cat":"function","ph":"X","ts":1027.1,"dur":2,"pid":${PID},"tid":0${THREW}},
+{"name":"out:t","cat":"function","ph":"X","ts":1027,"dur":2.1,"pid":${PID},"tid":0${THREW}},
+{"name":"out:q","cat":"function","ph":"X","ts":1030.1,"dur":1,"pid":${PID},"tid":0,"args":{"exit":"unwound","note":"abandoned by the core (UNWOUND): a throw or an await left it; ends when it was swept"}},
+{"name":"out:p","cat":"function","ph":"X","ts":1029.1,"dur":2,"pid":${PID},"tid":0},
+{"name":"out:b","cat":"function","ph":"X","ts":1032.1,"dur":2,"pid":${PID},"tid":0},
+{"name":"out:p","cat":"function","ph":"X","ts":1031.1,"dur":3,"pid":${PID},"tid":0,"args":{"exit":"open","note":"no exit in the buffer: ends at the last time known inside it"}}
 ],"displayTimeUnit":"ns"}
 `;
 
@@ -146,10 +150,10 @@ out:q 220-260 return no-entry
 
 test('perfetto: exact trace-event JSON, parseable, calls nested per thread', async () => {
   const rings = await currentRings();
-  const json = perfettoJson(rings, { pid: 42, processName: 'test-app' });
+  const json = perfettoJson(rings, NAMES);
   assert.equal(json, PERFETTO);
-  assert.equal(perfettoJson(rings, { pid: 42, processName: 'test-app' }), json, 'deterministic');
-  assert.equal(await readPerfettoJson({ pid: 42, processName: 'test-app' }), json, 'the reader of the current buffers');
+  assert.equal(perfettoJson(rings, NAMES), json, 'deterministic');
+  assert.equal(await readPerfettoJson(NAMES), json, 'the reader of the current buffers');
   const doc = JSON.parse(json) as { traceEvents: { ph: string; ts: number; dur: number }[]; displayTimeUnit: string };
   assert.equal(doc.displayTimeUnit, 'ns');
   // Complete events on one thread either nest or are disjoint.
@@ -181,7 +185,7 @@ test('folded: self time in ns per distinct stack, sorted; thread frames on reque
   assert.equal(foldedText(p), FOLDED);
   assert.deepEqual(parseFolded(FOLDED), p, 'parses back');
   assert.deepEqual(await readFolded(), p);
-  assert.deepEqual(dataOf(await readFlameGraph({ threads: true })).stacks[0], [['node-0', 'out:a'], 1500]);
+  assert.deepEqual(stacksOf(dataOf(await readFlameGraph({ threads: true })))[0], [['node-0', 'out:a'], 1500]);
   assert.ok((await readTimeline()).includes('data-name="out:q"'));
   assert.equal(foldedText(foldStacks(rings, { threads: true })), FOLDED.replace(/^/gm, 'node-0;').replace(/node-0;$/, ''));
 });
@@ -203,16 +207,18 @@ test('timeline: bars per call on a time axis, a row per depth, labels only where
   T.clearBuffers();
   now = 5000;
   prog.a(); // 26.5 µs: at 265 px, 1 px is 100 ns
-  const svg = timelineSvg([threadCalls((await currentRings())[0]!)], { width: 265, title: 'a <run>' });
+  const svg = timelineSvg([ringEvents((await currentRings())[0]!)], { width: 265, title: 'a <run>' });
   assert.ok(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg" width="305" height="116" viewBox="0 0 305 116" '));
   assert.ok(svg.includes('<title>a &lt;run&gt;</title>'));
   assert.ok(svg.endsWith('</svg>\n'));
+  // Drawn as each call ends: children before their parents.
   assert.deepEqual(svg.split('\n').filter((l) => l.startsWith('<g class="call')), [
-    '<g class="call" data-name="out:a"><title>out:a',
+    '<g class="call" data-name="out:b"><title>out:b',
     '<g class="call" data-name="out:b"><title>out:b',
     '<g class="call" data-name="out:c"><title>out:c',
-    '<g class="call" data-name="out:b"><title>out:b',
+    '<g class="call" data-name="out:a"><title>out:a',
   ]);
+  assert.ok(svg.includes(`<text class="head" x="20" y="47">node-${PID} [0]</text>`));
   assert.ok(svg.includes(`<g class="call" data-name="out:c"><title>out:c
 start 3 µs, duration 23 µs</title><rect x="50" y="70" width="230" height="16" fill="${nameColour('out:c')}"/><text x="53" y="82">out:c</text></g>`));
   assert.equal(svg.match(/<text x="[\d.]+" y="\d+">out:/g)?.length, 2, 'the 2 µs calls (20 px) have no room for a label');
@@ -233,7 +239,7 @@ test('folded from the function tracer: caller;callee weighted by calls', async (
 test('timeline: calls that threw, were abandoned or stayed open are marked', async () => {
   await T.setCurrentTracer('function_graph');
   await runAll();
-  const svg = timelineSvg([threadCalls((await currentRings())[0]!)]);
+  const svg = timelineSvg([ringEvents((await currentRings())[0]!)]);
   assert.equal(svg.match(/<g class="call threw"/g)?.length, 2);
   assert.equal(svg.match(/<g class="call unwound" data-name="out:q"/g)?.length, 1);
   assert.equal(svg.match(/<g class="call open" data-name="out:p"/g)?.length, 1);
@@ -249,19 +255,19 @@ test('two threads: a tid and thread_name per thread in the JSON; folded stacks m
   const id = await runWorker(2_000_100_000, 2, 'resizer');
   const rings = await currentRings();
   assert.deepEqual(rings.map((r) => r.threadId), [0, id]);
-  const json = perfettoJson(rings, { pid: 7, processName: 'two' });
+  const json = perfettoJson(rings, { processNames: new Map([[PID, 'two']]) });
   const ev = (tid: number, ts: string, name: string, dur: string): string =>
-    `{"name":"${name}","cat":"function","ph":"X","ts":${ts},"dur":${dur},"pid":7,"tid":${tid}}`;
+    `{"name":"${name}","cat":"function","ph":"X","ts":${ts},"dur":${dur},"pid":${PID},"tid":${tid}}`;
   assert.equal(json, `{"traceEvents":[
-{"name":"process_name","ph":"M","pid":7,"tid":0,"args":{"name":"two"}},
-{"name":"thread_name","ph":"M","pid":7,"tid":0,"args":{"name":"node-0"}},
-{"name":"thread_name","ph":"M","pid":7,"tid":${id},"args":{"name":"resizer-${id}"}},
-${ev(0, '2000000', 'mt:a', '3')},
+{"name":"process_name","ph":"M","pid":${PID},"tid":0,"args":{"name":"two"}},
+{"name":"thread_name","ph":"M","pid":${PID},"tid":0,"args":{"name":"node-0"}},
+{"name":"thread_name","ph":"M","pid":${PID},"tid":${id},"args":{"name":"resizer-${id}"}},
 ${ev(0, '2000001', 'mt:b', '2')},
-${ev(id, '2000100', 'mt:a', '3')},
+${ev(0, '2000000', 'mt:a', '3')},
 ${ev(id, '2000101', 'mt:b', '2')},
-${ev(id, '2000103', 'mt:a', '3')},
-${ev(id, '2000104', 'mt:b', '2')}
+${ev(id, '2000100', 'mt:a', '3')},
+${ev(id, '2000104', 'mt:b', '2')},
+${ev(id, '2000103', 'mt:a', '3')}
 ],"displayTimeUnit":"ns"}
 `);
   assert.equal(foldedText(foldStacks(rings)), 'mt:a 3000\nmt:a;mt:b 6000\n');
@@ -302,6 +308,18 @@ test('a ring that overflowed: lost events counted, calls still nest, folded weig
 
 const DATA_OPEN = '<script type="application/json" id="fg-data">';
 
+/** The stacks the data block stands for: [frames, self weight] of each node with weight, in preorder. */
+function stacksOf(d: FlameData): [string[], number][] {
+  const paths: string[][] = [];
+  const out: [string[], number][] = [];
+  for (let i = 0; i < d.nodes.length; i += 3) {
+    const path = [...(d.nodes[i + 1]! < 0 ? [] : paths[d.nodes[i + 1]!]!), d.names[d.nodes[i]!]!];
+    paths.push(path);
+    if (d.nodes[i + 2]! > 0) out.push([path, d.nodes[i + 2]!]);
+  }
+  return out;
+}
+
 function dataOf(html: string): FlameData {
   const i = html.indexOf(DATA_OPEN);
   assert.ok(i >= 0, 'data block present');
@@ -317,7 +335,9 @@ test('flame graph: one self-contained file; the data block parses back to the st
   const d = dataOf(html);
   assert.equal(d.unit, 'ns');
   assert.equal(d.title, 'outputs <test>');
-  assert.deepEqual(d.stacks.map(([frames, weight]) => ({ frames, weight })), p.stacks);
+  assert.deepEqual(stacksOf(d).map(([frames, weight]) => ({ frames, weight })), p.stacks);
+  // Each name once, however many stacks it is in.
+  assert.deepEqual(d.names, ['out:a', 'out:b', 'out:c', 'out:p', 'out:q', 'out:t', 'out:u']);
   // Inline only: no URL, no external script, stylesheet or image.
   assert.doesNotMatch(html, /https?:|\/\/[a-z]|src=|href=|url\(|@import|<link/i);
   assert.equal((html.match(/<script[ >]/g) ?? []).length, 2);
@@ -331,7 +351,7 @@ test('flame graph: frame names cannot break out of the data block', () => {
   const html = flameGraphHtml(evil);
   assert.equal(html.match(/<\/script/gi)?.length, 2, 'only the two real closing tags');
   assert.ok(!html.includes('<!--'));
-  assert.deepEqual(dataOf(html).stacks, [[['</script><!--x', 'a&b>c\u2028'], 3]]);
+  assert.deepEqual(stacksOf(dataOf(html)), [[['</script><!--x', 'a&b>c\u2028'], 3]]);
 });
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -381,13 +401,15 @@ test('calls: an async call is one call per part; the last part ends at its retur
   const RET = EV_GRAPH_RET.id;
   const item = (ts: number, type: number, flags: number, a: number, b: number, c = 0): Item => ({ ts, type, flags, a, b, c, lost: 0 });
   // f runs 100-110 and suspends; g runs meanwhile; f resumes at 200 and returns at 230, 130 after it began.
-  const t = threadCalls(r, [
+  const items = [
     item(100, ENT, 0, P, 0), item(110, RET, RET_SUSPENDED, P, 0, 10),
     item(150, ENT, 0, Q, 0), item(160, RET, 0, Q, 0, 10),
     item(200, ENT, ENT_RESUMED, P, 0), item(230, RET, 0, P, 0, 130),
-  ]);
+  ];
+  const t = threadCalls(r, items);
   assert.equal(shape(t.roots), 'out:p 100-110 suspended\nout:q 150-160 return\nout:p 200-230 return\n');
   assert.deepEqual(t.roots.map((c) => c.resumed), [false, false, true]);
-  const json = JSON.parse(perfettoFromCalls([t], { pid: 1 })) as { traceEvents: { name: string; ph: string; args?: { exit?: string } }[] };
+  const events = { view: ringView(r), open: () => arraySource(items) };
+  const json = JSON.parse(toText((sink) => perfettoJsonTo([events], sink))) as { traceEvents: { name: string; ph: string; args?: { exit?: string } }[] };
   assert.deepEqual(json.traceEvents.filter((e) => e.ph === 'X').map((e) => e.args?.exit ?? 'return'), ['suspended', 'return', 'return']);
 });

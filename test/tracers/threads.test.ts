@@ -11,6 +11,9 @@ import { attach } from '../../src/public/index.js';
 import * as T from '../../src/tracers/index.js';
 import { runWorker } from './support.js';
 
+/** The context columns of the main thread: TASK-PID is the thread's comm and the process's pid. */
+const NODE0 = `${'node'.padStart(16)}-${String(process.pid).padEnd(7)} [000]`;
+
 let now = 0;
 T.setThreadClock(customClock('test', () => now));
 const prog = {
@@ -31,18 +34,18 @@ test('function tracer: two threads, merged by time', async () => {
   now = 1_000_010_000;
   prog.a();
   const c = String(id).padStart(3, '0');
-  const wctx = `          worker-${String(id).padEnd(7)} [${c}] .....`;
-  const nctx = `         resizer-${String(id2).padEnd(7)} [${String(id2).padStart(3, '0')}] .....`;
+  const wctx = `          worker-${String(process.pid).padEnd(7)} [${c}] .....`;
+  const nctx = `         resizer-${String(process.pid).padEnd(7)} [${String(id2).padStart(3, '0')}] .....`;
   const trace = await T.readTrace();
   assert.equal(trace.split('\n').slice(2, 3).join(''), '# entries-in-buffer/entries-written: 8/8   #P:3');
-  assert.equal(trace.split('\n').slice(12).join('\n'), `            node-0       [000] .....     1.000000: mt:a <-(root)
-            node-0       [000] .....     1.000001: mt:b <-mt:a
+  assert.equal(trace.split('\n').slice(12).join('\n'), `${NODE0} .....     1.000000: mt:a <-(root)
+${NODE0} .....     1.000001: mt:b <-mt:a
 ${wctx}     1.000002: mt:a <-(root)
 ${wctx}     1.000003: mt:b <-mt:a
 ${nctx}     1.000005: mt:a <-(root)
 ${nctx}     1.000006: mt:b <-mt:a
-            node-0       [000] .....     1.000010: mt:a <-(root)
-            node-0       [000] .....     1.000011: mt:b <-mt:a
+${NODE0} .....     1.000010: mt:a <-(root)
+${NODE0} .....     1.000011: mt:b <-mt:a
 `);
 });
 
@@ -92,7 +95,7 @@ test('a worker overflows its small ring: LOST line with its thread id, stats per
   const lines = pipe.split('\n').filter((l) => l !== '');
   assert.equal(lines[0], `Thread:${id} [LOST ${overrun} EVENTS]`);
   assert.equal(lines.length, entries + 1);
-  assert.ok(lines.slice(1).every((l) => l.startsWith(`          worker-${String(id).padEnd(7)} [${String(id).padStart(3, '0')}] ..... `)));
+  assert.ok(lines.slice(1).every((l) => l.startsWith(`          worker-${String(process.pid).padEnd(7)} [${String(id).padStart(3, '0')}] ..... `)));
   await assert.rejects(T.readThreadStats(9999), { code: 'ENOENT' });
   T.setBufferSizeKb(1408);
   await T.setCurrentTracer('nop');

@@ -1,55 +1,119 @@
-// Every syntax form, run three ways: as written, transformed with nothing
-// attached, and transformed with a counting ops on every function. The
-// output must be identical, and the counted entries and exits must be the
-// ones each fixture declares (`//@count <name> <entries> <exits>`), and so
-// must the callers seen as parents (`//@parents <name> <p1,p2,...>`, `-`
-// for none): a frame left on the stack by a throw or a suspension would
-// show up as a wrong parent.
+// Every syntax form, differentially: each fixture of the corpus runs as
+// written, reformatted without semicolons (prettier, `semi: false`: the
+// style of npm, standard and koa) and minified (esbuild), and each form each
+// way: plain `node` (with an empty `--import`: any preload changes how Node
+// starts the main module, which shows in stack traces), and with a counting
+// ops on every function under `--import jsftrace/register`; as written, also
+// under jsftrace/register with nothing attached (idle and traced run the same
+// instrumented code, so the reformatted forms are run traced only). Exit
+// status, stdout and stderr must be identical to the plain run's.
+//
+// The counted entries and exits must be the ones each fixture declares
+// (`//@count <name> <entries> <exits>`), and so must the callers seen as
+// parents (`//@parents <name> <p1,p2,...>`, `-` for none): a frame left on
+// the stack by a throw or a suspension shows up as a wrong parent. The
+// minifier renames, inlines and drops functions, so in the minified form a
+// declared count is checked only for balance (as many exits as entries,
+// when the declaration says so) for the names that survived, and parents
+// are not checked. `//@node <flags>` gives node flags for every run;
+// `//@variants <v> ...` limits a fixture to some forms (with the reason).
 
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSource } from '../../src/instrument/transform.js';
+import { transform } from 'esbuild';
+import { format } from 'prettier';
+import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
+import { cleanEnv, run, scratchDir } from '../support/process.js';
 
 const corpus = fileURLToPath(new URL('../../../test/fixtures/transform/corpus/', import.meta.url));
-const preload = fileURLToPath(new URL('../fixtures/transform/preload.js', import.meta.url));
-const work = mkdtempSync(join(tmpdir(), 'jsftrace-corpus-'));
-test.after(() => rmSync(work, { recursive: true, force: true }));
+const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
+const count = fileURLToPath(new URL('../fixtures/transform/count.js', import.meta.url));
+const nothing = fileURLToPath(new URL('../fixtures/transform/nothing.js', import.meta.url));
+const work = scratchDir('jsftrace-corpus-');
+test.after(work.done);
 
-function run(file: string, args: string[], env: Record<string, string> = {}): string {
-  const r = spawnSync(process.execPath, [...args, file], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
-  assert.equal(r.status, 0, `${file} exited ${r.status}: ${r.stderr}`);
-  return r.stdout.split(corpus).join('<dir>/').split(work + '/').join('<dir>/');
+type Variant = 'as written' | 'semicolon-free' | 'minified';
+const slug = (v: Variant): string => v.replace(/ /g, '-');
+const VARIANTS: Variant[] = ['as written', 'semicolon-free', 'minified'];
+
+async function variantOf(variant: Variant, code: string, name: string): Promise<string> {
+  switch (variant) {
+    case 'as written': return code;
+    case 'semicolon-free': return format(code, { parser: 'babel', semi: false, filepath: name });
+    case 'minified': {
+      // The declarations at the end are comments: kept so that the names
+      // that survive the renaming are still checked.
+      const decl = code.match(/^\/\/@.*$/gm) ?? [];
+      const min = await transform(code, { minify: true, loader: 'js', target: 'esnext', legalComments: 'none' });
+      return `${min.code}${decl.join('\n')}\n`;
+    }
+  }
 }
 
-for (const name of readdirSync(corpus).sort()) {
-  test(`corpus ${name}: same output idle and traced, declared counts`, () => {
-    const src = join(corpus, name);
-    const code = readFileSync(src, 'utf8');
-    const format = name.endsWith('.mjs') ? 'module' : 'commonjs';
-    const out = join(work, name);
-    const t = transformSource({ code, filename: out, format, file: `corpus/${name}`, package: '' });
-    assert.ok(t.sites > 0);
-    writeFileSync(out, t.code);
-    const plain = run(src, []);
-    const idle = run(out, ['--import', preload]);
-    assert.equal(idle, plain, 'instrumented and idle');
-    const countsFile = join(work, `${name}.counts.json`);
-    const traced = run(out, ['--import', preload], { JSFTRACE_TEST_COUNTS: countsFile });
-    assert.equal(traced, plain, 'instrumented with a counting ops on every function');
-    const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[]]>;
-    const expected = [...code.matchAll(/^\/\/@count (\S+) (\d+) (\d+)$/gm)];
-    for (const [, fn, entries, exits] of expected) {
-      assert.deepEqual(counts[fn!]?.slice(0, 2), [Number(entries), Number(exits)], `${fn}: [entries, exits]`);
-    }
-    for (const [, fn, list] of code.matchAll(/^\/\/@parents (\S+) (\S+)$/gm)) {
-      assert.deepEqual(counts[fn!]?.[2], list!.split(',').sort(), `${fn}: parents`);
-    }
-    // Every entry is matched by an exit, except calls still suspended at exit.
-    for (const [fn, [en, ex]] of Object.entries(counts)) assert.ok(ex <= en, `${fn}: ${ex} exits for ${en} entries`);
-  });
+/** Whether each part of a qualified name (`K.#m:get` → K, m) is a word of `code`. */
+function survives(name: string, code: string): boolean {
+  if (name === '-') return true;
+  const parts = name.replace(/:(get|set)$/, '').split(/[.#[\]]+/).filter((p) => p !== '');
+  return parts.every((p) => new RegExp(`(?<![\\w$])${p.replace(/[$]/g, '\\$')}(?![\\w$])`).test(code));
 }
+
+
+const names = readdirSync(corpus).filter((n) => /\.[cm]js$/.test(n)).sort();
+// Two fixtures at a time: each waits on its child processes.
+describe('corpus', { concurrency: 2 }, () => {
+for (const variant of VARIANTS) {
+  const dir = join(work.dir, slug(variant));
+  mkdirSync(join(dir, 'cache'), { recursive: true });
+  for (const name of names) {
+    const original = readFileSync(join(corpus, name), 'utf8');
+    const only = original.match(/^\/\/@variants (.+)$/m)?.[1].split(' ');
+    if (only !== undefined && !only.includes(slug(variant))) continue;
+    const file = join(dir, name);
+    test(`corpus ${name} ${variant}: same status and output plain, idle and traced; declared counts`, async () => {
+      const code = await variantOf(variant, original, name);
+      if (variant === 'as written') copyFileSync(join(corpus, name), file);
+      else writeFileSync(file, code);
+      const flags = (code.match(/^\/\/@node (.+)$/m)?.[1] ?? '').split(' ').filter((f) => f !== '');
+      const countsFile = `${file}.counts.json`;
+      const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(dir, 'cache') });
+      const opts = { cwd: dir, timeoutMs: 60_000 };
+      const [plain, traced, idle] = await Promise.all([
+        run(process.execPath, ['--import', nothing, ...flags, file], { ...opts, env }),
+        run(process.execPath, ['--import', register, '--import', count, ...flags, file],
+          { ...opts, env: { ...env, JSFTRACE_TEST_COUNTS: countsFile, JSFTRACE_TEST_FILE: name } }),
+        ...(variant === 'as written' ? [run(process.execPath, ['--import', register, ...flags, file], { ...opts, env })] : []),
+      ]);
+      assertSameOutcomes(`${name} ${variant}`, outcomeOf(plain!), {
+        ...(idle === undefined ? {} : { 'idle (nothing attached)': outcomeOf(idle) }),
+        'traced (a counting ops on every function)': outcomeOf(traced!),
+      });
+      const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[]]>;
+      assert.ok(Object.keys(counts).length > 0, 'no function of the file was entered');
+      const body = code.replace(/^\/\/@.*$/gm, '');
+      const got: Record<string, unknown> = {};
+      const want: Record<string, unknown> = {};
+      for (const [, fn, entries, exits] of code.matchAll(/^\/\/@count (\S+) (\d+) (\d+)$/gm)) {
+        const c = counts[fn!];
+        if (variant !== 'minified') {
+          got[`${fn} [entries, exits]`] = c?.slice(0, 2) ?? null;
+          want[`${fn} [entries, exits]`] = [Number(entries), Number(exits)];
+        } else if (entries === exits && survives(fn!, body) && c !== undefined) {
+          got[`${fn} exits`] = c[1];
+          want[`${fn} exits`] = c[0];
+        }
+      }
+      for (const [, fn, list] of code.matchAll(/^\/\/@parents (\S+) (\S+)$/gm)) {
+        if (variant === 'minified') continue;
+        got[`${fn} parents`] = counts[fn!]?.[2] ?? null;
+        want[`${fn} parents`] = list!.split(',').sort();
+      }
+      assert.deepEqual(got, want, 'declared counts and parents');
+      // Every entry is matched by an exit, except calls still suspended at exit.
+      for (const [fn, [en, ex]] of Object.entries(counts)) assert.ok(ex <= en, `${fn}: ${ex} exits for ${en} entries`);
+    });
+  }
+}
+});

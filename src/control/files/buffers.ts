@@ -13,9 +13,11 @@ import {
   bufferSizeKb, readThreadStats, readTrace, readTracePipe, setBufferSizeKb,
 } from '../../tracers/index.js';
 import { knownThreadIds, setThreadBufferSizeKb, sizesUniform, threadBufferSizeKb } from '../../tracers/session.js';
+import { MAX_SIZE_KB } from '../../ring/index.js';
 import { parseUint, type ControlFile } from '../file.js';
 
-const KB_MAX = 1 << 20;
+/** The ring's own largest size: a larger one would be refused after the parse, with a less clear error. */
+const KB_MAX = MAX_SIZE_KB;
 
 export const bufferFiles: Record<string, ControlFile> = {
   buffer_size_kb: {

@@ -14,6 +14,7 @@
  * registered after jsftrace (`--import tsx` after us) run inside ours.
  */
 
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +53,13 @@ function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
       if (!outer && isOuterActive()) return result;
+      if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
+        // Node 22 hands a module required by CommonJS whose source another
+        // loader supplied a result without source, then reads and compiles
+        // the file itself, without _compile: give it the file's source, so
+        // that what it compiles is what the hook transformed.
+        return instrumentLoadResult(url, { ...result, source: readFileSync(fileURLToPath(url), 'utf8') }, compiledByNode);
+      }
       const out = instrumentLoadResult(url, result, compiledByNode);
       if (result.format === 'commonjs') noteDecided(url, result);
       return out;

@@ -43,12 +43,20 @@ export class Batcher {
   private readonly stats: Stats;
   private readonly opts: BatchOptions;
   private readonly onError: (message: string) => void;
+  private readonly onSettled: () => void;
 
-  constructor(exporter: SpanExporterLike, stats: Stats, opts: BatchOptions, onError: (message: string) => void) {
+  /** `onSettled`: after each batch's result, when the queue may have room again. */
+  constructor(exporter: SpanExporterLike, stats: Stats, opts: BatchOptions, onError: (message: string) => void, onSettled: () => void = () => undefined) {
     this.exporter = exporter;
     this.stats = stats;
     this.opts = opts;
     this.onError = onError;
+    this.onSettled = onSettled;
+  }
+
+  /** Spans add() takes now without dropping one. */
+  room(): number {
+    return this.opts.maxQueue - this.queue.length;
   }
 
   add(span: ReadableSpan): void {
@@ -103,6 +111,7 @@ export class Batcher {
       }
       if (this.queue.length >= this.opts.batchSize || (this.idle.length > 0 && this.queue.length > 0)) this.send();
       if (this.queue.length === 0 && this.inFlight === 0) for (const f of this.idle.splice(0)) f();
+      this.onSettled();
     };
     try {
       this.exporter.export(batch, done);

@@ -3,15 +3,23 @@
  * the settings the otlp/ control files hold, the export worker's start and
  * stop, a last export when the process exits, and trace_stat/otlp.
  *
- * Owns: the settings and the worker handle of this process. Invariants:
- * - the worker runs exactly while function_graph is the current tracer with
+ * Owns: the settings and the export's reader in this process: its own
+ * worker, which follows the rings, or a host that already reads every
+ * event (ExportHost: the drain of a streaming `jsftrace record`, which
+ * consumes the rings; a follower beside it would find most events gone).
+ * Invariants:
+ * - the export runs exactly while function_graph is the current tracer with
  *   options/otlp set (tracers.ts starts and stops it at those switches);
+ * - it runs in the host whenever one is registered: a host registered (or
+ *   released) while the export runs takes it over (or hands it back);
  * - a setting is checked whole before it changes anything (EINVAL), and a
  *   running worker gets the new settings, after sending what it had queued
  *   the old way;
  * - at process exit the thread that started the worker asks it for a last
  *   export and waits for it at most EXIT_WAIT_MS, then says on stderr how
- *   many spans went unsent; the program's exit is never held longer;
+ *   many spans went unsent; the program's exit is never held longer (a
+ *   host makes its last export at its own end, bounded alike, and then
+ *   calls exportEnded());
  * - this file loads no OpenTelemetry code: a traced program pays for it
  *   only in the worker, and only once the export is on.
  */
@@ -20,7 +28,7 @@ import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { fail } from '../../shared/errors.js';
 import { flushThread } from '../session.js';
-import { NO_API_NOTICE, type ExportSettings, type FromWorker, type ToWorker } from './messages.js';
+import { EXIT_WAIT_MS, NO_API_NOTICE, type ExportSettings, type FromWorker, type ToWorker } from './messages.js';
 import { defaultSamplerSpec, parseSamplerSpec } from './sampler-spec.js';
 import { COUNTERS, createStats, I_FLUSH_DONE, I_FLUSH_REQ, Stats } from './stats-layout.js';
 import { atExit } from '../../shared/exit-hooks.js';
@@ -31,8 +39,6 @@ import { atExit } from '../../shared/exit-hooks.js';
  */
 const UNTRACED_WORKER = Symbol.for('jsftrace.untracedWorker');
 
-/** How long a process's exit waits for the last export. */
-const EXIT_WAIT_MS = 2000;
 /** How long a start or stop waits for the worker. */
 const WORKER_WAIT_MS = 10_000;
 
@@ -40,6 +46,10 @@ let settings: ExportSettings | null = null;
 /** The endpoint as it was written (otlp/endpoint reads it back). */
 let endpointText = '';
 let worker: Worker | null = null;
+/** The host that runs the export instead of a worker, when one is registered. */
+let host: ExportHost | null = null;
+/** The export runs in the host. */
+let hosted = false;
 let stats: Stats | null = null;
 let lastError = '';
 let exitHook = false;
@@ -80,6 +90,38 @@ export function tracesUrl(text: string): string {
 function changed(next: ExportSettings): void {
   settings = next;
   worker?.postMessage({ kind: 'settings', settings: next } satisfies ToWorker);
+  if (hosted) host!.settings(next);
+}
+
+/**
+ * A reader that already takes every event of this process and runs the
+ * export itself (the drain of a streaming record). It counts in the stats
+ * buffer it is given and reports through exportMessage().
+ */
+export interface ExportHost {
+  /** Starts the export; resolves once it reads. */
+  start(stats: SharedArrayBuffer, settings: ExportSettings): Promise<void>;
+  settings(s: ExportSettings): void;
+  /** Stops the export once it has read what the rings hold now and sent it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Registers (or, with null, releases) the host. A running export moves:
+ * to the host from the worker, or back to a worker when the host goes
+ * (a recording that could not reach its recorder).
+ */
+export async function setExportHost(h: ExportHost | null): Promise<void> {
+  const running = worker !== null || hosted;
+  if (running) await stopExport();
+  host = h;
+  if (running) await startExport();
+}
+
+/** What the host reports: errors (shown in trace_stat/otlp) and notices (said once). */
+export function exportMessage(m: FromWorker): void {
+  if (m.kind === 'error') lastError = m.message;
+  else if (m.kind === 'notice') tell(m.message);
 }
 
 export function setEndpoint(text: string): void {
@@ -146,9 +188,23 @@ function waitFor(w: Worker, kind: FromWorker['kind'], what: string): Promise<voi
 
 /** Starts the export worker (nothing when it runs). */
 export async function startExport(): Promise<void> {
-  if (worker !== null) return;
+  if (worker !== null || hosted) return;
   stats = new Stats(createStats());
   lastError = '';
+  if (!exitHook) {
+    exitHook = true;
+    atExit(lastExport);
+  }
+  if (host !== null) {
+    hosted = true;
+    try {
+      await host.start(stats.i32.buffer as SharedArrayBuffer, current());
+    } catch (e) {
+      hosted = false;
+      fail('EIO', (e as Error).message);
+    }
+    return;
+  }
   // No jsftrace/register in it (execArgv: []): its own code and the
   // OpenTelemetry packages it loads are not traced.
   const w = new Worker(new URL('./worker.js', import.meta.url), Object.assign({
@@ -174,14 +230,20 @@ export async function startExport(): Promise<void> {
   }
   // The program ends when it would have: the worker does not hold it.
   w.unref();
-  if (!exitHook) {
-    exitHook = true;
-    atExit(lastExport);
-  }
 }
 
 /** Stops the export worker after it has sent what it holds. */
 export async function stopExport(): Promise<void> {
+  if (hosted) {
+    hosted = false;
+    flushThread(); // this thread's last events, published for the host's last read
+    try {
+      await host!.stop();
+    } catch (e) {
+      lastError = (e as Error).message;
+    }
+    return;
+  }
   const w = worker;
   if (w === null) return;
   worker = null;
@@ -199,10 +261,30 @@ export async function stopExport(): Promise<void> {
 }
 
 export function exportRunning(): boolean {
-  return worker !== null;
+  return worker !== null || hosted;
 }
 
-/** At exit: the worker sends what the rings hold, while this thread waits (bounded). */
+/** The host made its last export (at process exit): say what went unsent. */
+export function exportEnded(): void {
+  if (!hosted || stats === null) return;
+  hosted = false;
+  saySent(true);
+}
+
+/** What went unsent, and the notice a user must not miss; at exit, straight to stderr. */
+function saySent(finished: boolean): void {
+  if (stats === null) return;
+  if (stats.get('roots_no_api') > 0) {
+    tell(NO_API_NOTICE, true);
+  }
+  const unsent = stats.get('queued');
+  if (!finished || unsent > 0) {
+    writeSync(2, `jsftrace: otlp: the last export did not finish within ${EXIT_WAIT_MS} ms; ${unsent} spans were not sent`
+      + `${lastError === '' ? '' : ` (${lastError})`}\n`);
+  }
+}
+
+/** At exit: the worker sends what the rings hold, while this thread waits (bounded). A host does this at its own end. */
 function lastExport(): void {
   if (worker === null || stats === null) return;
   flushThread();
@@ -215,21 +297,14 @@ function lastExport(): void {
     if (left <= 0) break;
     Atomics.wait(i32, I_FLUSH_DONE, done, left);
   }
-  if (stats.get('roots_no_api') > 0) {
-    tell(NO_API_NOTICE, true);
-  }
-  const unsent = stats.get('queued');
-  if (Atomics.load(i32, I_FLUSH_DONE) !== req || unsent > 0) {
-    writeSync(2, `jsftrace: otlp: the last export did not finish within ${EXIT_WAIT_MS} ms; ${unsent} spans were not sent`
-      + `${lastError === '' ? '' : ` (${lastError})`}\n`);
-  }
+  saySent(Atomics.load(i32, I_FLUSH_DONE) === req);
 }
 
 /** trace_stat/otlp: where the spans go, and what became of every call. */
 export function exportStatusText(): string {
   const s = current();
   const lines = [
-    `state: ${worker !== null ? 'exporting' : 'off'}`,
+    `state: ${worker !== null ? 'exporting' : hosted ? 'exporting (read by the recording\'s drain)' : 'off'}`,
     `endpoint: ${s.url === '' ? '(OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318/v1/traces)' : s.url}`,
     `service.name: ${s.serviceName === '' ? '(OTEL_SERVICE_NAME, else unknown_service:node)' : s.serviceName}`,
     `sampler: ${s.sampler}`,

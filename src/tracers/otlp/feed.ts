@@ -52,3 +52,18 @@ export function feedEvent(calls: ThreadCalls, e: EventCursor): void {
     default:
   }
 }
+
+/**
+ * Hands every event of the page image at `data[base]` (a ring page's header
+ * and committed words, as a trace file or the drain holds them) to
+ * `calls`; `expected` is the serial number the stream's next event should
+ * have, and a later one means the events between went by unread (counted
+ * there); -1 when not known (a reader that begins here). Returns the serial number expected after the image.
+ */
+export function feedImage(calls: ThreadCalls, cursor: EventCursor, data: Int32Array, base: number, expected: number): number {
+  const entries = cursor.load(data, base);
+  const serial = cursor.serial + 1;
+  if (expected >= 0 && serial > expected) calls.lostEvents(serial - expected);
+  while (cursor.step()) feedEvent(calls, cursor);
+  return Math.max(expected, serial + entries);
+}

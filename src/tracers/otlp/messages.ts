@@ -22,3 +22,6 @@ export type FromWorker = { kind: 'ready' } | { kind: 'stopped' } | { kind: 'erro
 
 /** Said once when root calls begin traces of their own because the program has no OpenTelemetry API. */
 export const NO_API_NOTICE = 'otlp: the program has no OpenTelemetry API (@opentelemetry/api): each call with no traced caller starts a trace of its own';
+
+/** How long a process's exit waits for the last export, whichever thread makes it. */
+export const EXIT_WAIT_MS = 2000;

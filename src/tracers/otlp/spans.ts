@@ -64,7 +64,12 @@ const EXIT_NAMES: Record<number, string> = { [END_THREW]: 'threw', [END_UNWOUND]
  * it, so differences of readings stay exact.
  */
 export function wallClockOf(ring: Ring): (ts: number) => HrTime {
-  const { clock, wallMs } = ring.anchor;
+  return wallClockAt(ring.anchor);
+}
+
+/** The same, from an anchor kept elsewhere (a trace file's stream). */
+export function wallClockAt(anchor: { clock: number; wallMs: number }): (ts: number) => HrTime {
+  const { clock, wallMs } = anchor;
   const sec = Math.floor(wallMs / 1000);
   const ns = Math.round((wallMs - sec * 1000) * 1e6);
   return (ts: number): HrTime => {

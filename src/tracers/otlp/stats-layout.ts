@@ -16,7 +16,7 @@
  * may mix counts a few events apart, as ftrace's stats do).
  */
 
-export const STATS_MAGIC = 0x4a534f31; // 'JSO1'
+export const STATS_MAGIC = 0x4a534f32; // 'JSO2'
 export const I_MAGIC = 0;
 export const I_FLUSH_REQ = 1;
 export const I_FLUSH_DONE = 2;
@@ -41,6 +41,7 @@ export const COUNTERS = [
   ['batches_ok', 'batches sent'],
   ['batches_failed', 'batches failed'],
   ['queued', 'spans waiting to be sent, or being sent, now'],
+  ['backlog', 'events read by the recording\'s drain, waiting to be made spans (record --otlp)'],
 ] as const;
 export type CounterName = (typeof COUNTERS)[number][0];
 

@@ -11,7 +11,7 @@
 
 import { instance, record } from '../../core/index.js';
 import {
-  attachReader, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
+  attachReader, CLOCK_COUNTER, iterateRing, ringStats, READ_EVENT, READ_LOST, type EventCursor, type PipeReader, type Ring,
 } from '../../ring/index.js';
 import { EV_GRAPH_ARGS, EV_GRAPH_RETVAL, EV_MARKER, EV_STACK, type ThreadRing } from '../session.js';
 
@@ -39,7 +39,52 @@ const ARGS_BUF = EV_GRAPH_ARGS.fields[3]!;
 const RETVAL = EV_GRAPH_RETVAL.id;
 const RETVAL_BUF = EV_GRAPH_RETVAL.fields[3]!;
 
-function itemOf(e: EventCursor): Item {
+/** A thread's events, one at a time (a live ring's, or a trace file stream's). */
+export interface ItemSource {
+  next(): Item | null;
+}
+
+/** Items already read. */
+export function arraySource(items: readonly Item[]): ItemSource {
+  let i = 0;
+  return { next: () => items[i++] ?? null };
+}
+
+/** A thread as the outputs see it: its ids, its comm, whether its clock counts, and its site names. */
+export interface ThreadView {
+  pid: number;
+  threadId: number;
+  name: string;
+  /** The clock counts (`counter`): timestamps are counts, not ns. */
+  counts: boolean;
+  site(id: number): string;
+  /** How a lost-events line names the thread: `Thread:<id>`, or `Thread:<pid>/<id>` when processes are shown apart. */
+  where: string;
+}
+
+/** A thread to render: how outputs see it, and its events (opened once per pass). */
+export interface ThreadEvents {
+  view: ThreadView;
+  open(): ItemSource;
+}
+
+/** A live ring as outputs see a thread. */
+export function ringView(r: ThreadRing): ThreadView {
+  return { pid: process.pid, threadId: r.threadId, name: r.name, counts: r.ring.clockId === CLOCK_COUNTER, site: siteName, where: `Thread:${r.threadId}` };
+}
+
+/** A live ring's events now (non-consuming, as `trace`), as a thread to render. */
+export function ringEvents(r: ThreadRing): ThreadEvents {
+  const items = snapshotItems(r.ring);
+  return { view: ringView(r), open: () => arraySource(items) };
+}
+
+/** Where an output's text goes, in pieces (a string, or a file written as it goes). */
+export interface Sink {
+  write(text: string): void;
+}
+
+export function itemOf(e: EventCursor): Item {
   const t = e.type;
   if (t === MARKER || t === STACK) {
     return { ts: e.ts, type: t, flags: e.flags, a: 0, b: 0, c: 0, lost: 0, text: e.string(t === MARKER ? MARKER_BUF : STACK_BUF) };
@@ -130,12 +175,10 @@ export interface Line {
 
 /** Merges per-thread lines by timestamp; ties keep thread order, then each thread's order. */
 export function mergeLines(perThread: Line[][]): string {
-  const busy = perThread.filter((ls) => ls.length > 0);
-  if (busy.length <= 1) return (busy[0] ?? []).map((l) => l.text).join('');
-  const all: { l: Line; k: number; i: number }[] = [];
-  perThread.forEach((ls, k) => ls.forEach((l, i) => all.push({ l, k, i })));
-  all.sort((x, y) => x.l.ts - y.l.ts || x.k - y.k || x.i - y.i);
-  return all.map((x) => x.l.text).join('');
+  return toText((sink) => mergeTo(perThread.map((ls) => {
+    let i = 0;
+    return { next: () => ls[i++] ?? null };
+  }), sink));
 }
 
 const names = new Map<number, string>();
@@ -220,4 +263,110 @@ export function durationMark(ns: number): string {
 /** ftrace's `<stack trace>` block: one ` => frame` line per frame. */
 export function stackLines(frames: string): string {
   return frames === '' ? '' : frames.split('\n').map((f) => ` => ${f}\n`).join('');
+}
+
+/** Collects an output's text in a string. */
+export function toText(render: (sink: Sink) => void): string {
+  let out = '';
+  render({ write: (t) => { out += t; } });
+  return out;
+}
+
+/** An item source that can look ahead (the graph output pairs an entry with the return after it). */
+export class Ahead {
+  private readonly buf: Item[] = [];
+  private readonly src: ItemSource;
+  /** Timestamp of the last event taken (a lost notice at the end takes it). */
+  lastTs = 0;
+
+  constructor(src: ItemSource) {
+    this.src = src;
+  }
+
+  peek(k = 0): Item | null {
+    while (this.buf.length <= k) {
+      const it = this.src.next();
+      if (it === null) return null;
+      this.buf.push(it);
+    }
+    return this.buf[k]!;
+  }
+
+  take(): Item | null {
+    const it = this.buf.length > 0 ? this.buf.shift()! : this.src.next();
+    if (it !== null && it.lost === 0) this.lastTs = it.ts;
+    return it;
+  }
+
+  /** Where a lost notice just taken belongs: the time of the next event, or of the last one at the end. */
+  lostTs(): number {
+    for (let k = 0; ; k++) {
+      const n = this.peek(k);
+      if (n === null) return this.lastTs;
+      if (n.lost === 0) return n.ts;
+    }
+  }
+}
+
+/** A thread's lines, one at a time. */
+export interface LineSource {
+  next(): Line | null;
+}
+
+/**
+ * Writes the lines of several threads merged by timestamp (ties: thread
+ * order, then each thread's order), holding one line per thread.
+ */
+export function mergeTo(sources: readonly LineSource[], sink: Sink): void {
+  const heads: (Line | null)[] = sources.map((s) => s.next());
+  // A binary heap of source indexes by (ts, index).
+  const heap: number[] = [];
+  const less = (a: number, b: number): boolean => {
+    const x = heads[a]!;
+    const y = heads[b]!;
+    return x.ts < y.ts || (x.ts === y.ts && a < b);
+  };
+  const up = (i: number): void => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(heap[i]!, heap[p]!)) return;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && less(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && less(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  heads.forEach((h, i) => {
+    if (h !== null) {
+      heap.push(i);
+      up(heap.length - 1);
+    }
+  });
+  while (heap.length > 0) {
+    const i = heap[0]!;
+    sink.write(heads[i]!.text);
+    heads[i] = sources[i]!.next();
+    if (heads[i] === null) {
+      heap[0] = heap[heap.length - 1]!;
+      heap.pop();
+    }
+    if (heap.length > 0) down(0);
+  }
+}
+
+/** All the lines of one source (a trace_pipe read). */
+export function linesOfSource(src: LineSource): Line[] {
+  const out: Line[] = [];
+  for (let l = src.next(); l !== null; l = src.next()) out.push(l);
+  return out;
 }

@@ -19,18 +19,77 @@
  *   0.1% of the zoomed view are not drawn (they could not be seen or hit).
  */
 
+import { foldChild, foldNode, type FoldNode, walkFold } from './calls.js';
 import { type FoldedProfile, type FoldedUnit, type FoldOptions, readFolded } from './folded.js';
 
 export interface FlameOptions extends FoldOptions {
   title?: string;
 }
 
-/** The embedded data: what the page's script reads. */
+/**
+ * The embedded data: what the page's script reads. Each distinct frame
+ * (a node of the merged stacks) is three numbers, and each name is stored
+ * once, so the page grows with the distinct frames, never with the calls.
+ */
 export interface FlameData {
   title: string;
   unit: FoldedUnit;
-  /** [frames, weight] per stack, as in the folded profile. */
-  stacks: [string[], number][];
+  names: string[];
+  /** Preorder, three numbers a node: index into names, parent node (-1: the root), self weight. */
+  nodes: number[];
+}
+
+/** The tree of a folded profile (stacks that share a prefix share its nodes). */
+export function foldTree(p: FoldedProfile): FoldNode {
+  const root = foldNode('');
+  for (const s of p.stacks) {
+    let n = root;
+    for (const f of s.frames) n = foldChild(n, f);
+    n.self += s.weight;
+  }
+  return root;
+}
+
+/** Each node's total (its self and its subtree's), computed without recursion. */
+function totals(root: FoldNode): Map<FoldNode, number> {
+  const t = new Map<FoldNode, number>();
+  const work: [FoldNode, boolean][] = [[root, false]];
+  for (let w = work.pop(); w !== undefined; w = work.pop()) {
+    const [n, done] = w;
+    if (!done) {
+      work.push([n, true]);
+      for (const k of n.kids.values()) work.push([k, false]);
+      continue;
+    }
+    let sum = Math.round(n.self);
+    for (const k of n.kids.values()) sum += t.get(k)!;
+    t.set(n, sum);
+  }
+  return t;
+}
+
+/** The data of a tree of frames (children in name order, zero-weight subtrees left out). */
+export function flameData(root: FoldNode, unit: FoldedUnit, title: string): FlameData {
+  const names: string[] = [];
+  const index = new Map<string, number>();
+  const nodes: number[] = [];
+  const total = totals(root);
+  /** Node index of the frame at each depth of the current path. */
+  const at: number[] = [];
+  walkFold(root, (n, path) => {
+    if (total.get(n)! <= 0) return false;
+    let ni = index.get(n.name);
+    if (ni === undefined) {
+      ni = names.length;
+      names.push(n.name);
+      index.set(n.name, ni);
+    }
+    const depth = path.length - 1;
+    at[depth] = nodes.length / 3;
+    nodes.push(ni, depth === 0 ? -1 : at[depth - 1]!, Math.round(n.self));
+    return true;
+  });
+  return { title, unit, names, nodes };
 }
 
 function escapeHtml(s: string): string {
@@ -78,17 +137,19 @@ const SCRIPT = `
       depth: parent === null ? 0 : parent.depth + 1 };
   }
   var root = makeNode('all', null);
-  data.stacks.forEach(function (s) {
-    var n = root, w = s[1];
-    n.total += w;
-    s[0].forEach(function (f) {
-      var k = n.byName.get(f);
-      if (k === undefined) { k = makeNode(f, n); n.byName.set(f, k); n.kids.push(k); }
-      k.total += w;
-      n = k;
-    });
-    n.self += w;
-  });
+  // Nodes in preorder, three numbers each: name index, parent (-1 for the root), self weight.
+  var nodes = [], n = data.nodes, i;
+  for (i = 0; i < n.length; i += 3) {
+    var parent = n[i + 1] < 0 ? root : nodes[n[i + 1]];
+    var k = makeNode(data.names[n[i]], parent);
+    k.self = n[i + 2];
+    k.total = k.self;
+    parent.kids.push(k);
+    parent.byName.set(k.name, k);
+    nodes.push(k);
+  }
+  // Totals bottom-up: a node's children come after it in preorder.
+  for (i = nodes.length - 1; i >= 0; i--) nodes[i].parent.total += nodes[i].total;
   // Children in name order, as flame graphs draw them (time order is lost in folding).
   (function sortKids(n) {
     n.kids.sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; });
@@ -226,8 +287,13 @@ const SCRIPT = `
 
 /** The page for a folded profile. */
 export function flameGraphHtml(p: FoldedProfile, opts: FlameOptions = {}): string {
+  return flameGraphPage(foldTree(p), p.unit, opts);
+}
+
+/** The page for a tree of frames (a Folder's). */
+export function flameGraphPage(root: FoldNode, unit: FoldedUnit, opts: FlameOptions = {}): string {
   const title = opts.title ?? 'jsftrace flame graph';
-  const data: FlameData = { title, unit: p.unit, stacks: p.stacks.map((s) => [s.frames, s.weight]) };
+  const data = flameData(root, unit, title);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -11,10 +11,11 @@
  * `tracing_mark_write: text`.
  */
 
-import { CLOCK_COUNTER, ringStats } from '../../ring/index.js';
+import { ringStats } from '../../ring/index.js';
 import { EV_FUNCTION, EV_MARKER, EV_STACK, options, OPT_CONTEXT_INFO, OPT_IRQ_INFO, OPT_PRINT_PARENT, type ThreadRing } from '../session.js';
 import {
-  consumeItems, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems, stackLines, timestamp,
+  Ahead, arraySource, consumeItems, linesOfSource, mergeLines, mergeTo, ringEvents, ringView, stackLines, timestamp, toText,
+  type ItemSource, type LineSource, type Sink, type ThreadEvents, type ThreadView,
 } from './common.js';
 
 /** The legend block, with ftrace's geometry; columns relabelled for threads. */
@@ -29,14 +30,14 @@ const LEGEND = [
   '#              | |       |     |||||     |         |',
 ].join('\n');
 
-/**
- * `# tracer: <name>` and the entries line. ftrace's entries-written is
- * entries + overrun (events consumed by trace_pipe are in neither), so the
- * difference is what overwrite lost. #P is the number of threads with a ring.
- */
-export function functionHeader(tracer: string, rings: readonly ThreadRing[]): string {
-  // Without context-info ftrace prints no entries line and no legend (trace_default_header).
-  if ((options() & OPT_CONTEXT_INFO) === 0) return `# tracer: ${tracer}\n#\n`;
+/** What the header counts: events held, events written (held + lost), threads. */
+export interface Totals {
+  entries: number;
+  written: number;
+  threads: number;
+}
+
+export function ringTotals(rings: readonly ThreadRing[]): Totals {
   let entries = 0;
   let overrun = 0;
   for (const r of rings) {
@@ -44,70 +45,75 @@ export function functionHeader(tracer: string, rings: readonly ThreadRing[]): st
     entries += s.entries;
     overrun += s.overrun;
   }
-  // Without irq-info ftrace prints the short legend (print_func_help_header).
-  const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
-    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |         |         |         |';
-  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${entries}/${entries + overrun}   #P:${rings.length}\n#\n${legend}\n`;
+  return { entries, written: entries + overrun, threads: rings.length };
 }
 
 /**
- * The context columns: `comm-pid [thread] ..... secs.usecs: `; without
- * irq-info no flag columns; without context-info nothing (ftrace's
- * trace_print_context / trace_print_lat_context choices).
+ * `# tracer: <name>` and the entries line. ftrace's entries-written is
+ * entries + overrun (events consumed by trace_pipe are in neither), so the
+ * difference is what overwrite lost. #P is the number of threads with a ring.
  */
-export function context(r: ThreadRing, ts: number, opts = options()): string {
-  if ((opts & OPT_CONTEXT_INFO) === 0) return '';
-  return contextPrefix(r, opts) + timestamp(ts, r.ring.clockId === CLOCK_COUNTER) + ': ';
+export function functionHeader(tracer: string, t: Totals): string {
+  // Without context-info ftrace prints no entries line and no legend (trace_default_header).
+  if ((options() & OPT_CONTEXT_INFO) === 0) return `# tracer: ${tracer}\n#\n`;
+  // Without irq-info ftrace prints the short legend (print_func_help_header).
+  const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND
+    : '#           TASK-PID   THREAD     TIMESTAMP  FUNCTION\n#              | |         |         |         |';
+  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${t.entries}/${t.written}   #P:${t.threads}\n#\n${legend}\n`;
 }
 
-/** The part of the context columns that is the same on every line of a ring. */
-function contextPrefix(r: ThreadRing, opts: number): string {
-  // trace_print_context: "[%03d] ", the five flags with irq-info, then " %5lu.%06lu".
+/**
+ * The part of the context columns that is the same on every line of a
+ * thread: `comm-pid [thread] .....` (trace_print_context: "[%03d] ", the
+ * five flags with irq-info); the pid is the process's, the thread id
+ * stands where ftrace puts the CPU.
+ */
+function contextPrefix(t: ThreadView, opts: number): string {
   const flags = (opts & OPT_IRQ_INFO) !== 0 ? '.....' : '';
-  return `${r.name.padStart(16)}-${String(r.threadId).padEnd(7)} [${String(r.threadId).padStart(3, '0')}] ${flags}`;
+  return `${t.name.padStart(16)}-${String(t.pid).padEnd(7)} [${String(t.threadId).padStart(3, '0')}] ${flags}`;
 }
 
 /** ftrace's `CPU:<n> [LOST <m> EVENTS]`, with the thread. */
-export function lostLine(r: ThreadRing, n: number): string {
-  return `Thread:${r.threadId} [LOST ${n} EVENTS]\n`;
+export function lostLine(t: ThreadView, n: number): string {
+  return `${t.where} [LOST ${n} EVENTS]\n`;
 }
 
-function linesOf(r: ThreadRing, items: Item[]): Line[] {
-  placeLost(items);
+/** A thread's lines of the function tracer's text, one at a time. */
+function functionSource(t: ThreadView, items: ItemSource, opts = options()): LineSource {
+  const src = new Ahead(items);
   const type = EV_FUNCTION.id;
-  const opts = options();
   const parents = (opts & OPT_PRINT_PARENT) !== 0;
   // The columns before the timestamp are the same on every line: made once.
-  const prefix = (opts & OPT_CONTEXT_INFO) === 0 ? null : contextPrefix(r, opts);
-  const counts = r.ring.clockId === CLOCK_COUNTER;
-  const context = (_r: ThreadRing, ts: number): string => (prefix === null ? '' : `${prefix}${timestamp(ts, counts)}: `);
-  const out: Line[] = [];
-  for (const it of items) {
-    if (it.lost > 0) {
-      out.push({ ts: it.ts, thread: r.threadId, text: lostLine(r, it.lost) });
-      continue;
-    }
-    if (it.type === EV_MARKER.id) {
-      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}tracing_mark_write: ${it.text!}\n` });
-      continue;
-    }
-    if (it.type === EV_STACK.id) {
-      out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}<stack trace>\n${stackLines(it.text!)}` });
-      continue;
-    }
-    if (it.type !== type) continue;
-    const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : siteName(it.b)}`;
-    out.push({ ts: it.ts, thread: r.threadId, text: `${context(r, it.ts)}${siteName(it.a)}${parent}\n` });
-  }
-  return out;
+  const prefix = (opts & OPT_CONTEXT_INFO) === 0 ? null : contextPrefix(t, opts);
+  const context = (ts: number): string => (prefix === null ? '' : `${prefix}${timestamp(ts, t.counts)}: `);
+  const thread = t.threadId;
+  return {
+    next() {
+      for (let it = src.take(); it !== null; it = src.take()) {
+        if (it.lost > 0) return { ts: src.lostTs(), thread, text: lostLine(t, it.lost) };
+        if (it.type === EV_MARKER.id) return { ts: it.ts, thread, text: `${context(it.ts)}tracing_mark_write: ${it.text!}\n` };
+        if (it.type === EV_STACK.id) return { ts: it.ts, thread, text: `${context(it.ts)}<stack trace>\n${stackLines(it.text!)}` };
+        if (it.type !== type) continue;
+        const parent = !parents ? '' : ` <-${it.b < 0 ? '(root)' : t.site(it.b)}`;
+        return { ts: it.ts, thread, text: `${context(it.ts)}${t.site(it.a)}${parent}\n` };
+      }
+      return null;
+    },
+  };
+}
+
+/** The function (or nop) tracer's text of `threads`, merged by time, to `sink`. */
+export function functionTraceTo(tracer: string, threads: readonly ThreadEvents[], totals: Totals, sink: Sink): void {
+  sink.write(functionHeader(tracer, totals));
+  mergeTo(threads.map((t) => functionSource(t.view, t.open())), sink);
 }
 
 /** The `trace` file for the function (or nop) tracer. */
 export function functionTrace(tracer: string, rings: readonly ThreadRing[]): string {
-  return functionHeader(tracer, rings) + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring))));
+  return toText((sink) => functionTraceTo(tracer, rings.map(ringEvents), ringTotals(rings), sink));
 }
 
 /** What `trace_pipe` yields now: the unread lines, consumed. */
 export function functionPipe(rings: readonly ThreadRing[]): string {
-  return mergeLines(rings.map((r) => linesOf(r, consumeItems(r))));
+  return mergeLines(rings.map((r) => linesOfSource(functionSource(ringView(r), arraySource(consumeItems(r))))));
 }

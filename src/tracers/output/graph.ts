@@ -26,7 +26,6 @@
  * the text is the same with that option on or off.
  */
 
-import { CLOCK_COUNTER } from '../../ring/index.js';
 import {
   ENT_RESUMED, EV_GRAPH_ARGS, EV_GRAPH_ENT, EV_GRAPH_RESUME_OF, EV_GRAPH_RET, EV_GRAPH_RETVAL, EV_GRAPH_THROW, EV_MARKER,
   EV_OTEL_PARENT, EV_STACK, options, OPT_CONTEXT_INFO,
@@ -34,8 +33,9 @@ import {
   RET_THREW, RET_UNWOUND, type ThreadRing,
 } from '../session.js';
 import {
-  consumeItems, durationMark, graphDuration, type Item, type Line, mergeLines, placeLost, siteName, snapshotItems,
-  stackLines, timestamp,
+  Ahead, arraySource, consumeItems, durationMark, graphDuration, type Item, type ItemSource, type Line, type LineSource,
+  linesOfSource, mergeLines, mergeTo, ringEvents, ringView, type Sink, stackLines, type ThreadEvents, type ThreadView, timestamp,
+  toText,
 } from './common.js';
 import { lostLine } from './function.js';
 
@@ -80,29 +80,45 @@ function note(flags: number): string {
   return (flags & RET_SUSPENDED) !== 0 ? 'suspended' : '';
 }
 
+/**
+ * Deeper calls are indented as this deep: a depth is a 32-bit field, and a
+ * damaged or hostile trace must not turn one event into gigabytes of spaces.
+ */
+const MAX_INDENT_DEPTH = 1024;
+
 function indent(depth: number): string {
-  return ' '.repeat(Math.max(0, depth) * 2);
+  return ' '.repeat(Math.min(Math.max(0, depth), MAX_INDENT_DEPTH) * 2);
 }
 
 /** ftrace's print_graph_proc: `comm-pid` (comm cut to 7) centred in 7 columns, then ` | `. */
-function procColumn(r: ThreadRing): string {
-  const text = `${r.name.slice(0, 7)}-${r.threadId}`;
+function procColumn(t: ThreadView): string {
+  const text = `${t.name.slice(0, 7)}-${t.pid}`;
   const spaces = Math.max(0, 7 - text.length);
   return `${' '.repeat(spaces >> 1)}${text}${' '.repeat(spaces - (spaces >> 1))} | `;
 }
 
 const OTLP_SIDE = new Set([EV_OTEL_PARENT.id, EV_GRAPH_RESUME_OF.id, EV_GRAPH_THROW.id]);
 
-function linesOf(r: ThreadRing, all: Item[], st: GraphState, width: number): Line[] {
-  const items = all.filter((it) => it.lost > 0 || !OTLP_SIDE.has(it.type));
-  placeLost(items);
+/** The items without the side events of options/otlp (a notice of lost events stays). */
+function withoutOtlpSide(items: ItemSource): ItemSource {
+  return {
+    next() {
+      for (let it = items.next(); it !== null; it = items.next()) if (it.lost > 0 || !OTLP_SIDE.has(it.type)) return it;
+      return null;
+    },
+  };
+}
+
+/** A thread's lines of the function_graph text, one at a time (`st` carries over between trace_pipe reads). */
+function graphSource(t: ThreadView, items: ItemSource, st: GraphState, width: number): LineSource {
+  const src = new Ahead(withoutOtlpSide(items));
   const ENT = EV_GRAPH_ENT.id;
   const RET = EV_GRAPH_RET.id;
   const opts = options();
   const ctx = (opts & OPT_CONTEXT_INFO) !== 0;
-  const counts = r.ring.clockId === CLOCK_COUNTER;
-  const cpu = ctx && (opts & OPT_GRAPH_CPU) !== 0 ? ` ${String(r.threadId).padStart(width)}) ` : '';
-  const proc = ctx && (opts & OPT_GRAPH_PROC) !== 0 ? procColumn(r) : '';
+  const counts = t.counts;
+  const cpu = ctx && (opts & OPT_GRAPH_CPU) !== 0 ? ` ${String(t.threadId).padStart(width)}) ` : '';
+  const proc = ctx && (opts & OPT_GRAPH_PROC) !== 0 ? procColumn(t) : '';
   const abs = ctx && (opts & OPT_GRAPH_ABSTIME) !== 0;
   const showDur = ctx && (opts & OPT_GRAPH_DURATION) !== 0;
   const overhead = (opts & OPT_GRAPH_OVERHEAD) !== 0;
@@ -110,90 +126,88 @@ function linesOf(r: ThreadRing, all: Item[], st: GraphState, width: number): Lin
   const prefix = (ts: number): string => `${abs ? `${timestamp(ts, counts).slice(1)} |  ` : ''}${cpu}${proc}`;
   const dur = (ns: number): string => (showDur ? `${overhead ? durationMark(ns) : ' '} ${graphDuration(ns)}|  ` : '');
   const noDur = showDur ? '              |  ' : '';
-  const out: Line[] = [];
-  const push = (ts: number, text: string): void => {
-    out.push({ ts, thread: r.threadId, text });
-  };
-  /** The value after the return at i (funcgraph-retval), consumed; or null. */
-  const retvalAfter = (i: number, func: number): string | null => {
-    const nx = items[i + 1];
-    return nx !== undefined && nx.lost === 0 && nx.type === EV_GRAPH_RETVAL.id && nx.a === func ? nx.text! : null;
+  const thread = t.threadId;
+  const line = (ts: number, text: string): Line => ({ ts, thread, text });
+  /** The value after the return at peek(k) (funcgraph-retval), or null. */
+  const retvalAt = (k: number, func: number): string | null => {
+    const nx = src.peek(k);
+    return nx !== null && nx.lost === 0 && nx.type === EV_GRAPH_RETVAL.id && nx.a === func ? nx.text! : null;
   };
   // The depth a comment is indented to: that of the call running.
   let cur = 0;
   let args: Item | null = null;
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i]!;
-    if (it.lost > 0) {
-      push(it.ts, lostLine(r, it.lost));
-      continue;
-    }
-    if (it.type === EV_GRAPH_ARGS.id) {
-      args = it;
-      continue;
-    }
-    const myArgs = args !== null && it.type === ENT && args.a === it.a ? args.text! : '';
-    args = null;
-    if (it.type === EV_MARKER.id) {
-      push(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${it.text!} */\n`);
-      continue;
-    }
-    if (it.type === EV_STACK.id) {
-      push(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* <stack trace> */\n${stackLines(it.text!)}`);
-      continue;
-    }
-    if (it.type !== ENT && it.type !== RET) continue;
-    const name = siteName(it.a);
-    const depth = it.b;
-    if (it.type === ENT) {
-      const nx = items[i + 1];
-      if (nx !== undefined && nx.lost === 0 && nx.type === RET && nx.a === it.a && nx.b === depth) {
-        const rv = retvalAfter(i + 1, it.a);
-        const parts = [(it.flags & ENT_RESUMED) !== 0 ? 'resumed' : ''];
-        const n = note(nx.flags);
-        if (rv !== null) parts.push(rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`);
-        else parts.push(n);
-        const c = parts.filter((x) => x !== '').join(', ');
-        push(it.ts, `${prefix(it.ts)}${dur(nx.c)}${indent(depth)}${name}(${myArgs});${c === '' ? '' : ` /* ${c} */`}\n`);
-        if (depth >= 0 && depth < RETFUNC_DEPTH) st.enter[depth] = NO_FUNC;
+  return {
+    next() {
+      for (let it = src.take(); it !== null; it = src.take()) {
+        if (it.lost > 0) return line(src.lostTs(), lostLine(t, it.lost));
+        if (it.type === EV_GRAPH_ARGS.id) {
+          args = it;
+          continue;
+        }
+        const myArgs = args !== null && it.type === ENT && args.a === it.a ? args.text! : '';
+        args = null;
+        if (it.type === EV_MARKER.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* ${it.text!} */\n`);
+        if (it.type === EV_STACK.id) return line(it.ts, `${prefix(it.ts)}${noDur}${indent(cur)}/* <stack trace> */\n${stackLines(it.text!)}`);
+        if (it.type !== ENT && it.type !== RET) continue;
+        const name = t.site(it.a);
+        const depth = it.b;
+        if (it.type === ENT) {
+          const nx = src.peek(0);
+          if (nx !== null && nx.lost === 0 && nx.type === RET && nx.a === it.a && nx.b === depth) {
+            const rv = retvalAt(1, it.a);
+            src.take();
+            if (rv !== null) src.take();
+            const parts = [(it.flags & ENT_RESUMED) !== 0 ? 'resumed' : ''];
+            const n = note(nx.flags);
+            if (rv !== null) parts.push(rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`);
+            else parts.push(n);
+            const c = parts.filter((x) => x !== '').join(', ');
+            if (depth >= 0 && depth < RETFUNC_DEPTH) st.enter[depth] = NO_FUNC;
+            cur = depth;
+            return line(it.ts, `${prefix(it.ts)}${dur(nx.c)}${indent(depth)}${name}(${myArgs});${c === '' ? '' : ` /* ${c} */`}\n`);
+          }
+          if (depth >= 0 && depth < RETFUNC_DEPTH) st.enter[depth] = it.a;
+          const resumed = (it.flags & ENT_RESUMED) !== 0 ? ' /* resumed */' : '';
+          cur = depth + 1;
+          return line(it.ts, `${prefix(it.ts)}${noDur}${indent(depth)}${name}(${myArgs}) {${resumed}\n`);
+        }
+        let match = true;
+        if (depth >= 0 && depth < RETFUNC_DEPTH) {
+          match = st.enter[depth] === it.a;
+          st.enter[depth] = NO_FUNC;
+        }
+        const rv = retvalAt(0, it.a);
+        if (rv !== null) src.take();
+        const n = note(it.flags);
+        let tail = '';
+        if (rv !== null) tail = ` /* ${name} ${rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`} */`;
+        else if (n !== '') tail = ` /* ${name} ${n} */`;
+        else if (!match || tailAlways) tail = ` /* ${name} */`;
         cur = depth;
-        i += rv !== null ? 2 : 1;
-        continue;
+        return line(it.ts, `${prefix(it.ts)}${dur(it.c)}${indent(depth)}}${tail}\n`);
       }
-      if (depth >= 0 && depth < RETFUNC_DEPTH) st.enter[depth] = it.a;
-      const resumed = (it.flags & ENT_RESUMED) !== 0 ? ' /* resumed */' : '';
-      push(it.ts, `${prefix(it.ts)}${noDur}${indent(depth)}${name}(${myArgs}) {${resumed}\n`);
-      cur = depth + 1;
-    } else {
-      let match = true;
-      if (depth >= 0 && depth < RETFUNC_DEPTH) {
-        match = st.enter[depth] === it.a;
-        st.enter[depth] = NO_FUNC;
-      }
-      const rv = retvalAfter(i, it.a);
-      if (rv !== null) i++;
-      const n = note(it.flags);
-      let tail = '';
-      if (rv !== null) tail = ` /* ${name} ${rv.startsWith('threw ') ? rv : n === '' ? `= ${rv}` : `${n}, = ${rv}`} */`;
-      else if (n !== '') tail = ` /* ${name} ${n} */`;
-      else if (!match || tailAlways) tail = ` /* ${name} */`;
-      push(it.ts, `${prefix(it.ts)}${dur(it.c)}${indent(depth)}}${tail}\n`);
-      cur = depth;
-    }
-  }
-  return out;
+      return null;
+    },
+  };
 }
 
-function cpuWidth(rings: readonly ThreadRing[]): number {
+/** The width of the CPU column: the digits of the largest thread id. */
+export function cpuWidth(threads: readonly { threadId: number }[]): number {
   let max = 0;
-  for (const r of rings) max = Math.max(max, r.threadId);
+  for (const r of threads) max = Math.max(max, r.threadId);
   return String(max).length;
+}
+
+/** The function_graph text of `threads`, merged by time, to `sink`. */
+export function graphTraceTo(threads: readonly ThreadEvents[], sink: Sink): void {
+  const w = cpuWidth(threads.map((t) => t.view));
+  sink.write(graphHeader());
+  mergeTo(threads.map((t) => graphSource(t.view, t.open(), freshState(0), w)), sink);
 }
 
 /** The `trace` file for function_graph. */
 export function graphTrace(rings: readonly ThreadRing[]): string {
-  const w = cpuWidth(rings);
-  return graphHeader() + mergeLines(rings.map((r) => linesOf(r, snapshotItems(r.ring), freshState(r.gen), w)));
+  return toText((sink) => graphTraceTo(rings.map(ringEvents), sink));
 }
 
 const pipeStates = new Map<number, GraphState>();
@@ -207,6 +221,6 @@ export function graphPipe(rings: readonly ThreadRing[]): string {
       st = freshState(r.gen);
       pipeStates.set(r.threadId, st);
     }
-    return linesOf(r, consumeItems(r), st, w);
+    return linesOfSource(graphSource(ringView(r), arraySource(consumeItems(r)), st, w));
   }));
 }

@@ -11,8 +11,9 @@
  * it is exact while the stored sums are (below 2^53).
  */
 
-import { ROW_F64, TABLE_ROWS } from '../profile.js';
-import { graphDuration, siteName } from './common.js';
+import { ROW_F64 } from '../profile.js';
+import { EV_GRAPH_ENT, EV_GRAPH_RET, ENT_RESUMED, RET_SUSPENDED } from '../session.js';
+import { graphDuration, siteName, type ItemSource } from './common.js';
 
 export const STAT_HEADER = '  Function                               Hit    Time            Avg             s^2\n'
   + '  --------                               ---    ----            ---             ---\n';
@@ -25,10 +26,10 @@ interface Row {
 }
 
 /** Reads a table (a snapshot of each row's words). */
-export function statRows(sab: SharedArrayBuffer): Row[] {
+export function statRows(sab: ArrayBufferLike): Row[] {
   const t = new Float64Array(sab);
   const out: Row[] = [];
-  for (let r = 1; r <= TABLE_ROWS; r++) {
+  for (let r = 1; (r + 1) * ROW_F64 <= t.length; r++) {
     const b = r * ROW_F64;
     const key = t[b]!;
     if (key === 0) continue;
@@ -41,7 +42,7 @@ export function statRows(sab: SharedArrayBuffer): Row[] {
 }
 
 /** The text of trace_stat/function<N> for one table; `threshNs` is tracing_thresh. */
-export function statText(sab: SharedArrayBuffer, threshNs: number): string {
+export function statText(sab: ArrayBufferLike, threshNs: number, site: (id: number) => string = siteName): string {
   let s = STAT_HEADER;
   for (const r of statRows(sab)) {
     const n = BigInt(Math.round(r.hits));
@@ -53,8 +54,45 @@ export function statText(sab: SharedArrayBuffer, threshNs: number): string {
       const num = n * BigInt(Math.round(r.time2)) - time * time;
       s2 = num / (n * (n - 1n) * 1000n);
     }
-    const name = siteName(r.site).slice(0, 30).padEnd(30);
+    const name = site(r.site).slice(0, 30).padEnd(30);
     s += `  ${name}  ${String(n).padStart(10)}    ${graphDuration(Number(time))}    ${graphDuration(Number(avg))}    ${graphDuration(Number(s2))}\n`;
   }
   return s;
+}
+
+/**
+ * A profiler table made from a thread's function_graph events, for a
+ * trace recorded without the profiler: a hit per call (its first entry),
+ * its time from its final return (callees and suspensions included, as the
+ * profiler's graph-time). Its size is the number of distinct functions.
+ */
+export function statTableOf(items: ItemSource): Float64Array {
+  const rows = new Map<number, Float64Array>();
+  const row = (site: number): Float64Array => {
+    let r = rows.get(site);
+    if (r === undefined) {
+      r = new Float64Array(3);
+      rows.set(site, r);
+    }
+    return r;
+  };
+  for (let it = items.next(); it !== null; it = items.next()) {
+    if (it.lost > 0) continue;
+    if (it.type === EV_GRAPH_ENT.id && (it.flags & ENT_RESUMED) === 0) row(it.a)[0]! += 1;
+    else if (it.type === EV_GRAPH_RET.id && (it.flags & RET_SUSPENDED) === 0) {
+      const r = row(it.a);
+      r[1]! += it.c;
+      r[2]! += it.c * it.c;
+    }
+  }
+  const t = new Float64Array((rows.size + 1) * ROW_F64);
+  let k = 1;
+  for (const [site, r] of rows) {
+    const b = k++ * ROW_F64;
+    t[b] = site + 1;
+    t[b + 1] = r[0]!;
+    t[b + 2] = r[1]!;
+    t[b + 3] = r[2]!;
+  }
+  return t;
 }

@@ -10,14 +10,20 @@
  * - the picture is one SVG document with nothing outside it (the xmlns is a
  *   namespace name, never fetched);
  * - a label is drawn only when it fits in its bar (cut with `…` when at
- *   least three characters fit), so labels never overlap.
+ *   least three characters fit), so labels never overlap;
+ * - drawn in two passes over each thread's events (the time span and the
+ *   depths, then the bars), in memory bounded by the call depth: calls
+ *   narrower than MIN_BAR_PX are drawn as one grey bar per run of them in
+ *   a row ("N calls"), so the picture grows with its width and depth,
+ *   never with the number of calls.
  * Times of threads share one axis starting at the earliest call: under the
  * `local` or `counter` clocks threads' times do not compare (use `global`
  * or `mono` for a multi-thread picture).
  */
 
 import { currentRings } from '../session.js';
-import { type Call, type ThreadCalls, threadCalls, walkCalls } from './calls.js';
+import { CallWalker, type ClosedCall } from './calls.js';
+import { ringEvents, toText, type ItemSource, type Sink, type ThreadEvents } from './common.js';
 
 export interface TimelineOptions {
   /** Width of the time axis in px (default 1200). */
@@ -32,6 +38,8 @@ const BAND_GAP = 10;
 const BAND_HEAD = 18;
 /** Average width of a label character at 11px, generous so labels fit. */
 const CHAR_PX = 6.6;
+/** Narrower calls are drawn together, one bar per run of them in a row. */
+export const MIN_BAR_PX = 1;
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -73,69 +81,46 @@ function label(name: string, w: number): string {
   return fit >= 3 ? `${name.slice(0, fit - 1)}…` : '';
 }
 
-function maxDepth(roots: readonly Call[]): number {
-  let m = -1;
-  const go = (cs: readonly Call[], d: number): void => {
-    for (const c of cs) {
-      m = Math.max(m, d);
-      go(c.children, d + 1);
-    }
-  };
-  go(roots, 0);
-  return m;
+function walk(items: ItemSource, onCall: (c: ClosedCall) => void): void {
+  const w = new CallWalker();
+  w.onCall = onCall;
+  for (let it = items.next(); it !== null; it = items.next()) w.push(it);
+  w.end();
 }
 
-/** The picture of decoded threads, in thread id order. */
-export function timelineSvg(threads: readonly ThreadCalls[], opts: TimelineOptions = {}): string {
+interface Span {
+  t0: number;
+  t1: number;
+  minDepth: number;
+  maxDepth: number;
+}
+
+/** Draws the threads to `sink`, in the order given. */
+export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: TimelineOptions = {}): void {
   const W = opts.width ?? 1200;
-  const sorted = [...threads].sort((a, b) => a.threadId - b.threadId);
-  const counts = sorted.some((t) => t.counts);
+  const counts = threads.some((t) => t.view.counts);
+  // Pass 1: the time span, and each thread's depths.
   let t0 = Number.POSITIVE_INFINITY;
   let t1 = Number.NEGATIVE_INFINITY;
-  for (const t of sorted) {
-    for (const c of t.roots) {
-      t0 = Math.min(t0, c.start);
-      t1 = Math.max(t1, c.end);
-    }
-  }
+  const spans: Span[] = threads.map((t) => {
+    const sp: Span = { t0: Number.POSITIVE_INFINITY, t1: Number.NEGATIVE_INFINITY, minDepth: Number.POSITIVE_INFINITY, maxDepth: -1 };
+    walk(t.open(), (c) => {
+      sp.t0 = Math.min(sp.t0, c.start);
+      sp.t1 = Math.max(sp.t1, c.end);
+      sp.minDepth = Math.min(sp.minDepth, c.depth);
+      sp.maxDepth = Math.max(sp.maxDepth, c.depth);
+    });
+    t0 = Math.min(t0, sp.t0);
+    t1 = Math.max(t1, sp.t1);
+    return sp;
+  });
   if (t0 > t1) t0 = t1 = 0;
   const span = Math.max(t1 - t0, 1);
   const x = (v: number): number => LEFT + ((v - t0) / span) * W;
-
-  const body: string[] = [];
-  // Axis: time since the earliest call.
-  const step = tickStep(span, 10);
-  body.push(`<g class="axis"><line x1="${LEFT}" y1="${AXIS - 6}" x2="${px(LEFT + W)}" y2="${AXIS - 6}"/>`);
-  for (let k = 0; k * step <= span + step * 1e-9; k++) {
-    const tx = px(x(t0 + k * step));
-    body.push(`<line x1="${tx}" y1="${AXIS - 10}" x2="${tx}" y2="${AXIS - 6}"/><text x="${tx}" y="${AXIS - 13}">${esc(timeText(k * step, counts))}</text>`);
-  }
-  body.push('</g>');
-
-  let y = AXIS;
-  for (const t of sorted) {
-    const rows = maxDepth(t.roots) + 1;
-    body.push(`<g class="thread" data-thread="${t.threadId}"><text class="head" x="${LEFT}" y="${y + 13}">${esc(`${t.name}-${t.threadId}`)}</text>`);
-    const top = y + BAND_HEAD;
-    walkCalls(t.roots, (c, path) => {
-      const bx = x(c.start);
-      const bw = Math.max(x(c.end) - bx, 0.5);
-      const by = top + (path.length - 1) * ROW;
-      const how = c.exit === 'return' ? '' : `, ${c.exit}`;
-      const tip = `${c.name}\nstart ${timeText(c.start - t0, counts)}, duration ${timeText(c.end - c.start, counts)}${how}`;
-      const cls = c.exit === 'return' ? 'call' : `call ${c.exit}`;
-      let g = `<g class="${cls}" data-name="${esc(c.name)}"><title>${esc(tip)}</title>`
-        + `<rect x="${px(bx)}" y="${by}" width="${px(bw)}" height="${ROW - 2}" fill="${nameColour(c.name)}"/>`;
-      const l = label(c.name, bw);
-      if (l !== '') g += `<text x="${px(bx + 3)}" y="${by + 12}">${esc(l)}</text>`;
-      body.push(`${g}</g>`);
-    });
-    body.push('</g>');
-    y = top + rows * ROW + BAND_GAP;
-  }
-  const H = y;
+  let H = AXIS;
+  for (const sp of spans) H += BAND_HEAD + Math.max(0, sp.maxDepth - sp.minDepth + 1) * ROW + BAND_GAP;
   const title = opts.title ?? 'jsftrace timeline';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${px(W + 2 * LEFT)}" height="${H}" viewBox="0 0 ${px(W + 2 * LEFT)} ${H}" font-family="system-ui, sans-serif" font-size="11">
+  sink.write(`<svg xmlns="http://www.w3.org/2000/svg" width="${px(W + 2 * LEFT)}" height="${H}" viewBox="0 0 ${px(W + 2 * LEFT)} ${H}" font-family="system-ui, sans-serif" font-size="11">
 <title>${esc(title)}</title>
 <style>
 .axis line { stroke: #888; } .axis text { fill: #555; font-size: 10px; text-anchor: middle; }
@@ -144,13 +129,74 @@ export function timelineSvg(threads: readonly ThreadCalls[], opts: TimelineOptio
 .call.threw rect { stroke: #c00; stroke-width: 1.5; }
 .call.unwound rect, .call.open rect { stroke: #333; stroke-width: 1; stroke-dasharray: 3 2; }
 .call.suspended rect { stroke: #36c; stroke-width: 1; stroke-dasharray: 1 2; }
+.many rect { fill: #bbb; }
 </style>
-${body.join('\n')}
-</svg>
-`;
+`);
+  // Axis: time since the earliest call.
+  const step = tickStep(span, 10);
+  let axis = `<g class="axis"><line x1="${LEFT}" y1="${AXIS - 6}" x2="${px(LEFT + W)}" y2="${AXIS - 6}"/>`;
+  for (let k = 0; k * step <= span + step * 1e-9; k++) {
+    const tx = px(x(t0 + k * step));
+    axis += `\n<line x1="${tx}" y1="${AXIS - 10}" x2="${tx}" y2="${AXIS - 6}"/><text x="${tx}" y="${AXIS - 13}">${esc(timeText(k * step, counts))}</text>`;
+  }
+  sink.write(`${axis}\n</g>\n`);
+  // Pass 2: the bars, as calls close; narrow ones gathered per row.
+  let y = AXIS;
+  threads.forEach((t, i) => {
+    const sp = spans[i]!;
+    const v = t.view;
+    sink.write(`<g class="thread" data-thread="${v.threadId}" data-pid="${v.pid}"><text class="head" x="${LEFT}" y="${y + 13}">${esc(`${v.name}-${v.pid} [${v.threadId}]`)}</text>\n`);
+    const top = y + BAND_HEAD;
+    const runs = new Map<number, { x0: number; x1: number; n: number; from: number; to: number }>();
+    const flush = (row: number): void => {
+      const r = runs.get(row);
+      if (r === undefined) return;
+      runs.delete(row);
+      const by = top + row * ROW;
+      const tip = `${r.n} call${r.n === 1 ? '' : 's'} too short to draw, from ${timeText(r.from - t0, counts)} to ${timeText(r.to - t0, counts)}`;
+      sink.write(`<g class="many"><title>${esc(tip)}</title><rect x="${px(r.x0)}" y="${by}" width="${px(Math.max(r.x1 - r.x0, 0.5))}" height="${ROW - 2}"/></g>\n`);
+    };
+    walk(t.open(), (c) => {
+      const row = c.depth - sp.minDepth;
+      const bx = x(c.start);
+      const ex = x(c.end);
+      if (ex - bx < MIN_BAR_PX) {
+        const r = runs.get(row);
+        if (r !== undefined && bx <= r.x1 + MIN_BAR_PX) {
+          r.x1 = Math.max(r.x1, ex);
+          r.n++;
+          r.to = Math.max(r.to, c.end);
+          return;
+        }
+        flush(row);
+        runs.set(row, { x0: bx, x1: ex, n: 1, from: c.start, to: c.end });
+        return;
+      }
+      const bw = ex - bx;
+      const by = top + row * ROW;
+      const name = v.site(c.site);
+      const how = c.exit === 'return' ? '' : `, ${c.exit}`;
+      const tip = `${name}\nstart ${timeText(c.start - t0, counts)}, duration ${timeText(c.end - c.start, counts)}${how}`;
+      const cls = c.exit === 'return' ? 'call' : `call ${c.exit}`;
+      let g = `<g class="${cls}" data-name="${esc(name)}"><title>${esc(tip)}</title>`
+        + `<rect x="${px(bx)}" y="${by}" width="${px(bw)}" height="${ROW - 2}" fill="${nameColour(name)}"/>`;
+      const l = label(name, bw);
+      if (l !== '') g += `<text x="${px(bx + 3)}" y="${by + 12}">${esc(l)}</text>`;
+      sink.write(`${g}</g>\n`);
+    });
+    for (const row of [...runs.keys()].sort((a, b) => a - b)) flush(row);
+    sink.write('</g>\n');
+    y = top + Math.max(0, sp.maxDepth - sp.minDepth + 1) * ROW + BAND_GAP;
+  });
+  sink.write('</svg>\n');
+}
+
+/** The picture as one string. */
+export function timelineSvg(threads: readonly ThreadEvents[], opts: TimelineOptions = {}): string {
+  return toText((sink) => timelineTo(threads, sink, opts));
 }
 
 /** The timeline of every thread's current buffer (non-consuming, as `trace`). */
 export async function readTimeline(opts: TimelineOptions = {}): Promise<string> {
-  return timelineSvg((await currentRings()).map((r) => threadCalls(r)), opts);
+  return timelineSvg((await currentRings()).map(ringEvents), opts);
 }

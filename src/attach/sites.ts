@@ -1,0 +1,290 @@
+/**
+ * The sites of an attached process: the loaded scripts, and for each of
+ * their functions which mechanism carries its site now.
+ *
+ * Owns: the scripts' table, the per-site state, and applying decide()'s
+ * steps: live-patching scripts (splice.ts, through V8's LiveEdit) and
+ * setting and removing probes (entry and return breakpoints whose
+ * conditions call probe-runtime.ts). Invariants:
+ * - `reconcile()` makes every site's state what decide() says for its
+ *   current call-target word, so after any control write the sites that
+ *   some ops covers are armed and no probe is left on a site nothing wants;
+ * - a script is re-patched only with the union of what it had and what is
+ *   added, so a function once patched never goes back to its source while
+ *   attached; where V8 refuses a function, that function alone falls back
+ *   to a probe, with the reason kept for enabled_functions;
+ * - `restoreAll()` puts back every script's source it can, and says which
+ *   it could not (their sites stay, idle).
+ */
+
+import { instance } from '../core/index.js';
+import { ACT_PATCH, ACT_PROBE, ACT_UNPROBE, decide, SITE_NONE, SITE_PATCHED, SITE_PROBED, stateText, type Mechanism, type SiteState } from './arming.js';
+import type { Debugger, Location } from './debugger.js';
+import { entryCondition, exitCondition } from './probe-runtime.js';
+import { defineGlobals, globalName, removeGlobals, type LoadedScript } from './scripts.js';
+import { splice, type Spliced } from './splice.js';
+
+/** Probed functions at most: each probe costs tens of microseconds per call. */
+export const MAX_PROBED = 2000;
+
+/**
+ * Functions in a script above which it is probed rather than live-patched:
+ * V8's LiveEdit holds the main thread for a time that grows faster than the
+ * script (measured on the loaded 2-core machine: 600 functions 0.15 s, 3,000
+ * 0.34 s, 12,000 4 s, the TypeScript compiler's 21,688 about 40 s).
+ */
+export const MAX_PATCH_FUNCTIONS = 3000;
+
+interface SiteEntry {
+  script: LoadedScript;
+  fn: number;
+  state: SiteState;
+  breakpoints: string[];
+  /** Why the site is not patched (a refusal), or why it has no probe. */
+  why: string;
+}
+
+function lineStarts(text: string): number[] {
+  const out = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+  return out;
+}
+
+function lineColumn(starts: number[], offset: number): [number, number] {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return [lo, offset - starts[lo]!];
+}
+
+export class Sites {
+  readonly scripts: LoadedScript[] = [];
+  private readonly sites = new Map<number, SiteEntry>();
+  mechanism: Mechanism;
+  /** Whether this Node's V8 still has LiveEdit (Debugger.setScriptSource). */
+  readonly liveEdit: boolean;
+  private readonly dbg: Debugger;
+  private probed = 0;
+
+  constructor(dbg: Debugger, liveEdit: boolean) {
+    this.dbg = dbg;
+    this.liveEdit = liveEdit;
+    this.mechanism = liveEdit ? 'patch' : 'probe';
+  }
+
+  add(s: LoadedScript): void {
+    this.scripts.push(s);
+    s.ids.forEach((id, fn) => {
+      // A function an earlier attach could not restore is still patched.
+      if (id >= 0 && !this.sites.has(id)) this.sites.set(id, { script: s, fn, state: s.patched.has(fn) ? SITE_PATCHED : SITE_NONE, breakpoints: [], why: '' });
+    });
+  }
+
+  /** Arms what is wanted and disarms probes nothing wants. */
+  reconcile(): void {
+    const inst = instance();
+    const words = inst.i32;
+    const target = inst.L.target;
+    const patch = new Map<LoadedScript, Set<number>>();
+    const probe: SiteEntry[] = [];
+    for (const [id, e] of this.sites) {
+      const f = e.script.sf.fns[e.fn]!;
+      const big = e.script.sf.fns.length > MAX_PATCH_FUNCTIONS;
+      const patchable = this.liveEdit && f.unpatchable === '' && e.why === '' && !big;
+      const act = decide(words[target + id] !== 0, e.state, this.mechanism, patchable);
+      if (act === ACT_PATCH) {
+        let set = patch.get(e.script);
+        if (set === undefined) patch.set(e.script, (set = new Set()));
+        set.add(e.fn);
+      } else if (act === ACT_PROBE) {
+        if (e.why === '' && this.mechanism === 'patch' && this.liveEdit) {
+          e.why = f.unpatchable !== '' ? f.unpatchable : big ? `its script has ${e.script.sf.fns.length} functions: a live patch would hold the program for seconds` : '';
+        }
+        probe.push(e);
+      } else if (act === ACT_UNPROBE) this.unprobe(e);
+    }
+    for (const [s, fns] of patch) {
+      for (const [fn, why] of this.patch(s, fns)) {
+        const e = this.entry(s, fn);
+        e.why = why;
+        probe.push(e);
+      }
+    }
+    for (const e of probe) this.probe(e);
+  }
+
+  private entry(s: LoadedScript, fn: number): SiteEntry {
+    return this.sites.get(s.ids[fn]!)!;
+  }
+
+  /** Live-patches `add` into `s`; returns the functions V8 refused, with its reason. */
+  private patch(s: LoadedScript, add: Set<number>): Map<number, string> {
+    const refused = new Map<number, string>();
+    defineGlobals(s);
+    const text = (chosen: Set<number>): Spliced => splice(s.source, s.output, s.sf, chosen, (n) => globalName(s, n));
+    const all = new Set([...s.patched, ...add]);
+    const moved = this.liftProbes(s);
+    try {
+      let next = text(all);
+      let status = this.setSource(s, next.text, false);
+      if (status !== 'Ok') {
+        // One at a time, to find which functions V8 refuses (on the stack, a running generator).
+        const ok = new Set(s.patched);
+        for (const fn of add) {
+          const trial = new Set([...ok, fn]);
+          const st = this.setSource(s, text(trial).text, true);
+          if (st === 'Ok') ok.add(fn);
+          else refused.set(fn, refusal(st));
+        }
+        next = text(ok);
+        status = ok.size === s.patched.size ? 'Ok' : this.setSource(s, next.text, false);
+        if (status !== 'Ok') {
+          for (const fn of ok) if (!s.patched.has(fn)) refused.set(fn, refusal(status));
+          return refused;
+        }
+        all.clear();
+        for (const fn of ok) all.add(fn);
+      }
+      s.patched = all;
+      s.current = next;
+      for (const fn of all) this.entry(s, fn).state = SITE_PATCHED;
+      return refused;
+    } finally {
+      for (const e of moved) this.probe(e);
+    }
+  }
+
+  private setSource(s: LoadedScript, text: string, dryRun: boolean): string {
+    try {
+      return this.dbg.setSource(s.scriptId, text, dryRun);
+    } catch (e) {
+      return `Error: ${(e as Error).message}`;
+    }
+  }
+
+  /** Removes the probes of `s` (LiveEdit moves its functions); returns them, to be set again. */
+  private liftProbes(s: LoadedScript): SiteEntry[] {
+    const out: SiteEntry[] = [];
+    for (const e of this.sites.values()) {
+      if (e.script === s && e.state === SITE_PROBED) {
+        this.unprobe(e);
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  private probe(e: SiteEntry): void {
+    if (e.state !== SITE_NONE) return;
+    if (this.probed >= MAX_PROBED) {
+      e.why = `more than ${MAX_PROBED} probed functions`;
+      return;
+    }
+    const s = e.script;
+    const f = s.sf.fns[e.fn]!;
+    const text = s.current?.text ?? s.source;
+    const start = s.current === null ? f.start : s.current.starts[e.fn]!;
+    const end = s.current === null ? f.end : s.current.ends[e.fn]!;
+    const ls = lineStarts(text);
+    let locs: Location[];
+    try {
+      // The search end is exclusive, and an arrow with an expression body returns at its very end.
+      locs = this.dbg.locations(s.scriptId, lineColumn(ls, start + (f.bodyStart - f.start)), lineColumn(ls, end + 1));
+    } catch (err) {
+      e.why = `no break locations: ${(err as Error).message}`;
+      return;
+    }
+    if (locs.length === 0) {
+      e.why = 'no break locations';
+      return;
+    }
+    const id = s.ids[e.fn]!;
+    const first = locs[0]!;
+    const same = (a: Location, b: Location): boolean => a.lineNumber === b.lineNumber && a.columnNumber === b.columnNumber;
+    const exits = locs.filter((l) => l.type === 'return');
+    try {
+      const entryOnly = !exits.some((l) => same(l, first));
+      if (entryOnly) e.breakpoints.push(this.dbg.setBreakpoint(first, `${entryCondition(id, f.params)}`));
+      for (const l of exits) {
+        e.breakpoints.push(this.dbg.setBreakpoint(l, same(l, first) ? `${entryCondition(id, f.params)}||${exitCondition(id)}` : exitCondition(id)));
+      }
+    } catch (err) {
+      this.unprobe(e);
+      e.why = `breakpoint refused: ${(err as Error).message}`;
+      return;
+    }
+    e.state = SITE_PROBED;
+    this.probed++;
+  }
+
+  private unprobe(e: SiteEntry): void {
+    for (const b of e.breakpoints) {
+      try {
+        this.dbg.removeBreakpoint(b);
+      } catch {
+        // already gone with its script
+      }
+    }
+    if (e.state === SITE_PROBED) this.probed--;
+    e.breakpoints = [];
+    if (e.state === SITE_PROBED) e.state = SITE_NONE;
+  }
+
+  /** Removes every probe and restores every script it can; returns the functions left patched, by script path. */
+  restoreAll(): string[] {
+    for (const e of this.sites.values()) this.unprobe(e);
+    const left: string[] = [];
+    for (const s of this.scripts) {
+      if (s.patched.size === 0) continue;
+      if (this.setSource(s, s.source, false) === 'Ok') {
+        for (const fn of s.patched) this.entry(s, fn).state = SITE_NONE;
+        s.patched.clear();
+        s.current = null;
+        removeGlobals(s);
+        continue;
+      }
+      // Function by function: what V8 refuses now stays patched, idle.
+      for (const fn of [...s.patched]) {
+        const rest = new Set([...s.patched].filter((x) => x !== fn));
+        const next = splice(s.source, s.output, s.sf, rest, (n) => globalName(s, n));
+        if (this.setSource(s, next.text, false) !== 'Ok') continue;
+        s.patched = rest;
+        s.current = rest.size === 0 ? null : next;
+        this.entry(s, fn).state = SITE_NONE;
+      }
+      if (s.patched.size === 0) removeGlobals(s);
+      else left.push(`${s.path} (${s.patched.size} functions)`);
+    }
+    return left;
+  }
+
+  /** The attach's line for the site `id` in enabled_functions. */
+  describe(id: number): string | null {
+    const e = this.sites.get(id);
+    return e === undefined ? null : stateText(e.state, e.why);
+  }
+
+  counts(): { scripts: number; functions: number; patched: number; probed: number; patchedScripts: number } {
+    let patched = 0;
+    let patchedScripts = 0;
+    for (const s of this.scripts) {
+      patched += s.patched.size;
+      if (s.patched.size > 0) patchedScripts++;
+    }
+    return { scripts: this.scripts.length, functions: this.sites.size, patched, probed: this.probed, patchedScripts };
+  }
+}
+
+function refusal(status: string): string {
+  switch (status) {
+    case 'BlockedByActiveFunction': return 'V8 refused the live patch: the function is running';
+    case 'BlockedByActiveGenerator': return 'V8 refused the live patch: a suspended call of it is in flight';
+    case 'BlockedByTopLevelEsModuleChange': return 'V8 refused the live patch: it would change the module\'s top level';
+    case 'CompileError': return 'the instrumented text does not compile (a jsftrace bug)';
+    default: return `the live patch failed: ${status}`;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What `jsftrace -P <pid>` runs inside a Node.js process that was started
+ * without jsftrace, through the inspector the CLI opened for a moment
+ * (docs/attach.md). The CLI evaluates `require(<this file>)(config)`.
+ *
+ * Owns: the first instant of an attach. Invariants: the inspector port is
+ * closed at this process's next turn of its event loop, whatever happens
+ * next (the CLI has its answer and has closed its connection by then); the
+ * rest of the attach (src/attach/agent.ts) loads after that, with no port
+ * open; a second injection while an attach runs does nothing, and one
+ * after a detach starts the control server again with the runtime already
+ * in place.
+ */
+
+const inspector = require('node:inspector') as { close(): void };
+
+interface AgentState {
+  running: boolean;
+  busy: boolean;
+  restart?: (cfg: unknown) => Promise<void>;
+}
+
+const STATE = Symbol.for('jsftrace.attach');
+
+function closeInspector(): void {
+  try {
+    inspector.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Runs `load` once the inspector is closed: nothing of the attach runs with the port open. */
+function afterClose(load: () => void): void {
+  setImmediate(() => {
+    closeInspector();
+    load();
+  });
+}
+
+/** Defines the static key non-enumerable, before anything joins the instance (which writes it). */
+function hideStaticKey(abi: { KEY_GLOBAL: string }): void {
+  // A key the runtime finds already defined keeps these attributes, so the
+  // program's view of the global object does not gain a name.
+  if (!(abi.KEY_GLOBAL in globalThis)) {
+    Object.defineProperty(globalThis, abi.KEY_GLOBAL, { value: false, writable: true, enumerable: false, configurable: true });
+  }
+}
+
+/**
+ * In a worker (the main thread's agent injects it there through the
+ * inspector): asks the main thread for the instance's buffers, puts them in
+ * this thread's environment data as a worker started later would have
+ * found them, then starts the worker's agent.
+ */
+function injectWorker(report: (e: unknown) => void): string {
+  const wt = require('node:worker_threads') as typeof import('node:worker_threads');
+  const bc = new wt.BroadcastChannel('jsftrace:attach');
+  bc.onmessage = (e: unknown) => {
+    const m = (e as { data?: { type?: string; env?: Record<string, unknown> } }).data;
+    if (m?.type !== 'env' || m.env === undefined) return;
+    bc.close();
+    for (const [k, v] of Object.entries(m.env)) wt.setEnvironmentData(k, v as never);
+    import('../shared/site-abi.js')
+      .then((abi: { KEY_GLOBAL: string }) => { hideStaticKey(abi); return import('../attach/agent.js'); })
+      .then((a: { startWorkerAgent(): Promise<void> }) => a.startWorkerAgent())
+      .catch(report);
+  };
+  bc.postMessage({ type: 'env?' });
+  return 'worker';
+}
+
+function inject(config: unknown): string {
+  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const state = g[STATE];
+  const report = (e: unknown): void => {
+    if (g[STATE] !== undefined) g[STATE].busy = false;
+    process.stderr.write(`jsftrace: attach failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  };
+  if ((config as { worker?: boolean } | null)?.worker === true) {
+    // A worker has no port of its own to close; its agent detaches when the main thread's does.
+    if (state?.busy === true) return 'worker';
+    g[STATE] = { running: true, busy: true };
+    return injectWorker(report);
+  }
+  if (state?.busy === true) {
+    setImmediate(closeInspector);
+    return state.running ? 'running' : 'starting';
+  }
+  if (state?.restart !== undefined) {
+    state.busy = true;
+    const restart = state.restart;
+    afterClose(() => { restart(config).catch(report); });
+    return 'restarted';
+  }
+  g[STATE] = { running: false, busy: true };
+  afterClose(() => {
+    import('../shared/site-abi.js')
+      .then((abi: { KEY_GLOBAL: string }) => { hideStaticKey(abi); return import('../attach/agent.js'); })
+      .then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config))
+      .catch(report);
+  });
+  return 'started';
+}
+
+module.exports = inject;

@@ -1,0 +1,124 @@
+/**
+ * A trace file rendered in one of the report formats, written as it is
+ * made: every format reads the file's threads one page image at a time,
+ * in one pass (svg: two), so memory does not grow with the trace's length:
+ * the text formats hold a line per thread, the call formats the open calls
+ * of a thread, and the aggregates (folded, html, stat) one entry per
+ * distinct stack or function.
+ *
+ * Owns: the list of formats and what each renders. Invariant: a format is
+ * chosen once; the rendering is the outputs' (tracers/output), with the
+ * file's names and options instead of this process's.
+ */
+
+import { withOptions, OPT_DEFAULTS } from '../tracers/session.js';
+import { functionTraceTo } from '../tracers/output/function.js';
+import { graphTraceTo } from '../tracers/output/graph.js';
+import { perfettoJsonTo } from '../tracers/output/perfetto.js';
+import { perfettoProtoTo, type ProtoProcess } from '../tracers/output/perfetto-proto.js';
+import { Folder } from '../tracers/output/folded.js';
+import { flameGraphPage } from '../tracers/output/flamegraph.js';
+import { timelineTo } from '../tracers/output/timeline.js';
+import { STAT_HEADER, statTableOf, statText } from '../tracers/output/stat.js';
+import type { Sink } from '../tracers/output/common.js';
+import { fileThreads, fileTotals, processName, type FileThread } from './threads.js';
+import type { TraceFile } from './read.js';
+
+export const REPORT_FORMATS = ['text', 'function', 'function_graph', 'perfetto', 'perfetto-json', 'folded', 'html', 'svg', 'stat'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Formats whose output is bytes, not text. */
+export const BINARY_FORMATS: ReadonlySet<ReportFormat> = new Set(['perfetto']);
+
+/** Where a rendering goes: text, or bytes for the binary formats. */
+export interface ReportSink {
+  write(data: string | Uint8Array): void;
+}
+
+/** The tracer the text shows: function_graph if any thread recorded it, else the first thread's. */
+export function fileTracer(t: TraceFile): string {
+  if (t.streams.some((s) => s.info.tracer === 'function_graph')) return 'function_graph';
+  return t.streams[0]?.info.tracer ?? 'nop';
+}
+
+function fileOptions(t: TraceFile): number {
+  return t.streams[0]?.info.options ?? OPT_DEFAULTS;
+}
+
+function title(t: TraceFile): string {
+  const first = t.processes[0];
+  return `jsftrace: ${first === undefined ? '' : first.info.argv.slice(1).join(' ')}${t.processes.length > 1 ? ` (+${t.processes.length - 1} processes)` : ''}`.slice(0, 200);
+}
+
+/**
+ * Renders `t` as `format` to `sink`. Returns false when the format has
+ * nothing to show (stat of a trace with neither profiler tables nor
+ * function_graph events).
+ */
+export function renderFile(t: TraceFile, format: ReportFormat, sink: ReportSink): boolean {
+  const threads = fileThreads(t);
+  return withOptions(fileOptions(t), () => render(t, threads, format, sink));
+}
+
+function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink: ReportSink): boolean {
+  switch (format) {
+    case 'text':
+      return render(t, threads, fileTracer(t) === 'function_graph' ? 'function_graph' : 'function', sink);
+    case 'function_graph':
+      graphTraceTo(threads, sink);
+      return true;
+    case 'function': {
+      const tracer = fileTracer(t);
+      functionTraceTo(tracer === 'function_graph' ? 'function' : tracer, threads, fileTotals(threads), sink);
+      return true;
+    }
+    case 'perfetto': {
+      const procs = new Map<number, ProtoProcess>();
+      for (const p of t.processes) procs.set(p.info.pid, { pid: p.info.pid, argv: p.info.argv, name: processName(p) });
+      perfettoProtoTo(threads, procs, sink);
+      return true;
+    }
+    case 'perfetto-json': {
+      const names = new Map<number, string>();
+      for (const p of t.processes) names.set(p.info.pid, processName(p));
+      perfettoJsonTo(threads, sink, { processNames: names });
+      return true;
+    }
+    case 'folded':
+    case 'html': {
+      const f = new Folder();
+      for (const th of threads) f.add(th.view, th.open());
+      if (format === 'folded') f.writeTo(sink);
+      else sink.write(flameGraphPage(f.root, f.unit(), { title: title(t) }));
+      return true;
+    }
+    case 'svg':
+      timelineTo(threads, sink, { title: title(t) });
+      return true;
+    case 'stat':
+      return stat(t, threads, sink);
+  }
+}
+
+function stat(t: TraceFile, threads: FileThread[], sink: Sink): boolean {
+  const multi = t.processes.length > 1;
+  if (t.profiles.length > 0) {
+    t.profiles.forEach((p, k) => {
+      const names = p.process.names;
+      const who = multi ? `${p.name}-${p.process.info.pid}` : p.name;
+      sink.write(`${k > 0 ? '\n' : ''}function${p.threadId} (${who}):\n`);
+      const table = t.profileTable(p);
+      const thresh = (p.process.streams[0]?.info.threshUs ?? 0) * 1000;
+      sink.write(table.length > 0 ? statText(table.buffer, thresh, (id) => names[id] ?? `site#${id}`) : STAT_HEADER);
+    });
+    return true;
+  }
+  if (!t.streams.some((s) => s.info.tracer === 'function_graph')) return false;
+  threads.forEach((th, k) => {
+    const v = th.view;
+    sink.write(`${k > 0 ? '\n' : ''}function${v.threadId} (${multi ? `${v.name}-${v.pid}` : v.name}):\n`);
+    const thresh = (th.streams[0]?.info.threshUs ?? 0) * 1000;
+    sink.write(statText(statTableOf(th.open()).buffer, thresh, v.site));
+  });
+  return true;
+}
