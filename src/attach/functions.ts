@@ -5,19 +5,24 @@
  * Owns: the parse of both texts and the facts the two mechanisms need per
  * function: where it is in each text, where its body starts, its parameter
  * names (for a probe that passes arguments), whether its instrumented text
- * can be swapped in by V8's LiveEdit, and which identifiers of the
- * transform's module prologue it uses.
+ * can be swapped in by V8's LiveEdit, which identifiers of the transform's
+ * module prologue it uses, the text the transform inserted into it (its
+ * pieces), and where V8 says it begins and ends (what LiveEdit matches by).
  *
  * Invariant: nothing here depends on the shape of the code the transform
  * inserts beyond what it reports: the top-level ranges it added (its
- * prologue, its edit table). Inside functions it adds no function and
- * removes none, so the k-th function by start offset in one text is the
- * k-th in the other once the added ranges are set aside; the names the
- * added text declares are found by parsing it. A script whose two parses
- * do not pair up is probed, never patched.
+ * prologue, its edit table) and the inserted spans its edit table lists.
+ * Inside functions it adds no function and removes none, so the k-th
+ * function by start offset in one text is the k-th in the other once the
+ * added ranges are set aside; the names the added text declares are found
+ * by parsing it; an inserted span belongs to the innermost function whose
+ * instrumented text holds it. A script whose two parses do not pair up is
+ * probed, never patched.
  */
 
 import { parse, type Node as AcornNode } from 'acorn';
+import { decodeTable } from '../instrument/original/table.js';
+import { skipTrivia } from '../instrument/trivia.js';
 
 export type Format = 'module' | 'commonjs';
 
@@ -42,6 +47,26 @@ export interface Fn {
   suspends: boolean;
   /** Why LiveEdit cannot take this function's instrumented text ('' when it can). */
   unpatchable: string;
+  /**
+   * Where V8 says the function starts (its SharedFunctionInfo's start
+   * position: the parameters' `(`, an arrow's first token), in the source.
+   */
+  v8Start: number;
+  /** A block body: the offset of its closing brace, else -1. */
+  closeAt: number;
+  /** A block body: where its last token ends (its last statement, or its `{`). */
+  lastTokenEnd: number;
+}
+
+/** Text the transform inserted, owned by one function (or by none: its prologue). */
+export interface Piece {
+  /** The source offset it was inserted at (before the source character there). */
+  at: number;
+  /** Where it is in the transform's output. */
+  from: number;
+  to: number;
+  /** The innermost function whose instrumented text holds it, -1 for top-level text. */
+  fn: number;
 }
 
 export interface ScriptFunctions {
@@ -60,6 +85,15 @@ export interface ScriptFunctions {
   declared: string[];
   /** Offsets in the output of every identifier that names one of prologueNames, sorted. */
   uses: { start: number; end: number; name: string }[];
+  /** Every inserted span, split where a function's text ends, in output order. */
+  pieces: Piece[];
+  /**
+   * Every class: its `class` token, its body's `{`, its end. V8 makes
+   * functions of its own there (field initializers, a default constructor)
+   * that span the class or sit at its start, and matches them as it
+   * matches the script's.
+   */
+  classes: { start: number; bodyStart: number; end: number }[];
 }
 
 function parseAs(code: string, format: Format): N {
@@ -112,6 +146,66 @@ function isDirectEval(n: N): boolean {
 }
 
 /**
+ * Where V8 starts a function: an arrow at its first token, any other
+ * function at the `(` of its parameters (after `async`, `function`, `*`
+ * and its name). A method's node already starts there.
+ */
+function v8StartOf(code: string, n: N): number {
+  if (n.type === 'ArrowFunctionExpression') return n.start;
+  const id = n['id'] as N | null | undefined;
+  let at = id ? id.end : n.start;
+  for (let i = 0; i < 8; i++) {
+    at = skipTrivia(code, at);
+    const c = code[at];
+    if (c === '(') return at;
+    if (c === '*') at++;
+    else if (c !== undefined && /[\w$]/.test(c)) { while (at < code.length && /[\w$]/.test(code[at]!)) at++; }
+    else break;
+  }
+  return n.start;
+}
+
+/**
+ * The transform's inserted spans (its edit table, in the last added range),
+ * each given to the innermost function whose output range holds it; a span
+ * that runs past the end of a function (an arrow's closing brace, then its
+ * parent's closer) is split there.
+ */
+function piecesOf(output: string, added: readonly (readonly [number, number])[], outRanges: readonly (readonly [number, number])[]): Piece[] {
+  const last = added[added.length - 1];
+  if (last === undefined) return [];
+  const m = /\/\*([^*]*)\*\//.exec(output.slice(last[0], last[1]));
+  if (m === null) throw new Error('the instrumented text has no edit table');
+  const table = decodeTable(m[1]!);
+  const out: Piece[] = [];
+  // Functions by output start (they nest); `open` holds those around the walk.
+  const open: number[] = [];
+  let next = 0;
+  let shift = 0;
+  const sp = table.spans;
+  for (let i = 0; i < sp.length; i += 4) {
+    const at = sp[i]!;
+    const len = sp[i + 1]!;
+    let from = at + shift;
+    const to = from + len;
+    shift += len;
+    while (from < to) {
+      while (open.length > 0 && outRanges[open[open.length - 1]!]![1] <= from) open.pop();
+      while (next < outRanges.length && outRanges[next]![0] <= from) {
+        while (open.length > 0 && outRanges[open[open.length - 1]!]![1] <= outRanges[next]![0]) open.pop();
+        if (outRanges[next]![1] > from) open.push(next);
+        next++;
+      }
+      const fn = open.length > 0 ? open[open.length - 1]! : -1;
+      const end = fn >= 0 ? Math.min(to, outRanges[fn]![1]) : to;
+      out.push({ at, from, to: end, fn });
+      from = end;
+    }
+  }
+  return out;
+}
+
+/**
  * Pairs the functions of `source` with those of `output` (the transform's
  * result for it, which added the top-level text in `added`). Throws when
  * the two do not pair up.
@@ -123,9 +217,11 @@ export function scriptFunctions(source: string, output: string, format: Format, 
   const origNodes: N[] = [];
   const origOwner = new Map<N, N | null>();
   let evalIn = false;
+  const classes: ScriptFunctions['classes'] = [];
   visit(a, (n, owner) => {
     if (FUNCTION.has(n.type)) { origNodes.push(n); origOwner.set(n, owner); }
     if (isDirectEval(n) || n.type === 'WithStatement') evalIn = true;
+    if (n.type === 'ClassDeclaration' || n.type === 'ClassExpression') classes.push({ start: n.start, bodyStart: (n['body'] as N).start, end: n.end });
   });
   // The added statements: the output's top-level statements inside a range the transform reports.
   const outTop = b['body'] as N[];
@@ -167,9 +263,13 @@ export function scriptFunctions(source: string, output: string, format: Format, 
     let unpatchable = '';
     if (body.type !== 'BlockStatement') unpatchable = 'an arrow with an expression body';
     else if (output.charCodeAt(o.end - 1) !== 125) unpatchable = 'its instrumented text changes its end';
+    const block = body.type === 'BlockStatement';
+    const stmts = block ? body['body'] as N[] : [];
     return {
       start: n.start, end: n.end, bodyStart: body.start, outStart: o.start, outEnd: o.end,
       parent: -1, children: [], params, suspends: n['async'] === true || n['generator'] === true, unpatchable,
+      v8Start: v8StartOf(source, n), closeAt: block ? body.end - 1 : -1,
+      lastTokenEnd: !block ? -1 : stmts.length > 0 ? stmts[stmts.length - 1]!.end : body.start + 1,
     };
   });
   const roots: number[] = [];
@@ -185,5 +285,6 @@ export function scriptFunctions(source: string, output: string, format: Format, 
   // adds would change a context that functions inside it close over, and
   // V8 leaves those unpatched without saying so.
   if (evalIn) for (const f of fns) f.unpatchable ||= 'the script calls eval or uses with';
-  return { fns, roots, prologue, prologueNames, declared, uses };
+  const pieces = piecesOf(output, added, fns.map((f) => [f.outStart, f.outEnd] as const));
+  return { fns, roots, prologue, prologueNames, declared, uses, pieces, classes };
 }

@@ -21,8 +21,10 @@ import { instance } from '../core/index.js';
 import { ACT_PATCH, ACT_PROBE, ACT_UNPROBE, decide, SITE_NONE, SITE_PATCHED, SITE_PROBED, stateText, type Mechanism, type SiteState } from './arming.js';
 import type { Debugger, Location } from './debugger.js';
 import { entryCondition, exitCondition } from './probe-runtime.js';
+import { lineAt, lineStarts } from './lines.js';
 import { defineGlobals, globalName, removeGlobals, type LoadedScript } from './scripts.js';
-import { splice, type Spliced } from './splice.js';
+import type { Spliced } from './splice.js';
+import { nextStep, type ScriptText } from './steps.js';
 
 /** Probed functions at most: each probe costs tens of microseconds per call. */
 export const MAX_PROBED = 2000;
@@ -44,21 +46,9 @@ interface SiteEntry {
   why: string;
 }
 
-function lineStarts(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
-}
-
-function lineColumn(starts: number[], offset: number): [number, number] {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return [lo, offset - starts[lo]!];
+function lineColumn(starts: readonly number[], offset: number): [number, number] {
+  const line = lineAt(starts, offset);
+  return [line, offset - starts[line]!];
 }
 
 export class Sites {
@@ -121,37 +111,53 @@ export class Sites {
     return this.sites.get(s.ids[fn]!)!;
   }
 
-  /** Live-patches `add` into `s`; returns the functions V8 refused, with its reason. */
+  /**
+   * Live-patches `add` into `s`, in as many edits as V8's matching needs
+   * (steps.ts); returns the functions not patched, with why.
+   */
   private patch(s: LoadedScript, add: Set<number>): Map<number, string> {
     const refused = new Map<number, string>();
     defineGlobals(s);
-    const text = (chosen: Set<number>): Spliced => splice(s.source, s.output, s.sf, chosen, (n) => globalName(s, n));
-    const all = new Set([...s.patched, ...add]);
+    const st = scriptText(s);
     const moved = this.liftProbes(s);
     try {
-      let next = text(all);
-      let status = this.setSource(s, next.text, false);
-      if (status !== 'Ok') {
-        // One at a time, to find which functions V8 refuses (on the stack, a running generator).
-        const ok = new Set(s.patched);
-        for (const fn of add) {
-          const trial = new Set([...ok, fn]);
-          const st = this.setSource(s, text(trial).text, true);
-          if (st === 'Ok') ok.add(fn);
-          else refused.set(fn, refusal(st));
+      const pending = new Set(add);
+      while (pending.size > 0) {
+        let step = nextStep(st, s.patched, pending, true);
+        for (const [fn, why] of step.never) {
+          refused.set(fn, `V8's LiveEdit would not match the patched text: ${why}`);
+          pending.delete(fn);
         }
-        next = text(ok);
-        status = ok.size === s.patched.size ? 'Ok' : this.setSource(s, next.text, false);
+        if (step.fns.size === 0) break;
+        for (const fn of step.fns) pending.delete(fn);
+        let status = this.setSource(s, step.text.text, false);
         if (status !== 'Ok') {
-          for (const fn of ok) if (!s.patched.has(fn)) refused.set(fn, refusal(status));
-          return refused;
+          // One at a time, to find which functions V8 refuses (on the stack, a running generator).
+          const left = new Set<number>();
+          for (const fn of step.fns) {
+            const one = nextStep(st, s.patched, new Set([fn]), true);
+            const why = one.fns.has(fn) ? this.setSource(s, one.text.text, true) : 'Ok';
+            if (why === 'Ok') left.add(fn);
+            else refused.set(fn, refusal(why));
+          }
+          if (left.size === 0) continue;
+          step = nextStep(st, s.patched, left, true);
+          for (const fn of left) if (!step.fns.has(fn) && !step.never.has(fn)) pending.add(fn);
+          for (const [fn, why] of step.never) refused.set(fn, `V8's LiveEdit would not match the patched text: ${why}`);
+          if (step.fns.size === 0) continue;
+          status = this.setSource(s, step.text.text, false);
+          if (status !== 'Ok') {
+            for (const fn of step.fns) refused.set(fn, refusal(status));
+            continue;
+          }
         }
-        all.clear();
-        for (const fn of ok) all.add(fn);
+        for (const fn of step.fns) {
+          s.patched.add(fn);
+          this.entry(s, fn).state = SITE_PATCHED;
+        }
+        s.current = step.text;
       }
-      s.patched = all;
-      s.current = next;
-      for (const fn of all) this.entry(s, fn).state = SITE_PATCHED;
+      for (const fn of pending) if (!refused.has(fn)) refused.set(fn, 'V8\'s LiveEdit would not match the patched text');
       return refused;
     } finally {
       for (const e of moved) this.probe(e);
@@ -234,27 +240,39 @@ export class Sites {
     if (e.state === SITE_PROBED) e.state = SITE_NONE;
   }
 
-  /** Removes every probe and restores every script it can; returns the functions left patched, by script path. */
+  /**
+   * Removes every probe and restores every script it can, in as many edits
+   * as V8's matching needs (steps.ts); returns the functions left patched,
+   * by script path.
+   */
   restoreAll(): string[] {
     for (const e of this.sites.values()) this.unprobe(e);
     const left: string[] = [];
     for (const s of this.scripts) {
-      if (s.patched.size === 0) continue;
-      if (this.setSource(s, s.source, false) === 'Ok') {
-        for (const fn of s.patched) this.entry(s, fn).state = SITE_NONE;
-        s.patched.clear();
-        s.current = null;
-        removeGlobals(s);
-        continue;
-      }
-      // Function by function: what V8 refuses now stays patched, idle.
-      for (const fn of [...s.patched]) {
-        const rest = new Set([...s.patched].filter((x) => x !== fn));
-        const next = splice(s.source, s.output, s.sf, rest, (n) => globalName(s, n));
-        if (this.setSource(s, next.text, false) !== 'Ok') continue;
-        s.patched = rest;
-        s.current = rest.size === 0 ? null : next;
-        this.entry(s, fn).state = SITE_NONE;
+      const st = scriptText(s);
+      const restored = (fns: ReadonlySet<number>, text: Spliced): void => {
+        for (const fn of fns) {
+          s.patched.delete(fn);
+          this.entry(s, fn).state = SITE_NONE;
+        }
+        s.current = s.patched.size === 0 ? null : text;
+      };
+      while (s.patched.size > 0) {
+        const step = nextStep(st, s.patched, s.patched, false);
+        if (step.fns.size === 0) break;
+        if (this.setSource(s, step.text.text, false) === 'Ok') {
+          restored(step.fns, step.text);
+          continue;
+        }
+        // Function by function: what V8 refuses now (running) stays patched, idle.
+        let progress = false;
+        for (const fn of step.fns) {
+          const one = nextStep(st, s.patched, new Set([fn]), false);
+          if (!one.fns.has(fn) || this.setSource(s, one.text.text, false) !== 'Ok') continue;
+          restored(one.fns, one.text);
+          progress = true;
+        }
+        if (!progress) break;
       }
       if (s.patched.size === 0) removeGlobals(s);
       else left.push(`${s.path} (${s.patched.size} functions)`);
@@ -277,6 +295,10 @@ export class Sites {
     }
     return { scripts: this.scripts.length, functions: this.sites.size, patched, probed: this.probed, patchedScripts };
   }
+}
+
+function scriptText(s: LoadedScript): ScriptText {
+  return { source: s.source, output: s.output, sf: s.sf, rename: (n) => globalName(s, n) };
 }
 
 function refusal(status: string): string {

@@ -73,6 +73,7 @@ import { pathToFileURL } from 'node:url';
 import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
+import { skipTrivia } from './trivia.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
 
@@ -209,23 +210,6 @@ function position(starts: Int32Array, offset: number): [number, number] {
     else hi = mid - 1;
   }
   return [lo + 1, offset - starts[lo]! + 1];
-}
-
-/** The offset of the first token at or after `at`: whitespace and comments skipped. */
-function skipTrivia(code: string, at: number): number {
-  for (;;) {
-    const c = code.charCodeAt(at);
-    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029) {
-      at++;
-    } else if (c === 47 && code.charCodeAt(at + 1) === 47) {
-      while (at < code.length && code.charCodeAt(at) !== 10) at++;
-    } else if (c === 47 && code.charCodeAt(at + 1) === 42) {
-      const end = code.indexOf('*/', at + 2);
-      at = end < 0 ? code.length : end + 2;
-    } else {
-      return at;
-    }
-  }
 }
 
 /** The text of a simple name-like expression (a.b.c, this.x), else null. */
@@ -371,6 +355,50 @@ function blockConflict(body: N): boolean {
   return false;
 }
 
+/**
+ * The names a program binds in its own top-level scope (imports, its
+ * top-level lexical declarations, and `var`s and function declarations at any
+ * depth outside functions), so that the prologue, which runs in that scope,
+ * reaches the globals it needs by another path when the program has taken
+ * their names (`var Symbol = require('./_Symbol')`): a declared name there
+ * would be undefined, or in its temporal dead zone, when the prologue runs.
+ */
+function topLevelBindings(program: N): Set<string> {
+  const out: string[] = [];
+  const statement = (st: N | null | undefined, top: boolean): void => {
+    if (st === null || st === undefined) return;
+    switch (st.type) {
+      case 'VariableDeclaration':
+        if (top || st['kind'] === 'var') paramNames((st['declarations'] as N[]).map((d) => d['id'] as N), out);
+        break;
+      case 'FunctionDeclaration': case 'ClassDeclaration': {
+        // Nested function declarations too: sloppy code hoists them (Annex B).
+        const id = st['id'] as N | null;
+        if (id !== null && (top || st.type === 'FunctionDeclaration')) out.push(id['name'] as string);
+        break;
+      }
+      case 'ImportDeclaration':
+        for (const sp of st['specifiers'] as N[]) out.push((sp['local'] as N)['name'] as string);
+        break;
+      case 'ExportNamedDeclaration': case 'ExportDefaultDeclaration': statement(st['declaration'] as N | null, top); break;
+      case 'BlockStatement': case 'StaticBlock': for (const c of st['body'] as N[]) statement(c, false); break;
+      case 'IfStatement': statement(st['consequent'] as N, false); statement(st['alternate'] as N | null, false); break;
+      case 'ForStatement': statement(st['init'] as N | null, false); statement(st['body'] as N, false); break;
+      case 'ForInStatement': case 'ForOfStatement': statement(st['left'] as N, false); statement(st['body'] as N, false); break;
+      case 'WhileStatement': case 'DoWhileStatement': case 'LabeledStatement': case 'WithStatement': statement(st['body'] as N, false); break;
+      case 'TryStatement':
+        statement(st['block'] as N, false);
+        statement((st['handler'] as N | null)?.['body'] as N | undefined, false);
+        statement(st['finalizer'] as N | null, false);
+        break;
+      case 'SwitchStatement': for (const c of st['cases'] as N[]) for (const x of c['consequent'] as N[]) statement(x, false); break;
+      default: break;
+    }
+  };
+  for (const st of program['body'] as N[]) statement(st, true);
+  return new Set(out);
+}
+
 /** Functions that contain a `with` statement of their own (not of a nested function). */
 function functionsWithWith(program: N): Set<N> {
   const out = new Set<N>();
@@ -418,6 +446,10 @@ class Instrumenter {
   readonly tag: string;
   /** The program's own file (no package): its sites read the program's keys (shared/site-abi.ts). */
   readonly own: boolean;
+  /** How the prologue and sites reach the global object, `Symbol` and `Object` (see topLevelBindings). */
+  readonly G: string;
+  readonly S: string;
+  readonly O: string;
 
   constructor(code: string, program: N, tag: string, own: boolean, strict: boolean) {
     this.code = code;
@@ -425,8 +457,14 @@ class Instrumenter {
     this.own = own;
     this.P = freePrefix(code);
     this.B = `${this.P}B${tag}`;
-    // A file that names the key itself (jsftrace's own sources, say) reads it through globalThis.
-    this.K = code.includes(KEY_GLOBAL) ? `globalThis.${KEY_GLOBAL}` : KEY_GLOBAL;
+    const taken = topLevelBindings(program);
+    // Node has both names for the global object; a program that takes both
+    // gets it from a function made sloppy by the Function constructor.
+    this.G = !taken.has('globalThis') ? 'globalThis' : !taken.has('global') ? 'global' : `${this.P}G`;
+    this.S = taken.has('Symbol') ? `${this.G}.Symbol` : 'Symbol';
+    this.O = taken.has('Object') ? `${this.G}.Object` : 'Object';
+    // A file that names the key itself (jsftrace's own sources, say) reads it through the global object.
+    this.K = code.includes(KEY_GLOBAL) ? `${this.G}.${KEY_GLOBAL}` : KEY_GLOBAL;
     this.starts = lineStarts(code);
     // Strict code has no `with`: no walk of the whole program to look for one.
     this.withFns = strict ? new Set() : functionsWithWith(program);
@@ -1040,12 +1078,14 @@ export function transformSource(input: TransformInput): TransformResult {
   const where = format === 'module' ? pathToFileURL(input.filename).href : input.filename;
   const P = inst.P;
   const K = JSON.stringify(KEY_GLOBAL);
-  const prologue = `var ${P}=globalThis[Symbol.for(${JSON.stringify(RUNTIME_SYMBOL)})],${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
+  const G = inst.G;
+  const global = G === `${P}G` ? `${G}=(0,{}.constructor.constructor)("return this")(),` : '';
+  const prologue = `var ${global}${P}=${G}[${inst.S}.for(${JSON.stringify(RUNTIME_SYMBOL)})],${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${JSON.stringify(inst.names.join('\n'))},`
     + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,${P}X=${P}&&${P}.X,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0;`
-    + `typeof ${KEY_GLOBAL}==="undefined"&&Object.defineProperty(globalThis,${K},{value:false,writable:true});`;
+    + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
   const head = (afterDirective ? ';' : '') + prologue;

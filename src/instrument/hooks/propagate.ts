@@ -20,6 +20,7 @@
 
 import module from 'node:module';
 import * as wt from 'node:worker_threads';
+import { masquerade } from '../original/source-text.js';
 
 const PATCHED = Symbol.for('jsftrace.workerProxy');
 /** In a Worker's options: start it as given, without jsftrace (the OTLP export worker). */
@@ -57,6 +58,8 @@ export function followWorkers(flag: EntryFlag): boolean {
       return Reflect.get(target, key, receiver) as unknown;
     },
   });
+  // Its text is the class's (a Proxy's own is `function () { [native code] }`).
+  masquerade(proxy, Original);
   // Instances' `constructor` is then the class the program sees.
   Object.defineProperty(Original.prototype, 'constructor', { value: proxy, writable: true, configurable: true, enumerable: false });
   cjs.Worker = proxy;
