@@ -79,15 +79,15 @@ const LABELS: Record<string, string> = {
   '10 ops (list)': '10 ops (list function)',
   '100 ops (list)': '100 ops (list function)',
   'direct trampoline + 100 irrelevant': 'direct trampoline + 100 irrelevant ops',
-  'instrumented, idle (--import)': '`--import jsftrace/register`, nothing attached',
-  'instrumented, idle (--require)': '`--require jsftrace/register`, nothing attached',
-  'idle, --require, no source maps': '`--require`, `JSFTRACE_SOURCEMAPS=0`',
+  'idle, --import': '`--import jsftrace/register`, nothing attached',
+  'idle, --require': '`--require jsftrace/register`, nothing attached',
+  'function, filtered to own files': '`function`, filtered to the program\'s own files',
   'function, counter clock': '`function`, counter clock',
-  'function_graph, counter clock': '`function_graph`, counter clock',
-  'profile, counter clock': 'profiler, counter clock',
-  'function, local clock': '`function`, local clock',
-  'function_graph, local clock': '`function_graph`, local clock',
-  'profile, local clock': 'profiler, local clock',
+  'function, default clock': '`function`, default clock',
+  'function_graph, default clock': '`function_graph`, default clock',
+  'profiler, default clock': 'profiler, default clock',
+  'record -p function': '`jsftrace record -p function`',
+  'jsftrace profile': '`jsftrace profile`',
 };
 const label = (n: string): string => LABELS[n] ?? n;
 
@@ -113,6 +113,84 @@ function runTable(path: string, suite: string, digits: number, ratioHead: string
     if (cpu) row.push(fmt(r.cpuMs!.median, 'f0'), name === 'uninstrumented' ? '1' : range(r.cpuRatio!, digits));
     return row;
   }));
+}
+
+// ---- the figures table (issue: near-zero cost) ------------------------------------------
+
+interface Figure { label: string; target: string; cell(line: string): string }
+
+/** A run table's row of the `<suite>` results measured on `line` ('' for the system Node, else e.g. 'node24'). */
+function row(suite: string, line: string, path: string): Record<string, Summary> | undefined {
+  return lookup(`${line === '' ? suite : `${suite}-${line}`}/${path}`) as Record<string, Summary> | undefined;
+}
+
+const cpuWall = (r: Record<string, Summary> | undefined, d = 2): string =>
+  r === undefined || r['cpuRatio'] === undefined ? 'n/a' : `${range(r['cpuRatio'], d)}; wall ${fmt(r['ratio']!.median, `f${d}`)}`;
+
+/** cpuWall, and the ratio to the idle run of the same round. */
+const overIdle = (r: Record<string, Summary> | undefined): string =>
+  r === undefined || r['cpuOverIdle'] === undefined ? cpuWall(r) : `${cpuWall(r)}; to idle ${range(r['cpuOverIdle'], 2)}`;
+
+const FIGURES: Figure[] = [
+  { label: 'whole run, idle (load + run, warm cache), `--require`', target: '≤ 1.10 (Node 20), ≤ 1.05 (Node 24)', cell: (l) => cpuWall(row('idle', l, 'wholeRun/idle, --require')) },
+  { label: 'same, `--import`', target: 'as above', cell: (l) => cpuWall(row('idle', l, 'wholeRun/idle, --import')) },
+  {
+    label: 'steady state, idle (checks 4–6 of one process)', target: '≤ 1.01',
+    cell: (l) => { const s = lookup(`${l === '' ? 'idle' : `idle-${l}`}/steady/ratio`) as Summary | undefined; return s === undefined ? 'n/a' : range(s, 3); },
+  },
+  { label: 'one ops on one hot function (the `function` tracer on `codePointAt`)', target: 'within 0.02 of idle', cell: (l) => overIdle(row('tracers', l, 'results/one ops on one hot function')) },
+  { label: '`function` tracer filtered to the program\'s own files', target: 'within 0.02 of idle', cell: (l) => overIdle(row('tracers', l, 'results/function, filtered to own files')) },
+  { label: 'idle, in the same rounds', target: '', cell: (l) => cpuWall(row('tracers', l, 'results/idle')) },
+  { label: '`function` tracer on every function, counter clock', target: '≤ 1.5', cell: (l) => cpuWall(row('tracers', l, 'results/function, counter clock')) },
+  { label: '`function` tracer on every function, default clock', target: '≤ 1.5', cell: (l) => cpuWall(row('tracers', l, 'results/function, default clock')) },
+  { label: '`function_graph` on every function, default clock', target: '≤ 2.5', cell: (l) => cpuWall(row('tracers', l, 'results/function_graph, default clock')) },
+  { label: 'function profiler on every function, default clock', target: '≤ 1.5', cell: (l) => cpuWall(row('tracers', l, 'results/profiler, default clock')) },
+  { label: '`jsftrace record -p function`, default clock', target: '≤ 1.5', cell: (l) => cpuWall(row('tracers', l, 'results/record -p function')) },
+  { label: '`jsftrace profile`, default clock', target: '≤ 1.5', cell: (l) => cpuWall(row('tracers', l, 'results/jsftrace profile')) },
+  {
+    label: 'cold transform (`typescript.js`, `_tsc.js`), MB/s', target: '≥ 20',
+    cell: (l) => {
+      const t = lookup(`${l === '' ? 'idle' : `idle-${l}`}/transformCold`) as { mbPerS: number; cpuMbPerS?: number }[] | undefined;
+      return t === undefined ? 'n/a' : `${t.map((x) => fmt(x.cpuMbPerS ?? NaN, 'f1')).reverse().join(', ')} by CPU time; wall ${t.map((x) => fmt(x.mbPerS, 'f1')).reverse().join(', ')}`;
+    },
+  },
+  {
+    label: 'start-up added to a one-line program, ms CPU (wall)', target: '≤ +30 ms',
+    cell: (l) => {
+      const s = lookup(`${l === '' ? 'idle' : `idle-${l}`}/startup`) as Record<string, Summary> | undefined;
+      return s === undefined ? 'n/a' : `+${range(s['addedCpuMs']!, 0)} (wall +${fmt(s['addedMs']!.median, 'f0')}; plain ${fmt(s['plainCpuMs']!.median, 'f0')} ms CPU)`;
+    },
+  },
+  {
+    label: 'load cost per function (50,000 small functions, warm cache), µs CPU', target: '≤ 5 µs',
+    cell: (l) => { const s = lookup(`${l === '' ? 'idle' : `idle-${l}`}/perFunction/us`) as Summary | undefined; return s === undefined ? 'n/a' : range(s, 1); },
+  },
+  {
+    label: 'peak RSS, idle, TypeScript check, MB', target: '≤ 240 MB (plain ~207)',
+    cell: (l) => {
+      const w = lookup(`${l === '' ? 'idle' : `idle-${l}`}/wholeRun`) as Record<string, { rssMb: Summary }> | undefined;
+      return w === undefined ? 'n/a' : `${range(w['idle, --require']!.rssMb, 0)} (plain ${fmt(w['uninstrumented']!.rssMb.median, 'f0')})`;
+    },
+  },
+];
+
+/** The lines measured: the system Node ('') and each pinned line that has an idle or tracers result. */
+function figureLines(): string[] {
+  const lines = new Set<string>(['']);
+  for (const k of suites.keys()) {
+    const m = /^(?:idle|tracers)-(node\d+)$/.exec(k);
+    if (m !== null) lines.add(m[1]!);
+  }
+  return [...lines];
+}
+
+function figuresTable(): string {
+  const lines = figureLines();
+  const head = (l: string): string => {
+    const e = suites.get(l === '' ? 'idle' : `idle-${l}`) ?? suites.get(l === '' ? 'tracers' : `tracers-${l}`);
+    return `Node ${e?.node.replace(/^v/, '') ?? l}: CPU ratio, median (min–max); wall median`;
+  };
+  return table(['figure', 'target', ...lines.map(head)], FIGURES.map((fg) => [fg.label, fg.target, ...lines.map((l) => fg.cell(l))]));
 }
 
 // ---- the peers ---------------------------------------------------------------------------
@@ -258,7 +336,8 @@ function expand(text: string): string {
   return text.replace(/\{\{([^}]+)\}\}/g, (_all, inner: string) => {
     const spec = inner.trim();
     if (spec === 'table:core') return coreTable();
-    if (spec === 'table:idle') return runTable('idle/typescriptCheck', 'idle', 3, 'ratio, median (min–max)');
+    if (spec === 'table:figures') return figuresTable();
+    if (spec === 'table:idle') return runTable('idle/wholeRun', 'idle', 3, 'ratio, median (min–max)');
     if (spec === 'table:tracers') return runTable('tracers/results', 'tracers', 2, 'ratio');
     if (spec === 'table:peers:summary') return peersSummaryTable();
     if (spec === 'table:peers:targets') return peersTargets();

@@ -32,8 +32,9 @@ function sweep(): void {
 }
 
 function entry(site: number, self: unknown, args: unknown[] | null): false {
-  const g = globalThis as Record<string, unknown>;
-  if (g[KEY_GLOBAL] !== true) return false;
+  // The key object's `on` (shared/site-abi.ts): some site calls something.
+  const keys = (globalThis as Record<string, unknown>)[KEY_GLOBAL] as { on?: boolean } | false | undefined;
+  if (!keys || keys.on !== true) return false;
   const tv = threadView();
   const word = tv.inst.i32[tv.inst.L.target + site]!;
   if (word === 0) return false;

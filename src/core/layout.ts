@@ -1,5 +1,5 @@
 /**
- * The shared-memory layout of one tracing instance. Version 1.
+ * The shared-memory layout of one tracing instance. Version 2.
  *
  * Owns: every offset into the instance's SharedArrayBuffer. Invariant: no
  * other module computes an offset; they read the `Layout` this module builds.
@@ -23,6 +23,12 @@
  *                +--------------------------------------------------+
  *                | META[maxSites*2]   arena offset, byte length of   |
  *                |                    the record's metadata          |
+ *                +--------------------------------------------------+
+ *                | SKEY[maxSites]     the site key each site reads   |
+ *                |                    (shared/site-abi.ts)           |
+ *                +--------------------------------------------------+
+ *                | KEYON[SITE_KEYS]   sites of each key whose TARGET |  engine only,
+ *                |                    is not nop                     |  under LOCK
  *                +--------------------------------------------------+
  *                | KEYS[keySlots*8]   open-addressed table of site   |
  *                |                    blocks (K_* below)             |
@@ -49,7 +55,8 @@
  *   0.5 ns), and V8 neither caches nor hoists typed-array loads across calls,
  *   so a plain load sees a store as soon as the CPU does. docs/design.md has
  *   the ordering argument.
- * - FLAGS, META, KEYS, OPS, LIST, COV and TRAMPS are written only while
+ * - SKEY is written once per record, before the record is published.
+ * - FLAGS, META, KEYON, KEYS, OPS, LIST, COV and TRAMPS are written only while
  *   holding H_LOCK. COV words are read by list functions in any thread with
  *   plain loads; each word changes atomically.
  * - LIST is published under a sequence count (H_LIST_SEQ odd while being
@@ -58,8 +65,10 @@
  *   thread that sees the worker exit) and the loader requests.
  */
 
+import { SITE_KEYS } from '../shared/site-abi.js';
+
 export const LAYOUT_MAGIC = 0x4a534654; // 'JSFT'
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 
 // Header words.
 export const H_MAGIC = 0;
@@ -85,8 +94,8 @@ export const H_LIST_LEN = 13;
 export const H_LOAD_GEN = 14;
 /** Bumped for every thread synchronisation round. */
 export const H_SYNC_GEN = 15;
-/** Desired value of every thread's static key (0 or 1). */
-export const H_STATIC_KEY = 16;
+/** Generation of the site keys: bumped whenever a key's KEYON count leaves or reaches 0. */
+export const H_KEY_GEN = 16;
 /** Arena reference of the fail-stop reason. */
 export const H_KILL_OFF = 17;
 export const H_KILL_LEN = 18;
@@ -180,7 +189,7 @@ export const TH_MISSED = 5;
 export const TH_RECURSION = 6;
 /** Callback errors caught in this thread. */
 export const TH_CB_ERRORS = 7;
-/** Static key as this thread last applied it. */
+/** The key generation (H_KEY_GEN) this thread last applied to its key object. */
 export const TH_KEY = 8;
 /** Arena reference of the last load error of this thread. */
 export const TH_LOAD_ERR_OFF = 9;
@@ -214,6 +223,8 @@ export interface Layout extends Limits {
   target: number;
   flags: number;
   meta: number;
+  skey: number;
+  keyOn: number;
   keys: number;
   ops: number;
   list: number;
@@ -238,6 +249,8 @@ export function computeLayout(l: Limits): Layout {
   const target = at; at += l.maxSites;
   const flags = at; at += l.maxSites;
   const meta = at; at += l.maxSites * 2;
+  const skey = at; at += l.maxSites;
+  const keyOn = at; at += SITE_KEYS;
   const keys = at; at += keySlots * KEY_STRIDE;
   const ops = at; at += l.maxOps * OPS_STRIDE;
   const list = at; at += l.maxOps;
@@ -246,7 +259,7 @@ export function computeLayout(l: Limits): Layout {
   const threads = at; at += l.maxThreads * THREAD_STRIDE;
   const arena = at * 4;
   return {
-    ...l, keySlots, covWords, target, flags, meta, keys, ops, list, cov, tramps, threads, arena,
+    ...l, keySlots, covWords, target, flags, meta, skey, keyOn, keys, ops, list, cov, tramps, threads, arena,
     bytes: arena + l.arenaBytes,
   };
 }

@@ -24,7 +24,7 @@ import {
   OPS_FL_PERMANENT, OPS_FL_REMOVING, OPS_FL_STUB, REC_FL_REF_MASK,
 } from './flags.js';
 import {
-  H_CALLS_OFF, H_NR_ENABLED, H_NR_SITES, H_STATIC_KEY, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
+  H_CALLS_OFF, H_NR_SITES, HANDLER_FUNCTION, HANDLER_MODULE, O_CB_ERRORS, O_FILTER_GEN, O_FLAGS,
   O_GEN,
 } from './layout.js';
 import { lockEngine, unlockEngine } from './lock.js';
@@ -36,7 +36,7 @@ import {
   setSlotFilter, slotText,
 } from './slots.js';
 import { accountRecords, applyRecords, findConflict } from './update.js';
-import { applyStaticKey, installLocalOps, loadEverywhere, synchronizeThreads, threadAlive } from './threads.js';
+import { applyStaticKey, staticKeyBehind, installLocalOps, loadEverywhere, synchronizeThreads, threadAlive } from './threads.js';
 import { threadView } from './thread.js';
 
 const tv = threadView();
@@ -60,14 +60,13 @@ function callsEnabled(): boolean {
 }
 
 /**
- * Keeps the static key on exactly while some site calls something. This
- * thread applies it at once; other threads at the next synchronisation,
- * which every registration awaits. Returns whether it changed.
+ * Keeps each site key on exactly while some site of it calls something
+ * (applyRecords counts them). This thread applies the keys at once; other
+ * threads at the next synchronisation, which every registration awaits.
+ * Returns whether a key changed.
  */
 function updateStaticKey(): boolean {
-  const want = Atomics.load(i32, H_NR_ENABLED) > 0 ? 1 : 0;
-  if (Atomics.load(i32, H_STATIC_KEY) === want) return false;
-  Atomics.store(i32, H_STATIC_KEY, want);
+  if (!staticKeyBehind()) return false;
   applyStaticKey();
   return true;
 }
@@ -389,10 +388,11 @@ export function defineSites(key: string, metas: readonly SiteMeta[]): number {
 /**
  * defineSites without validating each record: for the load-time runtime,
  * whose names the transform has already made valid (module load is hot).
+ * `siteKeys`: the site key each site reads (shared/site-abi.ts).
  */
-export function defineSitesTrusted(key: string, metas: readonly SiteMeta[]): number {
+export function defineSitesTrusted(key: string, metas: readonly SiteMeta[], siteKeys?: ArrayLike<number>): number {
   return locked(() => {
-    const { base, created } = defineBlockLocked(inst, key, metas);
+    const { base, created } = defineBlockLocked(inst, key, metas, siteKeys);
     if (!created || isDead(inst)) return base;
     const ids: number[] = [];
     for (let k = 0; k < metas.length; k++) ids.push(base + k);
@@ -404,9 +404,11 @@ export function defineSitesTrusted(key: string, metas: readonly SiteMeta[]): num
       const slot = list[li]!;
       const pair = slotPair(slot);
       const fl = rowFlags(slot);
-      for (const id of ids) {
-        const r = record(inst, id);
-        if (!pair.covers(id, r.name, r.package)) continue;
+      for (let k = 0; k < metas.length; k++) {
+        // The metadata just written, not read back from the arena (a module's
+        // load pays this for each of its functions while any ops is registered).
+        const id = base + k;
+        if (!pair.covers(id, metas[k]!.name, metas[k]!.package ?? '')) continue;
         if ((fl & (OPS_FL_IPMODIFY | OPS_FL_DIRECT)) !== 0 && findConflict(inst, [id], fl) >= 0) continue;
         setCov(inst, slot, id, true);
         touched = true;

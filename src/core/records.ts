@@ -10,6 +10,7 @@
 
 import { fail } from '../shared/errors.js';
 import { arenaAlloc, arenaBuffer, arenaRead, arenaWrite } from './arena.js';
+import { OWN_SITE_KEYS, SITE_KEYS } from '../shared/site-abi.js';
 import {
   H_NR_SITES, KEY_STRIDE, K_BASE1, K_COUNT, K_HASH, K_KEY_LEN, K_KEY_OFF,
 } from './layout.js';
@@ -74,8 +75,12 @@ function hashKey(s: string): number {
 /**
  * Finds the block `key` or allocates it with `metas`. Must be called with the
  * engine lock held. Returns the first id and whether the block is new.
+ * `siteKeys` gives the site key each site reads (shared/site-abi.ts); sites
+ * defined without (through the API, which reads no key) get one from the
+ * block's key.
  */
-export function defineBlockLocked(inst: Instance, key: string, metas: readonly SiteMeta[]): { base: number; created: boolean } {
+export function defineBlockLocked(inst: Instance, key: string, metas: readonly SiteMeta[],
+  siteKeys?: ArrayLike<number>): { base: number; created: boolean } {
   const { i32, L } = inst;
   const h = hashKey(key);
   const mask = L.keySlots - 1;
@@ -102,6 +107,11 @@ export function defineBlockLocked(inst: Instance, key: string, metas: readonly S
         i32[L.meta + 2 * (base + k)] = at;
         i32[L.meta + 2 * (base + k) + 1] = len;
         at += len;
+      }
+      const spread = (h >>> 1) % (SITE_KEYS - OWN_SITE_KEYS);
+      for (let k = 0; k < count; k++) {
+        const sk = siteKeys !== undefined ? siteKeys[k]! : OWN_SITE_KEYS + (spread + k) % (SITE_KEYS - OWN_SITE_KEYS);
+        i32[L.skey + base + k] = sk >= 0 && sk < SITE_KEYS ? sk : 0;
       }
       const kref = arenaWrite(inst, key);
       i32[row + K_HASH] = h;

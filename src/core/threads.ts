@@ -22,14 +22,15 @@
  * thread that is gone.
  */
 
+import vm from 'node:vm';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
-import { KEY_GLOBAL } from '../shared/site-abi.js';
+import { KEY_GLOBAL, SITE_KEYS, siteKeysClassSource } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
-  H_LOAD_GEN, H_STATIC_KEY, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
+  H_KEY_GEN, H_LOAD_GEN, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
   THREAD_ALIVE, THREAD_CLAIMING, THREAD_DEAD, THREAD_FREE, THREAD_STRIDE, TH_ACK, TH_CB_ERRORS, TH_DEPTH, TH_ID, TH_KEY,
   TH_LOADED, TH_LOAD_ERR_LEN, TH_LOAD_ERR_OFF, TH_MISSED, TH_RECURSION, TH_STATE, T_KIND, T_STATE,
 } from './layout.js';
@@ -42,7 +43,7 @@ import {
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
 
-/** The global every instrumented site tests first: the static key. */
+/** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
 const IPI_SYMBOL = Symbol.for('jsftrace.ipi');
 const CHANNEL = 'jsftrace:control:v1';
@@ -350,17 +351,63 @@ export async function loadEverywhere(): Promise<void> {
 
 // ---- synchronisation ------------------------------------------------------
 
-export function applyStaticKey(): void {
-  const want = Atomics.load(i32, H_STATIC_KEY);
-  if (tv.row >= 0 && i32[tv.row + TH_KEY] === want) return;
-  // A data property that is not enumerable: the one global of the site
-  // shape (shared/site-abi.ts); assigning keeps its attributes.
-  if (!Object.hasOwn(globalThis, STATIC_KEY_GLOBAL)) {
-    Object.defineProperty(globalThis, STATIC_KEY_GLOBAL, { value: want !== 0, writable: true, enumerable: false, configurable: false });
-  } else {
-    (globalThis as Record<string, unknown>)[STATIC_KEY_GLOBAL] = want !== 0;
+type SiteKeys = Record<string, boolean>;
+let keyObject: SiteKeys | null = null;
+/** Per key, what this thread's key object holds (1 on). */
+const appliedKeys = new Uint8Array(SITE_KEYS);
+const KEY_NAMES = Array.from({ length: SITE_KEYS }, (_, b) => `k${b}`);
+
+/**
+ * This thread's key object, the value of the static key global
+ * (shared/site-abi.ts), made on first use. Its class is compiled from text
+ * so that each field is added by its own map transition (V8 then tracks
+ * each field's constness apart); the global is read-only, so that V8
+ * treats it as a constant for good. A module that ran before the runtime
+ * (its prologue made the global `false`, writable) gets it assigned.
+ */
+export function siteKeyObject(): SiteKeys {
+  if (keyObject !== null) return keyObject;
+  const g = globalThis as Record<string, unknown>;
+  const d = Object.getOwnPropertyDescriptor(g, STATIC_KEY_GLOBAL);
+  if (d !== undefined && typeof d.value === 'object' && d.value !== null) {
+    keyObject = d.value as SiteKeys;
+    return keyObject;
   }
-  if (tv.row >= 0) i32[tv.row + TH_KEY] = want;
+  const Keys = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as new () => SiteKeys;
+  keyObject = new Keys();
+  if (d === undefined) {
+    Object.defineProperty(g, STATIC_KEY_GLOBAL, { value: keyObject, writable: false, enumerable: false, configurable: false });
+  } else {
+    g[STATIC_KEY_GLOBAL] = keyObject;
+  }
+  return keyObject;
+}
+
+/**
+ * Sets this thread's key object from the shared counts (KEYON): a key is
+ * on while any of its sites calls something. Writes only the fields that
+ * change, so that the code folding the others keeps its constants.
+ */
+export function applyStaticKey(): void {
+  const gen = Atomics.load(i32, H_KEY_GEN);
+  if (tv.row >= 0 && i32[tv.row + TH_KEY] === gen) return;
+  const keys = siteKeyObject();
+  let any = false;
+  for (let b = 0; b < SITE_KEYS; b++) {
+    const on = i32[L.keyOn + b]! > 0 ? 1 : 0;
+    if (on === 1) any = true;
+    if (appliedKeys[b] !== on) {
+      appliedKeys[b] = on;
+      keys[KEY_NAMES[b]!] = on === 1;
+    }
+  }
+  if (keys['on'] !== any) keys['on'] = any;
+  if (tv.row >= 0) i32[tv.row + TH_KEY] = gen;
+}
+
+/** Whether this thread's key object is behind the shared site keys. */
+export function staticKeyBehind(): boolean {
+  return tv.row < 0 || i32[tv.row + TH_KEY] !== Atomics.load(i32, H_KEY_GEN);
 }
 
 /** Acknowledges the latest sync round if this thread is quiescent. */

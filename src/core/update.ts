@@ -29,7 +29,7 @@ import {
   REC_FL_IPMODIFY, REC_FL_MODIFIED, REC_FL_NOCLEAR, REC_FL_REF_MASK, REC_FL_TOUCHED, REC_FL_TRAMP,
   REC_FL_TRAMP_EN, TARGET_ARGS, TARGET_LIST, TARGET_NOP, decodeTarget, targetOfOps, targetOfTramp,
 } from './flags.js';
-import { H_NR_ENABLED, O_DIRECT, O_FLAGS } from './layout.js';
+import { H_KEY_GEN, H_NR_ENABLED, O_DIRECT, O_FLAGS } from './layout.js';
 import { covers, observeStore, opsRow, readList } from './slots.js';
 import type { Instance } from './instance.js';
 
@@ -169,52 +169,76 @@ export interface ApplyStats {
 }
 
 /**
+ * Counts a site whose target left nop (+1) or came back to it (-1) under its
+ * site key; returns whether the key turned on or off (KEYON reached or left
+ * 0). Engine lock held.
+ */
+function countKey(inst: Instance, id: number, d: 1 | -1): boolean {
+  const at = inst.L.keyOn + inst.i32[inst.L.skey + id]!;
+  const was = inst.i32[at]!;
+  inst.i32[at] = was + d;
+  return d === 1 ? was === 0 : was === 1;
+}
+
+/**
  * Brings each record in `ids` from its actual state to its desired one
  * (ftrace_replace_code). `ids` must be in increasing order and the engine
- * lock held. Returns false when an inconsistency stopped the tracer.
+ * lock held. Returns false when an inconsistency stopped the tracer. A site
+ * key that turns on or off bumps H_KEY_GEN: each thread then applies the
+ * keys to its key object (threads.ts), this one when its caller updates
+ * them, the others at the synchronisation that follows. A key goes on after
+ * its sites' words were written and off after they are all nop again.
  */
 export function applyRecords(inst: Instance, ids: Iterable<number>, enable: boolean, stats?: ApplyStats): boolean {
   const { i32, L } = inst;
   const list = readList(inst);
   let delta = 0;
-  for (const id of ids) {
-    const at = L.flags + id;
-    const flags = i32[at]!;
-    const { verb, next } = checkRecord(flags, enable);
-    const cur = targetCurrent(inst, id, flags);
-    if (cur < 0) {
-      warnOn(true, `site ${id}: target word ${i32[L.target + id]} does not match flags 0x${(flags >>> 0).toString(16)}`);
-      return false;
+  let keys = false;
+  try {
+    for (const id of ids) {
+      const at = L.flags + id;
+      const flags = i32[at]!;
+      const { verb, next } = checkRecord(flags, enable);
+      const cur = targetCurrent(inst, id, flags);
+      if (cur < 0) {
+        warnOn(true, `site ${id}: target word ${i32[L.target + id]} does not match flags 0x${(flags >>> 0).toString(16)}`);
+        return false;
+      }
+      const want = verb === UPDATE_MAKE_NOP ? TARGET_NOP
+        : verb === UPDATE_IGNORE ? ((flags & REC_FL_ENABLED) !== 0 ? targetNew(inst, list, id, flags) : cur)
+        : targetNew(inst, list, id, next);
+      if (verb === UPDATE_IGNORE && want === cur) continue;
+      i32[at] = next;
+      switch (verb) {
+        case UPDATE_MAKE_CALL:
+          if (!store(inst, id, cur, want)) return false;
+          delta++;
+          if (countKey(inst, id, 1)) keys = true;
+          if (stats) stats.made++;
+          break;
+        case UPDATE_IGNORE: // same flags, another target (one ops replaced another)
+        case UPDATE_MODIFY_CALL:
+          if (isSpecialised(cur) && isSpecialised(want) && cur !== want) {
+            // Through the list function, which is right for both old and new.
+            const viaList = TARGET_LIST | (cur & TARGET_ARGS) | (want & TARGET_ARGS);
+            if (!store(inst, id, cur, viaList) || !store(inst, id, viaList, want)) return false;
+          } else if (cur !== want && !store(inst, id, cur, want)) return false;
+          if (stats) stats.modified++;
+          break;
+        case UPDATE_MAKE_NOP:
+          if (!store(inst, id, cur, TARGET_NOP)) return false;
+          delta--;
+          if (countKey(inst, id, -1)) keys = true;
+          if (stats) stats.nopped++;
+          break;
+      }
     }
-    const want = verb === UPDATE_MAKE_NOP ? TARGET_NOP
-      : verb === UPDATE_IGNORE ? ((flags & REC_FL_ENABLED) !== 0 ? targetNew(inst, list, id, flags) : cur)
-      : targetNew(inst, list, id, next);
-    if (verb === UPDATE_IGNORE && want === cur) continue;
-    i32[at] = next;
-    switch (verb) {
-      case UPDATE_MAKE_CALL:
-        if (!store(inst, id, cur, want)) return false;
-        delta++;
-        if (stats) stats.made++;
-        break;
-      case UPDATE_IGNORE: // same flags, another target (one ops replaced another)
-      case UPDATE_MODIFY_CALL:
-        if (isSpecialised(cur) && isSpecialised(want) && cur !== want) {
-          // Through the list function, which is right for both old and new.
-          const viaList = TARGET_LIST | (cur & TARGET_ARGS) | (want & TARGET_ARGS);
-          if (!store(inst, id, cur, viaList) || !store(inst, id, viaList, want)) return false;
-        } else if (cur !== want && !store(inst, id, cur, want)) return false;
-        if (stats) stats.modified++;
-        break;
-      case UPDATE_MAKE_NOP:
-        if (!store(inst, id, cur, TARGET_NOP)) return false;
-        delta--;
-        if (stats) stats.nopped++;
-        break;
-    }
+    return true;
+  } finally {
+    // Also when an inconsistency stops the walk: the words stored so far count.
+    if (delta !== 0) Atomics.add(i32, H_NR_ENABLED, delta);
+    if (keys) Atomics.add(i32, H_KEY_GEN, 1);
   }
-  if (delta !== 0) Atomics.add(i32, H_NR_ENABLED, delta);
-  return true;
 }
 
 /**

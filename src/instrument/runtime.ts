@@ -3,7 +3,7 @@
  * any instrumented module runs.
  *
  * Owns: what the site shape (transform.ts, shared/site-abi.ts) reaches: the
- * static key (a global; threads.ts keeps it) and the runtime object under
+ * static key (a global object of site keys; threads.ts keeps it) and the runtime object under
  * Symbol.for(RUNTIME_SYMBOL) on globalThis: D defines a module's sites, W
  * is the call-target words, H the site handler table, A completes an entry
  * that wants the arguments, L/P/X/U are the exits (leave, pend, exit the
@@ -16,11 +16,11 @@
  */
 
 import {
-  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, leave, pendExit, resume, suspend, threadView, unwind,
-  STATIC_KEY_GLOBAL,
+  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, leave, pendExit, resume, siteKeyObject, suspend,
+  threadView, unwind,
 } from '../core/index.js';
 import type { SiteMeta } from '../core/index.js';
-import { RUNTIME_SYMBOL } from '../shared/site-abi.js';
+import { RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
@@ -40,7 +40,7 @@ function defineModule(key: string, file: string, pkg: string, names: string, pos
   table: unknown): number | undefined {
   registerModule(tag, script, table);
   try {
-    return defineModuleSites(key, file, pkg, names, positions);
+    return defineModuleSites(key, file, pkg, names, positions, tag);
   } catch (e) {
     if (!defineFailed) {
       defineFailed = true;
@@ -50,16 +50,20 @@ function defineModule(key: string, file: string, pkg: string, names: string, pos
   }
 }
 
-function defineModuleSites(key: string, file: string, pkg: string, names: string, positions: string): number {
+function defineModuleSites(key: string, file: string, pkg: string, names: string, positions: string, tag: string): number {
   const ns = names.split('\n');
   const ps = positions.split(',');
   const metas: SiteMeta[] = new Array(ns.length);
+  // The keys the transform wrote into the sites (the same function of the tag).
+  const keys = new Uint16Array(ns.length);
+  const own = pkg === '';
+  for (let k = 0; k < ns.length; k++) keys[k] = siteKeyOf(tag, own, k);
   for (let k = 0; k < ns.length; k++) {
     const p = ps[k] ?? '0:0';
     const colon = p.indexOf(':');
     metas[k] = { name: `${file}:${ns[k]}`, file, line: Number(p.slice(0, colon)), column: Number(p.slice(colon + 1)), package: pkg };
   }
-  return defineSitesTrusted(key, metas);
+  return defineSitesTrusted(key, metas, keys);
 }
 
 export function installRuntime(): void {
@@ -76,9 +80,7 @@ export function installRuntime(): void {
     S: suspend, R: resume, K: caughtAt, F: frameDepth,
   });
   Object.defineProperty(globalThis, key, { value: rt, writable: false, enumerable: false, configurable: false });
-  if (!Object.hasOwn(globalThis, STATIC_KEY_GLOBAL)) {
-    Object.defineProperty(globalThis, STATIC_KEY_GLOBAL, { value: false, writable: true, enumerable: false, configurable: false });
-  }
+  siteKeyObject();
   installSourceTextView();
   installCallSiteView();
 }

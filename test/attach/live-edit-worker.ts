@@ -16,7 +16,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { prepareScript, type Prepared } from '../../src/attach/prepare.js';
 import { nextStep, type ScriptText } from '../../src/attach/steps.js';
 import { unmatched } from '../../src/attach/matching.js';
-import { KEY_GLOBAL } from '../../src/shared/site-abi.js';
+import { KEY_GLOBAL, SITE_KEYS } from '../../src/shared/site-abi.js';
 
 export type Scenario = 'commonjs' | 'module' | 'old-composition' | 'random-edits';
 
@@ -105,7 +105,10 @@ class Corpus {
         : kind === 'H' ? [undefined, (k: number) => { this.entered.add(k); return 0; }]
           : kind.startsWith('B') ? 0 : () => { throw new Error(`${name} called with a nop site`); };
     }
-    g[KEY_GLOBAL] = true;
+    // Every site key on (each site reads its own field of the key object).
+    const keys: Record<string, boolean> = { on: true };
+    for (let i = 0; i < SITE_KEYS; i++) keys[`k${i}`] = true;
+    g[KEY_GLOBAL] = keys;
     g['__at'] = (name: string): void => this.at(name);
   }
 
