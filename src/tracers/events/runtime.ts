@@ -23,7 +23,7 @@
 
 import { PerformanceObserver, monitorEventLoopDelay, performance, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
 import { createHook, type AsyncHook } from 'node:async_hooks';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
 import { atExit } from '../../shared/exit-hooks.js';
 import {
@@ -181,8 +181,15 @@ function stopAsync(): void {
 let on = 0;
 
 /** Starts and stops this thread's sources to match the session's bits. */
+/**
+ * jsftrace's own threads (a streaming recording's drain) run no program
+ * code: their collections and hops are not the program's, and they write
+ * no events of their own.
+ */
+const ownThread = !isMainThread && (workerData as { jsftraceOwnThread?: unknown } | null)?.jsftraceOwnThread === true;
+
 export function applyRuntimeEvents(final = false): void {
-  const want = final ? 0 : runtimeEvents();
+  const want = final || ownThread ? 0 : runtimeEvents();
   const change = on ^ want;
   if ((change & EVENT_GC) !== 0) {
     if ((want & EVENT_GC) !== 0) startGc();
