@@ -195,6 +195,9 @@ async function joinAsRegisterWould(): Promise<void> {
 }
 
 /** Runs in the target: joins, installs the runtime, defines sites, serves the control socket. */
+/** How long the agent leaves Node to tear down the closed inspector's sessions before it uses the NodeWorker domain. */
+const INSPECTOR_SETTLE_MS = 200;
+
 export async function startAgent(cfg: AgentConfig): Promise<void> {
   const g = globalThis as Record<symbol, AgentState | undefined>;
   const state: AgentState = g[STATE] ?? { running: false, busy: false };
@@ -209,6 +212,13 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
     await agent.loadAll();
     scripts = agent.sites.scripts;
     // The workers' sites too, before a filter can be written (bounded: a busy worker may not answer).
+    // Not before the CLI's inspector session has been torn down in this
+    // thread: NodeWorker.enable on our in-process session while Node still
+    // removes that session's worker delegate crashed the process (SIGSEGV
+    // in WorkerManager::SetAutoAttach, 1 to 4 attaches in 12 on Node 26 and
+    // seen on 20 and 24; none in 14 with this wait). Node says nothing when
+    // the teardown is done, so the wait is a time.
+    await new Promise<void>((resolve) => { setTimeout(resolve, INSPECTOR_SETTLE_MS).unref(); });
     agent.reachWorkers();
     await agent.workers!.ready(10_000);
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
