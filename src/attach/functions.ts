@@ -20,7 +20,8 @@
  * probed, never patched.
  */
 
-import { parse, type Node as AcornNode } from 'acorn';
+import { type Node as AcornNode } from 'acorn';
+import { parseModule } from '../instrument/parse.js';
 import { decodeTable } from '../instrument/original/table.js';
 import { skipTrivia } from '../instrument/trivia.js';
 
@@ -97,14 +98,7 @@ export interface ScriptFunctions {
 }
 
 function parseAs(code: string, format: Format): N {
-  return parse(code, {
-    ecmaVersion: 'latest',
-    sourceType: format === 'module' ? 'module' : 'script',
-    allowHashBang: true,
-    allowReturnOutsideFunction: format === 'commonjs',
-    allowAwaitOutsideFunction: format === 'module',
-    preserveParens: true,
-  }) as unknown as N;
+  return parseModule(code, format) as unknown as N;
 }
 
 const FUNCTION = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);

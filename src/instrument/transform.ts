@@ -68,7 +68,8 @@
  */
 
 import { createHash } from 'node:crypto';
-import { parse, type Node as AcornNode } from 'acorn';
+import { type Node as AcornNode } from 'acorn';
+import { parseModule } from './parse.js';
 import { pathToFileURL } from 'node:url';
 import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
@@ -1053,14 +1054,7 @@ function prologueAt(program: N): { at: number; afterDirective: boolean } {
  */
 export function transformSource(input: TransformInput): TransformResult {
   const { code, format } = input;
-  const program = parse(code, {
-    ecmaVersion: 'latest',
-    sourceType: format === 'module' ? 'module' : 'script',
-    allowHashBang: true,
-    allowReturnOutsideFunction: format === 'commonjs',
-    allowAwaitOutsideFunction: format === 'module',
-    preserveParens: true,
-  }) as unknown as N;
+  const program = parseModule(code, format) as unknown as N;
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));

@@ -1,0 +1,23 @@
+/**
+ * How jsftrace parses a module: the one set of acorn options the transform
+ * and attach both use.
+ *
+ * Owns: those options. Invariant: attach pairs the functions of a script
+ * with those of its instrumented text by parsing both, so both must be
+ * parsed exactly as the transform parsed its input (CommonJS may return at
+ * the top level, an ES module may await there; parentheses kept, since a
+ * parenthesised function starts where V8 says it does).
+ */
+
+import { parse, type Node } from 'acorn';
+
+export function parseModule(code: string, format: 'module' | 'commonjs'): Node {
+  return parse(code, {
+    ecmaVersion: 'latest',
+    sourceType: format === 'module' ? 'module' : 'script',
+    allowHashBang: true,
+    allowReturnOutsideFunction: format === 'commonjs',
+    allowAwaitOutsideFunction: format === 'module',
+    preserveParens: true,
+  });
+}
