@@ -9,7 +9,7 @@
  */
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,28 @@ function testFiles(): string[] {
 function counts(tap: string): Pick<Outcome, 'tests' | 'pass' | 'fail' | 'skipped'> {
   const n = (k: string): number => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(tap)?.[1] ?? NaN);
   return { tests: n('tests'), pass: n('pass'), fail: n('fail'), skipped: n('skipped') };
+}
+
+/**
+ * The failed tests of a TAP stream, each with its diagnostic block, so that a
+ * quiet run (CI) still says what failed: a log file on the machine that ran it
+ * is often all that is lost. TODO and SKIP results are not failures.
+ */
+function failures(tap: string, maxLinesEach = 40): string[] {
+  const lines = tap.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)not ok \d+ - (.*)$/.exec(lines[i]!);
+    if (m === null || /# (TODO|SKIP)\b/.test(m[2]!)) continue;
+    const block = [lines[i]!.trimStart()];
+    const indent = `${m[1]}  `;
+    if (lines[i + 1]?.startsWith(`${indent}---`)) {
+      for (let j = i + 2; j < lines.length && !lines[j]!.startsWith(`${indent}...`); j++) block.push(`  ${lines[j]!.slice(indent.length)}`);
+    }
+    if (block.length > maxLinesEach) block.splice(maxLinesEach, block.length - maxLinesEach, `  [… ${block.length - maxLinesEach} more lines in the log]`);
+    out.push(block.join('\n'));
+  }
+  return out;
 }
 
 function runLine(line: Line, bin: string, files: string[], quiet: boolean, log: string): Promise<Outcome> {
@@ -118,6 +140,9 @@ async function main(): Promise<number> {
       const o = await runLine(lines[i]!, bins[i]!, files, values.quiet === true || jobs > 1, log);
       outcomes[i] = o;
       say(`Node ${o.line} ${o.version}: ${o.pass}/${o.tests} passed, ${o.fail} failed, ${o.skipped} skipped, ${o.seconds.toFixed(0)} s (${log})`);
+      if (o.fail > 0 || o.exitCode !== 0) {
+        for (const f of failures(readFileSync(log, 'utf8'))) say(`Node ${o.line} failed:\n${f}`);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(jobs, lines.length) }, worker));
