@@ -92,8 +92,12 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
   const path = socketPath(dir, process.pid);
   checkSocketPathLength(path);
   // Any file with our pid's name is a leftover of an earlier process with the same pid.
+  // Every stat of the socket here is a bigint one: fs keeps the last number
+  // stat in a shared array, and Node 20's realpathSync reads that array to
+  // stop at a socket, so a number lstat of ours just before Node resolves the
+  // main module left a symlinked main (node_modules/.bin/*) unresolved.
   try {
-    if (lstatSync(path).isDirectory()) fail('EEXIST', `${path} is a directory`);
+    if (lstatSync(path, { bigint: true }).isDirectory()) fail('EEXIST', `${path} is a directory`);
     unlinkSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -125,7 +129,7 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
   server.on('error', () => { /* after listen, an accept error concerns one client, not the program */ });
   // Before listen, so that not even the wait for it holds the program.
   server.unref();
-  await new Promise<void>((resolveListen, reject) => {
+  const listening = new Promise<void>((resolveListen, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => reject(new JsftraceError(e.code === 'EACCES' ? 'EACCES' : 'EIO', `cannot listen on ${path}: ${e.message}`));
     server.once('error', onError);
     server.listen({ path, exclusive: true }, () => {
@@ -133,18 +137,29 @@ export async function startControlServer(surface: ControlSurface, opts: ControlS
       resolveListen();
     });
   });
-  try {
-    chmodSync(path, 0o600);
-  } catch (e) {
-    server.close();
-    removeSocket(path);
-    throw new JsftraceError('EIO', `cannot chmod 0600 ${path}: ${(e as Error).message}`);
-  }
+  // A Unix socket is bound when listen returns (a failure is emitted on the
+  // next tick): restricted at once, so that it is 0600 when the program's
+  // first line runs (startup.ts starts the server without holding it).
+  let secured = false;
+  const secure = (): void => {
+    if (secured) return;
+    secured = true;
+    try {
+      chmodSync(path, 0o600);
+    } catch (e) {
+      server.close();
+      removeSocket(path);
+      throw new JsftraceError('EIO', `cannot chmod 0600 ${path}: ${(e as Error).message}`);
+    }
+  };
+  if (server.listening) secure();
+  await listening;
+  secure();
   // The inode we made: at exit we remove the file only if it is still ours.
-  const ino = lstatSync(path).ino;
+  const ino = lstatSync(path, { bigint: true }).ino;
   const onExit = (): void => {
     try {
-      if (lstatSync(path).ino === ino) unlinkSync(path);
+      if (lstatSync(path, { bigint: true }).ino === ino) unlinkSync(path);
     } catch { /* already gone */ }
   };
   const dropExit = atExit(onExit);

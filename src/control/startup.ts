@@ -143,8 +143,16 @@ async function installRecorder(recording: ReturnType<typeof parseRecord>): Promi
   startRecorder({ ...recording, unmatched });
 }
 
-/** Runs in the main thread from jsftrace/register, after the hooks are installed. */
-export async function startControl(): Promise<void> {
+/**
+ * Runs in the main thread from jsftrace/register, after the hooks are
+ * installed. With nothing to apply first (no JSFTRACE_CONTROL_INIT, no
+ * JSFTRACE_RECORD), nothing holds the program (holding it would start the
+ * main module from a later tick): the session opens now, and the control
+ * server listens before the first turn of the event loop (see listen).
+ * `serve` loads the server module; the caller passes a synchronous loader
+ * when Node can require() an ES module.
+ */
+export function startControl(serve: () => Promise<ServeControl> | ServeControl = loadServer): Promise<void> {
   // Before the program can start a worker: each worker inherits the session.
   openOrCreateSession();
   // Both stay in the environment: the node processes the program starts
@@ -152,12 +160,33 @@ export async function startControl(): Promise<void> {
   const init = process.env[INIT];
   const record = process.env[RECORD];
   const recording = record !== undefined && record !== '' ? parseRecord(record) : null;
-  // A streaming recording's drain reads every event: an OTLP export that the settings turn on runs there.
-  if (recording !== null && !recording.flight) await (await import('../recorder/recorder.js')).hostExport();
-  if (init !== undefined && init !== '') await applyInit(parseInit(init));
-  if (recording !== null) await installRecorder(recording);
-  if (process.env['JSFTRACE_CONTROL'] !== '0') {
-    const { serveControl } = await import('./server.js');
-    await serveControl(lazySurface);
-  }
+  const steps = init !== undefined && init !== '' ? parseInit(init) : null;
+  const control = process.env['JSFTRACE_CONTROL'] !== '0';
+  if (recording === null && steps === null) return control ? listen(serve) : Promise.resolve();
+  return (async () => {
+    // A streaming recording's drain reads every event: an OTLP export that the settings turn on runs there.
+    if (recording !== null && !recording.flight) await (await import('../recorder/recorder.js')).hostExport();
+    if (steps !== null) await applyInit(steps);
+    if (recording !== null) await installRecorder(recording);
+    if (control) await listen(serve);
+  })();
+}
+
+type ServeControl = typeof import('./server.js')['serveControl'];
+
+function loadServer(): Promise<ServeControl> {
+  return import('./server.js').then((m) => m.serveControl);
+}
+
+function listen(serve: () => Promise<ServeControl> | ServeControl): Promise<void> {
+  const s = serve();
+  // With the server module at hand, the listen runs from a microtask: a
+  // listen queues a tick (its 'listening' event), and a tick queued before
+  // the main module runs makes Node drain the program's first promise jobs
+  // from processTicksAndRejections, a frame its async stack traces do not
+  // have without jsftrace. From a microtask, the tick is queued after the
+  // program's first jobs have run, as with no jsftrace; the socket is bound
+  // (and 0600) before the first turn of the event loop.
+  if (typeof s === 'function') return new Promise<void>((r) => { queueMicrotask(() => { r(s(lazySurface).then(() => undefined)); }); });
+  return s.then((f) => f(lazySurface)).then(() => undefined);
 }

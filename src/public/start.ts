@@ -17,6 +17,7 @@
  * it would without jsftrace, unless something above must be waited for.
  */
 
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { ready } from '../core/index.js';
@@ -24,6 +25,9 @@ import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
 
+// Loads the control modules synchronously where Node can require() an ES
+// module (then, and only then, the start is synchronous: see below).
+const requireHere = createRequire(import.meta.url);
 const registerJs = new URL('./register.js', import.meta.url);
 const registerCjs = new URL('./register.cjs', import.meta.url);
 
@@ -56,6 +60,14 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
   // the control server) belongs to the process: the main thread sets it up.
   // Its start opens the session synchronously, before the program can start
   // a worker.
+  if (sync && isMainThread && !configured) {
+    // Nothing to wait for: the session opens now, the control server
+    // listens before the first turn of the event loop (startup.ts), and the
+    // program is not held.
+    const startup = requireHere('../control/startup.js') as typeof import('../control/startup.js');
+    const control = startup.startControl(() => (requireHere('../control/server.js') as typeof import('../control/server.js')).serveControl);
+    return { holdsProgram: false, done: Promise.all([hooks.then(() => ready()), control]).then(() => undefined) };
+  }
   const done = hooks.then(() => ready()).then(async () => {
     if (isMainThread) await (await import('../control/startup.js')).startControl();
   });

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
 
 const REAL = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+/** As users run it: the control server on, its socket in the test's own directory. */
+const served = (dir: string): Record<string, string | undefined> => ({ JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_SOCKET_DIR: join(dir, 'sockets') });
 
 /**
  * On a Node without module.registerHooks (20), CommonJS is instrumented in
@@ -48,7 +50,7 @@ async function threeWays(dir: string, main: string, flags: readonly string[] = [
   const entries = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
   for (const [flag, ours, none] of entries.filter(([f]) => flags.includes(f))) {
     const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
-    const r = await runNode([limit, flag, ours, main], { cwd: dir, env: REAL });
+    const r = await runNode([limit, flag, ours, main], { cwd: dir, env: served(dir) });
     const stderr = compileFrame === null ? r.stderr : r.stderr.replace(compileFrame, '');
     const stdout = tickFrame === null || flag !== '--require' ? r.stdout : r.stdout.replace(tickFrame, '');
     assert.equal(pids(stderr), pids(plain.stderr), `${flag}: stderr`);
@@ -186,6 +188,38 @@ test('a main module reached through a symlink resolves its relative requires (as
     symlinkSync(join(t.dir, 'pkg', 'esm.mjs'), join(t.dir, 'esm.mjs'));
     await threeWays(t.dir, 'cli');
     await threeWays(t.dir, 'esm.mjs');
+  } finally {
+    t.done();
+  }
+});
+
+test('the main module starts in the same tick as without jsftrace, and the control socket is there, 0600, by its first turn of the event loop', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    const probe = (load: string): string => `${load}
+const sock = require('node:path').join(process.env.JSFTRACE_SOCKET_DIR, process.pid + '.sock');
+const ticks = (s) => s.split('\\n').filter((l) => l.includes('processTicksAndRejections')).length;
+console.log(ticks(new Error('top').stack));
+(async () => { await null; await null; console.log(ticks(new Error('after await').stack)); })();
+setImmediate(() => {
+  const st = fs.lstatSync(sock, { throwIfNoEntry: false });
+  console.log(st === undefined ? 'no socket' : [st.isSocket(), (st.mode & 0o777).toString(8)].join(' '));
+});
+`;
+    writeTree(t.dir, {
+      'main.cjs': probe("const fs = require('node:fs');"),
+      'main.mjs': probe("import fs from 'node:fs';\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);"),
+    });
+    writeTree(t.dir, { 'noop.mjs': '', 'noop.cjs': '' });
+    for (const main of ['main.cjs', 'main.mjs']) {
+      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']]) {
+        const plain = await runNode([flag!, none!, main], { cwd: t.dir, env: served(t.dir) });
+        const r = await runNode([flag!, ours!, main], { cwd: t.dir, env: served(t.dir) });
+        assert.equal(r.stderr, '', `${flag} ${main}: stderr`);
+        assert.equal(r.stdout, plain.stdout.replace('no socket', 'true 600'), `${flag} ${main}`);
+        assert.equal(r.code, 0);
+      }
+    }
   } finally {
     t.done();
   }
