@@ -12,9 +12,10 @@
  * Invariant: nothing here depends on the shape of the code the transform
  * inserts beyond what it reports: the top-level ranges it added (its
  * prologue, its edit table) and the inserted spans its edit table lists.
- * Inside functions it adds no function and removes none, so the k-th
+ * Inside functions it adds no function of the script's and removes none
+ * (the never-run placeholders it inserts lie in its spans), so the k-th
  * function by start offset in one text is the k-th in the other once the
- * added ranges are set aside; the names the added text declares are found
+ * added ranges and inserted spans are set aside; the names the added text declares are found
  * by parsing it; an inserted span belongs to the innermost function whose
  * instrumented text holds it. A script whose two parses do not pair up is
  * probed, never patched.
@@ -159,6 +160,29 @@ function v8StartOf(code: string, n: N): number {
   return n.start;
 }
 
+/** The edit table the transform put in the last range it added. */
+function tableOf(output: string, added: readonly (readonly [number, number])[]): ReturnType<typeof decodeTable> | null {
+  const last = added[added.length - 1];
+  if (last === undefined) return null;
+  const m = /\/\*([^*]*)\*\//.exec(output.slice(last[0], last[1]));
+  if (m === null) throw new Error('the instrumented text has no edit table');
+  return decodeTable(m[1]!);
+}
+
+/** Where the inserted spans lie in the output, as sorted [start, end) pairs. */
+function insertedRanges(output: string, added: readonly (readonly [number, number])[]): number[] {
+  const table = tableOf(output, added);
+  if (table === null) return [];
+  const out: number[] = [];
+  let shift = 0;
+  const sp = table.spans;
+  for (let i = 0; i < sp.length; i += 4) {
+    out.push(sp[i]! + shift, sp[i]! + shift + sp[i + 1]!);
+    shift += sp[i + 1]!;
+  }
+  return out;
+}
+
 /**
  * The transform's inserted spans (its edit table, in the last added range),
  * each given to the innermost function whose output range holds it; a span
@@ -166,11 +190,8 @@ function v8StartOf(code: string, n: N): number {
  * parent's closer) is split there.
  */
 function piecesOf(output: string, added: readonly (readonly [number, number])[], outRanges: readonly (readonly [number, number])[]): Piece[] {
-  const last = added[added.length - 1];
-  if (last === undefined) return [];
-  const m = /\/\*([^*]*)\*\//.exec(output.slice(last[0], last[1]));
-  if (m === null) throw new Error('the instrumented text has no edit table');
-  const table = decodeTable(m[1]!);
+  const table = tableOf(output, added);
+  if (table === null) return [];
   const out: Piece[] = [];
   // Functions by output start (they nest); `open` holds those around the walk.
   const open: number[] = [];
@@ -223,8 +244,21 @@ export function scriptFunctions(source: string, output: string, format: Format, 
   const pro = outTop.filter(isAdded);
   if (pro.length === 0 && added.length > 0) throw new Error('the instrumented text has no prologue where the transform put one');
   const inAdded = (n: N): boolean => pro.some((st) => n.start >= st.start && n.end <= st.end);
+  // The function literals the inserted text holds (placeholders that never
+  // run: instrument/name-inference.ts) are the transform's, not the script's.
+  const inserted = insertedRanges(output, added);
+  const isInserted = (n: N): boolean => {
+    let lo = 0;
+    let hi = inserted.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (inserted[mid * 2 + 1]! <= n.start) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < inserted.length / 2 && inserted[lo * 2]! <= n.start;
+  };
   const outNodes: N[] = [];
-  visit(b, (n) => { if (FUNCTION.has(n.type) && !inAdded(n)) outNodes.push(n); });
+  visit(b, (n) => { if (FUNCTION.has(n.type) && !inAdded(n) && !isInserted(n)) outNodes.push(n); });
   if (origNodes.length !== outNodes.length) throw new Error(`${origNodes.length} functions in the script, ${outNodes.length} in its instrumented text`);
   origNodes.sort((x, y) => x.start - y.start);
   outNodes.sort((x, y) => x.start - y.start);

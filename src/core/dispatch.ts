@@ -283,6 +283,27 @@ export interface Suspended {
 }
 
 /**
+ * Suspended frames as resume() gets them back. As a number they are 0: a
+ * site forgets them with `&= 0`, a compound assignment, since a plain one
+ * would give names to the program's anonymous functions
+ * (instrument/name-inference.ts).
+ */
+class SuspendedFrames implements Suspended {
+  readonly site: number[];
+  readonly handler: (ExitHandler | null)[];
+  readonly data: unknown[];
+  constructor(n: number) {
+    this.site = new Array(n);
+    this.handler = new Array(n);
+    this.data = new Array(n);
+  }
+
+  valueOf(): number {
+    return 0;
+  }
+}
+
+/**
  * The call that owns `token` suspends (await, yield): its frames leave the
  * stack, so that code running meanwhile sees its real parent, and come back
  * with resume(). Frames above them, left by callees a throw went through,
@@ -307,7 +328,7 @@ export function suspend(token: number): Suspended | null {
   inList = wasIn;
   i32[row + TH_DEPTH]--;
   const n = end - first + 1;
-  const saved: Suspended = { site: new Array(n), handler: new Array(n), data: new Array(n) };
+  const saved = new SuspendedFrames(n);
   for (let i = 0; i < n; i++) {
     const f = first + i;
     saved.site[i] = fSite[f]!;
@@ -355,10 +376,10 @@ export function resume(saved: Suspended | null): number {
  * makes the real entry. Nothing runs between the two calls, so one place
  * per thread holds what the first left.
  *
- * A short return value is evaluated into the site's token variable itself:
- * the site marks its call's exit pending (pendExit), evaluates the value,
- * then exits the pending call with it (exitPending). Pending calls nest as
- * the returns that evaluate them do.
+ * A short return value is written twice, once for a traced call: there the
+ * site marks its call's exit pending (pendExit), evaluates the value, then
+ * exits the pending call with it (exitPending), with no local for it.
+ * Pending calls nest as the returns that evaluate them do.
  */
 
 let askedEnter: EnterFn | null = null;

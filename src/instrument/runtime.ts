@@ -6,10 +6,13 @@
  * static key (a global object of site keys; threads.ts keeps it) and the runtime object under
  * Symbol.for(RUNTIME_SYMBOL) on globalThis: D defines a module's sites, W
  * is the call-target words, H the site handler table, A completes an entry
- * that wants the arguments, L/P/X/U are the exits (leave, pend, exit the
- * pending return, unwind with a thrown value), C/K report catches, S/R
- * suspend and resume, F reads the frame depth. And the original view of
- * the program (original/): source text and stack positions as without us.
+ * that wants the arguments, L/P/U are exits (leave, mark a return's exit
+ * pending, unwind with a thrown value), Y/Z take a pending exit with a short
+ * return's value, I returns a value that cannot be written twice, V carries
+ * a value through a call, C/K report catches, S/R suspend and resume, F
+ * reads the frame depth. The shapes that use them are neutral to V8's name
+ * inference (name-inference.ts). And the original view of the program
+ * (original/): source text and stack positions as without us.
  * Invariants: installed once per thread and never replaced (V8 then treats
  * the key as a constant), and idempotent; nothing a program can enumerate
  * or reach by name but the key, which is not enumerable.
@@ -66,6 +69,44 @@ function defineModuleSites(key: string, file: string, pkg: string, names: string
   return defineSitesTrusted(key, metas, keys);
 }
 
+/**
+ * `return X` where X cannot be written twice (it holds a function, an
+ * await, or is long): the value passes through, and the call exits with it
+ * when it is traced. A call rather than an assignment to a local, which
+ * would name X if it is an anonymous function (name-inference.ts).
+ */
+function returned(value: unknown, token: number): unknown {
+  return token ? leave(token, value) : value;
+}
+
+/**
+ * A short return value of a traced call, written `(X) instanceof Y, Z()`:
+ * Y's hasInstance takes the pending exit with X (the value as the exit
+ * leaves it) and keeps it, Z hands it back. An exit call `PX(X)` would hold
+ * its callee in a frame register while X is evaluated (a cold recursion then
+ * goes less deep); an assignment of X would name functions. Nothing runs
+ * between the two but the exit itself, which finishes before the value is
+ * kept, so one place per thread holds it.
+ */
+let kept: unknown;
+const exitWith = Object.freeze(Object.defineProperty(Object.create(null) as object, Symbol.hasInstance, {
+  value: function exitWith(value: unknown): boolean {
+    kept = exitPending(value);
+    return false;
+  },
+}));
+
+function exitValue(): unknown {
+  const v = kept;
+  kept = undefined;
+  return v;
+}
+
+/** The value of an await or a yield, and of a deferred return, carried through a call for the same reason. */
+function same(value: unknown): unknown {
+  return value;
+}
+
 export function installRuntime(): void {
   const g = globalThis as Record<string | symbol, unknown>;
   const key = Symbol.for(RUNTIME_SYMBOL);
@@ -76,8 +117,8 @@ export function installRuntime(): void {
   // (no adapter between them): H is filled once per thread and its entries
   // replaced in place, so a module may bind it.
   const rt = Object.freeze({
-    D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, X: exitPending, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth,
+    D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
+    S: suspend, R: resume, K: caughtAt, F: frameDepth, I: returned, V: same, Y: exitWith, Z: exitValue,
   });
   Object.defineProperty(globalThis, key, { value: rt, writable: false, enumerable: false, configurable: false });
   siteKeyObject();

@@ -75,6 +75,7 @@ import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { skipTrivia } from './trivia.js';
+import { drops, held, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
 
@@ -148,6 +149,24 @@ const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'Fo
 const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 /** A return value up to this long with no function, class or suspension in it is written twice. */
 const SHORT_RETURN = 48;
+
+/**
+ * The call suspends (await, yield): its frames leave the stack. Falsy.
+ * Neutral to V8's name inference, as all inserted code (name-inference.ts).
+ */
+function suspendCode(P: string, w: boolean): string {
+  return `${P}t&&(${P}s=${P}S(${held(2, w, `${P}t`)}),${P}t&=${held(1, w, '0')})`;
+}
+
+/** The suspended call resumes. Falsy. */
+function resumeCode(P: string, w: boolean): string {
+  return `${P}s&&(${P}t=${P}R(${held(2, w, `${P}s`)}),${P}s&=${held(1, w, '0')})`;
+}
+
+/** A last argument that only holds placeholders (held), or nothing. */
+function heldArg(n: number, w: boolean): string {
+  return w ? `,${held(n, w, '0').slice(0, -3)}` : '';
+}
 
 // Depth keys within one level of the walk (insertions.ts): what wraps a
 // statement from outside nests outside the `;` that ends it, which nests
@@ -439,6 +458,8 @@ class Instrumenter {
   private readonly withFns: Set<N>;
   private withDepth = 0;
   readonly code: string;
+  /** Upper bound of the program's functions waiting for a name at an offset (name-inference.ts). */
+  private readonly waiting: Waiting;
   /** Prefix of every name the transform adds (see freePrefix). */
   readonly P: string;
   /** How sites read the static key. */
@@ -454,6 +475,7 @@ class Instrumenter {
 
   constructor(code: string, program: N, tag: string, own: boolean, strict: boolean) {
     this.code = code;
+    this.waiting = waitingAt(program);
     this.tag = tag;
     this.own = own;
     this.P = freePrefix(code);
@@ -667,17 +689,18 @@ class Instrumenter {
     loops.push(entry);
     if (forAwait) {
       const P = this.P;
-      const suspend = `${P}t&&(${P}s=${P}S(${P}t),${P}t=0)`;
-      const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);`;
       const right = node['right'] as N;
       const body = node['body'] as N;
+      const resume = `${resumeCode(P, this.w(body.start))};`;
+      const suspend = suspendCode(P, this.wa(right));
       this.open(outer.start, '{', outer.end, WRAP);
       // Made before the body's closer, so after it: a one-statement body
       // ends where the loop does.
-      this.close(outer.end, `;${resume}}`, outer.start, WRAP);
-      this.open(right.start, `(${P}v=`, right.end);
-      this.close(right.end, `,${suspend},${P}v)`, right.start);
-      const leaving = `}catch(${P}e){${suspend};throw ${P}e}${suspend};`;
+      this.close(outer.end, `;${resumeCode(P, this.wa(outer))};}`, outer.start, WRAP);
+      this.open(right.start, `(0,${P}V(`, right.end);
+      this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
+      const last = suspendCode(P, this.wa(body));
+      const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
       if (body.type !== 'BlockStatement') {
         this.open(body.start, `{${resume}try{`, body.end);
         this.close(body.end, `${leaving}}`, body.start);
@@ -694,7 +717,7 @@ class Instrumenter {
       // Resumed where the next iteration's body begins, and after the loop
       // should it end instead (its test and update run still suspended).
       const body = node['body'] as N;
-      const resume = `${this.P}s&&(${this.P}t=${this.P}R(${this.P}s),${this.P}s=0);`;
+      const resume = `${resumeCode(this.P, this.w(body.start))};`;
       if (body.type === 'BlockStatement') this.open(body.start + 1, resume, body.end - 1);
       else {
         this.open(body.start, `{${resume}`, body.end);
@@ -745,7 +768,7 @@ class Instrumenter {
 
   private suspendBefore(node: N): void {
     const P = this.P;
-    this.open(node.start, `{${P}t&&(${P}s=${P}S(${P}t),${P}t=0);`, node.end, WRAP);
+    this.open(node.start, `{${suspendCode(P, this.w(node.start))};`, node.end, WRAP);
     this.close(node.end, '}', node.start, WRAP);
   }
 
@@ -753,7 +776,7 @@ class Instrumenter {
   private resumeAfter(outer: N): void {
     const P = this.P;
     this.open(outer.start, '{', outer.end, WRAP);
-    this.close(outer.end, `;${P}s&&(${P}t=${P}R(${P}s),${P}s=0);}`, outer.start, WRAP);
+    this.close(outer.end, `;${resumeCode(P, this.wa(outer))};}`, outer.start, WRAP);
   }
 
   /** A labelled statement that is not a loop (a block, a switch, a function declaration, ...). */
@@ -777,7 +800,7 @@ class Instrumenter {
     const finalizer = node['finalizer'] as N | null;
     if (ctx === undefined || ctx === null || finalizer === null) {
       // Module level: a throw may have left frames above the module's depth.
-      if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${this.P}D);`, finalizer.end - 1);
+      if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${held(1, this.w(finalizer.start), `${this.P}D`)});`, finalizer.end - 1);
       this.children(node);
       return;
     }
@@ -790,7 +813,8 @@ class Instrumenter {
     const P = this.P;
     // Resumed if suspended; and a throw that brought it here may have left
     // the frames of the calls it went through: they end here, as at a catch.
-    const lead = `${ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : ''}${P}t&&${P}C(${P}t);`;
+    const wf = this.w(finalizer.start);
+    const lead = `${ctx.suspends ? `${resumeCode(P, wf)};` : ''}${P}t&&${P}C(${held(1, wf, `${P}t`)});`;
     const empty = finalizer.end - finalizer.start === 2;
     const opened = this.open(finalizer.start + 1, lead, finalizer.end - 1);
     this.walk(finalizer, null);
@@ -798,8 +822,9 @@ class Instrumenter {
       // A return left pending by an earlier pass through this statement
       // (a finally that continued a loop) must not exit now.
       const block = node['block'] as N;
-      this.open(block.start + 1, `${P}f=0;`, block.end - 1);
-      const exit = `;${P}f&&(${P}f=0,${P}t&&${P}L(${P}t,${P}r));`;
+      this.open(block.start + 1, `${P}f&=${held(1, this.w(block.start), '0')};`, block.end - 1);
+      const we = this.wa(finalizer);
+      const exit = `;${P}f&&(${P}f&=${held(1, we, '0')},${P}t&&${P}L(${held(1, we, `${P}t`)},${P}r));`;
       // An empty finally: the exit after the resume, in one insertion.
       if (!empty) this.close(finalizer.end - 1, exit, finalizer.start + 1);
       else this.ins.setText(opened, lead + exit);
@@ -878,9 +903,11 @@ class Instrumenter {
     // closed at a yield (return()) ends it too. No space in it: a live patch
     // (attach/splice.ts) puts it before the space in `...; }`, and V8's
     // LiveEdit must match that space, then the brace, to the source's.
-    const caught = `}catch(${P}e){${P}s&&(${P}t=${P}R(${P}s),${P}s=0);${P}t&&${P}U(${P}t,${P}e);throw(${P}e)}`
-      + (node.generator ? `finally{${P}s&&(${P}t=${P}R(${P}s),${P}s=0,${P}L(${P}t))}` : '');
+    const wb = this.wa(body);
+    const caught = `}catch(${P}e){${resumeCode(P, wb)};${P}t&&${P}U(${held(1, wb, `${P}t`)},${P}e);throw(${P}e)}`
+      + (node.generator ? `finally{${P}s&&(${P}t=${P}R(${held(2, wb, `${P}s`)}),${P}s&=${held(1, wb, '0')},${P}L(${held(1, wb, `${P}t`)}))}` : '');
     let entry: number;
+    let entryAt = body.start;
     let directive = false;
     if (body.type === 'BlockStatement') {
       let at = body.start + 1;
@@ -896,11 +923,12 @@ class Instrumenter {
       // Only when the end can be reached by falling through the last
       // statement. The `;` ends a last statement that relied on ASI.
       const fallOff = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')
-        ? `;if(${P}t)${P}L(${P}t);` : '';
+        ? `;if(${P}t)${P}L(${held(1, wb, `${P}t`)});` : '';
       const closing = fallOff + (wrap ? caught : '');
       // Nothing between the entry and the brace: one insertion in order.
       const empty = at === body.end - 1;
       entry = this.open(at, '', body.end - 1);
+      entryAt = at;
       if (wrap) this.open(at, 'try{', body.end - 1);
       if (empty) this.open(at, closing, body.end - 1);
       // Made before the body is walked, so after a return's closer that
@@ -912,15 +940,13 @@ class Instrumenter {
       entry = this.open(body.start, '', body.end);
       if (wrap) this.open(body.start, 'try{', body.end);
       if (callsNothing(body) && duplicable(body, this.code)) {
-        this.open(body.start, `return ${P}t?${P}L(${P}t,`, body.end);
+        this.open(body.start, `return ${P}t?${P}L(${held(1, this.w(body.start), `${P}t`)},`, body.end);
         this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
       } else if (duplicable(body, this.code)) {
-        this.open(body.start, `return ${P}t?(${P}t=(${P}P(${P}t),`, body.end);
-        this.copyAfter(body, `),${P}X(${P}t)):`, `${wrap ? caught : ''}}`);
+        this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
       } else {
-        ctx.needsPr = true;
-        this.open(body.start, `return(${P}r=`, body.end);
-        this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
+        this.open(body.start, `return ${P}I(`, body.end);
+        this.close(body.end, `,${held(1, wb, `${P}t`)})${wrap ? caught : ''}}`, body.start);
       }
     }
     this.walk(body, null);
@@ -928,10 +954,12 @@ class Instrumenter {
     paramNames(node.params, args);
     const self = node.type === 'ArrowFunctionExpression' || derivedCtor ? 'void 0' : 'this';
     const B = this.B;
-    const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}v,${P}s` : ''}`;
-    // After a directive, `;` ends it in case it relied on ASI.
-    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t=${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&(${P}t=${P}W[${B}+${k}])&&(${P}t=${P}H[${P}t](${B}+${k},${self}))<0`
-      + `?${P}A(${args.join(',')}):${P}t${locals};`);
+    const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}s` : ''}`;
+    // After a directive, `;` ends it in case it relied on ASI. Pt is set
+    // only by calls (four drops, held before them): see name-inference.ts.
+    const word = `${P}W[${B}+${k}]`;
+    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&${word}`
+      + `&&(${P}t=${P}H[${held(4, this.w(entryAt), word)}](${B}+${k},${self}))<0&&(${P}t=${P}A(${args.join(',')}));`);
     this.fnStack.pop();
     this.closeUnit(unit);
   }
@@ -943,8 +971,50 @@ class Instrumenter {
     this.copies.push(ix, before.length, text.length, node.start);
   }
 
+  /**
+   * A short return value written twice, after `lead` (which ends where the
+   * choice between a traced and an untraced call is made): for a traced
+   * call the exit is marked pending, the value evaluated, and the pending
+   * exit taken with it; otherwise the copy. The copy's drops find
+   * placeholders of their own (name-inference.ts).
+   */
+  private twice(node: N, lead: string, after: string): void {
+    const P = this.P;
+    // `(X)instanceof PY,PZ()` takes the exit with X (runtime.ts says why not PX(X)).
+    this.open(node.start, `${lead}(${P}P(${held(1, this.w(node.start), `${P}t`)}),(`, node.end);
+    const w = this.wa(node);
+    const n = w ? drops(node) : 0;
+    this.copyAfter(node, `)instanceof(${P}Y),${P}Z(${heldArg(1, w).slice(1)})):${n > 0 ? `(${held(n, w, '0').slice(0, -3)},` : ''}`,
+      `${n > 0 ? ')' : ''}${after}`);
+  }
+
   /** Copies: insertion, start in its text, length, original offset. */
   readonly copies: number[] = [];
+
+  /** Whether functions of the program may wait for a name where an insertion at `offset` runs (name-inference.ts). */
+  private w(offset: number): boolean {
+    return this.waiting.before(offset) > 0 && this.waiting.namedAfter(offset, this.readEnd());
+  }
+
+  /** The same, right after `node` (an insertion at its end). */
+  private wa(node: N): boolean {
+    return this.waiting.after(node) > 0 && this.waiting.namedAfter(node.end, this.readEnd());
+  }
+
+  /**
+   * Where V8 stops reading the code being instrumented: the end of the
+   * innermost function it compiles apart (an arrow, or a function in
+   * parentheses, is read with the code around it), else of the module.
+   */
+  private readEnd(): number {
+    for (let i = this.fnStack.length - 1; i >= 0; i--) {
+      const ctx = this.fnStack[i];
+      if (ctx === null || ctx === undefined) continue;
+      const n = ctx.node;
+      if (n.type !== 'ArrowFunctionExpression' && !this.waiting.readWithOuter(n)) return n.end;
+    }
+    return this.code.length;
+  }
 
   private current(): FnCtx | null | undefined {
     return this.fnStack[this.fnStack.length - 1];
@@ -961,22 +1031,24 @@ class Instrumenter {
       ctx.needsPr = true;
       ctx.needsPf = true;
       // After the keyword of a bare return: part of the statement, before an ASI `;`.
-      if (arg === null) this.close(node.start + 6, ` void(${P}r=void 0,${P}f=1)`, node.start);
+      // Pr is set through a call, Pf by a compound assignment: plain ones would name functions.
+      const w = arg === null ? this.w(node.start + 6) : this.wa(arg);
+      if (arg === null) this.close(node.start + 6, ` void(${P}r=${P}V(void 0${heldArg(2, w)}),${P}f|=${held(1, w, '1')})`, node.start);
       else {
-        // A comma expression binds looser than the assignment to Pr.
+        // A comma expression would be more than one argument.
         const seq = arg.type === 'SequenceExpression';
-        this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
-        this.close(arg.end, `${seq ? ')' : ''},${P}f=1,${P}r)`, arg.start);
+        this.open(arg.start, `(${P}r=${P}V(${seq ? '(' : ''}`, arg.end);
+        this.close(arg.end, `${seq ? ')' : ''}${heldArg(2, w)}),${P}f|=${held(1, w, '1')},${P}r)`, arg.start);
       }
       return;
     }
     if (arg === null) {
-      this.close(node.start + 6, ` ${P}t?${P}L(${P}t):void 0`, node.start);
+      this.close(node.start + 6, ` ${P}t?${P}L(${held(1, this.w(node.start), `${P}t`)}):void 0`, node.start);
       return;
     }
     if (callsNothing(arg) && duplicable(arg, this.code)) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.open(arg.start, ` ${P}t?${P}L(${P}t,`, arg.end);
+      this.open(arg.start, ` ${P}t?${P}L(${held(1, this.w(arg.start), `${P}t`)},`, arg.end);
       this.copyAfter(arg, '):', '');
       return;
     }
@@ -984,15 +1056,15 @@ class Instrumenter {
       // The value goes into Pt itself once the exit is marked pending: no
       // local and no extra register for a short return.
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.open(arg.start, ` ${P}t?(${P}t=(${P}P(${P}t),`, arg.end);
-      this.copyAfter(arg, `),${P}X(${P}t)):`, '');
+      this.twice(arg, ` ${P}t?`, '');
       return;
     }
-    ctx.needsPr = true;
-    // A comma expression binds looser than the assignment to Pr.
+    // Through a call, which names nothing (name-inference.ts); Pt is read
+    // after the value, which may have suspended and resumed the call.
+    // In parentheses, as `return(x)` would otherwise become `return$JI...`.
     const seq = arg.type === 'SequenceExpression';
-    this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
-    this.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`, arg.start);
+    this.open(arg.start, `(${P}I(${seq ? '(' : ''}`, arg.end);
+    this.close(arg.end, `${seq ? ')' : ''},${held(1, this.wa(arg), `${P}t`)}))`, arg.start);
   }
 
   private suspension(node: N): void {
@@ -1000,18 +1072,27 @@ class Instrumenter {
     if (ctx === undefined || ctx === null || !ctx.suspends) return; // top-level await, or no site
     const arg = node['argument'] as N | null;
     const P = this.P;
-    const suspend = `${P}t&&(${P}s=${P}S(${P}t),${P}t=0)`;
-    const resume = `${P}s&&(${P}t=${P}R(${P}s),${P}s=0)`;
+    const w = this.wa(arg ?? node);
+    const suspend = suspendCode(P, arg === null ? this.w(node.start) : w);
+    const resume = resumeCode(P, w);
+    // The values pass through PV (a call), the whole is a comma expression:
+    // an assignment of it then names what the program's would have
+    // (name-inference.ts).
     if (arg === null) {
       // A bare yield: suspend, yield, resume.
-      this.open(node.start, `(${suspend},${P}v=`, node.end);
-      this.close(node.end, `,${resume},${P}v)`, node.start);
+      this.open(node.start, `(0,${P}V((${suspend},`, node.end);
+      this.close(node.end, `),${resume}${heldArg(1, w)}))`, node.start);
       return;
     }
     // The operand runs inside the call, the keyword stays where it was.
-    this.open(node.start, `(${P}v=`, node.end);
-    this.open(arg.start, `(${P}v=`, arg.end);
-    this.close(arg.end, `,${suspend},${P}v),${resume},${P}v)`, node.start);
+    this.open(node.start, `(0,${P}V(`, node.end);
+    // The operand in `(0,...)`: `yield[x]` (minified) would otherwise
+    // become `yield$JV(...`; and no space, and a last argument that is not
+    // a parenthesis: with either, V8's diff can align the program's spaces
+    // or closing parentheses with inserted ones, and attach could then not
+    // patch the function (attach/matching.ts decides; this shape passes).
+    this.open(arg.start, `(0,${P}V(`, arg.end);
+    this.close(arg.end, `,${suspend}${heldArg(1, w)})),${resume}${w ? heldArg(1, w) : ',0'}))`, node.start);
   }
 
   private catchNote(node: N): void {
@@ -1021,11 +1102,12 @@ class Instrumenter {
     const P = this.P;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${P}D);`, body.end - 1);
+      this.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${held(1, this.w(body.start), `${P}D`)});`, body.end - 1);
       return;
     }
-    const resume = ctx.suspends ? `${P}s&&(${P}t=${P}R(${P}s),${P}s=0);` : '';
-    this.open(body.start + 1, `${resume}${P}t&&${P}C(${P}t);`, body.end - 1);
+    const w = this.w(body.start);
+    const resume = ctx.suspends ? `${resumeCode(P, w)};` : '';
+    this.open(body.start + 1, `${resume}${P}t&&${P}C(${held(1, w, `${P}t`)});`, body.end - 1);
   }
 
 }
@@ -1077,8 +1159,10 @@ export function transformSource(input: TransformInput): TransformResult {
   const prologue = `var ${global}${P}=${G}[${inst.S}.for(${JSON.stringify(RUNTIME_SYMBOL)})],${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${JSON.stringify(inst.names.join('\n'))},`
     + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
-    + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,${P}X=${P}&&${P}.X,`
-    + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0;`
+    + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
+    + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
+    // Without the runtime no call is traced: a value passes through as is.
+    + `${P}V=${P}?${P}.V:function(v){return v},${P}I=${P}?${P}.I:${P}V,${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z;`
     + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;

@@ -103,7 +103,10 @@ class Corpus {
       const kind = name.slice(2);
       g[this.st.rename(name)] = kind === 'W' ? new Array(fns.length).fill(1)
         : kind === 'H' ? [undefined, (k: number) => { this.entered.add(k); return 0; }]
-          : kind.startsWith('B') ? 0 : () => { throw new Error(`${name} called with a nop site`); };
+          : kind.startsWith('B') ? 0
+            // An untraced call passes values through these (an await's, a long return's).
+            : kind === 'V' || kind === 'I' ? (v: unknown) => v
+              : () => { throw new Error(`${name} called with a nop site`); };
     }
     // Every site key on (each site reads its own field of the key object).
     const keys: Record<string, boolean> = { on: true };
