@@ -15,7 +15,9 @@
  *   `{{table:peers:<workload>}}`, `{{table:peers:summary}}`,
  *   `{{table:peers:targets}}`: generated tables;
  * - `{{chart:peers}}`: writes the SVG and puts its image link here;
- * - `{{date:<suite>}}`: when that suite ran.
+ * - `{{date:<suite>}}`: when that suite ran;
+ * - `{{runs:<suite>,<suite>...}}`: when those suites ran on each Node line
+ *   (their -node<line> results too) and the load average around them.
  */
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -330,6 +332,27 @@ ${out.join('\n')}
   return '![Cost of each contender against the uninstrumented run, per workload](img/peers.svg)';
 }
 
+/** When the named suites ran, per Node line, and the load average (1, 5 and 15 minutes) before and after each. */
+function runsOf(names: string[]): string {
+  const loads: number[] = [];
+  const byLine = new Map<string, Set<string>>();
+  for (const [key, e] of suites) {
+    const base = key.replace(/-node\d+$/, '');
+    if (!names.includes(base)) continue;
+    const load = (e.results as { load?: { before?: number[]; after?: number[] } }).load;
+    loads.push(...(load?.before ?? []), ...(load?.after ?? []));
+    const line = `Node ${e.node.replace(/^v/, '')}`;
+    if (!byLine.has(line)) byLine.set(line, new Set());
+    byLine.get(line)!.add(e.date.slice(0, 10));
+  }
+  if (loads.length === 0) {
+    missing.push(`runs:${names.join(',')}`);
+    return 'n/a';
+  }
+  const when = [...byLine].map(([line, dates]) => `${line} on ${[...dates].sort().join(' and ')}`).join(', ');
+  return `${when}; load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} on the ${[...suites.values()][0]!.cpus} cores around the runs`;
+}
+
 // ---- the template ---------------------------------------------------------------------------
 
 function expand(text: string): string {
@@ -344,6 +367,7 @@ function expand(text: string): string {
     if (spec.startsWith('table:peers:')) return peersWorkloadTable(spec.slice('table:peers:'.length));
     if (spec === 'chart:peers') return chart();
     if (spec.startsWith('date:')) return suites.get(spec.slice(5))?.date.slice(0, 10) ?? 'n/a';
+    if (spec.startsWith('runs:')) return runsOf(spec.slice(5).split(','));
     const [path, f = 'f2'] = spec.split('|') as [string, string?];
     const v = lookup(path);
     if (typeof v === 'number') return fmt(v, f);
