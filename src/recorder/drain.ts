@@ -28,7 +28,7 @@
 import { connect, type Socket } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { displayName, instance, recordCount } from '../core/names.js';
-import { attachReader, ringStats, type PipeReader, type Ring } from '../ring/index.js';
+import { attachReader, countUnsaved, ringStats, type PipeReader, type Ring } from '../ring/index.js';
 import {
   C_DOORBELL, C_DRAIN_SLEEPING, C_THRESH_US, C_TRACER, ctl, currentRings, eventRegistry, options, profileGeneration,
   profileTablesNow, setRingMode, setTracingOn, TRACER_FUNCTION, TRACER_GRAPH, watchRings, type ThreadRing,
@@ -222,6 +222,10 @@ async function finish(): Promise<void> {
   for (let k = 0; k < 10_000 && round() > 0; k++) {
     if (sock !== null && sock.writableLength > HIGH_WATER) await writable(sock);
   }
+  // What a thread still running has not published is lost with the
+  // process: counted here for the rings the ending thread had not heard of
+  // yet (their announcements travel apart from the program's messages), once.
+  for (const s of streams) countUnsaved(s.ring);
   for (const s of streams) {
     const st = ringStats(s.ring);
     send(jsonChunk(CHUNK_STREAM_END, s.id, { overrun: st.overrun, dropped: st.dropped, written: st.written + st.dropped, unsaved: st.unsaved }));

@@ -7,7 +7,9 @@
  * F_UNSAVED. Invariants:
  * - a ring is sealed only for the writer token it names, under R_LOCK, and
  *   once (R_WRITER is cleared after): a live writer's ring is never sealed by
- *   construction of the caller (it seals when a thread has ended);
+ *   construction of the caller (it seals when a thread has ended); what a
+ *   writer still running at process exit left unpublished is counted once
+ *   (countUnsaved clears R_WRITER too);
  * - a seal publishes complete events only (up to R_SHADOW, which the writer
  *   stores after an event's last word), as the writer's own commit would;
  *   an event reserved but never filled is counted in F_UNSAVED, not shown;
@@ -100,17 +102,21 @@ export function sealRing(ring: Ring, token: number): { published: number; unsave
 /**
  * At process exit, a writer that is still running (it did not answer the
  * request to publish): what it has not published is lost with the process,
- * so it is counted in F_UNSAVED. Returns the count.
+ * so it is counted in F_UNSAVED, and the ring is let go of (R_WRITER
+ * cleared) so that no one counts it again: the thread that ends the
+ * process counts the rings it knows, the drain of a streaming record the
+ * ones it knows, and a ring can be known to both. Returns the count.
  */
 export function countUnsaved(ring: Ring): number {
-  const n = unpublishedEvents(ring);
-  if (n === 0) return 0;
   const i32 = ring.i32;
   lockWord(i32, R_LOCK, 'ring reader');
   try {
+    const n = unpublishedEvents(ring);
+    if (n === 0) return 0;
     ring.f64[F_UNSAVED] = ring.f64[F_UNSAVED]! + n;
+    Atomics.store(i32, R_WRITER, 0);
+    return n;
   } finally {
     unlockWord(i32, R_LOCK);
   }
-  return n;
 }

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { code } from './support.js';
 import {
   attachReader, attachWriter, clockListText, createRing, customClock, iterateRing, openRing, READ_EMPTY, READ_EVENT,
-  READ_LOST, READ_RETIRED, formatStats, ringStats, type PipeReader, type Ring, type RingOptions, type TraceIterator,
+  READ_LOST, READ_RETIRED, countUnsaved, formatStats, ringStats, unpublishedEvents, type PipeReader, type Ring, type RingOptions, type TraceIterator,
 } from '../../src/ring/index.js';
 import { LOCK_FREE, LOCK_HELD, R_LOCK, R_WRITER } from '../../src/ring/layout.js';
 import { lockWord, unlockWord } from '../../src/ring/lock.js';
@@ -343,4 +343,18 @@ test('a reader lock left held (its thread died) gives EBUSY after the timeout, n
   lockWord(ring.i32, R_LOCK, 'ring reader', 30);
   unlockWord(ring.i32, R_LOCK);
   assert.equal(Atomics.load(ring.i32, R_LOCK), LOCK_FREE);
+});
+
+test('at process exit, a running writer\'s unpublished events are counted as unsaved once, whoever counts them', () => {
+  // Each of the ending thread and the drain of a streaming record counts
+  // the rings it knows; a ring known to both must not count twice.
+  const ring = createRing(SMALL);
+  const w = attachWriter(ring);
+  w.write1(1, 7);
+  assert.equal(unpublishedEvents(ring), 1, 'published every quarter page: not yet');
+  assert.equal(countUnsaved(ring), 1);
+  assert.equal(countUnsaved(ring), 0, 'counted once');
+  assert.equal(countUnsaved(openRing(ring.sab)), 0, 'also through another view of the ring');
+  assert.equal(ringStats(ring).unsaved, 1);
+  assert.deepEqual(values(drain(attachReader(ring))), [], 'it is not shown');
 });
