@@ -418,8 +418,9 @@ export function defineSitesTrusted(key: string, metas: readonly SiteMeta[], site
     if (touched) {
       applyRecords(inst, ids, callsEnabled());
       // The first enabled sites may come from a module loaded after the
-      // registration: other threads learn the key without being waited for.
-      if (updateStaticKey()) synchronizeThreads().catch(() => undefined);
+      // registration: other threads learn the key without being waited for
+      // (nor the program kept alive by the wait).
+      if (updateStaticKey()) synchronizeThreads(true).catch(() => undefined);
     }
     return base;
   });

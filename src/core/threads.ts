@@ -310,8 +310,16 @@ function rowsBehind(word: number, gen: number, abs: boolean): number[] {
   return out;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A wait between polls. `background`: nothing waits for its result, so its
+ * timer is unref'd: it neither keeps the program alive nor shows among the
+ * program's active resources (process.getActiveResourcesInfo).
+ */
+function sleep(ms: number, background = false): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    if (background) t.unref();
+  });
 }
 
 /**
@@ -469,9 +477,10 @@ function sendIpis(s: InspectorLike): void {
 /**
  * Waits until every live thread has acknowledged a new sync round from a
  * quiescent point; resolves with that round's number. Resolves at once
- * when this is the only thread.
+ * when this is the only thread. `background`: no one waits for it (see
+ * sleep).
  */
-export async function synchronizeThreads(): Promise<number> {
+export async function synchronizeThreads(background = false): Promise<number> {
   const gen = Atomics.add(i32, H_SYNC_GEN, 1) + 1;
   // This thread is at a quiescent point by construction (a control call is
   // not made from inside a callback), unless it is; then it acks anyway.
@@ -494,7 +503,7 @@ export async function synchronizeThreads(): Promise<number> {
       if (s !== null) sendIpis(s);
       nextIpi = now + 20;
     }
-    await sleep(1);
+    await sleep(1, background);
   }
 }
 

@@ -220,8 +220,8 @@ test('timeline: bars per call on a time axis, a row per depth, labels only where
   ]);
   assert.ok(svg.includes(`<text class="head" x="20" y="47">node-${PID} [0]</text>`));
   assert.ok(svg.includes(`<g class="call" data-name="out:c"><title>out:c
-start 3 µs, duration 23 µs</title><rect x="50" y="70" width="230" height="16" fill="${nameColour('out:c')}"/><text x="53" y="82">out:c</text></g>`));
-  assert.equal(svg.match(/<text x="[\d.]+" y="\d+">out:/g)?.length, 2, 'the 2 µs calls (20 px) have no room for a label');
+start 3 µs, duration 23 µs</title><rect x="50" y="70" width="230" height="16" fill="${nameColour('out:c')}"/><text x="53" y="82">c (out)</text></g>`));
+  assert.equal(svg.match(/<text x="[\d.]+" y="\d+">[abc] \(out\)/g)?.length, 2, 'the 2 µs calls (20 px) have no room for a label');
   assert.ok(svg.includes('<text x="20" y="21">0 ns</text>') && svg.includes('<text x="270" y="21">25 µs</text>'), 'axis ticks');
   assert.doesNotMatch(svg.replace('xmlns="http://www.w3.org/2000/svg"', ''), /https?:|href/);
 });

@@ -408,3 +408,16 @@ export function linesOfSource(src: LineSource): Line[] {
   for (let l = src.next(); l !== null; l = src.next()) out.push(l);
   return out;
 }
+
+/**
+ * How a drawn frame (flame graph, timeline) names a site: the function
+ * first, then its file in parentheses, so that a narrow frame shows the
+ * function. Site names are `<file>:<function>`, a package tag after; a name
+ * without a file is drawn as it is. Written so that the flame graph's page
+ * embeds this very text (flamegraph.ts): one rule for both pictures.
+ */
+export function functionFirst(name: string): string {
+  const at = name.indexOf(':');
+  if (at <= 0 || at === name.length - 1) return name;
+  return name.slice(at + 1) + ' (' + name.slice(0, at) + ')';
+}

@@ -20,6 +20,7 @@
  */
 
 import { foldChild, foldNode, type FoldNode, walkFold } from './calls.js';
+import { functionFirst } from './common.js';
 import { type FoldedProfile, type FoldedUnit, type FoldOptions, readFolded } from './folded.js';
 
 export interface FlameOptions extends FoldOptions {
@@ -129,6 +130,7 @@ const SCRIPT = `
 (function () {
   'use strict';
   var ROW = 16, MIN_FRACTION = 0.001;
+  ${functionFirst.toString()}
   var data = JSON.parse(document.getElementById('fg-data').textContent);
   var box = document.getElementById('fg');
   var tip = document.getElementById('fg-tip');
@@ -192,7 +194,7 @@ const SCRIPT = `
     el.style.background = n === root ? '#e0b080' : colour(n.name);
     el.setAttribute('data-name', n.name);
     el.setAttribute('data-i', String(drawn.length));
-    el.textContent = n.name;
+    el.textContent = n === root ? n.name : functionFirst(n.name);
     drawn.push({ node: n, el: el });
     box.appendChild(el);
   }

@@ -23,7 +23,7 @@
 
 import { currentRings, EV_GC, EV_LOOP_DELAY } from '../session.js';
 import { CallWalker, type ClosedCall } from './calls.js';
-import { ringEvents, toText, type Item, type ItemSource, type Sink, type ThreadEvents } from './common.js';
+import { functionFirst, ringEvents, toText, type Item, type ItemSource, type Sink, type ThreadEvents } from './common.js';
 import { gcKind } from './runtime.js';
 
 export interface TimelineOptions {
@@ -208,7 +208,7 @@ export function timelineTo(threads: readonly ThreadEvents[], sink: Sink, opts: T
       const cls = c.exit === 'return' ? 'call' : `call ${c.exit}`;
       let g = `<g class="${cls}" data-name="${esc(name)}"><title>${esc(tip)}</title>`
         + `<rect x="${px(bx)}" y="${by}" width="${px(bw)}" height="${ROW - 2}" fill="${nameColour(name)}"/>`;
-      const l = label(name, bw);
+      const l = label(functionFirst(name), bw);
       if (l !== '') g += `<text x="${px(bx + 3)}" y="${by + 12}">${esc(l)}</text>`;
       sink.write(`${g}</g>\n`);
     }, onRuntime);
