@@ -384,6 +384,9 @@ test('flame graph renders in headless Chromium: a frame element per expected fra
   // One element per node of the merged tree (all, then name order), all wide enough to draw.
   assert.deepEqual(frames(dom).map(([, n]) => n), ['all', 'out:a', 'out:b', 'out:c', 'out:b', 'out:p', 'out:b', 'out:q', 'out:t', 'out:u', 'out:b']);
   assert.ok(frames(dom).every(([c]) => c === 'fr'));
+  // Drawn function first, file after (the full name is data-name's and the tooltip's).
+  assert.match(dom, /data-name="out:a"[^>]*>a \(out\)</);
+  assert.match(dom, /data-name="all"[^>]*>all</);
   assert.match(dom, /id="fg-info">total 33\.600 µs of self time</);
 });
 
