@@ -944,6 +944,10 @@ class Instrumenter {
         this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
       } else if (duplicable(body, this.code)) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
+      } else if (this.localSafe(body)) {
+        ctx.needsPr = true;
+        this.open(body.start, `return(${P}r=`, body.end);
+        this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
       } else {
         this.open(body.start, `return ${P}I(`, body.end);
         this.close(body.end, `,${held(1, wb, `${P}t`)})${wrap ? caught : ''}}`, body.start);
@@ -990,6 +994,21 @@ class Instrumenter {
 
   /** Copies: insertion, start in its text, length, original offset. */
   readonly copies: number[] = [];
+
+  /**
+   * Whether a return value that cannot be written twice may go into a local
+   * (`Pr = X`, no call on the untraced path) rather than through `PI`: when
+   * the assignment can give no name, as X is no anonymous function or class
+   * (it would take the local's) and no function waits for a name once X is
+   * read (it would be named or dropped).
+   */
+  private localSafe(x: N): boolean {
+    let v = x;
+    while (v.type === 'ParenthesizedExpression') v = v['expression'] as N;
+    const anonymous = v.type === 'ArrowFunctionExpression'
+      || ((v.type === 'FunctionExpression' || v.type === 'ClassExpression') && (v['id'] === null || v['id'] === undefined));
+    return !anonymous && this.waiting.after(x) === 0;
+  }
 
   /** Whether functions of the program may wait for a name where an insertion at `offset` runs (name-inference.ts). */
   private w(offset: number): boolean {
@@ -1059,10 +1078,17 @@ class Instrumenter {
       this.twice(arg, ` ${P}t?`, '');
       return;
     }
+    const seq = arg.type === 'SequenceExpression';
+    if (this.localSafe(arg)) {
+      // Into a local, and no call while the function is untraced.
+      ctx.needsPr = true;
+      this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
+      this.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`, arg.start);
+      return;
+    }
     // Through a call, which names nothing (name-inference.ts); Pt is read
     // after the value, which may have suspended and resumed the call.
     // In parentheses, as `return(x)` would otherwise become `return$JI...`.
-    const seq = arg.type === 'SequenceExpression';
     this.open(arg.start, `(${P}I(${seq ? '(' : ''}`, arg.end);
     this.close(arg.end, `${seq ? ')' : ''},${held(1, this.wa(arg), `${P}t`)}))`, arg.start);
   }
