@@ -19,8 +19,9 @@
  * (`Array.inArray`, `Object.$Jr [as a]`).
  *
  * Invariant: every insertion leaves the waiting functions as the program's
- * own code leaves them. Inserted code never names (no assignment of a
- * value that is not a call). Where functions may be waiting (waitingAt, an
+ * own code leaves them. Inserted code never names anything (it assigns a
+ * value that is not a call only where nothing waits, and never an
+ * anonymous function or class). Where functions may be waiting (waitingAt, an
  * upper bound from the program's own code), each drop it makes takes a
  * function literal that never runs (`0&&(()=>0)`, an arrow: no braces
  * for attach's diffs to align with the program's), put before it in
