@@ -33,6 +33,8 @@
  * assignment names anything.
  */
 
+import { childKeys } from './ast-children.js';
+
 /**
  * `expr`, behind `n` placeholders when functions may be waiting where it
  * is: what the drops after it (up to the end of its chunk) take instead of
@@ -134,16 +136,12 @@ export function waitingAt(program: Node): Waiting {
     count.push(w);
   };
   const children = (x: Node): void => {
-    const kids: Node[] = [];
-    for (const key of Object.keys(x)) {
-      if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+    for (const key of childKeys(x)) {
       const v = x[key];
       if (Array.isArray(v)) {
-        for (const c of v) if (isNode(c)) kids.push(c);
-      } else if (isNode(v)) kids.push(v);
+        for (const c of v) if (isNode(c)) visit(c);
+      } else if (isNode(v)) visit(v);
     }
-    kids.sort((a, b) => (a['start'] as number) - (b['start'] as number));
-    for (const k of kids) visit(k);
   };
   /**
    * A `function` (not an arrow); `added`: it then waits for a name. V8

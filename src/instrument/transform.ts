@@ -75,6 +75,7 @@ import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { skipTrivia } from './trivia.js';
+import { childKeys } from './ast-children.js';
 import { drops, held, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
@@ -175,36 +176,6 @@ function heldArg(n: number, w: boolean): string {
 const GUARD = -3;
 const WRAP = -2;
 const SEMICOLON = -1;
-
-// Child keys of each node type, in source order. Unknown types fall back to
-// every own key (rare: new syntax acorn learns before this table does).
-const CHILDREN: Record<string, readonly string[]> = {
-  Program: ['body'], ExpressionStatement: ['expression'], BlockStatement: ['body'], StaticBlock: ['body'],
-  EmptyStatement: [], DebuggerStatement: [], WithStatement: ['object', 'body'], ReturnStatement: ['argument'],
-  LabeledStatement: ['body'], BreakStatement: [], ContinueStatement: [], IfStatement: ['test', 'consequent', 'alternate'],
-  SwitchStatement: ['discriminant', 'cases'], SwitchCase: ['test', 'consequent'], ThrowStatement: ['argument'],
-  TryStatement: ['block', 'handler', 'finalizer'], CatchClause: ['param', 'body'], WhileStatement: ['test', 'body'],
-  DoWhileStatement: ['body', 'test'], ForStatement: ['init', 'test', 'update', 'body'], ForInStatement: ['left', 'right', 'body'],
-  ForOfStatement: ['left', 'right', 'body'], FunctionDeclaration: ['params', 'body'], VariableDeclaration: ['declarations'],
-  VariableDeclarator: ['id', 'init'], ClassDeclaration: ['superClass', 'body'], ClassExpression: ['superClass', 'body'],
-  ClassBody: ['body'], MethodDefinition: ['key', 'value'], PropertyDefinition: ['key', 'value'], ArrayExpression: ['elements'],
-  ObjectExpression: ['properties'], Property: ['key', 'value'], FunctionExpression: ['params', 'body'],
-  ArrowFunctionExpression: ['params', 'body'], UnaryExpression: ['argument'], UpdateExpression: ['argument'],
-  BinaryExpression: ['left', 'right'], LogicalExpression: ['left', 'right'], AssignmentExpression: ['left', 'right'],
-  MemberExpression: ['object', 'property'], ConditionalExpression: ['test', 'consequent', 'alternate'],
-  CallExpression: ['callee', 'arguments'], NewExpression: ['callee', 'arguments'], SequenceExpression: ['expressions'],
-  YieldExpression: ['argument'], AwaitExpression: ['argument'], TemplateLiteral: ['expressions'],
-  TaggedTemplateExpression: ['tag', 'quasi'], SpreadElement: ['argument'], RestElement: ['argument'],
-  ObjectPattern: ['properties'], ArrayPattern: ['elements'], AssignmentPattern: ['left', 'right'],
-  ImportDeclaration: [], ExportNamedDeclaration: ['declaration'], ExportDefaultDeclaration: ['declaration'],
-  ExportAllDeclaration: [], ImportExpression: ['source', 'options'], ChainExpression: ['expression'],
-  ParenthesizedExpression: ['expression'], MetaProperty: [], Identifier: [], Literal: [], ThisExpression: [], Super: [],
-  PrivateIdentifier: [], TemplateElement: [],
-};
-
-function childKeys(node: N): readonly string[] {
-  return CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
-}
 
 /** A prefix that starts no text of `code`, so our names cannot collide. */
 function freePrefix(code: string): string {
