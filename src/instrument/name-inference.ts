@@ -41,7 +41,12 @@ import { childKeys } from './ast-children.js';
  * the program's functions. Nothing is added where none can be waiting.
  */
 export function held(n: number, waiting: boolean, expr: string): string {
-  return waiting && n > 0 ? `0${'&&(()=>0)'.repeat(n)}||${expr}` : expr;
+  return waiting && n > 0 ? `${placeholders(n)}||${expr}` : expr;
+}
+
+/** `n` (at least 1) function literals that never run, as one expression whose value is 0. */
+export function placeholders(n: number): string {
+  return `0${'&&(()=>0)'.repeat(n)}`;
 }
 
 interface Node {
@@ -80,8 +85,7 @@ export function drops(n: Node): number {
       const naming = op === '=' || op === '||=' || op === '&&=' || op === '??=';
       if (!naming || isCallValue(x['right'] as Node)) count++;
     }
-    for (const key of Object.keys(x)) {
-      if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+    for (const key of childKeys(x)) {
       const v = x[key];
       if (Array.isArray(v)) {
         for (const c of v) if (isNode(c)) visit(c);

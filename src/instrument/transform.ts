@@ -76,7 +76,7 @@ import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { skipTrivia } from './trivia.js';
 import { childKeys } from './ast-children.js';
-import { drops, held, waitingAt, type Waiting } from './name-inference.js';
+import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
 
@@ -166,7 +166,7 @@ function resumeCode(P: string, w: boolean): string {
 
 /** A last argument that only holds placeholders (held), or nothing. */
 function heldArg(n: number, w: boolean): string {
-  return w ? `,${held(n, w, '0').slice(0, -3)}` : '';
+  return w ? `,${placeholders(n)}` : '';
 }
 
 // Depth keys within one level of the walk (insertions.ts): what wraps a
@@ -959,7 +959,7 @@ class Instrumenter {
     this.open(node.start, `${lead}(${P}P(${held(1, this.w(node.start), `${P}t`)}),(`, node.end);
     const w = this.wa(node);
     const n = w ? drops(node) : 0;
-    this.copyAfter(node, `)instanceof(${P}Y),${P}Z(${heldArg(1, w).slice(1)})):${n > 0 ? `(${held(n, w, '0').slice(0, -3)},` : ''}`,
+    this.copyAfter(node, `)instanceof(${P}Y),${P}Z(${w ? placeholders(1) : ''})):${n > 0 ? `(${placeholders(n)},` : ''}`,
       `${n > 0 ? ')' : ''}${after}`);
   }
 
