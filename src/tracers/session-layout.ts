@@ -120,7 +120,7 @@ export const OPT_DEFAULTS = OPT_PRINT_PARENT | OPT_IRQ_INFO | OPT_CONTEXT_INFO |
 // Runtime events (C_EVENTS), each off by default.
 /** Garbage collections, from perf_hooks. */
 export const EVENT_GC = 1 << 0;
-/** Event-loop delay samples, from perf_hooks.monitorEventLoopDelay. */
+/** Event-loop delay samples: the time between turns of a 10 ms timer. */
 export const EVENT_LOOP_DELAY = 1 << 1;
 /** async_hooks: resources made (init) and their callbacks run (before, after). */
 export const EVENT_ASYNC = 1 << 2;

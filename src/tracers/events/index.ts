@@ -26,7 +26,7 @@ export interface RuntimeEvent {
 
 export const RUNTIME_EVENTS: readonly RuntimeEvent[] = [
   { name: 'gc', bit: EVENT_GC, format: EV_GC, what: 'garbage collections: kind, start, duration (perf_hooks)' },
-  { name: 'loop_delay', bit: EVENT_LOOP_DELAY, format: EV_LOOP_DELAY, what: 'event-loop delay, sampled every 100 ms: count, mean, max (monitorEventLoopDelay)' },
+  { name: 'loop_delay', bit: EVENT_LOOP_DELAY, format: EV_LOOP_DELAY, what: 'event-loop delay, sampled every 100 ms: count, mean, max of the time between turns of a 10 ms timer' },
   { name: 'async_hook', bit: EVENT_ASYNC, format: EV_ASYNC, what: 'async_hooks hops: a resource made (init, its type and trigger), its callbacks run (before, after); costly' },
 ];
 

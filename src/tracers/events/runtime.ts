@@ -1,16 +1,16 @@
 /**
  * The runtime's own events in one thread, written into its ring beside
  * its functions' events: garbage collections (perf_hooks' `gc` entries),
- * event-loop delay samples (perf_hooks.monitorEventLoopDelay) and
+ * event-loop delay samples (the time between turns of a 10 ms timer) and
  * async_hooks hops (init, before, after). Loaded in every thread once
  * runtime events are first turned on (events/index.ts has the core load it
  * everywhere, also in threads started later), it follows the session's
  * event bits: each source runs exactly while its bit is on.
  *
- * Owns: this thread's observers, monitor, hook and sampling timer.
+ * Owns: this thread's observer, delay timer and hook.
  * Invariants:
- * - the program sees nothing of them: a PerformanceObserver, a histogram
- *   and an async hook are no process listeners, the sampling timer is
+ * - the program sees nothing of them: a PerformanceObserver and an async
+ *   hook are no process listeners, the delay timer is
  *   unreferenced (it keeps nothing alive and is not among
  *   process.getActiveResourcesInfo()), and every callback is isolated;
  * - events are written under the same rules as the tracers' (tracing_on,
@@ -21,8 +21,8 @@
  *   recording's last flush (session's lastEvents) and at the thread's exit.
  */
 
-import { PerformanceObserver, monitorEventLoopDelay, performance, type IntervalHistogram, type PerformanceEntry } from 'node:perf_hooks';
-import { createHook, type AsyncHook } from 'node:async_hooks';
+import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
 import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
 import { atExit } from '../../shared/exit-hooks.js';
@@ -99,43 +99,72 @@ function stopGc(final: boolean): void {
 }
 
 // ---- event-loop delay -----------------------------------------------------
+//
+// Measured here rather than with perf_hooks.monitorEventLoopDelay: that
+// histogram forgets, when reset, the time of its last turn, so a delay that
+// ends between its reset and its next turn (the sampling timer and the
+// monitor both due after the same long block) is never recorded. Here the
+// turn that sees the delay is the one that writes the sample: a block of
+// any length is in the sample that follows it.
 
-let loop: IntervalHistogram | null = null;
 let loopTimer: ReturnType<typeof setInterval> | null = null;
+/** True while the delay timer is made: its init is not the program's hop. */
+let makingLoopTimer = false;
+/** The last turn, the period's start (performance.now(), ms), and the period's delays so far (ms). */
+let lastTurn = 0;
+let periodStart = 0;
+let delays = 0;
+let delaySum = 0;
+let delayMax = 0;
 
-function sampleLoop(): void {
-  const h = loop;
-  if (h === null || h.count === 0) return;
-  const wr = writer();
-  if (wr !== null) {
-    words[0] = h.count;
-    words[1] = LOOP_PERIOD_MS;
-    u64(2, h.mean);
-    u64(4, h.max);
-    wr.writeWords(EV_LOOP_DELAY.id, words, 0, 6);
+function sampleLoop(now: number): void {
+  if (delays !== 0) {
+    const wr = writer();
+    if (wr !== null) {
+      words[0] = delays;
+      words[1] = LOOP_PERIOD_MS;
+      u64(2, Math.round((delaySum / delays) * 1e6));
+      u64(4, Math.round(delayMax * 1e6));
+      wr.writeWords(EV_LOOP_DELAY.id, words, 0, 6);
+    }
   }
-  h.reset();
+  periodStart = now;
+  delays = delaySum = delayMax = 0;
+}
+
+function loopTurn(): void {
+  const now = performance.now();
+  const d = now - lastTurn;
+  lastTurn = now;
+  delays++;
+  delaySum += d;
+  if (d > delayMax) delayMax = d;
+  if (now - periodStart >= LOOP_PERIOD_MS) sampleLoop(now);
 }
 
 function startLoop(): void {
-  loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loop.enable();
-  loopTimer = setInterval(() => {
-    try {
-      sampleLoop();
-    } catch {
-      // isolated
-    }
-  }, LOOP_PERIOD_MS);
+  lastTurn = periodStart = performance.now();
+  delays = delaySum = delayMax = 0;
+  makingLoopTimer = true;
+  try {
+    loopTimer = setInterval(() => {
+      try {
+        loopTurn();
+      } catch {
+        // isolated
+      }
+    }, LOOP_RESOLUTION_MS);
+  } finally {
+    makingLoopTimer = false;
+  }
   loopTimer.unref();
 }
 
 function stopLoop(final: boolean): void {
-  if (loop === null) return;
-  if (final) sampleLoop();
-  clearInterval(loopTimer!);
-  loop.disable();
-  loop = loopTimer = null;
+  if (loopTimer === null) return;
+  if (final) sampleLoop(performance.now());
+  clearInterval(loopTimer);
+  loopTimer = null;
 }
 
 // ---- async hooks ------------------------------------------------------------
@@ -156,16 +185,18 @@ function writeAsync(op: number, id: number, trigger: number, type: string): void
   writeStringField(wr.words, p - 1, f[5]!, EV_ASYNC.words * 4, bytes);
 }
 
+// The delay timer's own hops (a hundred a second) are jsftrace's, not the
+// program's: they are left out.
 function startAsync(): void {
   hook = createHook({
     init(id, type, trigger) {
-      writeAsync(ASYNC_INIT, id, trigger, type);
+      if (!makingLoopTimer) writeAsync(ASYNC_INIT, id, trigger, type);
     },
     before(id) {
-      writeAsync(ASYNC_BEFORE, id, 0, '');
+      if (loopTimer === null || executionAsyncResource() !== loopTimer) writeAsync(ASYNC_BEFORE, id, 0, '');
     },
     after(id) {
-      writeAsync(ASYNC_AFTER, id, 0, '');
+      if (loopTimer === null || executionAsyncResource() !== loopTimer) writeAsync(ASYNC_AFTER, id, 0, '');
     },
   });
   hook.enable();
