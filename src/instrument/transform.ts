@@ -1072,17 +1072,20 @@ class Instrumenter {
     const w = this.wa(arg ?? node);
     const suspend = suspendCode(P, arg === null ? this.w(node.start) : w);
     const resume = resumeCode(P, w);
-    // The values pass through PV (a call), the whole is a comma expression:
-    // an assignment of it then names what the program's would have
-    // (name-inference.ts).
+    // The values pass through PV, called optionally (PV is always a
+    // function, so `?.` never stops the call): V8 names an optional chain
+    // `(intermediate value)` in an error message, as it names the `await` or
+    // `yield` itself, so `(await o).f()` still fails with `(intermediate
+    // value).f is not a function`; and an assignment of a chain, no call
+    // node, names what the program's would have (name-inference.ts).
     if (arg === null) {
       // A bare yield: suspend, yield, resume.
-      this.open(node.start, `(0,${P}V((${suspend},`, node.end);
+      this.open(node.start, `(${P}V?.((${suspend},`, node.end);
       this.close(node.end, `),${resume}${heldArg(1, w)}))`, node.start);
       return;
     }
     // The operand runs inside the call, the keyword stays where it was.
-    this.open(node.start, `(0,${P}V(`, node.end);
+    this.open(node.start, `(${P}V?.(`, node.end);
     // The operand in `(0,...)`: `yield[x]` (minified) would otherwise
     // become `yield$JV(...`; and no space, and a last argument that is not
     // a parenthesis: with either, V8's diff can align the program's spaces
