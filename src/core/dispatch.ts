@@ -3,8 +3,9 @@
  *
  * Owns: the handlers of this thread's table H (the list function, one entry
  * function per ops called directly, one per direct trampoline, `missing`),
- * the frame stack and `leave`/`unwind`, recursion protection and callback
- * isolation. Invariants:
+ * the frame stack and `leave`/`unwind`, recursion protection, and the
+ * catching of what callbacks throw (counted and reported by
+ * callback-faults.ts; the list read by list-view.ts). Invariants:
  * - a handler returns a token: 0 when the call needs no exit, else the
  *   index of the first frame it pushed with a generation in the high bits;
  *   `leave(token)` runs the exits of exactly the frames of that token,
@@ -13,9 +14,9 @@
  *   unwound by an ancestor) is recognised by its generation and ignored, so
  *   a late exit never touches frames that reuse its index;
  * - a callback that throws never reaches the traced program (G5), whatever
- *   it throws: it is caught, counted per ops and per thread, the first
- *   message is kept, a warning is emitted and error_log told once per ops
- *   and thread (callback-errors.ts), and the call goes on;
+ *   it throws: it is caught here and handed to callback-faults.ts (counted
+ *   per ops and per thread, the first message kept, a warning and error_log
+ *   once per ops and thread), and the call goes on;
  * - while any ops callback runs in this thread (entry, exit, suspend,
  *   resume), traced calls it makes reach no ops, on the list function's path
  *   and on an ops' own entry alike, whatever the ops' flags: they are
@@ -31,15 +32,14 @@
 
 import * as layout from './layout.js';
 import * as flags from './flags.js';
-import { arenaWrite } from './arena.js';
-import { describeThrown, reportCallbackError } from './callback-errors.js';
+import { opsError, trampError } from './callback-faults.js';
+import { foreignOps, foreignTramp, readList } from './list-view.js';
 import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type SiteFn, type ThreadView } from './thread.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
 // (measured on the ring writer: 120 against 150 M events/s).
-const { H_LIST_SEQ, H_LIST_LEN, O_CB_ERRORS, O_ERR_LEN, O_ERR_OFF, O_DIRECT, O_FLAGS, O_KIND, O_OWNER, TH_CB_ERRORS, TH_DEPTH,
-  TH_MISSED, TH_RECURSION, OPS_STRIDE, HANDLER_FUNCTION, TRAMP_STRIDE, T_KIND, T_OWNER } = layout;
+const { H_LIST_SEQ, O_DIRECT, TH_DEPTH, TH_MISSED, TH_RECURSION, OPS_STRIDE } = layout;
 const { OPS_FL_DIRECT, OPS_FL_IPMODIFY, OPS_FL_STUB, OPS_FL_ARGS, TARGET_OPS_BASE } = flags;
 
 /** Given to exits of frames abandoned by a throw the site did not see. */
@@ -432,94 +432,12 @@ export function exitPending(value: unknown): unknown {
   return value;
 }
 
-// ---- callback isolation ---------------------------------------------------
-
-function opsError(o: LocalOps, e: unknown): void {
-  i32[tv.row + TH_CB_ERRORS]++;
-  const first = Atomics.add(i32, o.row + O_CB_ERRORS, 1) === 0;
-  if (!first && o.warned) return;
-  const text = describeThrown(e);
-  if (first) {
-    try {
-      const ref = arenaWrite(tv.inst, text);
-      i32[o.row + O_ERR_OFF] = ref.off;
-      Atomics.store(i32, o.row + O_ERR_LEN, ref.len);
-    } catch { /* arena full: the count still tells */ }
-  }
-  if (!o.warned) {
-    o.warned = true;
-    reportCallbackError('ops', o.ops.name, text);
-    process.emitWarning(`ops ${o.ops.name} threw: ${text}; the traced call went on (further errors are counted, see opsErrors())`,
-      { code: 'JSFTRACE_CALLBACK_ERROR' });
-  }
-}
-
-function trampError(t: LocalTramp, e: unknown): void {
-  i32[tv.row + TH_CB_ERRORS]++;
-  if (!t.warned) {
-    t.warned = true;
-    const text = describeThrown(e);
-    reportCallbackError('trampoline', t.name, text);
-    process.emitWarning(`trampoline ${t.name} threw: ${text}; the traced call went on`, { code: 'JSFTRACE_CALLBACK_ERROR' });
-  }
-}
-
-/**
- * Whether an ops slot (or trampoline) that this thread has no handler for
- * is a function value of another thread: such a callback runs only in the
- * thread that made it, by design, so a call here misses nothing.
- */
-function foreignOps(slot: number): boolean {
-  const r = L.ops + slot * OPS_STRIDE;
-  return i32[r + O_KIND] === HANDLER_FUNCTION && i32[r + O_OWNER] !== tv.rowNo;
-}
-
-function foreignTramp(id: number): boolean {
-  const r = L.tramps + id * TRAMP_STRIDE;
-  return i32[r + T_KIND] === HANDLER_FUNCTION && i32[r + T_OWNER] !== tv.rowNo;
-}
-
 // ---- the list function ----------------------------------------------------
 
 /** Re-entry guard shared by the list function and every exit. */
 let inList = false;
 let listSeq = -1;
-let list: LocalOps[] = [];
-const listScratch: number[] = [];
-
-/** Copies the registered list under its sequence count. */
-function refreshList(): void {
-  let seq: number;
-  let n: number;
-  for (;;) {
-    seq = Atomics.load(i32, H_LIST_SEQ);
-    if ((seq & 1) !== 0) continue;
-    n = i32[H_LIST_LEN]!;
-    listScratch.length = n;
-    for (let k = 0; k < n; k++) listScratch[k] = i32[L.list + k]!;
-    if (Atomics.load(i32, H_LIST_SEQ) === seq) break;
-  }
-  const next: LocalOps[] = [];
-  for (let k = 0; k < n; k++) {
-    const o = tv.ops[listScratch[k]!];
-    // An ops this thread has no view of yet (a module ops still loading:
-    // counted as missed) or will never run (a function of another thread).
-    next.push(o ?? placeholderOps(listScratch[k]!));
-  }
-  list = next;
-  listSeq = seq;
-}
-
-function placeholderOps(slot: number): LocalOps {
-  // Flags from the shared row, so that a stub or a direct ops is recognised
-  // in threads that have no local view of it.
-  return {
-    slot, gen: -1, ops: undefined as never, func: undefined, retfunc: undefined,
-    flags: i32[L.ops + slot * OPS_STRIDE + O_FLAGS]!,
-    cov: L.cov + slot * L.covWords, row: L.ops + slot * OPS_STRIDE, warned: false, framed: false,
-    leave: (_s, v) => v, pause: keepData, unpause: keepData,
-  };
-}
+let list: readonly LocalOps[] = [];
 
 function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | null = null): number {
   if (OUTLINE) [, , , , , , , , , , , , , , , , , , , ] = BALLAST;
@@ -530,7 +448,11 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
   }
   inList = true;
   i32[row + TH_DEPTH]++;
-  if (i32[H_LIST_SEQ] !== listSeq) refreshList();
+  if (i32[H_LIST_SEQ] !== listSeq) {
+    const read = readList();
+    list = read.list;
+    listSeq = read.seq;
+  }
   const parent = fSite[top]!;
   const word = site >>> 5;
   const bit = 1 << (site & 31);
@@ -599,9 +521,6 @@ function live(o: LocalOps): boolean {
   return tv.ops[o.slot] === o;
 }
 
-function keepData(_site: number, data: unknown): unknown {
-  return data;
-}
 
 function keepValue(_site: number, value: unknown): unknown {
   return value;
