@@ -18,12 +18,18 @@ import { applyWrites } from './start.js';
 import { ATTACH_FILE } from '../attach/surface.js';
 import { note } from './term.js';
 
+/** How long reset waits for a detached process to close its control socket. */
+const DETACH_WAIT_MS = 10_000;
+
 async function detach(c: ControlClient): Promise<void> {
   await c.write(ATTACH_FILE, 'detach');
   const left = (await c.read(ATTACH_FILE).catch(() => '')).split('\n').filter((l) => l.startsWith('left patched'));
   for (const l of left) note(`jsftrace: ${l}`);
   // The process closes its socket a moment after answering: return once it has, so that what runs next sees it detached.
-  for (let i = 0; i < 100 && existsSync(c.hello.socket); i++) await new Promise((r) => setTimeout(r, 20));
+  // A process short of processor time can take a while; past the bound the user is told.
+  const deadline = Date.now() + DETACH_WAIT_MS;
+  while (existsSync(c.hello.socket) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (existsSync(c.hello.socket)) note(`jsftrace: process ${c.hello.pid} has not closed its socket ${DETACH_WAIT_MS / 1000} s after detaching; it closes it when its event loop next runs`);
 }
 
 const HELP = `usage: jsftrace -P <pid> reset

@@ -52,7 +52,7 @@ function withoutInspectorLines(stderr: string): string {
   return stderr.split('\n').filter((l) => !/^(Debugger listening on|Debugger attached\.|Debugger ending on|For help, see:)/.test(l)).join('\n');
 }
 
-test('a plain node HTTP server: attach, function_graph on the handler, show, stop, reset; same answers and same code after', { timeout: 60_000 }, async (tc) => {
+test('a plain node HTTP server: attach, function_graph on the handler, show, stop, reset; same answers and same code after', { timeout: 180_000 }, async (tc) => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { s, port } = await server('server.cjs');
@@ -119,7 +119,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
   }
 });
 
-test('an ES module server: every shape of function is traced, by live patch where V8 allows it and by probe where not', { timeout: 60_000 }, async (tc) => {
+test('an ES module server: every shape of function is traced, by live patch where V8 allows it and by probe where not', { timeout: 180_000 }, async (tc) => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { s, port } = await server('shapes.mjs');
@@ -150,7 +150,7 @@ test('an ES module server: every shape of function is traced, by live patch wher
   }
 });
 
-test('a server busy in synchronous chunks: the attach gets in, and a function V8 will not patch (suspended) gets a probe', { timeout: 60_000 }, async (tc) => {
+test('a server busy in synchronous chunks: the attach gets in, and a function V8 will not patch (suspended) gets a probe', { timeout: 180_000 }, async (tc) => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { s, port } = await server('server.cjs', { BUSY: '1' });
@@ -186,7 +186,7 @@ test('a server busy in synchronous chunks: the attach gets in, and a function V8
   }
 });
 
-test('worker threads: a worker started before the attach is reached too, its functions traced in its own thread', { timeout: 60_000 }, async (tc) => {
+test('worker threads: a worker started before the attach is reached too, its functions traced in its own thread', { timeout: 180_000 }, async (tc) => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const { s, port } = await server('server.cjs', { WORKER: '1' });
@@ -218,7 +218,7 @@ test('worker threads: a worker started before the attach is reached too, its fun
   }
 });
 
-test('refusals: no inspector, an inspector of its own, not Node.js: one line each, and the process runs on', { timeout: 60_000 }, async () => {
+test('refusals: no inspector, an inspector of its own, not Node.js: one line each, and the process runs on', { timeout: 180_000 }, async () => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   // --disable-sigusr1 came with Node 22.14 and 23.7; on older lines the permission model has no inspector either.
@@ -226,7 +226,7 @@ test('refusals: no inspector, an inspector of its own, not Node.js: one line eac
     ? ['--disable-sigusr1'] : ['--experimental-permission', '--allow-fs-read=*'];
   const a = await server('server.cjs', {}, off);
   const b = await server('server.cjs', {}, ['--inspect=127.0.0.1:0']);
-  const sleeper = new Running('sleep', ['30']);
+  const sleeper = new Running('sleep', ['600']);
   try {
     const r1 = await jsftrace(['-P', String(a.s.pid), 'start', '-p', 'function'], { env });
     assert.equal(r1.code, 1);
@@ -258,7 +258,7 @@ function othersCanRun(path: string): boolean {
 
 test('another user cannot attach: refused before any signal, the process untouched', {
   skip: process.getuid?.() !== 0 ? 'needs root to run a client as another user' : !othersCanRun(process.execPath) && 'this node binary is not reachable by another user',
-  timeout: 60_000,
+  timeout: 180_000,
 }, async () => {
   const t = tempDir();
   chmodSync(t.dir, 0o755);

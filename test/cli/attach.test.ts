@@ -39,7 +39,7 @@ async function startServer(env: Record<string, string>): Promise<{ server: Runni
   return { server, port };
 }
 
-test('start, pipe, stat, show, extract, stop, reset, fs on a running HTTP server', { timeout: 60_000 }, async () => {
+test('start, pipe, stat, show, extract, stop, reset, fs on a running HTTP server', { timeout: 180_000 }, async () => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
   const J = (...args: string[]): ReturnType<typeof jsftrace> => jsftrace(args, { env, cwd: t.dir });
@@ -51,12 +51,17 @@ test('start, pipe, stat, show, extract, stop, reset, fs on a running HTTP server
     assert.equal(lstatSync(t.sockets).mode & 0o777, 0o700);
     assert.equal(lstatSync(sock).mode & 0o777, 0o600);
 
-    const ps = await J('ps');
+    // ps gives each process 2 s to answer; a server short of processor time may not, and is listed as not answering: asked again.
+    let ps = await J('ps');
+    for (let i = 0; i < 10 && / \(not answering/.test(ps.stdout); i++) ps = await J('ps');
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^ {4}PID {5}ELAPSED {2}COMMAND\n/);
     assert.match(ps.stdout, new RegExp(`^ *${pid} +(\\d+-)?(\\d\\d:)?\\d\\d:\\d\\d  node ${fixture('server.mjs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
-    const [row] = (await J('ps', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid: number; argv: string[]; node: string });
-    assert.deepEqual([row!.pid, row!.argv.slice(1), row!.node], [server.pid, [fixture('server.mjs')], process.version]);
+    type PsRow = { pid: number; argv?: string[]; node: string };
+    const psJson = async (): Promise<PsRow | undefined> => (await J('ps', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l) as PsRow)[0];
+    let row = await psJson();
+    for (let i = 0; i < 10 && row?.argv === undefined; i++) row = await psJson();
+    assert.deepEqual([row!.pid, row!.argv?.slice(1), row!.node], [server.pid, [fixture('server.mjs')], process.version]);
 
     assert.equal((await J('-P', pid, 'list', '-t')).stdout, 'function_graph\nfunction\nnop\n');
     const fns = await J('-P', pid, 'list', '-f');

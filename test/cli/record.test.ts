@@ -241,7 +241,8 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
       [['frobnicate'], /^jsftrace: unknown command "frobnicate"\n\(try 'jsftrace --help'\)\n$/],
       [[], /^usage: jsftrace /],
     ];
-    const runs = await Promise.all(cases.map(([args]) => jsftrace(args, { cwd: t.dir, env: envOf(t) })));
+    // Many at once: each may wait long for the processor.
+    const runs = await Promise.all(cases.map(([args]) => jsftrace(args, { cwd: t.dir, env: envOf(t), timeoutMs: 120_000 })));
     for (const [i, [args, re]] of cases.entries()) {
       const r = runs[i]!;
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
@@ -259,7 +260,7 @@ test('usage errors exit 2; a bad or missing trace file exits 1 with its code', a
     assert.equal((await jsftrace(['report', '-i', 'junk2.jsft'], { cwd: t.dir, env: envOf(t) })).stderr, 'jsftrace: junk2.jsft: not a jsftrace trace file (bad magic) (EINVAL)\n');
     // Every verb has --help, exit 0, on stdout, with examples.
     const verbs = ['record', 'report', 'profile', 'flame', 'list', 'ps', 'stat', 'start', 'stop', 'reset', 'show', 'pipe', 'extract', 'fs'];
-    const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t) })));
+    const helps = await Promise.all(verbs.map((verb) => jsftrace([verb, '--help'], { cwd: t.dir, env: envOf(t), timeoutMs: 120_000 })));
     for (const [i, verb] of verbs.entries()) {
       const h = helps[i]!;
       assert.equal(h.code, 0, verb);

@@ -114,6 +114,8 @@ test('extracts take one snapshot at a time, and one whose client has gone is nev
     await until(() => taken === 1, 'the first snapshot to start');
     // Twenty clients ask, then go away before their turn.
     const leavers = await Promise.all(Array.from({ length: 20 }, () => RawClient.open(server.path)));
+    // Accepted first: else the count below could be 1 before the server has seen them.
+    await until(() => server.connections === 21, 'the twenty connections to be accepted');
     // Each request reaches the server before its client's end, on the same stream.
     for (const l of leavers) l.request({ id: 1, op: 'extract' });
     for (const l of leavers) l.close();

@@ -284,7 +284,7 @@ for (const mode of hookModes) {
           const forked = cp.fork('child.cjs', { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
           let out = '';
           forked.stdout.on('data', (d) => { out += d; });
-          forked.on('exit', () => console.log('CHILDREN ' + JSON.stringify({ spawned: spawned.stdout.trim(), forked: out.trim() })));`,
+          forked.on('close', () => console.log('CHILDREN ' + JSON.stringify({ spawned: spawned.stdout.trim(), forked: out.trim() })));`,
         'child.cjs': 'function c() {}\nsetImmediate(() => console.log(JSON.stringify(globalThis.__jsftraceSeen ?? [])));',
       });
       const children = (r: RunResult) => JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('CHILDREN '))!.slice(9)) as Record<string, string>;

@@ -22,11 +22,12 @@ const N = 1500;
 const AT_ONCE = 20;
 const SPANS_PER_REQUEST = 3;
 
-/** `n` requests, `AT_ONCE` at a time; each answer checked. */
-async function load(port: number, from: number, n: number): Promise<void> {
+/** `n` requests, `AT_ONCE` at a time; each answer checked; no new request once `signal` is aborted (the test timed out). */
+async function load(port: number, from: number, n: number, signal: AbortSignal): Promise<void> {
   let next = from;
   const worker = async (): Promise<void> => {
     while (next < from + n) {
+      signal.throwIfAborted();
       const k = next++;
       const want = String(k).split('').reduce((a, d) => a + Number(d), 0) * 2;
       assert.equal(await get(port, `/n/${k}`), `${want}\n`);
@@ -45,7 +46,7 @@ test('spans exported under load with nothing dropped; with the receiver gone eve
   ], cliFixture('../otlp/load-app.mjs'), [], env);
   try {
     await app.started();
-    await load(app.port, 1, N);
+    await load(app.port, 1, N, tc.signal);
     const up = await app.until((c) => c['exported'] === N * SPANS_PER_REQUEST);
     assert.equal(up['spans'], N * SPANS_PER_REQUEST, JSON.stringify(up));
     assert.equal(up['exported'], N * SPANS_PER_REQUEST);
@@ -56,7 +57,7 @@ test('spans exported under load with nothing dropped; with the receiver gone eve
     assert.equal(up['roots_own'], N, 'no OpenTelemetry here: one trace per request');
 
     await rx.close();
-    await load(app.port, N + 1, N);
+    await load(app.port, N + 1, N, tc.signal);
     // Every call of the second phase is read and made a span (none waits in the backlog), none exported.
     const down = await app.until((c) => c['spans'] === 2 * N * SPANS_PER_REQUEST && c['backlog'] === 0);
     tc.diagnostic(`receiver gone: ${JSON.stringify(down)}`);

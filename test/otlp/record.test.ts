@@ -1,6 +1,7 @@
 // `jsftrace record --otlp` with the default settings (a streaming record:
 // the rings in wait mode, drained while the program runs, and the export
-// run by that drain): a burst of traced calls whose events are several
+// run by that drain; only the writers' wait for the drain is made long
+// enough for a starved machine, traced.ts): a burst of traced calls whose events are several
 // times the ring's size loses no span. Every call is a span, every span is
 // exported, nothing is lost, dropped or left waiting, and the trace file
 // holds the same calls. Then the export turned on by `start --otlp` in a

@@ -49,10 +49,16 @@ export class RecordedApp {
   pid = 0;
   private readonly env: Record<string, string>;
 
-  /** `jsftrace record <args> -- node <app> <appArgs>`. */
+  /**
+   * `jsftrace record --wait 60000 <args> -- node <app> <appArgs>`: a writer
+   * whose ring is full waits up to a minute for the drain (the default is a
+   * second) before it refuses an event, as the drain, which also runs the
+   * export, can be starved that long on a shared machine; what is tested is
+   * that nothing is lost while the drain keeps up.
+   */
   constructor(args: string[], app: string, appArgs: string[], env: Record<string, string>) {
     this.env = env;
-    this.run = new Running(process.execPath, [mainJs, 'record', ...args, '--', process.execPath, app, ...appArgs], { env, timeoutMs: 170_000 });
+    this.run = new Running(process.execPath, [mainJs, 'record', '--wait', '60000', ...args, '--', process.execPath, app, ...appArgs], { env, timeoutMs: 170_000 });
   }
 
   async started(): Promise<void> {

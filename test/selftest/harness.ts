@@ -25,8 +25,12 @@ const FIXTURES = new URL('../../../test/fixtures/selftest/', import.meta.url);
 const MAIN = fileURLToPath(new URL('main.mjs', FIXTURES));
 const DRIVER = new URL('driver.mjs', FIXTURES).href;
 
-/** How long a worker thread may keep its last events unpublished (its flush timer runs every 50 ms). */
-export const WORKER_SETTLE_MS = 250;
+/**
+ * After a worker's answer, one more turn of this thread's event loop: the
+ * worker answers once its events are published (worker.mjs), but the
+ * announcement of its ring, made on another channel, may still be queued here.
+ */
+export const WORKER_SETTLE_MS = 50;
 /** Bound on every wait for the child. */
 const CHILD_MS = 15_000;
 

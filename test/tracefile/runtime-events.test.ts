@@ -68,11 +68,13 @@ test('gc, loop_delay, async_hook: the collections perf_hooks reported, the block
     const timeout = hops.find((h) => h.a === 1 && h.text === 'Timeout');
     assert.ok(timeout !== undefined, 'the timer\'s init');
     assert.ok(hops.some((h) => h.a === 2 && h.c === timeout.c) && hops.some((h) => h.a === 3 && h.c === timeout.c), 'its before and after');
-    // jsftrace's own delay timer (a turn each 10 ms, some 30 while this program waits) is not among
-    // the program's hops: no resource here runs its callbacks more than a few times.
+    // jsftrace's own delay timer is not among the program's hops: each of its turns (the samples'
+    // counts, some 50 here) would be a callback of one resource; none here runs half as many. (On
+    // a machine so busy that the timer hardly turned, the two cannot be told apart: not asked.)
+    const turns = loops.reduce((a, l) => a + l.a, 0);
     const runs = new Map<number, number>();
     for (const h of hops) if (h.a === 2) runs.set(h.c, (runs.get(h.c) ?? 0) + 1);
-    assert.ok(Math.max(...runs.values()) < 20, `callbacks per resource: ${[...runs.values()].join(' ')}`);
+    if (turns >= 24) assert.ok(Math.max(...runs.values()) < turns / 2, `callbacks per resource: ${[...runs.values()].join(' ')}; the timer's turns: ${turns}`);
 
     // Every output: text lines, Perfetto tracks, marks in the timeline, the flame graph's line.
     const text = render(out, 'text');

@@ -35,7 +35,7 @@ console.log('calls ' + n);
 `;
 
 test('V8 does not inline leave, the list function or an ops handler into a site', () => {
-  const r = spawnSync(process.execPath, ['--trace-turbo-inlining', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--trace-turbo-inlining', '--no-concurrent-recompilation', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout + r.stderr;
   assert.match(out, /^calls 1800000$/m);
