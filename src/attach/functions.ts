@@ -265,11 +265,16 @@ export function scriptFunctions(source: string, output: string, format: Format, 
 
   const prologueNames: string[] = [];
   const declared: string[] = [];
+  // The edit table is the declared function with an empty body; the other
+  // declarations (the helpers every await and long return calls) are part of
+  // the prologue, whose values the attached functions read.
+  const isTable = (st: N): boolean => st.type === 'FunctionDeclaration' && ((st['body'] as N)['body'] as N[]).length === 0;
   for (const st of pro) {
     if (st.type === 'VariableDeclaration') for (const d of st['declarations'] as N[]) bindingNames(d['id'] as N, prologueNames);
-    else if (st.type === 'FunctionDeclaration') bindingNames(st['id'] as N, declared);
+    else if (isTable(st)) bindingNames(st['id'] as N, declared);
+    else if (st.type === 'FunctionDeclaration') bindingNames(st['id'] as N, prologueNames);
   }
-  const prologue = pro.filter((st) => st.type !== 'FunctionDeclaration').map((st) => output.slice(st.start, st.end)).join('\n');
+  const prologue = pro.filter((st) => !isTable(st)).map((st) => output.slice(st.start, st.end)).join('\n');
   const named = new Set(prologueNames);
   const uses: ScriptFunctions['uses'] = [];
   visit(b, (n) => {

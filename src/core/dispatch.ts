@@ -521,7 +521,6 @@ function live(o: LocalOps): boolean {
   return tv.ops[o.slot] === o;
 }
 
-
 function keepValue(_site: number, value: unknown): unknown {
   return value;
 }

@@ -932,8 +932,11 @@ class Instrumenter {
     const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}s` : ''}`;
     // After a directive, `;` ends it in case it relied on ASI. Pt is set
     // only by calls (four drops, held before them): see name-inference.ts.
+    // The first read is optional: a function called before its module's
+    // prologue ran (an import cycle) finds PW undefined, and its key may be
+    // on for another module's sites; it then runs untraced.
     const word = `${P}W[${B}+${k}]`;
-    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&${word}`
+    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&${P}W?.[${B}+${k}]`
       + `&&(${P}t=${P}H[${held(4, this.w(entryAt), word)}](${B}+${k},${self}))<0&&(${P}t=${P}A(${args.join(',')}));`);
     this.fnStack.pop();
     this.closeUnit(unit);
@@ -1161,8 +1164,7 @@ export function transformSource(input: TransformInput): TransformResult {
     + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
-    // Without the runtime no call is traced: a value passes through as is.
-    + `${P}V=${P}?${P}.V:function(v){return v},${P}I=${P}?${P}.I:${P}V,${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z;`
+    + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z;`
     + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
@@ -1182,7 +1184,13 @@ export function transformSource(input: TransformInput): TransformResult {
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.
-  const tail = `function ${P}x(){/*${table}*/}`;
+  // Before it, the two functions every await, yield and long return calls,
+  // traced or not: declarations, so that they exist before the prologue
+  // runs (an ES module's function called from a module it imports, in an
+  // import cycle, runs before its own module's first line). Untraced, the
+  // token is undefined there and a value passes through as is.
+  const helpers = `function ${P}V(v){return v}function ${P}I(v,t){return t?${P}L(t,v):v}`;
+  const tail = `${helpers}function ${P}x(){/*${table}*/}`;
   const tailAt = applied.code.length + 1;
   return { code: `${applied.code}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
 }

@@ -37,6 +37,9 @@
  * asks the others to announce again.
  */
 
+import { noteOwnTurn, ownResource } from './own-async.js';
+// From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
+import { setInterval } from 'node:timers';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import { onWorkerExit } from '../core/index.js';
 import { fail } from '../shared/errors.js';
@@ -539,10 +542,15 @@ export function threadWriter(): RingWriter | null {
   if (flushTimer === null) {
     // Events are published every quarter page; an idle thread would keep
     // its last ones from readers without this.
-    flushTimer = setInterval(flushThread, 50);
+    flushTimer = ownResource(() => setInterval(flushOwn, 50));
     flushTimer.unref();
   }
   return writer;
+}
+
+function flushOwn(): void {
+  noteOwnTurn();
+  flushThread();
 }
 
 /** Publishes this thread's unpublished events (ftrace readers see committed events only). */

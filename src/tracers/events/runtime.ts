@@ -22,7 +22,9 @@
  */
 
 import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
-import { createHook, executionAsyncResource, type AsyncHook } from 'node:async_hooks';
+import { createHook, type AsyncHook } from 'node:async_hooks';
+// From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
+import { clearInterval, setInterval } from 'node:timers';
 import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
 import { atExit } from '../../shared/exit-hooks.js';
@@ -30,10 +32,11 @@ import {
   ASYNC_AFTER, ASYNC_BEFORE, ASYNC_INIT, C_STATE, ctl, EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY,
   flushThread, onLastEvents, runtimeEvents, threadTraced, threadWriter,
 } from '../session.js';
+import { isOwn, makingOwn, noteOwnId, noteOwnTurn, ownResource } from '../own-async.js';
 
 /** The channel on which a change of the event bits reaches every thread. */
 export const EVENTS_CHANNEL = 'jsftrace:tracers:events';
-/** How often the event-loop delay is sampled, and the monitor's resolution. */
+/** How often the event-loop delay is sampled, and the delay timer's period. */
 export const LOOP_PERIOD_MS = 100;
 const LOOP_RESOLUTION_MS = 10;
 
@@ -108,10 +111,13 @@ function stopGc(final: boolean): void {
 // any length is in the sample that follows it.
 
 let loopTimer: ReturnType<typeof setInterval> | null = null;
-/** True while the delay timer is made: its init is not the program's hop. */
-let makingLoopTimer = false;
-/** The last turn, the period's start (performance.now(), ms), and the period's delays so far (ms). */
-let lastTurn = 0;
+/**
+ * The last turn (-1 before the first, which only starts the count: the time
+ * before it is jsftrace's start and the main module's, as monitorEventLoopDelay
+ * does not count it either), the period's start (performance.now(), ms), and
+ * the period's delays so far (ms).
+ */
+let lastTurn = -1;
 let periodStart = 0;
 let delays = 0;
 let delaySum = 0;
@@ -133,7 +139,12 @@ function sampleLoop(now: number): void {
 }
 
 function loopTurn(): void {
+  noteOwnTurn();
   const now = performance.now();
+  if (lastTurn < 0) {
+    lastTurn = periodStart = now;
+    return;
+  }
   const d = now - lastTurn;
   lastTurn = now;
   delays++;
@@ -143,20 +154,15 @@ function loopTurn(): void {
 }
 
 function startLoop(): void {
-  lastTurn = periodStart = performance.now();
+  lastTurn = -1;
   delays = delaySum = delayMax = 0;
-  makingLoopTimer = true;
-  try {
-    loopTimer = setInterval(() => {
-      try {
-        loopTurn();
-      } catch {
-        // isolated
-      }
-    }, LOOP_RESOLUTION_MS);
-  } finally {
-    makingLoopTimer = false;
-  }
+  loopTimer = ownResource(() => setInterval(() => {
+    try {
+      loopTurn();
+    } catch {
+      // isolated
+    }
+  }, LOOP_RESOLUTION_MS));
   loopTimer.unref();
 }
 
@@ -185,18 +191,21 @@ function writeAsync(op: number, id: number, trigger: number, type: string): void
   writeStringField(wr.words, p - 1, f[5]!, EV_ASYNC.words * 4, bytes);
 }
 
-// The delay timer's own hops (a hundred a second) are jsftrace's, not the
-// program's: they are left out.
+// The hops of jsftrace's own timers (the delay timer's, a hundred a
+// second; the flush timer's) are not the program's: they are left out
+// (own-async.ts). A timer made before the hook was on is known from its
+// first turn, so at most its first before and after are written.
 function startAsync(): void {
   hook = createHook({
     init(id, type, trigger) {
-      if (!makingLoopTimer) writeAsync(ASYNC_INIT, id, trigger, type);
+      if (makingOwn()) noteOwnId(id);
+      else writeAsync(ASYNC_INIT, id, trigger, type);
     },
     before(id) {
-      if (loopTimer === null || executionAsyncResource() !== loopTimer) writeAsync(ASYNC_BEFORE, id, 0, '');
+      if (!isOwn(id)) writeAsync(ASYNC_BEFORE, id, 0, '');
     },
     after(id) {
-      if (loopTimer === null || executionAsyncResource() !== loopTimer) writeAsync(ASYNC_AFTER, id, 0, '');
+      if (!isOwn(id)) writeAsync(ASYNC_AFTER, id, 0, '');
     },
   });
   hook.enable();

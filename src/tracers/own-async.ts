@@ -1,0 +1,45 @@
+/**
+ * jsftrace's own timers in this thread, known by async id, so that the
+ * async_hook runtime events (events/runtime.ts) leave their hops out: they
+ * are jsftrace's, not the program's.
+ *
+ * Owns: the set of those ids and the count of own resources being made.
+ * Invariants: an id is known from its init (made inside ownResource) or
+ * from its first callback (noteOwnTurn, for a timer made before the hook
+ * was on); async ids are never reused, so an id is never forgotten; nothing
+ * here asks for the resource object (executionAsyncResource would make
+ * Node keep every callback's resource for the rest of the process).
+ */
+
+import { executionAsyncId } from 'node:async_hooks';
+
+const ids = new Set<number>();
+let making = 0;
+
+/** Makes a resource of jsftrace's own: its init, if an async hook sees it, is not the program's. */
+export function ownResource<T>(make: () => T): T {
+  making++;
+  try {
+    return make();
+  } finally {
+    making--;
+  }
+}
+
+/** Whether an init seen now is of a resource ownResource is making. */
+export function makingOwn(): boolean {
+  return making !== 0;
+}
+
+/** Called from an own timer's callback: that timer is own. */
+export function noteOwnTurn(): void {
+  ids.add(executionAsyncId());
+}
+
+export function noteOwnId(id: number): void {
+  ids.add(id);
+}
+
+export function isOwn(id: number): boolean {
+  return ids.has(id);
+}
