@@ -24,6 +24,7 @@ import { ready } from '../core/index.js';
 import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/hooks/install.js';
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
+import { programBegins } from '../tracers/own-async.js';
 
 // Loads the control modules synchronously where Node can require() an ES
 // module (then, and only then, the start is synchronous: see below).
@@ -66,10 +67,13 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
     // program is not held.
     const startup = requireHere('../control/startup.js') as typeof import('../control/startup.js');
     const control = startup.startControl(() => (requireHere('../control/server.js') as typeof import('../control/server.js')).serveControl);
+    programBegins();
     return { holdsProgram: false, done: Promise.all([hooks.then(() => ready()), control]).then(() => undefined) };
   }
+  // What is made until the program's first line is jsftrace's own (the
+  // async_hook events leave it out): the program begins once `done` has.
   const done = hooks.then(() => ready()).then(async () => {
     if (isMainThread) await (await import('../control/startup.js')).startControl();
-  });
+  }).then(programBegins);
   return { holdsProgram: !sync || !isMainThread || configured, done };
 }

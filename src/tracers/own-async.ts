@@ -1,20 +1,28 @@
 /**
- * jsftrace's own timers in this thread, known by async id, so that the
- * async_hook runtime events (events/runtime.ts) leave their hops out: they
- * are jsftrace's, not the program's.
+ * jsftrace's own async resources in this thread, known by async id, so
+ * that the async_hook runtime events (events/runtime.ts) leave their hops
+ * out: they are jsftrace's, not the program's.
  *
- * Owns: the set of those ids and the count of own resources being made.
- * Invariants: an id is known from its init (made inside ownResource) or
- * from its first callback (noteOwnTurn, for a timer made before the hook
- * was on); async ids are never reused, so an id is never forgotten; nothing
- * here asks for the resource object (executionAsyncResource would make
- * Node keep every callback's resource for the rest of the process).
+ * Owns: the set of those ids, the count of own resources being made, and
+ * whether this thread's program has begun. Invariants: an id is known from
+ * its init (made inside ownResource, or made before the program's first
+ * line: jsftrace's start, its session, recording and workers) or from its
+ * first callback (noteOwnTurn, for a timer made before the hook was on);
+ * async ids are never reused, so an id is never forgotten; nothing here
+ * asks for the resource object (executionAsyncResource would make Node keep
+ * every callback's resource for the rest of the process).
  */
 
 import { executionAsyncId } from 'node:async_hooks';
 
 const ids = new Set<number>();
 let making = 0;
+let programBegun = false;
+
+/** The program's first line is next (public/start.ts): resources made from now on are the program's unless made by ownResource. */
+export function programBegins(): void {
+  programBegun = true;
+}
 
 /** Makes a resource of jsftrace's own: its init, if an async hook sees it, is not the program's. */
 export function ownResource<T>(make: () => T): T {
@@ -26,9 +34,9 @@ export function ownResource<T>(make: () => T): T {
   }
 }
 
-/** Whether an init seen now is of a resource ownResource is making. */
+/** Whether an init seen now is jsftrace's: made by ownResource, or before the program began. */
 export function makingOwn(): boolean {
-  return making !== 0;
+  return making !== 0 || !programBegun;
 }
 
 /** Called from an own timer's callback: that timer is own. */

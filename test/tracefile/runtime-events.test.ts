@@ -68,6 +68,9 @@ test('gc, loop_delay, async_hook: the collections perf_hooks reported, the block
     const timeout = hops.find((h) => h.a === 1 && h.text === 'Timeout');
     assert.ok(timeout !== undefined, 'the timer\'s init');
     assert.ok(hops.some((h) => h.a === 2 && h.c === timeout.c) && hops.some((h) => h.a === 3 && h.c === timeout.c), 'its before and after');
+    // What jsftrace made before the program's first line (the recording's drain worker, its
+    // signal handlers) is not the program's: the program makes no worker and no signal handler.
+    assert.deepEqual(hops.filter((h) => h.a === 1 && (h.text === 'WORKER' || h.text === 'SIGNALWRAP')).map((h) => h.text), []);
     // jsftrace's own delay timer is not among the program's hops: each of its turns (the samples'
     // counts, some 50 here) would be a callback of one resource; none here runs half as many. (On
     // a machine so busy that the timer hardly turned, the two cannot be told apart: not asked.)
