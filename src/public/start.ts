@@ -24,7 +24,7 @@ import { ready } from '../core/index.js';
 import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/hooks/install.js';
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
-import { programBegins } from '../tracers/own-async.js';
+import { jsftraceStarts, programBegins } from '../tracers/own-async.js';
 
 // Loads the control modules synchronously where Node can require() an ES
 // module (then, and only then, the start is synchronous: see below).
@@ -47,6 +47,7 @@ export interface Started {
 }
 
 export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env): Started {
+  jsftraceStarts();
   // The runtime installation point: the globals instrumented code reads
   // must exist before the first hook can hand out instrumented code.
   installRuntime();

@@ -17,9 +17,15 @@ import { executionAsyncId } from 'node:async_hooks';
 
 const ids = new Set<number>();
 let making = 0;
-let programBegun = false;
+/** False from jsftrace's start until the program's first line; true where jsftrace was not started before the program (attached, or loaded as a library). */
+let programBegun = true;
 
-/** The program's first line is next (public/start.ts): resources made from now on are the program's unless made by ownResource. */
+/** jsftrace starts before the program (public/start.ts): what is made until programBegins() is its own. */
+export function jsftraceStarts(): void {
+  programBegun = false;
+}
+
+/** The program's first line is next: resources made from now on are the program's unless made by ownResource. */
 export function programBegins(): void {
   programBegun = true;
 }
