@@ -8,10 +8,10 @@
  * is the call-target words, H the site handler table, A completes an entry
  * that wants the arguments, L/P/U are exits (leave, mark a return's exit
  * pending, unwind with a thrown value), Y/Z take a pending exit with a short
- * return's value, I returns a value that cannot be written twice, V carries
- * a value through a call, C/K report catches, S/R suspend and resume, F
- * reads the frame depth. The shapes that use them are neutral to V8's name
- * inference (name-inference.ts). And the original view of the program
+ * return's value, C/K report catches, S/R suspend and resume, F reads the
+ * frame depth. The shapes that use them are neutral to V8's name inference
+ * (name-inference.ts); the two that every await, yield and long return
+ * call are declared in each module (transform.ts), not here. And the original view of the program
  * (original/): source text and stack positions as without us.
  * Invariants: installed once per thread and never replaced (V8 then treats
  * the key as a constant), and idempotent; nothing a program can enumerate
@@ -70,16 +70,6 @@ function defineModuleSites(key: string, file: string, pkg: string, names: string
 }
 
 /**
- * `return X` where X cannot be written twice (it holds a function, an
- * await, or is long): the value passes through, and the call exits with it
- * when it is traced. A call rather than an assignment to a local, which
- * would name X if it is an anonymous function (name-inference.ts).
- */
-function returned(value: unknown, token: number): unknown {
-  return token ? leave(token, value) : value;
-}
-
-/**
  * A short return value of a traced call, written `(X) instanceof Y, Z()`:
  * Y's hasInstance takes the pending exit with X (the value as the exit
  * leaves it) and keeps it, Z hands it back. An exit call `PX(X)` would hold
@@ -102,11 +92,6 @@ function exitValue(): unknown {
   return v;
 }
 
-/** The value of an await or a yield, and of a deferred return, carried through a call for the same reason. */
-function same(value: unknown): unknown {
-  return value;
-}
-
 export function installRuntime(): void {
   const g = globalThis as Record<string | symbol, unknown>;
   const key = Symbol.for(RUNTIME_SYMBOL);
@@ -118,7 +103,7 @@ export function installRuntime(): void {
   // replaced in place, so a module may bind it.
   const rt = Object.freeze({
     D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth, I: returned, V: same, Y: exitWith, Z: exitValue,
+    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue,
   });
   Object.defineProperty(globalThis, key, { value: rt, writable: false, enumerable: false, configurable: false });
   siteKeyObject();

@@ -1187,8 +1187,10 @@ export function transformSource(input: TransformInput): TransformResult {
   // Before it, the two functions every await, yield and long return calls,
   // traced or not: declarations, so that they exist before the prologue
   // runs (an ES module's function called from a module it imports, in an
-  // import cycle, runs before its own module's first line). Untraced, the
-  // token is undefined there and a value passes through as is.
+  // import cycle, runs before its own module's first line). PV carries a
+  // value through a call; PI returns a value that cannot be written twice
+  // (a call rather than an assignment to a local, which would name an
+  // anonymous function: name-inference.ts), exiting the call when traced.
   const helpers = `function ${P}V(v){return v}function ${P}I(v,t){return t?${P}L(t,v):v}`;
   const tail = `${helpers}function ${P}x(){/*${table}*/}`;
   const tailAt = applied.code.length + 1;

@@ -37,10 +37,10 @@
  * asks the others to announce again.
  */
 
-import { noteOwnTurn, ownResource } from './own-async.js';
 // From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
 import { setInterval } from 'node:timers';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { noteOwnTurn, ownResource } from './own-async.js';
 import { onWorkerExit } from '../core/index.js';
 import { fail } from '../shared/errors.js';
 import {

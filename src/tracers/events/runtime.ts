@@ -139,9 +139,10 @@ function sampleLoop(now: number): void {
 }
 
 function loopTurn(): void {
-  noteOwnTurn();
   const now = performance.now();
   if (lastTurn < 0) {
+    // Known as own from its init when the async hook was on then; else from here.
+    noteOwnTurn();
     lastTurn = periodStart = now;
     return;
   }
@@ -193,8 +194,9 @@ function writeAsync(op: number, id: number, trigger: number, type: string): void
 
 // The hops of jsftrace's own timers (the delay timer's, a hundred a
 // second; the flush timer's) are not the program's: they are left out
-// (own-async.ts). A timer made before the hook was on is known from its
-// first turn, so at most its first before and after are written.
+// (own-async.ts). The delay timer is known from its first turn if the hook
+// was not on when it was made, the flush timer from every turn: at most a
+// first before and after of either is written.
 function startAsync(): void {
   hook = createHook({
     init(id, type, trigger) {
