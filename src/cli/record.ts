@@ -58,7 +58,7 @@ NODE_OPTIONS, so every node process it starts is traced.
 ${TRACING_HELP}${OTLP_HELP}
 Options:
   -o <file>             the trace file (default trace.jsft), mode 0600
-  --max-size <MiB>      stop recording when the file reaches this size
+  --max-size <MiB>      stop recording before the file would pass this size
   --duration <s>        stop recording after this many seconds (the program runs on)
   --flight-recorder     keep only what the buffers hold when each process ends
                         (-b KiB per thread; older events are overwritten, and counted)
@@ -161,6 +161,7 @@ export function summary(c: Collector, shownOut: string, bytes: number, verb = 'r
     s += `; ${unsaved} event${unsaved === 1 ? '' : 's'} not saved (${per.join(', ')}): the thread was still running when its process ended, or was stopped in the middle of one`;
   }
   if (c.stopped !== null) s += `\njsftrace: ${c.stopped}; ${unrecorded} later event${unrecorded === 1 ? ' was' : 's were'} not recorded`;
+  if (c.leftOut > 0) s += `\njsftrace: ${c.leftOut} closing chunk${c.leftOut === 1 ? '' : 's'} (thread and process ends) did not fit under --max-size and ${c.leftOut === 1 ? 'was' : 'were'} left out`;
   const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`).join('');
   return miss + s;
 }

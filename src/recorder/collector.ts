@@ -16,6 +16,10 @@
  *   when the disk is full: page chunks are no longer written, each process
  *   is told to stop tracing, the file says why (a NOTE), and a failed
  *   write is cut back so the file ends at a whole chunk;
+ * - under --max-size the file never passes the size: pages leave room for
+ *   the chunks that close the recording (the note, each stream's and
+ *   process's end), and a closing chunk that still does not fit is left
+ *   out and counted, with every chunk that refers to it;
  * - events are counted per stream as they arrive (the chunks' counts),
  *   and so are losses: gaps in the page images' serial numbers and the
  *   rings' refused events.
@@ -34,9 +38,17 @@ import type { ReplacingFile } from '../tracefile/replace.js';
 import { STOP_BYTE } from './sync.js';
 
 export interface CollectorOptions {
-  /** Stop writing pages once the file would pass this many bytes. */
+  /** Stop writing pages once the file would pass this many bytes, less the closing chunks' room; no chunk takes the file past it. */
   maxBytes?: number;
 }
+
+/**
+ * The room pages leave under --max-size for the chunks that close the
+ * recording: a note and, per stream and process, an end of about a hundred
+ * bytes, so some hundred threads' ends. An eighth of the size at most, so a
+ * small limit still holds pages.
+ */
+const TAIL_ROOM = 16 * 1024;
 
 export interface StreamTally {
   pid: number;
@@ -77,6 +89,8 @@ export class Collector {
   readonly streams = new Map<number, StreamTally>();
   /** Why the recording stopped early, or null. */
   stopped: string | null = null;
+  /** Chunks left out because they would have taken the file past --max-size (after the stop). */
+  leftOut = 0;
 
   /** The filter patterns that no recorded process matched (each process says which it did not). */
   unmatched(): string[] {
@@ -92,10 +106,15 @@ export class Collector {
   private idleWaiters: (() => void)[] = [];
   private readonly file: ReplacingFile;
   private readonly opts: CollectorOptions;
+  private readonly tailRoom: number;
+  /** Processes (file numbering) whose PROCESS chunk, and streams whose THREAD chunk, the file holds: what later chunks may refer to. */
+  private readonly processesInFile = new Set<number>();
+  private readonly streamsInFile = new Set<number>();
 
   private constructor(file: ReplacingFile, opts: CollectorOptions) {
     this.file = file;
     this.opts = opts;
+    this.tailRoom = opts.maxBytes === undefined ? 0 : Math.min(TAIL_ROOM, Math.floor(opts.maxBytes / 8));
     this.dir = mkdtempSync(join(tmpdir(), 'jsftrace-rec-'));
     this.socket = join(this.dir, 'r.sock');
     this.server = createServer((s) => this.accept(s));
@@ -151,7 +170,7 @@ export class Collector {
     if (p !== undefined && p.end === null) {
       // It ended without its last chunks (killed, or its drain gave up).
       p.end = { how: 'lost', code: null, signal: null };
-      this.append(jsonChunk(CHUNK_PROCESS_END, p.id, p.end));
+      if (this.processesInFile.has(p.id)) this.closing(jsonChunk(CHUNK_PROCESS_END, p.id, p.end));
     }
     if (this.conns.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -169,7 +188,7 @@ export class Collector {
   stop(reason: string): void {
     if (this.stopped !== null) return;
     this.stopped = reason;
-    if (!this.diskFull) this.append(jsonChunk(CHUNK_NOTE, 0, { text: `the recording stopped: ${reason}` }));
+    if (!this.diskFull) this.closing(jsonChunk(CHUNK_NOTE, 0, { text: `the recording stopped: ${reason}` }));
     for (const c of this.conns) c.sock.write(Buffer.of(STOP_BYTE));
   }
 
@@ -219,7 +238,7 @@ export class Collector {
         c.process = this.processes.length + 1;
         this.processes.push({ id: c.process, pid: Number(info.pid), argv: Array.isArray(info.argv) ? info.argv.map(String) : [], end: null });
         ch.writeUInt32LE(c.process, 8);
-        this.append(ch);
+        if (this.declaring(ch)) this.processesInFile.add(c.process);
         return;
       }
       case CHUNK_THREAD: {
@@ -231,15 +250,14 @@ export class Collector {
           pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0, unsaved: 0,
           unrecorded: 0, nextSerial: 0, refused: 0, end: null,
         });
-        this.append(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process }));
+        if (this.processesInFile.has(c.process) && this.declaring(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process }))) this.streamsInFile.add(g);
         return;
       }
       case CHUNK_PAGES: {
         const s = this.stream(c, id);
         ch.writeUInt32LE(s.id, 8);
-        const room = this.opts.maxBytes === undefined || this.file.bytes + ch.length <= this.opts.maxBytes;
-        if (this.stopped === null && !room) this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
-        if (this.stopped !== null || !this.append(ch)) {
+        if (this.stopped === null && !this.room(ch.length, this.tailRoom)) this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
+        if (this.stopped !== null || !this.streamsInFile.has(s.id) || !this.append(ch)) {
           s.unrecorded += count;
           return;
         }
@@ -252,7 +270,7 @@ export class Collector {
         s.refused += count;
         s.lost += count;
         ch.writeUInt32LE(s.id, 8);
-        this.append(ch);
+        if (this.streamsInFile.has(s.id)) this.closing(ch);
         return;
       }
       case CHUNK_STREAM_END: {
@@ -263,22 +281,52 @@ export class Collector {
         if (this.stopped === null && ringLost > s.lost) s.lost = ringLost;
         s.unsaved = Number(s.end.unsaved ?? 0);
         ch.writeUInt32LE(s.id, 8);
-        this.append(ch);
+        if (this.streamsInFile.has(s.id)) this.closing(ch);
         return;
       }
       case CHUNK_PROCESS_END:
         this.processes[c.process - 1]!.end = this.json<ProcessEnd>(ch);
         ch.writeUInt32LE(c.process, 8);
-        this.append(ch);
+        if (this.processesInFile.has(c.process)) this.closing(ch);
         return;
       case CHUNK_NAMES:
+        // Names are sent before the pages that use them: once pages are no longer written, no one needs them.
+        if (this.stopped !== null) return;
+        ch.writeUInt32LE(c.process, 8);
+        if (this.processesInFile.has(c.process)) this.declaring(ch);
+        return;
       case CHUNK_PROFILE:
         ch.writeUInt32LE(c.process, 8);
-        this.append(ch);
+        if (this.processesInFile.has(c.process)) this.closing(ch);
         return;
       default:
         throw new Error(`a chunk of type ${type}`);
     }
+  }
+
+  /** Whether `bytes` more fit under --max-size with `keep` bytes left over. */
+  private room(bytes: number, keep: number): boolean {
+    return this.opts.maxBytes === undefined || this.file.bytes + bytes + keep <= this.opts.maxBytes;
+  }
+
+  /**
+   * A chunk that later ones refer to (a process, a thread, names): while
+   * recording, it must leave the closing chunks' room like pages, else the
+   * recording stops; once stopped, it is written if it fits at all. False
+   * when it is not in the file.
+   */
+  private declaring(ch: Buffer): boolean {
+    if (this.stopped === null && !this.room(ch.length, this.tailRoom)) this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
+    return this.closing(ch);
+  }
+
+  /** A chunk written if it fits under --max-size, else left out and counted. */
+  private closing(ch: Buffer): boolean {
+    if (!this.room(ch.length, 0)) {
+      this.leftOut++;
+      return false;
+    }
+    return this.append(ch);
   }
 
   /** Overwritten events show as gaps in the serial numbers of a stream's page images. */

@@ -1,0 +1,111 @@
+// --max-size as a bound, chunk by chunk: a Collector fed by a client that
+// speaks the drain's protocol with chunks of chosen sizes, so that the last
+// page chunk lands in the room kept for the closing chunks. The file never
+// passes the size, still ends with its note and every end, and reads back.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Collector } from '../../src/recorder/collector.js';
+import { chunk, fileHeader, jsonChunk, namesChunks } from '../../src/tracefile/encode.js';
+import { CHUNK_HEAD_BYTES, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_STREAM_END, CHUNK_THREAD } from '../../src/tracefile/layout.js';
+import { TraceFile } from '../../src/tracefile/read.js';
+import { ReplacingFile } from '../../src/tracefile/replace.js';
+import { scratch } from './support.js';
+
+const MAX = 64 * 1024;
+
+/** A page chunk of exactly `bytes` bytes in the file: empty page images (no events), `count` events claimed. */
+function pages(bytes: number, count: number): Buffer {
+  return chunk(CHUNK_PAGES, 1, count, new Uint8Array(bytes - CHUNK_HEAD_BYTES));
+}
+
+async function collect(send: (sock: Socket, written: () => number) => Promise<void>): Promise<{ c: Collector; out: string; bytes: number; done: () => void }> {
+  const s = scratch();
+  const out = join(s.dir, 'max.jsft');
+  const file = ReplacingFile.create(out);
+  file.write(fileHeader());
+  const c = await Collector.start(file, { maxBytes: MAX });
+  const sock = connect(c.socket);
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  await send(sock, () => file.bytes);
+  await new Promise<void>((r) => sock.end(() => r()));
+  await c.idle(20);
+  await c.close();
+  const bytes = file.bytes;
+  file.commit();
+  return { c, out, bytes, done: s.done };
+}
+
+async function write(sock: Socket, ch: Buffer): Promise<void> {
+  await new Promise<void>((r) => sock.write(ch, () => r()));
+  // The collector appends as data arrives: let it.
+  await new Promise((r) => setTimeout(r, 5));
+}
+
+function thread(id: number): Buffer {
+  return jsonChunk(CHUNK_THREAD, id, { threadId: id - 1, name: id === 1 ? 'main' : `worker ${id}`, gen: 1, pageBytes: 4096, clock: 'counter', tracer: 'function', options: 0, threshUs: 0 });
+}
+
+const head = [
+  jsonChunk(CHUNK_PROCESS, 1, { pid: 4242, ppid: 1, argv: ['node', 'app.js'], cwd: '/', started: new Date(0).toISOString(), node: process.version, events: [] }),
+  thread(1),
+  ...namesChunks(1, 0, ['app.js:leaf']),
+];
+const ends = [
+  jsonChunk(CHUNK_STREAM_END, 1, { overrun: 0, dropped: 0, written: 0, unsaved: 0 }),
+  jsonChunk(CHUNK_PROCESS_END, 1, { how: 'exit', code: 0, signal: null }),
+];
+
+// The room kept for the closing chunks here is an eighth of the size: 8 KiB.
+for (const [short, events, unrecorded] of [[0, 100, 16], [16, 100, 16], [512, 100, 16], [8191, 100, 16], [8192, 107, 9], [20_000, 107, 9]] as const) {
+  test(`a page chunk ending ${short} bytes short of --max-size is ${events === 100 ? 'not ' : ''}written; the note and the ends are, and the file stays within the size`, async () => {
+    const r = await collect(async (sock, written) => {
+      for (const ch of head) await write(sock, ch);
+      // Fill to 40 KiB, then one chunk that ends `short` bytes before the size.
+      await write(sock, pages(40 * 1024 - written(), 100));
+      await write(sock, pages(MAX - short - written(), 7));
+      await write(sock, pages(16 * 1024, 9));
+      for (const ch of ends) await write(sock, ch);
+    });
+    try {
+      assert.ok(r.bytes <= MAX, `${r.bytes} bytes`);
+      assert.equal(statSync(r.out).size, r.bytes);
+      assert.equal(r.c.stopped, `the trace reached --max-size (${MAX} bytes)`);
+      assert.deepEqual(r.c.totals(), { events, lost: 0, unrecorded, unsaved: 0 });
+      assert.equal(r.c.leftOut, 0);
+      const t = TraceFile.open(r.out);
+      try {
+        assert.deepEqual(t.notes, [`the recording stopped: the trace reached --max-size (${MAX} bytes)`]);
+        assert.deepEqual(t.processes.map((p) => [p.info.pid, p.end?.how, p.end?.code]), [[4242, 'exit', 0]]);
+      } finally {
+        t.close();
+      }
+    } finally {
+      r.done();
+    }
+  });
+}
+
+test('closing chunks that cannot fit are left out and counted, and the file still never passes --max-size', async () => {
+  const r = await collect(async (sock, written) => {
+    for (const ch of head) await write(sock, ch);
+    await write(sock, pages(MAX - 8 * 1024 - written(), 5));
+    // 300 more threads of the process, then its profile-sized closing chunk: more than the room kept.
+    for (let k = 2; k <= 300; k++) await write(sock, thread(k));
+    await write(sock, pages(4096, 3));
+    for (let k = 2; k <= 300; k++) await write(sock, jsonChunk(CHUNK_STREAM_END, k, { overrun: 0, dropped: 0, written: 0, unsaved: 0 }));
+    for (const ch of ends) await write(sock, ch);
+  });
+  try {
+    assert.ok(r.bytes <= MAX, `${r.bytes} bytes`);
+    assert.ok(r.c.leftOut > 0);
+    assert.equal(r.c.stopped, `the trace reached --max-size (${MAX} bytes)`);
+    const t = TraceFile.open(r.out);
+    t.close();
+  } finally {
+    r.done();
+  }
+});
