@@ -90,6 +90,7 @@ const LABELS: Record<string, string> = {
   'profiler, default clock': 'profiler, default clock',
   'record -p function': '`jsftrace record -p function`',
   'jsftrace profile': '`jsftrace profile`',
+  'jsftrace profile -o': '`jsftrace profile -o trace` (function_graph recorded too)',
 };
 const label = (n: string): string => LABELS[n] ?? n;
 

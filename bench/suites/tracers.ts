@@ -13,8 +13,9 @@
  * 20,000 functions untouched); `function` on every function with the
  * counter clock and with the default clock; `function_graph` and the
  * profiler on every function with the default clock; and the commands
- * `jsftrace record -p function` and `jsftrace profile` (default clock,
- * trace file written). Wall time and CPU time (the process tree, all
+ * `jsftrace record -p function`, `jsftrace profile` (the threads' tables,
+ * no event recorded) and `jsftrace profile -o` (function_graph recorded
+ * too), with the default clock. Wall time and CPU time (the process tree, all
  * threads), each as a ratio to the uninstrumented run of the round.
  */
 
@@ -66,7 +67,8 @@ const CONTENDERS: Contender[] = [
   { name: 'function_graph, default clock', args: (c) => ['--require', registerCjs, c], init: traced([['write', 'current_tracer', 'function_graph']]) },
   { name: 'profiler, default clock', args: (c) => ['--require', registerCjs, c], init: traced([['write', 'function_profile_enabled', '1']]) },
   { name: 'record -p function', cli: true, args: (c, out) => [cli, 'record', '-p', 'function', '-o', join(out, 'record.jsft'), '--', process.execPath, c] },
-  { name: 'jsftrace profile', cli: true, args: (c, out) => [cli, 'profile', '-o', join(out, 'profile.jsft'), '--', process.execPath, c] },
+  { name: 'jsftrace profile', cli: true, args: (c, out) => [cli, 'profile', '-w', join(out, 'profile.txt'), '--', process.execPath, c] },
+  { name: 'jsftrace profile -o', cli: true, args: (c, out) => [cli, 'profile', '-w', join(out, 'profile.txt'), '-o', join(out, 'profile.jsft'), '--', process.execPath, c] },
 ];
 
 const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');

@@ -1,9 +1,10 @@
 /**
  * `jsftrace profile [tracing options] [--sort k] [--top n] [-w table] [-o trace] [--] <command...>`:
- * runs a program traced with function_graph and prints, when it ends, per
- * function its calls, total and self time, and for async functions and
+ * runs a program with the function profiler on and prints, when it ends,
+ * per function its calls, total and self time, and for async functions and
  * generators the time running apart from the time waiting (report.ts's
- * `profile` format).
+ * `profile` format). The threads keep the table as they run (profile.ts);
+ * with -o the program is also recorded with function_graph.
  *
  * Owns: where the table goes. Invariant: never into the program's output:
  * the program's stdout is jsftrace's own (it inherits it), so the table
@@ -33,8 +34,8 @@ const OPTIONS = {
 
 const HELP = `usage: jsftrace profile [tracing options] [--sort <key>] [--top <n>] [-w <file>] [-o <trace>] [--] <command...>
 
-Runs <command> like 'jsftrace record -p function_graph' and, when it ends,
-prints per function:
+Runs <command> with the function profiler on every function (or those -l
+selects) and, when it ends, prints per function:
 
   Calls    how many times it was called
   Total    first entry to return, summed (callees and awaits included)
@@ -56,8 +57,10 @@ Options:
   --sort <key>    order the rows by ${PROFILE_SORTS.join(', ')} (default self)
   --top <n>       only the first n rows
   -w <file>       write the table to <file> (- for stdout) instead of stderr
-  -o <file>       also keep the trace (jsftrace report -i <file> --format profile
-                  prints the table again; any report format reads it)
+  -o <file>       also record the program with function_graph into <file>
+                  (jsftrace report -i <file> --format profile prints the table
+                  again; any report format reads it). Without -o no event is
+                  recorded: the threads keep the table as they run
   -h, --help      this text
 
 Examples:
@@ -75,7 +78,10 @@ export const profile: Command = {
     const { values, command } = args;
     await checkLocally(values);
     const render = await renderOptions({ ...(values.sort === undefined ? {} : { sort: values.sort }), ...(values.top === undefined ? {} : { top: values.top }) });
-    const writes = recordWrites(values, { defaultTracer: 'function_graph' });
+    // The threads keep the table as they run (the function profiler): no
+    // event is recorded unless a trace is asked for (-o) or a tracer (-p).
+    const keep = values.output !== undefined;
+    const writes = recordWrites(values, { defaultTracer: keep ? 'function_graph' : 'nop', extra: [['write', 'function_profile_enabled', '1']] });
     const temp = values.output === undefined ? mkdtempSync(join(tmpdir(), 'jsftrace-profile-')) : null;
     try {
       const file = temp === null ? resolve(values.output!) : join(temp, 'trace.jsft');
@@ -92,7 +98,7 @@ export const profile: Command = {
       } finally {
         t.close();
       }
-      if (!shown) note('jsftrace: no profile: the trace has no function_graph events (was -p given another tracer?)');
+      if (!shown) note('jsftrace: no profile: no traced function was called');
       else if (values.table === '-') await out(text);
       else if (values.table !== undefined) writeFileSync(resolve(values.table), text, { mode: 0o600 });
       else process.stderr.write(text);

@@ -12,6 +12,7 @@
 import { deflateRawSync } from 'node:zlib';
 import { READ_EVENT, READ_LOST } from '../ring/index.js';
 import { fail } from '../shared/errors.js';
+import { ROW_F64 } from '../tracers/profile-layout.js';
 import {
   CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_PAGES, CHUNK_PROFILE, CHUNK_TARGET_BYTES, FLAG_COMPRESSED, HEADER_BYTES,
   MAX_CHUNK_BYTES, MAX_JSON_BYTES, padded, TRACEFILE_MAGIC, TRACEFILE_MAJOR, TRACEFILE_MINOR,
@@ -73,13 +74,27 @@ export function namesChunks(process: number, first: number, names: readonly stri
   return out;
 }
 
+/**
+ * A thread's profiler table as a PROFILE chunk: its refusal row and the
+ * rows in use, packed (a table is mostly empty), with the row width.
+ */
 export function profileChunk(process: number, threadId: number, name: string, table: SharedArrayBuffer | ArrayBuffer): Buffer {
   const n = Buffer.from(name, 'utf8');
   const head = padded(4 + n.length);
-  const payload = Buffer.alloc(head + table.byteLength);
-  payload.writeUInt32LE(n.length, 0);
+  const t = new Float64Array(table);
+  let used = 0;
+  for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) if (t[b] !== 0) used++;
+  const payload = Buffer.alloc(head + (used + 1) * ROW_F64 * 8);
+  payload.writeUInt32LE(n.length | (ROW_F64 << 16), 0);
   payload.set(n, 4);
-  payload.set(new Uint8Array(table), head);
+  const rows = new Float64Array(payload.buffer, payload.byteOffset + head, (used + 1) * ROW_F64);
+  rows.set(t.subarray(0, ROW_F64));
+  let k = ROW_F64;
+  for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) {
+    if (t[b] === 0) continue;
+    rows.set(t.subarray(b, b + ROW_F64), k);
+    k += ROW_F64;
+  }
   return chunk(CHUNK_PROFILE, process, threadId, payload);
 }
 

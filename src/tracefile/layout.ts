@@ -1,5 +1,5 @@
 /**
- * The trace file, version 2.0, drawn in one place: what `jsftrace record`
+ * The trace file, version 2.1, drawn in one place: what `jsftrace record`
  * streams to disk while a program runs, what `extract` writes, and what
  * `report` reads in bounded memory.
  *
@@ -18,7 +18,8 @@
  *   offset  size  header (HEADER_BYTES)
  *   0       8     magic "JSFTRACE" (latin1)
  *   8       4     u32 major (2): a reader refuses any other
- *   12      4     u32 minor (0): additions a 2.x reader may ignore
+ *   12      4     u32 minor (1): additions a 2.x reader may ignore; 2.1
+ *                 widened PROFILE rows (a 2.0 reader refuses those chunks)
  *   16      4     u32 header bytes (32)
  *   20      12    reserved (0)
  *
@@ -42,7 +43,7 @@
 
 export const TRACEFILE_MAGIC = 'JSFTRACE';
 export const TRACEFILE_MAJOR = 2;
-export const TRACEFILE_MINOR = 0;
+export const TRACEFILE_MINOR = 1;
 export const HEADER_BYTES = 32;
 export const CHUNK_HEAD_BYTES = 16;
 
@@ -56,7 +57,7 @@ export const CHUNK_PAGES = 3;
 export const CHUNK_DROPPED = 4;
 /** Site names of a process: u32 first site id, then UTF-8 names separated by '\n'. */
 export const CHUNK_NAMES = 5;
-/** A thread's profiler table: u32 name bytes, the name, padding to 8, the table's float64 rows. */
+/** A thread's profiler table: u32 name bytes (low 16 bits) and row words (high 16; 0 in 2.0: 4), the name, padding to 8, the rows in use (tracers/profile-layout.ts). */
 export const CHUNK_PROFILE = 6;
 /** JSON StreamEnd: the ring's own counters when its reader finished (overrun, dropped, written). */
 export const CHUNK_STREAM_END = 7;
@@ -84,7 +85,7 @@ export const MAX_SITES = 1 << 24;
 export const MAX_NAME_BYTES = 256 << 20;
 /** A longer site name is cut (it would be printed on every line of its calls). */
 export const MAX_NAME_CHARS = 4096;
-/** Profiler tables: rows of 4 float64, at most this many rows. */
+/** Profiler tables: at most this many rows. */
 export const MAX_PROFILE_ROWS = 1 << 20;
 
 /** A drained stream's PAGES chunks are sent when they reach about this size. */

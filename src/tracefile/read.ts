@@ -22,6 +22,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { fail } from '../shared/errors.js';
 import { eventRegistry } from '../tracers/session.js';
+import { ROW_F64, ROW_F64_V1 } from '../tracers/profile-layout.js';
 import {
   CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE,
   CHUNK_STREAM_END, CHUNK_THREAD, FLAG_COMPRESSED, FLAG_OPTIONAL, HEADER_BYTES, MAX_CHUNK_BYTES, MAX_JSON_BYTES,
@@ -56,6 +57,8 @@ export interface FileProfile {
   process: FileProcess;
   threadId: number;
   name: string;
+  /** Float64 words per row: ROW_F64, or ROW_F64_V1 in a 2.0 file (no self or running time). */
+  rowWords: number;
   at: number;
   bytes: number;
   flags: number;
@@ -297,11 +300,14 @@ export class TraceFile {
         case CHUNK_PROFILE: {
           const p = this.processOf(at, c.id);
           const b = this.payload(at, c);
-          const n = b.length >= 4 ? b.readUInt32LE(0) : -1;
+          const word = b.length >= 4 ? b.readUInt32LE(0) : -1;
+          const n = word < 0 ? -1 : word & 0xffff;
           if (n < 0 || n > 64 || padded(4 + n) > b.length) this.bad(at, 'a profiler table without its thread name');
-          const rows = (b.length - padded(4 + n)) / 32;
+          const rowWords = (word >>> 16) === 0 ? ROW_F64_V1 : word >>> 16;
+          if (rowWords !== ROW_F64_V1 && rowWords !== ROW_F64) this.bad(at, `a profiler table with rows of ${rowWords} words`);
+          const rows = (b.length - padded(4 + n)) / (rowWords * 8);
           if (!Number.isInteger(rows) || rows < 1 || rows > MAX_PROFILE_ROWS) this.bad(at, 'a profiler table of a size no table has');
-          this.profiles.push({ process: p, threadId: c.count, name: b.toString('utf8', 4, 4 + n), at, bytes: c.bytes, flags: c.flags });
+          this.profiles.push({ process: p, threadId: c.count, name: b.toString('utf8', 4, 4 + n), rowWords, at, bytes: c.bytes, flags: c.flags });
           break;
         }
         case CHUNK_STREAM_END:
@@ -323,7 +329,7 @@ export class TraceFile {
   /** A profiler table's rows (float64), read when asked for. */
   profileTable(p: FileProfile): Float64Array {
     const b = this.payload(p.at, p);
-    const n = b.readUInt32LE(0);
+    const n = b.readUInt32LE(0) & 0xffff;
     const off = padded(4 + n);
     const copy = new Float64Array((b.length - off) / 8);
     new Uint8Array(copy.buffer).set(b.subarray(off));

@@ -20,7 +20,9 @@ import { Folder } from '../tracers/output/folded.js';
 import { flameGraphPage } from '../tracers/output/flamegraph.js';
 import { timelineTo } from '../tracers/output/timeline.js';
 import { STAT_HEADER, statTableOf, statText } from '../tracers/output/stat.js';
-import { profileOf, profileTextTo, type ProfileSort } from '../tracers/output/profile.js';
+import { profileOf, profileOfTables, profileTextTo, type ProfileSort, type ProfileTable } from '../tracers/output/profile.js';
+import { P_UNIT, ROW_F64 } from '../tracers/profile-layout.js';
+import { UNIT_COUNT } from '../ring/index.js';
 import { cpuProfileTo } from '../tracers/output/cpuprofile.js';
 import type { Item, ItemSource, Sink } from '../tracers/output/common.js';
 import { RuntimeTotals } from '../tracers/output/runtime.js';
@@ -120,8 +122,15 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
     case 'stat':
       return stat(t, threads, sink, opts);
     case 'profile': {
+      const order = { ...(opts.sort === undefined ? {} : { sort: opts.sort }), ...(opts.top === undefined ? {} : { top: opts.top }) };
+      // The profiler's own tables when the file has them and nothing selects events; else the graph's events.
+      const tables = selectsEvents(opts.filter) ? [] : profileTablesOf(t, threads);
+      if (tables.length > 0) {
+        profileTextTo(profileOfTables(tables), sink, order);
+        return true;
+      }
       if (!hasGraph(t)) return false;
-      profileTextTo(profileOf(threads), sink, { ...(opts.sort === undefined ? {} : { sort: opts.sort }), ...(opts.top === undefined ? {} : { top: opts.top }) });
+      profileTextTo(profileOf(threads), sink, order);
       return true;
     }
     case 'cpuprofile': {
@@ -144,6 +153,21 @@ function tap(src: ItemSource, see: (it: Item) => void): ItemSource {
   };
 }
 
+/** The selected threads' profiler tables that hold self and running time (none from a 2.0 file). */
+function profileTablesOf(t: TraceFile, threads: FileThread[]): ProfileTable[] {
+  const wanted = new Set(threads.map((th) => `${th.view.pid}/${th.view.threadId}`));
+  const picked = t.profiles.filter((p) => p.rowWords === ROW_F64 && (threads.length === 0 || wanted.has(`${p.process.info.pid}/${p.threadId}`)));
+  return picked.map((p) => {
+    const names = p.process.names;
+    const rows = t.profileTable(p);
+    return {
+      rows,
+      site: (id: number) => names[id] ?? `site#${id}`,
+      counts: rows[P_UNIT] === UNIT_COUNT,
+    };
+  });
+}
+
 function hasGraph(t: TraceFile): boolean {
   return t.streams.some((s) => s.info.tracer === 'function_graph');
 }
@@ -163,7 +187,7 @@ function stat(t: TraceFile, threads: FileThread[], sink: Sink, opts: RenderOptio
       sink.write(`${k > 0 ? '\n' : ''}function${p.threadId} (${who}):\n`);
       const table = t.profileTable(p);
       const thresh = (p.process.streams[0]?.info.threshUs ?? 0) * 1000;
-      sink.write(table.length > 0 ? statText(table.buffer, thresh, (id) => names[id] ?? `site#${id}`) : STAT_HEADER);
+      sink.write(table.length > 0 ? statText(table.buffer, thresh, (id) => names[id] ?? `site#${id}`, p.rowWords) : STAT_HEADER);
     });
     return true;
   }

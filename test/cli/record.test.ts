@@ -149,6 +149,32 @@ test('profile: calls, total, self, running and waiting per function (an async fu
   }
 });
 
+test('profile: the table the threads keep equals the one made from function_graph events, call for call (recursion, generators, throws, awaits, callbacks); without -o nothing is recorded', async () => {
+  const t = tempDir();
+  try {
+    const shapes = fixture('profile-shapes.mjs');
+    const r = await jsftrace(['profile', '-C', 'counter', '-w', 'kept.txt', '-o', 'p.jsft', '--', process.execPath, shapes], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'total 36\n');
+    const kept = profileRows(readFileSync(join(t.dir, 'kept.txt'), 'utf8'));
+    // A selection of events makes the table from the graph's events instead of the threads' tables.
+    const fromEvents = await jsftrace(['report', '-i', 'p.jsft', '--format', 'profile', '--func', '*'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(fromEvents.code, 0, fromEvents.stderr);
+    assert.deepEqual(kept, profileRows(fromEvents.stdout));
+    const S = (fn: string): string => site('profile-shapes.mjs', fn);
+    assert.deepEqual(Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, v[0]])), {
+      [S('fib')]: 25, [S('counter')]: 1, [S('square')]: 6, [S('drain')]: 1, [S('deep')]: 3, [S('guarded')]: 1,
+      [S('inner')]: 2, [S('outer')]: 1, [S('<anonymous>@45:21')]: 2, [S('<anonymous>@45:42')]: 1,
+    });
+    // Without -o: no event recorded, the same table.
+    const alone = await jsftrace(['profile', '-C', 'counter', '-w', '-', '--', process.execPath, shapes], { cwd: t.dir, env: envOf(t) });
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.deepEqual(profileRows(alone.stdout), kept);
+  } finally {
+    t.done();
+  }
+});
+
 test('flame: one command from a program to its flame graph (html by default), a .cpuprofile on request; the trace kept only with --trace', async () => {
   const t = tempDir();
   try {

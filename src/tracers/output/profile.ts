@@ -2,7 +2,8 @@
  * The profile that `jsftrace profile` and `report --format profile` print:
  * per function, its calls, total time, self time, and for async functions
  * and generators the time running apart from the time waiting (suspended
- * at an await or a yield), made from function_graph events.
+ * at an await or a yield): made by the threads as they run (the profiler's
+ * tables, profile.ts), or from function_graph events.
  *
  * Owns: the table's arithmetic and text. Invariants:
  * - a call is counted once, at its first part (a resumed part is the same
@@ -19,6 +20,9 @@
  *   first; memory is one row per distinct function.
  */
 
+import {
+  P_HITS, P_KEY, P_RETURNED, P_RETURNED_RUNNING, P_RUNNING, P_SELF, P_TIME, ROW_F64,
+} from '../profile-layout.js';
 import { EV_GRAPH_RET, RET_SUSPENDED } from '../session.js';
 import { CallWalker } from './calls.js';
 import type { Sink, ThreadEvents } from './common.js';
@@ -99,6 +103,44 @@ export function profileOf(threads: readonly ThreadEvents[]): Profile {
     w.end();
     // What is still pending at the end never returned: its parts are running time without a total.
     for (const [site, d] of pending) row(site).unfinishedRunning += d;
+  }
+  return { rows: [...rows.values()], counts };
+}
+
+/** A thread's profiler table (profile-layout.ts), its sites' names, and whether its times are counts. */
+export interface ProfileTable {
+  rows: Float64Array;
+  site: (id: number) => string;
+  counts: boolean;
+}
+
+/**
+ * The profile of profiler tables (merged by function name): the same
+ * numbers as profileOf gives from the graph's events, computed by the
+ * threads as they ran (profile.ts), so no event had to be recorded.
+ */
+export function profileOfTables(tables: readonly ProfileTable[]): Profile {
+  const rows = new Map<string, ProfileRow>();
+  let counts = false;
+  for (const tb of tables) {
+    counts ||= tb.counts;
+    const t = tb.rows;
+    for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) {
+      const key = t[b + P_KEY]!;
+      if (key === 0 || t[b + P_HITS]! + t[b + P_RUNNING]! === 0) continue;
+      const name = tb.site(key - 1);
+      let r = rows.get(name);
+      if (r === undefined) {
+        r = { name, calls: 0, returned: 0, total: 0, self: 0, running: 0, unfinishedRunning: 0 };
+        rows.set(name, r);
+      }
+      r.calls += t[b + P_HITS]!;
+      r.returned += t[b + P_RETURNED]!;
+      r.total += t[b + P_TIME]!;
+      r.self += t[b + P_SELF]!;
+      r.running += t[b + P_RUNNING]!;
+      r.unfinishedRunning += t[b + P_RUNNING]! - t[b + P_RETURNED_RUNNING]!;
+    }
   }
   return { rows: [...rows.values()], counts };
 }

@@ -11,7 +11,7 @@
  * it is exact while the stored sums are (below 2^53).
  */
 
-import { ROW_F64 } from '../profile.js';
+import { P_HITS, P_KEY, P_TIME, P_TIME2, ROW_F64 } from '../profile-layout.js';
 import { EV_GRAPH_ENT, EV_GRAPH_RET, ENT_RESUMED, RET_SUSPENDED } from '../session.js';
 import { graphDuration, siteName, type ItemSource } from './common.js';
 
@@ -25,26 +25,26 @@ interface Row {
   time2: number;
 }
 
-/** Reads a table (a snapshot of each row's words). */
-export function statRows(sab: ArrayBufferLike): Row[] {
+/** Reads a table of rows `stride` words wide (a snapshot of each row's words). */
+export function statRows(sab: ArrayBufferLike, stride = ROW_F64): Row[] {
   const t = new Float64Array(sab);
   const out: Row[] = [];
-  for (let r = 1; (r + 1) * ROW_F64 <= t.length; r++) {
-    const b = r * ROW_F64;
-    const key = t[b]!;
+  for (let r = 1; (r + 1) * stride <= t.length; r++) {
+    const b = r * stride;
+    const key = t[b + P_KEY]!;
     if (key === 0) continue;
-    const hits = t[b + 1]!;
+    const hits = t[b + P_HITS]!;
     if (hits === 0) continue;
-    out.push({ site: key - 1, hits, time: t[b + 2]!, time2: t[b + 3]! });
+    out.push({ site: key - 1, hits, time: t[b + P_TIME]!, time2: t[b + P_TIME2]! });
   }
   out.sort((a, b) => b.time - a.time || a.site - b.site);
   return out;
 }
 
 /** The text of trace_stat/function<N> for one table; `threshNs` is tracing_thresh. */
-export function statText(sab: ArrayBufferLike, threshNs: number, site: (id: number) => string = siteName): string {
+export function statText(sab: ArrayBufferLike, threshNs: number, site: (id: number) => string = siteName, stride = ROW_F64): string {
   let s = STAT_HEADER;
-  for (const r of statRows(sab)) {
+  for (const r of statRows(sab, stride)) {
     const n = BigInt(Math.round(r.hits));
     const time = BigInt(Math.round(r.time));
     const avg = time / n;
@@ -89,10 +89,10 @@ export function statTableOf(items: ItemSource): Float64Array {
   let k = 1;
   for (const [site, r] of rows) {
     const b = k++ * ROW_F64;
-    t[b] = site + 1;
-    t[b + 1] = r[0]!;
-    t[b + 2] = r[1]!;
-    t[b + 3] = r[2]!;
+    t[b + P_KEY] = site + 1;
+    t[b + P_HITS] = r[0]!;
+    t[b + P_TIME] = r[1]!;
+    t[b + P_TIME2] = r[2]!;
   }
   return t;
 }
