@@ -17,10 +17,16 @@
  *   1     hits: calls entered (counted at entry)
  *   2     time: first entry to final return, summed over returned calls
  *   3     time²: the sum of their squares (trace_stat's s^2)
- *   4     self: each part's time less its callees' parts
- *   5     running: parts' time (a part: entry or resumption to return or suspension)
+ *   4     self: each part's time less its callees' parts (a part: entry or
+ *         resumption to return or suspension)
+ *   5     waiting: time − the parts' time, over returned calls (0 for a
+ *         call that never suspended)
  *   6     returned: calls whose final return was seen
- *   7     running of the returned calls: their waiting is time − this
+ *   7     open running: the parts' time of calls that have suspended and
+ *         not returned yet
+ *
+ * So the parts' time of all calls, running, is time − waiting + open
+ * running; a call that never suspends adds to words 1 to 4 and 6 only.
  */
 
 export const TABLE_ROWS = 16384;
@@ -36,6 +42,6 @@ export const P_HITS = 1;
 export const P_TIME = 2;
 export const P_TIME2 = 3;
 export const P_SELF = 4;
-export const P_RUNNING = 5;
+export const P_WAITING = 5;
 export const P_RETURNED = 6;
-export const P_RETURNED_RUNNING = 7;
+export const P_OPEN_RUNNING = 7;

@@ -17,10 +17,8 @@
  * - a hit is counted at entry; the time at the final exit (graph-time and
  *   sleep-time on: the time includes callees and time spent suspended);
  * - a call runs in parts: from entry or resumption to exit or suspension
- *   (an await, a yield). The shadow stack holds the calls whose part is
- *   running; a part's time goes to its call's running time, and to the
- *   call below it on the stack as time spent in a callee: self time is a
- *   part's time less its callees' parts. These are the definitions of
+ *   (an await, a yield); parts nest. Self time is a part's time less the
+ *   parts that ran inside it (see `mark`). These are the definitions of
  *   tracers/output/profile.ts, which makes the same table from
  *   function_graph events;
  * - a call is known by its slot and the slot's use count (the data its
@@ -34,7 +32,7 @@
 
 import { makeClock, type ClockSource } from '../ring/index.js';
 import {
-  P_HITS, P_REFUSED, P_RETURNED, P_RETURNED_RUNNING, P_RUNNING, P_SELF, P_TIME, P_TIME2, P_UNIT, ROW_F64, TABLE_ROWS,
+  P_HITS, P_OPEN_RUNNING, P_REFUSED, P_RETURNED, P_SELF, P_TIME, P_TIME2, P_UNIT, P_WAITING, ROW_F64, TABLE_ROWS,
 } from './profile-layout.js';
 import { C_STATE, ctl, profileGeneration, publishProfileTable, threadClock, traceClock } from './session.js';
 
@@ -49,27 +47,43 @@ let now: () => number = () => 0;
 
 /** Calls in flight, by slot. */
 const SLOTS = 65536;
+/** First entry. */
 const callStart = new Float64Array(SLOTS);
+/** Latest resumption (read only once the call has parted). */
 const partStart = new Float64Array(SLOTS);
-/** Time in callees' parts during the current part. */
-const childTime = new Float64Array(SLOTS);
-/** The call's parts so far. */
+/**
+ * `done` when the current part began. `done` is the time of the parts that
+ * ended, each counted once at the level it ran at: a part that ends sets it
+ * to its own mark plus its own time, folding in the parts it contained. So
+ * `done − mark` at a part's end is the time of its callees' parts.
+ */
+const mark = new Float64Array(SLOTS);
+let done = 0;
+/** The call's earlier parts (once it has parted). */
 const ranTime = new Float64Array(SLOTS);
+/** 1 once the call has suspended: most calls never do, and pay for none of it. */
+const parted = new Uint8Array(SLOTS);
 const inRow = new Int32Array(SLOTS);
-/** Bumped each time the slot is given back: data with an older count is stale. */
+/**
+ * Bumped each time the slot is given back: data with an older count is
+ * stale. The data is `use << 16 | slot` with the use count kept to 14 bits,
+ * so that it stays a small integer (a larger number would be a heap number,
+ * allocated at every call); a stale callback goes unnoticed only if its
+ * slot was reused a multiple of 16,384 times since, which only a lost
+ * exit or a reset makes possible at all.
+ */
 const uses = new Int32Array(SLOTS);
+const USE_MASK = 0x3fff;
 const free = new Int32Array(SLOTS);
 let freeTop = 0;
-/** Slots of the calls whose part is running, innermost last; onStack[slot] says whether it is there. */
+/** Slots of the calls whose part is running, innermost last. */
 const stack = new Int32Array(SLOTS);
-const onStack = new Uint8Array(SLOTS);
 let sp = 0;
 
 function resetSlots(): void {
   for (let i = 0; i < SLOTS; i++) {
     free[i] = SLOTS - 1 - i;
-    uses[i] = (uses[i]! + 1) & 0x7fffffff;
-    onStack[i] = 0;
+    uses[i] = (uses[i]! + 1) & USE_MASK;
   }
   freeTop = SLOTS;
   sp = 0;
@@ -123,38 +137,39 @@ function rowFor(site: number): number {
 /** The slot `data` names, or -1 when it is stale (or no call). */
 function callOf(data: unknown): number {
   if (typeof data !== 'number' || data < 0) return -1;
-  const slot = data % SLOTS;
-  return uses[slot] === (data - slot) / SLOTS ? slot : -1;
+  const slot = data & (SLOTS - 1);
+  return uses[slot] === data >>> 16 ? slot : -1;
 }
 
 function release(slot: number): void {
-  uses[slot] = (uses[slot]! + 1) & 0x7fffffff;
+  uses[slot] = (uses[slot]! + 1) & USE_MASK;
   free[freeTop++] = slot;
 }
 
 /**
- * Ends the running part of `slot` at `x`: its time goes to the call and,
- * as callee time, to the call below it. False when the call has no part
- * running (it is suspended).
+ * Takes `slot` off the stack: its index, or -1 when it is not there (it is
+ * suspended). Frames above it lost their exits: they end here, uncounted.
  */
-function endPart(slot: number, x: number): boolean {
-  if (onStack[slot] === 0) return false;
+function pop(slot: number): number {
   let k = sp - 1;
-  while (stack[k] !== slot) k--;
-  // Frames above it lost their exits: they end here, uncounted.
-  for (let j = k + 1; j < sp; j++) {
-    onStack[stack[j]!] = 0;
-    release(stack[j]!);
+  if (k >= 0 && stack[k] === slot) {
+    sp = k;
+    return k;
   }
-  onStack[slot] = 0;
+  while (k >= 0 && stack[k] !== slot) k--;
+  if (k < 0) return -1;
+  for (let j = k + 1; j < sp; j++) release(stack[j]!);
   sp = k;
-  const d = x - partStart[slot]!;
-  const r = inRow[slot]! * ROW_F64;
-  t[r + P_SELF]! += d - childTime[slot]!;
-  t[r + P_RUNNING]! += d;
-  ranTime[slot]! += d;
-  if (k > 0) childTime[stack[k - 1]!]! += d;
-  return true;
+  return k;
+}
+
+/** Ends the running part of `slot` at `x`: its self time; the part's time. */
+function endPart(slot: number, x: number, r: number): number {
+  const d = x - (parted[slot] === 0 ? callStart[slot]! : partStart[slot]!);
+  const m = mark[slot]!;
+  t[r + P_SELF]! += d - (done - m);
+  done = m + d;
+  return d;
 }
 
 export function profileEntry(site: number): number {
@@ -167,43 +182,50 @@ export function profileEntry(site: number): number {
   t[r * ROW_F64 + P_HITS]!++;
   const slot = free[--freeTop]!;
   inRow[slot] = r;
-  childTime[slot] = 0;
-  ranTime[slot] = 0;
-  onStack[slot] = 1;
+  mark[slot] = done;
+  parted[slot] = 0;
   stack[sp++] = slot;
-  const x = now();
-  callStart[slot] = x;
-  partStart[slot] = x;
-  return uses[slot]! * SLOTS + slot;
+  callStart[slot] = now();
+  return (uses[slot]! << 16) | slot;
 }
 
 export function profileReturn(_site: number, _ops: unknown, _result: unknown, _threw: boolean, data: unknown): void {
   const slot = callOf(data);
   if (slot < 0) return;
   const x = now();
-  endPart(slot, x);
-  const total = x - callStart[slot]!;
   const r = inRow[slot]! * ROW_F64;
+  const k = pop(slot);
+  const d = k < 0 ? 0 : endPart(slot, x, r);
+  const total = x - callStart[slot]!;
   t[r + P_TIME]! += total;
   t[r + P_TIME2]! += total * total;
   t[r + P_RETURNED]!++;
-  t[r + P_RETURNED_RUNNING]! += ranTime[slot]!;
+  if (parted[slot] !== 0) {
+    t[r + P_WAITING]! += total - ranTime[slot]! - d;
+    t[r + P_OPEN_RUNNING]! -= ranTime[slot]!;
+  }
   release(slot);
 }
 
 /** The call suspends (await, yield): its part ends. */
 export function profileSuspend(_site: number, _ops: unknown, data: unknown): unknown {
   const slot = callOf(data);
-  if (slot >= 0) endPart(slot, now());
+  if (slot < 0) return data;
+  const k = pop(slot);
+  if (k < 0) return data;
+  const r = inRow[slot]! * ROW_F64;
+  const d = endPart(slot, now(), r);
+  ranTime[slot] = (parted[slot] === 0 ? 0 : ranTime[slot]!) + d;
+  parted[slot] = 1;
+  t[r + P_OPEN_RUNNING]! += d;
   return data;
 }
 
 /** The call resumes: a new part begins, on top of whatever runs it. */
 export function profileResume(_site: number, _ops: unknown, data: unknown): unknown {
   const slot = callOf(data);
-  if (slot < 0 || onStack[slot] === 1) return data;
-  childTime[slot] = 0;
-  onStack[slot] = 1;
+  if (slot < 0) return data;
+  mark[slot] = done;
   stack[sp++] = slot;
   partStart[slot] = now();
   return data;

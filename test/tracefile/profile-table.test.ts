@@ -52,22 +52,22 @@ test('a 2.1 table: row 0 and the rows in use, 8 words each, read back word for w
     const live = new Float64Array((TABLE_ROWS + 1) * ROW_F64);
     live[0] = 2; // refused calls
     live[1] = 0; // ns
-    // Site 1 at row 77, site 2 at row 9000: {key, hits, time, time², self, running, returned, running of returned}.
-    live.set([2, 3, 600, 130_000, 450, 500, 3, 500], 77 * ROW_F64);
-    live.set([3, 1, 900, 810_000, 100, 200, 1, 200], 9000 * ROW_F64);
+    // Site 1 at row 77, site 2 at row 9000: {key, hits, time, time², self, waiting, returned, open running}.
+    live.set([2, 3, 600, 130_000, 450, 100, 3, 0], 77 * ROW_F64);
+    live.set([3, 1, 900, 810_000, 100, 700, 1, 0], 9000 * ROW_F64);
     const c = profileChunk(1, 0, 'node', live.buffer);
     const path = fileWith(s.dir, c);
     const t = TraceFile.open(path);
     try {
       assert.equal(t.profiles.length, 1);
       assert.equal(t.profiles[0]!.rowWords, ROW_F64);
-      assert.deepEqual([...t.profileTable(t.profiles[0]!)], [2, 0, 0, 0, 0, 0, 0, 0, 2, 3, 600, 130_000, 450, 500, 3, 500, 3, 1, 900, 810_000, 100, 200, 1, 200]);
+      assert.deepEqual([...t.profileTable(t.profiles[0]!)], [2, 0, 0, 0, 0, 0, 0, 0, 2, 3, 600, 130_000, 450, 100, 3, 0, 3, 1, 900, 810_000, 100, 700, 1, 0]);
     } finally {
       t.close();
     }
     assert.match(render(path, 'stat')!, /app1\.js:f2 +1 +0\.900 us +0\.900 us +0\.000 us[\s\S]*app1\.js:f1 +3 +0\.600 us +0\.200 us +0\.005 us/);
     const rows = render(path, 'profile')!.split('\n').filter((l) => l.includes('app1.js')).map((l) => l.trim().split(/\s+/));
-    // Calls, total, self, running, waiting (total − running of the returned), avg; sorted by self.
+    // Calls, total, self, running (time − waiting + open running), waiting, avg; sorted by self.
     assert.deepEqual(rows, [
       ['3', '600', 'ns', '450', 'ns', '500', 'ns', '100', 'ns', '200', 'ns', 'app1.js:f1'],
       ['1', '900', 'ns', '100', 'ns', '200', 'ns', '700', 'ns', '900', 'ns', 'app1.js:f2'],

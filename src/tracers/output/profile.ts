@@ -21,7 +21,7 @@
  */
 
 import {
-  P_HITS, P_KEY, P_RETURNED, P_RETURNED_RUNNING, P_RUNNING, P_SELF, P_TIME, ROW_F64,
+  P_HITS, P_KEY, P_OPEN_RUNNING, P_RETURNED, P_SELF, P_TIME, P_WAITING, ROW_F64,
 } from '../profile-layout.js';
 import { EV_GRAPH_RET, RET_SUSPENDED } from '../session.js';
 import { CallWalker } from './calls.js';
@@ -127,7 +127,7 @@ export function profileOfTables(tables: readonly ProfileTable[]): Profile {
     const t = tb.rows;
     for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) {
       const key = t[b + P_KEY]!;
-      if (key === 0 || t[b + P_HITS]! + t[b + P_RUNNING]! === 0) continue;
+      if (key === 0 || t[b + P_HITS]! + t[b + P_RETURNED]! === 0) continue;
       const name = tb.site(key - 1);
       let r = rows.get(name);
       if (r === undefined) {
@@ -138,8 +138,8 @@ export function profileOfTables(tables: readonly ProfileTable[]): Profile {
       r.returned += t[b + P_RETURNED]!;
       r.total += t[b + P_TIME]!;
       r.self += t[b + P_SELF]!;
-      r.running += t[b + P_RUNNING]!;
-      r.unfinishedRunning += t[b + P_RUNNING]! - t[b + P_RETURNED_RUNNING]!;
+      r.running += t[b + P_TIME]! - t[b + P_WAITING]! + t[b + P_OPEN_RUNNING]!;
+      r.unfinishedRunning += t[b + P_OPEN_RUNNING]!;
     }
   }
   return { rows: [...rows.values()], counts };
