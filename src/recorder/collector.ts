@@ -18,8 +18,8 @@
  *   write is cut back so the file ends at a whole chunk;
  * - under --max-size the file never passes the size: pages leave room for
  *   the chunks that close the recording (the note, each stream's and
- *   process's end), and a closing chunk that still does not fit is left
- *   out and counted, with every chunk that refers to it;
+ *   process's end), and a chunk that still does not fit after the stop is
+ *   left out and counted, with every chunk that refers to it;
  * - events are counted per stream as they arrive (the chunks' counts),
  *   and so are losses: gaps in the page images' serial numbers and the
  *   rings' refused events.
@@ -89,7 +89,7 @@ export class Collector {
   readonly streams = new Map<number, StreamTally>();
   /** Why the recording stopped early, or null. */
   stopped: string | null = null;
-  /** Chunks left out because they would have taken the file past --max-size (after the stop). */
+  /** Chunks sent after the stop and left out because they would have taken the file past --max-size. */
   leftOut = 0;
 
   /** The filter patterns that no recorded process matched (each process says which it did not). */
@@ -290,8 +290,7 @@ export class Collector {
         if (this.processesInFile.has(c.process)) this.closing(ch);
         return;
       case CHUNK_NAMES:
-        // Names are sent before the pages that use them: once pages are no longer written, no one needs them.
-        if (this.stopped !== null) return;
+        // After the stop no page uses them, but a profiler table may: written if they fit.
         ch.writeUInt32LE(c.process, 8);
         if (this.processesInFile.has(c.process)) this.declaring(ch);
         return;
