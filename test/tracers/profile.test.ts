@@ -72,3 +72,62 @@ test('enabling again resets (writing 1 while on does not); the counter clock giv
   assert.match(await T.readTraceStat(threadId), /pf:a {37}1 /, 'no counting once disabled');
   T.setTraceClock('local');
 });
+
+test('the profile words: self, waiting, returned and open running across suspensions, a lost exit, a stale callback and a reset', async () => {
+  const { profileEntry: enter, profileReturn, profileSuspend: suspend, profileResume: resume } = await import('../../src/tracers/profile.js');
+  const { profileTablesNow } = await import('../../src/tracers/session.js');
+  const { P_HITS, P_OPEN_RUNNING, P_RETURNED, P_SELF, P_TIME, P_WAITING, ROW_F64 } = await import('../../src/tracers/profile-layout.js');
+  const exit = (site: number, data: unknown): void => profileReturn(site, null, undefined, false, data);
+  let t = 0;
+  T.setThreadClock(customClock('driven', () => t));
+  const SITE = 1_000_000; // far from every attached site
+  /** site offset -> [hits, time, self, waiting, returned, open running] of this thread's table. */
+  const words = (): Record<number, number[]> => {
+    const table = profileTablesNow().find((x) => x.threadId === threadId)!;
+    const f = new Float64Array(table.sab);
+    const out: Record<number, number[]> = {};
+    for (let b = ROW_F64; b < f.length; b += ROW_F64) {
+      const site = f[b]! - 1 - SITE;
+      if (site >= 0) out[site] = [f[b + P_HITS]!, f[b + P_TIME]!, f[b + P_SELF]!, f[b + P_WAITING]!, f[b + P_RETURNED]!, f[b + P_OPEN_RUNNING]!];
+    }
+    return out;
+  };
+  await T.setFunctionProfileEnabled(false);
+  await T.setFunctionProfileEnabled(true);
+  // a calls b, which suspends after 20; a calls c (5), returns at 50.
+  t = 0; const a = enter(SITE + 1);
+  t = 10; const b = enter(SITE + 2);
+  t = 30; suspend(SITE + 2, null, b);
+  t = 40; const c = enter(SITE + 3);
+  t = 45; exit(SITE + 3, c);
+  t = 50; exit(SITE + 1, a);
+  // b resumes from an empty stack, runs 30 more, returns: total 120, running 50, waiting 70.
+  t = 100; resume(SITE + 2, null, b);
+  t = 130; exit(SITE + 2, b);
+  // e never exits: d's return drops it; e's late exit is stale.
+  t = 200; const d = enter(SITE + 4);
+  t = 210; const e = enter(SITE + 5);
+  t = 230; exit(SITE + 4, d);
+  t = 240; exit(SITE + 5, e);
+  // f suspends and never returns: its part is open running.
+  t = 250; const f = enter(SITE + 6);
+  t = 254; suspend(SITE + 6, null, f);
+  assert.deepEqual(words(), {
+    1: [1, 50, 25, 0, 1, 0],
+    2: [1, 120, 50, 70, 1, 0],
+    3: [1, 5, 5, 0, 1, 0],
+    4: [1, 30, 30, 0, 1, 0],
+    5: [1, 0, 0, 0, 0, 0],
+    6: [1, 0, 4, 0, 0, 4],
+  });
+  // A reset between g's entry and its exit: the new table has h alone; g's exit is stale.
+  t = 300; const g = enter(SITE + 7);
+  await T.setFunctionProfileEnabled(false);
+  await T.setFunctionProfileEnabled(true);
+  t = 310; const h = enter(SITE + 8);
+  t = 320; exit(SITE + 7, g);
+  t = 330; exit(SITE + 8, h);
+  assert.deepEqual(words(), { 8: [1, 20, 20, 0, 1, 0] });
+  await T.setFunctionProfileEnabled(false);
+  T.setThreadClock(null);
+});
