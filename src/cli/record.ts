@@ -161,7 +161,7 @@ export function summary(c: Collector, shownOut: string, bytes: number, verb = 'r
     s += `; ${unsaved} event${unsaved === 1 ? '' : 's'} not saved (${per.join(', ')}): the thread was still running when its process ended, or was stopped in the middle of one`;
   }
   if (c.stopped !== null) s += `\njsftrace: ${c.stopped}; ${unrecorded} later event${unrecorded === 1 ? ' was' : 's were'} not recorded`;
-  if (c.leftOut > 0) s += `\njsftrace: ${c.leftOut} chunk${c.leftOut === 1 ? '' : 's'} sent after the stop (names, profiler tables, ends) did not fit under --max-size and ${c.leftOut === 1 ? 'was' : 'were'} left out`;
+  if (c.leftOut > 0) s += `\njsftrace: ${c.leftOut} chunk${c.leftOut === 1 ? '' : 's'} (names, profiler tables, thread and process ends) did not fit under --max-size and ${c.leftOut === 1 ? 'was' : 'were'} left out`;
   const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`).join('');
   return miss + s;
 }
@@ -185,6 +185,8 @@ function positive(text: string | undefined, what: string, max: number): number |
 /** The recording options of a command line. */
 export function recordOptions(values: { 'max-size'?: string; duration?: string; 'flight-recorder'?: boolean; wait?: string }): RecordOptions {
   const mib = positive(values['max-size'], '--max-size', 2 ** 40);
+  // Room for the header, a process and its ends, and a page chunk at least.
+  if (mib !== undefined && mib < 0.0625) throw new UsageError(`--max-size ${values['max-size']!}: at least 0.0625 (64 KiB)`);
   const secs = positive(values.duration, '--duration', 2 ** 31 / 1000);
   let waitMs: number | undefined;
   if (values.wait !== undefined) {

@@ -31,7 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonChunk } from '../tracefile/encode.js';
 import {
-  CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE,
+  CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE, CHUNK_PROFILE_ROWS,
   CHUNK_STREAM_END, CHUNK_THREAD, MAX_CHUNK_BYTES, MAX_JSON_BYTES, padded, type ProcessEnd, type StreamEnd,
 } from '../tracefile/layout.js';
 import type { ReplacingFile } from '../tracefile/replace.js';
@@ -89,7 +89,7 @@ export class Collector {
   readonly streams = new Map<number, StreamTally>();
   /** Why the recording stopped early, or null. */
   stopped: string | null = null;
-  /** Chunks sent after the stop and left out because they would have taken the file past --max-size. */
+  /** Chunks left out because they would have taken the file past --max-size, or refer to one that was. */
   leftOut = 0;
 
   /** The filter patterns that no recorded process matched (each process says which it did not). */
@@ -250,7 +250,7 @@ export class Collector {
           pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0, unsaved: 0,
           unrecorded: 0, nextSerial: 0, refused: 0, end: null,
         });
-        if (this.processesInFile.has(c.process) && this.declaring(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process }))) this.streamsInFile.add(g);
+        if (this.processesInFile.has(c.process) ? this.declaring(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process })) : this.orphan()) this.streamsInFile.add(g);
         return;
       }
       case CHUNK_PAGES: {
@@ -271,6 +271,7 @@ export class Collector {
         s.lost += count;
         ch.writeUInt32LE(s.id, 8);
         if (this.streamsInFile.has(s.id)) this.closing(ch);
+        else this.orphan();
         return;
       }
       case CHUNK_STREAM_END: {
@@ -282,21 +283,26 @@ export class Collector {
         s.unsaved = Number(s.end.unsaved ?? 0);
         ch.writeUInt32LE(s.id, 8);
         if (this.streamsInFile.has(s.id)) this.closing(ch);
+        else this.orphan();
         return;
       }
       case CHUNK_PROCESS_END:
         this.processes[c.process - 1]!.end = this.json<ProcessEnd>(ch);
         ch.writeUInt32LE(c.process, 8);
         if (this.processesInFile.has(c.process)) this.closing(ch);
+        else this.orphan();
         return;
       case CHUNK_NAMES:
         // After the stop no page uses them, but a profiler table may: written if they fit.
         ch.writeUInt32LE(c.process, 8);
         if (this.processesInFile.has(c.process)) this.declaring(ch);
+        else this.orphan();
         return;
       case CHUNK_PROFILE:
+      case CHUNK_PROFILE_ROWS:
         ch.writeUInt32LE(c.process, 8);
         if (this.processesInFile.has(c.process)) this.closing(ch);
+        else this.orphan();
         return;
       default:
         throw new Error(`a chunk of type ${type}`);
@@ -319,13 +325,20 @@ export class Collector {
     return this.closing(ch);
   }
 
-  /** A chunk written if it fits under --max-size, else left out and counted. */
+  /** A chunk written if it fits under --max-size; else the recording stops (if it had not) and the chunk is left out, counted. */
   private closing(ch: Buffer): boolean {
     if (!this.room(ch.length, 0)) {
+      if (this.stopped === null) this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
       this.leftOut++;
       return false;
     }
     return this.append(ch);
+  }
+
+  /** A chunk whose process or stream is not in the file: left out, counted. */
+  private orphan(): false {
+    this.leftOut++;
+    return false;
   }
 
   /** Overwritten events show as gaps in the serial numbers of a stream's page images. */

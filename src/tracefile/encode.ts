@@ -14,7 +14,7 @@ import { READ_EVENT, READ_LOST } from '../ring/index.js';
 import { fail } from '../shared/errors.js';
 import { ROW_F64 } from '../tracers/profile-layout.js';
 import {
-  CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_PAGES, CHUNK_PROFILE, CHUNK_TARGET_BYTES, FLAG_COMPRESSED, HEADER_BYTES,
+  CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_PAGES, CHUNK_PROFILE_ROWS, CHUNK_TARGET_BYTES, FLAG_COMPRESSED, FLAG_OPTIONAL, HEADER_BYTES,
   MAX_CHUNK_BYTES, MAX_JSON_BYTES, padded, TRACEFILE_MAGIC, TRACEFILE_MAJOR, TRACEFILE_MINOR,
 } from './layout.js';
 
@@ -75,18 +75,21 @@ export function namesChunks(process: number, first: number, names: readonly stri
 }
 
 /**
- * A thread's profiler table as a PROFILE chunk: its refusal row and the
- * rows in use, packed (a table is mostly empty), with the row width.
+ * A thread's profiler table as a PROFILE_ROWS chunk: its row 0 and the rows
+ * in use, packed (a table is mostly empty), with the row width. The table
+ * may be another thread's, still being written: it is copied once, so that
+ * what is counted is what is packed.
  */
 export function profileChunk(process: number, threadId: number, name: string, table: SharedArrayBuffer | ArrayBuffer): Buffer {
   const n = Buffer.from(name, 'utf8');
-  const head = padded(4 + n.length);
-  const t = new Float64Array(table);
+  const head = padded(8 + n.length);
+  const t = new Float64Array(table).slice();
   let used = 0;
   for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) if (t[b] !== 0) used++;
   const payload = Buffer.alloc(head + (used + 1) * ROW_F64 * 8);
-  payload.writeUInt32LE(n.length | (ROW_F64 << 16), 0);
-  payload.set(n, 4);
+  payload.writeUInt32LE(n.length, 0);
+  payload.writeUInt32LE(ROW_F64, 4);
+  payload.set(n, 8);
   const rows = new Float64Array(payload.buffer, payload.byteOffset + head, (used + 1) * ROW_F64);
   rows.set(t.subarray(0, ROW_F64));
   let k = ROW_F64;
@@ -95,7 +98,7 @@ export function profileChunk(process: number, threadId: number, name: string, ta
     rows.set(t.subarray(b, b + ROW_F64), k);
     k += ROW_F64;
   }
-  return chunk(CHUNK_PROFILE, process, threadId, payload);
+  return chunk(CHUNK_PROFILE_ROWS, process, threadId, payload, FLAG_OPTIONAL);
 }
 
 /** The same chunk with its payload deflated, when that is smaller (extract and flight-recorder files). */

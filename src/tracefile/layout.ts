@@ -18,8 +18,8 @@
  *   offset  size  header (HEADER_BYTES)
  *   0       8     magic "JSFTRACE" (latin1)
  *   8       4     u32 major (2): a reader refuses any other
- *   12      4     u32 minor (1): additions a 2.x reader may ignore; 2.1
- *                 widened PROFILE rows (a 2.0 reader refuses those chunks)
+ *   12      4     u32 minor (1): additions a 2.x reader may ignore (2.1:
+ *                 PROFILE_ROWS)
  *   16      4     u32 header bytes (32)
  *   20      12    reserved (0)
  *
@@ -27,12 +27,12 @@
  *   0       2     u16 type (CHUNK_*)
  *   2       2     u16 flags (FLAG_*)
  *   4       4     u32 payload bytes as stored (<= MAX_CHUNK_BYTES)
- *   8       4     u32 id: a process number (PROCESS, NAMES, PROFILE,
+ *   8       4     u32 id: a process number (PROCESS, NAMES, PROFILE(_ROWS),
  *                 PROCESS_END) or a stream number (THREAD, PAGES, DROPPED,
  *                 STREAM_END); numbers start at 1, each declared once by
  *                 its PROCESS or THREAD chunk before it is used
  *   12      4     u32 count: PAGES: events in the chunk; DROPPED: events
- *                 refused; NAMES: names; PROFILE: the thread id
+ *                 refused; NAMES: names; PROFILE(_ROWS): the thread id
  *   16      n     payload (COMPRESSED: u32 inflated bytes, u32 0, then
  *                 raw deflate data)
  *
@@ -57,7 +57,7 @@ export const CHUNK_PAGES = 3;
 export const CHUNK_DROPPED = 4;
 /** Site names of a process: u32 first site id, then UTF-8 names separated by '\n'. */
 export const CHUNK_NAMES = 5;
-/** A thread's profiler table: u32 name bytes (low 16 bits) and row words (high 16; 0 in 2.0: 4), the name, padding to 8, the rows in use (tracers/profile-layout.ts). */
+/** A thread's profiler table of 2.0 (rows of 4 words): u32 name bytes, the name, padding to 8, the table's float64 rows. Still read; no longer written. */
 export const CHUNK_PROFILE = 6;
 /** JSON StreamEnd: the ring's own counters when its reader finished (overrun, dropped, written). */
 export const CHUNK_STREAM_END = 7;
@@ -65,7 +65,13 @@ export const CHUNK_STREAM_END = 7;
 export const CHUNK_PROCESS_END = 8;
 /** JSON Note: something the recorder says about the whole recording (why it stopped early). */
 export const CHUNK_NOTE = 9;
-export const CHUNK_NAMES_TEXT = ['', 'process', 'thread', 'pages', 'dropped', 'names', 'profile', 'stream end', 'process end', 'note'] as const;
+/**
+ * A thread's profiler table (2.1, written with FLAG_OPTIONAL, so that a 2.0
+ * reader skips it): u32 name bytes, u32 words per row, the name, padding to
+ * 8, the table's row 0 and its rows in use (tracers/profile-layout.ts).
+ */
+export const CHUNK_PROFILE_ROWS = 10;
+export const CHUNK_NAMES_TEXT = ['', 'process', 'thread', 'pages', 'dropped', 'names', 'profile', 'stream end', 'process end', 'note', 'profile'] as const;
 
 /** The payload is raw deflate data after a u32 of its inflated size and a u32 0. */
 export const FLAG_COMPRESSED = 1;

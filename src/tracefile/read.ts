@@ -24,7 +24,7 @@ import { fail } from '../shared/errors.js';
 import { eventRegistry } from '../tracers/session.js';
 import { ROW_F64, ROW_F64_V1 } from '../tracers/profile-layout.js';
 import {
-  CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE,
+  CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE, CHUNK_PROFILE_ROWS,
   CHUNK_STREAM_END, CHUNK_THREAD, FLAG_COMPRESSED, FLAG_OPTIONAL, HEADER_BYTES, MAX_CHUNK_BYTES, MAX_JSON_BYTES,
   MAX_NAME_BYTES, MAX_NAME_CHARS, MAX_PROCESSES, MAX_PROFILE_ROWS, MAX_SITES, MAX_STREAMS, padded, TRACEFILE_MAGIC,
   TRACEFILE_MAJOR, type Note, type ProcessEnd, type ProcessInfo, type StreamEnd, type StreamInfo,
@@ -59,6 +59,8 @@ export interface FileProfile {
   name: string;
   /** Float64 words per row: ROW_F64, or ROW_F64_V1 in a 2.0 file (no self or running time). */
   rowWords: number;
+  /** Where the rows begin in the payload. */
+  rowsAt: number;
   at: number;
   bytes: number;
   flags: number;
@@ -297,17 +299,21 @@ export class TraceFile {
           for (let k = 0; k < names.length; k++) p.names[first + k] = cutName(names[k]!);
           break;
         }
-        case CHUNK_PROFILE: {
+        case CHUNK_PROFILE:
+        case CHUNK_PROFILE_ROWS: {
           const p = this.processOf(at, c.id);
           const b = this.payload(at, c);
-          const word = b.length >= 4 ? b.readUInt32LE(0) : -1;
-          const n = word < 0 ? -1 : word & 0xffff;
-          if (n < 0 || n > 64 || padded(4 + n) > b.length) this.bad(at, 'a profiler table without its thread name');
-          const rowWords = (word >>> 16) === 0 ? ROW_F64_V1 : word >>> 16;
-          if (rowWords !== ROW_F64_V1 && rowWords !== ROW_F64) this.bad(at, `a profiler table with rows of ${rowWords} words`);
-          const rows = (b.length - padded(4 + n)) / (rowWords * 8);
+          // 2.0's PROFILE: name bytes, name, rows of 4 words; PROFILE_ROWS: name bytes, row words, name, rows.
+          const wide = c.type === CHUNK_PROFILE_ROWS;
+          const nameAt = wide ? 8 : 4;
+          const n = b.length >= nameAt ? b.readUInt32LE(0) : -1;
+          if (n < 0 || n > 64 || padded(nameAt + n) > b.length) this.bad(at, 'a profiler table without its thread name');
+          const rowWords = wide ? b.readUInt32LE(4) : ROW_F64_V1;
+          if (wide && rowWords !== ROW_F64) this.bad(at, `a profiler table with rows of ${rowWords} words`);
+          const rowsAt = padded(nameAt + n);
+          const rows = (b.length - rowsAt) / (rowWords * 8);
           if (!Number.isInteger(rows) || rows < 1 || rows > MAX_PROFILE_ROWS) this.bad(at, 'a profiler table of a size no table has');
-          this.profiles.push({ process: p, threadId: c.count, name: b.toString('utf8', 4, 4 + n), rowWords, at, bytes: c.bytes, flags: c.flags });
+          this.profiles.push({ process: p, threadId: c.count, name: b.toString('utf8', nameAt, nameAt + n), rowWords, rowsAt, at, bytes: c.bytes, flags: c.flags });
           break;
         }
         case CHUNK_STREAM_END:
@@ -329,8 +335,7 @@ export class TraceFile {
   /** A profiler table's rows (float64), read when asked for. */
   profileTable(p: FileProfile): Float64Array {
     const b = this.payload(p.at, p);
-    const n = b.readUInt32LE(0) & 0xffff;
-    const off = padded(4 + n);
+    const off = p.rowsAt;
     const copy = new Float64Array((b.length - off) / 8);
     new Uint8Array(copy.buffer).set(b.subarray(off));
     return copy;

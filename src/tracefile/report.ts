@@ -124,7 +124,7 @@ function render(t: TraceFile, threads: FileThread[], format: ReportFormat, sink:
     case 'profile': {
       const order = { ...(opts.sort === undefined ? {} : { sort: opts.sort }), ...(opts.top === undefined ? {} : { top: opts.top }) };
       // The profiler's own tables when the file has them and nothing selects events; else the graph's events.
-      const tables = selectsEvents(opts.filter) ? [] : profileTablesOf(t, threads);
+      const tables = selectsEvents(opts.filter) ? [] : profileTablesOf(t, opts.filter);
       if (tables.length > 0) {
         profileTextTo(profileOfTables(tables), sink, order);
         return true;
@@ -153,10 +153,17 @@ function tap(src: ItemSource, see: (it: Item) => void): ItemSource {
   };
 }
 
-/** The selected threads' profiler tables that hold self and running time (none from a 2.0 file). */
-function profileTablesOf(t: TraceFile, threads: FileThread[]): ProfileTable[] {
-  const wanted = new Set(threads.map((th) => `${th.view.pid}/${th.view.threadId}`));
-  const picked = t.profiles.filter((p) => p.rowWords === ROW_F64 && (threads.length === 0 || wanted.has(`${p.process.info.pid}/${p.threadId}`)));
+/**
+ * The profiler tables that hold self and running time (none from a 2.0
+ * file), of the processes and threads --pid and --thread select: by the
+ * tables' own pid and thread id, since a file recorded without a tracer
+ * has tables and no streams.
+ */
+function profileTablesOf(t: TraceFile, filter: ReportFilter | undefined): ProfileTable[] {
+  const pids = filter?.pids ?? [];
+  const tids = filter?.threads ?? [];
+  const picked = t.profiles.filter((p) => p.rowWords === ROW_F64
+    && (pids.length === 0 || pids.includes(p.process.info.pid)) && (tids.length === 0 || tids.includes(p.threadId)));
   return picked.map((p) => {
     const names = p.process.names;
     const rows = t.profileTable(p);

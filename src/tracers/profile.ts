@@ -34,7 +34,7 @@ import { makeClock, type ClockSource } from '../ring/index.js';
 import {
   P_HITS, P_OPEN_RUNNING, P_REFUSED, P_RETURNED, P_SELF, P_TIME, P_TIME2, P_UNIT, P_WAITING, ROW_F64, TABLE_ROWS,
 } from './profile-layout.js';
-import { C_STATE, ctl, profileGeneration, publishProfileTable, threadClock, traceClock } from './session.js';
+import { C_STATE, ctl, onLastEvents, profileGeneration, publishProfileTable, threadClock, traceClock } from './session.js';
 
 /** Rows are 1-based: row 0 holds the refusal count. */
 const MASK = TABLE_ROWS - 1;
@@ -84,6 +84,7 @@ function resetSlots(): void {
   for (let i = 0; i < SLOTS; i++) {
     free[i] = SLOTS - 1 - i;
     uses[i] = (uses[i]! + 1) & USE_MASK;
+    parted[i] = 0;
   }
   freeTop = SLOTS;
   sp = 0;
@@ -143,7 +144,20 @@ function callOf(data: unknown): number {
 
 function release(slot: number): void {
   uses[slot] = (uses[slot]! + 1) & USE_MASK;
+  parted[slot] = 0;
   free[freeTop++] = slot;
+}
+
+/**
+ * Every slot is taken: the calls suspended now (generators never finished,
+ * promises never settled) are given up. They stay in the table as calls
+ * that did not return, their parts as open running; a later callback of
+ * theirs is stale. Calls whose part is running keep their slots.
+ */
+function reclaim(): void {
+  const running = new Uint8Array(SLOTS);
+  for (let k = 0; k < sp; k++) running[stack[k]!] = 1;
+  for (let slot = 0; slot < SLOTS; slot++) if (parted[slot] === 1 && running[slot] === 0) release(slot);
 }
 
 /**
@@ -175,6 +189,7 @@ function endPart(slot: number, x: number, r: number): number {
 export function profileEntry(site: number): number {
   if (ctl[C_STATE] !== seen) refresh();
   const r = rowFor(site);
+  if (freeTop === 0) reclaim();
   if (r === 0 || freeTop === 0) {
     t[P_REFUSED]!++;
     return -1;
@@ -183,7 +198,6 @@ export function profileEntry(site: number): number {
   const slot = free[--freeTop]!;
   inRow[slot] = r;
   mark[slot] = done;
-  parted[slot] = 0;
   stack[sp++] = slot;
   callStart[slot] = now();
   return (uses[slot]! << 16) | slot;
@@ -230,6 +244,27 @@ export function profileResume(_site: number, _ops: unknown, data: unknown): unkn
   partStart[slot] = now();
   return data;
 }
+
+/**
+ * At the thread's end (a recording's last events, a worker's exit): the
+ * parts still running end now and count as open running, as if their calls
+ * suspended, since they never return in the trace (a program that calls
+ * process.exit() from inside its functions). A return that still comes
+ * after this finds them suspended, and counts them as returned calls.
+ */
+function closeOpenParts(): void {
+  if (sp === 0 || gen !== profileGeneration()) return;
+  const x = now();
+  while (sp > 0) {
+    const slot = stack[--sp]!;
+    const r = inRow[slot]! * ROW_F64;
+    const d = endPart(slot, x, r);
+    ranTime[slot] = (parted[slot] === 0 ? 0 : ranTime[slot]!) + d;
+    parted[slot] = 1;
+    t[r + P_OPEN_RUNNING]! += d;
+  }
+}
+onLastEvents(closeOpenParts);
 
 /** The profiler ops' callbacks, loaded by every thread. */
 export const profileOps = { func: profileEntry, retfunc: profileReturn, suspend: profileSuspend, resume: profileResume };

@@ -778,12 +778,12 @@ function freeRow(r: number): void {
   Atomics.store(ctl, rowIndex(r, R_TID), 0);
 }
 
-// A worker's last events are published when it ends, and its row is given
+// A worker's last events (lastEvents: its hooks' too) are published when it ends, and its row is given
 // back for threads to come (its ring stays readable until the buffers are
 // cleared: the readers keep it).
 if (!isMainThread) {
   atExit(() => {
-    flushThread();
+    lastEvents();
     // Its row, also one another thread claimed for it (per_thread/N/buffer_size_kb).
     if (row < 0) row = findRow(threadId);
     if (row >= 0) freeRow(row);

@@ -109,3 +109,9 @@ test('closing chunks that cannot fit are left out and counted, and the file stil
     r.done();
   }
 });
+
+test('--max-size below 64 KiB is refused before the program starts', async () => {
+  const { recordOptions } = await import('../../src/cli/record.js');
+  assert.throws(() => recordOptions({ 'max-size': '0.01' }), /--max-size 0\.01: at least 0\.0625 \(64 KiB\)/);
+  assert.equal(recordOptions({ 'max-size': '0.0625' }).maxBytes, 65_536);
+});

@@ -1,14 +1,15 @@
-// The profiler's table in a trace file: a 2.1 file's PROFILE chunk carries
-// its row width and only the rows in use, and reads back word for word; a
-// 2.0 file's (rows of 4 words, no width) still gives trace_stat, and no
-// profile (it has no self or running time); a width no table has is refused.
+// The profiler's table in a trace file: a 2.1 file's PROFILE_ROWS chunk
+// (optional, so a 2.0 reader skips it) carries its row width and only the
+// rows in use, and reads back word for word; a 2.0 file's PROFILE (rows of
+// 4 words) still gives trace_stat, and no profile (it has no self or
+// running time); a width no table has is refused.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chunk, profileChunk } from '../../src/tracefile/encode.js';
-import { CHUNK_PROFILE, padded } from '../../src/tracefile/layout.js';
+import { CHUNK_PROFILE, CHUNK_PROFILE_ROWS, FLAG_OPTIONAL, padded } from '../../src/tracefile/layout.js';
 import { TraceFile } from '../../src/tracefile/read.js';
 import { renderFile } from '../../src/tracefile/report.js';
 import { ROW_F64, TABLE_ROWS } from '../../src/tracers/profile-layout.js';
@@ -18,7 +19,7 @@ import { syntheticTrace } from './synthetic.js';
 /** A one-process, one-thread synthetic file with `table` as its thread's PROFILE chunk. */
 function fileWith(dir: string, table: Buffer): string {
   const chunks = syntheticTrace({ processes: 1, threads: 1, calls: 4, sites: 3, maxDepth: 2, tracer: 'function', random: () => 0.25 });
-  const at = chunks.findIndex((c) => c.length > 2 && c.readUInt16LE(0) === CHUNK_PROFILE);
+  const at = chunks.findIndex((c) => c.length > 2 && (c.readUInt16LE(0) === CHUNK_PROFILE || c.readUInt16LE(0) === CHUNK_PROFILE_ROWS));
   chunks[at] = table;
   const path = join(dir, 't.jsft');
   writeFileSync(path, Buffer.concat(chunks));
@@ -56,6 +57,9 @@ test('a 2.1 table: row 0 and the rows in use, 8 words each, read back word for w
     live.set([2, 3, 600, 130_000, 450, 100, 3, 0], 77 * ROW_F64);
     live.set([3, 1, 900, 810_000, 100, 700, 1, 0], 9000 * ROW_F64);
     const c = profileChunk(1, 0, 'node', live.buffer);
+    assert.equal(c.readUInt16LE(0), CHUNK_PROFILE_ROWS);
+    assert.equal(c.readUInt16LE(2) & FLAG_OPTIONAL, FLAG_OPTIONAL, 'a 2.0 reader may skip it');
+    assert.equal(c.readUInt32LE(16 + 4), ROW_F64);
     const path = fileWith(s.dir, c);
     const t = TraceFile.open(path);
     try {
@@ -97,8 +101,8 @@ test('a 2.0 table (rows of 4 words) still gives trace_stat; the profile, which n
 test('a PROFILE chunk with a row width no table has is refused as damaged', () => {
   const s = scratch();
   try {
-    const bad = v1Chunk([[2, 3, 600, 130_000]]);
-    bad.writeUInt32LE(4 | (6 << 16), 16);
+    const bad = profileChunk(1, 0, 'node', new Float64Array(4 * ROW_F64).buffer);
+    bad.writeUInt32LE(6, 16 + 4);
     const path = fileWith(s.dir, bad);
     assert.throws(() => TraceFile.open(path), /a profiler table with rows of 6 words/);
   } finally {

@@ -128,6 +128,19 @@ test('the profile words: self, waiting, returned and open running across suspens
   t = 320; exit(SITE + 7, g);
   t = 330; exit(SITE + 8, h);
   assert.deepEqual(words(), { 8: [1, 20, 20, 0, 1, 0] });
+  // Every slot taken by a call left suspended (a generator never finished):
+  // the next call gives those up (not returned, open running) and is counted.
+  for (let k = 0; k < 65_536; k++) {
+    t = 1000 + k;
+    suspend(SITE + 9, null, enter(SITE + 9));
+  }
+  t = 100_000; const last = enter(SITE + 10);
+  t = 100_003; exit(SITE + 10, last);
+  const w = words();
+  assert.deepEqual(w[9], [65_536, 0, 0, 0, 0, 0]);
+  assert.deepEqual(w[10], [1, 3, 3, 0, 1, 0]);
+  const table = profileTablesNow().find((x) => x.threadId === threadId)!;
+  assert.equal(new Float64Array(table.sab)[0], 0, 'no call refused');
   await T.setFunctionProfileEnabled(false);
   T.setThreadClock(null);
 });

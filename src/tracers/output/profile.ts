@@ -21,7 +21,7 @@
  */
 
 import {
-  P_HITS, P_KEY, P_OPEN_RUNNING, P_RETURNED, P_SELF, P_TIME, P_WAITING, ROW_F64,
+  P_HITS, P_KEY, P_OPEN_RUNNING, P_REFUSED, P_RETURNED, P_SELF, P_TIME, P_WAITING, ROW_F64,
 } from '../profile-layout.js';
 import { EV_GRAPH_RET, RET_SUSPENDED } from '../session.js';
 import { CallWalker } from './calls.js';
@@ -46,6 +46,8 @@ export interface Profile {
   rows: ProfileRow[];
   /** Times are counts (the `counter` clock), not ns. */
   counts: boolean;
+  /** Calls the threads did not count (a table's rows or its calls in flight were full). */
+  refused?: number;
 }
 
 /** Waiting time of a row: total − running of the calls that returned. */
@@ -122,9 +124,11 @@ export interface ProfileTable {
 export function profileOfTables(tables: readonly ProfileTable[]): Profile {
   const rows = new Map<string, ProfileRow>();
   let counts = false;
+  let refused = 0;
   for (const tb of tables) {
     counts ||= tb.counts;
     const t = tb.rows;
+    refused += t[P_REFUSED]!;
     for (let b = ROW_F64; b + ROW_F64 <= t.length; b += ROW_F64) {
       const key = t[b + P_KEY]!;
       if (key === 0 || t[b + P_HITS]! + t[b + P_RETURNED]! === 0) continue;
@@ -142,7 +146,7 @@ export function profileOfTables(tables: readonly ProfileTable[]): Profile {
       r.unfinishedRunning += t[b + P_OPEN_RUNNING]!;
     }
   }
-  return { rows: [...rows.values()], counts };
+  return { rows: [...rows.values()], counts, refused };
 }
 
 function key(sort: ProfileSort): (r: ProfileRow) => number {
@@ -184,6 +188,9 @@ export function profileTextTo(p: Profile, sink: Sink, opts: { sort?: ProfileSort
   sink.write(`# ${p.rows.length} function${p.rows.length === 1 ? '' : 's'}, sorted by ${opts.sort ?? 'self'}${unit}\n`
     + '# Total: first entry to return; Self: not in the calls it made; Running: on the stack;\n'
     + '# Waiting: suspended at await or yield (async functions, generators); Avg: Total per call\n'
+    + (p.refused !== undefined && p.refused > 0
+      ? `# ${p.refused} call${p.refused === 1 ? ' was' : 's were'} not counted: a thread's table of functions (16384) or of calls in flight (65536) was full\n`
+      : '')
     + `${HEAD.map((h) => h.padStart(WIDTH)).join('')}  Function\n`);
   for (const r of rows) {
     const cells = [String(r.calls), ...[r.total, r.self, r.running, waiting(r), average(r)].map((v) => shortTime(v, p.counts))];
