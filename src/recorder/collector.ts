@@ -18,8 +18,9 @@
  *   write is cut back so the file ends at a whole chunk;
  * - under --max-size the file never passes the size: pages leave room for
  *   the chunks that close the recording (the note, each stream's and
- *   process's end), and a chunk that still does not fit after the stop is
- *   left out and counted, with every chunk that refers to it;
+ *   process's end), the pages that would pass into it go in as the whole
+ *   page images that fit, and a chunk that still does not fit after the
+ *   stop is left out and counted, with every chunk that refers to it;
  * - events are counted per stream as they arrive (the chunks' counts),
  *   and so are losses: gaps in the page images' serial numbers and the
  *   rings' refused events.
@@ -29,7 +30,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonChunk } from '../tracefile/encode.js';
+import { chunk, jsonChunk } from '../tracefile/encode.js';
 import {
   CHUNK_DROPPED, CHUNK_HEAD_BYTES, CHUNK_NAMES, CHUNK_NOTE, CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE, CHUNK_PROFILE_ROWS,
   CHUNK_STREAM_END, CHUNK_THREAD, MAX_CHUNK_BYTES, MAX_JSON_BYTES, padded, type ProcessEnd, type StreamEnd,
@@ -256,7 +257,19 @@ export class Collector {
       case CHUNK_PAGES: {
         const s = this.stream(c, id);
         ch.writeUInt32LE(s.id, 8);
-        if (this.stopped === null && !this.room(ch.length, this.tailRoom)) this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
+        if (this.stopped === null && !this.room(ch.length, this.tailRoom)) {
+          // The whole page images that still fit go in first: the file fills up to the size.
+          const part = this.streamsInFile.has(s.id) ? this.fittingPages(ch) : null;
+          if (part !== null && this.append(part.chunk)) {
+            s.events += part.events;
+            s.unrecorded += count - part.events;
+            this.countGaps(s, part.chunk);
+          } else {
+            s.unrecorded += count;
+          }
+          this.stop(`the trace reached --max-size (${this.opts.maxBytes} bytes)`);
+          return;
+        }
         if (this.stopped !== null || !this.streamsInFile.has(s.id) || !this.append(ch)) {
           s.unrecorded += count;
           return;
@@ -307,6 +320,30 @@ export class Collector {
       default:
         throw new Error(`a chunk of type ${type}`);
     }
+  }
+
+  /**
+   * The leading whole page images of a PAGES chunk that fit under
+   * --max-size (the closing chunks' room kept), as a chunk of their own
+   * with their events counted; null when none does or the chunk is
+   * compressed. An image is its 8 header words and `commit & 0xffff` data
+   * words, and holds `commit >>> 16` events (docs/ring-format.md).
+   */
+  private fittingPages(ch: Buffer): { chunk: Buffer; events: number } | null {
+    if (ch.readUInt16LE(2) !== 0 || this.opts.maxBytes === undefined) return null;
+    const avail = this.opts.maxBytes - this.tailRoom - this.file.bytes - CHUNK_HEAD_BYTES;
+    const end = CHUNK_HEAD_BYTES + ch.readUInt32LE(4);
+    let at = CHUNK_HEAD_BYTES;
+    let events = 0;
+    while (at + 32 <= end) {
+      const commit = ch.readUInt32LE(at + 4);
+      const size = 32 + (commit & 0xffff) * 4;
+      if (at + size > end || at - CHUNK_HEAD_BYTES + size > avail) break;
+      events += commit >>> 16;
+      at += size;
+    }
+    if (at === CHUNK_HEAD_BYTES) return null;
+    return { chunk: chunk(CHUNK_PAGES, ch.readUInt32LE(8), events, ch.subarray(CHUNK_HEAD_BYTES, at)), events };
   }
 
   /** Whether `bytes` more fit under --max-size with `keep` bytes left over. */
