@@ -161,20 +161,20 @@ function reclaim(): void {
 }
 
 /**
- * Takes `slot` off the stack: its index, or -1 when it is not there (it is
- * suspended). Frames above it lost their exits: they end here, uncounted.
+ * Takes `slot` off the stack; false when it is not there (it is suspended).
+ * Frames above it lost their exits: they end here, uncounted.
  */
-function pop(slot: number): number {
+function pop(slot: number): boolean {
   let k = sp - 1;
   if (k >= 0 && stack[k] === slot) {
     sp = k;
-    return k;
+    return true;
   }
   while (k >= 0 && stack[k] !== slot) k--;
-  if (k < 0) return -1;
+  if (k < 0) return false;
   for (let j = k + 1; j < sp; j++) release(stack[j]!);
   sp = k;
-  return k;
+  return true;
 }
 
 /** Ends the running part of `slot` at `x`: its self time; the part's time. */
@@ -184,6 +184,15 @@ function endPart(slot: number, x: number, r: number): number {
   t[r + P_SELF]! += d - (done - m);
   done = m + d;
   return d;
+}
+
+/** Ends the running part of `slot` (off the stack) at `x` as a suspension: the call's parts so far are open running until it returns. */
+function suspendPart(slot: number, x: number): void {
+  const r = inRow[slot]! * ROW_F64;
+  const d = endPart(slot, x, r);
+  ranTime[slot] = (parted[slot] === 0 ? 0 : ranTime[slot]!) + d;
+  parted[slot] = 1;
+  t[r + P_OPEN_RUNNING]! += d;
 }
 
 export function profileEntry(site: number): number {
@@ -208,8 +217,7 @@ export function profileReturn(_site: number, _ops: unknown, _result: unknown, _t
   if (slot < 0) return;
   const x = now();
   const r = inRow[slot]! * ROW_F64;
-  const k = pop(slot);
-  const d = k < 0 ? 0 : endPart(slot, x, r);
+  const d = pop(slot) ? endPart(slot, x, r) : 0;
   const total = x - callStart[slot]!;
   t[r + P_TIME]! += total;
   t[r + P_TIME2]! += total * total;
@@ -224,14 +232,7 @@ export function profileReturn(_site: number, _ops: unknown, _result: unknown, _t
 /** The call suspends (await, yield): its part ends. */
 export function profileSuspend(_site: number, _ops: unknown, data: unknown): unknown {
   const slot = callOf(data);
-  if (slot < 0) return data;
-  const k = pop(slot);
-  if (k < 0) return data;
-  const r = inRow[slot]! * ROW_F64;
-  const d = endPart(slot, now(), r);
-  ranTime[slot] = (parted[slot] === 0 ? 0 : ranTime[slot]!) + d;
-  parted[slot] = 1;
-  t[r + P_OPEN_RUNNING]! += d;
+  if (slot >= 0 && pop(slot)) suspendPart(slot, now());
   return data;
 }
 
@@ -255,14 +256,7 @@ export function profileResume(_site: number, _ops: unknown, data: unknown): unkn
 function closeOpenParts(): void {
   if (sp === 0 || gen !== profileGeneration()) return;
   const x = now();
-  while (sp > 0) {
-    const slot = stack[--sp]!;
-    const r = inRow[slot]! * ROW_F64;
-    const d = endPart(slot, x, r);
-    ranTime[slot] = (parted[slot] === 0 ? 0 : ranTime[slot]!) + d;
-    parted[slot] = 1;
-    t[r + P_OPEN_RUNNING]! += d;
-  }
+  while (sp > 0) suspendPart(stack[--sp]!, x);
 }
 onLastEvents(closeOpenParts);
 
