@@ -29,7 +29,7 @@ import { RuntimeTotals } from '../tracers/output/runtime.js';
 import { fail } from '../shared/errors.js';
 import { fileThreads, fileTotals, processName, type FileThread } from './threads.js';
 import { applyFilter, selectsEvents, type ReportFilter } from './filters.js';
-import type { TraceFile } from './read.js';
+import type { FileProfile, TraceFile } from './read.js';
 
 export const REPORT_FORMATS = [
   'text', 'function', 'function_graph', 'perfetto', 'perfetto-json', 'folded', 'html', 'svg', 'stat', 'profile', 'cpuprofile',
@@ -154,17 +154,19 @@ function tap(src: ItemSource, see: (it: Item) => void): ItemSource {
 }
 
 /**
- * The profiler tables that hold self and running time (none from a 2.0
- * file), of the processes and threads --pid and --thread select: by the
- * tables' own pid and thread id, since a file recorded without a tracer
- * has tables and no streams.
+ * The profiler tables of the processes and threads --pid and --thread
+ * select, by the tables' own pid and thread id: a file recorded with no
+ * tracer has tables and no streams.
  */
-function profileTablesOf(t: TraceFile, filter: ReportFilter | undefined): ProfileTable[] {
+function selectedProfiles(t: TraceFile, filter: ReportFilter | undefined): FileProfile[] {
   const pids = filter?.pids ?? [];
   const tids = filter?.threads ?? [];
-  const picked = t.profiles.filter((p) => p.rowWords === ROW_F64
-    && (pids.length === 0 || pids.includes(p.process.info.pid)) && (tids.length === 0 || tids.includes(p.threadId)));
-  return picked.map((p) => {
+  return t.profiles.filter((p) => (pids.length === 0 || pids.includes(p.process.info.pid)) && (tids.length === 0 || tids.includes(p.threadId)));
+}
+
+/** The selected tables that hold self and running time (none from a 2.0 file). */
+function profileTablesOf(t: TraceFile, filter: ReportFilter | undefined): ProfileTable[] {
+  return selectedProfiles(t, filter).filter((p) => p.rowWords === ROW_F64).map((p) => {
     const names = p.process.names;
     const rows = t.profileTable(p);
     return {
@@ -185,8 +187,7 @@ function stat(t: TraceFile, threads: FileThread[], sink: Sink, opts: RenderOptio
   if (t.profiles.length > 0 && selectsEvents(opts.filter) && !hasGraph(t)) {
     fail('EINVAL', 'the profiler\'s tables are totals: --from, --to, --func, --min-duration and -F need function_graph events (record with -p function_graph)');
   }
-  const wanted = new Set(threads.map((th) => `${th.view.pid}/${th.view.threadId}`));
-  const profiles = t.profiles.filter((p) => wanted.has(`${p.process.info.pid}/${p.threadId}`));
+  const profiles = selectedProfiles(t, opts.filter);
   if (profiles.length > 0 && !selectsEvents(opts.filter)) {
     profiles.forEach((p, k) => {
       const names = p.process.names;

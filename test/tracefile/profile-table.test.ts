@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chunk, profileChunk } from '../../src/tracefile/encode.js';
-import { CHUNK_PROFILE, CHUNK_PROFILE_ROWS, FLAG_OPTIONAL, padded } from '../../src/tracefile/layout.js';
+import { chunk, fileHeader, jsonChunk, namesChunks, profileChunk } from '../../src/tracefile/encode.js';
+import { CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_PROFILE, CHUNK_PROFILE_ROWS, FLAG_OPTIONAL, padded } from '../../src/tracefile/layout.js';
+import { eventRegistry } from '../../src/tracers/session.js';
 import { TraceFile } from '../../src/tracefile/read.js';
 import { renderFile } from '../../src/tracefile/report.js';
 import { ROW_F64, TABLE_ROWS } from '../../src/tracers/profile-layout.js';
@@ -105,6 +106,39 @@ test('a PROFILE chunk with a row width no table has is refused as damaged', () =
     bad.writeUInt32LE(6, 16 + 4);
     const path = fileWith(s.dir, bad);
     assert.throws(() => TraceFile.open(path), /a profiler table with rows of 6 words/);
+  } finally {
+    s.done();
+  }
+});
+
+test('a file with tables and no streams (recorded with no tracer): stat and profile read them; --pid and --thread select by the tables\' own', () => {
+  const s = scratch();
+  try {
+    const events = eventRegistry().all().map((e) => ({ name: e.name, id: e.id, fields: e.fields.map((f) => `${f.kind} ${f.name}`) }));
+    const live = new Float64Array(4 * ROW_F64);
+    live.set([1, 2, 50, 1300, 40, 0, 2, 0], ROW_F64);
+    const path = join(s.dir, 'tables.jsft');
+    writeFileSync(path, Buffer.concat([
+      fileHeader(),
+      jsonChunk(CHUNK_PROCESS, 1, { pid: 77, ppid: 1, argv: ['node', 'a.js'], cwd: '/', started: new Date(0).toISOString(), node: 'v20', events }),
+      ...namesChunks(1, 0, ['a.js:only']),
+      profileChunk(1, 3, 'worker', live.buffer),
+      jsonChunk(CHUNK_PROCESS_END, 1, { how: 'exit', code: 0, signal: null }),
+    ]));
+    const read = (format: 'stat' | 'profile', filter?: { pids?: number[]; threads?: number[] }): string | null => {
+      const t = TraceFile.open(path);
+      try {
+        let out = '';
+        return renderFile(t, format, { write: (d) => { out += String(d); } }, filter === undefined ? {} : { filter }) ? out : null;
+      } finally {
+        t.close();
+      }
+    };
+    assert.match(read('stat')!, /^function3 \(worker\):\n[\s\S]*a\.js:only +2 +0\.050 us/);
+    assert.match(read('profile')!, /\n +2 +50 ns +40 ns +50 ns +0 ns +25 ns  a\.js:only\n/);
+    assert.match(read('profile', { pids: [77], threads: [3] })!, /a\.js:only/);
+    assert.equal(read('stat', { pids: [78] }), null);
+    assert.equal(read('profile', { threads: [4] }), null);
   } finally {
     s.done();
   }
