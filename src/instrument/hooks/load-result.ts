@@ -41,13 +41,19 @@ function text(source: string | ArrayBuffer | ArrayBufferView): string {
  * be what gets the sites, and cjs.ts sees it. Should _compile receive code
  * we already emitted, the marker makes cjs.ts pass it on.
  */
-export function instrumentLoadResult<R extends LoadResult>(url: string, result: R, cjsHere: (filename: string) => boolean): R {
+export function instrumentLoadResult<R extends LoadResult>(
+  url: string, result: R, cjsHere: (filename: string) => boolean, untyped: 'detected' | 'pass' = 'pass',
+): R {
   const { format, source } = result;
   if (format === 'module-typescript' || format === 'commonjs-typescript' || format === 'typescript') {
     countIgnored();
     return result;
   }
-  if (format !== 'module' && format !== 'commonjs') return result;
+  // `detected`: a result without a format is a file that Node's CommonJS
+  // loader compiles with syntax detection (a .js of a package with no
+  // "type"); it is done as cjs.ts does it, when cjsHere says Node compiles it.
+  const detect = untyped === 'detected' && (format === undefined || format === null);
+  if (format !== 'module' && format !== 'commonjs' && !detect) return result;
   if (source === null || source === undefined) return result;
   if (!url.startsWith('file:')) {
     // data: and other generated modules are code made at run time, as eval's.
@@ -55,8 +61,8 @@ export function instrumentLoadResult<R extends LoadResult>(url: string, result: 
     return result;
   }
   const filename = fileURLToPath(url);
-  if (format === 'commonjs' && !cjsHere(filename)) return result;
+  if ((format === 'commonjs' || detect) && !cjsHere(filename)) return result;
   const code = text(source);
-  const out = instrumentSource(code, filename, format);
+  const out = instrumentSource(code, filename, detect ? undefined : format as 'module' | 'commonjs');
   return out === code ? result : { ...result, source: out };
 }

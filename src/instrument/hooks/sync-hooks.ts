@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FunctionToString } from '../../shared/builtins.js';
+import { nodeHandlesExtension } from '../../shared/own-load.js';
 import { markDecided } from './cjs.js';
 import { isOuterActive, markOuterActive, requestOuter } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
@@ -60,36 +60,17 @@ function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
         // that what it compiles is what the hook transformed.
         return instrumentLoadResult(url, { ...result, source: readFileSync(fileURLToPath(url), 'utf8') }, compiledByNode);
       }
-      const out = instrumentLoadResult(url, result, compiledByNode);
-      if (result.format === 'commonjs') noteDecided(url, result);
+      // Node 22 and later require a .js of a package with no "type" with no
+      // format (its _compile detects the syntax): done here all the same, so
+      // that no frame of cjs.ts sits under it.
+      const out = instrumentLoadResult(url, result, compiledByNode, 'detected');
+      if (result.format === 'commonjs' || result.format === undefined || result.format === null) noteDecided(url, result);
       return out;
     },
   };
 }
 
-type Handler = (module: object, filename: string) => void;
-const cjs = module as unknown as { _cache: Record<string, object | undefined>; _extensions: Record<string, Handler | undefined> };
-
-/**
- * Node's own handler of `.js` files (which also loads `.cjs`), known by the
- * start of its source text, the same on every line from 20 to 26: the tests
- * of each line check it. A handler that fails the check is treated as a
- * transpiler's, which only costs the module its transform in the hook (then
- * cjs.ts does it).
- */
-const NODE_HANDLER = /^function\s*\(module, filename\)\s*\{\s*let format, pkg;/;
-const handlerIsNodes = new WeakMap<Handler, boolean>();
-
-function nodeHandles(filename: string): boolean {
-  const h = cjs._extensions[extname(filename)] ?? cjs._extensions['.js'];
-  if (h === undefined) return false;
-  let own = handlerIsNodes.get(h);
-  if (own === undefined) {
-    own = NODE_HANDLER.test(Reflect.apply(FunctionToString, h, []) as string);
-    handlerIsNodes.set(h, own);
-  }
-  return own;
-}
+const cjs = module as unknown as { _cache: Record<string, object | undefined> };
 
 /**
  * Whether Node compiles this CommonJS module from the source our hook
@@ -105,7 +86,7 @@ function nodeHandles(filename: string): boolean {
 function compiledByNode(filename: string): boolean {
   const m = cjs._cache[filename];
   if (m !== undefined) return !Object.hasOwn(m, '_compile');
-  return nodeHandles(filename);
+  return nodeHandlesExtension(extname(filename));
 }
 
 /** A CommonJS file whose source this hook decided on: cjs.ts need not see it again. */
