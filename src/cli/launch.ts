@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 import { followChildren } from '../instrument/hooks/propagate.js';
 import type { ControlWrite } from './settings.js';
 
-const registerJs = new URL('../public/register.js', import.meta.url).href;
 const registerCjs = fileURLToPath(new URL('../public/register.cjs', import.meta.url));
 
 /** node, nodejs, node20, node.exe, or this very node. */
@@ -37,16 +36,17 @@ interface Launch {
  * the command's node and every node process it starts inherit (npm
  * scripts, npx, child processes, cluster workers), so the whole process
  * tree is traced and recorded. A script (app.js, app.mjs, app.cjs) runs
- * with this node; a .cjs is hooked with `--require`, which keeps Node 20
- * from loading it through the ESM loader.
+ * with this node. The hook goes in by `--require`: with it Node starts the
+ * main module as it does with no preload (an `--import` makes Node run a
+ * CommonJS main through its ES module loader, which changes its stack
+ * traces), and the configured start finishes before the main module where
+ * Node can require() an ES module (public/start.ts).
  */
 function launchFor(command: string[]): Launch {
   const [cmd, ...rest] = command;
   if (cmd === undefined) throw new Error('no command');
   const script = !isNode(cmd) && /\.(?:c?js|mjs|[cm]?ts)$/.test(cmd);
-  const flag = script && cmd.endsWith('.cjs')
-    ? { words: ['--require', registerCjs], marks: [registerCjs] }
-    : { words: [`--import=${registerJs}`], marks: [registerJs] };
+  const flag = { words: ['--require', registerCjs], marks: [registerCjs] };
   const env: NodeJS.ProcessEnv = { NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? '' };
   followChildren(flag, env);
   const added = { NODE_OPTIONS: env['NODE_OPTIONS'] ?? '' };

@@ -20,15 +20,19 @@
  * the control tree itself is loaded only when first used.
  */
 
+import { loadOwn } from '../shared/own-load.js';
+import { ownResource } from '../tracers/own-async.js';
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import type { ControlSurface } from './surface.js';
 
 const INIT = 'JSFTRACE_CONTROL_INIT';
+type Recorder = typeof import('../recorder/recorder.js');
+const recorderUrl = new URL('../recorder/recorder.js', import.meta.url);
 const RECORD = 'JSFTRACE_RECORD';
 
 let tree: Promise<ControlSurface> | null = null;
 function surface(): Promise<ControlSurface> {
-  tree ??= import('./tree.js').then((t) => t.controlSurface());
+  tree ??= loadOwn<typeof import('./tree.js')>(new URL('./tree.js', import.meta.url)).then((t) => t.controlSurface());
   return tree;
 }
 
@@ -60,7 +64,7 @@ function parseInit(text: string): InitStep[] {
 }
 
 async function applyInit(steps: readonly InitStep[]): Promise<void> {
-  const { setBooting } = await import('../tracers/tracers.js');
+  const { setBooting } = await loadOwn<typeof import('../tracers/tracers.js')>(new URL('../tracers/tracers.js', import.meta.url));
   const s = await surface();
   setBooting(true);
   try {
@@ -89,7 +93,8 @@ async function applyInit(steps: readonly InitStep[]): Promise<void> {
  */
 async function unmatchedPatterns(): Promise<() => string[]> {
   const [{ graphFilterTokens, tracerFilterTokens }, core] = await Promise.all([
-    import('../tracers/tracers.js'), import('../core/index.js'),
+    loadOwn<typeof import('../tracers/tracers.js')>(new URL('../tracers/tracers.js', import.meta.url)),
+    loadOwn<typeof import('../core/index.js')>(new URL('../core/index.js', import.meta.url)),
   ]);
   return () => {
     const inst = core.instance();
@@ -138,21 +143,28 @@ function parseRecord(text: string): { socket: string; flight: boolean; waitMs: n
 }
 
 async function installRecorder(recording: ReturnType<typeof parseRecord>): Promise<void> {
-  const { startRecorder } = await import('../recorder/recorder.js');
+  const { startRecorder } = await loadOwn<Recorder>(recorderUrl);
   const unmatched = await unmatchedPatterns();
   startRecorder({ ...recording, unmatched });
 }
 
+/** startControl's two ends. */
+export interface ControlStart {
+  /** What the program depends on: the configuration applied, the recording started. */
+  readonly applied: Promise<void>;
+  /** The whole start, the control server listening included. */
+  readonly done: Promise<void>;
+}
+
 /**
  * Runs in the main thread from jsftrace/register, after the hooks are
- * installed. With nothing to apply first (no JSFTRACE_CONTROL_INIT, no
- * JSFTRACE_RECORD), nothing holds the program (holding it would start the
- * main module from a later tick): the session opens now, and the control
- * server listens before the first turn of the event loop (see listen).
+ * installed. The program depends on `applied` only; the control server
+ * listens beside it (see listen). With nothing to apply (no
+ * JSFTRACE_CONTROL_INIT, no JSFTRACE_RECORD), `applied` is settled at once.
  * `serve` loads the server module; the caller passes a synchronous loader
  * when Node can require() an ES module.
  */
-export function startControl(serve: () => Promise<ServeControl> | ServeControl = loadServer): Promise<void> {
+export function startControl(serve: () => Promise<ServeControl> | ServeControl = loadServer): ControlStart {
   // Before the program can start a worker: each worker inherits the session.
   openOrCreateSession();
   // Both stay in the environment: the node processes the program starts
@@ -162,31 +174,38 @@ export function startControl(serve: () => Promise<ServeControl> | ServeControl =
   const recording = record !== undefined && record !== '' ? parseRecord(record) : null;
   const steps = init !== undefined && init !== '' ? parseInit(init) : null;
   const control = process.env['JSFTRACE_CONTROL'] !== '0';
-  if (recording === null && steps === null) return control ? listen(serve) : Promise.resolve();
-  return (async () => {
+  if (recording === null && steps === null) {
+    return { applied: Promise.resolve(), done: control ? listen(serve) : Promise.resolve() };
+  }
+  const applied = (async () => {
     // A streaming recording's drain reads every event: an OTLP export that the settings turn on runs there.
-    if (recording !== null && !recording.flight) await (await import('../recorder/recorder.js')).hostExport();
+    if (recording !== null && !recording.flight) await (await loadOwn<Recorder>(recorderUrl)).hostExport();
     if (steps !== null) await applyInit(steps);
     if (recording !== null) await installRecorder(recording);
-    if (control) await listen(serve);
   })();
+  return { applied, done: applied.then(() => (control ? listen(serve) : undefined)) };
 }
 
 type ServeControl = typeof import('./server.js')['serveControl'];
 
 function loadServer(): Promise<ServeControl> {
-  return import('./server.js').then((m) => m.serveControl);
+  return loadOwn<typeof import('./server.js')>(new URL('./server.js', import.meta.url)).then((m) => m.serveControl);
 }
 
 function listen(serve: () => Promise<ServeControl> | ServeControl): Promise<void> {
   const s = serve();
+  // The server, its socket and the promises of its start are jsftrace's
+  // own (async_hook events leave them out), though the program has begun.
+  const start = (f: ServeControl): Promise<void> => ownResource(() => f(lazySurface).then(() => undefined));
   // With the server module at hand, the listen runs from a microtask: a
   // listen queues a tick (its 'listening' event), and a tick queued before
   // the main module runs makes Node drain the program's first promise jobs
   // from processTicksAndRejections, a frame its async stack traces do not
   // have without jsftrace. From a microtask, the tick is queued after the
-  // program's first jobs have run, as with no jsftrace; the socket is bound
-  // (and 0600) before the first turn of the event loop.
-  if (typeof s === 'function') return new Promise<void>((r) => { queueMicrotask(() => { r(s(lazySurface).then(() => undefined)); }); });
-  return s.then((f) => f(lazySurface)).then(() => undefined);
+  // program's first jobs have run, as with no jsftrace (or, where the start
+  // runs its microtasks itself before the program, public/start.ts, both
+  // are done before the program's first line); the socket is bound (and
+  // 0600) before the first turn of the event loop.
+  if (typeof s === 'function') return new Promise<void>((r) => { queueMicrotask(() => { r(start(s)); }); });
+  return s.then(start);
 }

@@ -42,6 +42,7 @@ import {
 } from './dispatch.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
+import { loadOwn } from '../shared/own-load.js';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -152,7 +153,7 @@ interface ModuleHandler {
 
 async function importExport(spec: string): Promise<unknown> {
   const { url, name } = JSON.parse(spec) as { url: string; name: string };
-  const mod = await import(url) as Record<string, unknown>;
+  const mod = await loadOwn<Record<string, unknown>>(url);
   if (!(name in mod)) throw new Error(`${url} has no export ${JSON.stringify(name)}`);
   return mod[name];
 }

@@ -7,9 +7,9 @@
  * joined the instance and the hooks are in place.
  *
  * Where Node can require() an ES module (20.19, 22.12 and later), the start
- * runs here synchronously up to the hooks, and Node starts the main module
- * as it would without jsftrace, unless the start must finish something
- * first (start.ts says what). Then, and on older Node where the start is
+ * runs here synchronously, and Node starts the main module as it would
+ * without jsftrace, unless the start needs the event loop to finish
+ * something first (start.ts says what). Then, and on older Node where the start is
  * an asynchronous import, `Module.runMain` (which Node calls to start the
  * main module and a worker's file, and documents as patchable from
  * --require preloads) is replaced once by a function that waits for the
@@ -32,6 +32,8 @@ const ownThread = !wt.isMainThread && (wt as { workerData?: { jsftraceOwnThread?
 
 const runMain = Module.runMain;
 type Start = typeof import('./start.js');
+type OwnLoad = typeof import('../shared/own-load.js');
+interface Handlers { nodeHandlesExtension(ext: string): boolean }
 
 /** Holds Module.runMain (the main module, or a worker's file) until `done`. */
 function holdMain(done: Promise<unknown>): void {
@@ -53,15 +55,39 @@ function holdMain(done: Promise<unknown>): void {
   };
 }
 
+/**
+ * own-load.js, where require() loads jsftrace's ES modules into Node's
+ * module graph (Node 20.19, 22.12 and later) and no require hook that ran
+ * before this preload (an earlier `--require`) converts them to CommonJS,
+ * which would run a second copy of each: asked of that module, which has
+ * no effects to run twice.
+ */
+function ownLoadIfEsm(): OwnLoad | null {
+  if ((process.features as { require_module?: boolean }).require_module !== true) return null;
+  // A require hook in Node's place (`--require tsx/cjs` first) converts
+  // ES modules: not even asked, since asking would convert this one.
+  if (!(require('../shared/node-handlers.cjs') as Handlers).nodeHandlesExtension('.js')) return null;
+  try {
+    const ownLoad = require('../shared/own-load.js') as OwnLoad;
+    return Object.prototype.toString.call(ownLoad) === '[object Module]' ? ownLoad : null;
+  } catch {
+    return null;
+  }
+}
+
 if (!loaderThread && !ownThread) {
-  const requireEsm = (process.features as { require_module?: boolean }).require_module === true;
-  if (requireEsm) {
-    // The start is synchronous up to the hooks: the main module starts as
-    // Node starts it, unless the start has something it must finish first.
+  const ownLoad = ownLoadIfEsm();
+  if (ownLoad !== null) {
+    // The start is synchronous: the main module starts as Node starts it,
+    // unless the start needs the event loop to finish something first. From
+    // here until the start has run what it queued, jsftrace's modules (the
+    // core's, whose thread joins as it loads, included) are required.
+    ownLoad.requireOwnModules(true);
     let started: { holdsProgram: boolean; done: Promise<void> };
     try {
       started = (require('./start.js') as Start).start(true);
     } catch (err) {
+      ownLoad.requireOwnModules(false);
       started = { holdsProgram: true, done: Promise.reject(err) };
     }
     if (started.holdsProgram) holdMain(started.done);

@@ -225,6 +225,57 @@ test('filters apply from the first line; .cjs and commands through NODE_OPTIONS 
   }
 });
 
+test('a recorded program prints exactly what it prints without jsftrace: its stack traces, an uncaught error and its caret, its exit code', async () => {
+  const t = tempDir();
+  try {
+    // The Error is made on one line and thrown on another: Node puts the
+    // caret under the throw only when the main module runs as it does with
+    // no preload. The stacks show the loader's frames under a module's top
+    // level, and an async function's continuation.
+    // (Lines that carry inserted code, the first and a function's first,
+    // print instrumented: docs/transparency.md, difference 11.)
+    const program = `// app
+function fail() {
+  const e = new Error('boom')
+  ; throw e }
+const frames = (e) => e.stack.split('\\n').slice(1).join('\\n')
+console.log(frames(new Error('top')))
+async function later() { await null; console.log(frames(new Error('after await'))) }
+if (process.argv[2] === 'throw') fail()
+else later()
+`;
+    writeFileSync(join(t.dir, 'package.json'), '{"name":"app"}');
+    writeFileSync(join(t.dir, 'main.js'), program);
+    writeFileSync(join(t.dir, 'main.mjs'), program);
+    // Node 20 alone: jsftrace's _compile under a CommonJS module's top level (docs/instrumentation.md).
+    const compileFrame = /^ {4}at Module\._compile \(file:\/\/\/.*\/instrument\/hooks\/cjs\.js:\d+:\d+\)\n/gm;
+    const strip = (s: string): string => (process.versions.node.startsWith('20.') ? s.replace(compileFrame, '') : s);
+    for (const [main, arg] of [['main.js', 'throw'], ['main.mjs', 'throw'], ['main.js', 'stacks'], ['main.mjs', 'stacks']] as const) {
+      const plain = await run(process.execPath, ['--stack-trace-limit=50', main, arg], { cwd: t.dir, env: envOf(t) });
+      if (arg === 'throw') {
+        assert.equal(plain.code, 1);
+        // (An ES module's evaluation is asynchronous: there Node itself reports from the Error's stack.)
+        if (main === 'main.js') assert.match(plain.stderr, /^ {2}; throw e }\n {4}\^$/m);
+      } else {
+        assert.equal(plain.code, 0);
+        assert.match(plain.stdout, /^ {4}at later /m);
+      }
+      for (const tracer of ['function', 'function_graph']) {
+        const r = await jsftrace(['record', '-p', tracer, '-o', 'main.jsft', '--', process.execPath, '--stack-trace-limit=50', main, arg], { cwd: t.dir, env: envOf(t) });
+        const what = `${main} ${arg} under ${tracer}`;
+        const printed = r.stderr.replace(/jsftrace: recorded .*\n$/, '');
+        assert.equal(strip(r.stdout), plain.stdout, `${what}: stdout`);
+        assert.equal(strip(printed), plain.stderr, `${what}: stderr`);
+        assert.equal(r.code, plain.code, `${what}: exit code`);
+        // Recorded all the same: fail, or later and frames (twice).
+        assert.ok(Number(/jsftrace: recorded (\d+) events? /.exec(r.stderr)?.[1]) >= (arg === 'throw' ? 1 : 3), `${what}: ${r.stderr}`);
+      }
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('the exit code is the program\'s; a program killed by SIGKILL writes no trace and an old one stays', async () => {
   const t = tempDir();
   try {

@@ -24,23 +24,23 @@ const served = (dir: string): Record<string, string | undefined> => ({ JSFTRACE_
  */
 const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
 const compileFrame = inThreadHooks ? null : /^ {4}at Module\._compile \(file:\/\/\/.*\/instrument\/hooks\/cjs\.js:\d+:\d+\)\n/gm;
+
 /**
- * And there, module.register starts Node's loader thread, which puts work
- * on the tick queue: a --require'd start (nothing else of the program's
- * changes) has later promise continuations drained from it, so async stack
- * traces end with this frame, as in any program that registers hooks.
+ * As `jsftrace record -p function` starts a program (by --require): the
+ * function tracer on before the program's first line
+ * (JSFTRACE_CONTROL_INIT). By --import, a configured start holds the
+ * program with a top-level await (docs/instrumentation.md).
  */
-const tickFrame = inThreadHooks ? null : /\|? {4}at process\.processTicksAndRejections \(node:internal\/process\/task_queues:\d+:\d+\)/g;
+const TRACING = { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_tracer', 'function']]) };
 
 /**
  * Runs `main` with an empty preload and with jsftrace/register, by --import
- * and by --require: Node itself changes how it starts a program that has a
- * preload (an --import runs a CommonJS main through its ES module loader),
- * and that is the run jsftrace must not change. (By --require, jsftrace
- * starts the main module from the tick queue once it has started itself:
- * an uncaught exception there is reported from its Error's stack, which
- * moves the caret under the line Node prints and ends the stack at
- * runMain: docs/instrumentation.md.)
+ * and by --require, idle and (by --require) with a tracer configured at the
+ * start: Node
+ * itself changes how it starts a program that has a preload (an --import
+ * runs a CommonJS main through its ES module loader), and that is the run
+ * jsftrace must not change. A configured start finishes before the main
+ * module, which Node then starts as it would without jsftrace.
  */
 async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require']): Promise<void> {
   writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
@@ -50,12 +50,16 @@ async function threeWays(dir: string, main: string, flags: readonly string[] = [
   const entries = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
   for (const [flag, ours, none] of entries.filter(([f]) => flags.includes(f))) {
     const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
-    const r = await runNode([limit, flag, ours, main], { cwd: dir, env: served(dir) });
-    const stderr = compileFrame === null ? r.stderr : r.stderr.replace(compileFrame, '');
-    const stdout = tickFrame === null || flag !== '--require' ? r.stdout : r.stdout.replace(tickFrame, '');
-    assert.equal(pids(stderr), pids(plain.stderr), `${flag}: stderr`);
-    assert.equal(stdout, plain.stdout, `${flag}: stdout`);
-    assert.equal(r.code, plain.code);
+    const ways: [string, Record<string, string | undefined>][] = [['idle', served(dir)]];
+    if (flag === '--require') ways.push(['tracing', { ...served(dir), ...TRACING }]);
+    for (const [how, env] of ways) {
+      const r = await runNode([limit, flag, ours, main], { cwd: dir, env });
+      const stderr = compileFrame === null ? r.stderr : r.stderr.replace(compileFrame, '');
+      const stdout = compileFrame === null ? r.stdout : r.stdout.replace(compileFrame, '');
+      assert.equal(pids(stderr), pids(plain.stderr), `${flag} ${how}: stderr`);
+      assert.equal(stdout, plain.stdout, `${flag} ${how}: stdout`);
+      assert.equal(r.code, plain.code, `${flag} ${how}: exit code`);
+    }
   }
 }
 
@@ -100,6 +104,8 @@ const lines = [];
 function a1() { return a2() }
 function a2() { return new Error('e').stack.split('\\n').slice(0, 3).join('|') }
 lines.push(a1());
+// The top level of a CommonJS module: the loader's frames below it, no other _compile.
+lines.push(new Error('top').stack.split('\\n').filter((l) => l.includes('_compile')).join('\\n'));
 const obj = { real() { return new Error('x').stack.split('\\n')[1] } };
 obj.alias = obj.real;
 lines.push(obj.alias());
@@ -128,9 +134,12 @@ deep1().catch((e) => {
 test("stack traces: default text, a program's own prepareStackTrace, eval origins, async frames, file URLs", { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
-    writeTree(t.dir, { 'main.cjs': STACKS, 'main.mjs': STACKS });
+    // A .js of a package with no "type", as most packages are: Node 22 and
+    // later require it with no format, and detect its syntax.
+    writeTree(t.dir, { 'main.cjs': STACKS, 'main.mjs': STACKS, 'untyped/package.json': '{"name":"untyped"}', 'untyped/main.js': STACKS });
     await threeWays(t.dir, 'main.cjs');
     await threeWays(t.dir, 'main.mjs');
+    await threeWays(t.dir, 'untyped/main.js');
   } finally {
     t.done();
   }
@@ -145,7 +154,7 @@ test('an uncaught error prints the same (a line without inserted code); with --r
       'origin.cjs': `process.on('uncaughtException', (e, origin) => { console.log(origin, e.message); process.exitCode = 3 })\n`
         + `process.on('unhandledRejection', () => console.log('rejection'))\n${boom}boom(3)\n`,
     });
-    await threeWays(t.dir, 'main.cjs', ['--import']);
+    await threeWays(t.dir, 'main.cjs');
     await threeWays(t.dir, 'origin.cjs');
   } finally {
     t.done();

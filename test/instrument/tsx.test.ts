@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hookModes, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, tsxLoader, writeTree } from './support.js';
+import { fileURLToPath } from 'node:url';
+import { hookModes, registerCjs, registerJs, REPORT_CJS, REPORT_ESM, runNode, tempDir, transformWarnings, tsxLoader, writeTree } from './support.js';
 
 
 const ORDERS = {
@@ -69,7 +70,7 @@ for (const mode of hookModes.slice(0, 1)) {
           assert.equal(r.report!.stats.failed, 0, JSON.stringify(r.report!.stats.failures));
           // Nothing else was transformed: not TypeScript, not the hook
           // modules tsx runs in Node's loader thread.
-          assert.equal(r.report!.stats.transformed, r.report!.seen.length);
+          assert.equal(r.report!.stats.transformed, r.report!.seen.length, JSON.stringify(r.report));
           assert.deepEqual(transformWarnings(r.stderr), []);
         } finally {
           t.done();
@@ -77,4 +78,40 @@ for (const mode of hookModes.slice(0, 1)) {
       });
     }
   }
+}
+
+// tsx converts an ES module that is required to CommonJS. Loaded before
+// jsftrace, it would make second copies of jsftrace's own modules if the
+// start required them: the core's copy joins the thread again (a second
+// per_thread directory), with its own state. The start requires its modules
+// only where require() gives the very instances of the module graph.
+const tsxCjs = fileURLToPath(import.meta.resolve('tsx/cjs'));
+const control = new URL('../../src/public/control.js', import.meta.url).href;
+for (const [order, flags] of Object.entries({
+  '--import tsx --import jsftrace': ['--import', tsxLoader, '--import', registerJs],
+  '--require tsx/cjs --require jsftrace': ['--require', tsxCjs, '--require', registerCjs],
+})) {
+  test(`${order}: jsftrace's modules load once (one thread joined), idle and with a tracer configured`, { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'main.ts': `function twice(n: number): number { return n * 2 }
+import(${JSON.stringify(control)}).then(async ({ listFiles, readFile }) => {
+  const threads = (await listFiles()).filter((f) => /^per_thread\\/\\d+\\/stats$/.test(f));
+  console.log(twice(21), threads.join(' '), (await readFile('current_tracer')).trim());
+});
+`,
+      });
+      // tsx compiles main.ts once, in an esbuild worker of its own (a thread
+      // jsftrace traces as any other), and keeps it: done first.
+      await runNode([...flags, 'main.ts'], { cwd: t.dir, env: { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' } });
+      for (const [tracer, env] of [['nop', {}], ['function', { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_tracer', 'function']]) }]] as const) {
+        const r = await runNode([...flags, 'main.ts'], { cwd: t.dir, env: { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0', ...env } });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.output, `42 per_thread/0/stats ${tracer}\n`);
+      }
+    } finally {
+      t.done();
+    }
+  });
 }

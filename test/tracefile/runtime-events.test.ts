@@ -17,9 +17,9 @@ import type { Item } from '../../src/tracers/output/common.js';
 
 interface Seen { t: number; gc: number[]; before: string; after: string }
 
-async function record(out: string, events: string[]): Promise<Seen> {
+async function record(out: string, events: string[], env?: Record<string, string>): Promise<Seen> {
   const r = await recordProgram({
-    args: ['runtime.mjs'], cwd: fixtures, out,
+    args: ['runtime.mjs'], cwd: fixtures, out, ...(env === undefined ? {} : { env }),
     init: [...events.map((e): [string, string, string] => ['write', `events/${e}/enable`, '1']), ['write', 'current_tracer', 'function_graph']],
   });
   assert.equal(r.code, 0, r.stderr);
@@ -44,7 +44,8 @@ test('gc, loop_delay, async_hook: the collections perf_hooks reported, the block
   const s = scratch();
   try {
     const out = join(s.dir, 'on.jsft');
-    const seen = await record(out, ['gc', 'loop_delay', 'async_hook']);
+    // With the control server on, as `jsftrace record` runs a program.
+    const seen = await record(out, ['gc', 'loop_delay', 'async_hook'], { JSFTRACE_CONTROL: '1', JSFTRACE_SOCKET_DIR: s.dir });
     assert.ok(seen.gc.length >= 3, `the program made garbage: ${seen.gc.length} collections`);
     // The trace saw every collection the program saw, with the same durations, in order; it may
     // have seen more before the program's observer began and after its last look.
@@ -69,8 +70,10 @@ test('gc, loop_delay, async_hook: the collections perf_hooks reported, the block
     assert.ok(timeout !== undefined, 'the timer\'s init');
     assert.ok(hops.some((h) => h.a === 2 && h.c === timeout.c) && hops.some((h) => h.a === 3 && h.c === timeout.c), 'its before and after');
     // What jsftrace made before the program's first line (the recording's drain worker, its
-    // signal handlers) is not the program's: the program makes no worker and no signal handler.
-    assert.deepEqual(hops.filter((h) => h.a === 1 && (h.text === 'WORKER' || h.text === 'SIGNALWRAP')).map((h) => h.text), []);
+    // signal handlers) and its control server, which listens beside the program, are not the
+    // program's: the program makes no worker, no signal handler, no server.
+    const foreign = ['WORKER', 'SIGNALWRAP', 'PIPESERVERWRAP', 'PIPEWRAP'];
+    assert.deepEqual(hops.filter((h) => h.a === 1 && foreign.includes(h.text!)).map((h) => h.text), []);
     // jsftrace's own delay timer is not among the program's hops: each of its turns (the samples'
     // counts, some 50 here) would be a callback of one resource; none here runs half as many. (On
     // a machine so busy that the timer hardly turned, the two cannot be told apart: not asked.)

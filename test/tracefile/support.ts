@@ -15,6 +15,7 @@ import { renderFile, type RenderOptions, type ReportFormat } from '../../src/tra
 import { ReplacingFile } from '../../src/tracefile/replace.js';
 
 export const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
+const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
 export const tracerFixtures = fileURLToPath(new URL('../../../test/fixtures/tracers/', import.meta.url));
 export const fixtures = fileURLToPath(new URL('../../../test/fixtures/tracefile/', import.meta.url));
 const fixturesRoot = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
@@ -56,7 +57,7 @@ export interface RecordProgram {
   timeoutMs?: number;
 }
 
-/** Records `node --import register <args>` into `out` through a Collector in this process. */
+/** Records `node --require register <args>` (as `jsftrace record` starts it) into `out` through a Collector in this process. */
 export async function recordProgram(o: RecordProgram): Promise<Recording> {
   const file = ReplacingFile.create(o.out);
   file.write(fileHeader());
@@ -68,7 +69,7 @@ export async function recordProgram(o: RecordProgram): Promise<Recording> {
       JSFTRACE_RECORD: JSON.stringify({ socket: collector.socket, ...o.record }),
       ...o.env,
     });
-    const child = spawn(process.execPath, ['--import', register, ...o.args], { cwd: o.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--require', registerCjs, ...o.args], { cwd: o.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let fired = false;

@@ -200,7 +200,10 @@ function writeAsync(op: number, id: number, trigger: number, type: string): void
 function startAsync(): void {
   hook = createHook({
     init(id, type, trigger) {
-      if (makingOwn()) noteOwnId(id);
+      // Made by jsftrace, or from a callback of one of its resources (a
+      // control connection accepted by its server, a promise of its own
+      // timer's turn): its own too.
+      if (makingOwn() || isOwn(trigger)) noteOwnId(id);
       else writeAsync(ASYNC_INIT, id, trigger, type);
     },
     before(id) {
