@@ -22,17 +22,17 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const requireHere = createRequire(import.meta.url);
+/** The compiled package's source root (dist/src/). */
+const ownRoot = new URL('../', import.meta.url).href;
+const thisFile = fileURLToPath(import.meta.url);
 
 /** Whether Node's own handler loads files of this extension (node-handlers.cts). */
 export const nodeHandlesExtension = (requireHere('./node-handlers.cjs') as { nodeHandlesExtension(ext: string): boolean }).nodeHandlesExtension;
-/** The compiled package's source root (dist/src/). */
-const ownRoot = new URL('../', import.meta.url).href;
 
 /** Whether this Node can require() an ES module (20.19, 22.12 and later). */
 export const canRequireEsm = (process.features as { require_module?: boolean }).require_module === true;
 
 let requiring = false;
-const thisFile = fileURLToPath(import.meta.url);
 
 /**
  * While a start runs (public/start.ts). Turned on only where Node's own
