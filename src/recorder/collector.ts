@@ -112,6 +112,16 @@ export class Collector {
   private readonly processesInFile = new Set<number>();
   private readonly streamsInFile = new Set<number>();
 
+  /** Whether the file declares this process (file numbering); one that --max-size kept out is counted nowhere. */
+  hasProcess(id: number): boolean {
+    return this.processesInFile.has(id);
+  }
+
+  /** Whether the file declares this stream. */
+  hasStream(id: number): boolean {
+    return this.streamsInFile.has(id);
+  }
+
   private constructor(file: ReplacingFile, opts: CollectorOptions) {
     this.file = file;
     this.opts = opts;

@@ -13,6 +13,7 @@ import { Collector } from '../../src/recorder/collector.js';
 import { chunk, fileHeader, jsonChunk, namesChunks } from '../../src/tracefile/encode.js';
 import { CHUNK_PAGES, CHUNK_PROCESS, CHUNK_PROCESS_END, CHUNK_STREAM_END, CHUNK_THREAD } from '../../src/tracefile/layout.js';
 import { TraceFile } from '../../src/tracefile/read.js';
+import { fileThreads } from '../../src/tracefile/threads.js';
 import { ReplacingFile } from '../../src/tracefile/replace.js';
 import { scratch } from './support.js';
 
@@ -124,8 +125,16 @@ test('closing chunks that cannot fit are left out and counted, and the file stil
     assert.ok(r.bytes <= MAX, `${r.bytes} bytes`);
     assert.ok(r.c.leftOut > 0);
     assert.equal(r.c.stopped, `the trace reached --max-size (${MAX} bytes)`);
+    // record's summary counts the threads the file holds, not the 300 the process declared.
+    const { summary } = await import('../../src/cli/record.js');
     const t = TraceFile.open(r.out);
-    t.close();
+    try {
+      const inFile = fileThreads(t).length;
+      assert.ok(inFile < 300, `${inFile} threads in the file`);
+      assert.match(summary(r.c, 'out.jsft', r.bytes), new RegExp(`^jsftrace: recorded \\d+ events? from ${inFile} threads? to out\\.jsft `));
+    } finally {
+      t.close();
+    }
   } finally {
     r.done();
   }
