@@ -3,8 +3,10 @@
  * libraries (libraries.ts), run three ways: plain; instrumented with
  * nothing attached (NODE_OPTIONS='--import <jsftrace/register>', so every
  * process the runner starts is instrumented); and with the function_graph
- * tracer on every function of every process (graph-all.ts preloaded after
- * register). The same tests must pass and fail in every mode.
+ * tracer on every function of every process, started as `jsftrace record
+ * -p function_graph` starts a program (NODE_OPTIONS='--require
+ * <register.cjs>' and JSFTRACE_CONTROL_INIT, which every process applies
+ * before its first line). The same tests must pass and fail in every mode.
  *
  * Owns: getting each checkout ready (clone from its git URL when missing,
  * check out the pinned commit, npm install from the registry, prepare), the
@@ -47,7 +49,7 @@ const MODES: Mode[] = ['plain', 'idle', 'graph'];
 
 const dist = fileURLToPath(new URL('../../', import.meta.url));
 const register = join(dist, 'src', 'public', 'register.js');
-const graphAll = join(dist, 'tools', 'suites', 'graph-all.js');
+const registerCjs = join(dist, 'src', 'public', 'register.cjs');
 
 interface ModeResult { exit: number | null; signal: string | null; seconds: number; tally: Tally; points: Map<string, Status>; log: string }
 
@@ -71,7 +73,11 @@ function ready(lib: Library, dir: string): string {
 function runMode(lib: Library, at: string, mode: Mode, cacheDir: string, timeoutMin: number): Promise<ModeResult> {
   const env: Record<string, string | undefined> = { ...process.env, JSFTRACE_CACHE_DIR: cacheDir, FORCE_COLOR: '0', NO_COLOR: '1' };
   delete env['NODE_OPTIONS'];
-  if (mode !== 'plain') env['NODE_OPTIONS'] = `--import ${register}${mode === 'graph' ? ` --import ${graphAll}` : ''}`;
+  if (mode === 'idle') env['NODE_OPTIONS'] = `--import ${register}`;
+  if (mode === 'graph') {
+    env['NODE_OPTIONS'] = `--require ${registerCjs}`;
+    env['JSFTRACE_CONTROL_INIT'] = JSON.stringify([['write', 'current_tracer', 'function_graph']]);
+  }
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, lib.test(at), { cwd: at, env, stdio: ['ignore', 'pipe', 'pipe'] });
