@@ -19,6 +19,7 @@
  * would without jsftrace, unless something above needs the event loop.
  */
 
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { ready } from '../core/index.js';
@@ -29,6 +30,9 @@ import { canRequireEsm, loadOwn, requireOwn, requireOwnModules } from '../shared
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import { jsftraceStarts, programBegins } from '../tracers/own-async.js';
 
+const requireHere = createRequire(import.meta.url);
+/** This package's compiled files (dist/). */
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const registerJs = new URL('./register.js', import.meta.url);
 const registerCjs = new URL('./register.cjs', import.meta.url);
 // The control modules, loaded synchronously where require() gives this
@@ -108,20 +112,35 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
- * Runs the microtasks (and ticks) queued so far, jsftrace's start's, with
- * Node's own tick entry (`process._tickCallback`, there since Node's first
- * lines); whether `p` has then resolved. A preload that ran before ours
- * (an earlier `--require`) has what it queued run here too, before the
- * main module rather than after its first synchronous run. Inside an ES
- * module's evaluation (an `--import` preload) V8 runs no microtasks, and
- * `p` stays pending: the caller then holds the program.
+ * Runs the microtasks and ticks queued so far with Node's own tick entry
+ * (`process._tickCallback`, there since Node's first lines, which drains
+ * both queues until they are empty), when they can only be the start's
+ * (mayRunQueued); whether `p` has then resolved. Otherwise nothing is run
+ * and the caller holds the program, as on a Node that cannot require() an
+ * ES module.
  */
 function settledNow(p: Promise<void>): boolean {
   const run = (process as { _tickCallback?: () => void })._tickCallback;
-  if (typeof run !== 'function' || !canRequireEsm) return false;
+  if (typeof run !== 'function' || !canRequireEsm || !mayRunQueued()) return false;
   const seen: { state: 'pending' | 'resolved' | 'rejected' } = { state: 'pending' };
   p.then(() => { seen.state = 'resolved'; }, () => { seen.state = 'rejected'; });
-  // Each call drains both queues; a few calls cover work that one pass queues behind the other.
-  for (let i = 0; i < 4 && seen.state === 'pending'; i++) run.call(process);
+  run.call(process);
   return seen.state === 'resolved';
+}
+
+/**
+ * Whether the tick and microtask queues hold nothing but the start's: no
+ * preload ran before this one (what it queued would otherwise run before
+ * the main module, not after its first synchronous part: a warning before
+ * the program's listener, a rejection before its handler, a throw from a
+ * tick outside its callback scope), and no option of Node's own start
+ * queued a warning. And `_tickCallback` is not deprecated out loud
+ * (--pending-deprecation would print DEP0134).
+ */
+function mayRunQueued(): boolean {
+  const options = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), ...process.execArgv];
+  if (process.env['NODE_PENDING_DEPRECATION'] === '1') return false;
+  if (options.some((o) => /^--(?:no-)?(?:experimental|permission|allow-|loader|policy|pending-deprecation|frozen-intrinsics|disable-proto|security-revert)/.test(o))) return false;
+  // An earlier --require preload is in the CommonJS cache; ours are this package's files.
+  return Object.keys(requireHere.cache).every((f) => f.startsWith(packageRoot));
 }

@@ -15,6 +15,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { prepareTrampoline } from '../../core/index.js';
 import { EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY, runtimeEvents, setRuntimeEventBits } from '../session.js';
 import type { EventFormat } from '../../ring/index.js';
+import { loadOwn } from '../../shared/own-load.js';
 
 export interface RuntimeEvent {
   /** The directory under events/ (the event's name in the trace). */
@@ -47,7 +48,7 @@ export function setRuntimeEvents(bits: number, on: boolean): Promise<void> {
     setRuntimeEventBits(want);
     channel.postMessage('events');
     // This thread too (a channel does not deliver to its own sender).
-    if (loaded) (await import('./runtime.js')).applyRuntimeEvents();
+    if (loaded) (await loadOwn<typeof import('./runtime.js')>(new URL('./runtime.js', import.meta.url))).applyRuntimeEvents();
   };
   const p = chain.then(run, run);
   chain = p.catch(() => undefined);
