@@ -27,7 +27,9 @@ import type { ControlSurface } from './surface.js';
 
 const INIT = 'JSFTRACE_CONTROL_INIT';
 type Recorder = typeof import('../recorder/recorder.js');
+type Tracers = typeof import('../tracers/tracers.js');
 const recorderUrl = new URL('../recorder/recorder.js', import.meta.url);
+const tracersUrl = new URL('../tracers/tracers.js', import.meta.url);
 const RECORD = 'JSFTRACE_RECORD';
 
 let tree: Promise<ControlSurface> | null = null;
@@ -64,7 +66,7 @@ function parseInit(text: string): InitStep[] {
 }
 
 async function applyInit(steps: readonly InitStep[]): Promise<void> {
-  const { setBooting } = await loadOwn<typeof import('../tracers/tracers.js')>(new URL('../tracers/tracers.js', import.meta.url));
+  const { setBooting } = await loadOwn<Tracers>(tracersUrl);
   const s = await surface();
   setBooting(true);
   try {
@@ -93,7 +95,7 @@ async function applyInit(steps: readonly InitStep[]): Promise<void> {
  */
 async function unmatchedPatterns(): Promise<() => string[]> {
   const [{ graphFilterTokens, tracerFilterTokens }, core] = await Promise.all([
-    loadOwn<typeof import('../tracers/tracers.js')>(new URL('../tracers/tracers.js', import.meta.url)),
+    loadOwn<Tracers>(tracersUrl),
     loadOwn<typeof import('../core/index.js')>(new URL('../core/index.js', import.meta.url)),
   ]);
   return () => {
