@@ -5,7 +5,8 @@
  * each (function, command) has a count in the session's shared probe table,
  * so a count is spent once whichever thread hits it.
  *
- * Owns: the probe table's entries and the probes' callbacks. Invariants:
+ * Owns: the probe table's entries (probe-hits.ts has the callbacks that
+ * spend them). Invariants:
  * - traceon and traceoff spend a count only when they change tracing_on (as
  *   ftrace's ftrace_traceon_count), so `traceoff:3` stops tracing exactly
  *   three times; stacktrace and dump spend one per hit;
@@ -20,8 +21,7 @@
  */
 
 import { fail } from '../shared/errors.js';
-import { C_PROBES, C_STATE, ctl, PROBE_MAX, PROBE_WORDS, setTracingOn, threadWriter } from './session.js';
-import { writeStack } from './stack.js';
+import { C_PROBES, ctl, PROBE_MAX, PROBE_WORDS } from './session.js';
 
 export const PROBE_COMMANDS = ['traceon', 'traceoff', 'stacktrace', 'dump'] as const;
 export type ProbeCommand = (typeof PROBE_COMMANDS)[number];
@@ -86,7 +86,7 @@ export function removeProbeEntry(site: number, command: ProbeCommand): void {
 }
 
 /** The entry of (site, cmd); -1 if none. */
-function find(site: number, cmd: number): number {
+export function find(site: number, cmd: number): number {
   const n = Atomics.load(ctl, C_PROBES);
   for (let i = 0; i < n; i++) {
     if (ctl[at(i, 0)] === site + 1 && ctl[at(i, 1)] === cmd) return i;
@@ -95,7 +95,7 @@ function find(site: number, cmd: number): number {
 }
 
 /** Spends one count of entry i; false when none is left. */
-function spend(i: number): boolean {
+export function spend(i: number): boolean {
   for (;;) {
     const c = Atomics.load(ctl, at(i, 2));
     if (c < 0) return true;
@@ -103,52 +103,3 @@ function spend(i: number): boolean {
     if (Atomics.compareExchange(ctl, at(i, 2), c, c - 1) === c) return true;
   }
 }
-
-function toggle(site: number, cmd: number, on: boolean): void {
-  const i = find(site, cmd);
-  if (i < 0) return;
-  if (((Atomics.load(ctl, C_STATE) & 1) !== 0) === on) return; // nothing to change: no count spent
-  if (spend(i)) setTracingOn(on);
-}
-
-function traceonHit(site: number): void {
-  toggle(site, CMD_TRACEON, true);
-}
-
-function traceoffHit(site: number): void {
-  toggle(site, CMD_TRACEOFF, false);
-}
-
-function stacktraceHit(site: number): void {
-  const i = find(site, CMD_STACKTRACE);
-  if (i < 0 || (Atomics.load(ctl, C_STATE) & 1) === 0) return;
-  const w = threadWriter();
-  if (w !== null && spend(i)) writeStack(w);
-}
-
-/** Where `dump` prints: the whole trace to stderr, as ftrace_dump to the console; tests replace it. */
-let dumpSink: () => void = () => {
-  // Not from inside the traced call: reading waits for every thread's ring.
-  setImmediate(() => {
-    // Consumed, as ftrace_dump consumes what it prints.
-    import('./tracers.js').then(async (t) => {
-      for await (const piece of t.tracePipeChunks()) process.stderr.write(piece);
-    }).catch(() => undefined);
-  });
-};
-export function setDumpSink(fn: () => void): void {
-  dumpSink = fn;
-}
-
-function dumpHit(site: number): void {
-  const i = find(site, CMD_DUMP);
-  if (i < 0 || !spend(i)) return;
-  // ftrace_dump turns tracing off first, so the dump shows what led here.
-  setTracingOn(false);
-  dumpSink();
-}
-
-export const traceonProbe = { func: traceonHit };
-export const traceoffProbe = { func: traceoffHit };
-export const stacktraceProbe = { func: stacktraceHit };
-export const dumpProbe = { func: dumpHit };

@@ -560,7 +560,7 @@ async function syncProbeOps(): Promise<void> {
       await ftraceSetFilter(have, tokens);
       continue;
     }
-    const o = createOps({ func: { module: here('./probes.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
+    const o = createOps({ func: { module: here('./probe-hits.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
     await ftraceSetFilter(o, tokens);
     await registerFtraceFunction(o);
     probeOps[cmd] = o;
