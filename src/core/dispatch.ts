@@ -2,10 +2,12 @@
  * The data path: what a site calls once its target word is not nop.
  *
  * Owns: the handlers of this thread's table H (the list function, one entry
- * function per ops called directly, one per direct trampoline, `missing`),
- * the frame stack and `leave`/`unwind`, recursion protection, and the
- * catching of what callbacks throw (counted and reported by
- * callback-faults.ts; the list read by list-view.ts). Invariants:
+ * function per ops called directly, `missing`; a direct trampoline's are
+ * tramp-handlers.ts's, and an ops' exit, suspend and resume parts
+ * ops-handlers.ts's), the frame stack and `leave`/`unwind`, recursion
+ * protection, and the catching of what entry callbacks throw (counted and
+ * reported by callback-faults.ts; the list read by list-view.ts).
+ * Invariants:
  * - a handler returns a token: 0 when the call needs no exit, else the
  *   index of the first frame it pushed with a generation in the high bits;
  *   `leave(token)` runs the exits of exactly the frames of that token,
@@ -34,13 +36,13 @@ import * as layout from './layout.js';
 import * as flags from './flags.js';
 import { opsError, trampError } from './callback-faults.js';
 import { foreignOps, foreignTramp, readList } from './list-view.js';
-import { threadView, type EnterFn, type ExitHandler, type LocalOps, type LocalTramp, type SiteFn, type ThreadView } from './thread.js';
+import { threadView, type EnterFn, type ExitHandler, type LocalOps, type SiteFn, type ThreadView } from './thread.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
 // (measured on the ring writer: 120 against 150 M events/s).
-const { H_LIST_SEQ, O_DIRECT, TH_DEPTH, TH_MISSED, TH_RECURSION, OPS_STRIDE } = layout;
-const { OPS_FL_DIRECT, OPS_FL_IPMODIFY, OPS_FL_STUB, OPS_FL_ARGS, TARGET_OPS_BASE } = flags;
+const { H_LIST_SEQ, O_DIRECT, TH_DEPTH, TH_MISSED, TH_RECURSION } = layout;
+const { OPS_FL_DIRECT, OPS_FL_STUB, OPS_FL_ARGS, TARGET_OPS_BASE } = flags;
 
 /** Given to exits of frames abandoned by a throw the site did not see. */
 export const UNWOUND: unique symbol = Symbol('jsftrace.unwound');
@@ -121,7 +123,7 @@ const INDEX_MASK = 0xffff;
  * Pushes a frame of the group `owner` (0: start a new group); returns the
  * group's token, or 0 when the stack is full.
  */
-function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
+export function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
     queueMicrotask(sweep);
@@ -512,73 +514,6 @@ function listEnter(site: number, thisArg: unknown, args: ArrayLike<unknown> | nu
 
 // ---- handler builders -----------------------------------------------------
 
-/**
- * Whether the ops is still registered in this thread: a call that entered
- * before unregisterFtraceFunction resolved (a suspended async call, say)
- * does not call its callbacks after that, as the kernel promises.
- */
-function live(o: LocalOps): boolean {
-  return tv.ops[o.slot] === o;
-}
-
-function keepValue(_site: number, value: unknown): unknown {
-  return value;
-}
-
-/** Runs a suspend or resume callback of an ops, isolated; returns the data to keep. */
-function opsPauseCall(o: LocalOps, fn: ((site: number, ops: never, data: unknown) => unknown) | undefined, site: number, data: unknown): unknown {
-  if (fn === undefined || !live(o)) return data;
-  try {
-    const r = fn(site, o.ops as never, data);
-    return r === undefined ? data : r;
-  } catch (e) {
-    opsError(o, e);
-    return data;
-  }
-}
-
-/**
- * The exit part of an ops, built for its flags when the ops is loaded (no
- * flag is tested per call). It runs only while the ops is registered in
- * this thread: a call that entered before unregisterFtraceFunction resolved
- * (a suspended async call, say) does not call its callbacks after that, as
- * the kernel promises. Exits run with the recursion guard raised
- * (runExits, leaveOne), so what the callback calls reaches no ops.
- */
-function makeOpsLeave(o: LocalOps): ExitHandler['leave'] {
-  const rf = o.retfunc;
-  if (rf === undefined) return keepValue;
-  const ops = o.ops;
-  const slot = o.slot;
-  const ipmodify = (o.flags & OPS_FL_IPMODIFY) !== 0;
-  return function opsLeave(site, value, threw, data) {
-    if (tv.ops[slot] !== o) return value;
-    try {
-      const r = rf(site, ops, value, threw, data);
-      return ipmodify ? r : value;
-    } catch (e) {
-      opsError(o, e);
-      return value;
-    }
-  };
-}
-
-export function makeLocalOps(slot: number, gen: number, ops: LocalOps['ops'], flags: number,
-  func: LocalOps['func'], retfunc: LocalOps['retfunc']): LocalOps {
-  const o: LocalOps = {
-    slot, gen, ops, func, retfunc, flags,
-    cov: L.cov + slot * L.covWords,
-    row: L.ops + slot * OPS_STRIDE,
-    warned: false,
-    framed: retfunc !== undefined || ops.suspendfunc !== undefined || ops.resumefunc !== undefined,
-    leave: keepValue,
-    pause: (site, data) => opsPauseCall(o, ops.suspendfunc, site, data),
-    unpause: (site, data) => opsPauseCall(o, ops.resumefunc, site, data),
-  };
-  o.leave = makeOpsLeave(o);
-  return o;
-}
-
 /** An entry of a directly called ops that ran nothing: a re-entry from a callback is counted. */
 function refused(): number {
   if (inList) i32[tv.row + TH_RECURSION]++;
@@ -641,65 +576,6 @@ export function makeOpsEnter(o: LocalOps): EnterFn {
     inList = false;
     i32[row + TH_DEPTH]--;
     return pushPlain(site);
-  };
-}
-
-function trampLeave(this: LocalTramp, site: number, value: unknown, threw: boolean, data: unknown): unknown {
-  const exit = this.exit;
-  if (exit === undefined) return value;
-  try {
-    exit(site, value, threw, data);
-  } catch (e) {
-    trampError(this, e);
-  }
-  return value;
-}
-
-function trampPauseCall(t: LocalTramp, fn: LocalTramp['suspend'], site: number, data: unknown): unknown {
-  if (fn === undefined) return data;
-  try {
-    const r = fn(site, data);
-    return r === undefined ? data : r;
-  } catch (e) {
-    trampError(t, e);
-    return data;
-  }
-}
-
-function trampPause(this: LocalTramp, site: number, data: unknown): unknown {
-  return trampPauseCall(this, this.suspend, site, data);
-}
-
-function trampUnpause(this: LocalTramp, site: number, data: unknown): unknown {
-  return trampPauseCall(this, this.resume, site, data);
-}
-
-export function makeLocalTramp(id: number, name: string, entry: LocalTramp['entry'], exit: LocalTramp['exit'],
-  suspend?: LocalTramp['suspend'], resume?: LocalTramp['resume']): LocalTramp {
-  return { id, name, entry, exit, suspend, resume, warned: false, leave: trampLeave, pause: trampPause, unpause: trampUnpause };
-}
-
-/** Entry function for a site that calls a direct trampoline. */
-export function makeTrampEnter(t: LocalTramp): EnterFn {
-  const entry = t.entry;
-  if (t.exit === undefined && t.suspend === undefined && t.resume === undefined) {
-    return function trampEnter(site, thisArg, args) {
-      try {
-        entry(site, thisArg, args ?? null);
-      } catch (e) {
-        trampError(t, e);
-      }
-      return 0;
-    };
-  }
-  return function trampEnterExit(site, thisArg, args) {
-    let data: unknown;
-    try {
-      data = entry(site, thisArg, args ?? null);
-    } catch (e) {
-      trampError(t, e);
-    }
-    return push(site, 0, t, data);
   };
 }
 

@@ -38,8 +38,10 @@ import { OPS_FL_ATTRIBUTES, targetOfOps, targetOfTramp } from './flags.js';
 import { FtraceOps, type OpsFunc, type OpsPauseFunc, type OpsRetFunc } from './ops.js';
 import { opsRow, slotText, trampRow, trampText, TRAMP_READY } from './slots.js';
 import {
-  initHandlers, invalidateList, setHandler, makeLocalOps, makeLocalTramp, makeOpsEnter, makeTrampEnter, missing,
+  initHandlers, invalidateList, setHandler, makeOpsEnter, missing,
 } from './dispatch.js';
+import { makeLocalOps } from './ops-handlers.js';
+import { makeLocalTramp, makeTrampEnter } from './tramp-handlers.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
 import { loadOwn } from '../shared/own-load.js';
