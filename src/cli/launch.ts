@@ -40,16 +40,21 @@ interface Launch {
  * main module as it does with no preload (an `--import` makes Node run a
  * CommonJS main through its ES module loader, which changes its stack
  * traces), and the configured start finishes before the main module where
- * Node can require() an ES module (public/start.ts).
+ * Node can require() an ES module (public/start.ts). It goes first, so
+ * that the user's own `--require` preloads do not hold that start.
  */
 function launchFor(command: string[]): Launch {
   const [cmd, ...rest] = command;
   if (cmd === undefined) throw new Error('no command');
   const script = !isNode(cmd) && /\.(?:c?js|mjs|[cm]?ts)$/.test(cmd);
   const flag = { words: ['--require', registerCjs], marks: [registerCjs] };
-  const env: NodeJS.ProcessEnv = { NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? '' };
-  followChildren(flag, env);
-  const added = { NODE_OPTIONS: env['NODE_OPTIONS'] ?? '' };
+  // Before the user's own options: a `--require` preload of theirs (dotenv,
+  // a require hook) then runs after jsftrace's start, which can finish
+  // before the main module only when no preload ran before it.
+  const ours: NodeJS.ProcessEnv = {};
+  followChildren(flag, ours);
+  const user = process.env['NODE_OPTIONS'] ?? '';
+  const added = { NODE_OPTIONS: flag.marks.some((m) => user.includes(m)) ? user : [ours['NODE_OPTIONS'], user].filter((s) => s !== '').join(' ') };
   return script ? { file: process.execPath, args: [cmd, ...rest], env: added } : { file: cmd, args: rest, env: added };
 }
 

@@ -271,6 +271,20 @@ else later()
         assert.ok(Number(/jsftrace: recorded (\d+) events? /.exec(r.stderr)?.[1]) >= (arg === 'throw' ? 1 : 3), `${what}: ${r.stderr}`);
       }
     }
+    // A preload of the user's own in NODE_OPTIONS (as `-r dotenv/config`)
+    // runs after jsftrace's, so it does not hold the start: the main
+    // module still starts as Node starts it (not from the tick queue).
+    writeFileSync(join(t.dir, 'pre.cjs'), "process.env.FROM_PRELOAD = 'set'\n");
+    writeFileSync(join(t.dir, 'env.js'), `console.log(process.env.FROM_PRELOAD)\n${program}`);
+    const withPreload = { ...envOf(t), NODE_OPTIONS: '--require ./pre.cjs' };
+    for (const arg of ['stacks', 'throw']) {
+      const plain = await run(process.execPath, ['--stack-trace-limit=50', 'env.js', arg], { cwd: t.dir, env: withPreload });
+      assert.match(plain.stdout, /^set\n/);
+      const r = await jsftrace(['record', '-o', 'env.jsft', '--', process.execPath, '--stack-trace-limit=50', 'env.js', arg], { cwd: t.dir, env: withPreload });
+      assert.equal(strip(r.stdout), plain.stdout, `env.js ${arg} with a preload of the user's: stdout`);
+      assert.equal(strip(r.stderr.replace(/jsftrace: recorded .*\n$/, '')), plain.stderr, `env.js ${arg} with a preload of the user's: stderr`);
+      assert.equal(r.code, plain.code);
+    }
   } finally {
     t.done();
   }
