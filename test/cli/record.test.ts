@@ -209,17 +209,17 @@ test('filters apply from the first line; .cjs and commands through NODE_OPTIONS 
       ['record', '-o', 'c.jsft', fixture('calls.cjs')],
       ['record', '-o', 's.jsft', '--', 'sh', '-c', `"${process.execPath}" "${calls}"`],
     ].map((args) => jsftrace(args, { cwd: t.dir, env: envOf(t) })));
-    assert.deepEqual(SUMMARY.exec(only!.stderr)?.slice(1), ['6', 'l.jsft']);
-    assert.deepEqual(SUMMARY.exec(but!.stderr)?.slice(1), ['4', 'n.jsft']);
-    assert.deepEqual(SUMMARY.exec(two!.stderr)?.slice(1), ['4', 'two.jsft']);
+    assert.deepEqual(SUMMARY.exec(only!.stderr)?.slice(1), ['6', 'l.jsft'], only!.stderr);
+    assert.deepEqual(SUMMARY.exec(but!.stderr)?.slice(1), ['4', 'n.jsft'], but!.stderr);
+    assert.deepEqual(SUMMARY.exec(two!.stderr)?.slice(1), ['4', 'two.jsft'], two!.stderr);
 
     assert.equal(cjs!.stdout, 'sum 18\n');
-    assert.deepEqual(SUMMARY.exec(cjs!.stderr)?.slice(1), ['10', 'c.jsft']);
+    assert.deepEqual(SUMMARY.exec(cjs!.stderr)?.slice(1), ['10', 'c.jsft'], cjs!.stderr);
     const report = (await jsftrace(['report', '-i', 'c.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
     assert.equal(count(report, new RegExp(`: ${site('calls.cjs', 'leaf')} <-`)), 6);
 
     assert.equal(sh!.stdout, 'sum 18\n');
-    assert.deepEqual(SUMMARY.exec(sh!.stderr)?.slice(1), ['10', 's.jsft']);
+    assert.deepEqual(SUMMARY.exec(sh!.stderr)?.slice(1), ['10', 's.jsft'], sh!.stderr);
   } finally {
     t.done();
   }
