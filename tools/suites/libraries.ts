@@ -26,6 +26,38 @@ export interface Library {
 
 const mocha = (bin: string, ...args: string[]): string[] => [bin, '--reporter', 'tap', ...args];
 
+/**
+ * A jest reporter writing TAP on stdout, a point per test as each file
+ * ends (`file > describe... > title`), and a failing point named by the file
+ * when the file failed outside its tests (it did not load, a hook threw).
+ * Each line starts with a newline of its own: run.ts reads stdout and stderr
+ * as they come, and jest writes a line on stderr in several writes, so a
+ * line of stdout can land in the middle of one. (Jest's own `--json` report
+ * is one line of half a megabyte written at the end: it arrives cut by
+ * stderr.)
+ */
+const JEST_TAP = `'use strict';
+const { relative } = require('node:path');
+const clean = (s) => s.replace(/\\s+/g, ' ').replace(/#/g, '\\\\#');
+module.exports = class JsftraceTap {
+  n = 0;
+  onRunStart() { process.stdout.write('\\nTAP version 13\\n'); }
+  onTestFileResult(test, result) {
+    const file = relative(process.cwd(), result.testFilePath);
+    for (const a of result.testResults) {
+      const name = clean([file, ...a.ancestorTitles, a.title].join(' > '));
+      const ok = a.status === 'failed' ? 'not ok' : 'ok';
+      const directive = a.status === 'todo' ? ' # TODO' : a.status === 'passed' || a.status === 'failed' ? '' : ' # SKIP';
+      process.stdout.write('\\n' + ok + ' ' + ++this.n + ' - ' + name + directive + '\\n');
+    }
+    if ((result.testExecError || result.failureMessage) && !result.testResults.some((a) => a.status === 'failed')) {
+      process.stdout.write('\\nnot ok ' + ++this.n + ' - ' + clean(file) + '\\n');
+    }
+  }
+  onRunComplete() { process.stdout.write('\\n1..' + this.n + '\\n'); }
+};
+`;
+
 export const LIBRARIES: Library[] = [
   {
     name: 'express', repo: 'https://github.com/expressjs/express.git', commit: 'a3714473feb3d2908add734d340e7755fd85e0a3',
@@ -79,5 +111,42 @@ export const LIBRARIES: Library[] = [
     test: () => ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=120000', 'test/404s.test.js', 'test/500s.test.js',
       'test/async-await.test.js', 'test/hooks.test.js', 'test/route.1.test.js', 'test/schema-feature.test.js', 'test/plugin.1.test.js',
       'test/logger/logging.test.js'],
+  },
+  {
+    // The last commit before vitest 3 (npm refuses the later ones' devDependencies:
+    // @vitest/coverage-v8 2.1.9 wants vitest 2). vitest runs each file in a child
+    // process of its own (pool 'forks'), transforming the sources with vite and
+    // running them with vm (vite-node), past the module hooks: what gets sites
+    // is vitest's own code and its dependencies, not immer's nor the tests'.
+    name: 'immer', repo: 'https://github.com/immerjs/immer.git', commit: 'eb35b376fc8fbee5a0c74942da0f5c5646cf8d64',
+    style: 'TypeScript and ES modules transformed by vite, proxies, vitest 2 (a child process per file)', prepare: [],
+    test: () => ['node_modules/vitest/vitest.mjs', 'run', '--reporter=tap-flat'],
+  },
+  {
+    // The last commit before commander left jest for node:test. Jest has no TAP
+    // reporter: prepare writes JEST_TAP into the checkout, which jest loads
+    // beside its own. run.ts sets NO_COLOR=1 and FORCE_COLOR=0, so the four
+    // tests of command.configureOutput.test.js that set FORCE_COLOR or
+    // CLICOLOR_FORCE and expect colours fail in every mode. Two jest workers
+    // (child processes), as jest would pick on a machine with three cores or
+    // more; its own config asks for coverage, off here as for the others.
+    // Jest compiles the tests and commander with vm, past the module hooks:
+    // commander gets sites only in the programs the tests start with node.
+    name: 'commander', repo: 'https://github.com/tj/commander.js.git', commit: '63eed4aa05435575d515311bb5efaf6d88b6be84',
+    style: 'CommonJS, semicolons (prettier), jest 29 (module registry in vm contexts, worker processes), ts-jest, '
+      + 'child processes for executable subcommands',
+    prepare: [['node', '-e', `require('node:fs').writeFileSync('.jsftrace-jest-tap.cjs', ${JSON.stringify(JEST_TAP)})`]],
+    test: () => ['node_modules/jest/bin/jest.js', '--ci', '--coverage=false', '--maxWorkers=2',
+      '--reporters=default', '--reporters=./.jsftrace-jest-tap.cjs'],
+  },
+  {
+    // Most tests import the build (dist/, made by tshy), six the TypeScript
+    // sources, which tap's ts-node loader compiles; tap runs each file in a
+    // process of its own with its loaders (TypeScript, mocks, process info) as
+    // --import hooks.
+    name: 'minimatch', repo: 'https://github.com/isaacs/minimatch.git', commit: 'ded1bbd01beca62a5978bc1650ed0a1ccf9039d5',
+    style: 'TypeScript built by tshy, ES modules, no semicolons, node-tap 21 (ts-node and mock loader hooks, a process per file)',
+    prepare: [['npm', 'run', 'prepare']],
+    test: () => ['node_modules/tap/dist/esm/run.mjs', '-R', 'tap', '--disable-coverage', '-j', '1'],
   },
 ];

@@ -1,8 +1,8 @@
 /**
  * `node dist/tools/suites/run.js`: the real test suites of popular
  * libraries (libraries.ts), run three ways: plain; instrumented with
- * nothing attached (NODE_OPTIONS='--import <jsftrace/register>', so every
- * process the runner starts is instrumented); and with the function_graph
+ * nothing attached (NODE_OPTIONS='--require <jsftrace/register>', as the
+ * docs recommend, so every process the runner starts is instrumented); and with the function_graph
  * tracer on every function of every process, started as `jsftrace record
  * -p function_graph` starts a program (NODE_OPTIONS='--require
  * <register.cjs>' and JSFTRACE_CONTROL_INIT, which every process applies
@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LIBRARIES, type Library } from './libraries.js';
@@ -48,7 +48,6 @@ type Mode = 'plain' | 'idle' | 'graph';
 const MODES: Mode[] = ['plain', 'idle', 'graph'];
 
 const dist = fileURLToPath(new URL('../../', import.meta.url));
-const register = join(dist, 'src', 'public', 'register.js');
 const registerCjs = join(dist, 'src', 'public', 'register.cjs');
 
 interface ModeResult { exit: number | null; signal: string | null; seconds: number; tally: Tally; points: Map<string, Status>; log: string }
@@ -71,9 +70,12 @@ function ready(lib: Library, dir: string): string {
 }
 
 function runMode(lib: Library, at: string, mode: Mode, cacheDir: string, timeoutMin: number): Promise<ModeResult> {
-  const env: Record<string, string | undefined> = { ...process.env, JSFTRACE_CACHE_DIR: cacheDir, FORCE_COLOR: '0', NO_COLOR: '1' };
+  // The node that runs this first in PATH: tests that start `node` by name
+  // (commander's subcommands) then run the same line.
+  const path = [dirname(process.execPath), process.env['PATH'] ?? ''].filter((p) => p !== '').join(delimiter);
+  const env: Record<string, string | undefined> = { ...process.env, PATH: path, JSFTRACE_CACHE_DIR: cacheDir, FORCE_COLOR: '0', NO_COLOR: '1' };
   delete env['NODE_OPTIONS'];
-  if (mode === 'idle') env['NODE_OPTIONS'] = `--import ${register}`;
+  if (mode === 'idle') env['NODE_OPTIONS'] = `--require ${registerCjs}`;
   if (mode === 'graph') {
     env['NODE_OPTIONS'] = `--require ${registerCjs}`;
     env['JSFTRACE_CONTROL_INIT'] = JSON.stringify([['write', 'current_tracer', 'function_graph']]);
@@ -81,14 +83,17 @@ function runMode(lib: Library, at: string, mode: Mode, cacheDir: string, timeout
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, lib.test(at), { cwd: at, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Every runner writes its TAP to stdout; read apart from stderr, whose
+    // chunks would otherwise land inside its lines.
+    let out = '';
     let log = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; log += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { log += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMin * 60_000);
     child.on('error', reject);
     child.on('close', (exit, signal) => {
       clearTimeout(timer);
-      const points = readTap(log);
+      const points = readTap(out);
       resolve({ exit, signal, seconds: (performance.now() - started) / 1000, tally: tally(points), points, log });
     });
   });

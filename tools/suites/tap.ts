@@ -1,6 +1,7 @@
 /**
- * TAP, as mocha, tape, node-tap, ava and node:test write it, read into one
- * result per test point: what tools/suites compares between modes.
+ * TAP, as mocha, tape, node-tap, ava, vitest, node:test and the jest
+ * reporter of libraries.ts write it, read into one result per test point:
+ * what tools/suites compares between modes.
  *
  * Owns: the key of a test point. Invariant: the key is the point's depth
  * and name, numbered when a name repeats at one depth (tape's assertion
@@ -29,8 +30,10 @@ export function readTap(text: string): Map<string, Status> {
       status = d[1]!.toUpperCase() === 'SKIP' ? 'skip' : 'todo';
       name = name.slice(0, d.index + (d[0].startsWith('#') ? 0 : 1));
     }
-    // node-tap appends the time a file took: not part of the name.
+    // node-tap and vitest append the time a test took: not part of the name.
     name = name.replace(/\s+# time=[\d.]+m?s$/, '').trim();
+    // minimatch's redos tests put the time a match took in their names.
+    name = name.replace(/\bms=[\d.e-]+/g, 'ms=');
     const base = `${depth}|${name}`;
     const n = (seen.get(base) ?? 0) + 1;
     seen.set(base, n);
