@@ -115,3 +115,32 @@ import(${JSON.stringify(control)}).then(async ({ listFiles, readFile }) => {
     }
   });
 }
+
+// A --require preload after ours is resolved with no parent, as the entry
+// point is: taken for it, it made the outer hooks join before tsx's, so
+// that they were inside tsx's and the program was never instrumented. With
+// the real transform: the program asks whether its own function has a site.
+test('jsftrace by --require, then a --require preload of the program\'s, then tsx: the program is instrumented', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'package.json': JSON.stringify({ name: 'tsapp', type: 'module' }),
+      'pre.cjs': "process.env.FROM_PRELOAD = 'yes';",
+      'main.ts': `
+        import { readFile } from ${JSON.stringify(new URL('../../src/public/control.js', import.meta.url).href)};
+        interface P { x: number }
+        function compute(p: P): number { return p.x * 2; }
+        const listed = (await readFile('available_filter_functions')).split('\\n').filter((l) => /main\\.ts:compute$/.test(l));
+        console.log(compute({ x: 4 }), process.env.FROM_PRELOAD, listed.length);`,
+    });
+    const env = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+    for (const flags of [['--require', registerCjs, '--require', './pre.cjs'], ['--require', './pre.cjs', '--require', registerCjs]]) {
+      const r = await runNode([...flags, '--import', tsxLoader, 'main.ts'], { cwd: t.dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '8 yes 1\n', `${flags.join(' ')}: ${r.stderr}`);
+      assert.deepEqual(transformWarnings(r.stderr), []);
+    }
+  } finally {
+    t.done();
+  }
+});

@@ -65,7 +65,9 @@ export function outcomeOf(r: { code: number | null; signal: NodeJS.Signals | nul
 export function maskArrows<O extends Outcome>(o: O): O {
   const stderr = o.stderr.slice();
   for (let i = 0; i + 2 < stderr.length; i++) {
-    if (/^\S.*:\d+$/.test(stderr[i]!) && /^[ \t^]*$/.test(stderr[i + 2]!)) {
+    // The caret line: carets under the throw, or only blanks when the
+    // column is past what Node underlines; never an empty line.
+    if (/^\S.*:\d+$/.test(stderr[i]!) && /^[ \t]*(?:\^+|[ \t])[ \t]*$/.test(stderr[i + 2]!)) {
       stderr[i + 1] = '<source line>';
       stderr[i + 2] = '<caret>';
       i += 2;

@@ -30,11 +30,8 @@ const mocha = (bin: string, ...args: string[]): string[] => [bin, '--reporter', 
  * A jest reporter writing TAP on stdout, a point per test as each file
  * ends (`file > describe... > title`), and a failing point named by the file
  * when the file failed outside its tests (it did not load, a hook threw).
- * Each line starts with a newline of its own: run.ts reads stdout and stderr
- * as they come, and jest writes a line on stderr in several writes, so a
- * line of stdout can land in the middle of one. (Jest's own `--json` report
- * is one line of half a megabyte written at the end: it arrives cut by
- * stderr.)
+ * (run.ts reads the TAP from stdout alone; jest's own `--json` report, one
+ * line of half a megabyte written at the end, is no use to it.)
  */
 const JEST_TAP = `'use strict';
 const { relative } = require('node:path');

@@ -10,8 +10,10 @@
  * not at all when a transpiler reads the file itself.
  *
  * As with the off-thread hooks (loader-state.ts), a second, outermost set
- * is registered when the program's entry point is resolved, so that loaders
- * registered after jsftrace (`--import tsx` after us) run inside ours.
+ * is registered when the program's entry point is resolved (not a
+ * `--require` preload, which Node also resolves with no parent), so that
+ * loaders registered after jsftrace (`--import tsx` after us) run inside
+ * ours.
  */
 
 import { readFileSync } from 'node:fs';
@@ -38,13 +40,42 @@ export function syncHooksApi(): RegisterHooks | null {
   return typeof f === 'function' ? (f as RegisterHooks).bind(module) : null;
 }
 
+/**
+ * Whether Node is loading the `--require` preloads, which it resolves as it
+ * resolves the entry point: with no parent. Asked only of such resolves.
+ * The frames are read as CallSites, with a formatter of our own in place
+ * for that one stack, so that one a preload installed does not run here.
+ */
+function preloading(): boolean {
+  const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
+  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  const limit = E.stackTraceLimit;
+  try {
+    E.stackTraceLimit = 50;
+    Object.defineProperty(Error, 'prepareStackTrace', {
+      value: (_e: unknown, sites: { getFunctionName(): string | null }[]) => sites.map((c) => c.getFunctionName()),
+      configurable: true, writable: true,
+    });
+    const names = new Error().stack as unknown;
+    return Array.isArray(names) && names.includes('loadPreloadModules');
+  } catch {
+    return false;
+  } finally {
+    if (own !== undefined) Object.defineProperty(Error, 'prepareStackTrace', own);
+    else delete E.prepareStackTrace;
+    E.stackTraceLimit = limit;
+  }
+}
+
 function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
   return {
     resolve(specifier, context, nextResolve) {
       const result = nextResolve(specifier, context);
       // The chain of this resolve was fixed when it started; the new hooks
-      // apply from the next request on, which is the entry point's load.
-      if (!outer && context.parentURL === undefined && requestOuter()) {
+      // apply from the next request on, which is the entry point's load. A
+      // `--require` preload after ours is resolved with no parent too, and
+      // loaders still to come (`--import tsx`) must end inside the new set.
+      if (!outer && context.parentURL === undefined && !preloading() && requestOuter()) {
         registerHooks(hooks(registerHooks, true));
         markOuterActive();
       }
