@@ -48,13 +48,12 @@ function launchFor(command: string[]): Launch {
   if (cmd === undefined) throw new Error('no command');
   const script = !isNode(cmd) && /\.(?:c?js|mjs|[cm]?ts)$/.test(cmd);
   const flag = { words: ['--require', registerCjs], marks: [registerCjs] };
-  // Before the user's own options: a `--require` preload of theirs (dotenv,
-  // a require hook) then runs after jsftrace's start, which can finish
-  // before the main module only when no preload ran before it.
-  const ours: NodeJS.ProcessEnv = {};
-  followChildren(flag, ours);
-  const user = process.env['NODE_OPTIONS'] ?? '';
-  const added = { NODE_OPTIONS: flag.marks.some((m) => user.includes(m)) ? user : [ours['NODE_OPTIONS'], user].filter((s) => s !== '').join(' ') };
+  // Ahead of the user's own options (followChildren): a `--require` preload
+  // of theirs (dotenv, a require hook) then runs after jsftrace's start,
+  // which can finish before the main module only when no preload ran first.
+  const env: NodeJS.ProcessEnv = { NODE_OPTIONS: process.env['NODE_OPTIONS'] ?? '' };
+  followChildren(flag, env);
+  const added = { NODE_OPTIONS: env['NODE_OPTIONS'] ?? '' };
   return script ? { file: process.execPath, args: [cmd, ...rest], env: added } : { file: cmd, args: rest, env: added };
 }
 

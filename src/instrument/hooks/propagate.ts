@@ -71,9 +71,14 @@ function quote(word: string): string {
   return /[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"` : word;
 }
 
-/** Puts the flag into NODE_OPTIONS for the processes this one starts. */
+/**
+ * Puts the flag into NODE_OPTIONS for the processes this one starts, ahead
+ * of the options already there: a `--require` preload of the user's then
+ * runs after jsftrace's start, which would otherwise have to hold the main
+ * module (docs/instrumentation.md), and is instrumented like the program.
+ */
 export function followChildren(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): void {
   const current = env['NODE_OPTIONS'] ?? '';
   if (flag.marks.some((m) => current.includes(m))) return;
-  env['NODE_OPTIONS'] = [current, ...flag.words.map(quote)].filter((s) => s !== '').join(' ');
+  env['NODE_OPTIONS'] = [...flag.words.map(quote), current].filter((s) => s !== '').join(' ');
 }
