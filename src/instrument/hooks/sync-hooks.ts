@@ -22,6 +22,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeHandlesExtension } from '../../shared/own-load.js';
 import { markDecided } from './cjs.js';
+import { ownCallSites } from '../original/call-sites.js';
 import { isOuterActive, markOuterActive, requestOuter } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 
@@ -43,28 +44,9 @@ export function syncHooksApi(): RegisterHooks | null {
 /**
  * Whether Node is loading the `--require` preloads, which it resolves as it
  * resolves the entry point: with no parent. Asked only of such resolves.
- * The frames are read as CallSites, with a formatter of our own in place
- * for that one stack, so that one a preload installed does not run here.
  */
 function preloading(): boolean {
-  const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
-  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
-  const limit = E.stackTraceLimit;
-  try {
-    E.stackTraceLimit = 50;
-    Object.defineProperty(Error, 'prepareStackTrace', {
-      value: (_e: unknown, sites: { getFunctionName(): string | null }[]) => sites.map((c) => c.getFunctionName()),
-      configurable: true, writable: true,
-    });
-    const names = new Error().stack as unknown;
-    return Array.isArray(names) && names.includes('loadPreloadModules');
-  } catch {
-    return false;
-  } finally {
-    if (own !== undefined) Object.defineProperty(Error, 'prepareStackTrace', own);
-    else delete E.prepareStackTrace;
-    E.stackTraceLimit = limit;
-  }
+  return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadPreloadModules')) === true;
 }
 
 function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {

@@ -32,6 +32,7 @@ import { originalColumn, originalOffset, type EditTable } from './table.js';
 
 interface CallSite {
   getFileName(): string | null | undefined;
+  getFunctionName(): string | null;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
   getEnclosingLineNumber?(): number | null;
@@ -46,23 +47,34 @@ type Prepare = (error: Error, trace: CallSite[]) => unknown;
 
 let installed = false;
 
-/** V8's CallSite prototype in this thread, from a stack taken for the purpose. */
-function callSitePrototype(): CallSite | null {
+/**
+ * This thread's stack where it is called, as V8's CallSites, given to
+ * `read`: taken with a formatter of ours in place for that one stack (so
+ * that neither the program's nor the view below runs), then Error's
+ * `prepareStackTrace` and `stackTraceLimit` put back as they were. null
+ * when V8 gives no CallSites.
+ */
+export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): T | null {
   const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
-  const limit = E.stackTraceLimit;
+  const before = E.stackTraceLimit;
   try {
-    E.stackTraceLimit = 1;
-    E.prepareStackTrace = (_e: unknown, s: unknown): unknown => s;
+    E.stackTraceLimit = limit;
+    Object.defineProperty(Error, 'prepareStackTrace', { value: (_e: unknown, s: unknown): unknown => s, configurable: true, writable: true });
     const s = new Error().stack as unknown;
-    return Array.isArray(s) && s.length > 0 ? Object.getPrototypeOf(s[0]) as CallSite : null;
+    return Array.isArray(s) ? read(s as CallSite[]) : null;
   } catch {
     return null;
   } finally {
     if (own !== undefined) Object.defineProperty(Error, 'prepareStackTrace', own);
     else delete E.prepareStackTrace;
-    E.stackTraceLimit = limit;
+    E.stackTraceLimit = before;
   }
+}
+
+/** V8's CallSite prototype in this thread, from a stack taken for the purpose. */
+function callSitePrototype(): CallSite | null {
+  return ownCallSites(1, (s) => (s.length > 0 ? Object.getPrototypeOf(s[0]) as CallSite : null));
 }
 
 /** `(file:line:col)` occurrences (eval origins) whose file is instrumented, mapped. */
