@@ -123,6 +123,67 @@ for (const mode of hookModes) {
     });
   }
 
+  // A loader registered after ours runs first; one that answers without
+  // passing the request on (shortCircuit, as ts-node's resolver does) used
+  // to hide the program from our hooks, which then never saw the entry
+  // point either. Its output is not JavaScript before it (the `: type`
+  // annotations), so only the outer instance can transform it. The second
+  // loader registers while the program runs.
+  const loaderKinds = mode.hooks === 'async' || !('registerHooks' in module) ? ['register'] : ['register', 'registerHooks'];
+  for (const kind of loaderKinds) {
+    for (const entry of ['import', 'require'] as const) {
+      test(`a loader registered after jsftrace (${kind}) that answers without passing on, before the entry point and while it runs, by --${entry}: each module of its is transformed once${on}`, { timeout: 60_000 }, async () => {
+        const t = tempDir();
+        const hooks = (ext: string): string => `
+          resolve(specifier, context, nextResolve) {
+            if (!specifier.endsWith('${ext}')) return nextResolve(specifier, context);
+            return { url: new URL(specifier, context.parentURL ?? pathToFileURL(process.cwd() + '/')).href, shortCircuit: true };
+          },
+          load(url, context, nextLoad) {
+            if (!url.endsWith('${ext}')) return nextLoad(url, context);
+            const source = readFileSync(fileURLToPath(url), 'utf8').replace(/: (?:number|string)\\b/g, '');
+            return { format: 'module', source, shortCircuit: true };
+          },`;
+        const registration = (ext: string, file: string): string => kind === 'registerHooks'
+          ? `registerHooks({ ${hooks(ext)} });`
+          : `register(${JSON.stringify(file)}, import.meta.url);`;
+        const header = "import { readFileSync } from 'node:fs'; import { fileURLToPath, pathToFileURL } from 'node:url';";
+        try {
+          writeTree(t.dir, {
+            'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+            'app-hooks.mjs': `${header} export const { resolve, load } = { ${hooks('.app')} };`,
+            'late-hooks.mjs': `${header} export const { resolve, load } = { ${hooks('.late')} };`,
+            'loader.mjs': `${header} import { ${kind} } from 'node:module'; ${registration('.app', './app-hooks.mjs')}`,
+            'main.app': `
+              import { lib } from './lib.app';
+              import { ${kind} } from 'node:module';
+              ${header}
+              function main(n: number) { return lib(n) + 1; }
+              ${registration('.late', './late-hooks.mjs')}
+              const { late } = await import('./late.late');
+              console.log(main(40), late('x'));
+              ${REPORT_ESM}`,
+            'lib.app': 'export function lib(n: number) { return n + 1; }',
+            'late.late': 'export const late = (s: string) => s + "!";',
+          });
+          const plain = await runNode(['--import', './loader.mjs', 'main.app'], { cwd: t.dir, hooks: mode.hooks });
+          assert.equal(plain.code, 0, plain.stderr);
+          const own = entry === 'import' ? IMPORT : ['--require', registerCjs];
+          const r = await runNode([...own, '--import', './loader.mjs', 'main.app'], { cwd: t.dir, hooks: mode.hooks });
+          ok(r);
+          assert.equal(r.output, plain.output);
+          assert.equal(r.output.trim(), '42 x!');
+          const mine = r.report!.seen.filter((m) => /\.(app|late)\|/.test(m)).sort();
+          assert.deepEqual(mine, ['late.late|module', 'lib.app|module', 'main.app|module']);
+          assert.equal(r.report!.stats.failed, 0);
+          assert.deepEqual(transformWarnings(r.stderr), []);
+        } finally {
+          t.done();
+        }
+      });
+    }
+  }
+
   test(`worker threads: inherited flags, an explicit empty execArgv, eval workers${on}`, { timeout: 60_000 }, async () => {
     const t = tempDir();
     try {

@@ -9,10 +9,11 @@
  * the registering thread made, and reports failures back to that thread,
  * which shows them; the counters are shared memory and need no message.
  *
- * The module is registered twice (see loader-state.ts): as itself by
- * register.js, and as `esm-loader.js?outer` by the first instance when the
+ * The module is registered more than once (see loader-state.ts): as itself
+ * by register.js, then as `esm-loader.js?outer=…` after each loader the
+ * program registers (follow-loaders.ts), or by the first instance when the
  * program's entry point is resolved, so that the transforming instance is
- * outside every loader registered after jsftrace. Both share load.ts.
+ * outside every loader registered after jsftrace. All share load.ts.
  */
 
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import { applySettings, type LoadSettings } from '../load.js';
-import { isOuterActive, markOuterActive, requestOuter, requiredBySourced, sourcedCjs, whenOuterReady } from './loader-state.js';
+import { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 
 export interface LoaderData {
@@ -29,12 +30,14 @@ export interface LoaderData {
   port: MessagePort;
 }
 
-const isOuter = new URL(import.meta.url).search === '?outer';
+const isOuter = new URL(import.meta.url).searchParams.has('outer');
+/** This instance's place in the chain: 0 for the first, then the order of joining. */
+let rank = 0;
 const always = (): boolean => true;
 
 export async function initialize(data: LoaderData | undefined): Promise<void> {
   if (isOuter) {
-    markOuterActive();
+    rank = joinAsOuter();
     return;
   }
   const { port } = data!;
@@ -59,7 +62,7 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
     // so once already (it registered us), and this thread runs no program
     // code whose warnings the flag could hide.
     process.noDeprecation = true;
-    module.register(new URL('./esm-loader.js?outer', import.meta.url).href);
+    module.register(new URL('./esm-loader.js?outer=entry', import.meta.url).href);
     await whenOuterReady();
   }
   return result;
@@ -93,7 +96,7 @@ function forLoaderThread(): boolean {
 }
 
 export async function load(url: string, context: unknown, nextLoad: NextLoad): Promise<LoadResult> {
-  const passOn = (!isOuter && isOuterActive()) || forLoaderThread();
+  const passOn = !transforms(rank) || forLoaderThread();
   let result = await nextLoad(url, context);
   if (passOn) return result;
   if (result.format === 'commonjs') {

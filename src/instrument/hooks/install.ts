@@ -25,7 +25,8 @@ import {
 import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
 import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
-import { installSyncHooks, syncHooksApi } from './sync-hooks.js';
+import { followLoaders } from './follow-loaders.js';
+import { installSyncHooks, joinOutermost, syncHooksApi } from './sync-hooks.js';
 import { atExit } from '../../shared/exit-hooks.js';
 
 export interface InstallInfo {
@@ -83,14 +84,20 @@ function chooseMode(env: NodeJS.ProcessEnv): 'sync' | 'async' {
 function registerLoaderThread(): boolean {
   const register = (module as unknown as { register?: unknown }).register;
   if (typeof register !== 'function') return false;
+  const registerOurs = register as (url: URL, opts?: unknown) => void;
   const { port1, port2 } = new MessageChannel();
   port1.on('message', onLoaderMessage);
   port1.unref();
   loaderPort = port1;
-  (register as (url: URL, opts: unknown) => void).call(module, new URL('./esm-loader.js', import.meta.url), {
+  registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
     data: { settings: currentSettings(), port: port2 },
     transferList: [port2],
   });
+  // Each later registration of the program's gets an instance of ours
+  // outside it (loader-state.ts); the URL differs so that each is a module
+  // of its own.
+  let outers = 0;
+  followLoaders('register', () => registerOurs.call(module, new URL(`./esm-loader.js?outer=${++outers}`, import.meta.url)));
   return true;
 }
 
@@ -132,7 +139,12 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
   const compileCache = enableCompileCache(env);
   installCjsHook();
   let esm: InstallInfo['esm'];
-  if (mode === 'sync' && installSyncHooks()) esm = 'sync';
+  if (mode === 'sync' && installSyncHooks()) {
+    esm = 'sync';
+    // In-thread hooks run outside every off-thread one; only another
+    // in-thread set can come outside ours.
+    followLoaders('registerHooks', joinOutermost);
+  }
   else if (registerLoaderThread()) esm = 'async';
   else {
     esm = 'none';

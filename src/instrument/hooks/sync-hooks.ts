@@ -9,11 +9,13 @@
  * registered first, while a load hook would see the file before them, or
  * not at all when a transpiler reads the file itself.
  *
- * As with the off-thread hooks (loader-state.ts), a second, outermost set
- * is registered when the program's entry point is resolved (not a
- * `--require` preload, which Node also resolves with no parent), so that
+ * As with the off-thread hooks (loader-state.ts), another, outermost set
+ * joins after each `module.registerHooks` call of the program's
+ * (follow-loaders.ts), and when the program's entry point is resolved (not
+ * a `--require` preload, which Node also resolves with no parent), so that
  * loaders registered after jsftrace (`--import tsx` after us) run inside
- * ours.
+ * ours. In-thread hooks can leave the chain, so there is never more than
+ * one outer set: the one it replaces deregisters.
  */
 
 import { readFileSync } from 'node:fs';
@@ -23,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { nodeHandlesExtension } from '../../shared/own-load.js';
 import { markDecided } from './cjs.js';
 import { ownCallSites } from '../original/call-sites.js';
-import { isOuterActive, markOuterActive, requestOuter } from './loader-state.js';
+import { joinAsOuter, requestOuter, transforms } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 
 interface ResolveContext { parentURL?: string }
@@ -49,7 +51,8 @@ function preloading(): boolean {
   return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadPreloadModules')) === true;
 }
 
-function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
+/** One set of our hooks; its rank is set once it is in the chain (0: the first set). */
+function hooks(self: { rank: number }): SyncHooks {
   return {
     resolve(specifier, context, nextResolve) {
       const result = nextResolve(specifier, context);
@@ -57,15 +60,12 @@ function hooks(registerHooks: RegisterHooks, outer: boolean): SyncHooks {
       // apply from the next request on, which is the entry point's load. A
       // `--require` preload after ours is resolved with no parent too, and
       // loaders still to come (`--import tsx`) must end inside the new set.
-      if (!outer && context.parentURL === undefined && !preloading() && requestOuter()) {
-        registerHooks(hooks(registerHooks, true));
-        markOuterActive();
-      }
+      if (self.rank === 0 && context.parentURL === undefined && !preloading() && requestOuter()) joinOutermost();
       return result;
     },
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
-      if (!outer && isOuterActive()) return result;
+      if (!transforms(self.rank)) return result;
       if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
         // Node 22 hands a module required by CommonJS whose source another
         // loader supplied a result without source, then reads and compiles
@@ -109,10 +109,28 @@ function noteDecided(url: string, result: LoadResult): void {
   if (compiledByNode(filename)) markDecided(filename);
 }
 
+let registerOurs: RegisterHooks | null = null;
+let outerSet: { deregister(): void } | null = null;
+
+/**
+ * Puts a set of our hooks outside every set registered so far, in place of
+ * the outer set there was. The new set joins before the old one leaves, so
+ * that no request passes between them untransformed.
+ */
+export function joinOutermost(): void {
+  if (registerOurs === null) return;
+  const previous = outerSet;
+  const self = { rank: -1 };
+  outerSet = registerOurs(hooks(self));
+  self.rank = joinAsOuter();
+  previous?.deregister();
+}
+
 /** Registers the hooks in this thread; false when Node lacks the API. */
 export function installSyncHooks(): boolean {
   const registerHooks = syncHooksApi();
   if (registerHooks === null) return false;
-  registerHooks(hooks(registerHooks, false));
+  registerOurs = registerHooks;
+  registerHooks(hooks({ rank: 0 }));
   return true;
 }

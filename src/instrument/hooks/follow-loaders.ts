@@ -1,0 +1,51 @@
+/**
+ * Keeping jsftrace's module hooks outside the loaders the program registers.
+ *
+ * Owns: the stand-ins for `module.register` and `module.registerHooks` in
+ * this thread. Invariant: when a call of either returns, having registered
+ * a loader of the program's, a set of our hooks has joined the chain
+ * outside that loader (loader-state.ts says which set transforms); in
+ * every other way the stand-in is the function it stands for: its name,
+ * length, own keys and text, its result and its exceptions.
+ *
+ * Why a stand-in. A loader registered after ours runs first and may answer
+ * a request without passing it on (ts-node's resolver, any loader that
+ * returns `shortCircuit`): ours would never see the program's modules.
+ * Looking for the entry point's resolve (loader-state.ts) cannot catch
+ * such a loader, nor one registered while the program runs; the call that
+ * registers it can. Node's own code registers through its internals, not
+ * through these properties, and is not followed.
+ */
+
+import module from 'node:module';
+import { masquerade } from '../original/source-text.js';
+
+type Registration = 'register' | 'registerHooks';
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+
+const standIns = new WeakSet<Fn>();
+
+/**
+ * Replaces `module[key]` by a stand-in that calls `rejoin` after each call
+ * that returns. False when this Node has no such function.
+ */
+export function followLoaders(key: Registration, rejoin: () => void): boolean {
+  const holder = module as unknown as Record<Registration, Fn | undefined>;
+  const original = holder[key];
+  if (typeof original !== 'function') return false;
+  if (standIns.has(original)) return true;
+  const standIn = function (this: unknown, ...args: unknown[]): unknown {
+    const result = Reflect.apply(original, this, args);
+    rejoin();
+    return result;
+  };
+  Object.defineProperty(standIn, 'length', { value: original.length });
+  Object.defineProperty(standIn, 'name', { value: original.name });
+  standIns.add(standIn);
+  masquerade(standIn, original);
+  holder[key] = standIn;
+  // An ES module's `import { register } from 'node:module'` reads the
+  // binding, which follows the exports object only when synced.
+  module.syncBuiltinESMExports();
+  return true;
+}
