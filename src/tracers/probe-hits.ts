@@ -11,7 +11,7 @@
  */
 
 import { CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, find, spend } from './probes.js';
-import { C_STATE, ctl, setTracingOn, threadWriter } from './session.js';
+import { C_STATE, ctl, setTracingOn, settledRings, threadWriter } from './session.js';
 import { writeStack } from './stack.js';
 
 function toggle(site: number, cmd: number, on: boolean): void {
@@ -39,12 +39,15 @@ function stacktraceHit(site: number): void {
 /**
  * Prints the whole trace to stderr, as ftrace_dump prints to the console,
  * and consumes it as ftrace_dump does. Not from inside the traced call:
- * reading waits for every thread's ring. tracers.ts is loaded only then (it
- * names this file as the probes' module, and imports nothing of it).
+ * reading waits for every thread's ring. The other threads are asked first
+ * to publish what they wrote (a thread publishes on its own only every
+ * 50 ms, and a dump made in a worker missed the main thread's last calls).
+ * tracers.ts is loaded only then (it names this file as the probes'
+ * module, and imports nothing of it).
  */
 function dumpTrace(): void {
   setImmediate(() => {
-    import('./tracers.js').then(async (t) => {
+    settledRings().then(() => import('./tracers.js')).then(async (t) => {
       for await (const piece of t.tracePipeChunks()) process.stderr.write(piece);
     }).catch(() => undefined);
   });
