@@ -8,7 +8,9 @@
  * - the output is the input with text inserted (insertions.ts): no character
  *   is removed or moved and no line break is added, so lines keep their
  *   numbers and the module's edit table (original/table.ts, appended to the
- *   output) gives back the original text and columns;
+ *   output) gives back the original text and columns; the one exception is
+ *   the URL of the module's closing `sourceMappingURL` comment, replaced
+ *   by a map of the output (source-map.ts);
  * - every insertion is safe under the ASI rules of the code around it: an
  *   insertion that opens a statement in a statement list is preceded by
  *   `;`, one that ends a statement which relied on ASI is followed by `;`.
@@ -74,6 +76,7 @@ import { pathToFileURL } from 'node:url';
 import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
+import { carrySourceMap } from './source-map.js';
 import { skipTrivia } from './trivia.js';
 import { childKeys } from './ast-children.js';
 import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
@@ -1180,7 +1183,11 @@ export function transformSource(input: TransformInput): TransformResult {
     const ix = inst.copies[i]!;
     copies.push(applied.spanOf[ix]!, applied.inSpan[ix]! + inst.copies[i + 1]!, inst.copies[i + 2]!, position(inst.starts, inst.copies[i + 3]!)[1] - 1);
   }
-  const table = encodeTable(unitRecords(inst, applied.spans), spanRecords(inst.starts, applied.spans), sortedCopies(copies));
+  const spans = spanRecords(inst.starts, applied.spans);
+  const sorted = sortedCopies(copies);
+  const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted);
+  // The module's own source map, if it names one, made to fit the output.
+  const body = carrySourceMap(applied.code, spans, sorted, input.filename);
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.
@@ -1193,8 +1200,8 @@ export function transformSource(input: TransformInput): TransformResult {
   // anonymous function: name-inference.ts), exiting the call when traced.
   const helpers = `function ${P}V(v){return v}function ${P}I(v,t){return t?${P}L(t,v):v}`;
   const tail = `${helpers}function ${P}x(){/*${table}*/}`;
-  const tailAt = applied.code.length + 1;
-  return { code: `${applied.code}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
+  const tailAt = body.length + 1;
+  return { code: `${body}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
 }
 
 /** Copies in the order of their spans (then of their start). */

@@ -161,6 +161,57 @@ test('an uncaught error prints the same (a line without inserted code); with --r
   }
 });
 
+// A compiled module whose map is a file beside it (tsc's `sourceMap`,
+// esbuild's `linked`), with a sourceRoot, and a bundle with an inline map:
+// with source maps on, the frames are mapped through each, so jsftrace
+// carries both through its insertions; the map it puts in place of the
+// file names the same sources (findSourceMap's payload).
+const MAPPED_TS = `
+interface Job { id: number }
+export class Runner {
+  constructor(private readonly jobs: Job[]) {}
+  run(): string {
+    return this.jobs.map((j) => this.one(j)).join(' | ');
+  }
+  private one(j: Job): string {
+    if (j.id > 1) return frames(new Error('job ' + j.id));
+    return 'ok';
+  }
+}
+export function frames(e: Error): string { return e.stack!.split('\\n').slice(1, 4).map((l) => l.trim()).join(' < '); }
+export function fails(): never { throw new RangeError('from TypeScript'); }
+`;
+
+test('stack traces through the program\'s own source maps (a .map file with a sourceRoot, an inline map) are the plain run\'s', { timeout: 60_000 }, async () => {
+  const { transformSync } = await import('esbuild');
+  const t = tempDir();
+  try {
+    const linked = transformSync(MAPPED_TS, { loader: 'ts', format: 'cjs', sourcemap: 'external', sourcefile: 'app.ts' });
+    const map = JSON.parse(linked.map) as { sources: string[]; sourceRoot?: string };
+    map.sourceRoot = '../src/';
+    const inline = transformSync(MAPPED_TS, { loader: 'ts', format: 'cjs', sourcemap: 'inline', sourcefile: 'bundle.ts', minifyWhitespace: true });
+    const use = (file: string): string => `{
+      const m = require(${JSON.stringify(file)});
+      console.log(new m.Runner([{ id: 1 }, { id: 2 }]).run());
+      try { m.fails(); } catch (e) { console.log(e.stack.split('\\n').slice(0, 2).join(' | ')); }
+      const { payload } = require('node:module').findSourceMap(require.resolve(${JSON.stringify(file)}));
+      console.log(payload.sources.map((s) => s.slice(s.lastIndexOf('/'))).join(), payload.file);
+    }`;
+    writeTree(t.dir, {
+      'out/app.js': `${linked.code}//# sourceMappingURL=app.js.map\n`,
+      'out/app.js.map': JSON.stringify(map),
+      'out/bundle.js': inline.code,
+      'main.cjs': `process.setSourceMapsEnabled(true);${use('./out/app.js')}${use('./out/bundle.js')}`,
+    });
+    await threeWays(t.dir, 'main.cjs');
+    const plain = await runNode(['main.cjs'], { cwd: t.dir, env: REAL });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /src\/app\.ts:9:\d+\) < .*src\/app\.ts:6:\d+\) < /, plain.stdout);
+  } finally {
+    t.done();
+  }
+});
+
 const FOOTPRINT = `
 const { findSourceMap } = require('node:module');
 console.log(Object.keys(globalThis).join(','));

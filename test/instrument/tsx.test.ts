@@ -144,3 +144,48 @@ test('jsftrace by --require, then a --require preload of the program\'s, then ts
     t.done();
   }
 });
+
+// tsx serves each module as one minified line with an inline source map,
+// and turns source maps on: every frame of the program's stack traces is
+// mapped through that map. With the real transform, jsftrace's insertions
+// moved every column of that line, and the frames pointed elsewhere in the
+// source (all at the last mapping of the line); the map is now carried
+// through them (src/instrument/source-map.ts).
+test('a tsx program\'s stack traces (through tsx\'s source maps) are the plain run\'s, in both orders, ESM and CommonJS', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    const body = `
+      interface P { x: number }
+      class Calc {
+        constructor(private readonly k: number) {}
+        async run(p: P): Promise<string> { const v: number = await Promise.resolve(p.x); return this.trace(v * this.k); }
+        trace(n: number): string { return n + ' ' + new Error('at').stack!.split('\\n').slice(1, 4).map((l) => l.trim()).join(' | '); }
+      }
+      const make = (k: number): Calc => new Calc(k);
+      function fails(): never { throw new TypeError('thrown in TypeScript'); }
+      make(3).run({ x: 2 }).then((s) => {
+        console.log(s);
+        try { fails(); } catch (e) { console.log((e as Error).stack!.split('\\n').slice(0, 3).join(' | ')); }
+      });`;
+    writeTree(t.dir, {
+      'esm/package.json': JSON.stringify({ type: 'module' }),
+      'esm/main.ts': body,
+      'cjs/package.json': JSON.stringify({ type: 'commonjs' }),
+      'cjs/main.ts': body,
+    });
+    const env = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+    for (const kind of ['esm', 'cjs']) {
+      const cwd = `${t.dir}/${kind}`;
+      const plain = await runNode(['--import', tsxLoader, 'main.ts'], { cwd, env });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(plain.stdout, /main\.ts:6:\d+\) \| .*main\.ts:5:\d+\)/, plain.stdout);
+      for (const flags of [['--require', registerCjs, '--import', tsxLoader], ['--import', tsxLoader, '--import', registerJs]]) {
+        const r = await runNode([...flags, 'main.ts'], { cwd, env });
+        assert.equal(r.stderr, plain.stderr, flags.join(' '));
+        assert.equal(r.stdout, plain.stdout, `${kind} ${flags.join(' ')}`);
+      }
+    }
+  } finally {
+    t.done();
+  }
+});

@@ -20,10 +20,11 @@
  *   V8 refusing to format a stack while it formats one: see
  *   `insideFormatting`) gets a function that hands the program's one views
  *   of the frames, whose methods answer with mapped positions.
- * Not reached: Node's own source-map formatting when the program enabled
- * source maps (it reads V8's columns), and what V8 prints by itself outside
- * JavaScript (the source line above an uncaught exception); see
- * docs/instrumentation.md.
+ * Not reached: Node's own source-map formatting of a module with a map of
+ * its own when the program enabled source maps (it reads V8's columns and
+ * looks them up in the map, which source-map.ts rewrote for the
+ * instrumented text), and what V8 prints by itself outside JavaScript (the
+ * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
 import { masquerade } from './source-text.js';

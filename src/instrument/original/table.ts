@@ -6,7 +6,10 @@
  * Owns: the table's content and its text encoding (version 1). The
  * transform only inserts text, never removes or replaces any (transform.ts),
  * and never inserts a line break, so the original is the output with the
- * inserted spans taken out, and a position keeps its line.
+ * inserted spans taken out, and a position keeps its line. (The one
+ * exception, the URL of the module's closing `sourceMappingURL` comment,
+ * which source-map.ts replaces, lies outside every unit and after every
+ * span.)
  *
  * Content:
  * - spans: one per original offset where something was inserted, in order:
