@@ -212,6 +212,42 @@ test('stack traces through the program\'s own source maps (a .map file with a so
   }
 });
 
+// Errors thrown through the module hooks: a module that cannot be found
+// (imported, required, a package), an import attribute missing. Their
+// stacks must name no file of jsftrace's; where the hooks are in-thread,
+// no resolve hook of ours remains after the start, so a failed resolve is
+// reported exactly as plain (a load still passes through Node's own hook
+// machinery, nextStep and loadWithHooks, as with any loader).
+const MISSING = `
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const show = (label, e) => console.log(label, e.code, e.stack.split('\\n').slice(0, 6).join(' | '));
+try { await import('./nope.mjs'); } catch (e) { show('import', e); }
+try { await import('not-a-package'); } catch (e) { show('package', e); }
+try { require('./nope.cjs'); } catch (e) { show('require', e); }
+try { await import('./data.json'); } catch (e) { console.log('json', e.code, /instrument\\/hooks/.test(e.stack)); }
+`;
+
+test('a module that cannot be found, an import attribute missing: no frame of jsftrace\'s in the error', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.mjs': MISSING, 'data.json': '{"a":1}' });
+    const plain = await runNode(['main.mjs'], { cwd: t.dir, env: REAL });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^json ERR_IMPORT_\w+ false$/m);
+    for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
+      const r = await runNode([...flags, 'main.mjs'], { cwd: t.dir, env: REAL });
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /instrument\/hooks/, r.stdout);
+      const codes = (text: string): string[] => text.split('\n').map((l) => l.split(' ').slice(0, 2).join(' '));
+      assert.deepEqual(codes(r.stdout), codes(plain.stdout));
+      if (inThreadHooks) assert.equal(r.stdout, plain.stdout, flags.join(' '));
+    }
+  } finally {
+    t.done();
+  }
+});
+
 const FOOTPRINT = `
 const { findSourceMap } = require('node:module');
 console.log(Object.keys(globalThis).join(','));

@@ -23,6 +23,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { applySettings, type LoadSettings } from '../load.js';
 import { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
+import { withoutOwnFrames } from './own-frames.js';
 
 export interface LoaderData {
   settings: LoadSettings;
@@ -52,7 +53,12 @@ type NextResolve = (specifier: string, context?: ResolveContext) => Promise<{ ur
 type NextLoad = (url: string, context?: unknown) => Promise<LoadResult>;
 
 export async function resolve(specifier: string, context: ResolveContext, nextResolve: NextResolve): Promise<{ url: string }> {
-  const result = await nextResolve(specifier, context);
+  let result: { url: string };
+  try {
+    result = await nextResolve(specifier, context);
+  } catch (e) {
+    throw withoutOwnFrames(e);
+  }
   if (context.parentURL !== undefined && sourcedCjs.has(context.parentURL)) requiredBySourced.add(result.url);
   if (!isOuter && context.parentURL === undefined && requestOuter()) {
     // Registered from this thread, the hooks join the chain directly (no
@@ -97,7 +103,12 @@ function forLoaderThread(): boolean {
 
 export async function load(url: string, context: unknown, nextLoad: NextLoad): Promise<LoadResult> {
   const passOn = !transforms(rank) || forLoaderThread();
-  let result = await nextLoad(url, context);
+  let result: LoadResult;
+  try {
+    result = await nextLoad(url, context);
+  } catch (e) {
+    throw withoutOwnFrames(e);
+  }
   if (passOn) return result;
   if (result.format === 'commonjs') {
     if (result.source !== null && result.source !== undefined) sourcedCjs.add(url);

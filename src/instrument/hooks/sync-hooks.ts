@@ -15,7 +15,7 @@
  * a `--require` preload, which Node also resolves with no parent), so that
  * loaders registered after jsftrace (`--import tsx` after us) run inside
  * ours. In-thread hooks can leave the chain, so there is never more than
- * one outer set: the one it replaces deregisters.
+ * one set of ours: the one a new set replaces deregisters.
  */
 
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { markDecided } from './cjs.js';
 import { ownCallSites } from '../original/call-sites.js';
 import { joinAsOuter, requestOuter, transforms } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
+import { withoutOwnFrames } from './own-frames.js';
 
 interface ResolveContext { parentURL?: string }
 type NextResolveSync = (specifier: string, context?: ResolveContext) => { url: string };
@@ -51,20 +52,19 @@ function preloading(): boolean {
   return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadPreloadModules')) === true;
 }
 
-/** One set of our hooks; its rank is set once it is in the chain (0: the first set). */
+/**
+ * One set of our hooks; its rank is set once it is in the chain (0: the
+ * first set, the only one that watches resolves, for the entry point).
+ */
 function hooks(self: { rank: number }): SyncHooks {
-  return {
-    resolve(specifier, context, nextResolve) {
-      const result = nextResolve(specifier, context);
-      // The chain of this resolve was fixed when it started; the new hooks
-      // apply from the next request on, which is the entry point's load. A
-      // `--require` preload after ours is resolved with no parent too, and
-      // loaders still to come (`--import tsx`) must end inside the new set.
-      if (self.rank === 0 && context.parentURL === undefined && !preloading() && requestOuter()) joinOutermost();
-      return result;
-    },
+  const set: SyncHooks = {
     load(url, context, nextLoad) {
-      const result = nextLoad(url, context);
+      let result: LoadResult;
+      try {
+        result = nextLoad(url, context);
+      } catch (e) {
+        throw withoutOwnFrames(e);
+      }
       if (!transforms(self.rank)) return result;
       if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
         // Node 22 hands a module required by CommonJS whose source another
@@ -81,6 +81,22 @@ function hooks(self: { rank: number }): SyncHooks {
       return out;
     },
   };
+  if (self.rank !== 0) return set;
+  set.resolve = (specifier, context, nextResolve) => {
+    let result: { url: string };
+    try {
+      result = nextResolve(specifier, context);
+    } catch (e) {
+      throw withoutOwnFrames(e);
+    }
+    // The chain of this resolve was fixed when it started; the new hooks
+    // apply from the next request on, which is the entry point's load. A
+    // `--require` preload after ours is resolved with no parent too, and
+    // loaders still to come (`--import tsx`) must end inside the new set.
+    if (context.parentURL === undefined && !preloading() && requestOuter()) joinOutermost();
+    return result;
+  };
+  return set;
 }
 
 const cjs = module as unknown as { _cache: Record<string, object | undefined> };
@@ -110,18 +126,22 @@ function noteDecided(url: string, result: LoadResult): void {
 }
 
 let registerOurs: RegisterHooks | null = null;
-let outerSet: { deregister(): void } | null = null;
+let ourSet: { deregister(): void } | null = null;
 
 /**
  * Puts a set of our hooks outside every set registered so far, in place of
- * the outer set there was. The new set joins before the old one leaves, so
- * that no request passes between them untransformed.
+ * the one there was (the first set, with its watch for the entry point,
+ * included: once another has joined, the watch has nothing left to do).
+ * The new set joins before the old one leaves, so that no request passes
+ * between them untransformed; a request under way keeps the chain it
+ * started with. One set of ours at a time, and no resolve hook after the
+ * start: a module that cannot be found is reported with no frame of ours.
  */
 export function joinOutermost(): void {
   if (registerOurs === null) return;
-  const previous = outerSet;
+  const previous = ourSet;
   const self = { rank: -1 };
-  outerSet = registerOurs(hooks(self));
+  ourSet = registerOurs(hooks(self));
   self.rank = joinAsOuter();
   previous?.deregister();
 }
@@ -131,6 +151,6 @@ export function installSyncHooks(): boolean {
   const registerHooks = syncHooksApi();
   if (registerHooks === null) return false;
   registerOurs = registerHooks;
-  registerHooks(hooks({ rank: 0 }));
+  ourSet = registerHooks(hooks({ rank: 0 }));
   return true;
 }
