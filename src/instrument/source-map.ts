@@ -18,6 +18,11 @@
  * the module's map: on a line with insertions, and on every line of a
  * minified module (tsx's output is one line), the frames of the program's
  * stack traces pointed at other places of its source.
+ *
+ * Also owns where a position of the module's text was written, when the
+ * module's map says it was written in the module's own file (what tsx,
+ * ts-node and other loaders that compile a file in place produce): the
+ * transform names anonymous functions by that place.
  */
 
 import { readFileSync } from 'node:fs';
@@ -37,47 +42,101 @@ interface RawMap {
   [k: string]: unknown;
 }
 
+/** The map a module names in its closing comment, decoded. */
+export interface ProgramMap {
+  /** The comment's URL, and where it starts in the module's text. */
+  readonly url: string;
+  readonly at: number;
+  readonly map: RawMap;
+  /** The map file's URL, or null for a data URL. */
+  readonly fromFile: string | null;
+  readonly lines: SourceMapSegment[][];
+  /** The index in `sources` of the module's own file, or -1. */
+  readonly own: number;
+}
+
+/**
+ * The source map the module names in its last `sourceMappingURL` comment,
+ * or null: none, not the comment that ends the module (one anywhere else
+ * could be inside a function, whose text must not change), an index map,
+ * or one that cannot be read. `filename` is the module's path.
+ */
+export function readProgramMap(code: string, filename: string): ProgramMap | null {
+  let last: RegExpExecArray | null = null;
+  for (const m of code.matchAll(COMMENT)) last = m;
+  if (last === null) return null;
+  const rest = code.slice(last.index + last[0].length).trim();
+  if (rest !== '' && rest !== '*/') return null;
+  const url = last.groups!['url']!;
+  const read = readMap(url, filename);
+  if (read === null) return null;
+  const { map, fromFile } = read;
+  if (map.sections !== undefined || typeof map.mappings !== 'string') return null;
+  let lines: SourceMapSegment[][];
+  try {
+    lines = decode(map.mappings);
+  } catch {
+    return null;
+  }
+  return { url, at: last.index + last[0].length - url.length, map, fromFile, lines, own: ownSource(map, fromFile, filename) };
+}
+
+/** A source's URL as Node resolves it: after the sourceRoot, against the map file, or the module for a data URL. */
+function sourceUrl(map: RawMap, base: string | URL, source: string): string {
+  const root = typeof map.sourceRoot === 'string' ? map.sourceRoot : '';
+  return new URL(root + source, base).href;
+}
+
+function ownSource(map: RawMap, fromFile: string | null, filename: string): number {
+  if (!Array.isArray(map.sources)) return -1;
+  const self = pathToFileURL(filename);
+  try {
+    return map.sources.findIndex((s: unknown) => typeof s === 'string' && sourceUrl(map, fromFile ?? self, s) === self.href);
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Where the module's own map says a position of its text (1-based line,
+ * 0-based column) was written in the module's own file, as [line,
+ * column] alike; null when the map says nothing there or names another
+ * file.
+ */
+export function writtenAt(pm: ProgramMap, line: number, column: number): [number, number] | null {
+  const segments = pm.lines[line - 1];
+  if (segments === undefined || pm.own < 0) return null;
+  const i = firstAfter(segments, column) - 1;
+  const seg = i >= 0 ? segments[i]! : null;
+  if (seg === null || seg.length < 4 || seg[1] !== pm.own) return null;
+  return [seg[2]! + 1, seg[3]!];
+}
+
 /**
  * `instrumented` with the module's source map rewritten for it, or
  * unchanged. `spans` are the table's span records: original offset,
  * inserted length, 1-based line and 0-based column, in offset order;
  * `copies` the table's copy records (span index, start in the span,
- * length, original column), in span order; `filename` is the module's path.
+ * length, original column), in span order.
  */
-export function carrySourceMap(instrumented: string, spans: readonly number[], copies: readonly number[], filename: string): string {
-  let last: RegExpExecArray | null = null;
-  for (const m of instrumented.matchAll(COMMENT)) last = m;
-  if (last === null) return instrumented;
-  // Only the comment that ends the module, as compilers write it: one
-  // anywhere else could be inside a function, whose text must not change.
-  const rest = instrumented.slice(last.index + last[0].length).trim();
-  if (rest !== '' && rest !== '*/') return instrumented;
-  // And after everything inserted (the edit table's offsets stay true).
+export function carrySourceMap(instrumented: string, pm: ProgramMap | null, spans: readonly number[], copies: readonly number[]): string {
+  if (pm === null) return instrumented;
+  // The comment comes after everything inserted (the edit table's offsets stay true).
   let inserted = 0;
   for (let i = 1; i < spans.length; i += 4) inserted += spans[i]!;
-  if (spans.length > 0 && spans[spans.length - 4]! >= last.index - inserted) return instrumented;
-  const url = last.groups!['url']!;
-  const read = readMap(url, filename);
-  if (read === null) return instrumented;
-  const { map, fromFile } = read;
-  if (map.sections !== undefined || typeof map.mappings !== 'string') return instrumented;
-  let lines: SourceMapSegment[][];
-  try {
-    lines = decode(map.mappings);
-  } catch {
-    return instrumented;
-  }
-  const out: RawMap = { ...map, mappings: encode(shiftColumns(lines, spans, copies)) };
+  if (spans.length > 0 && spans[spans.length - 4]! >= pm.at) return instrumented;
+  const at = pm.at + inserted;
+  if (!instrumented.startsWith(pm.url, at)) return instrumented;
+  const { map, fromFile } = pm;
+  const out: RawMap = { ...map, mappings: encode(shiftColumns(pm.lines, spans, copies)) };
   if (fromFile !== null && Array.isArray(map.sources)) {
     // Node resolves sources against the map's own URL for a file, against
     // the module's for a data URL: resolved here, they name the same files.
-    const root = typeof map.sourceRoot === 'string' ? map.sourceRoot : '';
-    out.sources = map.sources.map((s: unknown) => (typeof s === 'string' ? new URL(root + s, fromFile).href : s));
+    out.sources = map.sources.map((s: unknown) => (typeof s === 'string' ? sourceUrl(map, fromFile, s) : s));
     delete out.sourceRoot;
   }
   const data = `data:application/json;base64,${Buffer.from(JSON.stringify(out)).toString('base64')}`;
-  const at = last.index + last[0].length - url.length;
-  return instrumented.slice(0, at) + data + instrumented.slice(at + url.length);
+  return instrumented.slice(0, at) + data + instrumented.slice(at + pm.url.length);
 }
 
 function readMap(url: string, filename: string): { map: RawMap; fromFile: string | null } | null {

@@ -76,7 +76,7 @@ import { pathToFileURL } from 'node:url';
 import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
-import { carrySourceMap } from './source-map.js';
+import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
 import { skipTrivia } from './trivia.js';
 import { childKeys } from './ast-children.js';
 import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
@@ -149,6 +149,8 @@ interface Loop {
   iterates: boolean;
 }
 
+/** What esbuild's `__name(x, "name")` may name. */
+const KEPT_NAMES = new Set(['FunctionExpression', 'ArrowFunctionExpression', 'ClassExpression']);
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
 const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 /** A return value up to this long with no function, class or suspension in it is written twice. */
@@ -417,6 +419,9 @@ class Instrumenter {
   readonly starts: Int32Array;
   readonly names: string[] = [];
   readonly positions: number[] = [];
+  /** The module's own source map, which names anonymous functions where they were written. */
+  written: ProgramMap | null = null;
+  private readonly writtenNames = new Set<string>();
   /** Per unit (original/table.ts): start, end, parent, site. */
   readonly units: number[] = [];
   private readonly unitStack: number[] = [];
@@ -595,6 +600,20 @@ class Instrumenter {
         this.children(node);
         loops.pop();
         return;
+      }
+      case 'CallExpression': {
+        // esbuild's keepNames (what tsx serves): `__name(fn, "name")` gives
+        // a function the name its declaration would have given it.
+        const args = node['arguments'] as N[];
+        const callee = node['callee'] as N;
+        const named = args[1];
+        if (callee.type === 'Identifier' && callee['name'] === '__name' && args.length === 2 && KEPT_NAMES.has(args[0]!.type)
+          && named !== undefined && named.type === 'Literal' && typeof named['value'] === 'string') {
+          this.walk(callee, null);
+          this.walk(args[0]!, named['value']);
+          return;
+        }
+        break;
       }
       case 'ContinueStatement':
         this.asiStatement(node);
@@ -830,8 +849,23 @@ class Instrumenter {
     this.closeUnit(unit);
   }
 
+  /**
+   * An anonymous function is named by where it starts: in the module's own
+   * file as written, when the module's map says it was compiled in place
+   * (tsx serves a TypeScript file as one line of JavaScript), else in the
+   * module's text. A second function at the same written place (code a
+   * compiler made up) keeps the name of its place in the text.
+   */
   private anonymous(offset: number): string {
     const [line, col] = position(this.starts, offset);
+    const at = this.written === null ? null : writtenAt(this.written, line, col - 1);
+    if (at !== null) {
+      const name = `<anonymous>@${at[0]}:${at[1] + 1}`;
+      if (!this.writtenNames.has(name)) {
+        this.writtenNames.add(name);
+        return name;
+      }
+    }
     return `<anonymous>@${line}:${col}`;
   }
 
@@ -1146,6 +1180,8 @@ export function transformSource(input: TransformInput): TransformResult {
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));
+  const programMap = readProgramMap(code, input.filename);
+  inst.written = programMap;
   inst.walk(program, null);
   const sites = inst.names.length;
   if (sites === 0) return { code, sites: 0, added: [] };
@@ -1187,7 +1223,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const sorted = sortedCopies(copies);
   const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted);
   // The module's own source map, if it names one, made to fit the output.
-  const body = carrySourceMap(applied.code, spans, sorted, input.filename);
+  const body = carrySourceMap(applied.code, programMap, spans, sorted);
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.

@@ -189,3 +189,35 @@ test('a tsx program\'s stack traces (through tsx\'s source maps) are the plain r
     t.done();
   }
 });
+
+// tsx serves a TypeScript file as one line of JavaScript: anonymous
+// functions are named by where they were written in the .ts file (the
+// module's own map says so), not by their column in tsx's line; and
+// esbuild's keepNames wrapper, `__name(fn, "later")`, names the function
+// as its declaration would.
+test('tsx: anonymous functions are named by their place in the TypeScript file, __name(fn, "x") by x', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'package.json': JSON.stringify({ name: 'tsapp', type: 'module' }),
+      'main.ts': [
+        `import { readFile } from ${JSON.stringify(new URL('../../src/public/control.js', import.meta.url).href)};`,
+        'interface Job { id: number }',
+        'const jobs: Job[] = [{ id: 1 }, { id: 2 }];',
+        'const doubled = jobs.map(function (j: Job): number { return j.id * 2; });',
+        'const later = async (n: number): Promise<number> => n + 1;',
+        'console.log(doubled.join(), await later(1));',
+        "const mine = (await readFile('available_filter_functions')).split('\\n').filter((l) => l.startsWith('main.ts:'));",
+        "console.log(mine.filter((l) => l !== 'main.ts:__name').join(' '));",
+      ].join('\n'),
+    });
+    const env = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+    for (const flags of [['--require', registerCjs, '--import', tsxLoader], ['--import', tsxLoader, '--import', registerJs]]) {
+      const r = await runNode([...flags, 'main.ts'], { cwd: t.dir, env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, '2,4 2\nmain.ts:<anonymous>@4:26 main.ts:later main.ts:<anonymous>@7:81 main.ts:<anonymous>@8:26\n', flags.join(' '));
+    }
+  } finally {
+    t.done();
+  }
+});
