@@ -337,7 +337,10 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
     return source;
   }
   const c = getCache();
-  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, source]);
+  // A module's map in a file of its own is carried only when Node will
+  // apply it (source-map.ts): the output depends on it.
+  const sourceMapFiles = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, sourceMapFiles ? 'maps' : '', source]);
   const hit = c === null ? null : c.get(key);
   if (hit !== null) {
     if (hit.status === 'ok') {
@@ -349,7 +352,7 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
   }
   let result: TransformResult;
   try {
-    result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package }, format);
+    result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package, sourceMapFiles }, format);
   } catch (e) {
     const msg = errorText(e);
     c?.put(key, { status: 'failed', sites: 0, body: msg });

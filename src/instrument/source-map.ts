@@ -59,15 +59,23 @@ export interface ProgramMap {
  * The source map the module names in its last `sourceMappingURL` comment,
  * or null: none, not the comment that ends the module (one anywhere else
  * could be inside a function, whose text must not change), an index map,
- * or one that cannot be read. `filename` is the module's path.
+ * a map in a file when `files` is false, or one that cannot be read.
+ * `filename` is the module's path.
  */
-export function readProgramMap(code: string, filename: string): ProgramMap | null {
-  let last: RegExpExecArray | null = null;
-  for (const m of code.matchAll(COMMENT)) last = m;
-  if (last === null) return null;
-  const rest = code.slice(last.index + last[0].length).trim();
+export function readProgramMap(code: string, filename: string, files: boolean): ProgramMap | null {
+  // Only the end of the module can hold it: no scan of the whole text.
+  const key = code.lastIndexOf('sourceMappingURL=');
+  if (key < 0) return null;
+  const from = Math.max(0, key - 64);
+  let found: RegExpExecArray | null = null;
+  for (const m of code.slice(from).matchAll(COMMENT)) found = m;
+  if (found === null) return null;
+  const end = from + found.index + found[0].length;
+  const url = found.groups!['url']!;
+  if (end - url.length !== key + 'sourceMappingURL='.length) return null;
+  const rest = code.slice(end).trim();
   if (rest !== '' && rest !== '*/') return null;
-  const url = last.groups!['url']!;
+  if (!files && !url.startsWith('data:')) return null;
   const read = readMap(url, filename);
   if (read === null) return null;
   const { map, fromFile } = read;
@@ -78,7 +86,7 @@ export function readProgramMap(code: string, filename: string): ProgramMap | nul
   } catch {
     return null;
   }
-  return { url, at: last.index + last[0].length - url.length, map, fromFile, lines, own: ownSource(map, fromFile, filename) };
+  return { url, at: end - url.length, map, fromFile, lines, own: ownSource(map, fromFile, filename) };
 }
 
 /** A source's URL as Node resolves it: after the sourceRoot, against the map file, or the module for a data URL. */

@@ -94,6 +94,13 @@ export interface TransformInput {
   file: string;
   /** The npm package the file belongs to; '' for the program's own code. */
   package: string;
+  /**
+   * Whether to carry a source map the module keeps in a file of its own
+   * (source-map.ts): only worth reading when Node will apply it, that is
+   * when source maps are on as the module is compiled. An inline map is
+   * carried always. Default false.
+   */
+  sourceMapFiles?: boolean;
 }
 
 export interface TransformResult {
@@ -1180,7 +1187,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));
-  const programMap = readProgramMap(code, input.filename);
+  const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
   inst.walk(program, null);
   const sites = inst.names.length;
