@@ -213,19 +213,21 @@ test('stack traces through the program\'s own source maps (a .map file with a so
 });
 
 // Errors thrown through the module hooks: a module that cannot be found
-// (imported, required, a package), an import attribute missing. Their
+// (imported, required, a package), an import attribute missing, and
+// registering hooks Node refuses (through our stand-in). Their
 // stacks must name no file of jsftrace's; where the hooks are in-thread,
 // no resolve hook of ours remains after the start, so a failed resolve is
 // reported exactly as plain (a load still passes through Node's own hook
 // machinery, nextStep and loadWithHooks, as with any loader).
 const MISSING = `
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const show = (label, e) => console.log(label, e.code, e.stack.split('\\n').slice(0, 6).join(' | '));
 try { await import('./nope.mjs'); } catch (e) { show('import', e); }
 try { await import('not-a-package'); } catch (e) { show('package', e); }
 try { require('./nope.cjs'); } catch (e) { show('require', e); }
 try { await import('./data.json'); } catch (e) { console.log('json', e.code, /instrument\\/hooks/.test(e.stack)); }
+try { (module.registerHooks ?? module.register).call(module, 5); } catch (e) { show('register', e); }
 `;
 
 test('a module that cannot be found, an import attribute missing: no frame of jsftrace\'s in the error', { timeout: 60_000 }, async () => {

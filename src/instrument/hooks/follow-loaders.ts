@@ -19,6 +19,7 @@
 
 import module from 'node:module';
 import { masquerade } from '../original/source-text.js';
+import { withoutOwnFrames } from './own-frames.js';
 
 type Registration = 'register' | 'registerHooks';
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -35,7 +36,13 @@ export function followLoaders(key: Registration, rejoin: () => void): boolean {
   if (typeof original !== 'function') return false;
   if (standIns.has(original)) return true;
   const standIn = function (this: unknown, ...args: unknown[]): unknown {
-    const result = Reflect.apply(original, this, args);
+    let result: unknown;
+    try {
+      result = Reflect.apply(original, this, args);
+    } catch (e) {
+      // An argument Node rejects: its error, without the stand-in's frame.
+      throw withoutOwnFrames(e);
+    }
     rejoin();
     return result;
   };

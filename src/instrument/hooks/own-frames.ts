@@ -4,7 +4,8 @@
  * Owns: taking the frames of this folder's modules out of the stack of an
  * error thrown inside a `nextResolve` or `nextLoad` our hooks called (a
  * module that cannot be found, an import attribute missing, a loader of
- * the program's that fails). Invariant: only lines naming a file of this
+ * the program's that fails), or inside Node's `register` or
+ * `registerHooks` called by their stand-ins (follow-loaders.ts). Invariant: only lines naming a file of this
  * folder go; the message, Node's own frames and the program's stay as V8
  * and the program's `prepareStackTrace` made them, and a stack that is not
  * a string (a `prepareStackTrace` that returns the frames) is left alone.
