@@ -156,6 +156,8 @@ interface Loop {
   iterates: boolean;
 }
 
+/** esbuild's keepNames helper, which defines `name` on its first argument (as tsx emits it, spaced or not). */
+const ESBUILD_NAME = /\b__name\s*=\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*=>\s*__defProp\(\s*\1\s*,\s*"name"\s*,\s*\{\s*value(?:\s*:\s*\2)?\s*,\s*configurable\s*:\s*(?:true|!0)\s*\}\s*\)/;
 /** What esbuild's `__name(x, "name")` may name. */
 const KEPT_NAMES = new Set(['FunctionExpression', 'ArrowFunctionExpression', 'ClassExpression']);
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
@@ -428,6 +430,8 @@ class Instrumenter {
   readonly positions: number[] = [];
   /** The module's own source map, which names anonymous functions where they were written. */
   written: ProgramMap | null = null;
+  /** Whether the module defines esbuild's `__name` helper (keepNames). */
+  keepNames = false;
   private readonly writtenNames = new Set<string>();
   /** Per unit (original/table.ts): start, end, parent, site. */
   readonly units: number[] = [];
@@ -610,11 +614,12 @@ class Instrumenter {
       }
       case 'CallExpression': {
         // esbuild's keepNames (what tsx serves): `__name(fn, "name")` gives
-        // a function the name its declaration would have given it.
+        // a function the name its declaration would have given it; only
+        // where the module defines esbuild's helper, which sets `name`.
         const args = node['arguments'] as N[];
         const callee = node['callee'] as N;
         const named = args[1];
-        if (callee.type === 'Identifier' && callee['name'] === '__name' && args.length === 2 && KEPT_NAMES.has(args[0]!.type)
+        if (this.keepNames && callee.type === 'Identifier' && callee['name'] === '__name' && args.length === 2 && KEPT_NAMES.has(args[0]!.type)
           && named !== undefined && named.type === 'Literal' && typeof named['value'] === 'string') {
           this.walk(callee, null);
           this.walk(args[0]!, named['value']);
@@ -1189,6 +1194,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));
   const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
+  inst.keepNames = ESBUILD_NAME.test(code);
   inst.walk(program, null);
   const sites = inst.names.length;
   if (sites === 0) return { code, sites: 0, added: [] };

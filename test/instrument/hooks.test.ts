@@ -184,6 +184,42 @@ for (const mode of hookModes) {
     }
   }
 
+  // A loader of the program's that registers hooks inside its own load
+  // hook: our set is replaced in the middle of that request, which keeps
+  // the chain it started with, so the set it started with must still
+  // transform the module being loaded.
+  if (mode.hooks !== 'async' && 'registerHooks' in module) {
+    test(`hooks registered inside a load hook of the program's: the module being loaded is transformed${on}`, { timeout: 60_000 }, async () => {
+      const t = tempDir();
+      try {
+        writeTree(t.dir, {
+          'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+          'main.mjs': `
+            import m from 'node:module';
+            let done = false;
+            m.registerHooks({ load(url, context, nextLoad) {
+              if (!done && url.endsWith('x.mjs')) { done = true; m.registerHooks({ resolve: (s, c, n) => n(s, c) }); }
+              return nextLoad(url, context);
+            } });
+            const x = await import('./x.mjs');
+            const y = await import('./y.mjs');
+            console.log(x.xfn(), y.yfn());
+            ${REPORT_ESM}`,
+          'x.mjs': 'export function xfn() { return 1; }',
+          'y.mjs': 'export function yfn() { return 2; }',
+        });
+        for (const own of [IMPORT, ['--require', registerCjs]]) {
+          const r = await runNode([...own, 'main.mjs'], { cwd: t.dir, hooks: mode.hooks });
+          ok(r);
+          assert.equal(r.output.trim(), '1 2');
+          assert.deepEqual([...r.report!.seen].sort(), ['main.mjs|module', 'x.mjs|module', 'y.mjs|module'], own.join(' '));
+        }
+      } finally {
+        t.done();
+      }
+    });
+  }
+
   test(`worker threads: inherited flags, an explicit empty execArgv, eval workers${on}`, { timeout: 60_000 }, async () => {
     const t = tempDir();
     try {

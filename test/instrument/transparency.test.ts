@@ -230,6 +230,21 @@ try { await import('./data.json'); } catch (e) { console.log('json', e.code, /in
 try { (module.registerHooks ?? module.register).call(module, 5); } catch (e) { show('register', e); }
 `;
 
+const LATE = `
+import module from 'node:module';
+const errors = [];
+try { await import('./data.json'); } catch (e) { errors.push(e); }
+try { module.registerHooks({ load: 5 }); } catch (e) { errors.push(e); }
+let calls = 0;
+let ours = false;
+Error.prepareStackTrace = (e, cs) => {
+  calls++;
+  if (cs.some((c) => String(c.getFileName()).includes('instrument/hooks'))) ours = true;
+  return 'custom:' + e.code;
+};
+console.log(errors.map((e) => e.stack).join(' '), calls, ours);
+`;
+
 test('a module that cannot be found, an import attribute missing: no frame of jsftrace\'s in the error', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
@@ -244,6 +259,16 @@ test('a module that cannot be found, an import attribute missing: no frame of js
       const codes = (text: string): string[] => text.split('\n').map((l) => l.split(' ').slice(0, 2).join(' '));
       assert.deepEqual(codes(r.stdout), codes(plain.stdout));
       if (inThreadHooks) assert.equal(r.stdout, plain.stdout, flags.join(' '));
+    }
+    if (!inThreadHooks) return;
+    // The stack is formatted when the program first reads it, by the
+    // formatter it has then, with no frame of ours among the ones it gets.
+    writeTree(t.dir, { 'late.mjs': LATE });
+    const late = await runNode(['late.mjs'], { cwd: t.dir, env: REAL });
+    assert.match(late.stdout, /^custom:ERR_IMPORT_\w+ custom:ERR_INVALID_ARG_TYPE 2 false$/m, late.stderr);
+    for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
+      const r = await runNode([...flags, 'late.mjs'], { cwd: t.dir, env: REAL });
+      assert.equal(r.stdout, late.stdout, flags.join(' '));
     }
   } finally {
     t.done();

@@ -10,20 +10,57 @@
  * and the program's `prepareStackTrace` made them, and a stack that is not
  * a string (a `prepareStackTrace` that returns the frames) is left alone.
  *
- * The stack is formatted here, at the throw, rather than when the program
- * first reads it: the same formatter and frames, only earlier. Frames the
- * stack trace limit left out because ours took their place stay out.
+ * On Node 22 and later the stack is still formatted when the program first
+ * reads it, by the formatter it has then; a `prepareStackTrace` of the
+ * program's is given the frames without ours (original/call-sites.ts). On
+ * Node 20 it is formatted here, at the throw. Frames the stack trace limit
+ * left out because ours took their place stay out.
  */
 
 const HERE = new URL('.', import.meta.url).href;
 const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*`, 'g');
 
+/**
+ * Whether this V8 keeps an error's `stack` as an accessor that formats it
+ * on first read (Node 22 and later): then the frames can be taken out at
+ * that read, with the formatter the program has then, as without us. On
+ * Node 20 the stack is a value that any look at the property formats.
+ */
+const LAZY_STACK = typeof Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get === 'function';
+
+function strip(stack: unknown): unknown {
+  return typeof stack === 'string' && stack.includes(HERE) ? stack.replace(OWN_LINE, '') : stack;
+}
+
 export function withoutOwnFrames(e: unknown): unknown {
   if (!(e instanceof Error)) return e;
-  const stack = (e as { stack?: unknown }).stack;
-  if (typeof stack !== 'string' || !stack.includes(HERE)) return e;
   try {
-    (e as { stack?: unknown }).stack = stack.replace(OWN_LINE, '');
+    if (LAZY_STACK) {
+      const own = Object.getOwnPropertyDescriptor(e, 'stack');
+      const read = own?.get;
+      if (own === undefined || typeof read !== 'function' || own.configurable !== true) return e;
+      let value: unknown;
+      let formatted = false;
+      Object.defineProperty(e, 'stack', {
+        configurable: true,
+        enumerable: own.enumerable ?? false,
+        get(this: Error): unknown {
+          if (!formatted) {
+            value = strip(Reflect.apply(read, this, []));
+            formatted = true;
+          }
+          return value;
+        },
+        set(v: unknown) {
+          value = v;
+          formatted = true;
+        },
+      });
+      return e;
+    }
+    const stack = (e as { stack?: unknown }).stack;
+    const out = strip(stack);
+    if (out !== stack) (e as { stack?: unknown }).stack = out;
   } catch {
     // A frozen error keeps its stack.
   }

@@ -59,13 +59,17 @@ function preloading(): boolean {
 function hooks(self: { rank: number }): SyncHooks {
   const set: SyncHooks = {
     load(url, context, nextLoad) {
+      // Decided before the request goes on: a set that joins meanwhile (a
+      // loader of the program's registering hooks inside its own) is not
+      // in this request's chain, so this set must still do it.
+      const mine = transforms(self.rank);
       let result: LoadResult;
       try {
         result = nextLoad(url, context);
       } catch (e) {
         throw withoutOwnFrames(e);
       }
-      if (!transforms(self.rank)) return result;
+      if (!mine) return result;
       if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
         // Node 22 hands a module required by CommonJS whose source another
         // loader supplied a result without source, then reads and compiles

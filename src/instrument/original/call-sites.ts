@@ -47,6 +47,8 @@ interface CallSite {
 type Prepare = (error: Error, trace: CallSite[]) => unknown;
 
 let installed = false;
+/** Where jsftrace's module hooks live (hooks/own-frames.ts takes them out of the default text). */
+const HOOKS = new URL('../hooks/', import.meta.url).href;
 
 /**
  * This thread's stack where it is called, as V8's CallSites, given to
@@ -174,11 +176,18 @@ export function installCallSiteView(): void {
     let out: CallSite[] | null = null;
     for (let i = 0; i < trace.length; i++) {
       const cs = trace[i]!;
-      if (tableOf(cs) === null && !call(isEval, cs)) continue;
-      out ??= trace.slice();
+      if (tableOf(cs) === null && !call(isEval, cs)) {
+        // A frame of jsftrace's module hooks (a request that failed in
+        // them) is not the program's to see.
+        const file = call(getFileName, cs);
+        if (typeof file === 'string' && file.startsWith(HOOKS)) out ??= trace.slice(0, i);
+        else out?.push(cs);
+        continue;
+      }
+      out ??= trace.slice(0, i);
       const v = Object.create(viewProto) as { [REAL]: CallSite };
       v[REAL] = cs;
-      out[i] = v as unknown as CallSite;
+      out.push(v as unknown as CallSite);
     }
     return out ?? trace;
   };
