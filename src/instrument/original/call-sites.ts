@@ -176,10 +176,10 @@ export function installCallSiteView(): void {
     let out: CallSite[] | null = null;
     for (let i = 0; i < trace.length; i++) {
       const cs = trace[i]!;
-      if (tableOf(cs) === null && !call(isEval, cs)) {
+      const file = call(getFileName, cs);
+      if (tableOfScript(file) === null && !call(isEval, cs)) {
         // A frame of jsftrace's module hooks (a request that failed in
         // them) is not the program's to see.
-        const file = call(getFileName, cs);
         if (typeof file === 'string' && file.startsWith(HOOKS)) out ??= trace.slice(0, i);
         else out?.push(cs);
         continue;
