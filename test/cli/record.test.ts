@@ -247,9 +247,6 @@ else later()
     writeFileSync(join(t.dir, 'package.json'), '{"name":"app"}');
     writeFileSync(join(t.dir, 'main.js'), program);
     writeFileSync(join(t.dir, 'main.mjs'), program);
-    // Node 20 alone: jsftrace's _compile under a CommonJS module's top level (docs/instrumentation.md).
-    const compileFrame = /^ {4}at Module\._compile \(file:\/\/\/.*\/instrument\/hooks\/cjs\.js:\d+:\d+\)\n/gm;
-    const strip = (s: string): string => (process.versions.node.startsWith('20.') ? s.replace(compileFrame, '') : s);
     for (const [main, arg] of [['main.js', 'throw'], ['main.mjs', 'throw'], ['main.js', 'stacks'], ['main.mjs', 'stacks']] as const) {
       const plain = await run(process.execPath, ['--stack-trace-limit=50', main, arg], { cwd: t.dir, env: envOf(t) });
       if (arg === 'throw') {
@@ -264,8 +261,8 @@ else later()
         const r = await jsftrace(['record', '-p', tracer, '-o', 'main.jsft', '--', process.execPath, '--stack-trace-limit=50', main, arg], { cwd: t.dir, env: envOf(t) });
         const what = `${main} ${arg} under ${tracer}`;
         const printed = r.stderr.replace(/jsftrace: recorded .*\n$/, '');
-        assert.equal(strip(r.stdout), plain.stdout, `${what}: stdout`);
-        assert.equal(strip(printed), plain.stderr, `${what}: stderr`);
+        assert.equal(r.stdout, plain.stdout, `${what}: stdout`);
+        assert.equal(printed, plain.stderr, `${what}: stderr`);
         assert.equal(r.code, plain.code, `${what}: exit code`);
         // Recorded all the same: fail, or later and frames (twice).
         assert.ok(Number(/jsftrace: recorded (\d+) events? /.exec(r.stderr)?.[1]) >= (arg === 'throw' ? 1 : 3), `${what}: ${r.stderr}`);
@@ -281,8 +278,8 @@ else later()
       const plain = await run(process.execPath, ['--stack-trace-limit=50', 'env.js', arg], { cwd: t.dir, env: withPreload });
       assert.match(plain.stdout, /^set\n/);
       const r = await jsftrace(['record', '-o', 'env.jsft', '--', process.execPath, '--stack-trace-limit=50', 'env.js', arg], { cwd: t.dir, env: withPreload });
-      assert.equal(strip(r.stdout), plain.stdout, `env.js ${arg} with a preload of the user's: stdout`);
-      assert.equal(strip(r.stderr.replace(/jsftrace: recorded .*\n$/, '')), plain.stderr, `env.js ${arg} with a preload of the user's: stderr`);
+      assert.equal(r.stdout, plain.stdout, `env.js ${arg} with a preload of the user's: stdout`);
+      assert.equal(r.stderr.replace(/jsftrace: recorded .*\n$/, ''), plain.stderr, `env.js ${arg} with a preload of the user's: stderr`);
       assert.equal(r.code, plain.code);
     }
   } finally {

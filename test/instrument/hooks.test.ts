@@ -412,6 +412,43 @@ for (const mode of hookModes) {
       t.done();
     }
   });
+  test(`a module the program compiles itself, from a string, under the name of a file that exists, runs the string${on}`, { timeout: 60_000 }, async () => {
+    // As require-from-string and config loaders do: the source given to
+    // _compile is the program's, whatever the file holds.
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app' }),
+        'real.cjs': 'module.exports = "from the file";',
+        'main.cjs': `
+          const Module = require('node:module');
+          const file = require.resolve('./real.cjs');
+          const compileFrom = (code) => {
+            const m = new Module(file, module);
+            m.filename = file;
+            m.paths = Module._nodeModulePaths(__dirname);
+            m._compile(code, file);
+            return m.exports;
+          };
+          const viaLater = (code) => {
+            const m = new Module(file, module);
+            const compile = m._compile;
+            compile.call(m, code, file);
+            return m.exports;
+          };
+          console.log(compileFrom('module.exports = "from a string"'), viaLater('module.exports = "read first"'), require('./real.cjs'));
+          ${REPORT_CJS}`,
+      });
+      for (const flags of [IMPORT, ['--require', registerCjs]]) {
+        const r = await runNode([...flags, 'main.cjs'], { cwd: t.dir, hooks: mode.hooks });
+        ok(r);
+        assert.equal(r.output.trim(), 'from a string read first from the file');
+        assert.deepEqual([...r.report!.seen].sort(), ['main.cjs|commonjs', 'real.cjs|commonjs', 'real.cjs|commonjs', 'real.cjs|commonjs']);
+      }
+    } finally {
+      t.done();
+    }
+  });
 }
 
 test('with the real transform, stack traces point at the original lines (inline source maps)', { timeout: 60_000 }, async () => {

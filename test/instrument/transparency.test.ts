@@ -13,17 +13,12 @@ import module from 'node:module';
 import { join } from 'node:path';
 import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
 
+/** Node's in-thread module hooks (module.registerHooks, 22.15 on), which jsftrace then uses. */
+const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
+
 const REAL = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
 /** As users run it: the control server on, its socket in the test's own directory. */
 const served = (dir: string): Record<string, string | undefined> => ({ JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_SOCKET_DIR: join(dir, 'sockets') });
-
-/**
- * On a Node without module.registerHooks (20), CommonJS is instrumented in
- * Module.prototype._compile, whose frame sits under a module while its top
- * level runs: the one difference such a stack shows (docs/instrumentation.md).
- */
-const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
-const compileFrame = inThreadHooks ? null : /^ {4}at Module\._compile \(file:\/\/\/.*\/instrument\/hooks\/cjs\.js:\d+:\d+\)\n/gm;
 
 /**
  * As `jsftrace record -p function` starts a program (by --require): the
@@ -44,7 +39,7 @@ const TRACING = { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_trac
  */
 async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require']): Promise<void> {
   writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
-  // Every frame shown, so that the one extra frame of Node 20 pushes none out.
+  // Every frame shown: one frame too many or too few is a difference.
   const limit = '--stack-trace-limit=100';
   const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
   const entries = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
@@ -54,10 +49,8 @@ async function threeWays(dir: string, main: string, flags: readonly string[] = [
     if (flag === '--require') ways.push(['tracing', { ...served(dir), ...TRACING }]);
     for (const [how, env] of ways) {
       const r = await runNode([limit, flag, ours, main], { cwd: dir, env });
-      const stderr = compileFrame === null ? r.stderr : r.stderr.replace(compileFrame, '');
-      const stdout = compileFrame === null ? r.stdout : r.stdout.replace(compileFrame, '');
-      assert.equal(pids(stderr), pids(plain.stderr), `${flag} ${how}: stderr`);
-      assert.equal(stdout, plain.stdout, `${flag} ${how}: stdout`);
+      assert.equal(pids(r.stderr), pids(plain.stderr), `${flag} ${how}: stderr`);
+      assert.equal(r.stdout, plain.stdout, `${flag} ${how}: stdout`);
       assert.equal(r.code, plain.code, `${flag} ${how}: exit code`);
     }
   }

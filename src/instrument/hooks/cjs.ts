@@ -5,7 +5,9 @@
  * Owns: the one patch of `Module.prototype._compile`. Invariant: the patch
  * changes only the `content` argument, and only to what load.ts returns for
  * it; every other argument, `this` and the return value pass through, and a
- * second install in the same thread is a no-op.
+ * second install in the same thread is a no-op. A module Node loads from
+ * its file runs with no frame of ours below it (the in-thread hook did it,
+ * or Node's own _compile comes bound to its instrumented text).
  *
  * Why _compile rather than Module._extensions or a require hook: it is the
  * last step before V8 compiles a module, reached by every path the
@@ -18,8 +20,10 @@
  * (counted as ignored) and Node strips the types after us.
  */
 
+import fs from 'node:fs';
 import module from 'node:module';
 import { isAbsolute } from 'node:path';
+import { ownCallSites } from '../original/call-sites.js';
 import { countIgnored, countSkipped, instrumentSource } from '../load.js';
 
 type Compile = (this: unknown, content: string, filename: string, ...rest: unknown[]) => unknown;
@@ -37,6 +41,47 @@ const decidedByHook = new Set<string>();
 
 export function markDecided(filename: string): void {
   decidedByHook.add(filename);
+}
+
+/** An own symbol-keyed property of Node's module object, by the symbol's description. */
+function internalSlot(mod: object, description: string): { found: boolean; value: unknown } {
+  for (const s of Object.getOwnPropertySymbols(mod)) {
+    if (s.description === description) return { found: true, value: (mod as Record<symbol, unknown>)[s] };
+  }
+  return { found: false, value: undefined };
+}
+
+/**
+ * Node's own _compile, bound to this module's instrumented source, when
+ * the one reading `module._compile` is Node's own extension handler and
+ * the source it is about to pass is the file's: what it read with
+ * `fs.readFileSync(filename, 'utf8')`, read again here (where Node has no
+ * in-thread load hook, Node 20 and 22.0 to 22.14, every CommonJS file
+ * Node loads itself comes this way). A bound function leaves no frame of
+ * its own, so the module's top level runs with exactly the frames below it
+ * that it has without jsftrace; the arguments Node then passes come after
+ * the bound ones and _compile ignores them. False when anything differs
+ * (another caller, a source Node got elsewhere (`kModuleSource`, set when
+ * another loader supplied it), a format _compile would not get from the
+ * file): our compile, with its frame, does those.
+ */
+function nodeCompileOfFile(nodes: Compile, mod: object, filename: string): Compile | false {
+  if (!isAbsolute(filename)) return false;
+  // Frames: ownCallSites, this function, the getter, whoever read the property.
+  const reader = ownCallSites(4, (s) => s[3]?.getFileName());
+  if (reader !== 'node:internal/modules/cjs/loader') return false;
+  if (internalSlot(mod, 'kModuleSource').found) return false;
+  const format = internalSlot(mod, 'kFormat').value;
+  if (format !== undefined && format !== 'commonjs') return false;
+  let source: string;
+  try {
+    source = fs.readFileSync(filename, 'utf8');
+  } catch {
+    return false;
+  }
+  const content = instrumentSource(source, filename, format as 'commonjs' | undefined);
+  if (content === source) return nodes;
+  return Reflect.apply(Function.prototype.bind, nodes, [mod, content, filename, format]) as Compile;
 }
 
 /**
@@ -75,10 +120,11 @@ export function installCjsHook(): void {
   // Read from the prototype, it is the compile every module would use
   // without us: code that wraps it (source-map-support does) wraps that,
   // and assigns its wrapper back through the setter.
+  const nodes = original;
   const get = function (this: { filename?: unknown }): Compile {
     if (this === proto) return original;
     if (typeof this?.filename === 'string' && decidedByHook.delete(this.filename)) return original;
-    return compile;
+    return (original === nodes && typeof this?.filename === 'string' && nodeCompileOfFile(original, this, this.filename)) || compile;
   };
   Object.defineProperty(get, INSTALLED, { value: true });
   Object.defineProperty(proto, '_compile', {

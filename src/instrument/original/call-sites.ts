@@ -59,8 +59,24 @@ const HOOKS = new URL('../hooks/', import.meta.url).href;
  */
 export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): T | null {
   const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
-  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   const before = E.stackTraceLimit;
+  if (ourGetter !== null && Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.get === ourGetter) {
+    // Our accessor answers the read itself: no redefinition of Error's
+    // property (two of them per stack cost more than the stack).
+    let s: unknown;
+    try {
+      E.stackTraceLimit = limit;
+      capturing = true;
+      s = new Error().stack;
+    } catch {
+      return null;
+    } finally {
+      capturing = false;
+      E.stackTraceLimit = before;
+    }
+    return Array.isArray(s) ? read(s as CallSite[]) : null;
+  }
+  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   try {
     E.stackTraceLimit = limit;
     Object.defineProperty(Error, 'prepareStackTrace', { value: (_e: unknown, s: unknown): unknown => s, configurable: true, writable: true });
@@ -74,6 +90,11 @@ export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): 
     E.stackTraceLimit = before;
   }
 }
+
+/** The getter of installPrepareAccessor's accessor, once installed (the program may replace it since). */
+let ourGetter: (() => unknown) | null = null;
+/** Set by ownCallSites for the one stack it takes: the accessor then gives V8's CallSites as they are. */
+let capturing = false;
 
 /** V8's CallSite prototype in this thread, from a stack taken for the purpose. */
 function callSitePrototype(): CallSite | null {
@@ -239,16 +260,18 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void 
     }
     return w;
   };
+  const get = function (): unknown {
+    if (probing || capturing) return raw;
+    if (typeof value !== 'function' || value === nodeDefault) return value;
+    return insideFormatting() ? viewing(value as Prepare) : value;
+  };
   Object.defineProperty(Error, 'prepareStackTrace', {
     configurable: true,
     enumerable: own?.enumerable ?? false,
-    get() {
-      if (probing) return raw;
-      if (typeof value !== 'function' || value === nodeDefault) return value;
-      return insideFormatting() ? viewing(value as Prepare) : value;
-    },
+    get,
     set(v: unknown) {
       value = v;
     },
   });
+  ourGetter = get;
 }
