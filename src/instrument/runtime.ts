@@ -25,6 +25,7 @@ import {
 import type { SiteMeta } from '../core/index.js';
 import { RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
+import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
 
@@ -109,4 +110,5 @@ export function installRuntime(): void {
   siteKeyObject();
   installSourceTextView();
   installCallSiteView();
+  installFindSourceMapView();
 }

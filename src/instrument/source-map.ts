@@ -28,6 +28,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
+import { ORIGINAL, type OriginalView } from './original/carried-map.js';
 
 /** Node's own pattern for the comment (lib/internal/source_map/source_map_cache.js); the last match wins. */
 const COMMENT = /\/[*/]#\s+sourceMappingURL=(?<url>[^\s]+)/g;
@@ -139,7 +140,9 @@ export function writtenAt(pm: ProgramMap, line: number, column: number): [number
  * `copies` the table's copy records (span index, start in the span,
  * length, original column), in span order.
  */
-export function carrySourceMap(instrumented: string, pm: ProgramMap | null, spans: readonly number[], copies: readonly number[]): string {
+export function carrySourceMap(
+  original: string, instrumented: string, pm: ProgramMap | null, spans: readonly number[], copies: readonly number[],
+): string {
   if (pm === null) return instrumented;
   // The comment comes after everything inserted (the edit table's offsets stay true).
   let inserted = 0;
@@ -155,8 +158,38 @@ export function carrySourceMap(instrumented: string, pm: ProgramMap | null, span
     out.sources = map.sources.map((s: unknown) => (typeof s === 'string' ? sourceUrl(map, fromFile, s) : s));
     delete out.sourceRoot;
   }
+  out[ORIGINAL] = originalView(original, instrumented, pm.at, map.mappings as string);
   const data = `data:application/json;base64,${Buffer.from(JSON.stringify(out)).toString('base64')}`;
   return instrumented.slice(0, at) + data + instrumented.slice(at + pm.url.length);
+}
+
+/**
+ * Line lengths as Node counts them for a source map's `lineLengths`: lines
+ * end at `\n`, U+2028 and U+2029 (a `\r` before `\n` counts in the length).
+ */
+function lineLengths(text: string): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 0x2028 || c === 0x2029) {
+      out.push(i - start);
+      start = i + 1;
+    }
+  }
+  out.push(text.length - start);
+  return out;
+}
+
+function originalView(original: string, instrumented: string, commentAt: number, mappings: string): OriginalView {
+  const mine = lineLengths(original);
+  const theirs = lineLengths(instrumented);
+  const lengths: [number, number][] = [];
+  for (let i = 0; i < mine.length; i++) if (mine[i] !== theirs[i]) lengths.push([i, mine[i]!]);
+  // The comment's line, whose URL the data URL replaces (after this count).
+  const commentLine = lineLengths(original.slice(0, commentAt)).length - 1;
+  if (!lengths.some(([i]) => i === commentLine)) lengths.push([commentLine, mine[commentLine]!]);
+  return { mappings, lines: mine.length, lengths };
 }
 
 function readMap(url: string, filename: string): { map: RawMap; fromFile: string | null } | null {

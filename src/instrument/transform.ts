@@ -1236,7 +1236,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const sorted = sortedCopies(copies);
   const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted);
   // The module's own source map, if it names one, made to fit the output.
-  const body = carrySourceMap(applied.code, programMap, spans, sorted);
+  const body = carrySourceMap(code, applied.code, programMap, spans, sorted);
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.

@@ -157,8 +157,9 @@ test('an uncaught error prints the same (a line without inserted code); with --r
 // A compiled module whose map is a file beside it (tsc's `sourceMap`,
 // esbuild's `linked`), with a sourceRoot, and a bundle with an inline map:
 // with source maps on, the frames are mapped through each, so jsftrace
-// carries both through its insertions; the map it puts in place of the
-// file names the same sources (findSourceMap's payload).
+// carries both through its insertions; findSourceMap still gives the
+// program the module's own map (its payload, line lengths and lookups at
+// the CallSites' positions are the plain run's).
 const MAPPED_TS = `
 interface Job { id: number }
 export class Runner {
@@ -187,8 +188,22 @@ test('stack traces through the program\'s own source maps (a .map file with a so
       const m = require(${JSON.stringify(file)});
       console.log(new m.Runner([{ id: 1 }, { id: 2 }]).run());
       try { m.fails(); } catch (e) { console.log(e.stack.split('\\n').slice(0, 2).join(' | ')); }
-      const { payload } = require('node:module').findSourceMap(require.resolve(${JSON.stringify(file)}));
+      const { findSourceMap } = require('node:module');
+      const sm = findSourceMap(require.resolve(${JSON.stringify(file)}));
+      const { payload } = sm;
       console.log(payload.sources.map((s) => s.slice(s.lastIndexOf('/'))).join(), payload.file);
+      // What a program that maps positions itself gets: the module's own
+      // map and line lengths, looked up at the CallSites' positions.
+      console.log(JSON.stringify(payload), JSON.stringify(sm.lineLengths), sm === findSourceMap(require.resolve(${JSON.stringify(file)})));
+      const before = Error.prepareStackTrace;
+      Error.prepareStackTrace = (_e, sites) => sites;
+      const sites = [];
+      try { m.fails(); } catch (e) { sites.push(...e.stack); }
+      new m.Runner([{ id: 1 }, { id: 2 }]).run.call({ jobs: [{ id: 2 }], one: (j) => sites.push(...new Error(String(j.id)).stack) });
+      Error.prepareStackTrace = before;
+      for (const c of sites.filter((c) => c.getFileName() === require.resolve(${JSON.stringify(file)}))) {
+        console.log(c.getLineNumber(), c.getColumnNumber(), JSON.stringify(sm.findEntry(c.getLineNumber() - 1, c.getColumnNumber() - 1)), JSON.stringify(sm.findOrigin(c.getLineNumber(), c.getColumnNumber())));
+      }
     }`;
     writeTree(t.dir, {
       'out/app.js': `${linked.code}//# sourceMappingURL=app.js.map\n`,
@@ -200,6 +215,8 @@ test('stack traces through the program\'s own source maps (a .map file with a so
     const plain = await runNode(['main.cjs'], { cwd: t.dir, env: REAL });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /src\/app\.ts:9:\d+\) < .*src\/app\.ts:6:\d+\) < /, plain.stdout);
+    // Each module's lookups: fails, one and run (one's frame, then run's).
+    assert.equal(plain.stdout.match(/^\d+ \d+ \{"generatedLine":\d+,"generatedColumn":\d+,"originalSource":"file:[^"]*\/(app|bundle)\.ts"/gm)?.length, 6, plain.stdout);
   } finally {
     t.done();
   }
