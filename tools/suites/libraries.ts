@@ -146,4 +146,68 @@ export const LIBRARIES: Library[] = [
     prepare: [['npm', 'run', 'prepare']],
     test: () => ['node_modules/tap/dist/esm/run.mjs', '-R', 'tap', '--disable-coverage', '-j', '1'],
   },
+  {
+    // pino's own borp runs node:test over test/**/*.test.{js,mjs,ts}; here
+    // node:test itself, one file at a time, over the JavaScript ones but
+    // transport/big.test.js (eight million lines through a worker: 72 s of
+    // the 2 min plain). Its transports run in worker threads (thread-stream),
+    // which load the transport modules with require and import in the
+    // worker. prepare compiles the TypeScript transport fixtures with tsc.
+    name: 'pino', repo: 'https://github.com/pinojs/pino.git', commit: 'b394c2c16ac6a8919cd33d7f5684a01baca1096f',
+    style: 'CommonJS, no semicolons (neostandard), node:test (a process per file), worker-thread transports, child processes',
+    prepare: [['npm', 'run', 'transpile']],
+    test: (dir) => ['--test', '--test-reporter=tap', '--test-concurrency=1', '--test-timeout=120000',
+      ...['test', join('test', 'transport'), join('test', 'esm')].flatMap((d) => readdirSync(join(dir, d))
+        .filter((f) => f.endsWith('.test.js') && f !== 'big.test.js').sort().map((f) => join(d, f)))],
+  },
+  {
+    // The TypeScript sources compiled by tsc (prepare, as its pretest does)
+    // to ES modules in build/; mocha loads the .mjs tests with import. Its
+    // test/before.mjs makes console.warn throw. --enable-source-maps makes
+    // mocha start a second node with that flag.
+    name: 'yargs', repo: 'https://github.com/yargs/yargs.git', commit: '2a4378bdc2eac9cf7d0cdfe0a52b1b25f779806a',
+    style: 'TypeScript compiled to ES modules, semicolons (gts), mocha 11 (ESM tests, a child node for --enable-source-maps)',
+    prepare: [['npm', 'run', 'compile', '--', '-p', 'tsconfig.test.json']],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--enable-source-maps', './test/*.mjs', '--require', './test/before.mjs',
+      '--timeout=24000', '--check-leaks'),
+  },
+  {
+    name: 'body-parser', repo: 'https://github.com/expressjs/body-parser.git', commit: 'b1f3d588c5dca4b3a4ca7d5d3765c9129118926a',
+    style: 'CommonJS, semicolons, mocha + supertest, zlib/brotli/zstd streams',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--check-leaks', 'test/'),
+  },
+  {
+    // The sources are ES modules (lib/) that babel-register (babel 6, from
+    // test/mocha.opts) compiles to CommonJS as they are required: a
+    // require.extensions hook beside jsftrace's. Timers everywhere.
+    name: 'async', repo: 'https://github.com/caolan/async.git', commit: '77fd31096b7b421d6cd6be84757c767e0b35b9fd',
+    style: 'ES modules compiled on require by babel-register 6, semicolons, mocha 6 (mocha.opts), chai, timers',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha'),
+  },
+  {
+    // Six test points fail plain on Node 20 and 24, in every mode: three need
+    // the internet (httpbin.org, github.com); 'supports supplying a famliy
+    // option to the agent' (its lookup stub is older than Node 20's
+    // net.lookup); 'should handle chunked response with final chunk and EOM in
+    // separate packets' twice (its server's socket is null on newer nodes,
+    // then mocha's done() is called twice).
+    name: 'node-fetch', repo: 'https://github.com/node-fetch/node-fetch.git', commit: '8b3320d2a7c07bce4afc6b2bf6c3bbddda85b01f',
+    style: 'ES modules, semicolons (xo), mocha 9 (ESM tests), chai plugins, HTTP on loopback, streams, Blob/FormData',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha'),
+  },
+  {
+    name: 'eventemitter3', repo: 'https://github.com/primus/eventemitter3.git', commit: 'b0144e940ace8add8f335a8adfbed9284eb419f3',
+    style: 'CommonJS, ES5 (prototype methods, arguments, fn.length checks), semicolons, mocha',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', 'test/test.js'),
+  },
+  {
+    name: 'debug', repo: 'https://github.com/debug-js/debug.git', commit: 'f405ade8a4b7a0dc353e0f7390c1be90060f3621',
+    style: 'CommonJS, semicolons (xo), mocha, environment and util.inspect options',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', 'test.js', 'test.node.js'),
+  },
 ];
