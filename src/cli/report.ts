@@ -18,7 +18,7 @@ import { BINARY_FORMATS, renderFile, REPORT_FORMATS, type RenderOptions, type Re
 import { parseDuration, parseTime, type ReportFilter } from '../tracefile/filters.js';
 import { PROFILE_SORTS, type ProfileSort } from '../tracers/output/profile.js';
 import { ReplacingFile } from '../tracefile/replace.js';
-import { UsageError, verbArgs, type Command } from './command.js';
+import { parse, UsageError, type Command } from './command.js';
 import { note, progress, progressDone, size } from './term.js';
 
 /** The selection and display options every format shares (report, and flame's rendering). */
@@ -63,7 +63,7 @@ const OPTIONS = {
   ...SELECT_OPTIONS,
 } as const;
 
-const HELP = `usage: jsftrace report [-i <file>] [--format <format>] [-o <out>] [selection] [display]
+const HELP = `usage: jsftrace report [--format <format>] [-o <out>] [selection] [display] [-i] [<file>]
 
 Reads a trace file (from 'jsftrace record' or 'jsftrace extract') and prints it,
 as it reads it: any size of trace, in bounded memory.
@@ -90,7 +90,7 @@ Formats:
                   ExportTraceServiceRequest (POST it to a collector's /v1/traces)
 
 Options:
-  -i <file>             the trace file (default trace.jsft)
+  -i <file>, <file>     the trace file (default trace.jsft)
   --format <format>     the format (default text)
   -o <out>              write to <out> instead of stdout (mode 0600)
   -h, --help            this text
@@ -264,8 +264,17 @@ export const report: Command = {
   name: 'report',
   help: HELP,
   async run(argv) {
-    const values = verbArgs(argv, OPTIONS, HELP);
-    if (values === null) return 0;
+    const { values, positionals } = parse(argv, OPTIONS, true);
+    if (values.help === true) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    // The trace may also be named as trace-cmd's report takes it: last, alone.
+    if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}: one trace file at a time`);
+    if (positionals.length === 1) {
+      if (values.input !== undefined) throw new UsageError(`two trace files: -i ${values.input} and ${positionals[0]}`);
+      values.input = positionals[0];
+    }
     const format = values.format ?? 'text';
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format ${JSON.stringify(format)}: one of ${FORMATS.join(', ')}`);

@@ -45,6 +45,11 @@ export class Insertions {
   /** The unit insertions made now belong to. */
   owner = -1;
 
+  /** How many insertions there are. */
+  get count(): number {
+    return this.texts.length;
+  }
+
   private add(offset: number, open: number, other: number, key: number, text: string): number {
     this.offsets.push(offset);
     this.at.add(offset);

@@ -417,7 +417,7 @@ export function setVerifyModules(on: boolean): void {
 }
 
 function verified(r: TransformResult, format: ModuleFormat, filename: string): TransformResult {
-  if (r.sites === 0) return r; // the transform returned its input
+  if ((r.added?.length ?? 0) === 0 && r.sites === 0) return r; // the transform returned its input
   // A hashbang is allowed only at the very start of a script; keep the
   // line count and drop it for the check.
   const code = r.code.startsWith('#!') ? `//${r.code.slice(2)}` : r.code;

@@ -55,6 +55,8 @@ function defineModule(key: string, file: string, pkg: string, names: string, pos
 }
 
 function defineModuleSites(key: string, file: string, pkg: string, names: string, positions: string, tag: string): number {
+  // A module with no function (its prologue serves its top-level catch clauses).
+  if (names === '') return -1;
   const ns = names.split('\n');
   const ps = positions.split(',');
   const metas: SiteMeta[] = new Array(ns.length);

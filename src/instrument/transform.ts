@@ -1197,7 +1197,10 @@ export function transformSource(input: TransformInput): TransformResult {
   inst.keepNames = ESBUILD_NAME.test(code);
   inst.walk(program, null);
   const sites = inst.names.length;
-  if (sites === 0) return { code, sites: 0, added: [] };
+  // A module with no function still needs its prologue when its top level
+  // catches (a try around calls): the frames a throw left above the
+  // module's depth end there.
+  if (sites === 0 && inst.ins.count === 0) return { code, sites: 0, added: [] };
   inst.finishAsi();
   const positions: string[] = [];
   for (const off of inst.positions) {
