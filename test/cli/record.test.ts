@@ -77,6 +77,11 @@ test('record function_graph: text shows the call tree; perfetto JSON has every c
     assert.equal(count(text, new RegExp(`\\|      ${L}\\(\\);$`)), 6);
     assert.equal(count(text, /\|    \}$/), 3);
     assert.equal(count(text, /\|  \}$/), 1);
+    // The file named as trace-cmd's report takes it: the same report; one file only.
+    assert.equal((await jsftrace(['report', 'g.jsft'], { cwd: t.dir, env: envOf(t) })).stdout, text);
+    const two = await jsftrace(['report', '-i', 'g.jsft', 'other.jsft'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(two.code, 2);
+    assert.match(two.stderr, /two trace files: -i g\.jsft and other\.jsft/);
 
     const json = (await jsftrace(['report', '-i', 'g.jsft', '--format', 'perfetto-json'], { cwd: t.dir, env: envOf(t) })).stdout;
     const doc = JSON.parse(json) as { traceEvents: { name: string; ph: string; ts: number; dur: number; tid: number }[] };
