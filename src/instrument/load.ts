@@ -327,8 +327,10 @@ export function instrumentSource(source: string, filename: string, format: Modul
 let deciding = false;
 
 function decide(source: string, filename: string, format: ModuleFormat | undefined): string {
-  // A byte-order mark is not JavaScript; Node drops it before compiling too.
-  if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
+  // A byte-order mark stays: where Node hands us text that has one (a
+  // CommonJS file), it compiles it with it too, and V8 counts it in the
+  // columns of the first line (an ES module's text reaches us, as it
+  // reaches V8, without it). The parser takes it as white space.
   const id = identify(filename);
   // jsftrace's own modules are not the program's: neither instrumented nor counted.
   if (isOwnFile(filename, id.package) || notOurs.has(filename)) return source;

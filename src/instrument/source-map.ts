@@ -156,7 +156,9 @@ export function carrySourceMap(
     // Node resolves sources against the map's own URL for a file, against
     // the module's for a data URL: resolved here, they name the same files.
     out.sources = map.sources.map((s: unknown) => (typeof s === 'string' ? sourceUrl(map, fromFile, s) : s));
-    delete out.sourceRoot;
+    // Node empties the sourceRoot it resolved, where it stands (or adds an
+    // empty one at the end): the payload's keys keep the file's order.
+    if ('sourceRoot' in out) out.sourceRoot = '';
   }
   out[ORIGINAL] = originalView(original, instrumented, pm.at, map.mappings as string);
   const data = `data:application/json;base64,${Buffer.from(JSON.stringify(out)).toString('base64')}`;

@@ -21,3 +21,8 @@ export const AtomicsWait = Atomics.wait;
 export const AtomicsNotify = Atomics.notify;
 /** Function.prototype.toString as Node started with it (the runtime replaces the global one). */
 export const FunctionToString = Function.prototype.toString;
+export const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+export const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
+export const FunctionBind = Function.prototype.bind;
+/** The realm's Error as Node started: V8 reads `stackTraceLimit` from it, whatever `globalThis.Error` is now. */
+export const IntrinsicError = Error;

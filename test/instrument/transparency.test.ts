@@ -181,8 +181,9 @@ test('stack traces through the program\'s own source maps (a .map file with a so
   const t = tempDir();
   try {
     const linked = transformSync(MAPPED_TS, { loader: 'ts', format: 'cjs', sourcemap: 'external', sourcefile: 'app.ts' });
-    const map = JSON.parse(linked.map) as { sources: string[]; sourceRoot?: string };
-    map.sourceRoot = '../src/';
+    const { version, ...parsed } = JSON.parse(linked.map) as { version: number; sources: string[] };
+    // A sourceRoot among the first keys, where tsc writes it: Node empties it in place.
+    const map = { version, sourceRoot: '../src/', ...parsed };
     const inline = transformSync(MAPPED_TS, { loader: 'ts', format: 'cjs', sourcemap: 'inline', sourcefile: 'bundle.ts', minifyWhitespace: true });
     const use = (file: string): string => `{
       const m = require(${JSON.stringify(file)});
@@ -209,14 +210,18 @@ test('stack traces through the program\'s own source maps (a .map file with a so
       'out/app.js': `${linked.code}//# sourceMappingURL=app.js.map\n`,
       'out/app.js.map': JSON.stringify(map),
       'out/bundle.js': inline.code,
-      'main.cjs': `process.setSourceMapsEnabled(true);${use('./out/app.js')}${use('./out/bundle.js')}`,
+      // A byte-order mark: Node compiles a CommonJS file with it, and V8
+      // counts it in the first line's columns (and Node in its length).
+      'out/bom.js': `\uFEFF${inline.code}`,
+      'main.cjs': `process.setSourceMapsEnabled(true);${use('./out/app.js')}${use('./out/bundle.js')}${use('./out/bom.js')}`,
     });
     await threeWays(t.dir, 'main.cjs');
     const plain = await runNode(['main.cjs'], { cwd: t.dir, env: REAL });
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /src\/app\.ts:9:\d+\) < .*src\/app\.ts:6:\d+\) < /, plain.stdout);
     // Each module's lookups: fails, one and run (one's frame, then run's).
-    assert.equal(plain.stdout.match(/^\d+ \d+ \{"generatedLine":\d+,"generatedColumn":\d+,"originalSource":"file:[^"]*\/(app|bundle)\.ts"/gm)?.length, 6, plain.stdout);
+    assert.equal(plain.stdout.match(/^\d+ \d+ \{"generatedLine":\d+,"generatedColumn":\d+,"originalSource":"file:[^"]*\/(app|bundle)\.ts"/gm)?.length, 9, plain.stdout);
+    assert.match(plain.stdout, /^\{"version":3,"sourceRoot":"","sources":/m);
   } finally {
     t.done();
   }
@@ -303,6 +308,90 @@ test("no enumerable global, no listener, no MaxListeners warning, Node's source 
   try {
     writeTree(t.dir, { 'main.cjs': FOOTPRINT });
     await threeWays(t.dir, 'main.cjs');
+  } finally {
+    t.done();
+  }
+});
+
+// Loading a module calls and changes nothing of the program's: what a
+// program did to Error, Function.prototype, Object or fs before a require
+// is seen by no code of jsftrace's, and the module compiled is the source
+// Node read (a file system of the program's serving a file once, a named
+// pipe, a handler called with another file than the module's).
+const LOADS = `
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const out = [];
+const file = (name, text) => fs.writeFileSync(path.join(__dirname, 'mods', name), text);
+fs.mkdirSync(path.join(__dirname, 'mods'), { recursive: true });
+let n = 0;
+const mod = (text) => { const name = 'm' + (++n) + '.js'; file(name, text); return './mods/' + name; };
+// Spies on what a load might call.
+const calls = [];
+const spy = (holder, key) => { const f = holder[key]; holder[key] = function (...a) { calls.push(key); return Reflect.apply(f, this, a); }; return () => { holder[key] = f; }; };
+const undo = [spy(Function.prototype, 'bind'), spy(Object, 'getOwnPropertySymbols'), spy(Object, 'getOwnPropertyDescriptor'), spy(Reflect, 'apply')];
+out.push('spied ' + require(mod('module.exports = 1')));
+for (const u of undo) u();
+out.push('calls ' + JSON.stringify(calls));
+// A file system of the program's that serves a module's text once.
+const read = fs.readFileSync;
+let served = 0;
+fs.readFileSync = function (p, ...rest) {
+  if (typeof p === 'string' && p.endsWith('virtual.js')) { served++; return 'module.exports = "virtual"'; }
+  return Reflect.apply(read, this, [p, ...rest]);
+};
+file('virtual.js', 'module.exports = "disk"');
+out.push('virtual ' + require('./mods/virtual.js') + ' reads ' + served);
+fs.readFileSync = read;
+// A handler called with another file than the module's filename.
+file('real.js', 'module.exports = "real"');
+file('other.js', 'module.exports = "other"');
+const m = new Module('x', module);
+m.filename = path.join(__dirname, 'mods', 'real.js');
+m.paths = Module._nodeModulePaths(__dirname);
+Module._extensions['.js'](m, path.join(__dirname, 'mods', 'other.js'));
+out.push('handler ' + m.exports);
+// Error as the program left it: a counting subclass, a limit it set itself.
+const Orig = Error;
+let made = 0;
+globalThis.Error = class Error extends Orig { constructor(...a) { super(...a); made++; } };
+out.push('subclass ' + require(mod('module.exports = 2')) + ' made ' + made);
+globalThis.Error = Orig;
+const sets = [];
+let limit = 10;
+Object.defineProperty(Error, 'stackTraceLimit', { configurable: true, enumerable: false, get() { return limit; }, set(v) { sets.push(v); limit = v; } });
+out.push('accessor ' + require(mod('module.exports = 3')) + ' sets ' + JSON.stringify(sets));
+delete Error.stackTraceLimit;
+out.push('deleted ' + require(mod('module.exports = 4')) + ' ' + ('stackTraceLimit' in Error));
+Object.defineProperty(Error, 'stackTraceLimit', { value: 10, writable: false, configurable: true, enumerable: true });
+out.push('read-only ' + require(mod('module.exports = 5')));
+Object.freeze(Error);
+out.push('frozen ' + require(mod('module.exports = 6')) + ' ' + Object.isFrozen(Error));
+console.log(out.join('\\n'));
+`;
+
+test("loading a module calls and changes nothing of the program's, and compiles the source Node read", { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'loads.cjs': LOADS });
+    await threeWays(t.dir, 'loads.cjs');
+    const plain = await runNode(['loads.cjs'], { cwd: t.dir, env: REAL });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^spied 1\ncalls \[\]\nvirtual virtual reads 1\nhandler other\nsubclass 2 made 0\naccessor 3 sets \[\]\ndeleted 4 false\nread-only 5\nfrozen 6 true\n$/);
+    if (process.platform === 'win32') return;
+    // A module that is a named pipe gives its text once.
+    writeTree(t.dir, {
+      'pipe.cjs': `const { execFileSync, spawn } = require('node:child_process');
+const path = require('node:path');
+const fifo = path.join(__dirname, 'fifo.js');
+execFileSync('mkfifo', [fifo]);
+spawn('sh', ['-c', 'printf "module.exports = 41 + 1" > "$0"', fifo], { stdio: 'inherit' });
+console.log('pipe', require('./fifo.js'));
+require('node:fs').unlinkSync(fifo);
+`,
+    });
+    await threeWays(t.dir, 'pipe.cjs');
   } finally {
     t.done();
   }

@@ -23,6 +23,7 @@
 import fs from 'node:fs';
 import module from 'node:module';
 import { isAbsolute } from 'node:path';
+import { FunctionBind, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
 import { ownCallSites } from '../original/call-sites.js';
 import { countIgnored, countSkipped, instrumentSource } from '../load.js';
 
@@ -45,43 +46,56 @@ export function markDecided(filename: string): void {
 
 /** An own symbol-keyed property of Node's module object, by the symbol's description. */
 function internalSlot(mod: object, description: string): { found: boolean; value: unknown } {
-  for (const s of Object.getOwnPropertySymbols(mod)) {
+  for (const s of ObjectGetOwnPropertySymbols(mod)) {
     if (s.description === description) return { found: true, value: (mod as Record<symbol, unknown>)[s] };
   }
   return { found: false, value: undefined };
 }
 
+const LOADER = 'node:internal/modules/cjs/loader';
+/** fs as jsftrace started with it: what Node's loader calls, until a program replaces it. */
+const nodeRead = fs.readFileSync;
+const nodeStat = fs.statSync;
+
 /**
  * Node's own _compile, bound to this module's instrumented source, when
- * the one reading `module._compile` is Node's own extension handler and
- * the source it is about to pass is the file's: what it read with
- * `fs.readFileSync(filename, 'utf8')`, read again here (where Node has no
- * in-thread load hook, Node 20 and 22.0 to 22.14, every CommonJS file
- * Node loads itself comes this way). A bound function leaves no frame of
- * its own, so the module's top level runs with exactly the frames below it
- * that it has without jsftrace; the arguments Node then passes come after
- * the bound ones and _compile ignores them. False when anything differs
- * (another caller, a source Node got elsewhere (`kModuleSource`, set when
- * another loader supplied it), a format _compile would not get from the
- * file): our compile, with its frame, does those.
+ * the one reading `module._compile` is Node's own extension handler, called
+ * by Node's `Module.prototype.load` (so the file it compiles is
+ * `module.filename`), and the source it is about to pass is the file's:
+ * what it read with `fs.readFileSync(filename, 'utf8')`, read again here
+ * (where Node has no in-thread load hook, Node 20 and 22.0 to 22.14, every
+ * CommonJS file Node loads itself comes this way). A bound function leaves
+ * no frame of its own, so the module's top level runs with exactly the
+ * frames below it that it has without jsftrace; the arguments Node then
+ * passes come after the bound ones and _compile ignores them. False when
+ * anything could differ: our compile, with its frame, does those. That is
+ * another caller; a source Node got elsewhere (`kModuleSource`, set when
+ * another loader supplied it); a format _compile would not get from the
+ * file; `fs.readFileSync` replaced by the program (a virtual file system, a
+ * spy: what Node read is not what a second read gives, and a spy would see
+ * it); a file that is not a regular file (a named pipe gives its text once).
+ * Every built-in used is the one captured at start, and no property of the
+ * program's is read or written beyond the module's own.
  */
 function nodeCompileOfFile(nodes: Compile, mod: object, filename: string): Compile | false {
-  if (!isAbsolute(filename)) return false;
-  // Frames: ownCallSites, this function, the getter, whoever read the property.
-  const reader = ownCallSites(4, (s) => s[3]?.getFileName());
-  if (reader !== 'node:internal/modules/cjs/loader') return false;
+  if (!isAbsolute(filename) || fs.readFileSync !== nodeRead) return false;
+  // Frames: ownCallSites, this function, the getter, whoever read the property, its caller.
+  const fromLoad = ownCallSites(5, (s) => s[3]?.getFileName() === LOADER && s[4]?.getFileName() === LOADER
+    && s[4].getMethodName() === 'load');
+  if (fromLoad !== true) return false;
   if (internalSlot(mod, 'kModuleSource').found) return false;
   const format = internalSlot(mod, 'kFormat').value;
   if (format !== undefined && format !== 'commonjs') return false;
   let source: string;
   try {
-    source = fs.readFileSync(filename, 'utf8');
+    if (!(ReflectApply(nodeStat, fs, [filename]) as fs.Stats).isFile()) return false;
+    source = ReflectApply(nodeRead, fs, [filename, 'utf8']) as string;
   } catch {
     return false;
   }
   const content = instrumentSource(source, filename, format as 'commonjs' | undefined);
   if (content === source) return nodes;
-  return Reflect.apply(Function.prototype.bind, nodes, [mod, content, filename, format]) as Compile;
+  return ReflectApply(FunctionBind, nodes, [mod, content, filename, format]) as Compile;
 }
 
 /**
@@ -114,7 +128,7 @@ export function installCjsHook(): void {
         countIgnored();
       }
     }
-    return Reflect.apply(original, this, [content, filename, ...rest]);
+    return ReflectApply(original, this, [content, filename, ...rest]);
   };
   Object.defineProperty(compile, 'length', { value: original.length });
   // Read from the prototype, it is the compile every module would use

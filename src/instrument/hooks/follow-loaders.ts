@@ -18,6 +18,7 @@
  */
 
 import module from 'node:module';
+import { ReflectApply } from '../../shared/builtins.js';
 import { masquerade } from '../original/source-text.js';
 import { withoutOwnFrames } from './own-frames.js';
 
@@ -38,7 +39,7 @@ export function followLoaders(key: Registration, rejoin: () => void): boolean {
   const standIn = function (this: unknown, ...args: unknown[]): unknown {
     let result: unknown;
     try {
-      result = Reflect.apply(original, this, args);
+      result = ReflectApply(original, this, args);
     } catch (e) {
       // An argument Node rejects: its error, without the stand-in's frame.
       throw withoutOwnFrames(e);

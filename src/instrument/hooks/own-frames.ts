@@ -17,6 +17,8 @@
  * left out because ours took their place stay out.
  */
 
+import { ReflectApply } from '../../shared/builtins.js';
+
 const HERE = new URL('.', import.meta.url).href;
 const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*`, 'g');
 
@@ -46,7 +48,7 @@ export function withoutOwnFrames(e: unknown): unknown {
         enumerable: own.enumerable ?? false,
         get(this: Error): unknown {
           if (!formatted) {
-            value = strip(Reflect.apply(read, this, []));
+            value = strip(ReflectApply(read, this, []));
             formatted = true;
           }
           return value;

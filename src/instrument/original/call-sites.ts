@@ -27,6 +27,7 @@
  * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
+import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
 import { masquerade } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
@@ -34,6 +35,7 @@ import { originalColumn, originalOffset, type EditTable } from './table.js';
 interface CallSite {
   getFileName(): string | null | undefined;
   getFunctionName(): string | null;
+  getMethodName(): string | null;
   getLineNumber(): number | null;
   getColumnNumber(): number | null;
   getEnclosingLineNumber?(): number | null;
@@ -58,37 +60,46 @@ const HOOKS = new URL('../hooks/', import.meta.url).href;
  * when V8 gives no CallSites.
  */
 export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): T | null {
-  const E = Error as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
-  const before = E.stackTraceLimit;
-  if (ourGetter !== null && Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.get === ourGetter) {
+  // Nothing of the program's is called or changed: V8 reads the limit from
+  // the realm's Error, a data property; it is set (and put back) only when
+  // too small, and a limit that is not a plain writable number (deleted,
+  // an accessor, frozen) means no stack here.
+  const E = IntrinsicError as unknown as { prepareStackTrace?: unknown; stackTraceLimit: number };
+  const own = ObjectGetOwnPropertyDescriptor(E, 'stackTraceLimit');
+  if (own === undefined || !('value' in own) || typeof own.value !== 'number') return null;
+  const before = own.value;
+  const enough = before >= limit;
+  if (!enough && own.writable !== true) return null;
+  let s: unknown;
+  if (ourGetter !== null && ObjectGetOwnPropertyDescriptor(E, 'prepareStackTrace')?.get === ourGetter) {
     // Our accessor answers the read itself: no redefinition of Error's
     // property (two of them per stack cost more than the stack).
-    let s: unknown;
     try {
-      E.stackTraceLimit = limit;
+      if (!enough) E.stackTraceLimit = limit;
       capturing = true;
-      s = new Error().stack;
+      s = new IntrinsicError().stack;
     } catch {
       return null;
     } finally {
       capturing = false;
-      E.stackTraceLimit = before;
+      if (!enough) E.stackTraceLimit = before;
     }
     return Array.isArray(s) ? read(s as CallSite[]) : null;
   }
-  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  const prepare = ObjectGetOwnPropertyDescriptor(E, 'prepareStackTrace');
+  if (prepare !== undefined && prepare.configurable !== true) return null;
   try {
-    E.stackTraceLimit = limit;
-    Object.defineProperty(Error, 'prepareStackTrace', { value: (_e: unknown, s: unknown): unknown => s, configurable: true, writable: true });
-    const s = new Error().stack as unknown;
-    return Array.isArray(s) ? read(s as CallSite[]) : null;
+    if (!enough) E.stackTraceLimit = limit;
+    ObjectDefineProperty(E, 'prepareStackTrace', { value: (_e: unknown, sites: unknown): unknown => sites, configurable: true, writable: true });
+    s = new IntrinsicError().stack;
   } catch {
     return null;
   } finally {
-    if (own !== undefined) Object.defineProperty(Error, 'prepareStackTrace', own);
+    if (prepare !== undefined) ObjectDefineProperty(E, 'prepareStackTrace', prepare);
     else delete E.prepareStackTrace;
-    E.stackTraceLimit = before;
+    if (!enough) E.stackTraceLimit = before;
   }
+  return Array.isArray(s) ? read(s as CallSite[]) : null;
 }
 
 /** The getter of installPrepareAccessor's accessor, once installed (the program may replace it since). */
@@ -118,7 +129,7 @@ export function installCallSiteView(): void {
   const { getFileName, getLineNumber, getColumnNumber, getEnclosingLineNumber, getEnclosingColumnNumber, getPosition, getEvalOrigin } = proto;
   const isEval = proto['isEval'] as (this: CallSite) => boolean;
   const toText = proto.toString;
-  const call = <T>(fn: ((this: CallSite) => T) | undefined, cs: CallSite): T => Reflect.apply(fn!, cs, []) as T;
+  const call = <T>(fn: ((this: CallSite) => T) | undefined, cs: CallSite): T => ReflectApply(fn!, cs, []) as T;
   const tableOf = (cs: CallSite): EditTable | null => tableOfScript(call(getFileName, cs));
 
   const mappedColumn = (cs: CallSite, t: EditTable): number | null => {
@@ -159,7 +170,7 @@ export function installCallSiteView(): void {
   for (const name of Object.getOwnPropertyNames(proto)) {
     const fn = proto[name];
     if (name === 'constructor' || typeof fn !== 'function') continue;
-    define(name, { [name](this: View) { return Reflect.apply(fn, this[REAL], []) as unknown; } }[name]);
+    define(name, { [name](this: View) { return ReflectApply(fn, this[REAL], []) as unknown; } }[name]);
   }
   const mapped = {
     getColumnNumber(this: View): number | null {
@@ -254,7 +265,7 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void 
     let w = wrapped.get(fn);
     if (w === undefined) {
       w = function prepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
-        return Reflect.apply(fn, this, [error, views(trace)]);
+        return ReflectApply(fn, this, [error, views(trace)]);
       };
       wrapped.set(fn, w);
     }

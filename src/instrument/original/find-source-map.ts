@@ -18,6 +18,7 @@
  */
 
 import module from 'node:module';
+import { ReflectApply } from '../../shared/builtins.js';
 import { ORIGINAL, type OriginalView } from './carried-map.js';
 import { masquerade } from './source-text.js';
 
@@ -57,7 +58,7 @@ export function installFindSourceMapView(): void {
   if (standIns.has(original)) return;
   const views = new WeakMap<object, object>();
   const standIn = function (this: unknown, ...args: unknown[]): unknown {
-    const found = Reflect.apply(original, this, args);
+    const found = ReflectApply(original, this, args);
     if (found === null || typeof found !== 'object') return found;
     let view = views.get(found);
     if (view === undefined) {

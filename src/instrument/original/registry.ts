@@ -10,7 +10,7 @@
  * decode is remembered as absent, never guessed.
  */
 
-import { FunctionToString } from '../../shared/builtins.js';
+import { FunctionToString, ReflectApply } from '../../shared/builtins.js';
 import { decodeTable, type EditTable } from './table.js';
 
 interface Module {
@@ -33,7 +33,7 @@ export function registerModule(tag: string, script: string, tableFn: unknown): v
 function tableOf(m: Module): EditTable | null {
   if (m.table !== undefined) return m.table;
   try {
-    const text = Reflect.apply(FunctionToString, m.tableFn, []) as string;
+    const text = ReflectApply(FunctionToString, m.tableFn, []) as string;
     const from = text.indexOf('/*');
     const to = text.lastIndexOf('*/');
     m.table = from < 0 || to < from ? null : decodeTable(text.slice(from + 2, to));

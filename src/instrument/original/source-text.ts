@@ -21,7 +21,7 @@
  * decoding of its table.
  */
 
-import { FunctionToString } from '../../shared/builtins.js';
+import { FunctionToString, ReflectApply } from '../../shared/builtins.js';
 import { tableOfTag } from './registry.js';
 import { originalTextAround } from './table.js';
 
@@ -53,7 +53,7 @@ export function installSourceTextView(): void {
   const { toString } = {
     toString(this: unknown): string {
       const self = (typeof this === 'function' || (typeof this === 'object' && this !== null)) ? standIns.get(this) ?? this : this;
-      return original(Reflect.apply(FunctionToString, self, []) as string);
+      return original(ReflectApply(FunctionToString, self, []) as string);
     },
   };
   standIns.set(toString, FunctionToString);
