@@ -29,6 +29,7 @@ import module, { createRequire } from 'node:module';
 import { TRANSFORM_VERSION } from './transform-version.js';
 import type { TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, TransformCache, type CacheOptions } from './cache.js';
+import { mapFileStamp } from './map-comment.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 
@@ -342,7 +343,9 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
   // A module's map in a file of its own is carried only when Node will
   // apply it (source-map.ts): the output depends on it.
   const sourceMapFiles = (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
-  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, sourceMapFiles ? 'maps' : '', source]);
+  // With them, the map file is part of the output: a map rewritten beside an unchanged module is another key.
+  const maps = sourceMapFiles ? `maps ${mapFileStamp(source, filename)}` : '';
+  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, format ?? 'detect', filename, id.file, id.package, maps, source]);
   const hit = c === null ? null : c.get(key);
   if (hit !== null) {
     if (hit.status === 'ok') {

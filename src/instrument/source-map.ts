@@ -28,14 +28,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
+import { closingComment, DATA_URL } from './map-comment.js';
 import { ORIGINAL, type OriginalView } from './original/carried-map.js';
-
-/** Node's own pattern for the comment (lib/internal/source_map/source_map_cache.js); the last match wins. */
-const COMMENT = /\/[*/]#\s+sourceMappingURL=(?<url>[^\s]+)/g;
-const DATA_URL = /^data:application\/json(?:;charset=[\w-]+)?(?<b64>;base64)?,(?<payload>.*)$/s;
-/** A data URL whose payload is plain base64, or percent-encoded JSON with no quote or bracket left raw. */
-const CLEAN_DATA = /^data:application\/json(?:;charset=[\w-]+)?(?:;base64,[A-Za-z0-9+/]*={0,2}|,[^"'`()\[\]{}]*)$/;
-const CLEAN_URL = /^[^"'`()\[\]{}<>\\]+$/;
 
 interface RawMap {
   version?: unknown;
@@ -61,33 +55,14 @@ export interface ProgramMap {
 
 /**
  * The source map the module names in its last `sourceMappingURL` comment,
- * or null: none, not the comment that ends the module (one anywhere else
- * could be inside a function, whose text must not change), an index map,
- * a map in a file when `files` is false, or one that cannot be read.
- * `filename` is the module's path.
+ * or null: none, not the closing comment, an index map, a map in a file
+ * when `files` is false, or one that cannot be read. `filename` is the
+ * module's path.
  */
 export function readProgramMap(code: string, filename: string, files: boolean): ProgramMap | null {
-  // Only the end of the module can hold it: no scan of the whole text.
-  const key = code.lastIndexOf('sourceMappingURL=');
-  if (key < 0) return null;
-  const from = Math.max(0, key - 64);
-  let found: RegExpExecArray | null = null;
-  for (const m of code.slice(from).matchAll(COMMENT)) found = m;
-  if (found === null) return null;
-  let end = from + found.index + found[0].length;
-  let url = found.groups!['url']!;
-  if (end - url.length !== key + 'sourceMappingURL='.length) return null;
-  // Node's pattern takes a block comment's `*/` into the URL when nothing
-  // separates them: the URL is what comes before it.
-  if (found[0].startsWith('/*') && url.endsWith('*/')) {
-    url = url.slice(0, -2);
-    end -= 2;
-  }
-  const rest = code.slice(end).trim();
-  if (rest !== '' && rest !== '*/') return null;
-  // Only a URL as compilers write it: anything else (the end of a string
-  // that looks like the comment) is left to Node, as it was.
-  if (!(DATA_URL.test(url) ? CLEAN_DATA.test(url) : CLEAN_URL.test(url))) return null;
+  const c = closingComment(code);
+  if (c === null) return null;
+  const { url, end } = c;
   if (!files && !url.startsWith('data:')) return null;
   const read = readMap(url, filename);
   if (read === null) return null;

@@ -227,6 +227,32 @@ test('stack traces through the program\'s own source maps (a .map file with a so
   }
 });
 
+test('a source map file rewritten beside an unchanged module is the one applied, with the disk cache on', { timeout: 60_000 }, async () => {
+  const { encode } = await import('@jridgewell/sourcemap-codec');
+  const t = tempDir();
+  try {
+    // The module's line 2 (the throw) written at line `at` of lib.ts.
+    const map = (at: number): string => JSON.stringify({ version: 3, sources: ['lib.ts'], names: [], mappings: encode([[[0, 0, 0, 0]], [[2, 0, at - 1, 4]], [[0, 0, at, 0]]]) });
+    writeTree(t.dir, {
+      'lib.js': "exports.fail = function fail() {\n  throw new Error('x')\n}\n//# sourceMappingURL=lib.js.map\n",
+      'lib.js.map': map(10),
+      'main.cjs': "try { require('./lib.js').fail() } catch (e) { console.log(e.stack.split('\\n')[1].trim()) }\n",
+    });
+    const cached = { ...REAL, JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'cache') };
+    for (const at of [10, 20]) {
+      writeTree(t.dir, { 'lib.js.map': map(at) });
+      const plain = await runNode(['--enable-source-maps', 'main.cjs'], { cwd: t.dir, env: REAL });
+      assert.match(plain.stdout, new RegExp(`lib\\.ts:${at}:5\\)$`, 'm'), plain.stdout);
+      for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
+        const r = await runNode(['--enable-source-maps', ...flags, 'main.cjs'], { cwd: t.dir, env: cached });
+        assert.equal(r.stdout, plain.stdout, `${flags[0]}, map at line ${at}`);
+      }
+    }
+  } finally {
+    t.done();
+  }
+});
+
 // Errors thrown through the module hooks: a module that cannot be found
 // (imported, required, a package), an import attribute missing, and
 // registering hooks Node refuses (through our stand-in). Their
