@@ -26,6 +26,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decode, encode, type SourceMapSegment } from '@jridgewell/sourcemap-codec';
 import { closingComment, DATA_URL } from './map-comment.js';
@@ -79,8 +80,11 @@ export function readProgramMap(code: string, filename: string, files: boolean): 
 
 /** A source's URL as Node resolves it: after the sourceRoot, against the map file, or the module for a data URL. */
 function sourceUrl(map: RawMap, base: string | URL, source: string): string {
-  const root = typeof map.sourceRoot === 'string' ? map.sourceRoot : '';
-  return new URL(root + source, base).href;
+  // As Node's sourcesToAbsolute: a path through pathToFileURL (which
+  // escapes `#`, `%` and `?`), anything else against the base.
+  const root = typeof map.sourceRoot === 'string' && map.sourceRoot !== '' ? map.sourceRoot : '';
+  const joined = root + source;
+  return isAbsolute(joined) ? pathToFileURL(joined).href : new URL(joined, base).href;
 }
 
 function ownSource(map: RawMap, fromFile: string | null, filename: string): number {

@@ -231,18 +231,25 @@ test('a source map file rewritten beside an unchanged module is the one applied,
   const { encode } = await import('@jridgewell/sourcemap-codec');
   const t = tempDir();
   try {
-    // The module's line 2 (the throw) written at line `at` of lib.ts.
-    const map = (at: number): string => JSON.stringify({ version: 3, sources: ['lib.ts'], names: [], mappings: encode([[[0, 0, 0, 0]], [[2, 0, at - 1, 4]], [[0, 0, at, 0]]]) });
+    // The module's line 2 (the throw) written at line `at` of lib.ts; and
+    // a source named by an absolute path with `#`, `%` and a space, which
+    // Node turns into a file URL as pathToFileURL does.
+    const odd = join(t.dir, 'src dir', 'a #1%.ts');
+    const map = (at: number): string => JSON.stringify({ version: 3, sources: ['lib.ts', odd], names: [],
+      mappings: encode([[[0, 1, 0, 0]], [[2, 0, at - 1, 4]], [[0, 0, at, 0]]]) });
     writeTree(t.dir, {
       'lib.js': "exports.fail = function fail() {\n  throw new Error('x')\n}\n//# sourceMappingURL=lib.js.map\n",
       'lib.js.map': map(10),
-      'main.cjs': "try { require('./lib.js').fail() } catch (e) { console.log(e.stack.split('\\n')[1].trim()) }\n",
+      'main.cjs': "try { require('./lib.js').fail() } catch (e) { console.log(e.stack.split('\\n')[1].trim()) }\n"
+        + "const sm = require('node:module').findSourceMap(require.resolve('./lib.js'))\n"
+        + "console.log(sm.payload.sources.join(), JSON.stringify(sm.findEntry(0, 0)))\n",
     });
     const cached = { ...REAL, JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'cache') };
     for (const at of [10, 20]) {
       writeTree(t.dir, { 'lib.js.map': map(at) });
       const plain = await runNode(['--enable-source-maps', 'main.cjs'], { cwd: t.dir, env: REAL });
       assert.match(plain.stdout, new RegExp(`lib\\.ts:${at}:5\\)$`, 'm'), plain.stdout);
+      assert.match(plain.stdout, /src%20dir\/a%20%231%25\.ts/, plain.stdout);
       for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
         const r = await runNode(['--enable-source-maps', ...flags, 'main.cjs'], { cwd: t.dir, env: cached });
         assert.equal(r.stdout, plain.stdout, `${flags[0]}, map at line ${at}`);
