@@ -23,7 +23,7 @@
 import fs from 'node:fs';
 import module from 'node:module';
 import { isAbsolute } from 'node:path';
-import { FunctionBind, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
+import { FunctionBind, FunctionToString, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
 import { ownCallSites } from '../original/call-sites.js';
 import { countIgnored, countSkipped, instrumentSource } from '../load.js';
 
@@ -135,10 +135,14 @@ export function installCjsHook(): void {
   // without us: code that wraps it (source-map-support does) wraps that,
   // and assigns its wrapper back through the setter.
   const nodes = original;
+  // Bound, Node's _compile is called with the format its handler would
+  // pass: only where it takes `(content, filename, format)` (20.19 on; the
+  // releases before took a boolean there).
+  const bindable = /^function\s*\(content, filename, format\)/.test(ReflectApply(FunctionToString, nodes, []) as string);
   const get = function (this: { filename?: unknown }): Compile {
     if (this === proto) return original;
     if (typeof this?.filename === 'string' && decidedByHook.delete(this.filename)) return original;
-    return (original === nodes && typeof this?.filename === 'string' && nodeCompileOfFile(original, this, this.filename)) || compile;
+    return (bindable && original === nodes && typeof this?.filename === 'string' && nodeCompileOfFile(original, this, this.filename)) || compile;
   };
   Object.defineProperty(get, INSTALLED, { value: true });
   Object.defineProperty(proto, '_compile', {
