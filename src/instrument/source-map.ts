@@ -4,7 +4,9 @@
  * Owns: rewriting the source map a module names in its last
  * `sourceMappingURL` comment (the inline map of tsx, esbuild, swc; the
  * `.map` file a compiler wrote beside it) into a map of the instrumented
- * text, put in place of the comment's URL as a data URL. Invariant: when
+ * text, put in place of the comment's URL as a data URL, which also keeps
+ * the module's own mappings and line lengths for what `module.findSourceMap`
+ * shows the program (original/carried-map.ts). Invariant: when
  * Node applies source maps (`--enable-source-maps`, or
  * `process.setSourceMapsEnabled(true)` as tsx does), every position of the
  * instrumented text maps where the module's own map maps the same
