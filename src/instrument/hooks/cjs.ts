@@ -44,12 +44,19 @@ export function markDecided(filename: string): void {
   decidedByHook.add(filename);
 }
 
-/** An own symbol-keyed property of Node's module object, by the symbol's description. */
-function internalSlot(mod: object, description: string): { found: boolean; value: unknown } {
+/**
+ * What Node's loader left on the module in symbol-keyed properties: the
+ * format it decided (`kFormat`), and whether a source was handed to it
+ * (`kModuleSource`, public on the Node lines where it is a symbol at all).
+ */
+function loaderSlots(mod: object): { format: unknown; sourceGiven: boolean } {
+  let format: unknown;
+  let sourceGiven = false;
   for (const s of ObjectGetOwnPropertySymbols(mod)) {
-    if (s.description === description) return { found: true, value: (mod as Record<symbol, unknown>)[s] };
+    if (s.description === 'kFormat') format = (mod as Record<symbol, unknown>)[s];
+    else if (s.description === 'kModuleSource') sourceGiven = true;
   }
-  return { found: false, value: undefined };
+  return { format, sourceGiven };
 }
 
 const LOADER = 'node:internal/modules/cjs/loader';
@@ -83,9 +90,8 @@ function nodeCompileOfFile(nodes: Compile, mod: object, filename: string): Compi
   const fromLoad = ownCallSites(5, (s) => s[3]?.getFileName() === LOADER && s[4]?.getFileName() === LOADER
     && s[4].getMethodName() === 'load');
   if (fromLoad !== true) return false;
-  if (internalSlot(mod, 'kModuleSource').found) return false;
-  const format = internalSlot(mod, 'kFormat').value;
-  if (format !== undefined && format !== 'commonjs') return false;
+  const { format, sourceGiven } = loaderSlots(mod);
+  if (sourceGiven || (format !== undefined && format !== 'commonjs')) return false;
   let source: string;
   try {
     if (!(ReflectApply(nodeStat, fs, [filename]) as fs.Stats).isFile()) return false;

@@ -19,13 +19,11 @@
 
 import module from 'node:module';
 import { ReflectApply } from '../../shared/builtins.js';
-import { masquerade } from '../original/source-text.js';
+import { isStandIn, standInFor } from '../original/source-text.js';
 import { withoutOwnFrames } from './own-frames.js';
 
 type Registration = 'register' | 'registerHooks';
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
-
-const standIns = new WeakSet<Fn>();
 
 /**
  * Replaces `module[key]` by a stand-in that calls `rejoin` after each call
@@ -35,8 +33,8 @@ export function followLoaders(key: Registration, rejoin: () => void): boolean {
   const holder = module as unknown as Record<Registration, Fn | undefined>;
   const original = holder[key];
   if (typeof original !== 'function') return false;
-  if (standIns.has(original)) return true;
-  const standIn = function (this: unknown, ...args: unknown[]): unknown {
+  if (isStandIn(original)) return true;
+  const standIn = standInFor(function (this: unknown, ...args: unknown[]): unknown {
     let result: unknown;
     try {
       result = ReflectApply(original, this, args);
@@ -46,11 +44,7 @@ export function followLoaders(key: Registration, rejoin: () => void): boolean {
     }
     rejoin();
     return result;
-  };
-  Object.defineProperty(standIn, 'length', { value: original.length });
-  Object.defineProperty(standIn, 'name', { value: original.name });
-  standIns.add(standIn);
-  masquerade(standIn, original);
+  }, original);
   holder[key] = standIn;
   // An ES module's `import { register } from 'node:module'` reads the
   // binding, which follows the exports object only when synced.

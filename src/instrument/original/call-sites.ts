@@ -70,37 +70,31 @@ export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): 
   const before = own.value;
   const enough = before >= limit;
   if (!enough && own.writable !== true) return null;
-  let s: unknown;
-  if (ourGetter !== null && ObjectGetOwnPropertyDescriptor(E, 'prepareStackTrace')?.get === ourGetter) {
-    // Our accessor answers the read itself: no redefinition of Error's
-    // property (two of them per stack cost more than the stack).
-    try {
-      if (!enough) E.stackTraceLimit = limit;
-      capturing = true;
-      s = new IntrinsicError().stack;
-    } catch {
-      return null;
-    } finally {
-      capturing = false;
-      if (!enough) E.stackTraceLimit = before;
-    }
-    return Array.isArray(s) ? read(s as CallSite[]) : null;
-  }
+  // Where our accessor is Error's, it answers the read itself (redefining
+  // the property twice per stack costs more than the stack); elsewhere a
+  // formatter of ours is put in for this one stack.
   const prepare = ObjectGetOwnPropertyDescriptor(E, 'prepareStackTrace');
-  if (prepare !== undefined && prepare.configurable !== true) return null;
+  const ours = ourGetter !== null && prepare?.get === ourGetter;
+  if (!ours && prepare !== undefined && prepare.configurable !== true) return null;
+  let s: unknown;
   try {
     if (!enough) E.stackTraceLimit = limit;
-    ObjectDefineProperty(E, 'prepareStackTrace', { value: (_e: unknown, sites: unknown): unknown => sites, configurable: true, writable: true });
+    if (ours) capturing = true;
+    else ObjectDefineProperty(E, 'prepareStackTrace', { value: RAW, configurable: true, writable: true });
     s = new IntrinsicError().stack;
   } catch {
     return null;
   } finally {
-    if (prepare !== undefined) ObjectDefineProperty(E, 'prepareStackTrace', prepare);
+    if (ours) capturing = false;
+    else if (prepare !== undefined) ObjectDefineProperty(E, 'prepareStackTrace', prepare);
     else delete E.prepareStackTrace;
     if (!enough) E.stackTraceLimit = before;
   }
   return Array.isArray(s) ? read(s as CallSite[]) : null;
 }
+
+/** A formatter that gives V8's CallSites as they are. */
+const RAW = (_e: unknown, sites: unknown): unknown => sites;
 
 /** The getter of installPrepareAccessor's accessor, once installed (the program may replace it since). */
 let ourGetter: (() => unknown) | null = null;
@@ -241,7 +235,6 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void 
   const nodeDefault = value;
   const wrapped = new WeakMap<object, Prepare>();
   let probing = false;
-  const raw: Prepare = (_e, s) => s;
   /**
    * Whether V8 is formatting a stack now: it formats no other stack while
    * it does (the nested one gets V8's own text, without Node's callback), so
@@ -272,7 +265,7 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void 
     return w;
   };
   const get = function (): unknown {
-    if (probing || capturing) return raw;
+    if (probing || capturing) return RAW;
     if (typeof value !== 'function' || value === nodeDefault) return value;
     return insideFormatting() ? viewing(value as Prepare) : value;
   };

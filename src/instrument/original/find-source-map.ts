@@ -20,13 +20,11 @@
 import module from 'node:module';
 import { ReflectApply } from '../../shared/builtins.js';
 import { ORIGINAL, type OriginalView } from './carried-map.js';
-import { masquerade } from './source-text.js';
+import { isStandIn, standInFor } from './source-text.js';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 type SourceMapClass = new (payload: object, options?: { lineLengths?: number[] }) => object;
 interface FoundMap { readonly payload?: unknown; readonly lineLengths?: unknown }
-
-const standIns = new WeakSet<Fn>();
 
 function isView(v: unknown): v is OriginalView {
   const o = v as Partial<OriginalView> | null;
@@ -55,9 +53,9 @@ export function installFindSourceMapView(): void {
   const original = holder.findSourceMap;
   const SourceMap = holder.SourceMap as SourceMapClass | undefined;
   if (typeof original !== 'function' || typeof SourceMap !== 'function') return;
-  if (standIns.has(original)) return;
+  if (isStandIn(original)) return;
   const views = new WeakMap<object, object>();
-  const standIn = function (this: unknown, ...args: unknown[]): unknown {
+  const standIn = standInFor(function (this: unknown, ...args: unknown[]): unknown {
     const found = ReflectApply(original, this, args);
     if (found === null || typeof found !== 'object') return found;
     let view = views.get(found);
@@ -66,11 +64,7 @@ export function installFindSourceMapView(): void {
       views.set(found, view);
     }
     return view;
-  };
-  Object.defineProperty(standIn, 'length', { value: original.length });
-  Object.defineProperty(standIn, 'name', { value: original.name });
-  masquerade(standIn, original);
-  standIns.add(standIn);
+  }, original);
   holder.findSourceMap = standIn;
   module.syncBuiltinESMExports();
 }

@@ -32,6 +32,22 @@ export function masquerade(standIn: object, builtin: object): void {
   standIns.set(standIn, builtin);
 }
 
+/**
+ * Makes `fn` stand in for the built-in function `builtin`: its name,
+ * length and text are the built-in's. Returns `fn`.
+ */
+export function standInFor<F extends object>(fn: F, builtin: { readonly name: string; readonly length: number }): F {
+  Object.defineProperty(fn, 'length', { value: builtin.length });
+  Object.defineProperty(fn, 'name', { value: builtin.name });
+  standIns.set(fn, builtin);
+  return fn;
+}
+
+/** Whether `f` is one of jsftrace's stand-ins (a second install must not wrap it again). */
+export function isStandIn(f: object): boolean {
+  return standIns.has(f);
+}
+
 const SITE = /\$J(?:\d+_)?B([0-9a-z]{8})\+(\d+)\]/;
 
 /** The original text of an instrumented function's text, or the text itself. */
