@@ -30,6 +30,7 @@ import { TRANSFORM_VERSION } from './transform-version.js';
 import type { TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, TransformCache, type CacheOptions } from './cache.js';
 import { mapFileStamp } from './map-comment.js';
+import { MARKER } from './marker.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 
@@ -37,7 +38,7 @@ export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
 
 /** Ends every module we emitted (transformed, or untouched after a failure). */
-export const MARKER = '\n/*@jsftrace-instrumented*/\n';
+export { MARKER };
 /** Version of what this file emits around the transform's code; part of cache keys. */
 const EMIT_VERSION = '2';
 

@@ -25,6 +25,7 @@ import {
 import type { SiteMeta } from '../core/index.js';
 import { RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
+import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
@@ -113,4 +114,5 @@ export function installRuntime(): void {
   installSourceTextView();
   installCallSiteView();
   installFindSourceMapView();
+  installCoverageRewrite();
 }

@@ -271,6 +271,12 @@ function duplicable(n: N, code: string): boolean {
         // copies would hand it two.
         ok = false;
         return;
+      case 'ConditionalExpression': case 'LogicalExpression':
+        // V8's coverage gives each branch a range of its own, and two
+        // copies would split them between the copies, where a count equal
+        // to its copy's is not reported (original/coverage-map.ts).
+        ok = false;
+        return;
       default:
         break;
     }
@@ -1237,7 +1243,7 @@ export function transformSource(input: TransformInput): TransformResult {
   }
   const spans = spanRecords(inst.starts, applied.spans);
   const sorted = sortedCopies(copies);
-  const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted);
+  const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted, code.length);
   // The module's own source map, if it names one, made to fit the output.
   const body = carrySourceMap(code, applied.code, programMap, spans, sorted);
   // The table, where the prologue finds it (a hoisted declaration) and

@@ -15,13 +15,20 @@
  * signal-exit do; a listener would be counted among the program's.
  */
 
+import vm from 'node:vm';
+import { ReflectApply } from './builtins.js';
+
+
 type Hook = (code: number) => void;
+/** The last step: runs after every hook at 'exit'; may return its tail (see atLast). */
+type LastStep = (code: number) => (() => void) | void;
 
 const hooks: Record<'exit' | 'beforeExit', Hook[]> = { exit: [], beforeExit: [] };
+const last: { step: LastStep | null } = { step: null };
 let wrapped = false;
 
-function run(list: Hook[], code: number): void {
-  for (const h of list.slice()) {
+function run(type: 'exit' | 'beforeExit', code: number): void {
+  for (const h of hooks[type].slice()) {
     try {
       h(code);
     } catch (e) {
@@ -34,21 +41,43 @@ function run(list: Hook[], code: number): void {
   }
 }
 
+/**
+ * The wrapper's text. It is compiled as a script of its own, named by no
+ * file: what it runs after the last step's tail is then no code of a
+ * jsftrace file, which V8's coverage (coverage-files.ts) would list after
+ * its last take. `run` and the last step are jsftrace's functions; the
+ * tail is compiled the same way by its owner.
+ */
+const WRAPPER = `(function (emit, apply, run, last, proc) {
+  return { emit(type, ...args) {
+    if (type !== 'exit' && type !== 'beforeExit') return apply(emit, this, [type, ...args]);
+    try {
+      return apply(emit, this, [type, ...args]);
+    } finally {
+      const code = typeof args[0] === 'number' ? args[0] : Number(proc.exitCode ?? 0);
+      run(type, code);
+      const step = type === 'exit' ? last.step : null;
+      if (step !== null) {
+        last.step = null;
+        let tail;
+        try { tail = step(code); } catch {}
+        if (typeof tail === 'function') try { tail(); } catch {}
+      }
+    }
+  } }.emit;
+})`;
+
+/** The name V8 gives the wrapper's script (not a file's URL, so coverage tools pass it by). */
+export const EXIT_SCRIPT = 'jsftrace:exit-hooks';
+
 function wrap(): void {
   if (wrapped) return;
   wrapped = true;
   const emit = process.emit;
-  const { emit: wrappedEmit } = {
-    emit(this: NodeJS.Process, type: string | symbol, ...args: unknown[]): boolean {
-      if (type !== 'exit' && type !== 'beforeExit') return Reflect.apply(emit, this, [type, ...args]) as boolean;
-      try {
-        return Reflect.apply(emit, this, [type, ...args]) as boolean;
-      } finally {
-        const code = typeof args[0] === 'number' ? args[0] : Number(process.exitCode ?? 0);
-        run(hooks[type], code);
-      }
-    },
-  };
+  const make = vm.runInThisContext(WRAPPER, { filename: EXIT_SCRIPT }) as (
+    emit: unknown, apply: typeof Reflect.apply, run: (type: 'exit' | 'beforeExit', code: number) => void, last: { step: LastStep | null }, proc: NodeJS.Process,
+  ) => NodeJS.Process['emit'];
+  const wrappedEmit = make(emit, ReflectApply, run, last, process);
   Object.defineProperty(wrappedEmit, 'length', { value: emit.length });
   (process as { emit: unknown }).emit = wrappedEmit;
 }
@@ -70,4 +99,15 @@ export function atExit(fn: Hook): () => void {
 /** Runs `fn` when this thread's process emits 'beforeExit' (the event loop emptied); returns its removal. */
 export function beforeExit(fn: Hook): () => void {
   return add(hooks.beforeExit, fn);
+}
+
+/**
+ * Runs `step` at 'exit' after every hook, once: the last JavaScript of
+ * jsftrace's files in this thread. The function it returns, if any (its
+ * tail, compiled by its owner as a script named by no file), runs after
+ * it. One step per thread: a second replaces the first.
+ */
+export function atLast(step: LastStep): void {
+  wrap();
+  last.step = step;
 }

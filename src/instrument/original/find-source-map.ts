@@ -19,32 +19,18 @@
 
 import module from 'node:module';
 import { ReflectApply } from '../../shared/builtins.js';
-import { ORIGINAL, type OriginalView } from './carried-map.js';
+import { ownMap } from './carried-map.js';
 import { isStandIn, standInFor } from './source-text.js';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 type SourceMapClass = new (payload: object, options?: { lineLengths?: number[] }) => object;
 interface FoundMap { readonly payload?: unknown; readonly lineLengths?: unknown }
 
-function isView(v: unknown): v is OriginalView {
-  const o = v as Partial<OriginalView> | null;
-  return typeof o === 'object' && o !== null && typeof o.mappings === 'string' && typeof o.lines === 'number' && Array.isArray(o.lengths);
-}
-
 /** The module's own map for a map Node found, or null when it is not one jsftrace carried. */
 function programMap(found: FoundMap, SourceMap: SourceMapClass): object | null {
-  const payload = found.payload as Record<string, unknown> | undefined;
-  const view = payload?.[ORIGINAL];
-  if (payload === undefined || !isView(view)) return null;
-  const own: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(payload)) {
-    if (k !== ORIGINAL) own[k] = k === 'mappings' ? view.mappings : v;
-  }
-  const compiled = found.lineLengths;
-  if (!Array.isArray(compiled)) return new SourceMap(own);
-  const lineLengths = (compiled as number[]).slice(0, view.lines);
-  for (const [i, n] of view.lengths) lineLengths[i] = n;
-  return new SourceMap(own, { lineLengths });
+  const own = ownMap(found.payload, found.lineLengths);
+  if (own === null) return null;
+  return own.lineLengths === undefined ? new SourceMap(own.payload) : new SourceMap(own.payload, { lineLengths: own.lineLengths });
 }
 
 /** Puts the stand-in in place of `module.findSourceMap` (once per thread). */

@@ -10,6 +10,7 @@
  * decode is remembered as absent, never guessed.
  */
 
+import { fileURLToPath } from 'node:url';
 import { FunctionToString, ReflectApply } from '../../shared/builtins.js';
 import { decodeTable, type EditTable } from './table.js';
 
@@ -47,6 +48,25 @@ function tableOf(m: Module): EditTable | null {
 export function tableOfTag(tag: string): EditTable | null {
   const m = byTag.get(tag);
   return m === undefined ? null : tableOf(m);
+}
+
+/**
+ * The table of the script a coverage file names by `url` (a file URL, also
+ * for CommonJS modules, which register their path), with the name of the
+ * function that holds it (its prefix names the transform's helpers).
+ */
+export function coverageOfScript(url: string): { table: EditTable; tableName: string } | null {
+  if (byScript.size === 0) return null;
+  let m = byScript.get(url);
+  if (m === undefined && url.startsWith('file:')) {
+    try {
+      m = byScript.get(fileURLToPath(url));
+    } catch {
+      return null;
+    }
+  }
+  const table = m === undefined ? null : tableOf(m);
+  return table === null ? null : { table, tableName: m!.tableFn.name };
 }
 
 /** The table of the script V8 names so in stack traces (a URL's query and fragment are ignored). */

@@ -26,13 +26,18 @@
  *   length, and the original column it repeats, so that a position inside
  *   the copy maps to the same place in the original.
  *
- * Encoding: `1;` then the units, `;`, the spans, `;`, the copies, each a run
- * of base64 VLQ numbers (as in source maps, but unseparated), with offsets,
- * lines and span indices as deltas from the previous record. The text
+ * - length: the length of the module's own text (V8's coverage of the
+ *   module's top level ends at the end of the compiled text, which has
+ *   the appended line: original/coverage-map.ts).
+ *
+ * Encoding: `2;` then the units, `;`, the spans, `;`, the copies, `;`, the
+ * length, each a run of base64 VLQ numbers (as in source maps, but
+ * unseparated), with offsets, lines and span indices as deltas from the
+ * previous record. The text
  * contains no `*` or `/`, so it can live in a comment.
  */
 
-export const TABLE_VERSION = 1;
+export const TABLE_VERSION = 2;
 
 export interface EditTable {
   /** Units: start, olen, tlen, endIns, parent (-1: none), site (-1: none), 6 per unit. */
@@ -43,6 +48,8 @@ export interface EditTable {
   readonly unitOfSite: Int32Array;
   /** Copies: span index, start in the span, length, original column, 4 per copy. */
   readonly copies: Int32Array;
+  /** The length of the module's own text. */
+  readonly length: number;
 }
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+-';
@@ -60,7 +67,7 @@ function vlq(n: number, out: string[]): void {
 }
 
 /** Encodes a table (see the header); units, spans and copies as the transform made them. */
-export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, copies: ArrayLike<number>): string {
+export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, copies: ArrayLike<number>, length: number): string {
   const out: string[] = [`${TABLE_VERSION};`];
   let prev = 0;
   for (let i = 0; i < units.length; i += 6) {
@@ -92,6 +99,8 @@ export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, 
     vlq(copies[i + 2]!, out);
     vlq(copies[i + 3]!, out);
   }
+  out.push(';');
+  vlq(length, out);
   return out.join('');
 }
 
@@ -120,11 +129,13 @@ export function decodeTable(text: string): EditTable {
   const a = text.indexOf(';');
   const b = text.indexOf(';', a + 1);
   const c = text.indexOf(';', b + 1);
-  if (a < 0 || b < 0 || c < 0 || text.slice(0, a) !== String(TABLE_VERSION)) throw new SyntaxError('edit table: unknown version');
+  const d = text.indexOf(';', c + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || text.slice(0, a) !== String(TABLE_VERSION)) throw new SyntaxError('edit table: unknown version');
   const u = readAll(text, a + 1, b);
   const s = readAll(text, b + 1, c);
-  const cp = readAll(text, c + 1, text.length);
-  if (u.length % 6 !== 0 || s.length % 4 !== 0 || cp.length % 4 !== 0) throw new SyntaxError('edit table: wrong record length');
+  const cp = readAll(text, c + 1, d);
+  const len = readAll(text, d + 1, text.length);
+  if (u.length % 6 !== 0 || s.length % 4 !== 0 || cp.length % 4 !== 0 || len.length !== 1) throw new SyntaxError('edit table: wrong record length');
   const copies = new Int32Array(cp.length);
   let span = 0;
   for (let i = 0; i < cp.length; i += 4) {
@@ -160,7 +171,7 @@ export function decodeTable(text: string): EditTable {
     spans[i + 2] = line;
     spans[i + 3] = s[i + 3]!;
   }
-  return { units, spans, unitOfSite, copies };
+  return { units, spans, unitOfSite, copies, length: len[0]! };
 }
 
 /** Where `relative` (a position inside span `span`) falls in a copy: the original column, or -1. */

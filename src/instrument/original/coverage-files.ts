@@ -1,0 +1,203 @@
+/**
+ * The coverage files V8 writes for this thread (`NODE_V8_COVERAGE`), as the
+ * plain run would write them.
+ *
+ * Owns: the rewrite of this thread's coverage files at its end. Invariants:
+ * every instrumented module's entry is in the module's own coordinates
+ * (coverage-map.ts) and its source map entry is the module's own map
+ * (carried-map.ts); jsftrace's own modules are not listed; nothing else of
+ * a file changes, and a file is replaced whole (written beside it, then
+ * renamed), so a reader never sees half of one. Nothing runs, and nothing
+ * is loaded beyond Node's built-ins, unless `NODE_V8_COVERAGE` was set when
+ * the thread started (Node starts the coverage only then).
+ *
+ * Why at the end: V8 writes a file when asked (`v8.takeCoverage`, by the
+ * program or by us) and when the thread ends, after its last JavaScript.
+ * So the last thing this thread runs takes the coverage itself, which
+ * resets V8's counts, and rewrites every file of this thread: the file V8
+ * then writes at the very end holds only what ran after (Node's own
+ * exit), since V8 lists only what ran since the last take. Stopping the
+ * coverage instead would have Node print an error at the end.
+ */
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { threadId } from 'node:worker_threads';
+import { atLast } from '../../shared/exit-hooks.js';
+import { MARKER } from '../marker.js';
+import { ownMap } from './carried-map.js';
+import { remapFunctions, type FunctionCoverage } from './coverage-map.js';
+import { coverageOfScript } from './registry.js';
+
+/** This package's compiled files (dist/): never the program's. */
+const ownFiles = new URL('../../../', import.meta.url).href;
+/** Scripts jsftrace compiles itself (threads.ts names them so). */
+const OWN_SCHEME = 'jsftrace:';
+
+interface ScriptCoverage {
+  url: string;
+  functions: FunctionCoverage[];
+}
+
+interface CoverageFile {
+  result?: ScriptCoverage[];
+  'source-map-cache'?: Record<string, { data?: unknown; lineLengths?: unknown; url?: unknown }>;
+}
+
+function isOwn(url: string): boolean {
+  return url.startsWith(ownFiles) || url.startsWith(OWN_SCHEME);
+}
+
+/**
+ * The module's own text as V8 compiled it without us, read from its file,
+ * or null when the file is not that text (a loader compiled it from
+ * another language, or it changed): coverage-map.ts then does without.
+ */
+function ownText(url: string, length: number): string | null {
+  try {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+    if (!path.isAbsolute(file)) return null;
+    let text = fs.readFileSync(file, 'utf8');
+    // An ES module reaches V8 without its byte-order mark.
+    if (text.length === length + 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return text.length === length ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * For a module jsftrace decided to leave as it was: takes the mark it
+ * appended out of the ranges that reach the end (the top level's, and a
+ * continuation of its last statement). Whether the module was one: its
+ * file's text is the compiled text less the mark.
+ */
+function unmarked(script: ScriptCoverage): boolean {
+  const top = script.functions.find((f) => f.ranges[0]?.startOffset === 0)?.ranges[0];
+  if (top === undefined || top.endOffset < MARKER.length) return false;
+  const length = top.endOffset - MARKER.length;
+  if (ownText(script.url, length) === null) return false;
+  for (const f of script.functions) {
+    for (const r of f.ranges) {
+      if (r.endOffset > length) r.endOffset = length;
+      if (r.startOffset > length) r.startOffset = length;
+    }
+    // A block range that held only the mark is gone, as V8 drops an empty one.
+    f.ranges = f.ranges.filter((r, k) => k === 0 || r.startOffset < r.endOffset);
+  }
+  return true;
+}
+
+/** Rewrites one parsed file; whether anything changed. */
+function rewrite(file: CoverageFile): boolean {
+  let changed = false;
+  const result = file.result;
+  if (Array.isArray(result)) {
+    const kept: ScriptCoverage[] = [];
+    for (const script of result) {
+      if (typeof script?.url !== 'string' || isOwn(script.url)) {
+        changed = true;
+        continue;
+      }
+      const found = coverageOfScript(script.url);
+      if (found !== null && Array.isArray(script.functions)) {
+        script.functions = remapFunctions(script.functions, found.table, found.tableName, (length) => ownText(script.url, length));
+        changed = true;
+      } else if (Array.isArray(script.functions) && script.url.startsWith('file:') && unmarked(script)) {
+        changed = true;
+      }
+      kept.push(script);
+    }
+    file.result = kept;
+  }
+  const maps = file['source-map-cache'];
+  if (maps !== null && typeof maps === 'object') {
+    for (const key of Object.keys(maps)) {
+      if (isOwn(key)) {
+        delete maps[key];
+        changed = true;
+        continue;
+      }
+      const entry = maps[key]!;
+      const own = ownMap(entry?.data, entry?.lineLengths);
+      if (own === null) continue;
+      entry.data = own.payload;
+      if (own.lineLengths !== undefined) entry.lineLengths = own.lineLengths;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** The name V8 gives the tail's script (not a file's URL, so coverage tools pass it by). */
+const TAIL_SCRIPT = 'jsftrace:coverage-tail';
+
+/**
+ * The tail (exit-hooks.ts, atLast): takes the coverage once more, so that
+ * what the rewrite ran is counted in a file of its own, and removes that
+ * file, which holds nothing of the program's. V8's file at the very end
+ * then lists only this script, the exit wrapper's and Node's own.
+ */
+const TAIL = `(function (take, readdir, unlink, dir, sep, mine, seen) {
+  return function () {
+    take();
+    let names;
+    try { names = readdir(dir); } catch { return; }
+    for (const name of names) if (mine.test(name) && !seen.has(name)) try { unlink(dir + sep + name); } catch {}
+  };
+})`;
+
+type Tail = (take: () => void, readdir: (dir: string) => string[], unlink: (file: string) => void, dir: string, sep: string, mine: RegExp,
+  seen: Set<string>) => () => void;
+
+/** Takes this thread's coverage and rewrites its files (see the header); returns the tail. */
+function atEnd(dir: string): (() => void) | undefined {
+  try {
+    v8.takeCoverage();
+  } catch {
+    return undefined;
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  const mine = new RegExp(`^coverage-${process.pid}-\\d+-${threadId}\\.json$`);
+  const seen = new Set<string>();
+  for (const name of names) {
+    seen.add(name);
+    if (!mine.test(name)) continue;
+    const file = path.join(dir, name);
+    try {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CoverageFile;
+      if (!rewrite(parsed)) continue;
+      const temp = `${file}.${process.pid}-${threadId}.tmp`;
+      fs.writeFileSync(temp, JSON.stringify(parsed));
+      fs.renameSync(temp, file);
+    } catch {
+      // A file we cannot read or write stays as V8 wrote it.
+    }
+  }
+  try {
+    const make = vm.runInThisContext(TAIL, { filename: TAIL_SCRIPT }) as Tail;
+    return make(v8.takeCoverage, fs.readdirSync, fs.unlinkSync, dir, path.sep, mine, seen);
+  } catch {
+    return undefined;
+  }
+}
+
+let installed = false;
+
+/** Arranges the rewrite at this thread's end, when V8's coverage is on (once per thread). */
+export function installCoverageRewrite(): void {
+  if (installed) return;
+  installed = true;
+  const dir = process.env['NODE_V8_COVERAGE'];
+  // Node made it absolute at start-up; the program may change it since.
+  if (typeof dir !== 'string' || !path.isAbsolute(dir)) return;
+  atLast(() => atEnd(dir));
+}

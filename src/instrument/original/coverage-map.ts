@@ -1,0 +1,290 @@
+/**
+ * V8's block coverage of an instrumented module, put back in the module's
+ * own coordinates.
+ *
+ * Owns: the mapping of one script's coverage (the `functions` of one entry
+ * of a `NODE_V8_COVERAGE` file) through the module's edit table (table.ts).
+ * Invariants: the result holds only what the program wrote (no function or
+ * block range that lies in inserted text), every offset is an offset of
+ * the module's own text, and every count of the program's code is the
+ * count the plain run gives: code that the transform wrote twice (a short
+ * return value and its copy, one of which runs) is counted once, with the
+ * sum of both. The result is in V8's normal form (nested ranges sorted by
+ * start, none with its parent's count, no empty range, no uncovered range
+ * inside an uncovered parent), so a consumer merges it with other
+ * processes' coverage as it merges V8's own.
+ *
+ * What cannot be recovered exactly is the set of block ranges where V8
+ * decides by what follows a statement (it leaves out the continuation of a
+ * block's last statement, and ends a continuation at its next sibling):
+ * inserted code changes what follows. A range whose own text is only
+ * blank and comments and which holds inserted code is such a continuation
+ * and is left out; docs/transparency.md lists what remains.
+ */
+
+import type { EditTable } from './table.js';
+
+export interface CoverageRange {
+  startOffset: number;
+  endOffset: number;
+  count: number;
+}
+
+export interface FunctionCoverage {
+  functionName: string;
+  ranges: CoverageRange[];
+  isBlockCoverage: boolean;
+}
+
+/** The inserted spans in the instrumented text's coordinates. */
+interface Spans {
+  /** Start of each span in the instrumented text. */
+  readonly at: Int32Array;
+  /** Text inserted before each span's start (in the instrumented text). */
+  readonly before: Int32Array;
+  /** Copy regions in the instrumented text: start, end, original offset, 3 per copy, by start. */
+  readonly copies: Int32Array;
+}
+
+function spansOf(t: EditTable): Spans {
+  const n = t.spans.length >> 2;
+  const at = new Int32Array(n);
+  const before = new Int32Array(n);
+  let inserted = 0;
+  for (let i = 0; i < n; i++) {
+    at[i] = t.spans[i * 4]! + inserted;
+    before[i] = inserted;
+    inserted += t.spans[i * 4 + 1]!;
+  }
+  const copies = new Int32Array((t.copies.length >> 2) * 3);
+  for (let i = 0, j = 0; i < t.copies.length; i += 4, j += 3) {
+    const span = t.copies[i]!;
+    const start = at[span]! + t.copies[i + 1]!;
+    copies[j] = start;
+    copies[j + 1] = start + t.copies[i + 2]!;
+    // The copy's column is on the span's line: the line starts at the span's offset less its column.
+    copies[j + 2] = t.spans[span * 4]! - t.spans[span * 4 + 3]! + t.copies[i + 3]!;
+  }
+  return { at, before, copies };
+}
+
+/** Index of the last span that starts at or before `x`, or -1. */
+function spanBefore(s: Spans, x: number): number {
+  let lo = 0;
+  let hi = s.at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.at[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Index of the copy region holding [from, to), or -1. */
+function copyHolding(s: Spans, from: number, to: number): number {
+  for (let j = 0; j < s.copies.length; j += 3) {
+    if (s.copies[j]! > from) break;
+    if (to <= s.copies[j + 1]!) return j / 3;
+  }
+  return -1;
+}
+
+class Mapper {
+  private readonly t: EditTable;
+  private readonly s: Spans;
+  constructor(t: EditTable) {
+    this.t = t;
+    this.s = spansOf(t);
+  }
+
+  /** Where the inserted text ends (after the last span). */
+  get lastInserted(): number {
+    const n = this.s.at.length;
+    return n === 0 ? 0 : this.s.at[n - 1]! + this.t.spans[(n - 1) * 4 + 1]!;
+  }
+
+  /** The span containing instrumented offset `x` (inserted text), or -1 when `x` is the program's text. */
+  spanAt(x: number): number {
+    const i = spanBefore(this.s, x);
+    if (i < 0) return -1;
+    return x < this.s.at[i]! + this.t.spans[i * 4 + 1]! ? i : -1;
+  }
+
+  /**
+   * The original offset of instrumented offset `x`. Inside inserted text it
+   * is the point of insertion (a copy's text maps to what it copies), so a
+   * range that ends inside inserted text ends where the insertion was made.
+   */
+  original(x: number): number {
+    const i = spanBefore(this.s, x);
+    if (i < 0) return x;
+    const at = this.s.at[i]!;
+    const len = this.t.spans[i * 4 + 1]!;
+    if (x < at + len) {
+      const c = copyHolding(this.s, x, x + 1);
+      return c >= 0 ? this.s.copies[c * 3 + 2]! + x - this.s.copies[c * 3]! : this.t.spans[i * 4]!;
+    }
+    return x - this.s.before[i]! - len;
+  }
+
+  /** Whether [from, to) lies in one span's inserted text (not in a copy of the program's). */
+  inserted(from: number, to: number): boolean {
+    const i = this.spanAt(from);
+    if (i < 0 || to > this.s.at[i]! + this.t.spans[i * 4 + 1]!) return false;
+    return copyHolding(this.s, from, to) < 0;
+  }
+
+  /** Whether [from, to) holds inserted text. */
+  holdsInserted(from: number, to: number): boolean {
+    if (this.spanAt(from) >= 0) return true;
+    const i = spanBefore(this.s, to - 1);
+    return i >= 0 && this.s.at[i]! >= from;
+  }
+
+  /** The copy region [from, to) lies in, or -1. */
+  copyOf(from: number, to: number): number {
+    return this.spanAt(from) < 0 ? -1 : copyHolding(this.s, from, to);
+  }
+
+  /**
+   * Whether [from, to) is the branch the transform made of a short return
+   * value it wrote twice: it starts in inserted text and holds exactly the
+   * program's value whose copy is the other branch.
+   */
+  copiedBranch(from: number, o1: number, o2: number): boolean {
+    if (this.spanAt(from) < 0) return false;
+    for (let j = 0; j < this.s.copies.length; j += 3) {
+      const o = this.s.copies[j + 2]!;
+      if (o === o1 && o + this.s.copies[j + 1]! - this.s.copies[j]! === o2) return true;
+    }
+    return false;
+  }
+}
+
+interface Mapped extends CoverageRange {
+  /** Counted in a copy of the program's text (its count adds to the original's). */
+  copy: boolean;
+}
+
+/** Whether `text[from, to)` is only blank and comments. */
+function blank(text: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
+      while (i < to && text.charCodeAt(i) !== 0x0a) i++;
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a) {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0 || end + 2 > to) return false;
+      i = end + 2;
+    } else if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c || c === 0xa0 || c === 0xfeff
+      || c === 0x2028 || c === 0x2029) {
+      i++;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** V8's normal form (see the header), for ranges sorted by start and, at equal starts, outer first. */
+function normalise(fnRange: CoverageRange, blocks: Mapped[]): CoverageRange[] {
+  // The same range twice: an original and its copy add up; otherwise the first stays.
+  const unique: Mapped[] = [];
+  for (const b of blocks) {
+    const last = unique[unique.length - 1];
+    if (last !== undefined && last.startOffset === b.startOffset && last.endOffset === b.endOffset) {
+      if (b.copy || last.copy) {
+        last.count += b.count;
+        last.copy = false;
+      }
+      continue;
+    }
+    unique.push({ ...b });
+  }
+  // A range cut by inserted code comes back as pieces that touch; the
+  // pieces and ranges with their parent's count are merged as V8 merges
+  // its own, in a tree walk with the parent chain on a stack.
+  const out: CoverageRange[] = [];
+  const stack: CoverageRange[] = [fnRange];
+  const lastChild: (CoverageRange | null)[] = [null];
+  for (const b of unique) {
+    while (stack.length > 1 && b.startOffset >= stack[stack.length - 1]!.endOffset) {
+      stack.pop();
+      lastChild.pop();
+    }
+    const parent = stack[stack.length - 1]!;
+    if (b.endOffset > parent.endOffset) b.endOffset = parent.endOffset;
+    if (b.startOffset >= b.endOffset) continue;
+    if (b.count === parent.count) continue;
+    if (b.count === 0 && parent.count === 0) continue;
+    const prev = lastChild[lastChild.length - 1];
+    if (prev != null && prev.endOffset === b.startOffset && prev.count === b.count) {
+      prev.endOffset = b.endOffset;
+      continue;
+    }
+    const r: CoverageRange = { startOffset: b.startOffset, endOffset: b.endOffset, count: b.count };
+    out.push(r);
+    lastChild[lastChild.length - 1] = r;
+    stack.push(r);
+    lastChild.push(null);
+  }
+  return out;
+}
+
+/**
+ * Where the line the transform appends starts (its helpers and the edit
+ * table's holder, named by the module's prefix and one letter, after every
+ * inserted span), or -1 when none of its functions is listed.
+ */
+function trailerStart(functions: readonly FunctionCoverage[], m: Mapper, tableName: string): number {
+  const prefix = tableName.slice(0, -1);
+  const after = m.lastInserted;
+  let start = -1;
+  for (const fn of functions) {
+    const s = fn.ranges[0]?.startOffset ?? 0;
+    if (s > 0 && s >= after && fn.functionName.length === prefix.length + 1 && fn.functionName.startsWith(prefix) && (start < 0 || s < start)) start = s;
+  }
+  // The line break before them.
+  return start > 0 ? start - 1 : -1;
+}
+
+/**
+ * The coverage of a module's functions in its own coordinates (see the
+ * header). `tableName` is the name of the function holding the module's
+ * edit table (registry.ts); `textOf` gives the module's own text, given
+ * its length, when it is known (it lets blank continuations be told apart).
+ */
+export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTable, tableName: string,
+  textOf: (length: number) => string | null): FunctionCoverage[] {
+  const m = new Mapper(t);
+  const out: FunctionCoverage[] = [];
+  const trailer = trailerStart(functions, m, tableName);
+  const length = t.length;
+  const original = textOf(length);
+  const clamp = (x: number): number => (x > length ? length : x);
+  for (const fn of functions) {
+    const top = fn.ranges[0];
+    if (top === undefined) continue;
+    // The transform's own functions: those it inserted into the program's
+    // lines, and those on the line it appends. The module's own top level
+    // starts at 0, where its prologue is inserted.
+    if (top.startOffset > 0 && (m.spanAt(top.startOffset) >= 0 || (trailer >= 0 && top.startOffset >= trailer))) continue;
+    const fnRange: CoverageRange = { startOffset: clamp(m.original(top.startOffset)), endOffset: clamp(m.original(top.endOffset)), count: top.count };
+    const blocks: Mapped[] = [];
+    for (let k = 1; k < fn.ranges.length; k++) {
+      const r = fn.ranges[k]!;
+      if (m.inserted(r.startOffset, r.endOffset)) continue;
+      const s = clamp(m.original(r.startOffset));
+      const e = clamp(m.original(r.endOffset));
+      // The traced branch of a value written twice: its count is in the copy's.
+      if (m.copiedBranch(r.startOffset, s, e)) continue;
+      // A continuation V8 made only because inserted code follows.
+      if (original !== null && m.holdsInserted(r.startOffset, r.endOffset) && blank(original, s, e)) continue;
+      blocks.push({ startOffset: s, endOffset: e, count: r.count, copy: m.copyOf(r.startOffset, r.endOffset) >= 0 });
+    }
+    blocks.sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
+    out.push({ functionName: fn.functionName, ranges: [fnRange, ...normalise(fnRange, blocks)], isBlockCoverage: fn.isBlockCoverage });
+  }
+  return out;
+}
