@@ -271,12 +271,6 @@ function duplicable(n: N, code: string): boolean {
         // copies would hand it two.
         ok = false;
         return;
-      case 'ConditionalExpression': case 'LogicalExpression':
-        // V8's coverage gives each branch a range of its own, and two
-        // copies would split them between the copies, where a count equal
-        // to its copy's is not reported (original/coverage-map.ts).
-        ok = false;
-        return;
       default:
         break;
     }
@@ -289,6 +283,37 @@ function duplicable(n: N, code: string): boolean {
   };
   visit(n);
   return ok;
+}
+
+/**
+ * Whether a value is better not written twice: it has a conditional or
+ * logical operator, whose branches V8's coverage counts as ranges of their
+ * own, which two copies would split between them (a range whose count
+ * equals its copy's is not reported, so the plain run's ranges could not
+ * be put together again: original/coverage-map.ts), and no call. A local
+ * costs its function one register. A value with a call is still written
+ * twice: its function may recurse through it, and the local path's larger
+ * frame would cost the recursion depth (transparency.test.ts).
+ */
+function branchesApart(n: N): boolean {
+  let branches = false;
+  let calls = false;
+  const visit = (x: N): void => {
+    if (calls) return;
+    if (x.type === 'CallExpression' || x.type === 'NewExpression') {
+      calls = true;
+      return;
+    }
+    if (x.type === 'ConditionalExpression' || x.type === 'LogicalExpression') branches = true;
+    for (const key of childKeys(x)) {
+      const v = x[key];
+      if (Array.isArray(v)) {
+        for (const c of v) if (c !== null && typeof c === 'object') visit(c as N);
+      } else if (v !== null && typeof v === 'object' && typeof (v as N).type === 'string') visit(v as N);
+    }
+  };
+  visit(n);
+  return branches && !calls;
 }
 
 /**
@@ -965,10 +990,12 @@ class Instrumenter {
       this.open(body.start, '{', body.end);
       entry = this.open(body.start, '', body.end);
       if (wrap) this.open(body.start, 'try{', body.end);
-      if (callsNothing(body) && duplicable(body, this.code)) {
+      const quiet = callsNothing(body);
+      const twice = duplicable(body, this.code) && !branchesApart(body);
+      if (quiet && twice) {
         this.open(body.start, `return ${P}t?${P}L(${held(1, this.w(body.start), `${P}t`)},`, body.end);
         this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
-      } else if (duplicable(body, this.code)) {
+      } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
       } else if (this.localSafe(body)) {
         ctx.needsPr = true;
@@ -1094,13 +1121,15 @@ class Instrumenter {
       this.close(node.start + 6, ` ${P}t?${P}L(${held(1, this.w(node.start), `${P}t`)}):void 0`, node.start);
       return;
     }
-    if (callsNothing(arg) && duplicable(arg, this.code)) {
+    const quiet = callsNothing(arg);
+    const twice = duplicable(arg, this.code) && !branchesApart(arg);
+    if (quiet && twice) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
       this.open(arg.start, ` ${P}t?${P}L(${held(1, this.w(arg.start), `${P}t`)},`, arg.end);
       this.copyAfter(arg, '):', '');
       return;
     }
-    if (duplicable(arg, this.code)) {
+    if (twice) {
       // The value goes into Pt itself once the exit is marked pending: no
       // local and no extra register for a short return.
       // The space: `return(x)` would otherwise become `return$Jt...`.
