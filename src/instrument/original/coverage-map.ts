@@ -141,6 +141,13 @@ class Mapper {
     return i >= 0 && this.s.at[i]! >= from;
   }
 
+  /** Whether the character before `end` is inserted (a span's, a copy's too, or after the module's text of `length`). */
+  endsInserted(end: number, length: number): boolean {
+    const i = spanBefore(this.s, end - 1);
+    if (end - 1 - (i < 0 ? 0 : this.s.before[i]! + this.t.spans[i * 4 + 1]!) >= length) return true;
+    return i >= 0 && end - 1 < this.s.at[i]! + this.t.spans[i * 4 + 1]!;
+  }
+
   /** The copy region [from, to) lies in, or -1. */
   copyOf(from: number, to: number): number {
     return this.spanAt(from) < 0 ? -1 : copyHolding(this.s, from, to);
@@ -166,9 +173,16 @@ interface Mapped extends CoverageRange {
   copy: boolean;
 }
 
-/** Whether `text[from, to)` is only blank and comments. */
-function blank(text: string, from: number, to: number): boolean {
+/**
+ * Whether `text[from, to)` holds no statement: only blank, comments and
+ * function declarations (hoisted, so V8 does not count them as statements
+ * after a return). `declarations` maps the start of each function unit to
+ * its end (table.ts); a unit is a declaration where it starts with
+ * `function` or `async function` after the start, a `;` or a `}`.
+ */
+function noStatement(text: string, from: number, to: number, declarations: ReadonlyMap<number, number>): boolean {
   let i = from;
+  let statementStart = true;
   while (i < to) {
     const c = text.charCodeAt(i);
     if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
@@ -180,11 +194,27 @@ function blank(text: string, from: number, to: number): boolean {
     } else if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c || c === 0xa0 || c === 0xfeff
       || c === 0x2028 || c === 0x2029) {
       i++;
+    } else if (c === 0x3b || c === 0x7d) {
+      // A `;` or `}` of a statement before: the next may be a declaration.
+      statementStart = true;
+      i++;
     } else {
-      return false;
+      const end = statementStart ? declarations.get(i) : undefined;
+      if (end === undefined || end > to || !/^(?:async\s+)?function\b/.test(text.slice(i, i + 40))) return false;
+      i = end;
+      statementStart = true;
     }
   }
   return true;
+}
+
+/** The start and end of each function unit of the table (see noStatement). */
+function unitExtents(t: EditTable): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < t.units.length; i += 6) {
+    if (t.units[i + 5]! >= 0) out.set(t.units[i]!, t.units[i]! + t.units[i + 1]!);
+  }
+  return out;
 }
 
 /** V8's normal form (see the header), for ranges sorted by start and, at equal starts, outer first. */
@@ -262,6 +292,7 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
   const trailer = trailerStart(functions, m, tableName);
   const length = t.length;
   const original = textOf(length);
+  let declarations: Map<number, number> | undefined;
   const clamp = (x: number): number => (x > length ? length : x);
   for (const fn of functions) {
     const top = fn.ranges[0];
@@ -271,17 +302,56 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
     // starts at 0, where its prologue is inserted.
     if (top.startOffset > 0 && (m.spanAt(top.startOffset) >= 0 || (trailer >= 0 && top.startOffset >= trailer))) continue;
     const fnRange: CoverageRange = { startOffset: clamp(m.original(top.startOffset)), endOffset: clamp(m.original(top.endOffset)), count: top.count };
-    const blocks: Mapped[] = [];
-    for (let k = 1; k < fn.ranges.length; k++) {
-      const r = fn.ranges[k]!;
+    const rs = fn.ranges;
+    const n = rs.length;
+    // V8's tree of the ranges (0 is the function's): each one's parent and next sibling.
+    const parent = new Int32Array(n);
+    const next = new Int32Array(n).fill(-1);
+    const last = new Int32Array(n).fill(-1);
+    const open = [0];
+    for (let k = 1; k < n; k++) {
+      while (open.length > 1 && rs[k]!.startOffset >= rs[open[open.length - 1]!]!.endOffset) open.pop();
+      const p = open[open.length - 1]!;
+      parent[k] = p;
+      if (last[p]! >= 0) next[last[p]!] = k;
+      last[p] = k;
+      open.push(k);
+    }
+    const kept = new Uint8Array(n);
+    for (let k = 1; k < n; k++) {
+      const r = rs[k]!;
       if (m.inserted(r.startOffset, r.endOffset)) continue;
       const s = clamp(m.original(r.startOffset));
       const e = clamp(m.original(r.endOffset));
       // The traced branch of a value written twice: its count is in the copy's.
       if (m.copiedBranch(r.startOffset, s, e)) continue;
       // A continuation V8 made only because inserted code follows.
-      if (original !== null && m.holdsInserted(r.startOffset, r.endOffset) && blank(original, s, e)) continue;
-      blocks.push({ startOffset: s, endOffset: e, count: r.count, copy: m.copyOf(r.startOffset, r.endOffset) >= 0 });
+      if (original !== null && m.holdsInserted(r.startOffset, r.endOffset) && noStatement(original, s, e, declarations ??= unitExtents(t))) continue;
+      kept[k] = 1;
+    }
+    /**
+     * Where a range cut short by inserted code ends in the plain run. V8
+     * ends the code after a jump or a suspension (a continuation) where its
+     * next sibling starts, or else at its parent's end (before a
+     * function's closing brace); a sibling or an end that the transform
+     * inserted is not there in the plain run.
+     */
+    const endOf = (k: number): number => {
+      const r = rs[k]!;
+      // A range that starts in the transform's text (a wrapped statement, a
+      // copy) ends with it.
+      if (m.spanAt(r.startOffset) >= 0 || !m.endsInserted(r.endOffset, length)) return clamp(m.original(r.endOffset));
+      let j = next[k]!;
+      while (j >= 0 && kept[j] === 0) j = next[j]!;
+      if (j >= 0) return clamp(m.original(rs[j]!.startOffset));
+      const p = parent[k]!;
+      return p === 0 ? fnRange.endOffset - 1 : clamp(m.original(rs[p]!.endOffset));
+    };
+    const blocks: Mapped[] = [];
+    for (let k = 1; k < n; k++) {
+      if (kept[k] === 0) continue;
+      const r = rs[k]!;
+      blocks.push({ startOffset: clamp(m.original(r.startOffset)), endOffset: endOf(k), count: r.count, copy: m.copyOf(r.startOffset, r.endOffset) >= 0 });
     }
     blocks.sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
     out.push({ functionName: fn.functionName, ranges: [fnRange, ...normalise(fnRange, blocks)], isBlockCoverage: fn.isBlockCoverage });
