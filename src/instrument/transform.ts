@@ -286,6 +286,22 @@ function duplicable(n: N, code: string): boolean {
 }
 
 /**
+ * Whether V8 compiles a statement into a block of its own: a for-of or
+ * for-await loop (its iterator is closed in a finally of V8's), or a for-in
+ * or for loop that declares with let or const (a binding per iteration).
+ * The code after such a statement keeps its coverage range even where the
+ * statement is the last of its list (V8 leaves the range out after other
+ * last statements).
+ */
+function desugaredLoop(st: N): boolean {
+  let n = st;
+  while (n.type === 'LabeledStatement') n = n['body'] as N;
+  if (n.type === 'ForOfStatement') return true;
+  const decl = (n.type === 'ForStatement' ? n['init'] : n.type === 'ForInStatement' ? n['left'] : null) as N | null;
+  return decl !== null && decl.type === 'VariableDeclaration' && decl['kind'] !== 'var';
+}
+
+/**
  * Whether a value is better not written twice: it has a conditional or
  * logical operator, whose branches V8's coverage counts as ranges of their
  * own, which two copies would split between them (a range whose count
@@ -472,6 +488,16 @@ class Instrumenter {
   private readonly moduleLoops: Loop[] = [];
   /** Expression statements in statement lists (a `;` may precede them): start, end, depth. */
   private readonly listStatements: number[] = [];
+  /**
+   * Each statement of a statement list, with where V8's coverage ends the
+   * code that follows it (the list's block's end; a function body's
+   * closing brace): for the suspensions (original/table.ts).
+   */
+  private readonly listEnds = new WeakMap<N, number>();
+  /** The statements of lists that enclose the walk, innermost last. */
+  private readonly openStatements: N[] = [];
+  /** Blocks whose list ends elsewhere than at their closing brace (a try block's: tryStatement). */
+  private readonly blockEnds = new WeakMap<N, number>();
   /** Statements that end without `;`, where an insertion at their end needs one: start, end, depth. */
   private readonly asiEnds: number[] = [];
   /** How deep the walk is: insertions at one offset nest by it (insertions.ts). */
@@ -517,7 +543,10 @@ class Instrumenter {
   walk(node: N | null | undefined, hint: string | null): void {
     if (node === null || node === undefined || typeof node.type !== 'string') return;
     this.depth++;
+    const listed = this.listEnds.has(node);
+    if (listed) this.openStatements.push(node);
     this.visit(node, hint);
+    if (listed) this.openStatements.pop();
     this.depth--;
   }
 
@@ -532,14 +561,21 @@ class Instrumenter {
   }
 
   private visit(node: N, hint: string | null): void {
+    if (node.type === 'IfStatement') {
+      this.noteBody(node['consequent'] as N);
+      this.noteBody(node['alternate'] as N | null);
+    } else if (LOOPS.has(node.type)) {
+      this.noteBody(node['body'] as N);
+    }
     switch (node.type) {
       case 'Program':
       case 'BlockStatement':
       case 'StaticBlock':
-        this.statementList(node['body'] as N[]);
+        // A function body's code runs to its closing brace, a block's past it.
+        this.statementList(node['body'] as N[], this.blockEnds.get(node) ?? (this.current()?.node.body === node ? node.end - 1 : node.end));
         break;
       case 'SwitchCase':
-        this.statementList(node['consequent'] as N[]);
+        this.statementList(node['consequent'] as N[], node.end);
         break;
       case 'FunctionDeclaration':
         this.fn(node as Fn, (node['id'] as N | null) ? (node['id'] as N)['name'] as string : hint, false, node.start);
@@ -682,9 +718,14 @@ class Instrumenter {
     }
   }
 
-  private statementList(stmts: N[]): void {
-    // The statements are walked one level down.
-    for (const st of stmts) if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
+  private statementList(stmts: N[], end: number): void {
+    const last = stmts[stmts.length - 1];
+    if (last !== undefined && desugaredLoop(last)) this.keptContinuations.push(last.end);
+    for (const st of stmts) {
+      // The statements are walked one level down.
+      if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
+      this.listEnds.set(st, end);
+    }
   }
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
@@ -834,6 +875,11 @@ class Instrumenter {
   private tryStatement(node: N): void {
     const ctx = this.current();
     const finalizer = node['finalizer'] as N | null;
+    // V8's coverage ends the code after a suspension in the try block where
+    // the catch clause, or the finally clause, begins.
+    const handler = node['handler'] as N | null;
+    const block = node['block'] as N;
+    this.blockEnds.set(block, handler !== null ? handler.start : this.code.indexOf('finally', block.end));
     if (ctx === undefined || ctx === null || finalizer === null) {
       // Module level: a throw may have left frames above the module's depth.
       if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${held(1, this.w(finalizer.start), `${this.P}D`)});`, finalizer.end - 1);
@@ -1051,6 +1097,24 @@ class Instrumenter {
   /** Copies: insertion, start in its text, length, original offset. */
   readonly copies: number[] = [];
 
+  /** Ends of lists' last statements whose continuation V8's coverage keeps (original/table.ts). */
+  readonly keptContinuations: number[] = [];
+
+  /** The bodies of ifs and loops that are single statements, not blocks: start, end (original/table.ts). */
+  readonly bodies: number[] = [];
+
+  private noteBody(n: N | null): void {
+    if (n !== null && n.type !== 'BlockStatement') this.bodies.push(n.start, n.end);
+  }
+
+  /**
+   * The insertions that close the wrapper of an await or a yield that is
+   * (in) a statement of a list, where in each the await or yield ends, and
+   * where V8's coverage has the code after it start and end (the
+   * statement's end, the list's end), 4 per suspension (original/table.ts).
+   */
+  readonly suspensions: number[] = [];
+
   /**
    * Whether a return value that cannot be written twice may go into a local
    * (`Pr = X`, no call on the untraced path) rather than through `PI`: when
@@ -1168,7 +1232,7 @@ class Instrumenter {
     if (arg === null) {
       // A bare yield: suspend, yield, resume.
       this.open(node.start, `(${P}V?.((${suspend},`, node.end);
-      this.close(node.end, `),${resume}${heldArg(1, w)}))`, node.start);
+      this.noteSuspension(this.close(node.end, `),${resume}${heldArg(1, w)}))`, node.start), 0, ctx);
       return;
     }
     // The operand runs inside the call, the keyword stays where it was.
@@ -1179,7 +1243,20 @@ class Instrumenter {
     // or closing parentheses with inserted ones, and attach could then not
     // patch the function (attach/matching.ts decides; this shape passes).
     this.open(arg.start, `(0,${P}V(`, arg.end);
-    this.close(arg.end, `,${suspend}${heldArg(1, w)})),${resume}${w ? heldArg(1, w) : ',0'}))`, node.start);
+    const operand = `,${suspend}${heldArg(1, w)}))`;
+    this.noteSuspension(this.close(arg.end, `${operand},${resume}${w ? heldArg(1, w) : ',0'}))`, node.start), operand.length, ctx);
+  }
+
+  /**
+   * Notes a suspension's wrapper for the coverage of the code after it:
+   * where the suspension is in an expression statement or a declaration
+   * of the function's own statement lists (V8 has that code start after
+   * the statement).
+   */
+  private noteSuspension(ix: number, at: number, ctx: FnCtx): void {
+    const st = this.openStatements[this.openStatements.length - 1];
+    if (st === undefined || st.start < ctx.node.start || (st.type !== 'ExpressionStatement' && st.type !== 'VariableDeclaration')) return;
+    this.suspensions.push(ix, at, st.end, this.listEnds.get(st)!);
   }
 
   private catchNote(node: N): void {
@@ -1272,7 +1349,13 @@ export function transformSource(input: TransformInput): TransformResult {
   }
   const spans = spanRecords(inst.starts, applied.spans);
   const sorted = sortedCopies(copies);
-  const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted, code.length);
+  const suspensions: number[] = [];
+  for (let i = 0; i < inst.suspensions.length; i += 4) {
+    const ix = inst.suspensions[i]!;
+    suspensions.push(applied.spanOf[ix]!, applied.inSpan[ix]! + inst.suspensions[i + 1]!, inst.suspensions[i + 2]!, inst.suspensions[i + 3]!);
+  }
+  const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted, suspensions, inst.keptContinuations.sort((a, b) => a - b),
+    sortedPairs(inst.bodies), code.length);
   // The module's own source map, if it names one, made to fit the output.
   const body = carrySourceMap(code, applied.code, programMap, spans, sorted);
   // The table, where the prologue finds it (a hoisted declaration) and
@@ -1292,6 +1375,13 @@ export function transformSource(input: TransformInput): TransformResult {
 }
 
 /** Copies in the order of their spans (then of their start). */
+/** Pairs of numbers sorted by the first. */
+function sortedPairs(pairs: number[]): number[] {
+  const idx = Array.from({ length: pairs.length / 2 }, (_, i) => i);
+  idx.sort((a, b) => pairs[a * 2]! - pairs[b * 2]!);
+  return idx.flatMap((i) => [pairs[i * 2]!, pairs[i * 2 + 1]!]);
+}
+
 function sortedCopies(copies: number[]): number[] {
   const idx = Array.from({ length: copies.length / 4 }, (_, i) => i);
   idx.sort((a, b) => copies[a * 4]! - copies[b * 4]! || copies[a * 4 + 1]! - copies[b * 4 + 1]!);

@@ -148,6 +148,25 @@ class Mapper {
     return i >= 0 && end - 1 < this.s.at[i]! + this.t.spans[i * 4 + 1]!;
   }
 
+  /**
+   * The suspension (table.ts) whose await or yield ends at `x`, as the
+   * index of its record, or -1.
+   */
+  suspensionAt(x: number): number {
+    const i = this.spanAt(x);
+    if (i < 0) return -1;
+    const su = this.t.suspensions;
+    let lo = 0;
+    let hi = su.length >> 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (su[mid * 4]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let j = lo; j < su.length >> 2 && su[j * 4] === i; j++) if (this.s.at[i]! + su[j * 4 + 1]! === x) return j;
+    return -1;
+  }
+
   /** The copy region [from, to) lies in, or -1. */
   copyOf(from: number, to: number): number {
     return this.spanAt(from) < 0 ? -1 : copyHolding(this.s, from, to);
@@ -206,6 +225,32 @@ function noStatement(text: string, from: number, to: number, declarations: Reado
     }
   }
   return true;
+}
+
+/** Whether [start, end) is the body of an if or a loop (table.ts, bodies). */
+function isBody(t: EditTable, start: number, end: number): boolean {
+  const b = t.bodies;
+  let lo = 0;
+  let hi = b.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (b[mid * 2]! < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < b.length >> 1 && b[i * 2] === start; i++) if (b[i * 2 + 1] === end) return true;
+  return false;
+}
+
+/** Whether the sorted `list` holds `x`. */
+function sortedHas(list: Int32Array, x: number): boolean {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length && list[lo] === x;
 }
 
 /** The start and end of each function unit of the table (see noStatement). */
@@ -317,17 +362,33 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
       last[p] = k;
       open.push(k);
     }
+    const KEPT = 1;
+    const SUSPENSION = 2;
     const kept = new Uint8Array(n);
+    /** For a range kept as the code after a suspension: its record in the table. */
+    const suspension = new Int32Array(n).fill(-1);
     for (let k = 1; k < n; k++) {
       const r = rs[k]!;
-      if (m.inserted(r.startOffset, r.endOffset)) continue;
+      if (m.inserted(r.startOffset, r.endOffset)) {
+        // The code after an await or a yield: V8 starts it inside the
+        // wrapper the transform closes it with.
+        const j = m.suspensionAt(r.startOffset);
+        if (j >= 0 && r.count !== rs[parent[k]!]!.count) {
+          kept[k] = SUSPENSION;
+          suspension[k] = j;
+        }
+        continue;
+      }
       const s = clamp(m.original(r.startOffset));
       const e = clamp(m.original(r.endOffset));
       // The traced branch of a value written twice: its count is in the copy's.
       if (m.copiedBranch(r.startOffset, s, e)) continue;
-      // A continuation V8 made only because inserted code follows.
-      if (original !== null && m.holdsInserted(r.startOffset, r.endOffset) && noStatement(original, s, e, declarations ??= unitExtents(t))) continue;
-      kept[k] = 1;
+      // A continuation V8 made only because inserted code follows: V8
+      // leaves out the code after a list's last statement (but after the
+      // statements it compiles into blocks of its own: table.ts, kept).
+      if (original !== null && m.holdsInserted(r.startOffset, r.endOffset) && !sortedHas(t.kept, s)
+        && noStatement(original, s, e, declarations ??= unitExtents(t))) continue;
+      kept[k] = KEPT;
     }
     /**
      * Where a range cut short by inserted code ends in the plain run. V8
@@ -339,11 +400,16 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
     const endOf = (k: number): number => {
       const r = rs[k]!;
       // A range that starts in the transform's text (a wrapped statement, a
-      // copy) ends with it.
-      if (m.spanAt(r.startOffset) >= 0 || !m.endsInserted(r.endOffset, length)) return clamp(m.original(r.endOffset));
+      // copy), and an if's or a loop's body, end with their text.
+      const e = clamp(m.original(r.endOffset));
+      if (kept[k] !== SUSPENSION && (m.spanAt(r.startOffset) >= 0 || !m.endsInserted(r.endOffset, length)
+        || isBody(t, m.original(r.startOffset), e))) return e;
       let j = next[k]!;
-      while (j >= 0 && kept[j] === 0) j = next[j]!;
-      if (j >= 0) return clamp(m.original(rs[j]!.startOffset));
+      while (j >= 0 && kept[j] !== KEPT) j = next[j]!;
+      const sibling = j >= 0 ? clamp(m.original(rs[j]!.startOffset)) : Infinity;
+      // The code after a suspension ends with its statement list.
+      if (kept[k] === SUSPENSION) return Math.min(sibling, t.suspensions[suspension[k]! * 4 + 3]!);
+      if (j >= 0) return sibling;
       const p = parent[k]!;
       return p === 0 ? fnRange.endOffset - 1 : clamp(m.original(rs[p]!.endOffset));
     };
@@ -351,7 +417,9 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
     for (let k = 1; k < n; k++) {
       if (kept[k] === 0) continue;
       const r = rs[k]!;
-      blocks.push({ startOffset: clamp(m.original(r.startOffset)), endOffset: endOf(k), count: r.count, copy: m.copyOf(r.startOffset, r.endOffset) >= 0 });
+      // The code after a suspension starts after its statement.
+      const start = kept[k] === SUSPENSION ? t.suspensions[suspension[k]! * 4 + 2]! : clamp(m.original(r.startOffset));
+      blocks.push({ startOffset: start, endOffset: endOf(k), count: r.count, copy: m.copyOf(r.startOffset, r.endOffset) >= 0 });
     }
     blocks.sort((a, b) => a.startOffset - b.startOffset || b.endOffset - a.endOffset);
     out.push({ functionName: fn.functionName, ranges: [fnRange, ...normalise(fnRange, blocks)], isBlockCoverage: fn.isBlockCoverage });

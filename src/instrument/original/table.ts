@@ -26,12 +26,24 @@
  *   length, and the original column it repeats, so that a position inside
  *   the copy maps to the same place in the original.
  *
+ * - suspensions: where an await or a yield the transform wrapped ends (V8
+ *   starts its coverage of the code after it there: original/coverage-map.ts):
+ *   the span that closes its wrapper and the place in that span; and where
+ *   that code starts and ends in the plain run (the original offsets of its
+ *   statement's end and of its statement list's end);
+ * - kept: the ends of lists' last statements that V8 compiles into blocks
+ *   of its own (transform.ts, desugaredLoop), after which its coverage keeps
+ *   the range it leaves out after other last statements;
+ * - bodies: the bodies of ifs and loops that are single statements, start
+ *   and end (a range of V8's that spans one is the body's, which ends with
+ *   the statement, though the transform's text ends it);
  * - length: the length of the module's own text (V8's coverage of the
  *   module's top level ends at the end of the compiled text, which has
  *   the appended line: original/coverage-map.ts).
  *
  * Encoding: `2;` then the units, `;`, the spans, `;`, the copies, `;`, the
- * length, each a run of base64 VLQ numbers (as in source maps, but
+ * suspensions, `;`, the kept ends, `;`, the bodies (start as a delta, then
+ * length), `;`, the length, each a run of base64 VLQ numbers (as in source maps, but
  * unseparated), with offsets, lines and span indices as deltas from the
  * previous record. The text
  * contains no `*` or `/`, so it can live in a comment.
@@ -48,6 +60,12 @@ export interface EditTable {
   readonly unitOfSite: Int32Array;
   /** Copies: span index, start in the span, length, original column, 4 per copy. */
   readonly copies: Int32Array;
+  /** Suspensions: span index, place in the span, statement end, list end, 4 per suspension, in order. */
+  readonly suspensions: Int32Array;
+  /** The kept ends, in order. */
+  readonly kept: Int32Array;
+  /** Bodies: start, end, 2 per body, by start. */
+  readonly bodies: Int32Array;
   /** The length of the module's own text. */
   readonly length: number;
 }
@@ -66,8 +84,19 @@ function vlq(n: number, out: string[]): void {
   } while (v > 0);
 }
 
+/** A sorted list of offsets, as deltas, then `;`. */
+function sortedList(list: ArrayLike<number>, out: string[]): void {
+  let prev = 0;
+  for (let i = 0; i < list.length; i++) {
+    vlq(list[i]! - prev, out);
+    prev = list[i]!;
+  }
+  out.push(';');
+}
+
 /** Encodes a table (see the header); units, spans and copies as the transform made them. */
-export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, copies: ArrayLike<number>, length: number): string {
+export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, copies: ArrayLike<number>, suspensions: ArrayLike<number>,
+  kept: ArrayLike<number>, bodies: ArrayLike<number>, length: number): string {
   const out: string[] = [`${TABLE_VERSION};`];
   let prev = 0;
   for (let i = 0; i < units.length; i += 6) {
@@ -100,6 +129,23 @@ export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, 
     vlq(copies[i + 3]!, out);
   }
   out.push(';');
+  let prevSuspension = 0;
+  for (let i = 0; i < suspensions.length; i += 4) {
+    vlq(suspensions[i]! - prevSuspension, out);
+    prevSuspension = suspensions[i]!;
+    vlq(suspensions[i + 1]!, out);
+    vlq(suspensions[i + 2]!, out);
+    vlq(suspensions[i + 3]! - suspensions[i + 2]!, out);
+  }
+  out.push(';');
+  sortedList(kept, out);
+  let prevBody = 0;
+  for (let i = 0; i < bodies.length; i += 2) {
+    vlq(bodies[i]! - prevBody, out);
+    prevBody = bodies[i]!;
+    vlq(bodies[i + 1]! - bodies[i]!, out);
+  }
+  out.push(';');
   vlq(length, out);
   return out.join('');
 }
@@ -124,17 +170,38 @@ function readAll(text: string, from: number, to: number): number[] {
   return out;
 }
 
+/** A sorted list from its deltas. */
+function offsets(deltas: number[]): Int32Array {
+  const out = new Int32Array(deltas.length);
+  for (let i = 0, at = 0; i < deltas.length; i++) out[i] = at += deltas[i]!;
+  return out;
+}
+
 /** Decodes the text encodeTable made; throws SyntaxError on anything else. */
 export function decodeTable(text: string): EditTable {
   const a = text.indexOf(';');
   const b = text.indexOf(';', a + 1);
   const c = text.indexOf(';', b + 1);
   const d = text.indexOf(';', c + 1);
-  if (a < 0 || b < 0 || c < 0 || d < 0 || text.slice(0, a) !== String(TABLE_VERSION)) throw new SyntaxError('edit table: unknown version');
+  const e = text.indexOf(';', d + 1);
+  const f = text.indexOf(';', e + 1);
+  const g = text.indexOf(';', f + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0 || e < 0 || f < 0 || g < 0 || text.slice(0, a) !== String(TABLE_VERSION)) {
+    throw new SyntaxError('edit table: unknown version');
+  }
   const u = readAll(text, a + 1, b);
   const s = readAll(text, b + 1, c);
   const cp = readAll(text, c + 1, d);
-  const len = readAll(text, d + 1, text.length);
+  const su = readAll(text, d + 1, e);
+  const kept = offsets(readAll(text, e + 1, f));
+  const bd = readAll(text, f + 1, g);
+  if (bd.length % 2 !== 0) throw new SyntaxError('edit table: wrong record length');
+  const bodies = new Int32Array(bd.length);
+  for (let i = 0, at = 0; i < bd.length; i += 2) {
+    bodies[i] = at += bd[i]!;
+    bodies[i + 1] = at + bd[i + 1]!;
+  }
+  const len = readAll(text, g + 1, text.length);
   if (u.length % 6 !== 0 || s.length % 4 !== 0 || cp.length % 4 !== 0 || len.length !== 1) throw new SyntaxError('edit table: wrong record length');
   const copies = new Int32Array(cp.length);
   let span = 0;
@@ -171,7 +238,15 @@ export function decodeTable(text: string): EditTable {
     spans[i + 2] = line;
     spans[i + 3] = s[i + 3]!;
   }
-  return { units, spans, unitOfSite, copies, length: len[0]! };
+  if (su.length % 4 !== 0) throw new SyntaxError('edit table: wrong record length');
+  const suspensions = new Int32Array(su.length);
+  for (let i = 0, at = 0; i < su.length; i += 4) {
+    suspensions[i] = at += su[i]!;
+    suspensions[i + 1] = su[i + 1]!;
+    suspensions[i + 2] = su[i + 2]!;
+    suspensions[i + 3] = su[i + 2]! + su[i + 3]!;
+  }
+  return { units, spans, unitOfSite, copies, suspensions, kept, bodies, length: len[0]! };
 }
 
 /** Where `relative` (a position inside span `span`) falls in a copy: the original column, or -1. */
