@@ -80,13 +80,18 @@ function spanBefore(s: Spans, x: number): number {
   return lo - 1;
 }
 
-/** Index of the copy region holding [from, to), or -1. */
+/** Index of the copy region holding [from, to), or -1 (copies are apart and sorted by start). */
 function copyHolding(s: Spans, from: number, to: number): number {
-  for (let j = 0; j < s.copies.length; j += 3) {
-    if (s.copies[j]! > from) break;
-    if (to <= s.copies[j + 1]!) return j / 3;
+  const c = s.copies;
+  let lo = 0;
+  let hi = c.length / 3;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c[mid * 3]! <= from) lo = mid + 1;
+    else hi = mid;
   }
-  return -1;
+  const j = lo - 1;
+  return j >= 0 && to <= c[j * 3 + 1]! ? j : -1;
 }
 
 class Mapper {
@@ -179,12 +184,16 @@ class Mapper {
    */
   copiedBranch(from: number, o1: number, o2: number): boolean {
     if (this.spanAt(from) < 0) return false;
-    for (let j = 0; j < this.s.copies.length; j += 3) {
-      const o = this.s.copies[j + 2]!;
-      if (o === o1 && o + this.s.copies[j + 1]! - this.s.copies[j]! === o2) return true;
+    if (this.copied === undefined) {
+      this.copied = new Map();
+      const c = this.s.copies;
+      for (let j = 0; j < c.length; j += 3) this.copied.set(c[j + 2]!, c[j + 2]! + c[j + 1]! - c[j]!);
     }
-    return false;
+    return this.copied.get(o1) === o2;
   }
+
+  /** The original extent of each copy: start to end (made at first use). */
+  private copied: Map<number, number> | undefined;
 }
 
 interface Mapped extends CoverageRange {
@@ -349,6 +358,10 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
     const fnRange: CoverageRange = { startOffset: clamp(m.original(top.startOffset)), endOffset: clamp(m.original(top.endOffset)), count: top.count };
     const rs = fn.ranges;
     const n = rs.length;
+    if (n === 1) {
+      out.push({ functionName: fn.functionName, ranges: [fnRange], isBlockCoverage: fn.isBlockCoverage });
+      continue;
+    }
     // V8's tree of the ranges (0 is the function's): each one's parent and next sibling.
     const parent = new Int32Array(n);
     const next = new Int32Array(n).fill(-1);
