@@ -161,6 +161,9 @@ const ESBUILD_NAME = /\b__name\s*=\s*\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*=>\s*__defPro
 /** What esbuild's `__name(x, "name")` may name. */
 const KEPT_NAMES = new Set(['FunctionExpression', 'ArrowFunctionExpression', 'ClassExpression']);
 const LOOPS = new Set(['ForStatement', 'WhileStatement', 'DoWhileStatement', 'ForInStatement', 'ForOfStatement']);
+/** Statements (with the loops) after which V8's coverage may start a range of its own: the code after a jump. */
+const CONTINUED = new Set(['ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement', 'IfStatement', 'TryStatement',
+  'SwitchStatement', 'LabeledStatement']);
 const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 /** A return value up to this long with no function, class or suspension in it is written twice. */
 const SHORT_RETURN = 48;
@@ -561,12 +564,6 @@ class Instrumenter {
   }
 
   private visit(node: N, hint: string | null): void {
-    if (node.type === 'IfStatement') {
-      this.noteBody(node['consequent'] as N);
-      this.noteBody(node['alternate'] as N | null);
-    } else if (LOOPS.has(node.type)) {
-      this.noteBody(node['body'] as N);
-    }
     switch (node.type) {
       case 'Program':
       case 'BlockStatement':
@@ -722,6 +719,7 @@ class Instrumenter {
     const last = stmts[stmts.length - 1];
     if (last !== undefined && desugaredLoop(last)) this.keptContinuations.push(last.end);
     for (const st of stmts) {
+      if (CONTINUED.has(st.type) || LOOPS.has(st.type)) this.continuations.push(st.end);
       // The statements are walked one level down.
       if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
       this.listEnds.set(st, end);
@@ -1100,12 +1098,8 @@ class Instrumenter {
   /** Ends of lists' last statements whose continuation V8's coverage keeps (original/table.ts). */
   readonly keptContinuations: number[] = [];
 
-  /** The bodies of ifs and loops that are single statements, not blocks: start, end (original/table.ts). */
-  readonly bodies: number[] = [];
-
-  private noteBody(n: N | null): void {
-    if (n !== null && n.type !== 'BlockStatement') this.bodies.push(n.start, n.end);
-  }
+  /** Ends of the statements of lists after which V8's coverage may start a range of its own (original/table.ts). */
+  readonly continuations: number[] = [];
 
   /**
    * The insertions that close the wrapper of an await or a yield that is
@@ -1355,7 +1349,7 @@ export function transformSource(input: TransformInput): TransformResult {
     suspensions.push(applied.spanOf[ix]!, applied.inSpan[ix]! + inst.suspensions[i + 1]!, inst.suspensions[i + 2]!, inst.suspensions[i + 3]!);
   }
   const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted, suspensions, inst.keptContinuations.sort((a, b) => a - b),
-    sortedPairs(inst.bodies), code.length);
+    inst.continuations.sort((a, b) => a - b), code.length);
   // The module's own source map, if it names one, made to fit the output.
   const body = carrySourceMap(code, applied.code, programMap, spans, sorted);
   // The table, where the prologue finds it (a hoisted declaration) and
@@ -1375,13 +1369,6 @@ export function transformSource(input: TransformInput): TransformResult {
 }
 
 /** Copies in the order of their spans (then of their start). */
-/** Pairs of numbers sorted by the first. */
-function sortedPairs(pairs: number[]): number[] {
-  const idx = Array.from({ length: pairs.length / 2 }, (_, i) => i);
-  idx.sort((a, b) => pairs[a * 2]! - pairs[b * 2]!);
-  return idx.flatMap((i) => [pairs[i * 2]!, pairs[i * 2 + 1]!]);
-}
-
 function sortedCopies(copies: number[]): number[] {
   const idx = Array.from({ length: copies.length / 4 }, (_, i) => i);
   idx.sort((a, b) => copies[a * 4]! - copies[b * 4]! || copies[a * 4 + 1]! - copies[b * 4 + 1]!);

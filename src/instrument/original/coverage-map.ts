@@ -236,18 +236,17 @@ function noStatement(text: string, from: number, to: number, declarations: Reado
   return true;
 }
 
-/** Whether [start, end) is the body of an if or a loop (table.ts, bodies). */
-function isBody(t: EditTable, start: number, end: number): boolean {
-  const b = t.bodies;
+/** Whether the code after a statement of a list (table.ts, continuations) starts in [start, end). */
+function holdsContinuation(t: EditTable, start: number, end: number): boolean {
+  const c = t.continuations;
   let lo = 0;
-  let hi = b.length >> 1;
+  let hi = c.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (b[mid * 2]! < start) lo = mid + 1;
+    if (c[mid]! < start) lo = mid + 1;
     else hi = mid;
   }
-  for (let i = lo; i < b.length >> 1 && b[i * 2] === start; i++) if (b[i * 2 + 1] === end) return true;
-  return false;
+  return lo < c.length && c[lo]! < end;
 }
 
 /** Whether the sorted `list` holds `x`. */
@@ -412,11 +411,15 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
      */
     const endOf = (k: number): number => {
       const r = rs[k]!;
-      // A range that starts in the transform's text (a wrapped statement, a
-      // copy), and an if's or a loop's body, end with their text.
+      // Only a range that holds the code after a statement (V8 merges a
+      // range with the next when their counts are equal) goes on past
+      // inserted text; other ranges (a case clause, a wrapped statement, a
+      // copy) end with their own text.
       const e = clamp(m.original(r.endOffset));
-      if (kept[k] !== SUSPENSION && (m.spanAt(r.startOffset) >= 0 || !m.endsInserted(r.endOffset, length)
-        || isBody(t, m.original(r.startOffset), e))) return e;
+      if (kept[k] !== SUSPENSION) {
+        const after = m.spanAt(r.startOffset) < 0 && holdsContinuation(t, m.original(r.startOffset), e);
+        if (!after || !m.endsInserted(r.endOffset, length)) return e;
+      }
       let j = next[k]!;
       while (j >= 0 && kept[j] !== KEPT) j = next[j]!;
       const sibling = j >= 0 ? clamp(m.original(rs[j]!.startOffset)) : Infinity;

@@ -34,16 +34,16 @@
  * - kept: the ends of lists' last statements that V8 compiles into blocks
  *   of its own (transform.ts, desugaredLoop), after which its coverage keeps
  *   the range it leaves out after other last statements;
- * - bodies: the bodies of ifs and loops that are single statements, start
- *   and end (a range of V8's that spans one is the body's, which ends with
- *   the statement, though the transform's text ends it);
+ * - continuations: the ends of the statements of lists after which V8 may
+ *   start a range of its own (the code after a jump, an if, a loop, a try,
+ *   a switch), in order;
  * - length: the length of the module's own text (V8's coverage of the
  *   module's top level ends at the end of the compiled text, which has
  *   the appended line: original/coverage-map.ts).
  *
  * Encoding: `2;` then the units, `;`, the spans, `;`, the copies, `;`, the
- * suspensions, `;`, the kept ends, `;`, the bodies (start as a delta, then
- * length), `;`, the length, each a run of base64 VLQ numbers (as in source maps, but
+ * suspensions, `;`, the kept ends, `;`, the continuations, `;`, the length,
+ * each a run of base64 VLQ numbers (as in source maps, but
  * unseparated), with offsets, lines and span indices as deltas from the
  * previous record. The text
  * contains no `*` or `/`, so it can live in a comment.
@@ -64,8 +64,8 @@ export interface EditTable {
   readonly suspensions: Int32Array;
   /** The kept ends, in order. */
   readonly kept: Int32Array;
-  /** Bodies: start, end, 2 per body, by start. */
-  readonly bodies: Int32Array;
+  /** The continuations' starts, in order. */
+  readonly continuations: Int32Array;
   /** The length of the module's own text. */
   readonly length: number;
 }
@@ -96,7 +96,7 @@ function sortedList(list: ArrayLike<number>, out: string[]): void {
 
 /** Encodes a table (see the header); units, spans and copies as the transform made them. */
 export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, copies: ArrayLike<number>, suspensions: ArrayLike<number>,
-  kept: ArrayLike<number>, bodies: ArrayLike<number>, length: number): string {
+  kept: ArrayLike<number>, continuations: ArrayLike<number>, length: number): string {
   const out: string[] = [`${TABLE_VERSION};`];
   let prev = 0;
   for (let i = 0; i < units.length; i += 6) {
@@ -139,13 +139,7 @@ export function encodeTable(units: ArrayLike<number>, spans: ArrayLike<number>, 
   }
   out.push(';');
   sortedList(kept, out);
-  let prevBody = 0;
-  for (let i = 0; i < bodies.length; i += 2) {
-    vlq(bodies[i]! - prevBody, out);
-    prevBody = bodies[i]!;
-    vlq(bodies[i + 1]! - bodies[i]!, out);
-  }
-  out.push(';');
+  sortedList(continuations, out);
   vlq(length, out);
   return out.join('');
 }
@@ -194,13 +188,7 @@ export function decodeTable(text: string): EditTable {
   const cp = readAll(text, c + 1, d);
   const su = readAll(text, d + 1, e);
   const kept = offsets(readAll(text, e + 1, f));
-  const bd = readAll(text, f + 1, g);
-  if (bd.length % 2 !== 0) throw new SyntaxError('edit table: wrong record length');
-  const bodies = new Int32Array(bd.length);
-  for (let i = 0, at = 0; i < bd.length; i += 2) {
-    bodies[i] = at += bd[i]!;
-    bodies[i + 1] = at + bd[i + 1]!;
-  }
+  const continuations = offsets(readAll(text, f + 1, g));
   const len = readAll(text, g + 1, text.length);
   if (u.length % 6 !== 0 || s.length % 4 !== 0 || cp.length % 4 !== 0 || len.length !== 1) throw new SyntaxError('edit table: wrong record length');
   const copies = new Int32Array(cp.length);
@@ -246,7 +234,7 @@ export function decodeTable(text: string): EditTable {
     suspensions[i + 2] = su[i + 2]!;
     suspensions[i + 3] = su[i + 2]! + su[i + 3]!;
   }
-  return { units, spans, unitOfSite, copies, suspensions, kept, bodies, length: len[0]! };
+  return { units, spans, unitOfSite, copies, suspensions, kept, continuations, length: len[0]! };
 }
 
 /** Where `relative` (a position inside span `span`) falls in a copy: the original column, or -1. */
