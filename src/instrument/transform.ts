@@ -309,10 +309,12 @@ function desugaredLoop(st: N): boolean {
  * logical operator, whose branches V8's coverage counts as ranges of their
  * own, which two copies would split between them (a range whose count
  * equals its copy's is not reported, so the plain run's ranges could not
- * be put together again: original/coverage-map.ts), and no call. A local
- * costs its function one register. A value with a call is still written
- * twice: its function may recurse through it, and the local path's larger
- * frame would cost the recursion depth (transparency.test.ts).
+ * be put together again: original/coverage-map.ts), and no call. It goes
+ * through PI, whose arguments take the registers the copy's PL call would
+ * (a local would add one to every frame of the function, and cost a
+ * recursion through any of its calls depth: transparency.test.ts). A value
+ * with a call is still written twice, which keeps its call out of PI's
+ * arguments.
  */
 function branchesApart(n: N): boolean {
   let branches = false;
@@ -877,7 +879,7 @@ class Instrumenter {
     // the catch clause, or the finally clause, begins.
     const handler = node['handler'] as N | null;
     const block = node['block'] as N;
-    this.blockEnds.set(block, handler !== null ? handler.start : this.code.indexOf('finally', block.end));
+    this.blockEnds.set(block, handler !== null ? handler.start : this.code.lastIndexOf('finally', finalizer!.start));
     if (ctx === undefined || ctx === null || finalizer === null) {
       // Module level: a throw may have left frames above the module's depth.
       if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${held(1, this.w(finalizer.start), `${this.P}D`)});`, finalizer.end - 1);
@@ -1035,13 +1037,14 @@ class Instrumenter {
       entry = this.open(body.start, '', body.end);
       if (wrap) this.open(body.start, 'try{', body.end);
       const quiet = callsNothing(body);
-      const twice = duplicable(body, this.code) && !branchesApart(body);
+      const apart = branchesApart(body);
+      const twice = !apart && duplicable(body, this.code);
       if (quiet && twice) {
         this.open(body.start, `return ${P}t?${P}L(${held(1, this.w(body.start), `${P}t`)},`, body.end);
         this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
-      } else if (this.localSafe(body)) {
+      } else if (!apart && this.localSafe(body)) {
         ctx.needsPr = true;
         this.open(body.start, `return(${P}r=`, body.end);
         this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
@@ -1180,7 +1183,8 @@ class Instrumenter {
       return;
     }
     const quiet = callsNothing(arg);
-    const twice = duplicable(arg, this.code) && !branchesApart(arg);
+    const apart = branchesApart(arg);
+    const twice = !apart && duplicable(arg, this.code);
     if (quiet && twice) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
       this.open(arg.start, ` ${P}t?${P}L(${held(1, this.w(arg.start), `${P}t`)},`, arg.end);
@@ -1195,7 +1199,7 @@ class Instrumenter {
       return;
     }
     const seq = arg.type === 'SequenceExpression';
-    if (this.localSafe(arg)) {
+    if (!apart && this.localSafe(arg)) {
       // Into a local, and no call while the function is untraced.
       ctx.needsPr = true;
       this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
@@ -1343,11 +1347,13 @@ export function transformSource(input: TransformInput): TransformResult {
   }
   const spans = spanRecords(inst.starts, applied.spans);
   const sorted = sortedCopies(copies);
-  const suspensions: number[] = [];
+  // By span and place: the walk notes an outer await before the inner one that ends first.
+  const records: number[][] = [];
   for (let i = 0; i < inst.suspensions.length; i += 4) {
     const ix = inst.suspensions[i]!;
-    suspensions.push(applied.spanOf[ix]!, applied.inSpan[ix]! + inst.suspensions[i + 1]!, inst.suspensions[i + 2]!, inst.suspensions[i + 3]!);
+    records.push([applied.spanOf[ix]!, applied.inSpan[ix]! + inst.suspensions[i + 1]!, inst.suspensions[i + 2]!, inst.suspensions[i + 3]!]);
   }
+  const suspensions = records.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!).flat();
   const table = encodeTable(unitRecords(inst, applied.spans), spans, sorted, suspensions, inst.keptContinuations.sort((a, b) => a - b),
     inst.continuations.sort((a, b) => a - b), code.length);
   // The module's own source map, if it names one, made to fit the output.

@@ -13,11 +13,17 @@
  * ('exit' from process.exit, from the end of the event loop and from a
  * fatal exception), so wrapping it sees every end, as tools such as
  * signal-exit do; a listener would be counted among the program's.
+ *
+ * The last step (atLast) runs once, after every hook, and only at a real
+ * end (Node marks the process as exiting first; a program's own
+ * `process.emit('exit')` is not one). The wrapper and the step's tail are
+ * compiled as scripts named by no file, strict as the module was: what
+ * runs after the tail is no code of a jsftrace file (V8's coverage lists
+ * what ran after its last take: original/coverage-files.ts).
  */
 
 import vm from 'node:vm';
 import { ReflectApply } from './builtins.js';
-
 
 type Hook = (code: number) => void;
 /** The last step: runs after every hook at 'exit'; may return its tail (see atLast). */
@@ -49,6 +55,7 @@ function run(type: 'exit' | 'beforeExit', code: number): void {
  * tail is compiled the same way by its owner.
  */
 const WRAPPER = `(function (emit, apply, run, last, proc) {
+  'use strict';
   return { emit(type, ...args) {
     if (type !== 'exit' && type !== 'beforeExit') return apply(emit, this, [type, ...args]);
     try {
@@ -56,7 +63,7 @@ const WRAPPER = `(function (emit, apply, run, last, proc) {
     } finally {
       const code = typeof args[0] === 'number' ? args[0] : Number(proc.exitCode ?? 0);
       run(type, code);
-      const step = type === 'exit' ? last.step : null;
+      const step = type === 'exit' && proc._exiting === true ? last.step : null;
       if (step !== null) {
         last.step = null;
         let tail;
@@ -102,10 +109,10 @@ export function beforeExit(fn: Hook): () => void {
 }
 
 /**
- * Runs `step` at 'exit' after every hook, once: the last JavaScript of
- * jsftrace's files in this thread. The function it returns, if any (its
- * tail, compiled by its owner as a script named by no file), runs after
- * it. One step per thread: a second replaces the first.
+ * Runs `step` at the thread's real end, after every hook, once: the last
+ * JavaScript of jsftrace's files in this thread. The function it returns,
+ * if any (its tail, compiled by its owner as a script named by no file),
+ * runs after it. One step per thread: a second replaces the first.
  */
 export function atLast(step: LastStep): void {
   wrap();

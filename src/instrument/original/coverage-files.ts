@@ -7,9 +7,12 @@
  * (coverage-map.ts) and its source map entry is the module's own map
  * (carried-map.ts); jsftrace's own modules are not listed; nothing else of
  * a file changes, and a file is replaced whole (written beside it, then
- * renamed), so a reader never sees half of one. Nothing runs, and nothing
- * is loaded beyond Node's built-ins, unless `NODE_V8_COVERAGE` was set when
- * the thread started (Node starts the coverage only then).
+ * renamed), so a reader never sees half of one; only files this thread
+ * wrote are touched (its process id and thread id in the name, and a time
+ * after the thread began). Nothing runs unless `NODE_V8_COVERAGE` was set
+ * when the thread started (Node starts the coverage only then), and what
+ * runs uses the file system functions as they were when jsftrace started
+ * (a program's file system mock may still be in place at its end).
  *
  * Why at the end: V8 writes a file when asked (`v8.takeCoverage`, by the
  * program or by us) and when the thread ends, after its last JavaScript.
@@ -22,6 +25,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -32,8 +36,12 @@ import { ownMap } from './carried-map.js';
 import { remapFunctions, type FunctionCoverage } from './coverage-map.js';
 import { coverageOfScript } from './registry.js';
 
-/** This package's compiled files (dist/): never the program's. */
-const ownFiles = new URL('../../../', import.meta.url).href;
+/** This package's compiled modules (dist/src/): never the program's. */
+const ownFiles = new URL('../../', import.meta.url).href;
+/** The file system as it was when jsftrace started. */
+const { readFileSync, readdirSync, writeFileSync, renameSync, unlinkSync } = fs;
+/** When this thread began, in ms since the epoch (coverage file names carry such a time). */
+const began = Math.floor(performance.timeOrigin);
 /** Scripts jsftrace compiles itself (threads.ts names them so). */
 const OWN_SCHEME = 'jsftrace:';
 
@@ -56,14 +64,21 @@ function isOwn(url: string): boolean {
  * or null when the file is not that text (a loader compiled it from
  * another language, or it changed): coverage-map.ts then does without.
  */
-function ownText(url: string, length: number): string | null {
+function ownText(url: string, length: number, texts: Map<string, string | null>): string | null {
+  // Read once per script at an end, however many files list it.
+  if (!texts.has(url)) texts.set(url, readText(url));
+  const text = texts.get(url)!;
+  if (text === null) return null;
+  // An ES module reaches V8 without its byte-order mark.
+  if (text.length === length + 1 && text.charCodeAt(0) === 0xfeff) return text.slice(1);
+  return text.length === length ? text : null;
+}
+
+function readText(url: string): string | null {
   try {
     const file = url.startsWith('file:') ? fileURLToPath(url) : url;
     if (!path.isAbsolute(file)) return null;
-    let text = fs.readFileSync(file, 'utf8');
-    // An ES module reaches V8 without its byte-order mark.
-    if (text.length === length + 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    return text.length === length ? text : null;
+    return readFileSync(file, 'utf8');
   } catch {
     return null;
   }
@@ -75,11 +90,11 @@ function ownText(url: string, length: number): string | null {
  * continuation of its last statement). Whether the module was one: its
  * file's text is the compiled text less the mark.
  */
-function unmarked(script: ScriptCoverage): boolean {
+function unmarked(script: ScriptCoverage, texts: Map<string, string | null>): boolean {
   const top = script.functions.find((f) => f.ranges[0]?.startOffset === 0)?.ranges[0];
   if (top === undefined || top.endOffset < MARKER.length) return false;
   const length = top.endOffset - MARKER.length;
-  if (ownText(script.url, length) === null) return false;
+  if (ownText(script.url, length, texts) === null) return false;
   for (const f of script.functions) {
     for (const r of f.ranges) {
       if (r.endOffset > length) r.endOffset = length;
@@ -91,8 +106,8 @@ function unmarked(script: ScriptCoverage): boolean {
   return true;
 }
 
-/** Rewrites one parsed file; whether anything changed. */
-function rewrite(file: CoverageFile): boolean {
+/** Rewrites one parsed file; whether anything changed. `texts` keeps the scripts' texts read at this end. */
+function rewrite(file: CoverageFile, texts: Map<string, string | null>): boolean {
   let changed = false;
   const result = file.result;
   if (Array.isArray(result)) {
@@ -104,9 +119,12 @@ function rewrite(file: CoverageFile): boolean {
       }
       const found = coverageOfScript(script.url);
       if (found !== null && Array.isArray(script.functions)) {
-        script.functions = remapFunctions(script.functions, found.table, found.tableName, (length) => ownText(script.url, length));
-        changed = true;
-      } else if (Array.isArray(script.functions) && script.url.startsWith('file:') && unmarked(script)) {
+        const functions = remapFunctions(script.functions, found.table, found.tableName, (length) => ownText(script.url, length, texts));
+        if (functions !== null) {
+          script.functions = functions;
+          changed = true;
+        }
+      } else if (Array.isArray(script.functions) && script.url.startsWith('file:') && unmarked(script, texts)) {
         changed = true;
       }
       kept.push(script);
@@ -162,29 +180,32 @@ function atEnd(dir: string): (() => void) | undefined {
   }
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = readdirSync(dir);
   } catch {
     return undefined;
   }
-  const mine = new RegExp(`^coverage-${process.pid}-\\d+-${threadId}\\.json$`);
+  const mine = new RegExp(`^coverage-${process.pid}-(\\d+)-${threadId}\\.json$`);
   const seen = new Set<string>();
+  const texts = new Map<string, string | null>();
   for (const name of names) {
     seen.add(name);
-    if (!mine.test(name)) continue;
+    const m = mine.exec(name);
+    // Another process's of the same id (a directory kept across runs).
+    if (m === null || Number(m[1]) < began) continue;
     const file = path.join(dir, name);
     try {
-      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as CoverageFile;
-      if (!rewrite(parsed)) continue;
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as CoverageFile;
+      if (!rewrite(parsed, texts)) continue;
       const temp = `${file}.${process.pid}-${threadId}.tmp`;
-      fs.writeFileSync(temp, JSON.stringify(parsed));
-      fs.renameSync(temp, file);
+      writeFileSync(temp, JSON.stringify(parsed));
+      renameSync(temp, file);
     } catch {
       // A file we cannot read or write stays as V8 wrote it.
     }
   }
   try {
     const make = vm.runInThisContext(TAIL, { filename: TAIL_SCRIPT }) as Tail;
-    return make(v8.takeCoverage, fs.readdirSync, fs.unlinkSync, dir, path.sep, mine, seen);
+    return make(v8.takeCoverage, readdirSync, unlinkSync, dir, path.sep, mine, seen);
   } catch {
     return undefined;
   }

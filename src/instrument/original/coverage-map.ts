@@ -22,7 +22,7 @@
  * and is left out; docs/transparency.md lists what remains.
  */
 
-import type { EditTable } from './table.js';
+import { lowerBound, type EditTable } from './table.js';
 
 export interface CoverageRange {
   startOffset: number;
@@ -70,28 +70,13 @@ function spansOf(t: EditTable): Spans {
 
 /** Index of the last span that starts at or before `x`, or -1. */
 function spanBefore(s: Spans, x: number): number {
-  let lo = 0;
-  let hi = s.at.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s.at[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return lowerBound(s.at, 1, x + 1) - 1;
 }
 
 /** Index of the copy region holding [from, to), or -1 (copies are apart and sorted by start). */
 function copyHolding(s: Spans, from: number, to: number): number {
-  const c = s.copies;
-  let lo = 0;
-  let hi = c.length / 3;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (c[mid * 3]! <= from) lo = mid + 1;
-    else hi = mid;
-  }
-  const j = lo - 1;
-  return j >= 0 && to <= c[j * 3 + 1]! ? j : -1;
+  const j = lowerBound(s.copies, 3, from + 1) - 1;
+  return j >= 0 && to <= s.copies[j * 3 + 1]! ? j : -1;
 }
 
 class Mapper {
@@ -161,14 +146,7 @@ class Mapper {
     const i = this.spanAt(x);
     if (i < 0) return -1;
     const su = this.t.suspensions;
-    let lo = 0;
-    let hi = su.length >> 2;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (su[mid * 4]! < i) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let j = lo; j < su.length >> 2 && su[j * 4] === i; j++) if (this.s.at[i]! + su[j * 4 + 1]! === x) return j;
+    for (let j = lowerBound(su, 4, i); j < su.length >> 2 && su[j * 4] === i; j++) if (this.s.at[i]! + su[j * 4 + 1]! === x) return j;
     return -1;
   }
 
@@ -238,27 +216,14 @@ function noStatement(text: string, from: number, to: number, declarations: Reado
 
 /** Whether the code after a statement of a list (table.ts, continuations) starts in [start, end). */
 function holdsContinuation(t: EditTable, start: number, end: number): boolean {
-  const c = t.continuations;
-  let lo = 0;
-  let hi = c.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (c[mid]! < start) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < c.length && c[lo]! < end;
+  const i = lowerBound(t.continuations, 1, start);
+  return i < t.continuations.length && t.continuations[i]! < end;
 }
 
 /** Whether the sorted `list` holds `x`. */
 function sortedHas(list: Int32Array, x: number): boolean {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < list.length && list[lo] === x;
+  const i = lowerBound(list, 1, x);
+  return i < list.length && list[i] === x;
 }
 
 /** The start and end of each function unit of the table (see noStatement). */
@@ -339,11 +304,16 @@ function trailerStart(functions: readonly FunctionCoverage[], m: Mapper, tableNa
  * its length, when it is known (it lets blank continuations be told apart).
  */
 export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTable, tableName: string,
-  textOf: (length: number) => string | null): FunctionCoverage[] {
+  textOf: (length: number) => string | null): FunctionCoverage[] | null {
   const m = new Mapper(t);
   const out: FunctionCoverage[] = [];
   const trailer = trailerStart(functions, m, tableName);
   const length = t.length;
+  // Another text under the same name (a module imported again with
+  // another query, changed in between): its ranges are not this table's.
+  // (The appended line starts after the module's text; the take after
+  // another lists only the functions that ran since, maybe not its first.)
+  if (trailer >= 0 && m.original(trailer) < length) return null;
   const original = textOf(length);
   let declarations: Map<number, number> | undefined;
   const clamp = (x: number): number => (x > length ? length : x);

@@ -56,8 +56,7 @@ export function tableOfTag(tag: string): EditTable | null {
  * function that holds it (its prefix names the transform's helpers).
  */
 export function coverageOfScript(url: string): { table: EditTable; tableName: string } | null {
-  if (byScript.size === 0) return null;
-  let m = byScript.get(url);
+  let m = moduleOfScript(url);
   if (m === undefined && url.startsWith('file:')) {
     try {
       m = byScript.get(fileURLToPath(url));
@@ -69,13 +68,19 @@ export function coverageOfScript(url: string): { table: EditTable; tableName: st
   return table === null ? null : { table, tableName: m!.tableFn.name };
 }
 
-/** The table of the script V8 names so in stack traces (a URL's query and fragment are ignored). */
-export function tableOfScript(name: string | null | undefined): EditTable | null {
-  if (typeof name !== 'string' || byScript.size === 0) return null;
+/** The module V8 names so (a file URL's query and fragment are ignored, as ES modules register without them). */
+function moduleOfScript(name: string): Module | undefined {
   let m = byScript.get(name);
   if (m === undefined && name.startsWith('file:')) {
     const cut = name.search(/[?#]/);
     if (cut > 0) m = byScript.get(name.slice(0, cut));
   }
+  return m;
+}
+
+/** The table of the script V8 names so in stack traces (a URL's query and fragment are ignored). */
+export function tableOfScript(name: string | null | undefined): EditTable | null {
+  if (typeof name !== 'string' || byScript.size === 0) return null;
+  const m = moduleOfScript(name);
   return m === undefined ? null : tableOf(m);
 }

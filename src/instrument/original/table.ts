@@ -237,17 +237,26 @@ export function decodeTable(text: string): EditTable {
   return { units, spans, unitOfSite, copies, suspensions, kept, continuations, length: len[0]! };
 }
 
+/**
+ * The first record (of `stride` numbers each, sorted by the number at
+ * `field`) whose number at `field` is at least `key`; the record count when
+ * none is. Every list of the table is such a list.
+ */
+export function lowerBound(list: ArrayLike<number>, stride: number, key: number, field = 0): number {
+  let lo = 0;
+  let hi = Math.floor(list.length / stride);
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid * stride + field]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Where `relative` (a position inside span `span`) falls in a copy: the original column, or -1. */
 function inCopy(t: EditTable, span: number, relative: number): number {
   const c = t.copies;
-  let lo = 0;
-  let hi = c.length >> 2;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (c[mid * 4]! < span) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < c.length >> 2 && c[i * 4] === span; i++) {
+  for (let i = lowerBound(c, 4, span); i < c.length >> 2 && c[i * 4] === span; i++) {
     const from = c[i * 4 + 1]!;
     if (relative >= from && relative < from + c[i * 4 + 2]!) return c[i * 4 + 3]! + relative - from;
   }
@@ -256,26 +265,12 @@ function inCopy(t: EditTable, span: number, relative: number): number {
 
 /** First span index with offset >= `offset` (spans sorted by offset). */
 export function firstSpanAtOrAfter(t: EditTable, offset: number): number {
-  let lo = 0;
-  let hi = t.spans.length >> 2;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (t.spans[mid * 4]! < offset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return lowerBound(t.spans, 4, offset);
 }
 
 /** First span index on `line` or after it. */
 function firstSpanOnLine(t: EditTable, line: number): number {
-  let lo = 0;
-  let hi = t.spans.length >> 2;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (t.spans[mid * 4 + 2]! < line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return lowerBound(t.spans, 4, line, 2);
 }
 
 /**
