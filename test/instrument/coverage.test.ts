@@ -64,6 +64,36 @@ console.log(classify(-1), classify(5), pick({ b: 2 }))
 later(2).then(console.log)
 `;
 
+// A program that calls process.emit itself: detached (which throws, as
+// Node's emit needs its process), and with 'exit' before its end.
+const EMITS = `const { classify, pick } = require('./lib.js')
+const { emit } = process
+try { emit('foo') } catch (e) { console.log('detached:', e.constructor.name) }
+console.log(classify(0))
+process.emit('exit', 0)
+console.log(classify(500), pick({ b: 1 }))
+`;
+
+// Awaits inside awaits, one of which rejects; a module imported with a query.
+const NESTED = `import { scale } from './qlib.mjs?v=1'
+const f = async (u) => ({ json: async () => { if (u === 'bad') throw new Error(u); return scale(u.length) } })
+async function get(u) {
+  try {
+    const res = await (await f(u)).json()
+    console.log('got', res)
+  } catch (e) {
+    console.log('failed', e.message)
+  }
+}
+await get('good')
+await get('bad')
+`;
+const QLIB = `export function scale(n) {
+  if (n > 3) return n * 10
+  return n
+}
+`;
+
 // A program that takes its coverage itself before its end.
 const TAKES = `const v8 = require('node:v8')
 const { classify, pick } = require('./lib.js')
@@ -95,6 +125,9 @@ before(() => {
   writeFileSync(join(project.dir, 'lib.test.js'), LIB_TEST);
   writeFileSync(join(project.dir, 'main.js'), LIB_MAIN);
   writeFileSync(join(project.dir, 'takes.js'), TAKES);
+  writeFileSync(join(project.dir, 'emits.js'), EMITS);
+  writeFileSync(join(project.dir, 'nested.mjs'), NESTED);
+  writeFileSync(join(project.dir, 'qlib.mjs'), QLIB);
 });
 
 after(() => project.done());
@@ -132,7 +165,8 @@ function assertNothingOwn(files: CoverageFile[], label: string): void {
 }
 
 function entryOf(files: CoverageFile[], name: string): Fn[] {
-  const url = pathToFileURL(join(project.dir, name)).href;
+  const [file, query] = name.split('?');
+  const url = pathToFileURL(join(project.dir, file!)).href + (query === undefined ? '' : `?${query}`);
   const found = files.flatMap((f) => f.result).filter((s) => s.url === url);
   assert.equal(found.length, 1, `${name}: listed ${found.length} times`);
   return found[0]!.functions;
@@ -155,6 +189,25 @@ describe('V8 coverage (NODE_V8_COVERAGE)', () => {
       }
     });
   }
+
+  test("process.emit: a detached call throws as without jsftrace, and the program's own emit('exit') is not its end", async () => {
+    const plain = await covered('emits.js', [], {}, join(project.dir, `cov-${n++}`));
+    const ours = await covered('emits.js', ['--import', 'jsftrace/register'], {}, join(project.dir, `cov-${n++}`));
+    assert.match(plain.stdout, /^detached: TypeError$/m);
+    assert.equal(ours.stdout, plain.stdout);
+    assert.deepStrictEqual(entryOf(ours.files, 'lib.js'), entryOf(plain.files, 'lib.js'));
+    assertNothingOwn(ours.files, 'emits');
+  });
+
+  test('awaits inside awaits, and an ES module imported with a query string', async () => {
+    const plain = await covered('nested.mjs', [], {}, join(project.dir, `cov-${n++}`));
+    const ours = await covered('nested.mjs', ['--import', 'jsftrace/register'], {}, join(project.dir, `cov-${n++}`));
+    assert.equal(ours.stdout, plain.stdout);
+    assert.equal(plain.stdout, 'got 40\nfailed bad\n');
+    assert.deepStrictEqual(entryOf(ours.files, 'nested.mjs'), entryOf(plain.files, 'nested.mjs'));
+    assert.deepStrictEqual(entryOf(ours.files, 'qlib.mjs?v=1'), entryOf(plain.files, 'qlib.mjs?v=1'));
+    assertNothingOwn(ours.files, 'nested');
+  });
 
   test("a file the program's own v8.takeCoverage() wrote is rewritten too", async () => {
     const plain = await covered('takes.js', [], {}, join(project.dir, `cov-${n++}`));
