@@ -37,3 +37,13 @@ const CHILDREN: Record<string, readonly string[]> = {
 export function childKeys(node: { type: string }): readonly string[] {
   return CHILDREN[node.type] ?? Object.keys(node).filter((k) => k !== 'type' && k !== 'start' && k !== 'end');
 }
+
+/** Calls `visit` on each child node of `node`, in source order. */
+export function forEachChild<T extends { type: string }>(node: T, visit: (child: T) => void): void {
+  for (const key of childKeys(node)) {
+    const v = (node as unknown as Record<string, unknown>)[key];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object') visit(c as T);
+    } else if (v !== null && typeof v === 'object' && typeof (v as T).type === 'string') visit(v as T);
+  }
+}

@@ -78,7 +78,7 @@ import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
 import { skipTrivia } from './trivia.js';
-import { childKeys } from './ast-children.js';
+import { childKeys, forEachChild } from './ast-children.js';
 import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
@@ -277,12 +277,7 @@ function duplicable(n: N, code: string): boolean {
       default:
         break;
     }
-    for (const key of childKeys(x)) {
-      const v = x[key];
-      if (Array.isArray(v)) {
-        for (const c of v) if (c !== null && typeof c === 'object') visit(c as N);
-      } else if (v !== null && typeof v === 'object' && typeof (v as N).type === 'string') visit(v as N);
-    }
+    forEachChild(x, visit);
   };
   visit(n);
   return ok;
@@ -326,12 +321,7 @@ function branchesApart(n: N): boolean {
       return;
     }
     if (x.type === 'ConditionalExpression' || x.type === 'LogicalExpression') branches = true;
-    for (const key of childKeys(x)) {
-      const v = x[key];
-      if (Array.isArray(v)) {
-        for (const c of v) if (c !== null && typeof c === 'object') visit(c as N);
-      } else if (v !== null && typeof v === 'object' && typeof (v as N).type === 'string') visit(v as N);
-    }
+    forEachChild(x, visit);
   };
   visit(n);
   return branches && !calls;
