@@ -26,3 +26,5 @@ export const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
 export const FunctionBind = Function.prototype.bind;
 /** The realm's Error as Node started: V8 reads `stackTraceLimit` from it, whatever `globalThis.Error` is now. */
 export const IntrinsicError = Error;
+export const JSONParse = JSON.parse;
+export const JSONStringify = JSON.stringify;

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { threadId } from 'node:worker_threads';
+import { JSONParse, JSONStringify } from '../../shared/builtins.js';
 import { atLast } from '../../shared/exit-hooks.js';
 import { MARKER } from '../marker.js';
 import { ownMap } from './carried-map.js';
@@ -38,8 +39,10 @@ import { coverageOfScript } from './registry.js';
 
 /** This package's compiled modules (dist/src/): never the program's. */
 const ownFiles = new URL('../../', import.meta.url).href;
-/** The file system as it was when jsftrace started. */
+/** The file system, V8's coverage and vm as they were when jsftrace started (JSON too: shared/builtins.ts). */
 const { readFileSync, readdirSync, writeFileSync, renameSync, unlinkSync } = fs;
+const { takeCoverage } = v8;
+const { runInThisContext } = vm;
 /** When this thread began, in ms since the epoch (coverage file names carry such a time). */
 const began = Math.floor(performance.timeOrigin);
 /** Scripts jsftrace compiles itself (threads.ts names them so). */
@@ -174,7 +177,7 @@ type Tail = (take: () => void, readdir: (dir: string) => string[], unlink: (file
 /** Takes this thread's coverage and rewrites its files (see the header); returns the tail. */
 function atEnd(dir: string): (() => void) | undefined {
   try {
-    v8.takeCoverage();
+    takeCoverage();
   } catch {
     return undefined;
   }
@@ -194,18 +197,18 @@ function atEnd(dir: string): (() => void) | undefined {
     if (m === null || Number(m[1]) < began) continue;
     const file = path.join(dir, name);
     try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as CoverageFile;
+      const parsed = JSONParse(readFileSync(file, 'utf8')) as CoverageFile;
       if (!rewrite(parsed, texts)) continue;
       const temp = `${file}.${process.pid}-${threadId}.tmp`;
-      writeFileSync(temp, JSON.stringify(parsed));
+      writeFileSync(temp, JSONStringify(parsed));
       renameSync(temp, file);
     } catch {
       // A file we cannot read or write stays as V8 wrote it.
     }
   }
   try {
-    const make = vm.runInThisContext(TAIL, { filename: TAIL_SCRIPT }) as Tail;
-    return make(v8.takeCoverage, readdirSync, unlinkSync, dir, path.sep, mine, seen);
+    const make = runInThisContext(TAIL, { filename: TAIL_SCRIPT }) as Tail;
+    return make(takeCoverage, readdirSync, unlinkSync, dir, path.sep, mine, seen);
   } catch {
     return undefined;
   }

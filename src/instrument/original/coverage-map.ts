@@ -6,20 +6,26 @@
  * of a `NODE_V8_COVERAGE` file) through the module's edit table (table.ts).
  * Invariants: the result holds only what the program wrote (no function or
  * block range that lies in inserted text), every offset is an offset of
- * the module's own text, and every count of the program's code is the
- * count the plain run gives: code that the transform wrote twice (a short
+ * the module's own text, and code the transform wrote twice (a short
  * return value and its copy, one of which runs) is counted once, with the
  * sum of both. The result is in V8's normal form (nested ranges sorted by
  * start, none with its parent's count, no empty range, no uncovered range
  * inside an uncovered parent), so a consumer merges it with other
  * processes' coverage as it merges V8's own.
  *
- * What cannot be recovered exactly is the set of block ranges where V8
- * decides by what follows a statement (it leaves out the continuation of a
- * block's last statement, and ends a continuation at its next sibling):
- * inserted code changes what follows. A range whose own text is only
- * blank and comments and which holds inserted code is such a continuation
- * and is left out; docs/transparency.md lists what remains.
+ * Why more than a mapping of offsets: V8 decides some ranges by what
+ * follows a statement. It ends the code after a jump or a suspension (a
+ * continuation) where the next range starts, or with its parent; it leaves
+ * out the continuation of a list's last statement, unless V8 compiled that
+ * statement into a block of its own; and it merges a range with the next
+ * when their counts are equal. Inserted code changes what follows, so the
+ * edit table says what the transform knew of the syntax: where the code
+ * after each wrapped await or yield starts and ends in the plain run, which
+ * statements of lists a continuation follows, and which last statements
+ * keep theirs. A continuation cut short by inserted code goes on to where
+ * the plain run's ends; one that V8 made only because inserted code
+ * follows (its own text holds no statement) is left out. What this does
+ * not recover is listed in docs/transparency.md (difference 26).
  */
 
 import { lowerBound, type EditTable } from './table.js';
