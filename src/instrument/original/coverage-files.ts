@@ -3,9 +3,12 @@
  * plain run would write them.
  *
  * Owns: the rewrite of this thread's coverage files at its end. Invariants:
- * every instrumented module's entry is in the module's own coordinates
- * (coverage-map.ts) and its source map entry is the module's own map
- * (carried-map.ts); jsftrace's own modules are not listed; nothing else of
+ * every instrumented module's entry holds the program's functions and
+ * ranges (coverage-map.ts), in the module's own offsets, or, for a module
+ * whose own source map jsftrace carried, in the compiled text's offsets,
+ * which the carried map (listed in every file Node writes, with the
+ * module's own mappings in it: carried-map.ts) maps to the module's
+ * sources; jsftrace's own modules are not listed; nothing else of
  * a file changes, and a file is replaced whole (written beside it, then
  * renamed), so a reader never sees half of one; only files this thread
  * wrote are touched (its process id and thread id in the name, and a time
@@ -34,7 +37,7 @@ import { JSONParse, JSONStringify } from '../../shared/builtins.js';
 import { atLast } from '../../shared/exit-hooks.js';
 import { MARKER } from '../marker.js';
 import { ownMap } from './carried-map.js';
-import { remapFunctions, type FunctionCoverage } from './coverage-map.js';
+import { inCompiledText, remapFunctions, type FunctionCoverage } from './coverage-map.js';
 import { coverageOfScript } from './registry.js';
 
 /** This package's compiled modules (dist/src/): never the program's. */
@@ -124,7 +127,14 @@ function rewrite(file: CoverageFile, texts: Map<string, string | null>): boolean
       if (found !== null && Array.isArray(script.functions)) {
         const functions = remapFunctions(script.functions, found.table, found.tableName, (length) => ownText(script.url, length, texts));
         if (functions !== null) {
-          script.functions = functions;
+          // A module whose own source map jsftrace carried: Node lists the
+          // carried map in every file it writes, the last one too (which no
+          // JavaScript can change), and a tool may take any file's map for
+          // a module (c8 merges them): the ranges stay in the compiled
+          // text's offsets, which that map maps, with the program's own.
+          const entry = file['source-map-cache']?.[script.url];
+          script.functions = ownMap(entry?.data, entry?.lineLengths) === null ? functions
+            : inCompiledText(functions, found.table, script.functions);
           changed = true;
         }
       } else if (Array.isArray(script.functions) && script.url.startsWith('file:') && unmarked(script, texts)) {
@@ -142,12 +152,6 @@ function rewrite(file: CoverageFile, texts: Map<string, string | null>): boolean
         changed = true;
         continue;
       }
-      const entry = maps[key]!;
-      const own = ownMap(entry?.data, entry?.lineLengths);
-      if (own === null) continue;
-      entry.data = own.payload;
-      if (own.lineLengths !== undefined) entry.lineLengths = own.lineLengths;
-      changed = true;
     }
   }
   return changed;

@@ -418,3 +418,29 @@ export function remapFunctions(functions: readonly FunctionCoverage[], t: EditTa
   }
   return out;
 }
+
+/**
+ * Ranges in the module's own offsets (remapFunctions' result) put in the
+ * compiled text's offsets: a range covers the compiled text of the
+ * characters it covers, and none of the text inserted before its first or
+ * after its last. The top level keeps its compiled extent (`compiled`, the
+ * functions as V8 listed them).
+ */
+export function inCompiledText(functions: readonly FunctionCoverage[], t: EditTable, compiled: readonly FunctionCoverage[]): FunctionCoverage[] {
+  const s = spansOf(t);
+  // The compiled offset of the module's character at `o`.
+  const at = (o: number): number => {
+    const i = lowerBound(t.spans, 4, o + 1) - 1;
+    return i < 0 ? o : o + s.before[i]! + t.spans[i * 4 + 1]!;
+  };
+  const end = compiled.find((f) => f.ranges[0]?.startOffset === 0)?.ranges[0]?.endOffset;
+  return functions.map((f) => ({
+    functionName: f.functionName,
+    isBlockCoverage: f.isBlockCoverage,
+    ranges: f.ranges.map((r, k) => k === 0 && r.startOffset === 0 && end !== undefined ? { startOffset: 0, endOffset: end, count: r.count } : {
+      startOffset: at(r.startOffset),
+      endOffset: r.endOffset > r.startOffset ? at(r.endOffset - 1) + 1 : at(r.startOffset),
+      count: r.count,
+    }),
+  }));
+}
