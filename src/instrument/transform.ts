@@ -484,13 +484,13 @@ class Instrumenter {
   /** Expression statements in statement lists (a `;` may precede them): start, end, depth. */
   private readonly listStatements: number[] = [];
   /**
-   * Each statement of a statement list, with where V8's coverage ends the
-   * code that follows it (the list's block's end; a function body's
-   * closing brace): for the suspensions (original/table.ts).
+   * The statements of lists that enclose the walk, innermost last, each with
+   * where V8's coverage ends the code that follows it (its list's block's
+   * end; a function body's closing brace): for the suspensions
+   * (original/table.ts).
    */
-  private readonly listEnds = new WeakMap<N, number>();
-  /** The statements of lists that enclose the walk, innermost last. */
   private readonly openStatements: N[] = [];
+  private readonly openListEnds: number[] = [];
   /** Blocks whose list ends elsewhere than at their closing brace (a try block's: tryStatement). */
   private readonly blockEnds = new WeakMap<N, number>();
   /** Statements that end without `;`, where an insertion at their end needs one: start, end, depth. */
@@ -538,10 +538,7 @@ class Instrumenter {
   walk(node: N | null | undefined, hint: string | null): void {
     if (node === null || node === undefined || typeof node.type !== 'string') return;
     this.depth++;
-    const listed = this.listEnds.has(node);
-    if (listed) this.openStatements.push(node);
     this.visit(node, hint);
-    if (listed) this.openStatements.pop();
     this.depth--;
   }
 
@@ -562,10 +559,11 @@ class Instrumenter {
       case 'StaticBlock':
         // A function body's code runs to its closing brace, a block's past it.
         this.statementList(node['body'] as N[], this.blockEnds.get(node) ?? (this.current()?.node.body === node ? node.end - 1 : node.end));
-        break;
+        return;
       case 'SwitchCase':
+        this.walk(node['test'] as N | null, null);
         this.statementList(node['consequent'] as N[], node.end);
-        break;
+        return;
       case 'FunctionDeclaration':
         this.fn(node as Fn, (node['id'] as N | null) ? (node['id'] as N)['name'] as string : hint, false, node.start);
         return;
@@ -707,6 +705,7 @@ class Instrumenter {
     }
   }
 
+  /** Notes the statements of a list (`end`: where the list's code ends, see openStatements) and walks them. */
   private statementList(stmts: N[], end: number): void {
     const last = stmts[stmts.length - 1];
     if (last !== undefined && desugaredLoop(last)) this.keptContinuations.push(last.end);
@@ -714,8 +713,14 @@ class Instrumenter {
       if (CONTINUED.has(st.type) || LOOPS.has(st.type)) this.continuations.push(st.end);
       // The statements are walked one level down.
       if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
-      this.listEnds.set(st, end);
     }
+    this.openListEnds.push(end);
+    for (const st of stmts) {
+      this.openStatements.push(st);
+      this.walk(st, null);
+      this.openStatements.pop();
+    }
+    this.openListEnds.pop();
   }
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
@@ -1244,7 +1249,7 @@ class Instrumenter {
   private noteSuspension(ix: number, at: number, ctx: FnCtx): void {
     const st = this.openStatements[this.openStatements.length - 1];
     if (st === undefined || st.start < ctx.node.start || (st.type !== 'ExpressionStatement' && st.type !== 'VariableDeclaration')) return;
-    this.suspensions.push(ix, at, st.end, this.listEnds.get(st)!);
+    this.suspensions.push(ix, at, st.end, this.openListEnds[this.openListEnds.length - 1]!);
   }
 
   private catchNote(node: N): void {
