@@ -8,10 +8,11 @@
  * is the call-target words, H the site handler table, A completes an entry
  * that wants the arguments, L/P/U are exits (leave, mark a return's exit
  * pending, unwind with a thrown value), Y/Z take a pending exit with a short
- * return's value, C/K report catches, S/R suspend and resume, F reads the
+ * return's value and Q with a value that calls nothing, C/K report catches, S/R suspend and resume, F reads the
  * frame depth. The shapes that use them are neutral to V8's name inference
  * (name-inference.ts); the two that every await, yield and long return
- * call are declared in each module (transform.ts), not here. And the original view of the program
+ * call (V, I) are declared in each module (transform.ts), for a call before
+ * the module's prologue runs, and replaced by these once it has. And the original view of the program
  * (original/): source text and stack positions as without us.
  * Invariants: installed once per thread and never replaced (V8 then treats
  * the key as a constant), and idempotent; nothing a program can enumerate
@@ -96,6 +97,21 @@ function exitValue(): unknown {
   return v;
 }
 
+/**
+ * The two helpers every module declares (transform.ts), shared once the
+ * module's prologue has run: a module's own are compiled on their first
+ * call, and a recursion that first returns through one at its deepest
+ * frame would compile it there, with the parser's stack on top (the
+ * recursion overflowed 4% sooner). These are compiled at install.
+ */
+function passValue(v: unknown): unknown {
+  return v;
+}
+
+function returnThrough(v: unknown, t: number): unknown {
+  return t ? leave(t, v) : v;
+}
+
 export function installRuntime(): void {
   const g = globalThis as Record<string | symbol, unknown>;
   const key = Symbol.for(RUNTIME_SYMBOL);
@@ -107,8 +123,11 @@ export function installRuntime(): void {
   // replaced in place, so a module may bind it.
   const rt = Object.freeze({
     D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue,
+    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue, Q: exitPending,
+    V: passValue, I: returnThrough,
   });
+  passValue(0);
+  returnThrough(0, 0);
   Object.defineProperty(globalThis, key, { value: rt, writable: false, enumerable: false, configurable: false });
   siteKeyObject();
   installSourceTextView();

@@ -22,28 +22,30 @@
  * `PB<tag>` is the module's first site id (the tag, from
  * the source's hash, lets Function.prototype.toString find the module of a
  * function from its text alone), `PW` the call-target words, `PH` the site
- * handler table, `PA`, `PL`, `PP`, `PX`, `PU`, `PC`, `PS`, `PR` runtime
- * functions, all module variables bound by the prologue:
+ * handler table, `PA`, `PL`, `PP`, `PQ`, `PY`, `PZ`, `PU`, `PC`, `PS`, `PR`
+ * runtime functions, all module variables bound by the prologue
+ * (docs/design.md, "Load-time sites", has every shape):
  *
  *   function f(a, b) {
- *     var Pt = K.k417 && (Pt = PW[PB+3]) && (Pt = PH[Pt](PB+3, this)) < 0 ? PA(a, b) : Pt;
+ *     var Pt; K.k417 && (Pt |= PW?.[PB+3]) && (Pt = (0, PH[Pt])(PB+3, this)) < 0 && (Pt = PA(a, b));
  *     ...
- *     return Pt ? PL(Pt, x) : x;                             // a name, a literal, this
- *     return Pt ? (Pt = (PP(Pt), x + y), PX(Pt)) : x + y;   // short, no function inside
- *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);              // anything else
+ *     return Pt ? (PP(Pt), PQ(x)) : x;                                // a name, a literal, this
+ *     return Pt ? (PP(Pt), (x + y) instanceof(PY), PZ()) : x + y;     // short, no function inside
+ *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // anything else
  *     ...
- *     if (Pt) PL(Pt);                                        // falling off the end
+ *     if (Pt) PL(Pt);                                                  // falling off the end
  *   }
  *
  * - Idle (the site's key `K.k<n>` false, shared/site-abi.ts): a load of a
  *   field that V8 treats as a constant until it is first written, so
  *   optimised code folds the site away, and keeps it folded while other
  *   keys are turned on; `arguments` is never touched and nothing is
- *   allocated. The site keeps the function's
- *   frame small (a cold recursion goes nearly as deep): one local (`Pt`), a
- *   handler call with two arguments, and returns that evaluate their value
- *   into `Pt` itself when the value is short enough to be written twice;
- *   `Pr` exists only in functions that need it.
+ *   allocated. The site keeps the function's frame one register larger
+ *   than the plain function's (a cold recursion goes about 92% as deep):
+ *   one local (`Pt`), and calls that need two registers, as a recursion's
+ *   own call does (no receiver, one argument besides a local). `Pr`, which
+ *   a long return value needs, adds a register to the functions that have
+ *   one.
  * - Enabled: the word is read once and picks the handler in `PH`; a word
  *   that asks for the arguments (odd) makes the handler answer -1, and the
  *   site then hands them to `PA`, which completes the entry: no array is
@@ -346,6 +348,19 @@ function callsNothing(n: N): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * The start of a traced call's exit with a value that calls nothing, up to
+ * the value (which the caller writes, then `))`): `(PP(Pt),PQ(` marks the
+ * exit pending and takes it with the value. One call `PL(Pt, X)` would need
+ * three registers (callee and two arguments) where these need two, and a
+ * function whose own code needs fewer would have its frame grow by the
+ * difference (a recursion through it goes less deep). Two drops, held
+ * before them (name-inference.ts).
+ */
+function quietExit(P: string, waiting: boolean): string {
+  return `(${P}P(${held(2, waiting, `${P}t`)}),${P}Q(`;
 }
 
 function paramNames(params: N[], out: string[]): void {
@@ -1035,8 +1050,8 @@ class Instrumenter {
       const apart = branchesApart(body);
       const twice = !apart && duplicable(body, this.code);
       if (quiet && twice) {
-        this.open(body.start, `return ${P}t?${P}L(${held(1, this.w(body.start), `${P}t`)},`, body.end);
-        this.copyAfter(body, '):', `${wrap ? caught : ''}}`);
+        this.open(body.start, `return ${P}t?${quietExit(P, this.w(body.start))}`, body.end);
+        this.copyAfter(body, ')):', `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
       } else if (!apart && this.localSafe(body)) {
@@ -1051,17 +1066,23 @@ class Instrumenter {
     this.walk(body, null);
     const args: string[] = [];
     paramNames(node.params, args);
-    const self = node.type === 'ArrowFunctionExpression' || derivedCtor ? 'void 0' : 'this';
+    // An arrow or a derived constructor before super() passes no `this`
+    // (the handler's second parameter is then undefined, as it was given).
+    const self = node.type === 'ArrowFunctionExpression' || derivedCtor ? '' : ',this';
     const B = this.B;
     const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}s` : ''}`;
     // After a directive, `;` ends it in case it relied on ASI. Pt is set
-    // only by calls (four drops, held before them): see name-inference.ts.
-    // The first read is optional: a function called before its module's
-    // prologue ran (an import cycle) finds PW undefined, and its key may be
-    // on for another module's sites; it then runs untraced.
-    const word = `${P}W[${B}+${k}]`;
-    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}&&${P}W?.[${B}+${k}]`
-      + `&&(${P}t=${P}H[${held(4, this.w(entryAt), word)}](${B}+${k},${self}))<0&&(${P}t=${P}A(${args.join(',')}));`);
+    // only by a compound assignment and by calls (five drops, held before
+    // them): see name-inference.ts. The word goes through Pt, and the
+    // handler is called with no receiver, so that the entry needs two
+    // registers besides Pt (a plain recursion's own call needs as many): a
+    // frame is one register larger than without us (docs/design.md,
+    // "Load-time sites"). The read is optional: a function called before
+    // its module's prologue ran (an import cycle) finds PW undefined, and
+    // its key may be on for another module's sites; it then runs untraced.
+    const word = `${P}W?.[${B}+${k}]`;
+    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}`
+      + `&&(${P}t|=${held(5, this.w(entryAt), word)})&&(${P}t=(0,${P}H[${P}t])(${B}+${k}${self}))<0&&(${P}t=${P}A(${args.join(',')}));`);
     this.fnStack.pop();
     this.closeUnit(unit);
   }
@@ -1182,8 +1203,8 @@ class Instrumenter {
     const twice = !apart && duplicable(arg, this.code);
     if (quiet && twice) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.open(arg.start, ` ${P}t?${P}L(${held(1, this.w(arg.start), `${P}t`)},`, arg.end);
-      this.copyAfter(arg, '):', '');
+      this.open(arg.start, ` ${P}t?${quietExit(P, this.w(arg.start))}`, arg.end);
+      this.copyAfter(arg, ')):', '');
       return;
     }
     if (twice) {
@@ -1324,8 +1345,10 @@ export function transformSource(input: TransformInput): TransformResult {
     + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
-    + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z;`
-    + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`;
+    + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q;`
+    + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
+    // The runtime's PV and PI, compiled already (runtime.ts says why).
+    + `${P}&&(${P}V=${P}.V,${P}I=${P}.I);`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
   const head = (afterDirective ? ';' : '') + prologue;
@@ -1359,7 +1382,8 @@ export function transformSource(input: TransformInput): TransformResult {
   // Before it, the two functions every await, yield and long return calls,
   // traced or not: declarations, so that they exist before the prologue
   // runs (an ES module's function called from a module it imports, in an
-  // import cycle, runs before its own module's first line). PV carries a
+  // import cycle, runs before its own module's first line); the prologue
+  // replaces them by the runtime's. PV carries a
   // value through a call; PI returns a value that cannot be written twice
   // (a call rather than an assignment to a local, which would name an
   // anonymous function: name-inference.ts), exiting the call when traced.
