@@ -417,6 +417,11 @@ const pending: number[] = [];
  */
 export function pendExit(token: number): void {
   const first = indexOf(token);
+  // A running call's token is never stale: frames are discarded only above
+  // a running call, or all at once when the stack is empty. Were it stale,
+  // nothing would be pushed, and the exit that follows (exitPending) would
+  // take the innermost pending call below it, which is still evaluating the
+  // value that called this one.
   if (first === 0) return;
   while (pending.length > 0 && (pending[pending.length - 1]! & INDEX_MASK) >= first) pending.pop();
   let end = first;

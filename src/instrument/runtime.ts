@@ -102,7 +102,9 @@ function exitValue(): unknown {
  * module's prologue has run: a module's own are compiled on their first
  * call, and a recursion that first returns through one at its deepest
  * frame would compile it there, with the parser's stack on top (the
- * recursion overflowed 4% sooner). These are compiled at install.
+ * recursion overflowed 4% sooner). These are compiled at install (V8 may
+ * still drop the bytecode of a function unused for a long time, as it may
+ * any of the program's).
  */
 function passValue(v: unknown): unknown {
   return v;

@@ -1347,8 +1347,9 @@ export function transformSource(input: TransformInput): TransformResult {
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
     + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q;`
     + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
-    // The runtime's PV and PI, compiled already (runtime.ts says why).
-    + `${P}&&(${P}V=${P}.V,${P}I=${P}.I);`;
+    // The runtime's PV and PI, compiled already (runtime.ts says why); a
+    // runtime of an older jsftrace, installed first, has none.
+    + `${P}&&${P}.I&&(${P}V=${P}.V,${P}I=${P}.I);`;
   const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
   const head = (afterDirective ? ';' : '') + prologue;
