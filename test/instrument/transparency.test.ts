@@ -278,6 +278,21 @@ try { await import('./data.json'); } catch (e) { console.log('json', e.code, /in
 try { (module.registerHooks ?? module.register).call(module, 5); } catch (e) { show('register', e); }
 `;
 
+// A program's own Object.getOwnPropertyDescriptor and defineProperty (a
+// mock, a spy) are not called by jsftrace when an error passes through its
+// hooks: plain, Node calls neither.
+const MOCKED = `
+let calls = 0;
+const gopd = Object.getOwnPropertyDescriptor;
+const dp = Object.defineProperty;
+Object.getOwnPropertyDescriptor = function (...a) { calls++; return gopd(...a); };
+Object.defineProperty = function (...a) { calls++; return dp(...a); };
+try { await import('./data.json'); } catch (e) { console.log(e.code); }
+Object.getOwnPropertyDescriptor = gopd;
+Object.defineProperty = dp;
+console.log(calls);
+`;
+
 const LATE = `
 import module from 'node:module';
 const errors = [];
@@ -307,6 +322,13 @@ test('a module that cannot be found, an import attribute missing: no frame of js
       const codes = (text: string): string[] => text.split('\n').map((l) => l.split(' ').slice(0, 2).join(' '));
       assert.deepEqual(codes(r.stdout), codes(plain.stdout));
       if (inThreadHooks) assert.equal(r.stdout, plain.stdout, flags.join(' '));
+    }
+    writeTree(t.dir, { 'mocked.mjs': MOCKED });
+    const mockedPlain = await runNode(['mocked.mjs'], { cwd: t.dir, env: REAL });
+    assert.match(mockedPlain.stdout, /^ERR_IMPORT_\w+\n0\n$/, mockedPlain.stderr);
+    for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
+      const r = await runNode([...flags, 'mocked.mjs'], { cwd: t.dir, env: REAL });
+      assert.equal(r.stdout, mockedPlain.stdout, `${flags.join(' ')}: ${r.stderr}`);
     }
     if (!inThreadHooks) return;
     // The stack is formatted when the program first reads it, by the

@@ -17,7 +17,7 @@
  * left out because ours took their place stay out.
  */
 
-import { ReflectApply } from '../../shared/builtins.js';
+import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
 
 const HERE = new URL('.', import.meta.url).href;
 const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*`, 'g');
@@ -28,22 +28,23 @@ const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]
  * that read, with the formatter the program has then, as without us. On
  * Node 20 the stack is a value that any look at the property formats.
  */
-const LAZY_STACK = typeof Object.getOwnPropertyDescriptor(new Error(), 'stack')?.get === 'function';
+const LAZY_STACK = typeof ObjectGetOwnPropertyDescriptor(new IntrinsicError(), 'stack')?.get === 'function';
 
 function strip(stack: unknown): unknown {
   return typeof stack === 'string' && stack.includes(HERE) ? stack.replace(OWN_LINE, '') : stack;
 }
 
 export function withoutOwnFrames(e: unknown): unknown {
-  if (!(e instanceof Error)) return e;
+  // The built-ins as they were at the start: a program's mock of them stays out of this.
+  if (!(e instanceof IntrinsicError)) return e;
   try {
     if (LAZY_STACK) {
-      const own = Object.getOwnPropertyDescriptor(e, 'stack');
+      const own = ObjectGetOwnPropertyDescriptor(e, 'stack');
       const read = own?.get;
       if (own === undefined || typeof read !== 'function' || own.configurable !== true) return e;
       let value: unknown;
       let formatted = false;
-      Object.defineProperty(e, 'stack', {
+      ObjectDefineProperty(e, 'stack', {
         configurable: true,
         enumerable: own.enumerable ?? false,
         get(this: Error): unknown {
