@@ -242,6 +242,18 @@ export function leave(token: number, value: unknown): unknown {
   return runExits(i, token, value, false);
 }
 
+/**
+ * leave(token, value) with its arguments the other way round, for a site's
+ * exit with a value that calls nothing (transform.ts, quietExit): with the
+ * token, a local, last, V8 holds the callee and the value, where
+ * `leave(token, value)` holds a third register for the token's place in the
+ * argument list, and the frame of a function whose own calls need two grows
+ * by one (a recursion through it goes less deep).
+ */
+export function leaveWith(value: unknown, token: number): unknown {
+  return leave(token, value);
+}
+
 /** runExits(i, fTok[i], value, false) for the top frame `i` alone. */
 function leaveOne(i: number, h: ExitHandler, value: unknown): unknown {
   const row = tv.row;

@@ -8,7 +8,8 @@
  * is the call-target words, H the site handler table, A completes an entry
  * that wants the arguments, L/P/U are exits (leave, mark a return's exit
  * pending, unwind with a thrown value), Y/Z take a pending exit with a short
- * return's value and Q with a value that calls nothing, C/K report catches, S/R suspend and resume, F reads the
+ * return's value, Q leaves with a value that calls nothing (the token
+ * last), C/K report catches, S/R suspend and resume, F reads the
  * frame depth. The shapes that use them are neutral to V8's name inference
  * (name-inference.ts); the two that every await, yield and long return
  * call (V, I) are declared in each module (transform.ts), for a call before
@@ -20,7 +21,7 @@
  */
 
 import {
-  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, leave, pendExit, resume, siteKeyObject, suspend,
+  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, leave, leaveWith, pendExit, resume, siteKeyObject, suspend,
   threadView, unwind,
 } from '../core/index.js';
 import type { SiteMeta } from '../core/index.js';
@@ -125,7 +126,7 @@ export function installRuntime(): void {
   // replaced in place, so a module may bind it.
   const rt = Object.freeze({
     D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue, Q: exitPending,
+    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue, Q: leaveWith,
     V: passValue, I: returnThrough,
   });
   passValue(0);

@@ -29,7 +29,7 @@
  *   function f(a, b) {
  *     var Pt; K.k417 && (Pt |= PW?.[PB+3]) && (Pt = (0, PH[Pt])(PB+3, this)) < 0 && (Pt = PA(a, b));
  *     ...
- *     return Pt ? (PP(Pt), PQ(x)) : x;                                // a name, a literal, this
+ *     return Pt ? PQ(x, Pt) : x;                                       // a name, a literal, this
  *     return Pt ? (PP(Pt), (x + y) instanceof(PY), PZ()) : x + y;     // short, no function inside
  *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // anything else
  *     ...
@@ -351,16 +351,17 @@ function callsNothing(n: N): boolean {
 }
 
 /**
- * The start of a traced call's exit with a value that calls nothing, up to
- * the value (which the caller writes, then `))`): `(PP(Pt),PQ(` marks the
- * exit pending and takes it with the value. One call `PL(Pt, X)` would need
- * three registers (callee and two arguments) where these need two, and a
- * function whose own code needs fewer would have its frame grow by the
- * difference (a recursion through it goes less deep). Two drops, held
- * before them (name-inference.ts).
+ * A traced call's exit with a value that calls nothing, `PQ(X, Pt)`: the
+ * leave with the token last (core/dispatch.ts, leaveWith). `PL(Pt, X)`
+ * would hold three registers (the callee and two for the arguments, though
+ * the token's is never written), and a function whose own calls need two
+ * would have its frame grow by one (a recursion through it goes less
+ * deep). One drop; where functions may wait, its placeholder goes before
+ * the value, `PQ(0&&(()=>0)||X, Pt)`, as the token must stay a bare local
+ * (name-inference.ts).
  */
-function quietExit(P: string, waiting: boolean): string {
-  return `(${P}P(${held(2, waiting, `${P}t`)}),${P}Q(`;
+function quietExit(P: string, waiting: boolean): [string, string] {
+  return [`${P}Q(${waiting ? `${placeholders(1)}||` : ''}`, `,${P}t)`];
 }
 
 function paramNames(params: N[], out: string[]): void {
@@ -1050,8 +1051,9 @@ class Instrumenter {
       const apart = branchesApart(body);
       const twice = !apart && duplicable(body, this.code);
       if (quiet && twice) {
-        this.open(body.start, `return ${P}t?${quietExit(P, this.w(body.start))}`, body.end);
-        this.copyAfter(body, ')):', `${wrap ? caught : ''}}`);
+        const [lead, tail] = quietExit(P, this.w(body.start));
+        this.open(body.start, `return ${P}t?${lead}`, body.end);
+        this.copyAfter(body, `${tail}:`, `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
       } else if (!apart && this.localSafe(body)) {
@@ -1203,8 +1205,9 @@ class Instrumenter {
     const twice = !apart && duplicable(arg, this.code);
     if (quiet && twice) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      this.open(arg.start, ` ${P}t?${quietExit(P, this.w(arg.start))}`, arg.end);
-      this.copyAfter(arg, ')):', '');
+      const [lead, tail] = quietExit(P, this.w(arg.start));
+      this.open(arg.start, ` ${P}t?${lead}`, arg.end);
+      this.copyAfter(arg, `${tail}:`, '');
       return;
     }
     if (twice) {
