@@ -2,18 +2,19 @@
  * The runtime that instrumented code calls, installed in each thread before
  * any instrumented module runs.
  *
- * Owns: what the site shape (transform.ts, shared/site-abi.ts) reaches: the
- * static key (a global object of site keys; threads.ts keeps it) and the runtime object under
- * Symbol.for(RUNTIME_SYMBOL) on globalThis: D defines a module's sites, W
- * is the call-target words, H the site handler table, A completes an entry
- * that wants the arguments, L/P/U are exits (leave, mark a return's exit
- * pending, unwind with a thrown value), Y/Z take a pending exit with a short
- * return's value, Q leaves with a value that calls nothing (the token
- * last), C/K report catches, S/R suspend and resume, F reads the
- * frame depth. The shapes that use them are neutral to V8's name inference
- * (name-inference.ts); the two that every await, yield and long return
- * call (V, I) are declared in each module (transform.ts), for a call before
- * the module's prologue runs, and replaced by these once it has. And the original view of the program
+ * Owns: what the site shape (transform.ts, shared/site-abi.ts) reaches:
+ * the static key (a global object of site keys; threads.ts keeps it) and
+ * the runtime object under Symbol.for(RUNTIME_SYMBOL) on globalThis: D
+ * defines a module's sites, W is the call-target words, H the site handler
+ * table, A completes an entry that wants the arguments, L/P/U are exits
+ * (leave, mark a return's exit pending, unwind with a thrown value), Y/Z
+ * take a pending exit with a short return's value, Q leaves with a value
+ * that calls nothing (the token last), C/K report catches, S/R suspend and
+ * resume, F reads the frame depth, V/I are the helpers every await, yield
+ * and long return calls. The shapes that use them are neutral to V8's name
+ * inference (name-inference.ts). Each module also declares its own V and
+ * I (transform.ts), for a call before its prologue runs; the prologue
+ * replaces them by these. And the original view of the program
  * (original/): source text and stack positions as without us.
  * Invariants: installed once per thread and never replaced (V8 then treats
  * the key as a constant), and idempotent; nothing a program can enumerate
