@@ -48,9 +48,16 @@ const SHAPES: Record<string, [string, string]> = {
     'function visit(n, seen) {\n  if (n === 0) return\n  seen.count++\n  visit(n - 1, seen)\n}\nmodule.exports = (n) => visit(n, { count: 0 })'],
   multiline: ['a return value on lines of its own (into a local: one more register)',
     'function walk(n, out) {\n  if (n === 0) return out\n  return (\n    walk(n - 1, out)\n  )\n}\nmodule.exports = (n) => walk(n, [])'],
+  wrapped: ['a call broken over lines, as prettier writes a long one (into a local)',
+    'function build(n, acc) {\n  if (n === 0) return acc\n  return build(\n    n - 1,\n    acc + 1,\n  )\n}\nmodule.exports = (n) => build(n, 0)'],
+  object: ['an object literal over lines, returned after the recursion',
+    'function node(n) {\n  if (n === 0) return null\n  const next = node(n - 1)\n  return {\n    depth: n,\n    next,\n  }\n}\nmodule.exports = (n) => node(n)'],
   async: ['an async function awaiting itself (its frames until the first real await)',
     'async function down(n) { if (n === 0) return 0; return (await down(n - 1)) + 1 }\nmodule.exports = down'],
 };
+
+/** JSFTRACE_DEPTH_SHAPES=a,b runs those shapes alone. */
+const only = (process.env['JSFTRACE_DEPTH_SHAPES'] ?? '').split(',').filter((x) => x !== '');
 
 const LOW = 500;
 const HIGH = 60_000;
@@ -91,7 +98,7 @@ try {
   // With --import, Node runs a CommonJS main through its ES module loader,
   // which starts the program deeper: each preload has its own plain run.
   process.stdout.write('shape         --require: plain   ours            --import: plain   ours\n');
-  for (const [name, [what]] of Object.entries(SHAPES)) {
+  for (const [name, [what]] of Object.entries(SHAPES).filter(([n]) => only.length === 0 || only.includes(n))) {
     const plainRequire = deepest(dir, name, ['--require', join(dir, 'empty.cjs')]);
     const req = deepest(dir, name, ['--require', registerCjs]);
     const plainImport = deepest(dir, name, ['--import', join(dir, 'empty.mjs')]);

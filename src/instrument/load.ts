@@ -33,6 +33,7 @@ import { mapFileStamp } from './map-comment.js';
 import { MARKER } from './marker.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
+import { withOwnIntrinsics } from './own-intrinsics.js';
 
 export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
@@ -319,7 +320,7 @@ export function instrumentSource(source: string, filename: string, format: Modul
   if (deciding) return source;
   deciding = true;
   try {
-    return decide(source, filename, format);
+    return withOwnIntrinsics(() => decide(source, filename, format));
   } finally {
     deciding = false;
   }

@@ -4,7 +4,7 @@
  *
  * Owns: what the site shape (transform.ts, shared/site-abi.ts) reaches:
  * the static key (a global object of site keys; threads.ts keeps it) and
- * the runtime object under Symbol.for(RUNTIME_SYMBOL) on globalThis: D
+ * the runtime object, the key object's field RUNTIME_FIELD: D
  * defines a module's sites, W is the call-target words, H the site handler
  * table, A completes an entry that wants the arguments, L/P/U are exits
  * (leave, mark a return's exit pending, unwind with a thrown value), Y/Z
@@ -26,12 +26,13 @@ import {
   threadView, unwind,
 } from '../core/index.js';
 import type { SiteMeta } from '../core/index.js';
-import { RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
+import { RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
 import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
+import { withOwnIntrinsics } from './own-intrinsics.js';
 
 let defineFailed = false;
 
@@ -45,6 +46,12 @@ let defineFailed = false;
  * warning per thread.
  */
 function defineModule(key: string, file: string, pkg: string, names: string, positions: string, tag: string, script: string,
+  table: unknown): number | undefined {
+  // Inside the program's module load: the program may have replaced what our code calls (own-intrinsics.ts).
+  return withOwnIntrinsics(() => defineModuleIn(key, file, pkg, names, positions, tag, script, table));
+}
+
+function defineModuleIn(key: string, file: string, pkg: string, names: string, positions: string, tag: string, script: string,
   table: unknown): number | undefined {
   registerModule(tag, script, table);
   try {
@@ -117,9 +124,8 @@ function returnThrough(v: unknown, t: number): unknown {
 }
 
 export function installRuntime(): void {
-  const g = globalThis as Record<string | symbol, unknown>;
-  const key = Symbol.for(RUNTIME_SYMBOL);
-  if (g[key] !== undefined) return;
+  const keys = siteKeyObject();
+  if (Object.getOwnPropertyDescriptor(keys, RUNTIME_FIELD) !== undefined) return;
   const tv = threadView();
   const words = new Int32Array(tv.inst.sab, tv.inst.L.target * 4, tv.inst.L.maxSites);
   // Sites index H with the word they read and call the handler themselves
@@ -132,8 +138,7 @@ export function installRuntime(): void {
   });
   passValue(0);
   returnThrough(0, 0);
-  Object.defineProperty(globalThis, key, { value: rt, writable: false, enumerable: false, configurable: false });
-  siteKeyObject();
+  Object.defineProperty(keys, RUNTIME_FIELD, { value: rt, writable: false, enumerable: false, configurable: false });
   installSourceTextView();
   installCallSiteView();
   installFindSourceMapView();

@@ -31,7 +31,8 @@
  *     ...
  *     return Pt ? PQ(x, Pt) : x;                                       // a name, a literal, this
  *     return Pt ? (PP(Pt), (x + y) instanceof(PY), PZ()) : x + y;     // short, no function inside
- *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // anything else
+ *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // long, with a call
+ *     return (PI(EXPR, Pt));                                            // anything else
  *     ...
  *     if (Pt) PL(Pt);                                                  // falling off the end
  *   }
@@ -43,9 +44,10 @@
  *   allocated. The site keeps the function's frame one register larger
  *   than the plain function's (a cold recursion goes about 92% as deep):
  *   one local (`Pt`), and calls that need two registers, as a recursion's
- *   own call does (no receiver, one argument besides a local). `Pr`, which
- *   a long return value needs, adds a register to the functions that have
- *   one.
+ *   own call does (no receiver, one argument besides a local); two larger
+ *   where the function's own expressions hold one temporary at most.
+ *   `Pr`, which a long return value with a call needs, adds a register to
+ *   the functions that have one (docs/design.md, "Load-time sites").
  * - Enabled: the word is read once and picks the handler in `PH`; a word
  *   that asks for the arguments (odd) makes the handler answer -1, and the
  *   site then hands them to `PA`, which completes the entry: no array is
@@ -75,7 +77,7 @@ import { createHash } from 'node:crypto';
 import { type Node as AcornNode } from 'acorn';
 import { parseModule } from './parse.js';
 import { pathToFileURL } from 'node:url';
-import { KEY_GLOBAL, RUNTIME_SYMBOL, siteKeyOf } from '../shared/site-abi.js';
+import { KEY_GLOBAL, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
@@ -330,6 +332,32 @@ function branchesApart(n: N): boolean {
 }
 
 /**
+ * Whether evaluating a value calls something of its own (a call, `new`, a
+ * tagged template; not the functions it makes). A value that cannot be
+ * written twice and calls nothing (an object literal over lines, a long
+ * sum of names) is returned through PI, whose callee then sits beside the
+ * value's few temporaries: the frame keeps the size it had (a function
+ * building a tree returns one such literal after its recursive call: 92%
+ * of plain depth, against 86% with a local for it). A value with a call
+ * goes into a local: through PI, the callee would sit beside the call's
+ * own registers, one more as the local is, and PI would be one more call
+ * while untraced.
+ */
+function callsOwn(n: N): boolean {
+  let calls = false;
+  const visit = (x: N): void => {
+    if (calls || FUNCTIONS.has(x.type) || x.type === 'ClassExpression') return;
+    if (x.type === 'CallExpression' || x.type === 'NewExpression' || x.type === 'TaggedTemplateExpression') {
+      calls = true;
+      return;
+    }
+    forEachChild(x, visit);
+  };
+  visit(n);
+  return calls;
+}
+
+/**
  * Whether a return value can call nothing (a name, a literal, `this`, or
  * `void`/`!`/`typeof` of one): its exit is then one call, `PL(Pt, X)`, with
  * X evaluated as its argument, instead of marking the exit pending around
@@ -528,7 +556,6 @@ class Instrumenter {
   readonly own: boolean;
   /** How the prologue and sites reach the global object, `Symbol` and `Object` (see topLevelBindings). */
   readonly G: string;
-  readonly S: string;
   readonly O: string;
 
   constructor(code: string, program: N, tag: string, own: boolean, strict: boolean) {
@@ -542,7 +569,6 @@ class Instrumenter {
     // Node has both names for the global object; a program that takes both
     // gets it from a function made sloppy by the Function constructor.
     this.G = !taken.has('globalThis') ? 'globalThis' : !taken.has('global') ? 'global' : `${this.P}G`;
-    this.S = taken.has('Symbol') ? `${this.G}.Symbol` : 'Symbol';
     this.O = taken.has('Object') ? `${this.G}.Object` : 'Object';
     // A file that names the key itself (jsftrace's own sources, say) reads it through the global object.
     this.K = code.includes(KEY_GLOBAL) ? `${this.G}.${KEY_GLOBAL}` : KEY_GLOBAL;
@@ -1056,7 +1082,7 @@ class Instrumenter {
         this.copyAfter(body, `${tail}:`, `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
-      } else if (!apart && this.localSafe(body)) {
+      } else if (!apart && callsOwn(body) && this.localSafe(body)) {
         ctx.needsPr = true;
         this.open(body.start, `return(${P}r=`, body.end);
         this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
@@ -1218,7 +1244,7 @@ class Instrumenter {
       return;
     }
     const seq = arg.type === 'SequenceExpression';
-    if (!apart && this.localSafe(arg)) {
+    if (!apart && callsOwn(arg) && this.localSafe(arg)) {
       // Into a local, and no call while the function is untraced.
       ctx.needsPr = true;
       this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
@@ -1343,7 +1369,10 @@ export function transformSource(input: TransformInput): TransformResult {
   const K = JSON.stringify(KEY_GLOBAL);
   const G = inst.G;
   const global = G === `${P}G` ? `${G}=(0,{}.constructor.constructor)("return this")(),` : '';
-  const prologue = `var ${global}${P}=${G}[${inst.S}.for(${JSON.stringify(RUNTIME_SYMBOL)})],${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
+  // The runtime is read through the key alone (shared/site-abi.ts): false
+  // while no runtime runs in this thread (the key undeclared, or made
+  // `false` by a module that ran first).
+  const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${JSON.stringify(inst.names.join('\n'))},`
     + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`

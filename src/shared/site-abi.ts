@@ -22,14 +22,16 @@
  * files (no package) read keys apart from those of its dependencies, so a
  * tracer filtered to the program's files leaves node_modules folded. `on`
  * is true while any key is (module-level catch clauses read it). The
- * runtime object hangs off a registered symbol of the global object, out of
- * reach of identifiers, `with` scopes and key lists.
+ * runtime object is a field of the key object (RUNTIME_FIELD), not
+ * enumerable: a module's prologue reaches it through the key alone, with no
+ * global the program may have replaced (a program that sets `Symbol` to
+ * undefined, as lodash's own tests do, then loads a module).
  */
 
 /** The static key. */
 export const KEY_GLOBAL = '$jsftrace';
-/** `Symbol.for(RUNTIME_SYMBOL)` on globalThis: the runtime object (runtime.ts). */
-export const RUNTIME_SYMBOL = 'jsftrace.runtime';
+/** The key object's field that holds the runtime object (runtime.ts): read-only, not enumerable. */
+export const RUNTIME_FIELD = 'runtime';
 
 /**
  * Fields of the key object. Making the object costs each thread time that

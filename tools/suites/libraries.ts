@@ -55,6 +55,308 @@ module.exports = class JsftraceTap {
 };
 `;
 
+/**
+ * bluebird's tools/test.js builds the debug build (js/debug) and runs each
+ * group of test/mocha files in a child of its job runner, a mocha function
+ * sent as source and eval'ed there, after setting fake timers and the build as
+ * the global Promise (tools/mocha_runner.js). This is that preamble, as a
+ * mocha --require file; BLUEBIRD_RUN the grouping, a mocha per group.
+ */
+const BLUEBIRD_SETUP = String.raw`'use strict';
+// What tools/mocha_runner.js does before each group: fake timers, the debug build as global adapter and Promise.
+var currentTime = 0, timers = {}, currentId = 0;
+function checkTimers() {
+  var keys = Object.keys(timers);
+  for (var i = 0; i < keys.length; ++i) {
+    var timer = timers[keys[i]];
+    if (!timer) continue;
+    if (currentTime >= timer.started + timer.time) {
+      if (timer.interval) timer.started = currentTime; else delete timers[keys[i]];
+      if (timer.domain) timer.domain.enter();
+      timer.fn();
+      if (timer.domain) timer.domain.exit();
+    }
+  }
+}
+function add(fn, time, interval, min) {
+  var id = currentId++;
+  time = (+time || 0) | 0;
+  if (time < min) time = min;
+  timers[id] = { fn: fn, time: time, started: currentTime, interval: interval, domain: process.domain };
+  return id;
+}
+(function timerLoop() {
+  currentTime += 10;
+  try { checkTimers(); } finally { setImmediate(timerLoop); }
+})();
+global.oldSetTimeout = global.setTimeout;
+global.oldClearTimeout = global.clearTimeout;
+global.setTimeout = function setTimeout(fn, time) { return add(fn, time, false, 11); };
+global.setInterval = function setInterval(fn, time) { return add(fn, time, true, 0); };
+global.clearTimeout = global.clearInterval = function clearTimeout(id) { delete timers[id]; };
+delete Error.__BluebirdErrorTypes__;
+var adapter = require('./js/debug/bluebird.js');
+global.adapter = adapter;
+global.Promise = adapter;
+adapter.defer = adapter.pending = function () {
+  var ret = {};
+  ret.promise = new adapter(function (resolve, reject) { ret.resolve = ret.fulfill = resolve; ret.reject = reject; });
+  return ret;
+};
+adapter.config({ cancellation: true });
+adapter.config({ longStackTraces: false });
+adapter.config({ longStackTraces: true });
+`;
+
+const BLUEBIRD_RUN = String.raw`'use strict';
+// As tools/test.js groups them: the files that need a fresh process each in a mocha of its own, the rest in one;
+// async.js too (its memory tests compare the heap with the heap at its start, too big after 68 other files).
+var spawnSync = require('child_process').spawnSync;
+var files = require('fs').readdirSync('test/mocha').filter(function (f) { return /\.js$/.test(f); }).sort();
+var fresh = /regress|using|domain|multiple-copies|unhandled_rejections|nodeify|getNewLibraryCopy|long_stack_traces|^async\.js$/;
+var groups = [files.filter(function (f) { return !fresh.test(f); })]
+  .concat(files.filter(function (f) { return fresh.test(f); }).map(function (f) { return [f]; }));
+var failed = 0;
+groups.forEach(function (g) {
+  var t = Date.now();
+  var r = spawnSync(process.execPath, ['--expose-gc', 'node_modules/mocha/bin/mocha.js', '--reporter', 'tap', '--exit',
+    '--timeout', '300000', '--require', './.jsftrace-bluebird-setup.js'].concat(g.map(function (f) { return 'test/mocha/' + f; })),
+    { stdio: 'inherit', timeout: 300000 });
+  process.stderr.write('# group ' + g[0] + (g.length > 1 ? ' (+' + (g.length - 1) + ')' : '') + ': ' + (r.status === null ? r.signal : r.status) + ', ' + (Date.now() - t) + ' ms\n');
+  if (r.status !== 0) failed = 1;
+  if (r.status === null) process.stdout.write('\nnot ok - ' + g.join(' ') + ' (killed: ' + r.signal + ')\n');
+});
+process.exitCode = failed;
+`;
+
+const write = (file: string, text: string): string[] => ['node', '-e', `require('node:fs').writeFileSync(${JSON.stringify(file)}, ${JSON.stringify(text)})`];
+
+/**
+ * acorn's test/run.js with a TAP point per test and parser mode instead of
+ * its summary: the test files run.js requires (read from it), the same four
+ * modes (acorn and acorn-loose, each also with sourceType 'commonjs') and
+ * the same driver, named `mode > index > code` (the code cut to 100 characters;
+ * the index keeps repeated snippets apart; characters outside printable ASCII
+ * escaped, so that each name stays on its line of the TAP).
+ */
+const ACORN_TAP = `'use strict';
+const fs = require('node:fs');
+const driver = require('./test/driver.js');
+for (const m of fs.readFileSync('test/run.js', 'utf8').matchAll(/require\\("(\\.\\/tests[^"]*)"\\)/g)) require('./test/' + m[1].slice(2));
+const acorn = require('./acorn');
+const loose = require('./acorn-loose');
+const script = (o) => o.commonjs !== false && !o.allowAwaitOutsideFunction && (!o.sourceType || o.sourceType === 'script');
+const modes = {
+  Normal: { parse: acorn.parse },
+  Loose: { parse: loose.parse, loose: true, filter: (t) => (t.options || {}).loose !== false },
+  'Normal with sourceType: commonjs': { parse: (c, o) => acorn.parse(c, Object.assign({}, o, { sourceType: 'commonjs' })),
+    filter: (t) => script(t.options || {}) },
+  'Loose with sourceType: commonjs': { parse: (c, o) => loose.parse(c, Object.assign({}, o, { sourceType: 'commonjs' })), loose: true,
+    filter: (t) => (t.options || {}).loose !== false && script(t.options || {}) },
+};
+const clean = (s) => JSON.stringify(s).slice(1, -1).slice(0, 100).replace(/#/g, '\\\\#')
+  .replace(/[^\\x20-\\x7e]/g, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+let n = 0;
+process.stdout.write('TAP version 13\\n');
+for (const [name, config] of Object.entries(modes)) {
+  let i = 0;
+  driver.runTests(config, (state, code, message) => {
+    const ok = state === 'ok' ? 'ok' : 'not ok';
+    process.stdout.write(ok + ' ' + ++n + ' - ' + name + ' > ' + ++i + ' > ' + clean(code) + '\\n');
+    if (ok !== 'ok') process.stdout.write('  # ' + String(message).replace(/\\n/g, '\\n  # ') + '\\n');
+  });
+}
+process.stdout.write('1..' + n + '\\n');
+`;
+
+/**
+ * ajv's spec/**\/*.ts compiled one file at a time to CommonJS beside their
+ * sources (ts.transpileModule with spec/tsconfig.json's options, as ts-node's
+ * transpile-only would), so mocha loads them with require.
+ */
+const AJV_SPEC_JS = `const ts = require('typescript');
+const fs = require('node:fs');
+const cfg = ts.getParsedCommandLineOfConfigFile('spec/tsconfig.json', {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic() {} });
+for (const f of cfg.fileNames.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))) {
+  const options = { ...cfg.options, sourceMap: false, declaration: false };
+  fs.writeFileSync(f.replace(/\\.ts$/, '.js'), ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: options, fileName: f }).outputText);
+}
+`;
+
+/**
+ * terser's test/compress.js (2678 cases in test/compress/*.js, each a
+ * top-level label, run in two forked workers of compress.js itself) prints
+ * nothing per passing case, only a log per failing one ('--- Running test
+ * [name]' and its file:line) and 'Passed N test cases.'. This adapter lists
+ * the cases of every file (top-level `name: {` lines, block comments
+ * removed: the same 2678 names terser's parser finds), runs `node
+ * test/compress.js` (its output goes to stderr, for the log), writes a TAP
+ * point per case (`compress > file > name`, failing when compress.js logged
+ * it) and one for compress.js's exit status (a crashed worker), then runs
+ * mocha over test/mocha with its TAP reporter on the same stdout.
+ */
+const TERSER_TAP = `'use strict';
+const { spawnSync } = require('node:child_process');
+const { readdirSync, readFileSync } = require('node:fs');
+const { basename } = require('node:path');
+const files = readdirSync('test/compress').filter((f) => /\\.js$/i.test(f)).sort();
+const r = spawnSync(process.execPath, ['test/compress.js'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+process.stderr.write(r.stdout + r.stderr);
+const failed = new Set();
+for (const m of r.stdout.matchAll(/--- Running test \\[([^\\]]+)\\]\\n\\s+(\\S+?):\\d+/g)) failed.add(basename(m[2]) + ' > ' + m[1]);
+let n = 0;
+process.stdout.write('TAP version 13\\n');
+for (const f of files) {
+  const src = readFileSync('test/compress/' + f, 'utf8').replace(/\\/\\*[\\s\\S]*?\\*\\//g, '');
+  for (const m of src.matchAll(/^([A-Za-z_$][\\w$]*)\\s*:\\s*\\{/gm)) {
+    const name = f + ' > ' + m[1];
+    process.stdout.write((failed.has(name) ? 'not ok ' : 'ok ') + ++n + ' - compress > ' + name + '\\n');
+  }
+}
+process.stdout.write((r.status === 0 ? 'ok ' : 'not ok ') + ++n + ' - test/compress.js exit status 0\\n1..' + n + '\\n');
+const m = spawnSync(process.execPath, ['node_modules/mocha/bin/mocha', '--reporter', 'tap', 'test/mocha'], { stdio: ['ignore', 'inherit', 'inherit'] });
+process.exitCode = r.status || m.status || 0;
+`;
+
+/**
+ * A TAP adapter for lodash's QUnit suites (qunit-extras 3 over QUnit 2,
+ * which print only failing tests and a summary): \`node
+ * .jsftrace-qunit-tap.cjs FILE...\` runs each test file in a node of its
+ * own (the same NODE_OPTIONS), registers a QUnit.testDone callback on the
+ * QUnit that the file's own require('qunit-extras') returns (one module),
+ * and writes a point per QUnit test, \`file > module > test\`, before
+ * qunit-extras ends the process from its QUnit.done callback.
+ */
+const QUNIT_TAP = `'use strict';
+// node .jsftrace-qunit-tap.cjs FILE...: each FILE (a test file of lodash's
+// that loads QUnit with require('qunit-extras') and starts it) in a node of
+// its own, with a TAP point per QUnit test on stdout.
+const { spawnSync } = require('node:child_process');
+const files = process.argv.slice(2);
+if (files.length > 1) {
+  let status = 0;
+  for (const f of files) {
+    const r = spawnSync(process.execPath, [__filename, f], { stdio: 'inherit' });
+    if (r.status !== 0) status = 1;
+  }
+  process.exit(status);
+}
+const file = files[0];
+const QUnit = require('qunit-extras');
+const clean = (s) => String(s).replace(/\\s+/g, ' ').replace(/#/g, '\\\\#');
+let n = 0;
+process.stdout.write('\\nTAP version 13\\n');
+QUnit.testDone((d) => {
+  const ok = d.failed > 0 ? 'not ok' : 'ok';
+  const directive = d.skipped ? ' # SKIP' : d.todo ? ' # TODO' : '';
+  process.stdout.write('\\n' + ok + ' ' + ++n + ' - ' + clean([file, d.module, d.name].join(' > ')) + directive + '\\n');
+});
+// qunit-extras ends the process in its own QUnit.done callback.
+process.on('exit', () => process.stdout.write('\\n1..' + n + '\\n'));
+require(require('node:path').resolve(file));
+`;
+
+/**
+ * A TAP adapter for UglifyJS's own runners (test/compress.js and
+ * test/mocha.js print their own marks): \`node .jsftrace-uglify-tap.js
+ * compress FILE... mocha FILE...\` runs test/compress.js a batch of 50
+ * cases of a file at a time (as its parent mode does) and test/mocha.js a
+ * file at a time, each in a node of its own with the same NODE_OPTIONS, and
+ * writes a point per test case and per it(). UGLIFY_GITHUB_LAG (their own
+ * knob for slow CI machines) lifts the 10-30 s timeouts of the mocha tests.
+ */
+const UGLIFY_TAP = `'use strict';
+// node .jsftrace-uglify-tap.js [compress FILE...] [mocha FILE...]: UglifyJS's
+// own runners, test/compress.js (a batch of 50 test cases of one file per
+// child node, as its parent mode runs them) and test/mocha.js (one file per
+// node), read into a TAP point per test case and per it(): a compress case
+// fails when its batch logged a '!!!' line under its 'Running test [name]',
+// or when the batch ended with more failures than that (a crash: the last
+// case started); a mocha test passes or fails by its mark, nested under the
+// describe titles above it.
+var spawnSync = require('child_process').spawnSync;
+var n = 0;
+var failed = false;
+function point(ok, name) {
+  if (!ok) failed = true;
+  process.stdout.write('\\n' + (ok ? 'ok ' : 'not ok ') + ++n + ' - ' + name.replace(/\\s+/g, ' ').replace(/#/g, '\\\\#') + '\\n');
+}
+// Their timeouts (10 to 30 s a test, plus UGLIFY_GITHUB_LAG) measure the machine, not the code.
+var env = Object.assign({}, process.env, { UGLIFY_GITHUB_LAG: process.env.UGLIFY_GITHUB_LAG || '600000' });
+function run(args) {
+  var r = spawnSync(process.execPath, args, { env: env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30 });
+  return { out: r.stdout || '', status: r.status === null ? 1 : r.status };
+}
+process.stdout.write('\\nTAP version 13\\n');
+var kind = null;
+process.argv.slice(2).forEach(function(arg) {
+  if (arg === 'compress' || arg === 'mocha') return void (kind = arg);
+  if (kind === 'compress') {
+    for (var start = 0; ; start += 50) {
+      var r = run(['test/compress.js', arg, String(start)]);
+      var cases = [];
+      r.out.split('\\n').forEach(function(line) {
+        var m = /^ {4}Running test \\[(.*)\\]$/.exec(line);
+        if (m) cases.push({ name: m[1], ok: true });
+        else if (/^!!! /.test(line) && cases.length) cases[cases.length - 1].ok = false;
+      });
+      var bad = cases.filter(function(c) { return !c.ok; }).length;
+      if (r.status > bad && cases.length) cases[cases.length - 1].ok = false;
+      cases.forEach(function(c) { point(c.ok, 'compress/' + arg + ' > ' + c.name); });
+      if (cases.length === 0 && r.status !== 0) point(false, 'compress/' + arg + ' from ' + start);
+      if (cases.length < 50) break;
+    }
+  } else if (kind === 'mocha') {
+    var r = run(['test/mocha.js', arg]);
+    var stack = [];
+    var seen = 0;
+    r.out.split('\\n').forEach(function(raw) {
+      var line = raw.replace(/\\u001B\\[\\d+m/g, '');
+      var m = /^( *)(\\u221A |\\u00D7 )?(.*)$/.exec(line);
+      if (!m[3]) return;
+      var level = m[1].length >> 1;
+      stack.length = level;
+      if (m[2]) { seen++; point(m[2] === '\\u221A ', ['mocha/' + arg].concat(stack, m[3]).join(' > ')); }
+      else stack[level] = m[3];
+    });
+    if (r.status !== 0 && !/test\\(s\\) failed!/.test(r.out)) point(false, 'mocha/' + arg + ' (ended early, exit ' + r.status + ')');
+  } else throw new Error('compress or mocha first: ' + arg);
+});
+process.stdout.write('\\n1..' + n + '\\n');
+process.exitCode = failed ? 1 : 0;
+`;
+
+/**
+ * UglifyJS loads its eleven lib/*.js files as one \`new Function("domprops",
+ * "exports", <their text>)\` (tools/node.js, and test/node.js for the
+ * tests): code jsftrace does not instrument. prepare writes this beside
+ * them and makes those two calls require it instead: it writes the same
+ * function, as a module, into .jsftrace-functions/ of the checkout and
+ * requires it, so the minifier runs through require.
+ */
+const FUNCTION_BY_REQUIRE = `'use strict';
+// require('../.jsftrace-function.js')(params..., body): what new Function(params..., body)
+// makes (a sloppy function of the global scope, strict if the body says so), as a module
+// of the checkout written once per body, so that it loads through require.
+var crypto = require('crypto');
+var fs = require('fs');
+var path = require('path');
+module.exports = function() {
+  var params = Array.prototype.slice.call(arguments, 0, -1);
+  var body = arguments[arguments.length - 1];
+  var source = 'module.exports = function(' + params.join(', ') + ') {\\n' + body + '\\n};\\n';
+  var dir = path.join(__dirname, '.jsftrace-functions');
+  var file = path.join(dir, crypto.createHash('sha1').update(source).digest('hex').slice(0, 16) + '.js');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(dir, { recursive: true });
+    var tmp = file + '.' + process.pid;
+    fs.writeFileSync(tmp, source);
+    fs.renameSync(tmp, file);
+  }
+  return require(file);
+};
+`;
+
 export const LIBRARIES: Library[] = [
   {
     name: 'express', repo: 'https://github.com/expressjs/express.git', commit: 'a3714473feb3d2908add734d340e7755fd85e0a3',
@@ -209,5 +511,166 @@ export const LIBRARIES: Library[] = [
     style: 'CommonJS, semicolons (xo), mocha, environment and util.inspect options',
     prepare: [],
     test: () => mocha('node_modules/mocha/bin/mocha', 'test.js', 'test.node.js'),
+  },
+  {
+    // tools/test.js (build, then a job runner of its own that evals mocha in
+    // child processes) is replaced by its pieces: prepare builds js/debug
+    // once (tools/build.js --debug) and writes BLUEBIRD_SETUP and BLUEBIRD_RUN;
+    // the test runs node .jsftrace-bluebird-run.js, which runs mocha (TAP,
+    // --expose-gc, the setup as --require) over all 78 files of test/mocha:
+    // the 8 that tools/test.js gives a fresh process each in one of their own,
+    // as async.js (its 'Frees memory' tests fail after 68 other files in the
+    // same process: they compare the heap with the heap at their start), the
+    // other 68 in one mocha. The generator tests run (Node has generators);
+    // the browser tests and jshint do not.
+    name: 'bluebird', repo: 'https://github.com/petkaantonov/bluebird.git', commit: 'c220cfe480868e2f5c5de4fe8bb3b04b97588d7f',
+    style: 'CommonJS, ES5, semicolons, promises built from one source by a build script, stack-trace parsing (long stack traces), '
+      + 'fake timers, domains and async_hooks, mocha 10 (a child process per group)',
+    prepare: [['node', 'tools/build.js', '--debug'], write('.jsftrace-bluebird-setup.js', BLUEBIRD_SETUP),
+      write('.jsftrace-bluebird-run.js', BLUEBIRD_RUN)],
+    test: () => ['.jsftrace-bluebird-run.js'],
+  },
+  {
+    // Substitute for ramda: every ramda commit since July 2018 has
+    // browserify as a devDependency fetched from an api.github.com tarball
+    // (package.json and package-lock.json), so npm install fails without
+    // github.com, and the runner's npm install comes before any prepare step.
+    // Its own test-node script: QUnit's CLI (TAP reporter) over test/, which
+    // requires the UMD bundle ('..', package main) that prepare-tests builds
+    // from modules/ with rollup (and the tree-shaking fixtures). QUnit 2.10's
+    // TAP reporter (js-reporters 1) colours 'not ok' lines with the
+    // supports-color of 2016, for which FORCE_COLOR set at all (run.ts sets
+    // it to 0) forces colour: a preload deletes FORCE_COLOR, else a failing
+    // point begins with an escape code and reads as no point. The timing
+    // tests of throttle ('more throttling', 'throttle triggers trailing call
+    // when invoked repeatedly') fail now and then in every mode on a loaded
+    // machine (timers late by more than 25 ms).
+    name: 'underscore', repo: 'https://github.com/jashkenas/underscore.git', commit: 'e70d5bd070f1d883b40e786a955a61e4f4b3c2c6',
+    style: 'ES modules bundled by rollup into a UMD file, ES3/ES5 style (arguments, Function.prototype tricks, new Function in _.template), '
+      + 'semicolons, QUnit 2 CLI',
+    prepare: [['npm', 'run', 'prepare-tests'], write('.jsftrace-no-force-color.cjs', 'delete process.env.FORCE_COLOR;\n')],
+    test: () => ['--require', './.jsftrace-no-force-color.cjs', 'node_modules/qunit/bin/qunit.js', '--reporter', 'tap', 'test/'],
+  },
+  {
+    // The TypeScript sources built to dist/ as its build script does, but with
+    // --skipLibCheck (the newest re2's typings want ES2022's lib) and its steps
+    // spelled out; node_modules/ajv (ajv-formats' copy) made a link to the
+    // checkout, as its test script's npm link does; spec/_json written by its
+    // json-tests script; the specs compiled to JavaScript beside their sources
+    // (AJV_SPEC_JS) and run by mocha with require, as test-spec runs them with
+    // ts-node. The JSON-Schema-Test-Suite and json-typedef-spec tests are git
+    // submodules (prepare checks them out). All the specs but
+    // issues/1683_re2_engine (re2 is a native addon, not built with
+    // --ignore-scripts): 7943 points, 103 s plain. A 60 s mocha timeout
+    // instead of 2 s, so that the graph mode's slowness is not counted as
+    // failures; but jtd-schema.spec's 'validation' describe sets its own 10 s,
+    // and its first test ('empty schema - null should be valid', which
+    // compiles the JTD meta-schema for 16 instances) takes 6 to 11 s plain
+    // on a loaded two-core machine and twice that with function_graph: it
+    // times out with the graph tracer on (and now and then plain).
+    name: 'ajv', repo: 'https://github.com/ajv-validator/ajv.git', commit: '82735a15826a30cc51e97a1bbfb59b3d388e4b98',
+    style: 'TypeScript compiled to CommonJS, no semicolons (prettier), code generation with new Function, mocha 10 + chai',
+    prepare: [['git', 'submodule', 'update', '--init'], ['rm', '-rf', 'node_modules/ajv'], ['ln', '-s', '..', 'node_modules/ajv'],
+      ['node', 'node_modules/typescript/bin/tsc', '--skipLibCheck'], ['cp', '-r', 'lib/refs', 'dist'],
+      ['rm', 'dist/refs/json-schema-2019-09/index.ts', 'dist/refs/json-schema-2020-12/index.ts', 'dist/refs/jtd-schema.ts'],
+      ['node', 'scripts/jsontests'], ['node', '-e', AJV_SPEC_JS]],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--timeout', '60000', 'spec/**/*.spec.js',
+      '--ignore', 'spec/issues/1683_re2_engine.spec.js'),
+  },
+  {
+    // The sources (ES modules) bundled by rollup (prepare: its build script) to
+    // acorn/dist and acorn-loose/dist, which the tests require. Its own
+    // test/run.js prints a summary of failures per parser mode, not a point
+    // per test: prepare writes ACORN_TAP into the checkout, the same run with
+    // a point per test and mode. Its devDependency test262 is a git
+    // dependency (github.com, only for bin/run_test262.js).
+    name: 'acorn', repo: 'https://github.com/acornjs/acorn.git', commit: '5b9d16c256b81682d2b26246d86387f1d78633e9',
+    style: 'ES modules bundled by rollup to UMD, no semicolons, recursive-descent parser, own test driver (13541 tests in 2 s)',
+    prepare: [['npm', 'run', 'build'],
+      ['node', '-e', `require('node:fs').writeFileSync('.jsftrace-acorn-tap.cjs', ${JSON.stringify(ACORN_TAP)})`]],
+    test: () => ['.jsftrace-acorn-tap.cjs'],
+  },
+  {
+    // node:test over the spec tests (test/run-spec-tests.js: CommonMark, GFM,
+    // marked's own and the ReDoS specs, through @markedjs/testutils) and the
+    // unit tests (test/unit/*.test.js; bin.test.js also starts `node
+    // bin/marked` with exec), as its test:specs and test:unit scripts do.
+    // Both import the esbuild bundle lib/marked.esm.js (minified, with a
+    // source map): prepare runs build:esbuild only (the type and man-page
+    // builds are not needed by the tests). Every spec test also fails when
+    // marked.parse took a second or more (testutils' run-tests.js), so the
+    // big ReDoS inputs are timing tests: quadratic_inline_masking[2] (and
+    // its suite point) fails in every mode on a loaded two-core machine
+    // (1.0-1.5 s), and under function_graph quadratic_inline_masking[1] and
+    // quadratic_em_mask[0] and [2] can cross the second too when the
+    // machine is busy. A timeout of 10 minutes a file: the spec file alone
+    // (1779 tests in one process) took over the 2 minutes others use under
+    // function_graph on a busy machine (its huge ReDoS outputs compared by
+    // testutils' html-differ). npm install needs github.com:
+    // @markedjs/testutils depends on marked-repo, a tarball of marked v18.0.0
+    // from github (used only for its default spec folders, not here).
+    name: 'marked', repo: 'https://github.com/markedjs/marked.git', commit: '681373ccc058b5dc93c1f63291d755d7d714c2fa',
+    style: 'TypeScript bundled and minified by esbuild to ES modules, semicolons, node:test (a process per file), child processes',
+    prepare: [['npm', 'run', 'build:esbuild']],
+    test: (dir) => ['--test', '--test-reporter=tap', '--test-timeout=600000', join('test', 'run-spec-tests.js'),
+      ...readdirSync(join(dir, 'test', 'unit')).filter((f) => f.endsWith('.test.js')).sort().map((f) => join('test', 'unit', f))],
+  },
+  {
+    // Both halves of its npm test: test/compress.js (its own runner, which
+    // forks a worker per core and runs the compressed code with vm: the
+    // compressor itself, lib/, is imported as ES modules and goes through
+    // the hooks) through TERSER_TAP, which prepare writes into the checkout,
+    // then mocha over test/mocha (main.js, and the CLI bin/terser, which
+    // requires dist/bundle.min.js, in child processes). prepare builds that
+    // bundle with rollup, as its own prepare script does.
+    name: 'terser', repo: 'https://github.com/terser/terser.git', commit: '9fc8a85aaa7087d2b8c9b4b31d267202b731b5f1',
+    style: 'ES modules, semicolons, a big compressor (AST classes, tree walkers), own runner in forked workers + mocha 9, CLI child processes',
+    prepare: [['npm', 'run', 'build'],
+      ['node', '-e', `require('node:fs').writeFileSync('.jsftrace-terser-tap.cjs', ${JSON.stringify(TERSER_TAP)})`]],
+    test: () => ['.jsftrace-terser-tap.cjs'],
+  },
+  {
+    // The 4.17 line (4.17.21, the tip of its 4.17 branch; main is 4.18.1 on
+    // the same layout) rather than the v5-wip rewrite: its suite is plain
+    // node scripts, test/test.js (lodash.js itself, required from the
+    // checkout; a few tests use vm.runInNewContext for a second realm and
+    // load lodash again with natives shadowed) and test/test-fp.js (the fp
+    // wrapper), both QUnit 2 under qunit-extras, which prints no TAP:
+    // prepare writes QUNIT_TAP into the checkout and that runs each file in a
+    // node of its own. npm's pretest (rebuilding dist/ with uglify-js 2) is
+    // not run: the tests load lodash.js and fp/*.js, not dist/.
+    name: 'lodash', repo: 'https://github.com/lodash/lodash.git', commit: 'f299b52f39486275a9e6483b60a410e06520c538',
+    style: 'CommonJS/UMD, ES5 (native detection through Function.prototype.toString, _.template with new Function and '
+      + 'sourceURL, arguments), semicolons, QUnit 2 + qunit-extras (a process per file)',
+    prepare: [['node', '-e', `require('node:fs').writeFileSync('.jsftrace-qunit-tap.cjs', ${JSON.stringify(QUNIT_TAP)})`]],
+    test: () => ['.jsftrace-qunit-tap.cjs', 'test/test.js', 'test/test-fp.js'],
+  },
+  {
+    // npm test is test/compress.js (4262 cases in 126 files, about 18 min plain
+    // here: each case with expect_stdout is run, and reminified with the 30
+    // option sets of test/ufuzz/options.json and run again) and test/mocha.js
+    // (its own little mocha, 4 min plain, bin/uglifyjs in child processes).
+    // A fixed part, about 3.5 min plain: seven compress files (371 cases:
+    // arguments, arrows, keep_fargs, optional chains, templates, typeof,
+    // generators) and eleven mocha files, through UGLIFY_TAP.
+    // prepare makes the minifier load through require (FUNCTION_BY_REQUIRE);
+    // the sandbox that runs the cases' code still uses vm, or a child node
+    // when the code is async.
+    name: 'uglify-js', repo: 'https://github.com/mishoo/UglifyJS.git', commit: '111746bbae5f55c88e3b82b42f14fd0f3129ea53',
+    style: 'ES5, semicolons, one 25k-line program of eleven files (loaded with new Function, here with require), '
+      + 'its own runners test/compress.js (a child node per 50 cases, vm sandbox) and test/mocha.js',
+    prepare: [
+      ['node', '-e', `require('node:fs').writeFileSync('.jsftrace-uglify-tap.js', ${JSON.stringify(UGLIFY_TAP)})`],
+      ['node', '-e', `require('node:fs').writeFileSync('.jsftrace-function.js', ${JSON.stringify(FUNCTION_BY_REQUIRE)})`],
+      ['node', '-e', `const fs = require('node:fs'); const call = 'new Function("domprops", "exports", ';
+for (const f of ['tools/node.js', 'test/node.js']) {
+  const s = fs.readFileSync(f, 'utf8');
+  if (s.split(call).length !== 2) throw new Error(f + ': no ' + call);
+  fs.writeFileSync(f, s.replace(call, 'require("../.jsftrace-function.js")("domprops", "exports", '));
+}`],
+    ],
+    test: () => ['.jsftrace-uglify-tap.js', 'compress', 'arguments.js', 'arrows.js', 'keep_fargs.js', 'optional-chains.js',
+      'templates.js', 'typeof.js', 'yields.js', 'mocha', 'arguments.js', 'comments.js', 'directives.js', 'getter-setter.js',
+      'number-literal.js', 'operator.js', 'parentheses.js', 'string-literal.js', 'templates.js', 'with.js', 'yields.js'],
   },
 ];

@@ -13,13 +13,16 @@ export type Status = 'pass' | 'fail' | 'skip' | 'todo';
 
 export interface Tally { total: number; pass: number; fail: number; skip: number; todo: number }
 
-const POINT = /^(\s*)(not ok|ok)\b(?:\s+\d+)?(?:\s+-)?\s*(.*)$/;
+// `[^]*`: a test's name may hold U+2028, U+2029 or a carriage return, which `.` does not match.
+const POINT = /^(\s*)(not ok|ok)\b(?:\s+\d+)?(?:\s+-)?\s*([^]*)$/;
+/** Colour codes: an old supports-color colours `not ok` when FORCE_COLOR is set at all, even to 0. */
+const SGR = /\x1b\[[\d;]*m/g;
 
 export function readTap(text: string): Map<string, Status> {
   const out = new Map<string, Status>();
   const seen = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const m = POINT.exec(line);
+    const m = POINT.exec(line.replace(SGR, ''));
     if (m === null) continue;
     const depth = Math.floor(m[1]!.replace(/\t/g, '    ').length / 4);
     let name = m[3]!;

@@ -1,0 +1,84 @@
+// A module loaded while the program has replaced the globals a library
+// shims (lodash's own tests load lodash this way, to check that it does
+// without them): `Symbol` undefined, `Object.create` and
+// `Object.getOwnPropertySymbols` removed, `Map` a function that counts its
+// calls, `Set`, `Promise` and `WeakMap` that do nothing, and a wrapper of
+// `Function.prototype.toString`. It loads and runs as plain, its prologue
+// calls none of them (the wrapper and the fake Map count 0 calls), by
+// require and by import, idle and counted.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
+import { cleanEnv, run, scratchDir } from '../support/process.js';
+
+const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
+const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
+const count = fileURLToPath(new URL('../fixtures/transform/count.js', import.meta.url));
+
+const LIB = `function answer(n) { return typeof Symbol + ' ' + (n + 1) }
+module.exports = { answer, twice: (n) => answer(n) + answer(n) }
+`;
+const ESM_LIB = `export function esmAnswer(n) { return typeof Symbol + ' esm ' + (n * 2) }
+`;
+const MAIN = `const saved = { Symbol, Map, Set, Promise, WeakMap, create: Object.create, syms: Object.getOwnPropertySymbols,
+  toString: Function.prototype.toString }
+let mapCalls = 0
+let toStringCalls = 0
+function shim() {
+  globalThis.Symbol = undefined
+  globalThis.Map = function FakeMap() { mapCalls++; return {} }
+  globalThis.Set = function () {}
+  globalThis.Promise = function () {}
+  globalThis.WeakMap = function () {}
+  Object.create = undefined
+  Object.getOwnPropertySymbols = undefined
+  Function.prototype.toString = function wrapper() { toStringCalls++; return saved.toString.call(this) }
+}
+function restore() {
+  Object.assign(globalThis, { Symbol: saved.Symbol, Map: saved.Map, Set: saved.Set, Promise: saved.Promise, WeakMap: saved.WeakMap })
+  Object.create = saved.create
+  Object.getOwnPropertySymbols = saved.syms
+  Function.prototype.toString = saved.toString
+}
+shim()
+let lib
+try { lib = require('./lib.cjs'); console.log('loaded', lib.answer(1), lib.twice(2)) } catch (e) { console.log('threw', String(e)) }
+const sync = [mapCalls, toStringCalls]
+import('./lib.mjs').then((m) => {
+  const esm = m.esmAnswer(3)
+  const seen = [mapCalls, toStringCalls]
+  restore()
+  console.log('esm', esm)
+  console.log('calls of the replaced globals', JSON.stringify(sync), JSON.stringify(seen))
+}, (e) => { restore(); console.log('import threw', String(e)) })
+`;
+
+test('a module loaded while the program has replaced Symbol, Map and others runs as plain', { timeout: 120_000 }, async () => {
+  const w = scratchDir('jsftrace-replaced-globals-');
+  try {
+    writeFileSync(join(w.dir, 'lib.cjs'), LIB);
+    writeFileSync(join(w.dir, 'lib.mjs'), ESM_LIB);
+    writeFileSync(join(w.dir, 'main.cjs'), MAIN);
+    const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(w.dir, 'cache') });
+    const opts = { cwd: w.dir, env, timeoutMs: 60_000 };
+    const counts = join(w.dir, 'counts.json');
+    const plain = await run(process.execPath, ['main.cjs'], opts);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, 'loaded undefined 2 undefined 3undefined 3\nesm undefined esm 6\ncalls of the replaced globals [0,0] [0,0]\n');
+    for (const [preload, reg] of [['--require', registerCjs], ['--import', register]] as const) {
+      // The transform cache is cold for the first run and warm for the second.
+      const idle = await run(process.execPath, [preload, reg, 'main.cjs'], opts);
+      const traced = await run(process.execPath, [preload, reg, '--import', count, 'main.cjs'],
+        { ...opts, env: { ...env, JSFTRACE_TEST_COUNTS: counts, JSFTRACE_TEST_FILE: 'lib.cjs' } });
+      assertSameOutcomes(`main.cjs, ${preload}`, outcomeOf(plain), { idle: outcomeOf(idle), traced: outcomeOf(traced) });
+      const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[]]>;
+      assert.deepEqual(seen['answer']?.slice(0, 2), [3, 3], JSON.stringify(seen));
+    }
+  } finally {
+    w.done();
+  }
+});
