@@ -8,6 +8,7 @@
  * as long as the records, plus filter texts that are replaced rarely.
  */
 
+import { BufferByteLength, BufferFrom } from '../shared/builtins.js';
 import { fail } from '../shared/errors.js';
 import { H_ARENA_TOP } from './layout.js';
 import type { Instance } from './instance.js';
@@ -21,7 +22,7 @@ let view: { inst: Instance; buf: Buffer } | undefined;
 
 /** The arena as one Buffer, made once per thread. */
 export function arenaBuffer(inst: Instance): Buffer {
-  if (view === undefined || view.inst !== inst) view = { inst, buf: Buffer.from(inst.sab, inst.L.arena, inst.L.arenaBytes) };
+  if (view === undefined || view.inst !== inst) view = { inst, buf: BufferFrom(inst.sab, inst.L.arena, inst.L.arenaBytes) };
   return view.buf;
 }
 
@@ -36,7 +37,7 @@ export function arenaAlloc(inst: Instance, len: number): number {
 }
 
 export function arenaWrite(inst: Instance, text: string): ArenaRef {
-  const len = Buffer.byteLength(text, 'utf8');
+  const len = BufferByteLength(text, 'utf8');
   const off = arenaAlloc(inst, len);
   arenaBuffer(inst).write(text, off, len, 'utf8');
   return { off, len };

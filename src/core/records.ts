@@ -8,6 +8,7 @@
  * raised last); one key names one block of one size.
  */
 
+import { BufferByteLength } from '../shared/builtins.js';
 import { fail } from '../shared/errors.js';
 import { arenaAlloc, arenaBuffer, arenaRead, arenaWrite } from './arena.js';
 import { OWN_SITE_KEYS, SITE_KEYS } from '../shared/site-abi.js';
@@ -98,12 +99,12 @@ export function defineBlockLocked(inst: Instance, key: string, metas: readonly S
       const texts = new Array<string>(count);
       for (let k = 0; k < count; k++) texts[k] = encodeMeta(metas[k]!);
       const joined = texts.join('');
-      const bytes = Buffer.byteLength(joined, 'utf8');
+      const bytes = BufferByteLength(joined, 'utf8');
       const ascii = bytes === joined.length;
       let at = arenaAlloc(inst, bytes);
       arenaBuffer(inst).write(joined, at, bytes, 'utf8');
       for (let k = 0; k < count; k++) {
-        const len = ascii ? texts[k]!.length : Buffer.byteLength(texts[k]!, 'utf8');
+        const len = ascii ? texts[k]!.length : BufferByteLength(texts[k]!, 'utf8');
         i32[L.meta + 2 * (base + k)] = at;
         i32[L.meta + 2 * (base + k) + 1] = len;
         at += len;

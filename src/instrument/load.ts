@@ -34,6 +34,7 @@ import { MARKER } from './marker.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 import { withOwnIntrinsics } from './own-intrinsics.js';
+import { MathMax } from '../shared/builtins.js';
 
 export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
@@ -279,7 +280,7 @@ export function isInstrumented(code: string): boolean {
   // since a miss merely costs one more decision, never a wrong module.
   let end = code.length;
   while (end > 0 && code.charCodeAt(end - 1) <= 32) end--;
-  const from = Math.max(0, end - MARKER.length - 2);
+  const from = MathMax(0, end - MARKER.length - 2);
   return code.indexOf(MARKER.trim(), from) >= 0;
 }
 
@@ -294,9 +295,14 @@ function emit(result: TransformResult): string {
   return result.code + MARKER;
 }
 
+/** Failures found while the built-ins of the start stood in for the program's: reported after (own-intrinsics.ts). */
+const unreported: string[] = [];
+
 function countFailure(filename: string, error: string): void {
   Atomics.add(counters, C_FAILED, 1);
-  report(filename, error);
+  // The report may reach the program's code (a process.emitWarning of its
+  // own): not while ours stand in for its built-ins.
+  unreported.push(filename, error);
 }
 
 function errorText(e: unknown): string {
@@ -323,6 +329,10 @@ export function instrumentSource(source: string, filename: string, format: Modul
     return withOwnIntrinsics(() => decide(source, filename, format));
   } finally {
     deciding = false;
+    while (unreported.length > 0) {
+      const [file, error] = unreported.splice(0, 2) as [string, string];
+      report(file, error);
+    }
   }
 }
 
@@ -362,7 +372,11 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
     result = run({ code: source, filename, format: 'commonjs', file: id.file, package: id.package, sourceMapFiles }, format);
   } catch (e) {
     const msg = errorText(e);
-    c?.put(key, { status: 'failed', sites: 0, body: msg });
+    // Kept for later runs only when the source decides it (it does not
+    // parse, or our output for it does not compile); another error may
+    // come of the program's environment (a built-in it replaced that
+    // own-intrinsics.ts does not cover), which a later run may not have.
+    if (msg.startsWith('SyntaxError') || msg.startsWith('TransformOutputError')) c?.put(key, { status: 'failed', sites: 0, body: msg });
     return failed(source, filename, msg);
   }
   const code = emit(result);

@@ -32,7 +32,7 @@ import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
-import { withOwnIntrinsics } from './own-intrinsics.js';
+import { IntrinsicUint16Array } from '../shared/builtins.js';
 
 let defineFailed = false;
 
@@ -46,12 +46,6 @@ let defineFailed = false;
  * warning per thread.
  */
 function defineModule(key: string, file: string, pkg: string, names: string, positions: string, tag: string, script: string,
-  table: unknown): number | undefined {
-  // Inside the program's module load: the program may have replaced what our code calls (own-intrinsics.ts).
-  return withOwnIntrinsics(() => defineModuleIn(key, file, pkg, names, positions, tag, script, table));
-}
-
-function defineModuleIn(key: string, file: string, pkg: string, names: string, positions: string, tag: string, script: string,
   table: unknown): number | undefined {
   registerModule(tag, script, table);
   try {
@@ -72,7 +66,8 @@ function defineModuleSites(key: string, file: string, pkg: string, names: string
   const ps = positions.split(',');
   const metas: SiteMeta[] = new Array(ns.length);
   // The keys the transform wrote into the sites (the same function of the tag).
-  const keys = new Uint16Array(ns.length);
+  // The built-in of the start: this runs inside the program's module load, after whatever it replaced.
+  const keys = new IntrinsicUint16Array(ns.length);
   const own = pkg === '';
   for (let k = 0; k < ns.length; k++) keys[k] = siteKeyOf(tag, own, k);
   for (let k = 0; k < ns.length; k++) {

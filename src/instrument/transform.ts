@@ -32,7 +32,7 @@
  *     return Pt ? PQ(x, Pt) : x;                                       // a name, a literal, this
  *     return Pt ? (PP(Pt), (x + y) instanceof(PY), PZ()) : x + y;     // short, no function inside
  *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // long, with a call
- *     return (PI(EXPR, Pt));                                            // anything else
+ *     return ((0,PI)(EXPR, Pt));                                        // anything else
  *     ...
  *     if (Pt) PL(Pt);                                                  // falling off the end
  *   }
@@ -1087,7 +1087,7 @@ class Instrumenter {
         this.open(body.start, `return(${P}r=`, body.end);
         this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
       } else {
-        this.open(body.start, `return ${P}I(`, body.end);
+        this.open(body.start, `return(0,${P}I)(`, body.end);
         this.close(body.end, `,${held(1, wb, `${P}t`)})${wrap ? caught : ''}}`, body.start);
       }
     }
@@ -1159,16 +1159,27 @@ class Instrumenter {
   /**
    * Whether a return value that cannot be written twice may go into a local
    * (`Pr = X`, no call on the untraced path) rather than through `PI`: when
-   * the assignment can give no name, as X is no anonymous function or class
-   * (it would take the local's) and no function waits for a name once X is
-   * read (it would be named or dropped).
+   * the assignment can give no name, as X holds no function or class (an
+   * anonymous one would take the local's name, one inside an array or a
+   * nested literal the local's as a prefix) and no function waits for a
+   * name once X is read (it would be named or dropped).
    */
   private localSafe(x: N): boolean {
-    let v = x;
-    while (v.type === 'ParenthesizedExpression') v = v['expression'] as N;
-    const anonymous = v.type === 'ArrowFunctionExpression'
-      || ((v.type === 'FunctionExpression' || v.type === 'ClassExpression') && (v['id'] === null || v['id'] === undefined));
-    return !anonymous && this.waiting.after(x) === 0;
+    // A function or class anywhere in X: V8 names one in an array or a
+    // nested literal after the assignment's target (`$Jr.arr`), as it names
+    // one passed to PI after the callee unless the callee is not a plain
+    // name (so `(0,PI)(...)`).
+    let literal = false;
+    const visit = (n: N): void => {
+      if (literal) return;
+      if (FUNCTIONS.has(n.type) || n.type === 'ClassExpression') {
+        literal = true;
+        return;
+      }
+      forEachChild(n, visit);
+    };
+    visit(x);
+    return !literal && this.waiting.after(x) === 0;
   }
 
   /** Whether functions of the program may wait for a name where an insertion at `offset` runs (name-inference.ts). */
@@ -1254,7 +1265,7 @@ class Instrumenter {
     // Through a call, which names nothing (name-inference.ts); Pt is read
     // after the value, which may have suspended and resumed the call.
     // In parentheses, as `return(x)` would otherwise become `return$JI...`.
-    this.open(arg.start, `(${P}I(${seq ? '(' : ''}`, arg.end);
+    this.open(arg.start, `((0,${P}I)(${seq ? '(' : ''}`, arg.end);
     this.close(arg.end, `${seq ? ')' : ''},${held(1, this.wa(arg), `${P}t`)}))`, arg.start);
   }
 
@@ -1378,7 +1389,7 @@ export function transformSource(input: TransformInput): TransformResult {
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
     + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q;`
-    + `typeof ${KEY_GLOBAL}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
+    + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
     // The runtime's PV and PI, compiled already (runtime.ts says why); a
     // runtime of an older jsftrace, installed first, has none.
     + `${P}&&${P}.I&&(${P}V=${P}.V,${P}I=${P}.I);`;

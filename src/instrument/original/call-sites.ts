@@ -27,7 +27,7 @@
  * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
-import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
+import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
 import { masquerade } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
@@ -90,7 +90,7 @@ export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): 
     else delete E.prepareStackTrace;
     if (!enough) E.stackTraceLimit = before;
   }
-  return Array.isArray(s) ? read(s as CallSite[]) : null;
+  return ArrayIsArray(s) ? read(s as CallSite[]) : null;
 }
 
 /** A formatter that gives V8's CallSites as they are. */
