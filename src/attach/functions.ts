@@ -160,11 +160,11 @@ function v8StartOf(code: string, n: N): number {
   return n.start;
 }
 
-/** The edit table the transform put in the last range it added. */
+/** The edit table the transform put at the end of the last range it added (after Pn's comment). */
 function tableOf(output: string, added: readonly (readonly [number, number])[]): ReturnType<typeof decodeTable> | null {
   const last = added[added.length - 1];
   if (last === undefined) return null;
-  const m = /\/\*([^*]*)\*\//.exec(output.slice(last[0], last[1]));
+  const m = /\/\*([^*]*)\*\/\}$/.exec(output.slice(last[0], last[1]));
   if (m === null) throw new Error('the instrumented text has no edit table');
   return decodeTable(m[1]!);
 }
@@ -265,10 +265,13 @@ export function scriptFunctions(source: string, output: string, format: Format, 
 
   const prologueNames: string[] = [];
   const declared: string[] = [];
-  // The edit table is the declared function with an empty body; the other
-  // declarations (the helpers every await and long return calls) are part of
-  // the prologue, whose values the attached functions read.
-  const isTable = (st: N): boolean => st.type === 'FunctionDeclaration' && ((st['body'] as N)['body'] as N[]).length === 0;
+  // The edit table is the declared function with an empty body whose name
+  // ends in x (Px); the other declarations (the helpers every await and
+  // long return calls, and Pn, whose comment the prologue's site
+  // definition reads) are part of the prologue, whose values the attached
+  // functions read.
+  const isTable = (st: N): boolean => st.type === 'FunctionDeclaration' && ((st['body'] as N)['body'] as N[]).length === 0
+    && ((st['id'] as N)['name'] as string).endsWith('x');
   for (const st of pro) {
     if (st.type === 'VariableDeclaration') for (const d of st['declarations'] as N[]) bindingNames(d['id'] as N, prologueNames);
     else if (isTable(st)) bindingNames(st['id'] as N, declared);

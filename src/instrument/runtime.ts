@@ -32,7 +32,7 @@ import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
-import { IntrinsicUint16Array } from '../shared/builtins.js';
+import { ArrayIsArray, FunctionToString, IntrinsicError, IntrinsicUint16Array, JSONParse, ReflectApply } from '../shared/builtins.js';
 
 let defineFailed = false;
 
@@ -45,10 +45,11 @@ let defineFailed = false;
  * site nop (its base is undefined, so each word index is NaN), with one
  * warning per thread.
  */
-function defineModule(key: string, file: string, pkg: string, names: string, positions: string, tag: string, script: string,
+function defineModule(key: string, file: string, pkg: string, sitesFn: unknown, tag: string, script: string,
   table: unknown): number | undefined {
   registerModule(tag, script, table);
   try {
+    const [names, positions] = sitesOf(sitesFn);
     return defineModuleSites(key, file, pkg, names, positions, tag);
   } catch (e) {
     if (!defineFailed) {
@@ -57,6 +58,20 @@ function defineModule(key: string, file: string, pkg: string, names: string, pos
     }
     return undefined;
   }
+}
+
+/**
+ * The names and positions of a module's functions, from the comment of the
+ * function that holds them (transform.ts): `["names", "positions"]`, with
+ * `*` `/` written `*\/`.
+ */
+function sitesOf(fn: unknown): [string, string] {
+  const text = ReflectApply(FunctionToString, fn, []) as string;
+  const from = text.indexOf('/*');
+  const to = text.lastIndexOf('*/');
+  const parsed: unknown = from < 0 || to < from ? null : JSONParse(text.slice(from + 2, to));
+  if (!ArrayIsArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'string') throw new IntrinsicError('no site table');
+  return [parsed[0], parsed[1]];
 }
 
 function defineModuleSites(key: string, file: string, pkg: string, names: string, positions: string, tag: string): number {

@@ -1384,8 +1384,7 @@ export function transformSource(input: TransformInput): TransformResult {
   // while no runtime runs in this thread (the key undeclared, or made
   // `false` by a module that ran first).
   const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
-    + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${JSON.stringify(inst.names.join('\n'))},`
-    + `${JSON.stringify(positions.join(','))},${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
+    + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
     + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q;`
@@ -1432,7 +1431,12 @@ export function transformSource(input: TransformInput): TransformResult {
   // (a call rather than an assignment to a local, which would name an
   // anonymous function: name-inference.ts), exiting the call when traced.
   const helpers = `function ${P}V(v){return v}function ${P}I(v,t){return t?${P}L(t,v):v}`;
-  const tail = `${helpers}function ${P}x(){/*${table}*/}`;
+  // The functions' names and positions, as the table: in a comment the
+  // runtime reads through Function.prototype.toString, not on the first
+  // line of the program, where Node quotes the prologue above an error
+  // thrown there (a module's names run to tens of kilobytes).
+  const sitesText = JSON.stringify([inst.names.join('\n'), positions.join(',')]).replace(/\*\//g, '*\\/');
+  const tail = `${helpers}function ${P}n(){/*${sitesText}*/}function ${P}x(){/*${table}*/}`;
   const tailAt = body.length + 1;
   return { code: `${body}\n${tail}`, sites, added: [[headAt, headAt + head.length], [tailAt, tailAt + tail.length]] };
 }
