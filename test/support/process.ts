@@ -4,7 +4,7 @@
 // of jsftrace's own variables, and hand another user a Node binary it can run.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, copyFileSync, chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -12,6 +12,20 @@ import { dirname, join } from 'node:path';
 export function scratchDir(prefix: string): { dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A scratch directory holding `files` (name: text), and how to run a
+ * program there plain and instrumented: a clean environment whose
+ * transform cache lives in the directory (on, cold for the first run).
+ */
+export function scratchProgram(prefix: string, files: Record<string, string>): {
+  dir: string; env: Record<string, string>; opts: { cwd: string; env: Record<string, string>; timeoutMs: number }; done: () => void;
+} {
+  const w = scratchDir(prefix);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(w.dir, name), text);
+  const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(w.dir, 'cache') });
+  return { dir: w.dir, env, opts: { cwd: w.dir, env, timeoutMs: 60_000 }, done: w.done };
 }
 
 /**

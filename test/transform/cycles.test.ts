@@ -7,11 +7,10 @@
 // function that returns a function, plain and arrow-calling functions.
 
 import { test } from 'node:test';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
-import { cleanEnv, run, scratchDir } from '../support/process.js';
+import { run, scratchProgram } from '../support/process.js';
 
 const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 const count = fileURLToPath(new URL('../fixtures/transform/count.js', import.meta.url));
@@ -31,16 +30,16 @@ console.log(maker()(), plain(1), mapped(2))
 `;
 
 test('functions of a module called in an import cycle before its prologue ran behave as without jsftrace, traced or not', { timeout: 120_000 }, async () => {
-  const w = scratchDir('jsftrace-cycles-');
+  // Three hundred functions in a module loaded first: with every function traced, every site key is on.
+  const many = Array.from({ length: 300 }, (_, i) => `export function f${i}() { return ${i} }`).join('\n');
+  const w = scratchProgram('jsftrace-cycles-', {
+    'many.mjs': `${many}\nexport function all() { let t = 0; ${Array.from({ length: 300 }, (_, i) => `t += f${i}();`).join(' ')} return t }\n`,
+    'a.mjs': A,
+    'b.mjs': B,
+    'main.mjs': `import { all } from './many.mjs'\nconsole.log('all', all())\nawait import('./a.mjs')\n`,
+  });
   try {
-    // Three hundred functions in a module loaded first: with every function traced, every site key is on.
-    const many = Array.from({ length: 300 }, (_, i) => `export function f${i}() { return ${i} }`).join('\n');
-    writeFileSync(join(w.dir, 'many.mjs'), `${many}\nexport function all() { let t = 0; ${Array.from({ length: 300 }, (_, i) => `t += f${i}();`).join(' ')} return t }\n`);
-    writeFileSync(join(w.dir, 'a.mjs'), A);
-    writeFileSync(join(w.dir, 'b.mjs'), B);
-    writeFileSync(join(w.dir, 'main.mjs'), `import { all } from './many.mjs'\nconsole.log('all', all())\nawait import('./a.mjs')\n`);
-    const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(w.dir, 'cache') });
-    const opts = { cwd: w.dir, env, timeoutMs: 60_000 };
+    const { env, opts } = w;
     const main = join(w.dir, 'main.mjs');
     const [plain, idle, traced] = await Promise.all([
       run(process.execPath, [main], opts),

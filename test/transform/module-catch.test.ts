@@ -8,11 +8,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
-import { cleanEnv, run, scratchDir } from '../support/process.js';
+import { run, scratchProgram } from '../support/process.js';
 
 const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 const count = fileURLToPath(new URL('../fixtures/transform/count.js', import.meta.url));
@@ -35,13 +35,9 @@ try { lib.fails('sync') } catch { console.log(lib.after('sync')) }
 `;
 
 test('a module with no function whose top level catches ends the frames the throw left', { timeout: 120_000 }, async () => {
-  const w = scratchDir('jsftrace-module-catch-');
+  const w = scratchProgram('jsftrace-module-catch-', { 'lib.cjs': LIB, 'main.cjs': CJS, 'main.mjs': ESM });
   try {
-    writeFileSync(join(w.dir, 'lib.cjs'), LIB);
-    writeFileSync(join(w.dir, 'main.cjs'), CJS);
-    writeFileSync(join(w.dir, 'main.mjs'), ESM);
-    const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(w.dir, 'cache') });
-    const opts = { cwd: w.dir, env, timeoutMs: 60_000 };
+    const { env, opts } = w;
     for (const main of ['main.cjs', 'main.mjs']) {
       const counts = join(w.dir, `${main}.counts.json`);
       const plain = await run(process.execPath, [main], opts);

@@ -10,11 +10,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSameOutcomes, outcomeOf } from '../support/difference.js';
-import { cleanEnv, run, scratchDir } from '../support/process.js';
+import { run, scratchProgram } from '../support/process.js';
 
 const register = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
@@ -71,13 +71,9 @@ import('./lib.mjs').then((m) => {
 `;
 
 test('a module loaded while the program has replaced Symbol, Map and others runs as plain', { timeout: 120_000 }, async () => {
-  const w = scratchDir('jsftrace-replaced-globals-');
+  const w = scratchProgram('jsftrace-replaced-globals-', { 'lib.cjs': LIB, 'lib.mjs': ESM_LIB, 'main.cjs': MAIN });
   try {
-    writeFileSync(join(w.dir, 'lib.cjs'), LIB);
-    writeFileSync(join(w.dir, 'lib.mjs'), ESM_LIB);
-    writeFileSync(join(w.dir, 'main.cjs'), MAIN);
-    const env = cleanEnv({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(w.dir, 'cache') });
-    const opts = { cwd: w.dir, env, timeoutMs: 60_000 };
+    const { env, opts } = w;
     const counts = join(w.dir, 'counts.json');
     const plain = await run(process.execPath, ['main.cjs'], opts);
     assert.equal(plain.code, 0, plain.stderr);
