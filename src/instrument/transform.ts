@@ -1082,7 +1082,7 @@ class Instrumenter {
         this.copyAfter(body, `${tail}:`, `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
-      } else if (!apart && callsOwn(body) && this.localSafe(body)) {
+      } else if (this.intoLocal(body)) {
         ctx.needsPr = true;
         this.open(body.start, `return(${P}r=`, body.end);
         this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
@@ -1157,18 +1157,19 @@ class Instrumenter {
   readonly suspensions: number[] = [];
 
   /**
-   * Whether a return value that cannot be written twice may go into a local
+   * Whether a return value that cannot be written twice goes into a local
    * (`Pr = X`, no call on the untraced path) rather than through `PI`: when
-   * the assignment can give no name, as X holds no function or class (an
-   * anonymous one would take the local's name, one inside an array or a
-   * nested literal the local's as a prefix) and no function waits for a
-   * name once X is read (it would be named or dropped).
+   * X calls something (a value with no call keeps the frame smaller through
+   * PI, callsOwn; a call-free value with branches, branchesApart, is one of
+   * those) and the assignment can give no name, as X holds no function or
+   * class (an anonymous one would take the local's name, one inside an
+   * array or a nested literal the local's as a prefix, as one passed to PI
+   * would take the callee's were it not called as `(0,PI)(...)`) and no
+   * function waits for a name once X is read (it would be named or
+   * dropped).
    */
-  private localSafe(x: N): boolean {
-    // A function or class anywhere in X: V8 names one in an array or a
-    // nested literal after the assignment's target (`$Jr.arr`), as it names
-    // one passed to PI after the callee unless the callee is not a plain
-    // name (so `(0,PI)(...)`).
+  private intoLocal(x: N): boolean {
+    if (!callsOwn(x)) return false;
     let literal = false;
     const visit = (n: N): void => {
       if (literal) return;
@@ -1255,7 +1256,7 @@ class Instrumenter {
       return;
     }
     const seq = arg.type === 'SequenceExpression';
-    if (!apart && callsOwn(arg) && this.localSafe(arg)) {
+    if (this.intoLocal(arg)) {
       // Into a local, and no call while the function is untraced.
       ctx.needsPr = true;
       this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
