@@ -27,7 +27,7 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
-import { KEY_GLOBAL, SITE_KEYS, siteKeysClassSource } from '../shared/site-abi.js';
+import { KEY_GLOBAL, SITE_KEYS, siteKeysClassSource, type OwnField } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
   H_KEY_GEN, H_LOAD_GEN, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
@@ -48,7 +48,6 @@ import { loadOwn } from '../shared/own-load.js';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
-const IPI_SYMBOL = Symbol.for('jsftrace.ipi');
 const CHANNEL = 'jsftrace:control:v1';
 
 const tv: ThreadView = threadView();
@@ -394,6 +393,16 @@ export function siteKeyObject(): SiteKeys {
   return keyObject;
 }
 
+/** A field of jsftrace's own on this thread's key object (shared/site-abi.ts OwnField); undefined until set. */
+export function ownField(name: OwnField): unknown {
+  return Object.getOwnPropertyDescriptor(siteKeyObject(), name)?.value as unknown;
+}
+
+/** Sets a field of jsftrace's own: read-only, not enumerable (a second copy of jsftrace in the thread may set it again). */
+export function setOwnField(name: OwnField, value: unknown): void {
+  Object.defineProperty(siteKeyObject(), name, { value, writable: false, enumerable: false, configurable: true });
+}
+
 /**
  * Sets this thread's key object from the shared counts (KEYON): a key is
  * on while any of its sites calls something. Writes only the fields that
@@ -442,7 +451,8 @@ interface InspectorLike {
 
 let ipiSession: InspectorLike | null | undefined;
 const workerSessions = new Set<string>();
-const IPI_EXPR = `globalThis[Symbol.for('jsftrace.ipi')]?.()`;
+// Read through the global object: a script-scope binding of the program's may share the name.
+const IPI_EXPR = `globalThis[${JSON.stringify(KEY_GLOBAL)}]?.ipi?.()`;
 
 async function ipiSessionOrNull(): Promise<InspectorLike | null> {
   if (ipiSession !== undefined) return ipiSession;
@@ -565,10 +575,10 @@ export function joinThread(): Promise<void> {
     no = L.maxThreads - 1;
   }
   setThreadRow(tv, no);
-  (globalThis as Record<symbol, unknown>)[IPI_SYMBOL] = () => {
+  setOwnField('ipi', () => {
     onSync();
     if (isMainThread && ipiSession) sendIpis(ipiSession);
-  };
+  });
   applyStaticKey();
   watchWorkers();
   atExit(() => markDead(threadId));

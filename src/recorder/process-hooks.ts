@@ -30,6 +30,8 @@
  */
 
 import { constants } from 'node:os';
+import { ownField, setOwnField } from '../core/index.js';
+import { setProcessEmit } from '../shared/exit-hooks.js';
 
 export const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type EndingSignal = (typeof ENDING_SIGNALS)[number];
@@ -38,8 +40,6 @@ export interface EndHooks {
   onExit(code: number): void;
   onSignal(signal: EndingSignal): void;
 }
-
-const INSTALLED = Symbol.for('jsftrace.processHooks');
 
 function isEnding(ev: unknown): ev is EndingSignal {
   return ev === 'SIGINT' || ev === 'SIGTERM' || ev === 'SIGHUP';
@@ -56,9 +56,9 @@ function signalOf(sig: unknown): EndingSignal | null {
 
 /** Installs the hooks in the main thread; a second call does nothing. */
 export function installEndHooks(hooks: EndHooks): void {
-  const p = process as NodeJS.Process & { [INSTALLED]?: boolean };
-  if (p[INSTALLED] === true) return;
-  Object.defineProperty(p, INSTALLED, { value: true, enumerable: false });
+  const p = process;
+  if (ownField('endHooks') === true) return;
+  setOwnField('endHooks', true);
   type Emit = (this: unknown, ev: string | symbol, ...args: unknown[]) => boolean;
   const realEmit = p.emit as unknown as Emit;
   const realKill = p.kill as unknown as (this: unknown, pid: number, signal?: string | number) => boolean;
@@ -119,7 +119,7 @@ export function installEndHooks(hooks: EndHooks): void {
   };
   Object.defineProperty(kill, 'length', { value: realKill.length });
 
-  p.emit = emit as unknown as typeof p.emit;
+  setProcessEmit(emit as unknown as typeof p.emit);
   p.kill = kill as unknown as typeof p.kill;
   for (const sig of ENDING_SIGNALS) watch(sig);
 }

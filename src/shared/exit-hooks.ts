@@ -2,10 +2,11 @@
  * Work done when this thread's process object says the thread or process
  * ends ('beforeExit', 'exit'), without a listener the program could see.
  *
- * Owns: the one wrapper of this thread's `process.emit`. Invariants: the
+ * Owns: the one wrapper of this thread's `process.emit`, and where a
+ * wrapper of it goes (setProcessEmit). Invariants: the
  * program's own listeners run first and exactly as without us
  * (`process.listeners('exit')`, `listenerCount`, `eventNames` and the
- * MaxListeners warning are untouched); our hooks run after them, each once
+ * MaxListeners warning are untouched, and the process's own keys too); our hooks run after them, each once
  * per emission, each isolated (a hook that throws is reported on stderr and
  * the others still run); a listener of the program that throws still throws.
  *
@@ -22,6 +23,7 @@
  * what ran after its last take: original/coverage-files.ts).
  */
 
+import { EventEmitter } from 'node:events';
 import vm from 'node:vm';
 import { ReflectApply } from './builtins.js';
 
@@ -86,7 +88,25 @@ function wrap(): void {
   ) => NodeJS.Process['emit'];
   const wrappedEmit = make(emit, ReflectApply, run, last, process);
   Object.defineProperty(wrappedEmit, 'length', { value: emit.length });
-  (process as { emit: unknown }).emit = wrappedEmit;
+  setProcessEmit(wrappedEmit);
+}
+
+/**
+ * Puts a wrapper of `process.emit` in place where the program does not
+ * see it among the process's own keys: on the object between the process
+ * and EventEmitter.prototype (whose own key is `constructor` alone), with
+ * the descriptor EventEmitter's `emit` has. A process that has an `emit`
+ * of its own already (a wrapper the program, or signal-exit, put there)
+ * has it replaced, as the wrapper found it.
+ */
+export function setProcessEmit(fn: NodeJS.Process['emit']): void {
+  const proto = Object.getPrototypeOf(process) as object | null;
+  if (Object.prototype.hasOwnProperty.call(process, 'emit') || proto === null || proto === EventEmitter.prototype) {
+    (process as { emit: unknown }).emit = fn;
+    return;
+  }
+  const d = Object.getOwnPropertyDescriptor(EventEmitter.prototype, 'emit');
+  Object.defineProperty(proto, 'emit', { value: fn, writable: true, enumerable: d?.enumerable ?? false, configurable: true });
 }
 
 function add(list: Hook[], fn: Hook): () => void {

@@ -34,6 +34,18 @@ export const KEY_GLOBAL = '$jsftrace';
 export const RUNTIME_FIELD = 'runtime';
 
 /**
+ * The key object's other fields of jsftrace's own, each written once per
+ * thread at its start, read-only and not enumerable: what the copies of
+ * jsftrace a thread may load (the CommonJS and ES module entries, a second
+ * install) share, kept off the global object, where the program would see
+ * them (`Reflect.ownKeys(globalThis)`). `hooks`: what the module hooks'
+ * install did (instrument/hooks/install.ts); `ipi`: the function another
+ * thread's interrupt calls (core/threads.ts); `endHooks`: that a
+ * recording's end hooks are in place (recorder/process-hooks.ts).
+ */
+export type OwnField = typeof RUNTIME_FIELD | 'hooks' | 'ipi' | 'endHooks';
+
+/**
  * Fields of the key object. Making the object costs each thread time that
  * grows faster than the count (its map transitions: 1.0 ms of CPU for 512
  * fields, 3.9 ms for 1,000 on Node 20 and 24), and V8 keeps at most 1,020

@@ -230,7 +230,7 @@ test('filters apply from the first line; .cjs and commands through NODE_OPTIONS 
   }
 });
 
-test('a recorded program prints exactly what it prints without jsftrace: its stack traces, an uncaught error and its caret, its exit code', async () => {
+test('a recorded program prints exactly what it prints without jsftrace: its stack traces, an uncaught error and its caret, its exit code, its own keys of the global object and the process', async () => {
   const t = tempDir();
   try {
     // The Error is made on one line and thrown on another: Node puts the
@@ -246,6 +246,8 @@ function fail() {
 const frames = (e) => e.stack.split('\\n').slice(1).join('\\n')
 console.log(frames(new Error('top')))
 async function later() { await null; console.log(frames(new Error('after await'))) }
+// Nothing of jsftrace's own on the global object (but its one binding) or the process.
+console.log(Reflect.ownKeys(globalThis).filter((k) => k !== '$jsftrace').map(String).join(), Reflect.ownKeys(process).map(String).join())
 if (process.argv[2] === 'throw') fail()
 else later()
 `;

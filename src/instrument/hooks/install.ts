@@ -17,6 +17,7 @@
 
 import module from 'node:module';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { ownField, setOwnField } from '../../core/index.js';
 import { fail } from '../../shared/errors.js';
 import { cacheOptionsFromEnv } from '../cache.js';
 import {
@@ -40,13 +41,9 @@ export interface InstallInfo {
   readonly compileCache: string | null;
 }
 
-const STATE = Symbol.for('jsftrace.hooks');
-
-interface Holder { [STATE]?: InstallInfo }
-
-/** What installHooks did in this thread, or null before it ran. */
+/** What installHooks did in this thread, or null before it ran (in any copy of jsftrace the thread loaded). */
 export function hooksInfo(): InstallInfo | null {
-  return (globalThis as Holder)[STATE] ?? null;
+  return (ownField('hooks') as InstallInfo | undefined) ?? null;
 }
 
 let loaderPort: MessagePort | null = null;
@@ -159,6 +156,6 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
   const children = env['JSFTRACE_CHILDREN'] === '1';
   if (children) followChildren(flag, env);
   const info: InstallInfo = { esm, workers, children, compileCache };
-  (globalThis as Holder)[STATE] = info;
+  setOwnField('hooks', info);
   return info;
 }
