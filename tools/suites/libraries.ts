@@ -357,6 +357,36 @@ module.exports = function() {
 };
 `;
 
+/**
+ * mozilla/source-map's test/run-tests.js requires every test/test-*.js, awaits
+ * each of their exported test* functions in turn (passing assert) and prints
+ * only the failures and 'passed / total'. This is the same loop with a TAP
+ * point per test function, `file > name`.
+ */
+const SOURCE_MAP_TAP = `'use strict';
+const assert = require('node:assert');
+const fs = require('node:fs');
+const files = fs.readdirSync('test').filter((f) => /^test\\-.*?\\.js/.test(f));
+(async () => {
+  let n = 0;
+  let failed = 0;
+  process.stdout.write('TAP version 13\\n');
+  for (const f of files) {
+    const testCase = require('./test/' + f);
+    for (const k in testCase) {
+      if (!/^test/.test(k)) continue;
+      let error = null;
+      try { await testCase[k](assert); } catch (e) { error = e; }
+      if (error) failed++;
+      process.stdout.write((error ? 'not ok ' : 'ok ') + ++n + ' - ' + (f + ' > ' + k).replace(/#/g, '\\\\#') + '\\n');
+      if (error) process.stdout.write('  # ' + String(error && error.stack).replace(/\\n/g, '\\n  # ') + '\\n');
+    }
+  }
+  process.stdout.write('1..' + n + '\\n');
+  process.exit(failed);
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
 export const LIBRARIES: Library[] = [
   {
     name: 'express', repo: 'https://github.com/expressjs/express.git', commit: 'a3714473feb3d2908add734d340e7755fd85e0a3',
@@ -672,5 +702,54 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     test: () => ['.jsftrace-uglify-tap.js', 'compress', 'arguments.js', 'arrows.js', 'keep_fargs.js', 'optional-chains.js',
       'templates.js', 'typeof.js', 'yields.js', 'mocha', 'arguments.js', 'comments.js', 'directives.js', 'getter-setter.js',
       'number-literal.js', 'operator.js', 'parentheses.js', 'string-literal.js', 'templates.js', 'with.js', 'yields.js'],
+  },
+  {
+    // co 4.6.0 (the tip of master): generator functions driven through
+    // promises, thunks, arrays and objects of them; mocha 2 (its _mocha, the
+    // runner itself, rather than bin/mocha, which only restarts node with
+    // --harmony).
+    name: 'co', repo: 'https://github.com/tj/co.git', commit: '249bbdc72da24ae44076afd716349d2089b31c4c',
+    style: 'CommonJS, ES2015 generators (yield of promises, thunks, arrays, objects), semicolons, mocha 2',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/_mocha'),
+  },
+  {
+    // Its test/run-tests.js (npm test) through SOURCE_MAP_TAP, which prepare
+    // writes into the checkout: 14 files of exported test functions, some
+    // async (the consumers parse mappings with lib/mappings.wasm through
+    // WebAssembly), including the tc39 source-map-tests (a git submodule,
+    // test/source-map-tests, which prepare checks out).
+    name: 'source-map', repo: 'https://github.com/mozilla/source-map.git', commit: '801be934007c3ed0ef66c620641b1668e92c891d',
+    style: 'CommonJS, semicolons (prettier), classes, async consumers over WebAssembly, own test runner (exported test functions)',
+    prepare: [['git', 'submodule', 'update', '--init'], write('.jsftrace-source-map-tap.cjs', SOURCE_MAP_TAP)],
+    test: () => ['.jsftrace-source-map-tap.cjs'],
+  },
+  {
+    // The tip of the 4.x branch (after v4.7.9; master, 5.0 alphas, is ES
+    // modules under vitest). prepare builds what the node tests load, as its
+    // grunt build does for node: the parser with jison (task parser) and
+    // lib/ compiled by babel 5 to CommonJS in dist/cjs (task node); the
+    // mustache spec tests are a git submodule (spec/mustache). Of the three
+    // environments of spec/env/runner.js (runtime, browser and node, the first
+    // two over the webpack bundles in dist/) the node one: mocha over spec/*.js
+    // with spec/env/node.js as --require. Templates are compiled to source and
+    // made into functions with new Function, precompiled ones with eval.
+    name: 'handlebars', repo: 'https://github.com/handlebars-lang/handlebars.js.git', commit: 'd069c1caf164eac7ca30fd1b3fcf1f2edfe39967',
+    style: 'ES modules compiled by babel 5 to CommonJS, jison parser, semicolons (prettier), code generation with new Function '
+      + 'and eval, require.extensions for .hbs, mocha 5 + chai + sinon',
+    prepare: [['git', 'submodule', 'update', '--init'], ['npx', '--no-install', 'grunt', 'parser', 'node']],
+    test: () => mocha('node_modules/mocha/bin/_mocha', '--require', './spec/env/node.js', 'spec/*.js'),
+  },
+  {
+    // The tip of 16.x.x, its default branch. Its testonly script: mocha 9
+    // over src/**/__tests__/**/*-test.ts, the TypeScript compiled as it is
+    // required by @babel/register (resources/ts-register.js, from
+    // .mocharc.yml, with check-leaks and throw-deprecation): a
+    // require.extensions hook for .ts beside jsftrace's. Execution and
+    // subscriptions with promises, async iterators and generators.
+    name: 'graphql', repo: 'https://github.com/graphql/graphql-js.git', commit: 'a7db60beb22b0e417f9ed12215945c7fcb43246e',
+    style: 'TypeScript compiled on require by @babel/register, semicolons (prettier), async iterators and generators, mocha 9',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', '--full-trace', 'src/**/__tests__/**/*-test.ts'),
   },
 ];
