@@ -752,4 +752,16 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     prepare: [],
     test: () => mocha('node_modules/mocha/bin/mocha', '--full-trace', 'src/**/__tests__/**/*-test.ts'),
   },
+  {
+    // graphql-js's next branch (17.0 alphas), a checkout of its own: ES
+    // modules in TypeScript, which mocha 11 imports through ts-node's ESM
+    // loader (node-option loader=ts-node/esm/transpile-only in .mocharc.yml):
+    // module hooks beside jsftrace's. Its testonly script, as for graphql;
+    // beyond 16, incremental delivery (@defer, @stream) built on async
+    // generators and async iterators.
+    name: 'graphql-next', repo: 'https://github.com/graphql/graphql-js.git', commit: 'f808084e5d9bb05ca45fcaec4422eb86516ea784',
+    style: 'TypeScript ES modules through the ts-node/esm loader, semicolons (prettier), async generators (@defer, @stream), mocha 11',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', '--full-trace', 'src/**/__tests__/**/*-test.ts'),
+  },
 ];
