@@ -764,4 +764,60 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     prepare: [],
     test: () => mocha('node_modules/mocha/bin/mocha', '--full-trace', 'src/**/__tests__/**/*-test.ts'),
   },
+  {
+    // The Proxy-based watcher (source/index.js and its traps, caches and
+    // smart clones of arrays, Maps, Sets, Dates and ArrayBuffers) under ava 6,
+    // which imports each test file in a worker thread of its own; 6135 tests,
+    // many generated over combinations of options.
+    name: 'on-change', repo: 'https://github.com/sindresorhus/on-change.git', commit: 'ded74e8f50545245509d433b232fb964dc74659a',
+    style: 'ES modules, semicolons (xo), Proxy traps, Reflect, getters and setters, ava 6 (worker threads)',
+    prepare: [],
+    test: () => ['node_modules/ava/entrypoints/cli.mjs', '--tap'],
+  },
+  {
+    // The develop branch. Its grunt test:node transpiles src/ (ES modules) with
+    // rollup into UMD files in build/umd (moment.js, each test file bundled
+    // with its helpers and requiring ../../moment), then runs them through
+    // node-qunit, a child process per file. Here prepare runs the same
+    // transpile task, and QUnit 2's own CLI (TAP reporter) runs the 52 core
+    // and 138 locale test files in one process, sharing one moment.
+    name: 'moment', repo: 'https://github.com/moment/moment.git', commit: '18aba135ab927ffe7f868ee09276979bed6993a6',
+    style: 'ES modules bundled by rollup to UMD, ES5 (prototype methods, arguments, regular expressions, Date), semicolons, QUnit 2 CLI',
+    prepare: [['node', 'node_modules/grunt/bin/grunt', 'transpile']],
+    test: () => ['node_modules/qunit/bin/qunit.js', '--reporter', 'tap', 'build/umd/test/moment/*.js', 'build/umd/test/locale/*.js'],
+  },
+  {
+    // The 7.x branch (7.8.2; master is a pnpm/nx monorepo for Node 22.13+).
+    // Its npm test: mocha 8 with spec/support/.mocharc.js (ts-node/register
+    // with the swc transpiler of tsconfig.mocha.json, which TS_NODE_PROJECT
+    // names: a preload written by prepare sets it; a resolver patch mapping
+    // 'rxjs/*' to src/; marble-testing UI; --enable-source-maps and
+    // --expose-gc, for which mocha starts a second node) over
+    // spec/**/*-spec.ts, the TypeScript sources compiled on require.
+    // Left out by --grep/--invert: the eight 'Promise resolves/rejects' tests
+    // of buffer, window, skipUntil and delayWhen, which race interval(1-3 ms)
+    // against a setTimeout promise on the real clock; on a loaded machine
+    // they fail now and then in every mode, and their assertion then throws
+    // from a timer after the test ended, which ends the whole mocha run. 'ajax
+    // should fail if fails to parse response in older IE' fails in every
+    // mode (it expects the JSON.parse message of older V8s). A 60 s mocha
+    // timeout instead of its 5 s.
+    name: 'rxjs', repo: 'https://github.com/ReactiveX/rxjs.git', commit: 'e5351d02e225e275ac0e497c7b66eaa5f0c88791',
+    style: 'TypeScript compiled on require by ts-node (swc), classes, schedulers, iterators and async iterators, '
+      + 'marble tests with a virtual clock, mocha 8 + chai + sinon',
+    prepare: [write('.jsftrace-rxjs-env.cjs', "process.env.TS_NODE_PROJECT = 'tsconfig.mocha.json';\n")],
+    test: () => ['--require', './.jsftrace-rxjs-env.cjs', 'node_modules/mocha/bin/mocha', '--config', 'spec/support/.mocharc.js',
+      '--reporter', 'tap', '--timeout', '60000', '--grep', 'Promise (resolves|rejects)', '--invert', 'spec/**/*-spec.ts'],
+  },
+  {
+    // Serializes functions, regular expressions, dates, Maps, Sets, BigInts
+    // and URLs to JavaScript source: functions by their Function.prototype.toString
+    // text, which the tests compare with the text they wrote and eval back.
+    // node:test over test/unit.
+    name: 'serialize-javascript', repo: 'https://github.com/yahoo/serialize-javascript.git',
+    commit: '739145a671afd4b81a416e15888f8f5e637d08d6',
+    style: 'CommonJS, ES5, semicolons, functions serialized from their source text (toString) and eval, node:test',
+    prepare: [],
+    test: () => ['--test', '--test-reporter=tap', join('test', 'unit', 'serialize.js')],
+  },
 ];
