@@ -21,8 +21,8 @@
  * clears it.
  */
 
-import { performance } from 'node:perf_hooks';
 import { onCallbackError } from '../core/index.js';
+import { PerformanceNow } from '../shared/builtins.js';
 
 export const ERROR_LOG_MAX = 8;
 
@@ -39,7 +39,7 @@ const entries: Entry[] = [];
 export function logError(location: string, message: string, command: string, pos: number): void {
   // One line each: an entry's lines are its format.
   const line = (t: string): string => t.replace(/[\r\n]/g, ' ');
-  entries.push({ ts: performance.now(), location: line(location), message: line(message), command: line(command), pos: Math.max(0, Math.min(pos, command.length)) });
+  entries.push({ ts: PerformanceNow(), location: line(location), message: line(message), command: line(command), pos: Math.max(0, Math.min(pos, command.length)) });
   if (entries.length > ERROR_LOG_MAX) entries.shift();
 }
 

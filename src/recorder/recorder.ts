@@ -36,6 +36,7 @@ import {
   CONNECTED, HOW_EXIT, HOW_SIGNAL, NOTE_AT, NOTE_MAX_BYTES, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, SYNC_WORDS,
   type DrainData, type FromDrain, type ToDrain,
 } from './sync.js';
+import { ClearTimeout, SetTimeout } from '../shared/builtins.js';
 
 const drainUrl = new URL('./drain.js', import.meta.url).href;
 /** How long the drain may take to connect, and to finish at the end. */
@@ -51,13 +52,13 @@ const answers: { kind: 'otlp-started' | 'otlp-stopped'; done: (m: FromDrain) => 
 
 function ask(w: Worker, m: ToDrain, answer: 'otlp-started' | 'otlp-stopped'): Promise<FromDrain> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = SetTimeout(() => {
       const i = answers.indexOf(entry);
       if (i >= 0) answers.splice(i, 1);
       reject(new Error(`the recording's drain did not answer within ${EXPORT_WAIT_MS} ms`));
     }, EXPORT_WAIT_MS);
     const entry = { kind: answer, done: (a: FromDrain): void => {
-      clearTimeout(timer);
+      ClearTimeout(timer);
       resolve(a);
     } };
     answers.push(entry);

@@ -29,6 +29,7 @@
  */
 
 import { fail } from '../shared/errors.js';
+import { PerformanceNow } from '../shared/builtins.js';
 
 export const CLOCK_LOCAL = 0;
 export const CLOCK_GLOBAL = 1;
@@ -51,7 +52,6 @@ export interface ClockSource {
   readonly now: () => number;
 }
 
-const perf = performance;
 const hrtime = process.hrtime;
 
 function hrtimeNs(): number {
@@ -72,7 +72,7 @@ function calibrate(): { offset: number; error: number } {
   let offset = 0;
   for (let i = 0; i < 64; i++) {
     const a = hrtimeNs();
-    const p = Math.floor(perf.now() * 1e6);
+    const p = Math.floor(PerformanceNow() * 1e6);
     const b = hrtimeNs();
     if (b - a < best) {
       best = b - a;
@@ -99,10 +99,10 @@ export function makeClock(name: string): ClockSource {
   const id = idOf(name);
   switch (id) {
     case CLOCK_LOCAL:
-      return { id, name, unit: UNIT_NS, now: () => Math.floor(perf.now() * 1e6) };
+      return { id, name, unit: UNIT_NS, now: () => Math.floor(PerformanceNow() * 1e6) };
     case CLOCK_GLOBAL: {
       const off = calibrate().offset;
-      return { id, name, unit: UNIT_NS, now: () => Math.floor(perf.now() * 1e6) + off };
+      return { id, name, unit: UNIT_NS, now: () => Math.floor(PerformanceNow() * 1e6) + off };
     }
     case CLOCK_COUNTER: {
       let n = 0;

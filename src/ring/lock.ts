@@ -12,13 +12,14 @@
 
 import { fail } from '../shared/errors.js';
 import { LOCK_CONTENDED, LOCK_FREE, LOCK_HELD } from './layout.js';
+import { DateNow } from '../shared/builtins.js';
 
 export const LOCK_TIMEOUT_MS = 5000;
 
 export function lockWord(i32: Int32Array, at: number, what: string, timeoutMs = LOCK_TIMEOUT_MS): void {
   let v = Atomics.compareExchange(i32, at, LOCK_FREE, LOCK_HELD);
   if (v === LOCK_FREE) return;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = DateNow() + timeoutMs;
   for (;;) {
     // Announce a waiter, then sleep until the holder's notify (or a slice
     // passes, so a deadline is noticed).
@@ -27,7 +28,7 @@ export function lockWord(i32: Int32Array, at: number, what: string, timeoutMs = 
     }
     v = Atomics.compareExchange(i32, at, LOCK_FREE, LOCK_CONTENDED);
     if (v === LOCK_FREE) return;
-    if (Date.now() > deadline) fail('EBUSY', `${what} lock still held after ${timeoutMs} ms (a thread died holding it?)`);
+    if (DateNow() > deadline) fail('EBUSY', `${what} lock still held after ${timeoutMs} ms (a thread died holding it?)`);
   }
 }
 

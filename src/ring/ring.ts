@@ -20,6 +20,7 @@ import {
 } from './layout.js';
 import { type ClockName, clockNameOf, makeClock, UNIT_NS } from './clock.js';
 import { headerEventText, headerPageText } from './format.js';
+import { PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
 
 export { DEFAULT_SIZE_KB };
 
@@ -193,7 +194,7 @@ export function createRing(opts: RingOptions = {}): Ring {
   i32[R_STATE] = RING_LIVE;
   const f64 = new Float64Array(sab);
   f64[F_CLOCK_ANCHOR] = clock.unit === UNIT_NS ? clock.now() : 0;
-  f64[F_WALL_ANCHOR_MS] = performance.timeOrigin + performance.now();
+  f64[F_WALL_ANCHOR_MS] = PerformanceOfStart.timeOrigin + PerformanceNow();
   initPages(i32, f64, g, 0);
   // Magic last: a thread that sees it sees a complete header.
   Atomics.store(i32, R_MAGIC, RING_MAGIC);

@@ -39,6 +39,7 @@ import { type ClockSource, CLOCK_CUSTOM, makeClock, UNIT_NS } from './clock.js';
 import { DELTA_BITS, MAX_DELTA, MAX_TYPE_LEN, TYPE_DATA, TYPE_LEN_BITS, TYPE_TIME_EXTEND, TYPE_TIME_STAMP } from './format.js';
 import { lockWord, unlockWord } from './lock.js';
 import { createRing, initPages, type Ring } from './ring.js';
+import { PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
 
 const EXTEND_UNIT = 2 ** DELTA_BITS;
 // Module-local copies for the hot path: TurboFan folds a module's own const
@@ -463,13 +464,13 @@ export class RingWriter {
     if (budget <= 0) return h;
     Atomics.store(w, R_WAITING, 1);
     if (this.wake !== null) this.ringDoorbell();
-    const end = performance.now() + budget;
+    const end = PerformanceNow() + budget;
     let now = h;
     try {
       for (;;) {
         now = Atomics.load(w, R_HEAD);
         if (now !== h) return now;
-        const left = end - performance.now();
+        const left = end - PerformanceNow();
         if (left <= 0) return h;
         Atomics.wait(w, R_HEAD, h, left);
       }
@@ -545,7 +546,7 @@ export class RingWriter {
     Atomics.store(this.words, R_CLOCK, this.clockRef.id);
     // A count has no wall time to align to, and reading it would use a count up.
     this.f64[F_CLOCK_ANCHOR] = this.clockRef.unit === UNIT_NS ? this.now() : 0;
-    this.f64[F_WALL_ANCHOR_MS] = performance.timeOrigin + performance.now();
+    this.f64[F_WALL_ANCHOR_MS] = PerformanceOfStart.timeOrigin + PerformanceNow();
   }
 
   /** Discards every event and zeroes the counters (`echo > trace`). */

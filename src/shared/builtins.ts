@@ -5,6 +5,10 @@
  * take these from here, never from the globals at call time, so that a
  * program that patches `Reflect` or `Function.prototype` (or a traced
  * function reached through them) cannot change or re-enter our dispatch.
+ * The same for the clocks and timers jsftrace's own work uses in the
+ * program's threads: a test's fake timers replace `setTimeout`,
+ * `setImmediate`, `Date.now` and `performance.now` (and may freeze them),
+ * which must change neither the trace's timestamps nor jsftrace's waits.
  */
 
 export const ReflectApply = Reflect.apply;
@@ -33,3 +37,13 @@ export const MathMax = Math.max;
 export const BufferByteLength = Buffer.byteLength;
 export const BufferFrom = Buffer.from;
 export const IntrinsicUint16Array = Uint16Array;
+
+const perf = performance;
+/** The Performance object of the start (a fake-timer library may replace the global). */
+export const PerformanceOfStart = perf;
+/** performance.now of the start, bound to its object. */
+export const PerformanceNow: () => number = perf.now.bind(perf);
+export const DateNow = Date.now;
+export const SetTimeout = setTimeout;
+export const ClearTimeout = clearTimeout;
+export const SetImmediate = setImmediate;

@@ -23,6 +23,7 @@ import { compressed, fileHeader, jsonChunk, namesChunks, PagesBuilder, profileCh
 import {
   CHUNK_PROCESS, CHUNK_STREAM_END, CHUNK_THREAD, type ProcessInfo, type StreamInfo,
 } from './layout.js';
+import { PerformanceOfStart, SetImmediate } from '../shared/builtins.js';
 
 function tracerName(): string {
   const t = Atomics.load(ctl, C_TRACER);
@@ -35,7 +36,7 @@ export async function snapshotTrace(): Promise<Uint8Array> {
   const tables = (await currentProfileTables()).filter((t) => t.gen === profileGeneration());
   const out: Buffer[] = [fileHeader()];
   const info: ProcessInfo = {
-    pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: process.cwd(), started: new Date(performance.timeOrigin).toISOString(),
+    pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: process.cwd(), started: new Date(PerformanceOfStart.timeOrigin).toISOString(),
     node: process.version,
     events: eventRegistry().all().map((e) => ({ name: e.name, id: e.id, fields: e.fields.map((f) => `${f.kind} ${f.name}`) })),
   };
@@ -45,7 +46,7 @@ export async function snapshotTrace(): Promise<Uint8Array> {
   const names: string[] = [];
   for (let id = 0; id < n; id++) names.push(displayName(inst, id));
   out.push(...namesChunks(1, 0, names));
-  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const turn = (): Promise<void> => new Promise((resolve) => SetImmediate(resolve));
   for (const [k, r] of rings.entries()) {
     const id = k + 1;
     const s: StreamInfo = {

@@ -13,6 +13,7 @@
 import { CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, find, spend } from './probes.js';
 import { C_STATE, ctl, setTracingOn, settledRings, threadWriter } from './session.js';
 import { writeStack } from './stack.js';
+import { SetImmediate } from '../shared/builtins.js';
 
 function toggle(site: number, cmd: number, on: boolean): void {
   const i = find(site, cmd);
@@ -46,7 +47,7 @@ function stacktraceHit(site: number): void {
  * module, and imports nothing of it).
  */
 function dumpTrace(): void {
-  setImmediate(() => {
+  SetImmediate(() => {
     settledRings().then(() => import('./tracers.js')).then(async (t) => {
       for await (const piece of t.tracePipeChunks()) process.stderr.write(piece);
     }).catch(() => undefined);

@@ -53,6 +53,7 @@ import {
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
+import { DateNow, SetTimeout } from '../shared/builtins.js';
 export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
@@ -668,8 +669,8 @@ function rowsWith(w: number): { threadId: number; gen: number }[] {
 }
 
 async function waitFor(have: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!have() && Date.now() < end) await new Promise((r) => setTimeout(r, 1));
+  const end = DateNow() + ms;
+  while (!have() && DateNow() < end) await new Promise((r) => SetTimeout(r, 1));
 }
 
 /**
@@ -706,9 +707,9 @@ export async function settledRings(): Promise<ThreadRing[]> {
   let pending = unpublished(rings);
   if (pending.length === 0) return rings;
   channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
-  const end = Date.now() + FLUSH_WAIT_MS;
-  while (pending.length > 0 && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 1));
+  const end = DateNow() + FLUSH_WAIT_MS;
+  while (pending.length > 0 && DateNow() < end) {
+    await new Promise((r) => SetTimeout(r, 1));
     pending = unpublished(pending);
   }
   return rings;
@@ -737,11 +738,11 @@ export function settleAtExit(): void {
   let pending = unpublished(rings);
   if (pending.length === 0) return;
   channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
-  const end = Date.now() + FLUSH_WAIT_MS;
+  const end = DateNow() + FLUSH_WAIT_MS;
   for (;;) {
     const seen = Atomics.load(ctl, C_FLUSHES);
     pending = unpublished(pending);
-    const left = end - Date.now();
+    const left = end - DateNow();
     if (pending.length === 0 || left <= 0) break;
     Atomics.wait(ctl, C_FLUSHES, seen, left);
   }

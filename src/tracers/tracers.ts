@@ -43,6 +43,7 @@ import { liveRingEvents } from './output/common.js';
 import { traceText } from './output/stream.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 import { startExport, stopExport } from './otlp/exporter.js';
+import { SetImmediate } from '../shared/builtins.js';
 
 const here = (file: string): string => new URL(file, import.meta.url).href;
 
@@ -439,7 +440,7 @@ export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string
     const { text, more } = await pipeOnce(threadId);
     if (text !== '') yield text;
     if (!more || round <= 0) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => SetImmediate(resolve));
   }
 }
 

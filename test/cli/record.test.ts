@@ -294,6 +294,43 @@ else later()
   }
 });
 
+test('a program whose clocks and timers are fakes (as a test\'s fake timers make them): jsftrace calls none of them, its timestamps are real, the recording ends', async () => {
+  const t = tempDir();
+  try {
+    // Every clock and timer of the global scope replaced, as fake-timer
+    // libraries do (some replace the methods of the real performance
+    // object): frozen clocks, timers that never fire, each counting its
+    // calls. The program's own output is the counts, which must be the
+    // plain run's (none): jsftrace's waits and timestamps use the clocks
+    // and timers of its start.
+    writeFileSync(join(t.dir, 'fake.js'), `const calls = { date: 0, perf: 0, timeout: 0, immediate: 0 }
+const realTimeout = setTimeout
+Date.now = () => { calls.date++; return 0 }
+performance.now = () => { calls.perf++; return 0 }
+globalThis.setTimeout = () => { calls.timeout++; return {} }
+globalThis.setImmediate = () => { calls.immediate++; return {} }
+function work(n) { return n <= 1 ? n : work(n - 1) + 1 }
+let total = 0
+for (let i = 0; i < 3000; i++) total += work(20)
+realTimeout(() => { for (let i = 0; i < 300; i++) total += work(20); console.log(total, JSON.stringify(calls)) }, 20)
+`);
+    const plain = await run(process.execPath, ['fake.js'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(plain.stdout, '66000 {"date":0,"perf":0,"timeout":0,"immediate":0}\n');
+    const r = await jsftrace(['record', '-p', 'function', '-o', 'fake.jsft', '--', process.execPath, 'fake.js'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.stdout, plain.stdout);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /^jsftrace: recorded \d+ events from 1 thread to fake\.jsft \(/);
+    const text = (await jsftrace(['report', 'fake.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
+    const stamps = text.split('\n').filter((l) => l.includes('fake.js:work')).map((l) => Number(/ (\d+\.\d+): /.exec(l)?.[1]));
+    assert.equal(stamps.length, 3300 * 20, 'every call of work recorded');
+    assert.ok(stamps.every((x, i) => Number.isFinite(x) && (i === 0 || x >= stamps[i - 1]!)), 'timestamps in order');
+    // The calls after the 20 ms timer are at least that much later than the first.
+    assert.ok(stamps.at(-1)! - stamps[0]! >= 0.015, `timestamps from a real clock: ${stamps[0]} to ${stamps.at(-1)}`);
+  } finally {
+    t.done();
+  }
+});
+
 test('the exit code is the program\'s; a program killed by SIGKILL writes no trace and an old one stays', async () => {
   const t = tempDir();
   try {

@@ -21,12 +21,13 @@
  *   recording's last flush (session's lastEvents) and at the thread's exit.
  */
 
-import { PerformanceObserver, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createHook, type AsyncHook } from 'node:async_hooks';
 // From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
 import { clearInterval, setInterval } from 'node:timers';
 import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
+import { PerformanceNow } from '../../shared/builtins.js';
 import { atExit } from '../../shared/exit-hooks.js';
 import {
   ASYNC_AFTER, ASYNC_BEFORE, ASYNC_INIT, C_STATE, ctl, EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY,
@@ -74,7 +75,7 @@ function writeGc(entries: readonly PerformanceEntry[]): void {
     const detail = (e as PerformanceEntry & { detail?: { kind?: number; flags?: number } }).detail;
     // The ring's clock now, less the time since the collection began: its start on that clock.
     const t = wr.clock.now();
-    const ago = (performance.now() - e.startTime) * 1e6;
+    const ago = (PerformanceNow() - e.startTime) * 1e6;
     words[0] = detail?.kind ?? 0;
     words[1] = detail?.flags ?? 0;
     u64(2, t - ago);
@@ -139,7 +140,7 @@ function sampleLoop(now: number): void {
 }
 
 function loopTurn(): void {
-  const now = performance.now();
+  const now = PerformanceNow();
   if (lastTurn < 0) {
     // Known as own from its init when the async hook was on then; else from here.
     noteOwnTurn();
@@ -169,7 +170,7 @@ function startLoop(): void {
 
 function stopLoop(final: boolean): void {
   if (loopTimer === null) return;
-  if (final) sampleLoop(performance.now());
+  if (final) sampleLoop(PerformanceNow());
   clearInterval(loopTimer);
   loopTimer = null;
 }

@@ -32,6 +32,7 @@ import { EXIT_WAIT_MS, NO_API_NOTICE, type ExportSettings, type FromWorker, type
 import { defaultSamplerSpec, parseSamplerSpec } from './sampler-spec.js';
 import { COUNTERS, createStats, I_FLUSH_DONE, I_FLUSH_REQ, Stats } from './stats-layout.js';
 import { atExit } from '../../shared/exit-hooks.js';
+import { ClearTimeout, DateNow, SetTimeout } from '../../shared/builtins.js';
 
 /**
  * Worker options with this key set are left as given by jsftrace's Worker
@@ -163,7 +164,7 @@ export function readRateLimit(): string {
 
 function waitFor(w: Worker, kind: FromWorker['kind'], what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = SetTimeout(() => {
       cleanup();
       reject(new Error(`the OTLP export worker did not ${what} within ${WORKER_WAIT_MS} ms`));
     }, WORKER_WAIT_MS);
@@ -177,7 +178,7 @@ function waitFor(w: Worker, kind: FromWorker['kind'], what: string): Promise<voi
       reject(new Error(`the OTLP export worker ended before it could ${what}${lastError === '' ? '' : ` (${lastError})`}`));
     };
     const cleanup = (): void => {
-      clearTimeout(timer);
+      ClearTimeout(timer);
       w.off('message', onMessage);
       w.off('exit', onExit);
     };
@@ -291,9 +292,9 @@ function lastExport(): void {
   const i32 = stats.i32;
   const req = Atomics.add(i32, I_FLUSH_REQ, 1) + 1;
   Atomics.notify(i32, I_FLUSH_REQ);
-  const end = Date.now() + EXIT_WAIT_MS;
+  const end = DateNow() + EXIT_WAIT_MS;
   for (let done = Atomics.load(i32, I_FLUSH_DONE); done !== req; done = Atomics.load(i32, I_FLUSH_DONE)) {
-    const left = end - Date.now();
+    const left = end - DateNow();
     if (left <= 0) break;
     Atomics.wait(i32, I_FLUSH_DONE, done, left);
   }

@@ -15,11 +15,12 @@
  */
 
 import type { LineSource } from './common.js';
+import { SetImmediate } from '../../shared/builtins.js';
 
 /** About this many characters per piece. */
 const CHUNK_CHARS = 64 * 1024;
 
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const turn = (): Promise<void> => new Promise((resolve) => SetImmediate(resolve));
 
 /** `header`, then the lines of `sources` merged by time, in pieces. */
 export async function* traceText(header: string, sources: readonly LineSource[]): AsyncGenerator<string> {
