@@ -26,6 +26,7 @@ import { attachSurface } from './surface.js';
 import type { ControlServer } from '../control/server.js';
 import { CHANNEL, Workers, type WorkerMessage } from './workers.js';
 import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { PerformanceNow, SetImmediate, SetTimeout } from '../shared/builtins.js';
 
 export interface AgentConfig {
   /** The socket directory the CLI will look in. */
@@ -78,9 +79,9 @@ export class Agent {
 
   /** Gives every script loaded so far its sites; the program runs between scripts. */
   async loadAll(): Promise<void> {
-    const t = performance.now();
+    const t = PerformanceNow();
     await this.flush();
-    this.loadMs = performance.now() - t;
+    this.loadMs = PerformanceNow() - t;
   }
 
   /** Whether this V8 still live-edits: a dry run of an unchanged script (Node 26 dropped it). */
@@ -97,7 +98,7 @@ export class Agent {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    setImmediate(() => {
+    SetImmediate(() => {
       this.flushQueued = false;
       this.flush().then(() => this.sites.reconcile(), () => undefined);
     }).unref();
@@ -218,7 +219,7 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
     // in WorkerManager::SetAutoAttach, 1 to 4 attaches in 12 on Node 26 and
     // seen on 20 and 24; none in 14 with this wait). Node says nothing when
     // the teardown is done, so the wait is a time.
-    await new Promise<void>((resolve) => { setTimeout(resolve, INSPECTOR_SETTLE_MS).unref(); });
+    await new Promise<void>((resolve) => { SetTimeout(resolve, INSPECTOR_SETTLE_MS).unref(); });
     agent.reachWorkers();
     await agent.workers!.ready(10_000);
     agent.server = await startControlServer(attachSurface(controlSurface(), agent, () => {
@@ -226,7 +227,7 @@ export async function startAgent(cfg: AgentConfig): Promise<void> {
       state.running = false;
       state.busy = false;
       // After the answer to the write that asked for it has gone out.
-      setTimeout(() => { void agent.server?.close(); }, 100).unref();
+      SetTimeout(() => { void agent.server?.close(); }, 100).unref();
     }), { dir: c.dir });
     state.running = true;
   };

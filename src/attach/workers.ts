@@ -24,6 +24,7 @@ import { ENV_KEY as INSTANCE_KEY } from '../core/instance.js';
 import { ENV_KEY as SESSION_KEY } from '../tracers/session-layout.js';
 import type { Debugger } from './debugger.js';
 import type { Mechanism } from './arming.js';
+import { DateNow, SetTimeout } from '../shared/builtins.js';
 
 export const CHANNEL = 'jsftrace:attach';
 const INJECT = fileURLToPath(new URL('../public/inject.cjs', import.meta.url));
@@ -84,11 +85,11 @@ export class Workers {
    * busy in a synchronous loop reads no message until it yields.
    */
   async ready(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while ([...this.threads.values()].some((id) => !this.readyIds.has(id)) && Date.now() < deadline) {
+    const deadline = DateNow() + timeoutMs;
+    while ([...this.threads.values()].some((id) => !this.readyIds.has(id)) && DateNow() < deadline) {
       await new Promise<void>((r) => {
         this.wake = r;
-        setTimeout(r, 20).unref();
+        SetTimeout(r, 20).unref();
       });
     }
     this.wake = null;

@@ -45,6 +45,7 @@ import { makeLocalTramp, makeTrampEnter } from './tramp-handlers.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
 import { loadOwn } from '../shared/own-load.js';
+import { DateNow, SetTimeout } from '../shared/builtins.js';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -319,7 +320,7 @@ function rowsBehind(word: number, gen: number, abs: boolean): number[] {
  */
 function sleep(ms: number, background = false): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
+    const t = SetTimeout(resolve, ms);
     if (background) t.unref();
   });
 }
@@ -337,7 +338,7 @@ export async function loadEverywhere(): Promise<void> {
     fail('EINVAL', (e as Error).message);
   }
   channel?.postMessage({ type: 'load', gen });
-  const deadline = Date.now() + timeoutMs;
+  const deadline = DateNow() + timeoutMs;
   for (;;) {
     const behind = rowsBehind(TH_LOADED, gen, true);
     for (let no = 0; no < Atomics.load(i32, H_THREADS_TOP); no++) {
@@ -351,7 +352,7 @@ export async function loadEverywhere(): Promise<void> {
       }
     }
     if (behind.length === 0) return;
-    if (Date.now() > deadline) {
+    if (DateNow() > deadline) {
       fail('ETIMEDOUT', `thread(s) ${behind.map((no) => i32[rowAt(no) + TH_ID]).join(', ')} did not load the handlers within ${timeoutMs} ms `
         + '(a thread busy in a synchronous loop imports nothing until it yields)');
     }
@@ -502,12 +503,12 @@ export async function synchronizeThreads(background = false): Promise<number> {
   if (tv.row >= 0) Atomics.store(i32, tv.row + TH_ACK, gen);
   if (rowsBehind(TH_ACK, gen, false).length === 0) return gen;
   channel?.postMessage({ type: 'sync', gen });
-  const deadline = Date.now() + timeoutMs;
-  let nextIpi = Date.now() + 2;
+  const deadline = DateNow() + timeoutMs;
+  let nextIpi = DateNow() + 2;
   for (;;) {
     const behind = rowsBehind(TH_ACK, gen, false);
     if (behind.length === 0) return gen;
-    const now = Date.now();
+    const now = DateNow();
     if (now > deadline) {
       fail('ETIMEDOUT', `thread(s) ${behind.map((no) => i32[rowAt(no) + TH_ID]).join(', ')} did not reach a quiescent point within ${timeoutMs} ms`);
     }
