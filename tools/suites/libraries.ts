@@ -132,6 +132,35 @@ process.exitCode = failed;
 const write = (file: string, text: string): string[] => ['node', '-e', `require('node:fs').writeFileSync(${JSON.stringify(file)}, ${JSON.stringify(text)})`];
 
 /**
+ * import-in-the-middle's npm test without c8. Its package.json gives
+ * imhotap the test files' NODE_OPTIONS (the loader), which would replace the
+ * NODE_OPTIONS of the run; here they are given on its command line, after
+ * those of the run. (imhotap keeps what follows the first '=' of a
+ * --test-env up to the next '=': no '=' in them.)
+ */
+const IITM_RUN = String.raw`'use strict';
+const { spawnSync } = require('node:child_process');
+const options = [process.env.NODE_OPTIONS, '--no-warnings --require ./test/version-check.js --experimental-loader ./test/generic-loader.mjs']
+  .filter(Boolean).join(' ');
+const r = spawnSync(process.execPath, ['node_modules/imhotap/imhotap', '--test-env', 'NODE_OPTIONS=' + options,
+  '--files', 'test/{hook,low-level,other,get-esm-exports}/*'], { stdio: 'inherit' });
+process.exitCode = r.status === null ? 1 : r.status;
+`;
+
+/**
+ * require-in-the-middle's npm test:tape, then its test:babel (a plain
+ * script: a TAP point by its exit status).
+ */
+const RITM_RUN = String.raw`'use strict';
+const { spawnSync } = require('node:child_process');
+const tape = spawnSync(process.execPath, ['node_modules/tape/bin/tape', 'test/*.js'], { stdio: 'inherit' });
+const babel = spawnSync(process.execPath, ['test/babel/babel-register.js'], { stdio: ['ignore', 'pipe', 'inherit'] });
+process.stderr.write(babel.stdout);
+process.stdout.write('\n' + (babel.status === 0 ? 'ok' : 'not ok') + ' - test:babel test/babel/babel-register.js\n');
+process.exitCode = tape.status === 0 && babel.status === 0 ? 0 : 1;
+`;
+
+/**
  * acorn's test/run.js with a TAP point per test and parser mode instead of
  * its summary: the test files run.js requires (read from it), the same four
  * modes (acorn and acorn-loose, each also with sourceType 'commonjs') and
@@ -819,5 +848,91 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     style: 'CommonJS, ES5, semicolons, functions serialized from their source text (toString) and eval, node:test',
     prepare: [],
     test: () => ['--test', '--test-reporter=tap', join('test', 'unit', 'serialize.js')],
+  },
+  {
+    // Its npm test-node: mocha 11 over test/ and integration-test/ with
+    // --check-leaks, against src/ (CommonJS): fake setTimeout, setInterval,
+    // setImmediate, nextTick, queueMicrotask, Date, performance,
+    // process.hrtime, Intl and requestAnimationFrame installed on the global
+    // object and on given objects, and restored. A 60 s mocha timeout
+    // instead of its 200 ms.
+    name: 'fake-timers', repo: 'https://github.com/sinonjs/fake-timers.git', commit: 'c4d8e46477e5c7b2121e3505de9fcb10e8fe5b79',
+    style: 'CommonJS, semicolons (prettier), replaces the global timers and clocks, mocha 11 + @sinonjs/referee-sinon, jsdom',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--timeout', '60000', '--check-leaks', 'test/', 'integration-test/'),
+  },
+  {
+    // Its npm test-node: build.cjs first (rollup writes lib/, CommonJS, from
+    // the ES modules of src/; esbuild the bundles of pkg/), then mocha 11 over
+    // test/{src,issues,scripts}/**/*-test.js, which require lib/. Spies,
+    // stubs, mocks and fakes wrapping methods and accessors, sandboxes, fake
+    // timers through @sinonjs/fake-timers. A 60 s mocha timeout instead of
+    // its 2 s ('Sandbox ... warns of potential leak when many fakes are
+    // created' makes 10000 spies).
+    name: 'sinon', repo: 'https://github.com/sinonjs/sinon.git', commit: 'cf5d9e8de1a5307ed7b329b6306ee86982453db7',
+    style: 'ES modules built to CommonJS by rollup, semicolons (prettier), wraps methods, accessors and functions '
+      + '(Function.prototype.toString, length, name of the wrapped), fake timers, mocha 11 + @sinonjs/referee',
+    prepare: [['node', 'build.cjs']],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--timeout', '60000', '--recursive',
+      'test/{src,issues,scripts}/**/*-test.js'),
+  },
+  {
+    // Its npm test-node without c8: mocha 11 over test/*.js with
+    // test/bootstrap/index.js required first, against index.js, the ES module
+    // bundle of lib/ that its npm run build makes with esbuild (prepare).
+    // The tests check the messages of failed assertions and that the stack of
+    // their errors holds no frames of chai (Error.captureStackTrace from the
+    // assertion's start); assertions are getters and Proxies.
+    name: 'chai', repo: 'https://github.com/chaijs/chai.git', commit: '099f48a326f0d77a0e4e9a34d7050b4217dd62d1',
+    style: 'ES modules bundled by esbuild (--keep-names), semicolons (prettier), chained getters, Proxies, '
+      + 'Error.captureStackTrace, mocha 11',
+    prepare: [['node', 'node_modules/esbuild/bin/esbuild', '--bundle', '--format=esm', '--target=es2021', '--keep-names',
+      '--legal-comments=none', '--outfile=index.js', 'lib/chai.js']],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--require', './test/bootstrap/index.js', 'test/*.js'),
+  },
+  {
+    // Its npm test:tape and test:babel (standard's lint left out) through
+    // RITM_RUN, which prepare writes into the checkout: tape over test/*.js
+    // (hooks on Module.prototype.require: exports of built-in modules, of
+    // packages under test/node_modules and of absolute paths replaced, the
+    // require cache invalidated, process.getBuiltinModule), then
+    // test/babel/babel-register.js in a node of its own (a '*' hook beside
+    // @babel/register compiling .js and .ts on require), as one more point.
+    name: 'require-in-the-middle', repo: 'https://github.com/elastic/require-in-the-middle.git',
+    commit: 'f7b785370fb1b9a239e4aac54da76e9525a71964',
+    style: 'CommonJS, no semicolons (standard), replaces Module.prototype.require, tape 4, @babel/register',
+    prepare: [write('.jsftrace-ritm-run.cjs', RITM_RUN)],
+    test: () => ['.jsftrace-ritm-run.cjs'],
+  },
+  {
+    // Its npm test without standard's lint and coverage: tap 12 over
+    // test/*.tap.js, each file in a node of its own (wrap, unwrap, massWrap,
+    // massUnwrap of methods, the __wrapped, __original and __unwrap marks
+    // defined on the wrapper, sinon 7 spies as loggers). A 600 s tap timeout
+    // per file instead of its 30 s.
+    name: 'shimmer', repo: 'https://github.com/othiym23/shimmer.git', commit: 'b2b29d760aa664767f71f37dbcbfac0b9250421b',
+    style: 'CommonJS, ES5, no semicolons (standard), replaces methods with wrappers, tap 12 + sinon 7',
+    prepare: [],
+    test: () => ['node_modules/tap/bin/run.js', '--reporter=tap', '--no-coverage', '--timeout=600', 'test/*.tap.js'],
+  },
+  {
+    // Its npm test without c8, through IITM_RUN, which prepare writes into
+    // the checkout: imhotap runs each of test/{hook,low-level,other,
+    // get-esm-exports}/* in a node of its own, with the ESM loader hook
+    // test/generic-loader.mjs (import-in-the-middle's hook.mjs: every ES
+    // module's exports re-exported through a generated wrapper module whose
+    // namespace its Hook callbacks may replace), a TAP point per file.
+    // 'test/hook/v18.19-openai.mjs' fails in every mode (no lock file: the
+    // openai 4.x that npm installs now throws 'you must import
+    // openai/shims/node' when imported through the hook). On Node 20 every
+    // file fails idle and under graph: test/generic-loader.mjs reads
+    // IITM_TEST_FILE, which the --require'd test/version-check.js sets in the
+    // main thread, and the loader thread started before it does.
+    name: 'import-in-the-middle', repo: 'https://github.com/DataDog/import-in-the-middle.git',
+    commit: '29c77b560aec0429154632c950923d12db36f79e',
+    style: 'ES modules and CommonJS, no semicolons (standard), ESM loader hooks (--experimental-loader) generating '
+      + 'wrapper modules, acorn and cjs-module-lexer, a node per test file (imhotap)',
+    prepare: [write('.jsftrace-iitm-run.cjs', IITM_RUN)],
+    test: () => ['.jsftrace-iitm-run.cjs'],
   },
 ];
