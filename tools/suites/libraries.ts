@@ -935,4 +935,59 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     prepare: [write('.jsftrace-iitm-run.cjs', IITM_RUN)],
     test: () => ['.jsftrace-iitm-run.cjs'],
   },
+  {
+    // readable-stream 4.7.0 (the tip of main): Node 18.19's streams, lib/
+    // built from Node's sources and checked in, with Node's own stream tests
+    // ported to it (test/parallel, 186 files, and test/ours): nextTick and
+    // microtask ordering, errors and destroy, pipeline and finished, async
+    // iterators, AbortSignal. Its npm test: node-tap 16, a node per file, with
+    // tap.yml (--expose-internals, --no-warnings); one file at a time and a
+    // 10-minute timeout a file instead of tap's 30 s.
+    name: 'readable-stream', repo: 'https://github.com/nodejs/readable-stream.git', commit: '88df21041dc26c210fab3e074ab6bb681a604b8e',
+    style: 'CommonJS, no semicolons (prettier), Node core streams (process.nextTick, queueMicrotask, errors, AbortSignal), '
+      + "Node's own tests under node-tap 16 (a process per file)",
+    prepare: [],
+    test: () => ['node_modules/tap/bin/run.js', '--rcfile=./tap.yml', '-R', 'tap', '--no-coverage', '-j', '1', '-t', '600',
+      'test/parallel/test-*.js', 'test/ours/test-*.js'],
+  },
+  {
+    // protobuf.js 8.7.2 (the tip of master). Its test:sources: tape with
+    // lib/tape-adapter over tests/*.js and tests/node/*.js (3166 assertions):
+    // parsing .proto files, reflection, encoders, decoders, verifiers and
+    // converters generated as source text (util.codegen) and made into
+    // functions with new Function, the static code generator of the CLI
+    // (cli/, which requires protobufjs: its own npm install links the
+    // checkout) and the bundles in dist/ (tests/node/comp_loaders.js reads
+    // dist/protobuf.min.js): prepare installs cli/ and runs build:bundle, as
+    // its prepublish script does (without the types).
+    name: 'protobufjs', repo: 'https://github.com/protobufjs/protobuf.js.git', commit: '8845d2aba910d255679fcfe8479f79cc0f8ccf74',
+    style: 'CommonJS, ES5, semicolons, code generation with new Function (encoders, decoders, verifiers), '
+      + 'browserify bundles, tape (assertions counted)',
+    prepare: [['npm', '--prefix', 'cli', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+      ['npm', 'run', 'build:bundle']],
+    test: () => ['node_modules/tape/bin/tape', '-r', './lib/tape-adapter', 'tests/*.js', 'tests/node/*.js'],
+  },
+  {
+    // iconv-lite 0.7.0 (the tip of master). Its test:tap script: mocha 6
+    // (test/mocha.opts, --check-leaks) with --grep . (also the 'Full' tests
+    // that test/mocha.opts leaves out): single-byte and double-byte codecs
+    // over Buffers, BOM handling, UTF-7/16/32, the encode and decode streams.
+    // The comparisons with the native iconv module (a devDependency built by
+    // node-gyp, which npm install --ignore-scripts does not build) skip.
+    name: 'iconv-lite', repo: 'https://github.com/ashtuchkin/iconv-lite.git', commit: '165af7178c9c0bdd05623cfdd2f96cb526ca0a5a',
+    style: 'CommonJS, no semicolons (neostandard), Buffers, typed-array tables, Transform streams, mocha 6',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/_mocha', '--check-leaks', '--grep', '.'),
+  },
+  {
+    // bn.js 5.2.5 (the tip of master): arbitrary-precision integers on
+    // arrays of 26-bit words, Montgomery and pseudo-Mersenne reductions.
+    // Its unit script (mocha 8 over test/*-test.js) and the slow
+    // Diffie-Hellman test of test/pummel (modular exponentiation of
+    // 1024-8192-bit numbers: hot loops of small functions).
+    name: 'bn.js', repo: 'https://github.com/indutny/bn.js.git', commit: 'eb2e57c4e50a9b9a1f277a59ef446c13f564dddc',
+    style: 'CommonJS, ES5 prototypes, semicolons (standard), big-number arithmetic in hot loops, mocha 8',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', 'test/*-test.js', 'test/pummel/*-test.js'),
+  },
 ];
