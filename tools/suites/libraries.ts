@@ -990,4 +990,14 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     prepare: [],
     test: () => mocha('node_modules/mocha/bin/mocha', 'test/*-test.js', 'test/pummel/*-test.js'),
   },
+  {
+    // minimist 1.2.8 (the tip of main): the argument parser, one function
+    // of nested closures over its flags, aliases and booleans, with its
+    // prototype-pollution guards. Its tests-only script without nyc: tape over
+    // test/*.js (assertions counted).
+    name: 'minimist', repo: 'https://github.com/minimistjs/minimist.git', commit: '30b56212c17fdad7575c652a6aef5e61afa026e4',
+    style: 'CommonJS, ES5, semicolons (ljharb), closures, tape (assertions counted)',
+    prepare: [],
+    test: () => ['node_modules/tape/bin/tape', 'test/*.js'],
+  },
 ];
