@@ -16,6 +16,7 @@
 
 import { leave, threadView } from '../core/index.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
+import { QueueMicrotask } from '../shared/builtins.js';
 
 /** The global a probe's condition names; removed at detach. */
 export const PROBE_GLOBAL = '$jsftraceProbe';
@@ -46,7 +47,7 @@ function entry(site: number, self: unknown, args: unknown[] | null): false {
   }
   if (!sweepQueued) {
     sweepQueued = true;
-    queueMicrotask(sweep);
+    QueueMicrotask(sweep);
   }
   return false;
 }

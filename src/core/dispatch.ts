@@ -37,6 +37,7 @@ import * as flags from './flags.js';
 import { opsError, trampError } from './callback-faults.js';
 import { foreignOps, foreignTramp, readList } from './list-view.js';
 import { threadView, type EnterFn, type ExitHandler, type LocalOps, type SiteFn, type ThreadView } from './thread.js';
+import { QueueMicrotask } from '../shared/builtins.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
@@ -126,7 +127,7 @@ const INDEX_MASK = 0xffff;
 export function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
-    queueMicrotask(sweep);
+    QueueMicrotask(sweep);
   }
   if (top >= cap && !grow()) return 0;
   const i = ++top;
@@ -151,7 +152,7 @@ export function push(site: number, owner: number, h: ExitHandler | null, data: u
 function pushPlain(site: number): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
-    queueMicrotask(sweep);
+    QueueMicrotask(sweep);
   }
   if (top >= cap && !grow()) return 0;
   const i = ++top;

@@ -47,3 +47,4 @@ export const DateNow = Date.now;
 export const SetTimeout = setTimeout;
 export const ClearTimeout = clearTimeout;
 export const SetImmediate = setImmediate;
+export const QueueMicrotask = queueMicrotask;
