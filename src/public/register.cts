@@ -75,24 +75,82 @@ function ownLoadIfEsm(): OwnLoad | null {
   }
 }
 
-if (!loaderThread && !ownThread) {
+/**
+ * Starts jsftrace in this thread. Returns the start's end when the main
+ * module must wait for it, or null when it may start as Node starts it.
+ */
+function startHere(): Promise<unknown> | null {
   const ownLoad = ownLoadIfEsm();
-  if (ownLoad !== null) {
-    // The start is synchronous: the main module starts as Node starts it,
-    // unless the start needs the event loop to finish something first. From
-    // here until the start has run what it queued, jsftrace's modules (the
-    // core's, whose thread joins as it loads, included) are required.
-    ownLoad.requireOwnModules(true);
-    let started: { holdsProgram: boolean; done: Promise<void> };
-    try {
-      started = (require('./start.js') as Start).start(true);
-    } catch (err) {
-      ownLoad.requireOwnModules(false);
-      started = { holdsProgram: true, done: Promise.reject(err) };
-    }
-    if (started.holdsProgram) holdMain(started.done);
-    else started.done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
-  } else {
-    holdMain(import('./start.js').then((m: Start) => m.start(true).done));
+  if (ownLoad === null) return import('./start.js').then((m: Start) => m.start(true).done);
+  // The start is synchronous: the main module starts as Node starts it,
+  // unless the start needs the event loop to finish something first. From
+  // here until the start has run what it queued, jsftrace's modules (the
+  // core's, whose thread joins as it loads, included) are required.
+  ownLoad.requireOwnModules(true);
+  let started: { holdsProgram: boolean; done: Promise<void> };
+  try {
+    started = (require('./start.js') as Start).start(true);
+  } catch (err) {
+    ownLoad.requireOwnModules(false);
+    started = { holdsProgram: true, done: Promise.reject(err) };
+  }
+  if (started.holdsProgram) return started.done;
+  started.done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
+  return null;
+}
+
+/**
+ * Whether the process runs loaders given by `--experimental-loader` (or
+ * `--loader`). Node starts their thread at the first ES module it loads,
+ * and the thread takes a copy of the environment then. jsftrace's start
+ * loads ES modules (its own, required or imported), so starting here would
+ * start that thread before the --require preloads after this one have run,
+ * and a loader would miss what they put in the environment (`-r
+ * dotenv/config --loader ts-node/esm`, a preload that tells a loader which
+ * test runs: import-in-the-middle's own suite).
+ */
+function userLoaders(): boolean {
+  const flag = /^--(?:experimental-)?loader(?:=|$)/;
+  if (process.execArgv.some((a) => flag.test(a))) return true;
+  return /(?:^|\s)--(?:experimental-)?loader(?:=|\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+}
+
+/**
+ * With such loaders, the start waits for Node to start the main module
+ * (Module.runMain), after every --require preload, where the plain run
+ * starts the loaders' thread too; the preloads after this one then run
+ * before the hooks. Code that runs without runMain (`-e`, `-p`) gets the
+ * start from the tick queue once it has run its first turn.
+ */
+function startAtMain(): void {
+  if (typeof runMain !== 'function') {
+    const done = startHere();
+    if (done !== null) done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
+    return;
+  }
+  let started = false;
+  Module.runMain = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): unknown {
+    Module.runMain = runMain;
+    started = true;
+    const done = startHere();
+    if (done === null) return runMain.apply(this, args);
+    const begin = Function.prototype.apply.bind(runMain, this, args) as () => void;
+    done.then(() => { process.nextTick(begin); }, (err: unknown) => { process.nextTick(() => { throw err; }); });
+    return undefined;
+  };
+  process.nextTick(() => {
+    if (started) return;
+    started = true;
+    Module.runMain = runMain;
+    const done = startHere();
+    if (done !== null) done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
+  });
+}
+
+if (!loaderThread && !ownThread) {
+  if (wt.isMainThread && userLoaders()) startAtMain();
+  else {
+    const done = startHere();
+    if (done !== null) holdMain(done);
   }
 }

@@ -135,7 +135,9 @@ export function startRecorder(opts: RecorderOptions): boolean {
     otlp: opts.flight ? null : pendingExport,
   };
   pendingExport = null;
-  const worker = new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, workerData: data, name: 'jsftrace-drain' });
+  // execArgv: [], so that the program's own --require preloads and
+  // --experimental-loader loaders do not run again in this thread.
+  const worker = new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, execArgv: [], workerData: data, name: 'jsftrace-drain' });
   worker.on('error', (e) => {
     process.stderr.write(`jsftrace: the recording of this process stopped: ${e.message}\n`);
     setRingMode('overwrite');

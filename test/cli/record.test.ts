@@ -303,19 +303,20 @@ test('a program whose clocks and timers are fakes (as a test\'s fake timers make
     // calls. The program's own output is the counts, which must be the
     // plain run's (none): jsftrace's waits and timestamps use the clocks
     // and timers of its start.
-    writeFileSync(join(t.dir, 'fake.js'), `const calls = { date: 0, perf: 0, timeout: 0, immediate: 0 }
+    writeFileSync(join(t.dir, 'fake.js'), `const calls = { date: 0, perf: 0, timeout: 0, immediate: 0, microtask: 0 }
 const realTimeout = setTimeout
 Date.now = () => { calls.date++; return 0 }
 performance.now = () => { calls.perf++; return 0 }
 globalThis.setTimeout = () => { calls.timeout++; return {} }
 globalThis.setImmediate = () => { calls.immediate++; return {} }
+globalThis.queueMicrotask = () => { calls.microtask++ }
 function work(n) { return n <= 1 ? n : work(n - 1) + 1 }
 let total = 0
 for (let i = 0; i < 3000; i++) total += work(20)
 realTimeout(() => { for (let i = 0; i < 300; i++) total += work(20); console.log(total, JSON.stringify(calls)) }, 20)
 `);
     const plain = await run(process.execPath, ['fake.js'], { cwd: t.dir, env: envOf(t) });
-    assert.equal(plain.stdout, '66000 {"date":0,"perf":0,"timeout":0,"immediate":0}\n');
+    assert.equal(plain.stdout, '66000 {"date":0,"perf":0,"timeout":0,"immediate":0,"microtask":0}\n');
     const r = await jsftrace(['record', '-p', 'function', '-o', 'fake.jsft', '--', process.execPath, 'fake.js'], { cwd: t.dir, env: envOf(t) });
     assert.equal(r.stdout, plain.stdout);
     assert.equal(r.code, 0);
@@ -326,6 +327,41 @@ realTimeout(() => { for (let i = 0; i < 300; i++) total += work(20); console.log
     assert.ok(stamps.every((x, i) => Number.isFinite(x) && (i === 0 || x >= stamps[i - 1]!)), 'timestamps in order');
     // The calls after the 20 ms timer are at least that much later than the first.
     assert.ok(stamps.at(-1)! - stamps[0]! >= 0.015, `timestamps from a real clock: ${stamps[0]} to ${stamps.at(-1)}`);
+  } finally {
+    t.done();
+  }
+});
+
+test('the program\'s preloads and loaders run as without jsftrace: a loader sees what the preloads put in the environment; no preload runs in jsftrace\'s own threads', async () => {
+  const t = tempDir();
+  try {
+    // A preload that sets a variable for a loader (`-r dotenv/config
+    // --loader ...`); the loader and the preload say where they ran in a
+    // file (the loader thread's stdout is not ordered with the main
+    // thread's). Node 20 also runs --require preloads in its own loader
+    // thread (no parentPort), with or without jsftrace's loader there.
+    writeFileSync(join(t.dir, 'set-env.cjs'), `const wt = require('node:worker_threads')
+require('node:fs').appendFileSync(process.env.LOG, 'preload ' + (wt.isMainThread ? 'main' : wt.parentPort === null ? 'node-loader-thread' : 'worker') + '\\n')
+if (wt.isMainThread) process.env.SET_BY_PRELOAD = 'yes'
+`);
+    writeFileSync(join(t.dir, 'loader.mjs'), "import { appendFileSync } from 'node:fs'\nappendFileSync(process.env.LOG, 'loader sees ' + process.env.SET_BY_PRELOAD + '\\n')\n");
+    writeFileSync(join(t.dir, 'main.js'), 'function f(n) { return n + 1 }\nconsole.log(process.env.SET_BY_PRELOAD, f(1))\n');
+    writeFileSync(join(t.dir, 'main.mjs'), 'function f(n) { return n + 1 }\nconsole.log(process.env.SET_BY_PRELOAD, f(1))\n');
+    const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && l !== 'preload node-loader-thread').sort();
+    for (const main of ['main.js', 'main.mjs']) {
+      const args = ['--no-warnings', '--require', './set-env.cjs', '--experimental-loader', './loader.mjs', main];
+      const plainLog = join(t.dir, `${main}.plain.log`);
+      const plain = await run(process.execPath, args, { cwd: t.dir, env: { ...envOf(t), LOG: plainLog } });
+      assert.equal(plain.stdout, 'yes 2\n');
+      assert.deepEqual(lines(plainLog), ['loader sees yes', 'preload main']);
+      for (const tracer of ['nop', 'function']) {
+        const log = join(t.dir, `${main}.${tracer}.log`);
+        const r = await jsftrace(['record', '-p', tracer, '-o', 'l.jsft', '--', process.execPath, ...args], { cwd: t.dir, env: { ...envOf(t), LOG: log } });
+        assert.equal(r.stdout, plain.stdout, `${main} under ${tracer}: stdout`);
+        assert.deepEqual(lines(log), lines(plainLog), `${main} under ${tracer}: where the preload and the loader ran, and what the loader saw`);
+        if (tracer === 'function') assert.match(r.stderr, /recorded 1 event from 1 thread/, `${main}: f traced`);
+      }
+    }
   } finally {
     t.done();
   }
