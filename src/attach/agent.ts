@@ -42,6 +42,11 @@ export interface AgentState {
 
 export const STATE = Symbol.for('jsftrace.attach');
 
+/** Where inject.cts keeps the attach's state: the object between the process and EventEmitter.prototype. */
+function stateHolder(): Record<symbol, AgentState | undefined> {
+  return (Object.getPrototypeOf(process) ?? globalThis) as Record<symbol, AgentState | undefined>;
+}
+
 export class Agent {
   readonly sites: Sites;
   private readonly dbg: Debugger;
@@ -200,7 +205,7 @@ async function joinAsRegisterWould(): Promise<void> {
 const INSPECTOR_SETTLE_MS = 200;
 
 export async function startAgent(cfg: AgentConfig): Promise<void> {
-  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const g = stateHolder();
   const state: AgentState = g[STATE] ?? { running: false, busy: false };
   g[STATE] = state;
   await joinAsRegisterWould();
@@ -260,7 +265,7 @@ export async function startWorkerAgent(): Promise<void> {
     } else if (m?.type === 'detach') {
       agent.detach();
       bc.close();
-      const st = (globalThis as Record<symbol, AgentState | undefined>)[STATE];
+      const st = stateHolder()[STATE];
       if (st !== undefined) st.busy = false;
     }
   };

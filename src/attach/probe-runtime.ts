@@ -2,7 +2,7 @@
  * What a probe's breakpoint condition calls: the entry and the exit of a
  * site reached through the inspector instead of code in the function.
  *
- * Owns: the global the conditions name, and this thread's stack of the
+ * Owns: the key object's field the conditions name (`probe`), and this thread's stack of the
  * tokens that probe entries returned. Invariants:
  * - every call returns false, so a probe never pauses the program;
  * - an exit runs the frames of the newest entry of the same site and drops
@@ -14,12 +14,12 @@
  *   then.
  */
 
-import { leave, threadView } from '../core/index.js';
+import { deleteOwnField, leave, ownField, setOwnField, threadView } from '../core/index.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
 import { QueueMicrotask } from '../shared/builtins.js';
 
-/** The global a probe's condition names; removed at detach. */
-export const PROBE_GLOBAL = '$jsftraceProbe';
+/** What a probe's condition names: a field of the key object (not a global of its own), removed at detach. */
+const PROBE = `${KEY_GLOBAL}.probe`;
 
 const MAX = 4096;
 const sites = new Int32Array(MAX);
@@ -63,21 +63,21 @@ function exit(site: number): false {
   return false;
 }
 
-/** Installs the global (idempotent). */
+/** Installs the conditions' field (idempotent). */
 export function installProbeRuntime(): void {
-  if (PROBE_GLOBAL in globalThis) return;
-  Object.defineProperty(globalThis, PROBE_GLOBAL, { value: Object.freeze({ e: entry, x: exit }), enumerable: false, configurable: true, writable: false });
+  if (ownField('probe') !== undefined) return;
+  setOwnField('probe', Object.freeze({ e: entry, x: exit }));
 }
 
 export function removeProbeRuntime(): void {
-  delete (globalThis as Record<string, unknown>)[PROBE_GLOBAL];
+  deleteOwnField('probe');
 }
 
 /** The condition of a site's entry breakpoint: the parameters are read in the paused frame. */
 export function entryCondition(site: number, params: readonly string[]): string {
-  return `${PROBE_GLOBAL}.e(${site},this,[${params.join(',')}])`;
+  return `${PROBE}.e(${site},this,[${params.join(',')}])`;
 }
 
 export function exitCondition(site: number): string {
-  return `${PROBE_GLOBAL}.x(${site})`;
+  return `${PROBE}.x(${site})`;
 }

@@ -6,7 +6,8 @@
  * runs it) has gone through the same transform jsftrace/register would have
  * used (prepare.ts); the transform's prologue is run once, outside the script, which
  * defines the script's sites under the same key and names a preloaded run
- * would have; its values are kept to be read as globals by whatever
+ * would have; its values are kept to be read, as bindings of the global
+ * lexical scope (not properties of the global object), by whatever
  * instrumented text is later swapped into the script (splice.ts).
  * Invariant: the script itself is not changed here; a script that the
  * transform or the pairing refuses gets no records and is named in the
@@ -15,14 +16,15 @@
 
 import { fileURLToPath } from 'node:url';
 import { dirname, sep } from 'node:path';
-import { record, recordCount, instance } from '../core/index.js';
+import vm from 'node:vm';
+import { instance, record, recordCount } from '../core/index.js';
 import { isOwnFile } from '../instrument/packages.js';
 import type { Format, ScriptFunctions } from './functions.js';
 import type { Prepared } from './prepare.js';
 import type { Spliced } from './splice.js';
 
 export interface LoadedScript {
-  /** Unique in this process's attach: the suffix of the globals its patched text reads. */
+  /** Unique in this process's attach: names the object of values its patched text reads. */
   serial: number;
   scriptId: string;
   url: string;
@@ -110,17 +112,31 @@ export function globalName(s: LoadedScript, name: string): string {
   return `${name}$${s.serial}`;
 }
 
-/** Defines the globals a script's patched text reads (once). */
+/** Per script serial: sets the values of its bindings (declared once, they stay for the process's life). */
+const setters = new Map<number, (values: unknown[]) => void>();
+
+/**
+ * Defines the names a script's patched text reads (once): `let` bindings
+ * of a script of jsftrace's, in the global lexical scope, which every
+ * script's code resolves but which are no properties of the global object
+ * (the program's `Reflect.ownKeys(globalThis)` gains none). They cannot be
+ * removed: at detach they are set to undefined, and a later attach sets
+ * them again.
+ */
 export function defineGlobals(s: LoadedScript): void {
   if (s.globals) return;
-  for (const [name, value] of s.values) {
-    Object.defineProperty(globalThis, globalName(s, name), { value, writable: false, enumerable: false, configurable: true });
+  let set = setters.get(s.serial);
+  if (set === undefined) {
+    const names = [...s.values.keys()].map((n) => globalName(s, n)).join(',');
+    set = vm.runInThisContext(`let ${names};(v)=>{[${names}]=v}`, { filename: 'jsftrace:attach' }) as (values: unknown[]) => void;
+    setters.set(s.serial, set);
   }
+  set([...s.values.values()]);
   s.globals = true;
 }
 
 export function removeGlobals(s: LoadedScript): void {
   if (!s.globals) return;
-  for (const name of s.values.keys()) delete (globalThis as Record<string, unknown>)[globalName(s, name)];
+  setters.get(s.serial)?.([]);
   s.globals = false;
 }

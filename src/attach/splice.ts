@@ -15,7 +15,8 @@
  * - the transform's module prologue is left out (an ES module's top level
  *   cannot be live-edited, and new top-level bindings would leave the
  *   script's closures unpatched): the names it declares are read instead as
- *   globals, renamed per script so that two scripts never share one;
+ *   bindings of the global lexical scope, renamed per script so that two
+ *   scripts never share one;
  * - line breaks are never added or removed, so line numbers in stack traces
  *   stay those of the source.
  *

@@ -36,7 +36,7 @@ export {
 export { record, recordCount, type SiteMeta, type SiteRecord } from './records.js';
 export { availableFilterFunctions, enabledFunctions, touchedFunctions, displayName } from './views.js';
 export { ftraceKill, isDead, killReason } from './kill.js';
-export { listThreads, markDead, onWorkerExit, ownField, setOwnField, synchronizeThreads, setThreadTimeout, siteKeyObject, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
+export { deleteOwnField, listThreads, markDead, onWorkerExit, ownField, setOwnField, synchronizeThreads, setThreadTimeout, siteKeyObject, STATIC_KEY_GLOBAL, type ThreadInfo } from './threads.js';
 export { threadView } from './thread.js';
 export * as flags from './flags.js';
 export { setStoreObserver } from './slots.js';

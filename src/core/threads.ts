@@ -399,6 +399,11 @@ export function ownField(name: OwnField): unknown {
   return Object.getOwnPropertyDescriptor(siteKeyObject(), name)?.value as unknown;
 }
 
+/** Removes a field of jsftrace's own (attach's, at detach). */
+export function deleteOwnField(name: OwnField): void {
+  delete (siteKeyObject() as unknown as Record<string, unknown>)[name];
+}
+
 /** Sets a field of jsftrace's own: read-only, not enumerable (a second copy of jsftrace in the thread may set it again). */
 export function setOwnField(name: OwnField, value: unknown): void {
   Object.defineProperty(siteKeyObject(), name, { value, writable: false, enumerable: false, configurable: true });

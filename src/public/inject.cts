@@ -22,6 +22,15 @@ interface AgentState {
 
 const STATE = Symbol.for('jsftrace.attach');
 
+/**
+ * Where the attach's state lives between injections: on the object between
+ * the process and EventEmitter.prototype (attach/agent.ts reads it there),
+ * not on the global object, whose own keys the program may list.
+ */
+function stateHolder(): Record<symbol, AgentState | undefined> {
+  return (Object.getPrototypeOf(process) ?? globalThis) as Record<symbol, AgentState | undefined>;
+}
+
 function closeInspector(): void {
   try {
     inspector.close();
@@ -71,7 +80,7 @@ function injectWorker(report: (e: unknown) => void): string {
 }
 
 function inject(config: unknown): string {
-  const g = globalThis as Record<symbol, AgentState | undefined>;
+  const g = stateHolder();
   const state = g[STATE];
   const report = (e: unknown): void => {
     if (g[STATE] !== undefined) g[STATE].busy = false;

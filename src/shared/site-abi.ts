@@ -41,9 +41,11 @@ export const RUNTIME_FIELD = 'runtime';
  * them (`Reflect.ownKeys(globalThis)`). `hooks`: what the module hooks'
  * install did (instrument/hooks/install.ts); `ipi`: the function another
  * thread's interrupt calls (core/threads.ts); `endHooks`: that a
- * recording's end hooks are in place (recorder/process-hooks.ts).
+ * recording's end hooks are in place (recorder/process-hooks.ts); under
+ * `jsftrace start` on a plain process, `probe`: what a probe's breakpoint
+ * condition calls (attach/probe-runtime.ts), removed at detach.
  */
-export type OwnField = typeof RUNTIME_FIELD | 'hooks' | 'ipi' | 'endHooks';
+export type OwnField = typeof RUNTIME_FIELD | 'hooks' | 'ipi' | 'endHooks' | 'probe';
 
 /**
  * Fields of the key object. Making the object costs each thread time that
