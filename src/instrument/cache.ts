@@ -57,6 +57,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail } from '../shared/errors.js';
+import { DateNow } from '../shared/builtins.js';
 import { cacheDirProblem, chooseCacheDir, prepareCacheDir } from './cache-dir.js';
 
 export const CACHE_SCHEMA = 2;
@@ -302,10 +303,10 @@ export class TransformCache {
         this.refused++;
         return null;
       }
-      if (Date.now() - f.mtimeMs > TOUCH_AFTER_MS) {
+      const now = DateNow();
+      if (now - f.mtimeMs > TOUCH_AFTER_MS) {
         try {
-          const now = new Date();
-          futimesSync(f.fd, now, now);
+          futimesSync(f.fd, now / 1000, now / 1000);
         } catch {
           // Refreshing recency is best effort (a read-only cache still serves).
         }
@@ -349,7 +350,7 @@ export class TransformCache {
     } catch {
       return out;
     }
-    const now = Date.now();
+    const now = DateNow();
     for (const n of names) {
       const p = join(root, n);
       try {

@@ -18,6 +18,9 @@
  * docs/instrumentation.md.
  */
 
+// Before anything of the program's: the clocks and timers jsftrace's own
+// work will use, whenever the rest of the start comes (startAtMain).
+require('../shared/start-clocks.cjs');
 const Module = require('node:module') as { runMain?: (...args: unknown[]) => unknown };
 const wt = require('node:worker_threads') as { isMainThread: boolean; parentPort: unknown; isInternalThread?: boolean };
 
@@ -128,22 +131,27 @@ function startAtMain(): void {
     if (done !== null) done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
     return;
   }
-  let started = false;
-  Module.runMain = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): unknown {
-    Module.runMain = runMain;
-    started = true;
-    const done = startHere();
-    if (done === null) return runMain.apply(this, args);
+  // undefined until the start has run; then its end, or null when nothing waits for it.
+  let startDone: Promise<unknown> | null | undefined;
+  let mainWaits = false;
+  const wrapper = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): unknown {
+    if (Module.runMain === wrapper) Module.runMain = runMain;
+    // A later preload that held runMain back past the fallback below calls this late.
+    startDone ??= startHere();
+    if (startDone === null) return runMain.apply(this, args);
+    mainWaits = true;
     const begin = Function.prototype.apply.bind(runMain, this, args) as () => void;
-    done.then(() => { process.nextTick(begin); }, (err: unknown) => { process.nextTick(() => { throw err; }); });
+    startDone.then(() => { process.nextTick(begin); }, (err: unknown) => { process.nextTick(() => { throw err; }); });
     return undefined;
   };
+  Module.runMain = wrapper;
   process.nextTick(() => {
-    if (started) return;
-    started = true;
-    Module.runMain = runMain;
-    const done = startHere();
-    if (done !== null) done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
+    if (startDone !== undefined) return;
+    if (Module.runMain === wrapper) Module.runMain = runMain;
+    startDone = startHere();
+    startDone?.catch((err: unknown) => {
+      if (!mainWaits) process.nextTick(() => { throw err; });
+    });
   });
 }
 

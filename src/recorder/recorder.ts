@@ -135,9 +135,12 @@ export function startRecorder(opts: RecorderOptions): boolean {
     otlp: opts.flight ? null : pendingExport,
   };
   pendingExport = null;
-  // execArgv: [], so that the program's own --require preloads and
-  // --experimental-loader loaders do not run again in this thread.
-  const worker = new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, execArgv: [], workerData: data, name: 'jsftrace-drain' });
+  // No execArgv and no NODE_OPTIONS (a worker applies its environment's),
+  // so that the program's own --require preloads and loaders do not run
+  // again in this thread.
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  const worker = new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, execArgv: [], env, workerData: data, name: 'jsftrace-drain' });
   worker.on('error', (e) => {
     process.stderr.write(`jsftrace: the recording of this process stopped: ${e.message}\n`);
     setRingMode('overwrite');

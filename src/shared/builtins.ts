@@ -11,6 +11,8 @@
  * which must change neither the trace's timestamps nor jsftrace's waits.
  */
 
+import { createRequire } from 'node:module';
+
 export const ReflectApply = Reflect.apply;
 export const ReflectConstruct = Reflect.construct;
 export const ObjectDefineProperty = Object.defineProperty;
@@ -38,13 +40,17 @@ export const BufferByteLength = Buffer.byteLength;
 export const BufferFrom = Buffer.from;
 export const IntrinsicUint16Array = Uint16Array;
 
-const perf = performance;
+// The thread's first module of jsftrace's captured these (start-clocks.cts).
+const clocks = createRequire(import.meta.url)('./start-clocks.cjs') as {
+  perf: typeof performance; perfNow: () => number; dateNow: () => number; setTimeout: typeof setTimeout;
+  clearTimeout: typeof clearTimeout; setImmediate: typeof setImmediate; queueMicrotask: typeof queueMicrotask;
+};
 /** The Performance object of the start (a fake-timer library may replace the global). */
-export const PerformanceOfStart = perf;
+export const PerformanceOfStart = clocks.perf;
 /** performance.now of the start, bound to its object. */
-export const PerformanceNow: () => number = perf.now.bind(perf);
-export const DateNow = Date.now;
-export const SetTimeout = setTimeout;
-export const ClearTimeout = clearTimeout;
-export const SetImmediate = setImmediate;
-export const QueueMicrotask = queueMicrotask;
+export const PerformanceNow = clocks.perfNow;
+export const DateNow = clocks.dateNow;
+export const SetTimeout = clocks.setTimeout;
+export const ClearTimeout = clocks.clearTimeout;
+export const SetImmediate = clocks.setImmediate;
+export const QueueMicrotask = clocks.queueMicrotask;

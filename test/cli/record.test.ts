@@ -303,30 +303,46 @@ test('a program whose clocks and timers are fakes (as a test\'s fake timers make
     // calls. The program's own output is the counts, which must be the
     // plain run's (none): jsftrace's waits and timestamps use the clocks
     // and timers of its start.
-    writeFileSync(join(t.dir, 'fake.js'), `const calls = { date: 0, perf: 0, timeout: 0, immediate: 0, microtask: 0 }
-const realTimeout = setTimeout
+    // The fakes go in from the program's first line, or from a --require
+    // preload of its own (beside a loader of its own, where jsftrace's start
+    // waits for the main module: register.cts). A module loaded after them
+    // (dep.js, new to the cache) has its transform and cache entry made
+    // while they are in place.
+    writeFileSync(join(t.dir, 'fakes.js'), `const calls = globalThis.calls = { date: 0, perf: 0, timeout: 0, immediate: 0, microtask: 0 }
 Date.now = () => { calls.date++; return 0 }
 performance.now = () => { calls.perf++; return 0 }
 globalThis.setTimeout = () => { calls.timeout++; return {} }
 globalThis.setImmediate = () => { calls.immediate++; return {} }
 globalThis.queueMicrotask = () => { calls.microtask++ }
-function work(n) { return n <= 1 ? n : work(n - 1) + 1 }
+`);
+    writeFileSync(join(t.dir, 'loader.mjs'), 'export async function resolve(s, c, next) { return next(s, c) }\n');
+    writeFileSync(join(t.dir, 'dep.js'), 'module.exports = function work(n) { return n <= 1 ? n : work(n - 1) + 1 }\n');
+    const program = (fakes: boolean): string => `${fakes ? "require('./fakes.js')\n" : ''}const realTimeout = require('node:timers').setTimeout
+const work = require('./dep.js')
 let total = 0
 for (let i = 0; i < 3000; i++) total += work(20)
 realTimeout(() => { for (let i = 0; i < 300; i++) total += work(20); console.log(total, JSON.stringify(calls)) }, 20)
-`);
-    const plain = await run(process.execPath, ['fake.js'], { cwd: t.dir, env: envOf(t) });
-    assert.equal(plain.stdout, '66000 {"date":0,"perf":0,"timeout":0,"immediate":0,"microtask":0}\n');
-    const r = await jsftrace(['record', '-p', 'function', '-o', 'fake.jsft', '--', process.execPath, 'fake.js'], { cwd: t.dir, env: envOf(t) });
-    assert.equal(r.stdout, plain.stdout);
-    assert.equal(r.code, 0);
-    assert.match(r.stderr, /^jsftrace: recorded \d+ events from 1 thread to fake\.jsft \(/);
-    const text = (await jsftrace(['report', 'fake.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
-    const stamps = text.split('\n').filter((l) => l.includes('fake.js:work')).map((l) => Number(/ (\d+\.\d+): /.exec(l)?.[1]));
-    assert.equal(stamps.length, 3300 * 20, 'every call of work recorded');
-    assert.ok(stamps.every((x, i) => Number.isFinite(x) && (i === 0 || x >= stamps[i - 1]!)), 'timestamps in order');
-    // The calls after the 20 ms timer are at least that much later than the first.
-    assert.ok(stamps.at(-1)! - stamps[0]! >= 0.015, `timestamps from a real clock: ${stamps[0]} to ${stamps.at(-1)}`);
+`;
+    writeFileSync(join(t.dir, 'fake.js'), program(true));
+    writeFileSync(join(t.dir, 'main.js'), program(false));
+    const runs = [['fake.js'], ['--no-warnings', '--require', './fakes.js', '--experimental-loader', './loader.mjs', 'main.js']];
+    for (const args of runs) {
+      const what = args.join(' ');
+      const plain = await run(process.execPath, args, { cwd: t.dir, env: envOf(t) });
+      assert.equal(plain.stdout, '66000 {"date":0,"perf":0,"timeout":0,"immediate":0,"microtask":0}\n', what);
+      // A cache of its own: dep.js is new to it.
+      const env = { ...envOf(t), JSFTRACE_CACHE_DIR: join(t.dir, `cache-${runs.indexOf(args)}`) };
+      const r = await jsftrace(['record', '-p', 'function', '-o', 'fake.jsft', '--', process.execPath, ...args], { cwd: t.dir, env });
+      assert.equal(r.stdout, plain.stdout, what);
+      assert.equal(r.code, 0, what);
+      assert.match(r.stderr, /^jsftrace: recorded \d+ events from 1 thread to fake\.jsft \(/, what);
+      const text = (await jsftrace(['report', 'fake.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
+      const stamps = text.split('\n').filter((l) => l.includes('dep.js:work')).map((l) => Number(/ (\d+\.\d+): /.exec(l)?.[1]));
+      assert.equal(stamps.length, 3300 * 20, `${what}: every call of work recorded`);
+      assert.ok(stamps.every((x, i) => Number.isFinite(x) && (i === 0 || x >= stamps[i - 1]!)), `${what}: timestamps in order`);
+      // The calls after the 20 ms timer are at least that much later than the first.
+      assert.ok(stamps.at(-1)! - stamps[0]! >= 0.015, `${what}: timestamps from a real clock: ${stamps[0]} to ${stamps.at(-1)}`);
+    }
   } finally {
     t.done();
   }
@@ -340,26 +356,42 @@ test('the program\'s preloads and loaders run as without jsftrace: a loader sees
     // file (the loader thread's stdout is not ordered with the main
     // thread's). Node 20 also runs --require preloads in its own loader
     // thread (no parentPort), with or without jsftrace's loader there.
+    // Given through NODE_OPTIONS, the preload also runs in jsftrace's own
+    // command (which the log leaves out).
     writeFileSync(join(t.dir, 'set-env.cjs'), `const wt = require('node:worker_threads')
-require('node:fs').appendFileSync(process.env.LOG, 'preload ' + (wt.isMainThread ? 'main' : wt.parentPort === null ? 'node-loader-thread' : 'worker') + '\\n')
+if (require('node:path').dirname(process.argv[1] ?? '') === process.cwd()) require('node:fs').appendFileSync(process.env.LOG, 'preload ' + (wt.isMainThread ? 'main' : wt.parentPort === null ? 'node-loader-thread' : 'worker') + '\\n')
 if (wt.isMainThread) process.env.SET_BY_PRELOAD = 'yes'
+`);
+    // A preload that holds the main module back past the first turn (as a
+    // preload that awaits something before calling runMain).
+    writeFileSync(join(t.dir, 'hold.cjs'), `const Module = require('node:module')
+const runMain = Module.runMain
+Module.runMain = function (...args) { setImmediate(() => runMain.apply(this, args)) }
 `);
     writeFileSync(join(t.dir, 'loader.mjs'), "import { appendFileSync } from 'node:fs'\nappendFileSync(process.env.LOG, 'loader sees ' + process.env.SET_BY_PRELOAD + '\\n')\n");
     writeFileSync(join(t.dir, 'main.js'), 'function f(n) { return n + 1 }\nconsole.log(process.env.SET_BY_PRELOAD, f(1))\n');
     writeFileSync(join(t.dir, 'main.mjs'), 'function f(n) { return n + 1 }\nconsole.log(process.env.SET_BY_PRELOAD, f(1))\n');
     const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && l !== 'preload node-loader-thread').sort();
-    for (const main of ['main.js', 'main.mjs']) {
-      const args = ['--no-warnings', '--require', './set-env.cjs', '--experimental-loader', './loader.mjs', main];
-      const plainLog = join(t.dir, `${main}.plain.log`);
-      const plain = await run(process.execPath, args, { cwd: t.dir, env: { ...envOf(t), LOG: plainLog } });
-      assert.equal(plain.stdout, 'yes 2\n');
-      assert.deepEqual(lines(plainLog), ['loader sees yes', 'preload main']);
+    const ways: [string, string[], Record<string, string>][] = [
+      ['main.js', ['--require', './set-env.cjs', '--experimental-loader', './loader.mjs'], {}],
+      ['main.mjs', ['--require', './set-env.cjs', '--experimental-loader', './loader.mjs'], {}],
+      ['main.js', ['--require', './set-env.cjs', '--require', './hold.cjs', '--experimental-loader', './loader.mjs'], {}],
+      ['main.js', ['--experimental-loader', './loader.mjs'], { NODE_OPTIONS: `--require ${join(t.dir, 'set-env.cjs')}` }],
+    ];
+    for (const [n, [main, flags, extra]] of ways.entries()) {
+      const args = ['--no-warnings', ...flags, main];
+      const what = `${extra['NODE_OPTIONS'] ?? ''} ${args.join(' ')}`;
+      const plainLog = join(t.dir, `${n}.plain.log`);
+      const plain = await run(process.execPath, args, { cwd: t.dir, env: { ...envOf(t), ...extra, LOG: plainLog } });
+      assert.equal(plain.stdout, 'yes 2\n', what);
+      assert.deepEqual(lines(plainLog), ['loader sees yes', 'preload main'], what);
       for (const tracer of ['nop', 'function']) {
-        const log = join(t.dir, `${main}.${tracer}.log`);
-        const r = await jsftrace(['record', '-p', tracer, '-o', 'l.jsft', '--', process.execPath, ...args], { cwd: t.dir, env: { ...envOf(t), LOG: log } });
-        assert.equal(r.stdout, plain.stdout, `${main} under ${tracer}: stdout`);
-        assert.deepEqual(lines(log), lines(plainLog), `${main} under ${tracer}: where the preload and the loader ran, and what the loader saw`);
-        if (tracer === 'function') assert.match(r.stderr, /recorded 1 event from 1 thread/, `${main}: f traced`);
+        const log = join(t.dir, `${n}.${tracer}.log`);
+        const r = await jsftrace(['record', '-p', tracer, '-o', 'l.jsft', '--', process.execPath, ...args], { cwd: t.dir, env: { ...envOf(t), ...extra, LOG: log } });
+        assert.equal(r.stdout, plain.stdout, `${what} under ${tracer}: stdout`);
+        assert.deepEqual(lines(log), lines(plainLog), `${what} under ${tracer}: where the preload and the loader ran, and what the loader saw`);
+        // One process, started once: f traced once.
+        if (tracer === 'function') assert.match(r.stderr, /recorded 1 event from 1 thread to/, `${what}: f traced, once`);
       }
     }
   } finally {
