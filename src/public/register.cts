@@ -155,6 +155,29 @@ function startAtMain(): void {
   });
 }
 
+/**
+ * In the loader thread that jsftrace's own module.register starts (Node 20,
+ * and 22 before 22.15), in a process with no loaders of its own: Node runs
+ * every --require preload there too, where plain node, with no loader
+ * thread, never runs them. The program's preloads after this one are
+ * passed by in this thread (each comes back as an empty object): a
+ * preload's effects happen once, as without jsftrace, and one that calls
+ * process.exit() no longer ends this thread, which the main thread waits
+ * for (it hung).
+ */
+function passPreloadsBy(): void {
+  const M = Module as unknown as { _load: (request: string, parent: { id?: string } | null | undefined, isMain: boolean) => unknown };
+  const load = M._load;
+  M._load = function loadInLoaderThread(this: unknown, request, parent, isMain): unknown {
+    if (parent?.id === 'internal/preload') return {};
+    return Reflect.apply(load, this, [request, parent, isMain]);
+  };
+  // Node loads the preloads in one synchronous loop.
+  process.nextTick(() => { if (M._load.name === 'loadInLoaderThread') M._load = load; });
+}
+
+if (loaderThread && !userLoaders()) passPreloadsBy();
+
 if (!loaderThread && !ownThread) {
   if (wt.isMainThread && userLoaders()) startAtMain();
   else {

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cleanEnv, fixture, jsftrace, mainJs, run, site, tempDir } from './support.js';
 
 const calls = fixture('calls.mjs');
@@ -393,6 +394,22 @@ Module.runMain = function (...args) { setImmediate(() => runMain.apply(this, arg
         // One process, started once: f traced once.
         if (tracer === 'function') assert.match(r.stderr, /recorded 1 event from 1 thread to/, `${what}: f traced, once`);
       }
+    }
+    // With no loader of the program's, its preloads run once, as plain:
+    // on Node 20, the loader thread of jsftrace's own ran them again, and a
+    // preload that ends the process ended that thread, for which the main
+    // thread then waited for good.
+    writeFileSync(join(t.dir, 'bye.cjs'), "console.log('bye')\nprocess.exit(3)\n");
+    const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
+    for (const [n, flags] of [['once', ['--require', './set-env.cjs']], ['bye', ['--require', './set-env.cjs', '--require', './bye.cjs']]] as const) {
+      const plainLog = join(t.dir, `${n}.plain.log`);
+      const plain = await run(process.execPath, [...flags, 'main.js'], { cwd: t.dir, env: { ...envOf(t), LOG: plainLog } });
+      // Started directly (a hang then fails the test when the run times out).
+      const log = join(t.dir, `${n}.idle.log`);
+      const r = await run(process.execPath, ['--require', registerCjs, ...flags, 'main.js'], { cwd: t.dir, env: { ...envOf(t), LOG: log }, timeoutMs: 30_000 });
+      assert.equal(r.stdout, plain.stdout, `${flags.join(' ')}: stdout`);
+      assert.equal(r.code, plain.code, `${flags.join(' ')}: exit code`);
+      assert.equal(readFileSync(log, 'utf8'), readFileSync(plainLog, 'utf8'), `${flags.join(' ')}: the preload ran where it runs plain`);
     }
   } finally {
     t.done();
