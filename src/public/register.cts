@@ -158,25 +158,35 @@ function startAtMain(): void {
 /**
  * In the loader thread that jsftrace's own module.register starts (Node 20,
  * and 22 before 22.15), in a process with no loaders of its own: Node runs
- * every --require preload there too, where plain node, with no loader
- * thread, never runs them. The program's preloads after this one are
- * passed by in this thread (each comes back as an empty object): a
- * preload's effects happen once, as without jsftrace, and one that calls
- * process.exit() no longer ends this thread, which the main thread waits
- * for (it hung).
+ * every --require preload there too (as it does in any loader thread; a
+ * program that registers loaders later relies on it), and a preload that
+ * calls process.exit() ended this thread, which the main thread waits for:
+ * the program hung. While a preload of the program's loads here, its
+ * process.exit() stops the preload and leaves the thread running; the main
+ * thread's own run of the preload ends the process.
  */
-function passPreloadsBy(): void {
+function guardPreloadExits(): void {
   const M = Module as unknown as { _load: (request: string, parent: { id?: string } | null | undefined, isMain: boolean) => unknown };
   const load = M._load;
+  const stop = new Error('a --require preload called process.exit() in the module loader thread');
   M._load = function loadInLoaderThread(this: unknown, request, parent, isMain): unknown {
-    if (parent?.id === 'internal/preload') return {};
-    return Reflect.apply(load, this, [request, parent, isMain]);
+    if (parent?.id !== 'internal/preload') return Reflect.apply(load, this, [request, parent, isMain]);
+    const exit = process.exit;
+    process.exit = (() => { throw stop; }) as typeof process.exit;
+    try {
+      return Reflect.apply(load, this, [request, parent, isMain]);
+    } catch (e) {
+      if (e === stop) return {};
+      throw e;
+    } finally {
+      process.exit = exit;
+    }
   };
   // Node loads the preloads in one synchronous loop.
   process.nextTick(() => { if (M._load.name === 'loadInLoaderThread') M._load = load; });
 }
 
-if (loaderThread && !userLoaders()) passPreloadsBy();
+if (loaderThread && !userLoaders()) guardPreloadExits();
 
 if (!loaderThread && !ownThread) {
   if (wt.isMainThread && userLoaders()) startAtMain();
