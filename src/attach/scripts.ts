@@ -24,7 +24,7 @@ import type { Prepared } from './prepare.js';
 import type { Spliced } from './splice.js';
 
 export interface LoadedScript {
-  /** Unique in this process's attach: names the object of values its patched text reads. */
+  /** Unique in this process's attach: the suffix of the names its patched text reads. */
   serial: number;
   scriptId: string;
   url: string;
