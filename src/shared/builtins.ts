@@ -12,6 +12,7 @@
  */
 
 import { createRequire } from 'node:module';
+import type { StartClocks } from './start-clocks.cjs';
 
 export const ReflectApply = Reflect.apply;
 export const ReflectConstruct = Reflect.construct;
@@ -41,10 +42,7 @@ export const BufferFrom = Buffer.from;
 export const IntrinsicUint16Array = Uint16Array;
 
 // The thread's first module of jsftrace's captured these (start-clocks.cts).
-const clocks = createRequire(import.meta.url)('./start-clocks.cjs') as {
-  perf: typeof performance; perfNow: () => number; dateNow: () => number; setTimeout: typeof setTimeout;
-  clearTimeout: typeof clearTimeout; setImmediate: typeof setImmediate; queueMicrotask: typeof queueMicrotask;
-};
+const clocks = createRequire(import.meta.url)('./start-clocks.cjs') as StartClocks;
 /** The Performance object of the start (a fake-timer library may replace the global). */
 export const PerformanceOfStart = clocks.perf;
 /** performance.now of the start, bound to its object. */
