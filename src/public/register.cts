@@ -38,23 +38,25 @@ type Start = typeof import('./start.js');
 type OwnLoad = typeof import('../shared/own-load.js');
 interface Handlers { nodeHandlesExtension(ext: string): boolean }
 
+/**
+ * Calls Node's runMain with `args` once `done` settles: from the tick
+ * queue, not from the promise reaction, so that an exception the main
+ * module throws is an uncaught exception, as without us, not a rejection
+ * (a bound function makes no stack frame). A failed start (a malformed
+ * jsftrace.config.json) surfaces as the uncaught exception it would have
+ * been with --import.
+ */
+function runMainAfter(self: unknown, args: unknown[], done: Promise<unknown>): void {
+  const begin = Function.prototype.apply.bind(runMain!, self, args) as () => void;
+  done.then(() => { process.nextTick(begin); }, (err: unknown) => { process.nextTick(() => { throw err; }); });
+}
+
 /** Holds Module.runMain (the main module, or a worker's file) until `done`. */
 function holdMain(done: Promise<unknown>): void {
   if (typeof runMain !== 'function') return;
   Module.runMain = function runMainAfterJsftrace(this: unknown, ...args: unknown[]): void {
     Module.runMain = runMain;
-    // From the tick queue, not from the promise reaction: an exception the
-    // main module throws is then an uncaught exception, as without us, not
-    // a rejection. A bound function makes no stack frame.
-    const begin = Function.prototype.apply.bind(runMain, this, args) as () => void;
-    done.then(
-      () => { process.nextTick(begin); },
-      (err: unknown) => {
-        // Surface a failed start (a malformed jsftrace.config.json) as the
-        // uncaught exception it would have been with --import.
-        process.nextTick(() => { throw err; });
-      },
-    );
+    runMainAfter(this, args, done);
   };
 }
 
@@ -140,8 +142,7 @@ function startAtMain(): void {
     startDone ??= startHere();
     if (startDone === null) return runMain.apply(this, args);
     mainWaits = true;
-    const begin = Function.prototype.apply.bind(runMain, this, args) as () => void;
-    startDone.then(() => { process.nextTick(begin); }, (err: unknown) => { process.nextTick(() => { throw err; }); });
+    runMainAfter(this, args, startDone);
     return undefined;
   };
   Module.runMain = wrapper;
