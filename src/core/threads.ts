@@ -22,6 +22,7 @@
  * thread that is gone.
  */
 
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -463,7 +464,9 @@ const IPI_EXPR = `globalThis[${JSON.stringify(KEY_GLOBAL)}]?.ipi?.()`;
 async function ipiSessionOrNull(): Promise<InspectorLike | null> {
   if (ipiSession !== undefined) return ipiSession;
   try {
-    const inspector = await import('node:inspector');
+    // Required, not imported: an import() would go through Node's ES module
+    // loader, and every loader of the program's would be asked for it.
+    const inspector = createRequire(import.meta.url)('node:inspector') as typeof import('node:inspector');
     const s = new inspector.Session() as unknown as InspectorLike;
     if (isMainThread) {
       s.connect();

@@ -35,6 +35,7 @@ import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 import { withOwnIntrinsics } from './own-intrinsics.js';
 import { MathMax } from '../shared/builtins.js';
+import { requireOwn } from '../shared/own-load.js';
 
 export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
@@ -101,26 +102,17 @@ let transform: TransformFn | null = null;
 
 type TransformModule = typeof import('./transform.js');
 const requireHere = createRequire(import.meta.url);
-const syncEsm = (process.features as { require_module?: boolean }).require_module === true;
 /**
  * The built-in transform, loaded at the first cache miss: a program whose
  * modules all come from a warm cache never loads the parser (about 30 ms
- * per thread). Where require() cannot load an ES module (Node before
- * 20.19), the start imports it up front instead (preloadTransform).
+ * per thread).
  */
 let builtin: TransformModule | undefined;
 function builtinTransform(): TransformFn {
-  builtin ??= requireHere('./transform.js') as TransformModule;
+  builtin ??= requireOwn<TransformModule>(new URL('./transform.js', import.meta.url)) ?? (requireHere('./transform.js') as TransformModule);
   return builtin.transformSource;
 }
 
-/** Whether the transform can be loaded when first needed (require of an ES module). */
-export const transformLoadsLazily = syncEsm;
-
-/** Loads the built-in transform now: for a Node that cannot require() it later. */
-export async function preloadTransform(): Promise<void> {
-  builtin ??= await import('./transform.js');
-}
 function parseModule(code: string): void {
   (requireHere('acorn') as typeof import('acorn')).parse(code, {
     ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true,

@@ -57,6 +57,14 @@ function hideStaticKey(abi: { KEY_GLOBAL: string }): void {
 }
 
 /**
+ * A module of jsftrace's runtime (one CommonJS file: shared/own-load.ts),
+ * from a later job, as an import would have given it.
+ */
+function fromRuntime(path: string): Promise<unknown> {
+  return Promise.resolve().then(() => (require('../jsftrace.cjs') as { load(p: string): unknown }).load(path));
+}
+
+/**
  * In a worker (the main thread's agent injects it there through the
  * inspector): asks the main thread for the instance's buffers, puts them in
  * this thread's environment data as a worker started later would have
@@ -70,9 +78,9 @@ function injectWorker(report: (e: unknown) => void): string {
     if (m?.type !== 'env' || m.env === undefined) return;
     bc.close();
     for (const [k, v] of Object.entries(m.env)) wt.setEnvironmentData(k, v as never);
-    import('../shared/site-abi.js')
-      .then((abi: { KEY_GLOBAL: string }) => { hideStaticKey(abi); return import('../attach/agent.js'); })
-      .then((a: { startWorkerAgent(): Promise<void> }) => a.startWorkerAgent())
+    fromRuntime('shared/site-abi.js')
+      .then((abi) => { hideStaticKey(abi as { KEY_GLOBAL: string }); return fromRuntime('attach/agent.js'); })
+      .then((a) => (a as { startWorkerAgent(): Promise<void> }).startWorkerAgent())
       .catch(report);
   };
   bc.postMessage({ type: 'env?' });
@@ -104,9 +112,9 @@ function inject(config: unknown): string {
   }
   g[STATE] = { running: false, busy: true };
   afterClose(() => {
-    import('../shared/site-abi.js')
-      .then((abi: { KEY_GLOBAL: string }) => { hideStaticKey(abi); return import('../attach/agent.js'); })
-      .then((m: { startAgent(c: unknown): Promise<void> }) => m.startAgent(config))
+    fromRuntime('shared/site-abi.js')
+      .then((abi) => { hideStaticKey(abi as { KEY_GLOBAL: string }); return fromRuntime('attach/agent.js'); })
+      .then((m) => (m as { startAgent(c: unknown): Promise<void> }).startAgent(config))
       .catch(report);
   });
   return 'started';

@@ -6,11 +6,9 @@
  * Invariant: no module of the program is loaded before the thread has
  * joined the instance and the hooks are in place.
  *
- * Where Node can require() an ES module (20.19, 22.12 and later), the start
- * runs here synchronously, and Node starts the main module as it would
- * without jsftrace, unless the start needs the event loop to finish
- * something first (start.ts says what). Then, and on older Node where the start is
- * an asynchronous import, `Module.runMain` (which Node calls to start the
+ * The start runs here synchronously, and Node starts the main module as it
+ * would without jsftrace, unless the start needs the event loop to finish
+ * something first (start.ts says what). Then `Module.runMain` (which Node calls to start the
  * main module and a worker's file, and documents as patchable from
  * --require preloads) is replaced once by a function that waits for the
  * start and then calls the original. Code that runs without runMain (`-e`,
@@ -35,8 +33,6 @@ const ownThread = !wt.isMainThread && (wt as { workerData?: { jsftraceOwnThread?
 
 const runMain = Module.runMain;
 type Start = typeof import('./start.js');
-type OwnLoad = typeof import('../shared/own-load.js');
-interface Handlers { nodeHandlesExtension(ext: string): boolean }
 
 /**
  * Calls Node's runMain with `args` once `done` settles: from the tick
@@ -60,43 +56,20 @@ function holdMain(done: Promise<unknown>): void {
   };
 }
 
-/**
- * own-load.js, where require() loads jsftrace's ES modules into Node's
- * module graph (Node 20.19, 22.12 and later) and no require hook that ran
- * before this preload (an earlier `--require`) converts them to CommonJS,
- * which would run a second copy of each: asked of that module, which has
- * no effects to run twice.
- */
-function ownLoadIfEsm(): OwnLoad | null {
-  if ((process.features as { require_module?: boolean }).require_module !== true) return null;
-  // A require hook in Node's place (`--require tsx/cjs` first) converts
-  // ES modules: not even asked, since asking would convert this one.
-  if (!(require('../shared/node-handlers.cjs') as Handlers).nodeHandlesExtension('.js')) return null;
-  try {
-    const ownLoad = require('../shared/own-load.js') as OwnLoad;
-    return Object.prototype.toString.call(ownLoad) === '[object Module]' ? ownLoad : null;
-  } catch {
-    return null;
-  }
-}
+/** jsftrace's runtime: one CommonJS file, its modules by path (shared/own-load.ts). */
+interface Runtime { load(path: string): unknown }
 
 /**
  * Starts jsftrace in this thread. Returns the start's end when the main
  * module must wait for it, or null when it may start as Node starts it.
  */
 function startHere(): Promise<unknown> | null {
-  const ownLoad = ownLoadIfEsm();
-  if (ownLoad === null) return import('./start.js').then((m: Start) => m.start(true).done);
   // The start is synchronous: the main module starts as Node starts it,
-  // unless the start needs the event loop to finish something first. From
-  // here until the start has run what it queued, jsftrace's modules (the
-  // core's, whose thread joins as it loads, included) are required.
-  ownLoad.requireOwnModules(true);
+  // unless the start needs the event loop to finish something first.
   let started: { holdsProgram: boolean; done: Promise<void> };
   try {
-    started = (require('./start.js') as Start).start(true);
+    started = ((require('../jsftrace.cjs') as Runtime).load('public/start.js') as Start).start(true);
   } catch (err) {
-    ownLoad.requireOwnModules(false);
     started = { holdsProgram: true, done: Promise.reject(err) };
   }
   if (started.holdsProgram) return started.done;
@@ -106,18 +79,29 @@ function startHere(): Promise<unknown> | null {
 
 /**
  * Whether the process runs loaders given by `--experimental-loader` (or
- * `--loader`). Node starts their thread at the first ES module it loads,
- * and the thread takes a copy of the environment then. jsftrace's start
- * loads ES modules (its own, required or imported), so starting here would
- * start that thread before the --require preloads after this one have run,
- * and a loader would miss what they put in the environment (`-r
- * dotenv/config --loader ts-node/esm`, a preload that tells a loader which
- * test runs: import-in-the-middle's own suite).
+ * `--loader`). Node starts their thread at the first ES module it loads, or
+ * when a loader is registered (`module.register`), and the thread takes a
+ * copy of the environment then. Where jsftrace's hooks are such a loader
+ * (loaderThreadOfOurs), starting here would start that thread before the
+ * --require preloads after this one have run, and a loader would miss what
+ * they put in the environment (`-r dotenv/config --loader ts-node/esm`, a
+ * preload that tells a loader which test runs: import-in-the-middle's own
+ * suite). Elsewhere the start loads no ES module (jsftrace's own are one
+ * CommonJS file) and registers in-thread hooks, which start no thread.
  */
 function userLoaders(): boolean {
   const flag = /^--(?:experimental-)?loader(?:=|$)/;
   if (process.execArgv.some((a) => flag.test(a))) return true;
   return /(?:^|\s)--(?:experimental-)?loader(?:=|\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+}
+
+/**
+ * Whether jsftrace's module hooks will be a loader in Node's loader thread
+ * (`module.register`) rather than in-thread hooks (`module.registerHooks`,
+ * Node 22.15, 23.5 and later): what hooks/install.ts chooses.
+ */
+function loaderThreadOfOurs(): boolean {
+  return process.env['JSFTRACE_HOOKS'] === 'async' || typeof (Module as { registerHooks?: unknown }).registerHooks !== 'function';
 }
 
 /**
@@ -190,7 +174,7 @@ function guardPreloadExits(): void {
 if (loaderThread && !userLoaders()) guardPreloadExits();
 
 if (!loaderThread && !ownThread) {
-  if (wt.isMainThread && userLoaders()) startAtMain();
+  if (wt.isMainThread && userLoaders() && loaderThreadOfOurs()) startAtMain();
   else {
     const done = startHere();
     if (done !== null) holdMain(done);

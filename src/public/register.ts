@@ -5,9 +5,18 @@
  * threads run this again (they inherit the flag), and so do child
  * processes when JSFTRACE_CHILDREN=1. `--require jsftrace/register` is
  * register.cts.
+ *
+ * Not part of the runtime's file (it awaits at its top level): it takes the
+ * start from that file directly, so that nothing of jsftrace's but this
+ * module passes through Node's ES module loader, or a loader of the
+ * program's.
  */
 
-import { start } from './start.js';
+import { createRequire } from 'node:module';
+import type * as StartModule from './start.js';
+import type * as LoadModule from '../instrument/load.js';
+
+const runtime = createRequire(import.meta.url)('../jsftrace.cjs') as { load(path: string): unknown };
 
 // Awaited only when the program must wait (start.ts says when). Otherwise
 // not: a top-level await makes Node evaluate the main module from a later
@@ -16,9 +25,10 @@ import { start } from './start.js';
 // server listens all the same, before the first turn of the event loop
 // (startup.ts). What is not awaited still surfaces its failure as the uncaught exception it would have
 // been.
-const started = start(false);
+const started = (runtime.load('public/start.js') as typeof StartModule).start(false);
 if (started.holdsProgram) await started.done;
 else started.done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
 
 /** Counters of this process's instrumentation (all threads): transformed, cached, failed, ... */
-export { instrumentStats, type InstrumentStats } from '../instrument/load.js';
+export const instrumentStats = (runtime.load('instrument/load.js') as typeof LoadModule).instrumentStats;
+export type { InstrumentStats } from '../instrument/load.js';

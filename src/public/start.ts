@@ -12,8 +12,8 @@
  * JSFTRACE_RECORD). What nothing depends on (the control server listening)
  * goes on beside the program.
  *
- * Everything up to the hooks is synchronous when Node can require() an ES
- * module, and the rest (a worker's handlers, the configuration, the
+ * Everything up to the hooks is synchronous (jsftrace's modules are one
+ * CommonJS file, shared/own-load.ts), and the rest (a worker's handlers, the configuration, the
  * recording's drain) needs only microtasks, which the start runs itself:
  * then a --require entry lets Node start the main module exactly as it
  * would without jsftrace, unless something above needs the event loop.
@@ -26,7 +26,7 @@ import { ready } from '../core/index.js';
 import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/hooks/install.js';
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
-import { canRequireEsm, loadOwn, requireOwn, requireOwnModules } from '../shared/own-load.js';
+import { loadOwn, requireOwn } from '../shared/own-load.js';
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import { jsftraceStarts, programBegins } from '../tracers/own-async.js';
 
@@ -35,8 +35,7 @@ const requireHere = createRequire(import.meta.url);
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const registerJs = new URL('./register.js', import.meta.url);
 const registerCjs = new URL('./register.cjs', import.meta.url);
-// The control modules, loaded synchronously where require() gives this
-// graph's instances (then, and only then, the start is synchronous: see below).
+// The control modules, loaded synchronously from the runtime's file.
 type Startup = typeof import('../control/startup.js');
 type Server = typeof import('../control/server.js');
 const startupUrl = new URL('../control/startup.js', import.meta.url);
@@ -72,43 +71,38 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
   // the control server) belongs to the process: the main thread sets it up.
   // Its start opens the session synchronously, before the program can start
   // a worker.
-  // Our own modules are required while the start runs, where require()
-  // gives this graph's modules (own-load.ts): then the start needs only
-  // microtasks, which the --require entry runs before the program.
-  requireOwnModules(sync);
-  try {
-    if (sync && isMainThread && !configured) {
-      // Nothing to wait for: the session opens now (each worker the
-      // program starts shares it), the control server listens beside the
-      // program (startup.ts), and the program is not held.
-      openOrCreateSession();
-      const startup = requireOwn<Startup>(startupUrl);
-      const serve = (): Promise<Server['serveControl']> | Server['serveControl'] => requireOwn<Server>(serverUrl)?.serveControl
-        ?? loadOwn<Server>(serverUrl).then((m) => m.serveControl);
-      const control = startup !== null ? startup.startControl(serve).done : loadOwn<Startup>(startupUrl).then((m) => m.startControl().done);
-      programBegins();
-      const done = Promise.all([hooks.then(() => ready()), control]).then(() => undefined);
-      // By --require, what the start queued runs now, not from the tick the
-      // program's first promise jobs run in: its stacks have no frame of ours.
-      if (viaRequire) settledNow(done);
-      return { holdsProgram: false, done };
-    }
-    // What is made until the program's first line is jsftrace's own (the
-    // async_hook events leave it out): the program begins once it depends
-    // on nothing more; the control server listens beside it.
-    const control = hooks.then(() => ready()).then(async () => (isMainThread ? (await loadOwn<Startup>(startupUrl)).startControl() : null));
-    const applied = control.then((c) => c?.applied).then(programBegins);
-    const done = Promise.all([applied, control.then((c) => c?.done)]).then(() => undefined);
-    // By --require with synchronous hooks and modules, the start needs only
-    // microtasks, which are run here, so that Node starts the program as it
-    // would without jsftrace (a held program starts from the tick queue: its
-    // stack ends there, and an exception it throws at once is reported from
-    // its Error's stack, not from its throw). Something that needs the event
-    // loop (an export to start, a handler module of the user's) leaves it held.
-    return { holdsProgram: !(viaRequire && sync && settledNow(applied)), done };
-  } finally {
-    requireOwnModules(false);
+  // Our own modules come synchronously from the runtime's file (own-load.ts):
+  // then the start needs only microtasks, which the --require entry runs
+  // before the program.
+  if (sync && isMainThread && !configured) {
+    // Nothing to wait for: the session opens now (each worker the
+    // program starts shares it), the control server listens beside the
+    // program (startup.ts), and the program is not held.
+    openOrCreateSession();
+    const startup = requireOwn<Startup>(startupUrl);
+    const serve = (): Promise<Server['serveControl']> | Server['serveControl'] => requireOwn<Server>(serverUrl)?.serveControl
+      ?? loadOwn<Server>(serverUrl).then((m) => m.serveControl);
+    const control = startup !== null ? startup.startControl(serve).done : loadOwn<Startup>(startupUrl).then((m) => m.startControl().done);
+    programBegins();
+    const done = Promise.all([hooks.then(() => ready()), control]).then(() => undefined);
+    // By --require, what the start queued runs now, not from the tick the
+    // program's first promise jobs run in: its stacks have no frame of ours.
+    if (viaRequire) settledNow(done);
+    return { holdsProgram: false, done };
   }
+  // What is made until the program's first line is jsftrace's own (the
+  // async_hook events leave it out): the program begins once it depends
+  // on nothing more; the control server listens beside it.
+  const control = hooks.then(() => ready()).then(async () => (isMainThread ? (await loadOwn<Startup>(startupUrl)).startControl() : null));
+  const applied = control.then((c) => c?.applied).then(programBegins);
+  const done = Promise.all([applied, control.then((c) => c?.done)]).then(() => undefined);
+  // By --require with synchronous hooks and modules, the start needs only
+  // microtasks, which are run here, so that Node starts the program as it
+  // would without jsftrace (a held program starts from the tick queue: its
+  // stack ends there, and an exception it throws at once is reported from
+  // its Error's stack, not from its throw). Something that needs the event
+  // loop (an export to start, a handler module of the user's) leaves it held.
+  return { holdsProgram: !(viaRequire && sync && settledNow(applied)), done };
 }
 
 /**
@@ -116,12 +110,11 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
  * (`process._tickCallback`, there since Node's first lines, which drains
  * both queues until they are empty), when they can only be the start's
  * (mayRunQueued); whether `p` has then resolved. Otherwise nothing is run
- * and the caller holds the program, as on a Node that cannot require() an
- * ES module.
+ * and the caller holds the program.
  */
 function settledNow(p: Promise<void>): boolean {
   const run = (process as { _tickCallback?: () => void })._tickCallback;
-  if (typeof run !== 'function' || !canRequireEsm || !mayRunQueued()) return false;
+  if (typeof run !== 'function' || !mayRunQueued()) return false;
   const seen: { state: 'pending' | 'resolved' | 'rejected' } = { state: 'pending' };
   p.then(() => { seen.state = 'resolved'; }, () => { seen.state = 'rejected'; });
   run.call(process);

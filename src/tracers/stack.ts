@@ -11,23 +11,29 @@
  */
 
 import { writeStringField, type RingWriter } from '../ring/index.js';
+import { OWN_CODE } from '../shared/own-code.js';
 import { C_OPTIONS, C_STATE, ctl, EV_STACK, OPT_FUNC_STACK_TRACE, threadTraced, threadWriter } from './session.js';
 
 export const STACK_DEPTH = 32;
 const enc = new TextEncoder();
 /**
- * jsftrace's own files: the compiled ones (dist/src/) and, because
- * jsftrace/register turns source maps on, the sources they map to (src/).
+ * jsftrace's own files: the compiled ones (dist/src/: the runtime's files
+ * and the modules beside them) and, for a program that turns source maps on
+ * where jsftrace's own maps were built (a checkout), the sources they map
+ * to (src/).
  */
-const OWN_DIRS = [new URL('../', import.meta.url), new URL('../../../src/', import.meta.url)]
-  .flatMap((u) => [u.href, decodeURIComponent(u.pathname)]);
+const OWN_DIRS = [...OWN_CODE, ...[new URL('../../../src/', import.meta.url)].flatMap((u) => [u.href, decodeURIComponent(u.pathname)])];
 
 // Where this file's frames show in a stack (through a source map, that may be
-// neither of the above): its directory's parent is jsftrace's own.
+// neither of the above): the directory of the runtime's file, or of a source
+// file's folder.
 function whereAmI(): string {
   const holder: { stack?: string } = {};
   Error.captureStackTrace(holder);
-  const m = /\(?((?:file:\/\/)?\/[^():]*\/)[^/():]+\/[^/():]+:\d+:\d+\)?$/m.exec((holder.stack ?? '').split('\n')[1] ?? '');
+  const line = (holder.stack ?? '').split('\n')[1] ?? '';
+  const runtime = /\(?((?:file:\/\/)?\/[^():]*\/)jsftrace[^/():]*\.cjs:\d+:\d+\)?$/m.exec(line);
+  if (runtime !== null) return runtime[1]!;
+  const m = /\(?((?:file:\/\/)?\/[^():]*\/)[^/():]+\/[^/():]+:\d+:\d+\)?$/m.exec(line);
   return m?.[1] ?? '';
 }
 {

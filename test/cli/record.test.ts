@@ -391,8 +391,14 @@ Module.runMain = function (...args) { setImmediate(() => runMain.apply(this, arg
         const r = await jsftrace(['record', '-p', tracer, '-o', 'l.jsft', '--', process.execPath, ...args], { cwd: t.dir, env: { ...envOf(t), ...extra, LOG: log } });
         assert.equal(r.stdout, plain.stdout, `${what} under ${tracer}: stdout`);
         assert.deepEqual(lines(log), lines(plainLog), `${what} under ${tracer}: where the preload and the loader ran, and what the loader saw`);
-        // One process, started once: f traced once.
-        if (tracer === 'function') assert.match(r.stderr, /recorded 1 event from 1 thread to/, `${what}: f traced, once`);
+        // One process, started once: f traced once. (Where jsftrace starts
+        // at its own preload, the program's preloads after it are
+        // instrumented too: hold.cjs's runMain.)
+        if (tracer === 'function') {
+          assert.match(r.stderr, /recorded \d+ events? from 1 thread to/, what);
+          const report = (await jsftrace(['report', 'l.jsft'], { cwd: t.dir, env: envOf(t) })).stdout;
+          assert.equal(report.split('\n').filter((l) => / main\.m?js:f </.test(l)).length, 1, `${what}: f traced, once\n${report}`);
+        }
       }
     }
     // With no loader of the program's, a preload that ends the process:
@@ -407,6 +413,48 @@ Module.runMain = function (...args) { setImmediate(() => runMain.apply(this, arg
     // Started directly (a hang then fails the test when the run times out).
     const r = await run(process.execPath, ['--require', registerCjs, '--require', './bye.cjs', 'main.js'], { cwd: t.dir, env: envOf(t), timeoutMs: 30_000 });
     assert.deepEqual([r.code, r.stdout, r.stderr], [plain.code, plain.stdout, plain.stderr], 'a preload that calls process.exit()');
+  } finally {
+    t.done();
+  }
+});
+
+test('a loader of the program\'s sees the requests it sees without jsftrace, none of jsftrace\'s own modules', async () => {
+  const t = tempDir();
+  try {
+    // Each resolve the loader is asked for, with its parent, in order.
+    writeFileSync(join(t.dir, 'log-loader.mjs'), `import { appendFileSync } from 'node:fs'
+export async function resolve(specifier, context, next) {
+  appendFileSync(process.env.LOG, specifier + ' <- ' + (context.parentURL ?? '') + '\\n')
+  return next(specifier, context)
+}
+`);
+    writeFileSync(join(t.dir, 'dep.mjs'), 'export function twice(n) { return n * 2 }\n');
+    writeFileSync(join(t.dir, 'main.mjs'), "import { twice } from './dep.mjs'\nconst os = await import('node:os')\nconsole.log(twice(21), typeof os.cpus)\n");
+    writeFileSync(join(t.dir, 'main.cjs'), "function twice(n) { return n * 2 }\nimport('./dep.mjs').then((d) => console.log(twice(21), d.twice(2)))\n");
+    const ownSrc = fileURLToPath(new URL('../../src/', import.meta.url));
+    // On Node 20 (and where in-thread hooks are missing), jsftrace's own
+    // hooks are a loader registered after the program's, and Node resolves
+    // that loader's module through the program's as it would any other's.
+    const ownLoader = /instrument\/hooks\/esm-loader\.js/;
+    const seen = (log: string): string[] => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '' && !ownLoader.test(l));
+    for (const main of ['main.mjs', 'main.cjs']) {
+      const args = ['--no-warnings', '--experimental-loader', './log-loader.mjs', main];
+      const plainLog = join(t.dir, `${main}.plain.log`);
+      const plain = await run(process.execPath, args, { cwd: t.dir, env: { ...envOf(t), LOG: plainLog } });
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.ok(seen(plainLog).some((l) => l.startsWith('./dep.mjs <- ')), `${main}: the loader sees the program's import`);
+      const idleLog = join(t.dir, `${main}.idle.log`);
+      const idle = await run(process.execPath, ['--require', join(ownSrc, 'public', 'register.cjs'), ...args], { cwd: t.dir, env: { ...envOf(t), LOG: idleLog } });
+      const graphLog = join(t.dir, `${main}.graph.log`);
+      const graph = await jsftrace(['record', '-p', 'function_graph', '-o', 'g.jsft', '--', process.execPath, ...args], { cwd: t.dir, env: { ...envOf(t), LOG: graphLog } });
+      for (const [mode, r, log] of [['idle', idle, idleLog], ['function_graph', graph, graphLog]] as const) {
+        assert.equal(r.stdout, plain.stdout, `${main} ${mode}: stdout`);
+        const lines = seen(log);
+        assert.deepEqual(lines.filter((l) => l.includes(ownSrc) || l.includes(`file://${ownSrc}`)), [], `${main} ${mode}: jsftrace's modules seen by the program's loader`);
+        assert.deepEqual(lines, seen(plainLog), `${main} ${mode}: what the program's loader is asked`);
+      }
+      assert.match(graph.stderr, /recorded \d+ events from 1 thread to/, `${main}: traced`);
+    }
   } finally {
     t.done();
   }

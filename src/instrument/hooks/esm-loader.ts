@@ -20,10 +20,18 @@ import { readFileSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
-import { applySettings, type LoadSettings } from '../load.js';
-import { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } from './loader-state.js';
-import { instrumentLoadResult, type LoadResult } from './load-result.js';
-import { withoutOwnFrames } from './own-frames.js';
+import type { LoadSettings } from '../load.js';
+import type { LoadResult } from './load-result.js';
+
+// Not part of the runtime's file (each registration is an instance of its
+// own): the modules it uses are that file's, taken from it directly rather
+// than through the modules that hand them on, which Node's ES module loader
+// would resolve one by one in the loader thread.
+const runtime = module.createRequire(import.meta.url)('../../jsftrace.cjs') as { load(path: string): unknown };
+const { applySettings } = runtime.load('instrument/load.js') as typeof import('../load.js');
+const { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } = runtime.load('instrument/hooks/loader-state.js') as typeof import('./loader-state.js');
+const { instrumentLoadResult } = runtime.load('instrument/hooks/load-result.js') as typeof import('./load-result.js');
+const { withoutOwnFrames } = runtime.load('instrument/hooks/own-frames.js') as typeof import('./own-frames.js');
 
 export interface LoaderData {
   settings: LoadSettings;

@@ -21,7 +21,7 @@ import { ownField, setOwnField } from '../../core/index.js';
 import { fail } from '../../shared/errors.js';
 import { cacheOptionsFromEnv } from '../cache.js';
 import {
-  configure, currentSettings, emitFailureWarning, enableCompileCache, preloadTransform, setBeforeStats, transformLoadsLazily, useTransformModule,
+  configure, currentSettings, emitFailureWarning, enableCompileCache, setBeforeStats, useTransformModule,
 } from '../load.js';
 import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
@@ -100,8 +100,7 @@ function registerLoaderThread(): boolean {
 
 /**
  * Installs the hooks, after loading what they need first: a replacement
- * transform (JSFTRACE_TRANSFORM_MODULE), or on a Node that cannot require()
- * an ES module the built-in one. `flag` is how this thread loaded jsftrace,
+ * transform (JSFTRACE_TRANSFORM_MODULE). `flag` is how this thread loaded jsftrace,
  * passed on to workers and children.
  */
 export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): Promise<InstallInfo> {
@@ -114,14 +113,13 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
     readScopeConfig(process.cwd(), env);
     await useTransformModule(tm);
   }
-  if (!transformLoadsLazily) await preloadTransform();
   return installHooksSync(flag, env);
 }
 
 /** Whether installHooksSync can install this thread's hooks now (nothing to load first). */
 export function hooksInstallSync(env: NodeJS.ProcessEnv = process.env): boolean {
   const tm = env['JSFTRACE_TRANSFORM_MODULE'];
-  return transformLoadsLazily && (tm === undefined || tm === '');
+  return tm === undefined || tm === '';
 }
 
 /** installHooks, when hooksInstallSync says nothing needs loading first. */

@@ -1,12 +1,12 @@
 /**
  * Errors that pass through jsftrace's module hooks, shown without them.
  *
- * Owns: taking the frames of this folder's modules out of the stack of an
+ * Owns: taking jsftrace's frames out of the stack of an
  * error thrown inside a `nextResolve` or `nextLoad` our hooks called (a
  * module that cannot be found, an import attribute missing, a loader of
  * the program's that fails), or inside Node's `register` or
- * `registerHooks` called by their stand-ins (follow-loaders.ts). Invariant: only lines naming a file of this
- * folder go; the message, Node's own frames and the program's stay as V8
+ * `registerHooks` called by their stand-ins (follow-loaders.ts). Invariant: only lines naming a file of
+ * jsftrace's (shared/own-code.ts) go; the message, Node's own frames and the program's stay as V8
  * and the program's `prepareStackTrace` made them, and a stack that is not
  * a string (a `prepareStackTrace` that returns the frames) is left alone.
  *
@@ -18,9 +18,10 @@
  */
 
 import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
+import { OWN_CODE } from '../../shared/own-code.js';
 
-const HERE = new URL('.', import.meta.url).href;
-const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\n]*`, 'g');
+const escaped = OWN_CODE.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*(?:${escaped.join('|')})[^\\n]*`, 'g');
 
 /**
  * Whether this V8 keeps an error's `stack` as an accessor that formats it
@@ -31,7 +32,7 @@ const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*${HERE.replace(/[.*+?^${}()|[\]
 const LAZY_STACK = typeof ObjectGetOwnPropertyDescriptor(new IntrinsicError(), 'stack')?.get === 'function';
 
 function strip(stack: unknown): unknown {
-  return typeof stack === 'string' && stack.includes(HERE) ? stack.replace(OWN_LINE, '') : stack;
+  return typeof stack === 'string' && OWN_CODE.some((p) => stack.includes(p)) ? stack.replace(OWN_LINE, '') : stack;
 }
 
 export function withoutOwnFrames(e: unknown): unknown {

@@ -31,6 +31,7 @@ import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropert
 import { masquerade } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
+import { isOwnCode } from '../../shared/own-code.js';
 
 interface CallSite {
   getFileName(): string | null | undefined;
@@ -49,8 +50,6 @@ interface CallSite {
 type Prepare = (error: Error, trace: CallSite[]) => unknown;
 
 let installed = false;
-/** Where jsftrace's module hooks live (hooks/own-frames.ts takes them out of the default text). */
-const HOOKS = new URL('../hooks/', import.meta.url).href;
 
 /**
  * This thread's stack where it is called, as V8's CallSites, given to
@@ -204,9 +203,10 @@ export function installCallSiteView(): void {
       const cs = trace[i]!;
       const file = call(getFileName, cs);
       if (tableOfScript(file) === null && !call(isEval, cs)) {
-        // A frame of jsftrace's module hooks (a request that failed in
-        // them) is not the program's to see.
-        if (typeof file === 'string' && file.startsWith(HOOKS)) out ??= trace.slice(0, i);
+        // A frame of jsftrace's (its module hooks, where a request failed)
+        // is not the program's to see (hooks/own-frames.ts takes them out
+        // of the default text).
+        if (typeof file === 'string' && isOwnCode(file)) out ??= trace.slice(0, i);
         else out?.push(cs);
         continue;
       }

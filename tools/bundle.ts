@@ -1,0 +1,216 @@
+/**
+ * `node dist/tools/bundle.js [dist]`: makes jsftrace's runtime one CommonJS
+ * file, after tsc has compiled it (`npm run build`, and `prepare`).
+ *
+ * Owns: dist/src/jsftrace.cjs and the compiled modules that hand its
+ * modules on. Invariant: in any thread, each module of the runtime exists
+ * once, as the file's: every module compiled to dist/src/ (but those listed
+ * in STANDALONE) is replaced by a module that exports the file's instance
+ * of it, so that the public entry points, the start (register.cjs,
+ * register.js), the CLI, worker entry files and tests that import a module
+ * by its path all reach the same one. Why a file (docs/design.md "One
+ * file"): a start that loads some fifty ES modules through Node's module
+ * loader spends most of its time resolving and linking them, and every
+ * loader of the program's sees each of them.
+ */
+
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'acorn';
+import { build, type Plugin } from 'esbuild';
+
+/** The runtime's file, under dist/src/. */
+export const RUNTIME_FILE = 'jsftrace.cjs';
+
+/**
+ * Compiled modules that stay as tsc wrote them. Each imports the runtime's
+ * modules through their hand-on modules, so it adds no copy.
+ */
+const STANDALONE: readonly RegExp[] = [
+  // The command line: a process of its own, never the program's.
+  /^cli\//,
+  // Registered once per loader (`?outer=N` in its URL), each instance with state of its own.
+  /^instrument\/hooks\/esm-loader\.js$/,
+  // Awaits at its top level, which a CommonJS file cannot.
+  /^public\/register\.js$/,
+];
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.name.endsWith('.js')) out.push(p);
+  }
+  return out;
+}
+
+/** The names a compiled ES module exports (tsc output: no `export *` without a name, no default). */
+function exportNames(file: string, code: string): string[] {
+  const ast = parse(code, { ecmaVersion: 'latest', sourceType: 'module' });
+  const names: string[] = [];
+  const named = (n: { type: string; name?: string; value?: unknown }): string => (n.type === 'Identifier' ? n.name! : String(n.value));
+  for (const node of ast.body) {
+    if (node.type === 'ExportNamedDeclaration') {
+      if (node.declaration) {
+        const d = node.declaration;
+        if (d.type === 'VariableDeclaration') {
+          for (const v of d.declarations) {
+            if (v.id.type !== 'Identifier') throw new Error(`${file}: an exported destructuring is not handed on`);
+            names.push(v.id.name);
+          }
+        } else if (d.id) names.push(d.id.name);
+      }
+      for (const s of node.specifiers) names.push(named(s.exported));
+    } else if (node.type === 'ExportAllDeclaration') {
+      if (!node.exported) throw new Error(`${file}: \`export *\` without a name is not handed on`);
+      names.push(named(node.exported));
+    } else if (node.type === 'ExportDefaultDeclaration') {
+      names.push('default');
+    }
+  }
+  return names;
+}
+
+/**
+ * The modules every start loads: what the start's own modules import,
+ * found by esbuild from these roots (imports written as `import()` are
+ * left out: they are loaded when first needed).
+ */
+const START_ROOTS = [
+  'public/start.js', 'control/startup.js', 'control/server.js', 'control/tree.js', 'tracers/tracers.js', 'public/index.js', 'public/control.js',
+];
+/** The two files: what the start needs, and the rest, loaded by the first file when first asked for. */
+const FILES = { start: RUNTIME_FILE, later: 'jsftrace-later.cjs' } as const;
+
+/** The static import closure of `roots`, as paths under dist/src/. */
+async function startClosure(srcDir: string): Promise<Set<string>> {
+  const r = await build({
+    entryPoints: START_ROOTS.map((p) => join(srcDir, p)),
+    bundle: true, format: 'esm', platform: 'node', write: false, outdir: join(srcDir, '.closure'), splitting: true,
+    packages: 'external', metafile: true, logLevel: 'error',
+    plugins: [{ name: 'no-dynamic', setup(b) { b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { external: true } : undefined)); } }],
+  });
+  return new Set(Object.keys(r.metafile.inputs).map((p) => relative(srcDir, resolve(p)).split(sep).join('/')));
+}
+
+/**
+ * Each compiled module's `import.meta.url` becomes its own file's URL in
+ * dist/src/, found from the runtime file's directory at run time, so that
+ * what a module finds beside itself (package.json, worker entry files,
+ * register.cjs) is what it found before. An import of a module that lives
+ * in the other file becomes that file's instance of it.
+ */
+function ownModules(srcDir: string, other: ReadonlySet<string>, otherFile: string): Plugin {
+  return {
+    name: 'jsftrace-own-modules',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/jsftrace(?:-later)?\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind === 'entry-point' || args.namespace === 'jsftrace-other') return undefined;
+        const rel = relative(srcDir, resolve(args.resolveDir, args.path)).split(sep).join('/');
+        return other.has(rel) ? { path: rel, namespace: 'jsftrace-other' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'jsftrace-other' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(`./${otherFile}`)}).load(${JSON.stringify(args.path)});`,
+        loader: 'js',
+        resolveDir: srcDir,
+      }));
+      b.onLoad({ filter: /\.js$/ }, (args) => {
+        const code = readFileSync(args.path, 'utf8');
+        if (!args.path.startsWith(srcDir + sep)) return { contents: code, loader: 'js' };
+        const rel = relative(srcDir, args.path).split(sep).join('/');
+        return { contents: code.replaceAll('import.meta.url', `(__jsftraceSrc + ${JSON.stringify(rel)})`), loader: 'js' };
+      });
+    },
+  };
+}
+
+/** The entry of one file: its modules by path, each run when first asked for (esbuild wraps what is required). */
+function entryOf(mine: readonly string[], later: readonly string[] | null): string {
+  return [
+    `const table = {`,
+    ...mine.map((rel) => `  ${JSON.stringify(rel)}: () => require(${JSON.stringify(`./${rel}`)}),`),
+    `};`,
+    ...(later === null ? [] : [
+      `const later = new Set(${JSON.stringify(later)});`,
+    ]),
+    `const loaded = new Map();`,
+    `function load(path) {`,
+    `  let m = loaded.get(path);`,
+    `  if (m !== undefined) return m;`,
+    `  if (Object.hasOwn(table, path)) m = table[path]();`,
+    ...(later === null ? [] : [`  else if (later.has(path)) m = require(${JSON.stringify(`./${FILES.later}`)}).load(path);`]),
+    `  if (m !== undefined) loaded.set(path, m);`,
+    `  return m;`,
+    `}`,
+    ...(later === null ? [] : [`require('./shared/own-load.js').setOwnModules(load);`]),
+    `module.exports = { load };`,
+  ].join('\n');
+}
+
+export async function bundle(dist: string): Promise<{ modules: number; start: number; bytes: number; laterBytes: number }> {
+  const srcDir = resolve(dist, 'src');
+  const HAND_ON = '// ';
+  const files = walk(srcDir)
+    .map((f) => relative(srcDir, f).split(sep).join('/'))
+    .filter((rel) => !STANDALONE.some((re) => re.test(rel)))
+    .sort();
+  for (const rel of files) {
+    if (readFileSync(join(srcDir, rel), 'utf8').startsWith(`${HAND_ON}${rel} is part of`)) {
+      throw new Error(`dist/src/${rel} already hands the runtime's module on: compile with tsc before bundling (npm run build)`);
+    }
+  }
+  const closure = await startClosure(srcDir);
+  const atStart = files.filter((f) => closure.has(f));
+  const later = files.filter((f) => !closure.has(f));
+  if (!atStart.includes('shared/own-load.js')) throw new Error('shared/own-load.js is not among the modules every start loads');
+  const withMaps = files.some((rel) => existsSync(join(srcDir, `${rel}.map`)));
+  const common = {
+    bundle: true, format: 'cjs', platform: 'node', target: 'node20',
+    // Dependencies (acorn, ws, OpenTelemetry) stay packages of their own.
+    packages: 'external',
+    banner: { js: `'use strict';\nconst __jsftraceSrc = require('node:url').pathToFileURL(__dirname).href + '/';` },
+    sourcemap: withMaps ? 'linked' : false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  } as const;
+  await build({
+    ...common,
+    stdin: { contents: entryOf(atStart, later), resolveDir: srcDir, sourcefile: 'jsftrace-start.js', loader: 'js' },
+    outfile: join(srcDir, FILES.start),
+    plugins: [ownModules(srcDir, new Set(later), FILES.later)],
+  });
+  await build({
+    ...common,
+    stdin: { contents: entryOf(later, null), resolveDir: srcDir, sourcefile: 'jsftrace-later.js', loader: 'js' },
+    outfile: join(srcDir, FILES.later),
+    plugins: [ownModules(srcDir, new Set(atStart), FILES.start)],
+  });
+  for (const rel of files) {
+    const path = join(srcDir, rel);
+    const names = exportNames(rel, readFileSync(path, 'utf8'));
+    const depth = rel.split('/').length - 1;
+    const runtime = `${depth === 0 ? './' : '../'.repeat(depth)}${RUNTIME_FILE}`;
+    const lines = [
+      `${HAND_ON}${rel} is part of jsftrace's runtime (tools/bundle.ts): this module hands that runtime's instance on.`,
+      `import { createRequire } from 'node:module';`,
+      `const m = createRequire(import.meta.url)(${JSON.stringify(runtime)}).load(${JSON.stringify(rel)});`,
+    ];
+    const plain = names.filter((n) => n !== 'default');
+    if (plain.length > 0) lines.push(`export const { ${plain.join(', ')} } = m;`);
+    if (names.includes('default')) lines.push(`export default m.default;`);
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    rmSync(`${path}.map`, { force: true });
+  }
+  return { modules: files.length, start: atStart.length, bytes: statSync(join(srcDir, FILES.start)).size, laterBytes: statSync(join(srcDir, FILES.later)).size };
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dist = resolve(process.argv[2] ?? fileURLToPath(new URL('../', import.meta.url)));
+  const started = process.hrtime.bigint();
+  const r = await bundle(dist);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const kib = (n: number): string => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(`jsftrace runtime: ${r.modules} modules; ${r.start} loaded at every start (${kib(r.bytes)}), the rest when first needed (${kib(r.laterBytes)}) (${ms.toFixed(0)} ms)`);
+}
