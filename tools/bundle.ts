@@ -99,20 +99,24 @@ async function startClosure(srcDir: string): Promise<Set<string>> {
  * dist/src/, found from the runtime file's directory at run time, so that
  * what a module finds beside itself (package.json, worker entry files,
  * register.cjs) is what it found before. An import of a module that lives
- * in the other file becomes that file's instance of it.
+ * in the other file is that file's instance: the first file's, through
+ * the table it gives the later one (`__jsftraceStart`); the later file's,
+ * through the first file's own `load` (`__jsftraceLoad`), which requires
+ * it once. Neither file reaches the other through the require cache,
+ * which a program may clear.
  */
-function ownModules(srcDir: string, other: ReadonlySet<string>, otherFile: string): Plugin {
+function ownModules(srcDir: string, other: ReadonlySet<string>, reach: (rel: string) => string): Plugin {
   return {
     name: 'jsftrace-own-modules',
     setup(b) {
-      b.onResolve({ filter: /^\.\/jsftrace(?:-later)?\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: /^\.\/(?:jsftrace(?:-later)?|shared\/runtime-file)\.cjs$/ }, (args) => ({ path: args.path, external: true }));
       b.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.kind === 'entry-point' || args.namespace === 'jsftrace-other') return undefined;
         const rel = relative(srcDir, resolve(args.resolveDir, args.path)).split(sep).join('/');
         return other.has(rel) ? { path: rel, namespace: 'jsftrace-other' } : undefined;
       });
       b.onLoad({ filter: /.*/, namespace: 'jsftrace-other' }, (args) => ({
-        contents: `module.exports = require(${JSON.stringify(`./${otherFile}`)}).load(${JSON.stringify(args.path)});`,
+        contents: `module.exports = ${reach(args.path)};`,
         loader: 'js',
         resolveDir: srcDir,
       }));
@@ -126,26 +130,80 @@ function ownModules(srcDir: string, other: ReadonlySet<string>, otherFile: strin
   };
 }
 
-/** The entry of one file: its modules by path, each run when first asked for (esbuild wraps what is required). */
-function entryOf(mine: readonly string[], later: readonly string[] | null): string {
+/** A function's name in compiled code (tsc's or the bundle's). */
+const FUNCTION_NAME = /(^|[^\w$.])function\*?\s*([A-Za-z_$][\w$]*)\s*\(/g;
+/** A function expression (after `=`, `:`, `(` or `,`) whose name ends in digits. */
+const RENAMED_EXPRESSION = /[=:(,]\s*(?:\/\* @__PURE__ \*\/\s*)?(?:async\s+)?function\*?\s*([A-Za-z_$][\w$]*?)(\d+)\s*\(/g;
+
+/** Packages left to Node's resolution; every other import is in the files. */
+const EXTERNAL = ['ws', '@opentelemetry/*'];
+/** Packages copied into the files, whose licences the files then carry. */
+const BUNDLED_PACKAGES = ['acorn', '@jridgewell/sourcemap-codec'];
+
+/** The licences of the packages copied into a file, as one comment. */
+function licences(root: string, names: readonly string[]): string {
+  const parts = names.map((name) => {
+    const dir = join(root, 'node_modules', name);
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; license?: string };
+    const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
+    const text = file === undefined ? `(${pkg.license ?? 'no licence file'})` : readFileSync(join(dir, file), 'utf8').trim();
+    return `${name} ${pkg.version}:\n\n${text}`;
+  });
+  const body = parts.join('\n\n').replaceAll('*/', '* /').split('\n').map((l) => ` * ${l}`.trimEnd()).join('\n');
+  return `/*\n * This file contains code of the following packages, under their licences.\n *\n${body}\n */\n`;
+}
+
+const tableOf = (mine: readonly string[]): string[] => [
+  `const table = {`,
+  ...mine.map((rel) => `  ${JSON.stringify(rel)}: () => require(${JSON.stringify(`./${rel}`)}),`),
+  `};`,
+  `const loaded = new Map();`,
+];
+
+/**
+ * The first file's entry: its modules by path, each run when first asked
+ * for (esbuild wraps what is required), the later file's through it. The
+ * file evaluated again in a thread that already has its modules (a program
+ * that cleared the require cache) hands those on instead
+ * (shared/own-load.ts, priorOwnModules).
+ */
+function startEntry(mine: readonly string[], later: readonly string[]): string {
   return [
-    `const table = {`,
-    ...mine.map((rel) => `  ${JSON.stringify(rel)}: () => require(${JSON.stringify(`./${rel}`)}),`),
-    `};`,
-    ...(later === null ? [] : [
-      `const later = new Set(${JSON.stringify(later)});`,
-    ]),
-    `const loaded = new Map();`,
+    `const ownLoad = require('./shared/own-load.js');`,
+    `const prior = ownLoad.priorOwnModules(__filename);`,
+    ...tableOf(mine),
+    `const later = new Set(${JSON.stringify(later)});`,
+    `let laterFile;`,
     `function load(path) {`,
     `  let m = loaded.get(path);`,
     `  if (m !== undefined) return m;`,
     `  if (Object.hasOwn(table, path)) m = table[path]();`,
-    ...(later === null ? [] : [`  else if (later.has(path)) m = require(${JSON.stringify(`./${FILES.later}`)}).load(path);`]),
+    `  else if (later.has(path)) {`,
+    `    if (laterFile === undefined) {`,
+    `      laterFile = require('./shared/runtime-file.cjs').requireRuntime(${JSON.stringify(FILES.later)});`,
+    `      laterFile.init(load);`,
+    `    }`,
+    `    m = laterFile.load(path);`,
+    `  }`,
     `  if (m !== undefined) loaded.set(path, m);`,
     `  return m;`,
     `}`,
-    ...(later === null ? [] : [`require('./shared/own-load.js').setOwnModules(load);`]),
-    `module.exports = { load };`,
+    `__jsftraceLoad = load;`,
+    `if (prior === undefined) ownLoad.setOwnModules(load, __filename);`,
+    `module.exports = { load: prior ?? load };`,
+  ].join('\n');
+}
+
+/** The later file's entry: its modules by path; the first file's come from the table it is given. */
+function laterEntry(mine: readonly string[]): string {
+  return [
+    ...tableOf(mine),
+    `function load(path) {`,
+    `  let m = loaded.get(path);`,
+    `  if (m === undefined && Object.hasOwn(table, path)) loaded.set(path, m = table[path]());`,
+    `  return m;`,
+    `}`,
+    `module.exports = { load, init(startLoad) { __jsftraceStart = startLoad; } };`,
   ].join('\n');
 }
 
@@ -168,34 +226,66 @@ export async function bundle(dist: string): Promise<{ modules: number; start: nu
   const withMaps = files.some((rel) => existsSync(join(srcDir, `${rel}.map`)));
   const common = {
     bundle: true, format: 'cjs', platform: 'node', target: 'node20',
-    // Dependencies (acorn, ws, OpenTelemetry) stay packages of their own.
-    packages: 'external',
-    banner: { js: `'use strict';\nconst __jsftraceSrc = require('node:url').pathToFileURL(__dirname).href + '/';` },
+    // The parser and the source map codec are jsftrace's own copies, in
+    // the file: as packages they would be the very modules a program that
+    // requires the same files gets (one require cache), which it may patch,
+    // and which would then not be instrumented. ws and OpenTelemetry stay
+    // packages (OpenTelemetry's API is shared with the program by design).
+    external: EXTERNAL,
     sourcemap: withMaps ? 'linked' : false,
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
   } as const;
-  await build({
-    ...common,
-    stdin: { contents: entryOf(atStart, later), resolveDir: srcDir, sourcefile: 'jsftrace-start.js', loader: 'js' },
-    outfile: join(srcDir, FILES.start),
-    plugins: [ownModules(srcDir, new Set(later), FILES.later)],
-  });
-  await build({
-    ...common,
-    stdin: { contents: entryOf(later, null), resolveDir: srcDir, sourcefile: 'jsftrace-later.js', loader: 'js' },
-    outfile: join(srcDir, FILES.later),
-    plugins: [ownModules(srcDir, new Set(atStart), FILES.start)],
-  });
+  const srcBanner = `'use strict';\nconst __jsftraceSrc = require('node:url').pathToFileURL(__dirname).href + '/';`;
+  const outputs = [
+    await build({
+      ...common,
+      banner: { js: `${srcBanner}\nlet __jsftraceLoad;` },
+      stdin: { contents: startEntry(atStart, later), resolveDir: srcDir, sourcefile: 'jsftrace-start.js', loader: 'js' },
+      outfile: join(srcDir, FILES.start),
+      plugins: [ownModules(srcDir, new Set(later), (rel) => `__jsftraceLoad(${JSON.stringify(rel)})`)],
+    }),
+    await build({
+      ...common,
+      banner: { js: `${srcBanner}\nlet __jsftraceStart;` },
+      stdin: { contents: laterEntry(later), resolveDir: srcDir, sourcefile: 'jsftrace-later.js', loader: 'js' },
+      outfile: join(srcDir, FILES.later),
+      plugins: [ownModules(srcDir, new Set(atStart), (rel) => `__jsftraceStart(${JSON.stringify(rel)})`)],
+    }),
+  ];
+  // A function expression the bundler renamed (it does so to one that has
+  // the name of its own binding, `const f = function f`) has another
+  // `name`, which a program can see where the function is one it is given
+  // (process.emit): the build fails, and the source names them apart.
+  const declared = new Set(files.flatMap((rel) => [...readFileSync(join(srcDir, rel), 'utf8').matchAll(FUNCTION_NAME)].map((m) => m[2]!)));
+  for (const file of [FILES.start, FILES.later]) {
+    const renamed = [...readFileSync(join(srcDir, file), 'utf8').matchAll(RENAMED_EXPRESSION)]
+      .map((m) => m[1]! + m[2]!)
+      .filter((n) => !declared.has(n) && declared.has(n.replace(/\d+$/, '')));
+    if (renamed.length > 0) throw new Error(`${file}: function expressions renamed by the bundler: ${[...new Set(renamed)].join(', ')} (give their bindings other names)`);
+  }
+  for (const [i, out] of outputs.entries()) {
+    const file = join(srcDir, i === 0 ? FILES.start : FILES.later);
+    const inputs = Object.keys(out.metafile.inputs);
+    const copied = BUNDLED_PACKAGES.filter((name) => inputs.some((p) => p.includes(`node_modules/${name}/`)));
+    if (copied.length > 0) {
+      const code = readFileSync(file, 'utf8');
+      const at = code.lastIndexOf('\n//# sourceMappingURL=');
+      const notice = licences(resolve(dist, '..'), copied);
+      writeFileSync(file, at < 0 ? `${code}${notice}` : `${code.slice(0, at + 1)}${notice}${code.slice(at + 1)}`);
+    }
+    if (i === 0 && inputs.some((p) => p.includes('node_modules/'))) throw new Error(`${FILES.start} holds a package: ${inputs.filter((p) => p.includes('node_modules/')).join(', ')}`);
+  }
   for (const rel of files) {
     const path = join(srcDir, rel);
     const names = exportNames(rel, readFileSync(path, 'utf8'));
     const depth = rel.split('/').length - 1;
-    const runtime = `${depth === 0 ? './' : '../'.repeat(depth)}${RUNTIME_FILE}`;
+    const runtimeFile = `${depth === 0 ? './' : '../'.repeat(depth)}shared/runtime-file.cjs`;
     const lines = [
       `${HAND_ON}${rel} is part of jsftrace's runtime (tools/bundle.ts): this module hands that runtime's instance on.`,
       `import { createRequire } from 'node:module';`,
-      `const m = createRequire(import.meta.url)(${JSON.stringify(runtime)}).load(${JSON.stringify(rel)});`,
+      `const m = createRequire(import.meta.url)(${JSON.stringify(runtimeFile)}).requireRuntime(${JSON.stringify(RUNTIME_FILE)}).load(${JSON.stringify(rel)});`,
     ];
     const plain = names.filter((n) => n !== 'default');
     if (plain.length > 0) lines.push(`export const { ${plain.join(', ')} } = m;`);

@@ -45,7 +45,7 @@ import { makeLocalOps } from './ops-handlers.js';
 import { makeLocalTramp, makeTrampEnter } from './tramp-handlers.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
-import { loadOwn } from '../shared/own-load.js';
+import { loadOwn, shareOwnModules } from '../shared/own-load.js';
 import { DateNow, SetTimeout } from '../shared/builtins.js';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
@@ -383,6 +383,7 @@ export function siteKeyObject(): SiteKeys {
   const d = Object.getOwnPropertyDescriptor(g, STATIC_KEY_GLOBAL);
   if (d !== undefined && typeof d.value === 'object' && d.value !== null) {
     keyObject = d.value as SiteKeys;
+    shareOwnModules(keyObject);
     return keyObject;
   }
   const Keys = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as new () => SiteKeys;
@@ -392,6 +393,7 @@ export function siteKeyObject(): SiteKeys {
   } else {
     g[STATIC_KEY_GLOBAL] = keyObject;
   }
+  shareOwnModules(keyObject);
   return keyObject;
 }
 

@@ -113,10 +113,10 @@ function builtinTransform(): TransformFn {
   return builtin.transformSource;
 }
 
+/** The parser's module, loaded at the first check (it is not part of what every start loads). */
 function parseModule(code: string): void {
-  (requireHere('acorn') as typeof import('acorn')).parse(code, {
-    ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true,
-  });
+  const m = requireOwn<typeof import('./parse.js')>(new URL('./parse.js', import.meta.url)) ?? (requireHere('./parse.js') as typeof import('./parse.js'));
+  m.checkModuleSyntax(code);
 }
 let transformId = '';
 const failures = new Map<string, string>();

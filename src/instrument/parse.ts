@@ -21,3 +21,11 @@ export function parseModule(code: string, format: 'module' | 'commonjs'): Node {
     preserveParens: true,
   });
 }
+
+/**
+ * Throws where `code` is not a valid ES module: the check of the
+ * transform's own output for a module (instrument/load.ts).
+ */
+export function checkModuleSyntax(code: string): void {
+  parse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
+}

@@ -103,7 +103,7 @@ function defineModuleSites(key: string, file: string, pkg: string, names: string
  * kept, so one place per thread holds it.
  */
 let kept: unknown;
-const exitWith = Object.freeze(Object.defineProperty(Object.create(null) as object, Symbol.hasInstance, {
+const exitWithHolder = Object.freeze(Object.defineProperty(Object.create(null) as object, Symbol.hasInstance, {
   value: function exitWith(value: unknown): boolean {
     kept = exitPending(value);
     return false;
@@ -143,7 +143,7 @@ export function installRuntime(): void {
   // replaced in place, so a module may bind it.
   const rt = Object.freeze({
     D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWith, Z: exitValue, Q: leaveWith,
+    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWithHolder, Z: exitValue, Q: leaveWith,
     V: passValue, I: returnThrough,
   });
   passValue(0);

@@ -13,6 +13,7 @@
  */
 
 const inspector = require('node:inspector') as { close(): void };
+const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown };
 
 interface AgentState {
   running: boolean;
@@ -61,7 +62,7 @@ function hideStaticKey(abi: { KEY_GLOBAL: string }): void {
  * from a later job, as an import would have given it.
  */
 function fromRuntime(path: string): Promise<unknown> {
-  return Promise.resolve().then(() => (require('../jsftrace.cjs') as { load(p: string): unknown }).load(path));
+  return Promise.resolve().then(() => (runtimeFile.requireRuntime('jsftrace.cjs') as { load(p: string): unknown }).load(path));
 }
 
 /**

@@ -88,7 +88,10 @@ export function installEndHooks(hooks: EndHooks): void {
     }
   };
 
-  const emit = function emit(this: NodeJS.Process, ev: string | symbol, ...args: unknown[]): boolean {
+  // Bindings named apart from the functions: a bundler renames a function
+  // expression that has its binding's name (and its name is what the
+  // program sees: process.emit.name).
+  const emitWrapper = function emit(this: NodeJS.Process, ev: string | symbol, ...args: unknown[]): boolean {
     if (ev === 'removeListener' && args[1] === arm) return false;
     if (ev === 'newListener' && args[1] === arm) return realEmit.call(this, ev, ...args);
     if (ev === 'exit') {
@@ -109,17 +112,17 @@ export function installEndHooks(hooks: EndHooks): void {
     if (ev === 'removeListener' && isEnding(args[0]) && this.listenerCount(args[0]) === 0) watch(args[0]);
     return r;
   };
-  Object.defineProperty(emit, 'length', { value: realEmit.length });
+  Object.defineProperty(emitWrapper, 'length', { value: realEmit.length });
 
-  const kill = function kill(this: NodeJS.Process, pid: number, signal?: string | number): true {
+  const killWrapper = function kill(this: NodeJS.Process, pid: number, signal?: string | number): true {
     const sig = signalOf(signal);
     if (sig !== null && Number(pid) === p.pid && p.listenerCount(sig) === 0) die(sig);
     realKill.call(this, pid, signal);
     return true;
   };
-  Object.defineProperty(kill, 'length', { value: realKill.length });
+  Object.defineProperty(killWrapper, 'length', { value: realKill.length });
 
-  setProcessEmit(emit as unknown as typeof p.emit);
-  p.kill = kill as unknown as typeof p.kill;
+  setProcessEmit(emitWrapper as unknown as typeof p.emit);
+  p.kill = killWrapper as unknown as typeof p.kill;
   for (const sig of ENDING_SIGNALS) watch(sig);
 }

@@ -13,6 +13,8 @@
  */
 
 import { createRequire } from 'node:module';
+import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from './builtins.js';
+import { KEY_GLOBAL, type OwnField } from './site-abi.js';
 
 const requireHere = createRequire(import.meta.url);
 /** The compiled package's source root (dist/src/). */
@@ -24,10 +26,38 @@ export const nodeHandlesExtension = (requireHere('./node-handlers.cjs') as { nod
 type Table = (path: string) => unknown;
 /** The runtime file's modules by path under dist/src/; set as that file loads. */
 let table: Table | null = null;
+/** The runtime file's path. */
+let tableFile = '';
 
 /** Called once by the runtime file, before any of its modules runs. */
-export function setOwnModules(t: Table): void {
+export function setOwnModules(t: Table, file: string): void {
   table = t;
+  tableFile = file;
+}
+
+/**
+ * The table of the runtime file at `file` that this thread already uses,
+ * if any (the key object's `modules` field; shared/site-abi.ts): asked by
+ * the file as it is evaluated, so that an evaluation after the program
+ * cleared the require cache hands on the thread's modules.
+ */
+export function priorOwnModules(file: string): Table | undefined {
+  const key = ObjectGetOwnPropertyDescriptor(globalThis, KEY_GLOBAL)?.value as unknown;
+  if (typeof key !== 'object' || key === null) return undefined;
+  const byFile = ObjectGetOwnPropertyDescriptor(key, 'modules' satisfies OwnField)?.value as Record<string, unknown> | undefined;
+  const t = byFile?.[file];
+  return typeof t === 'function' ? (t as Table) : undefined;
+}
+
+/** Records this runtime's table on the thread's key object (core/threads.ts, when it first has it). */
+export function shareOwnModules(key: object): void {
+  if (table === null) return;
+  let byFile = ObjectGetOwnPropertyDescriptor(key, 'modules' satisfies OwnField)?.value as Record<string, unknown> | undefined;
+  if (typeof byFile !== 'object' || byFile === null) {
+    byFile = { __proto__: null } as unknown as Record<string, unknown>;
+    ObjectDefineProperty(key, 'modules' satisfies OwnField, { value: byFile, writable: false, enumerable: false, configurable: true });
+  }
+  byFile[tableFile] ??= table;
 }
 
 /** The module at `url` of this package, synchronously, or null when it is not one of the runtime's. */

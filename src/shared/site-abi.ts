@@ -43,9 +43,13 @@ export const RUNTIME_FIELD = 'runtime';
  * thread's interrupt calls (core/threads.ts); `endHooks`: that a
  * recording's end hooks are in place (recorder/process-hooks.ts); under
  * `jsftrace start` on a plain process, `probe`: what a probe's breakpoint
- * condition calls (attach/probe-runtime.ts), removed at detach.
+ * condition calls (attach/probe-runtime.ts), removed at detach;
+ * `modules`: the runtime's module table per runtime file (a null-prototype
+ * object keyed by the file's path), so that the file evaluated again (a
+ * program that clears the require cache) hands on this thread's modules
+ * instead of starting a second copy (shared/own-load.ts).
  */
-export type OwnField = typeof RUNTIME_FIELD | 'hooks' | 'ipi' | 'endHooks' | 'probe';
+export type OwnField = typeof RUNTIME_FIELD | 'hooks' | 'ipi' | 'endHooks' | 'probe' | 'modules';
 
 /**
  * Fields of the key object. Making the object costs each thread time that

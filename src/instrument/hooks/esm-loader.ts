@@ -27,7 +27,8 @@ import type { LoadResult } from './load-result.js';
 // own): the modules it uses are that file's, taken from it directly rather
 // than through the modules that hand them on, which Node's ES module loader
 // would resolve one by one in the loader thread.
-const runtime = module.createRequire(import.meta.url)('../../jsftrace.cjs') as { load(path: string): unknown };
+const runtimeFile = module.createRequire(import.meta.url)('../../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown };
+const runtime = runtimeFile.requireRuntime('jsftrace.cjs') as { load(path: string): unknown };
 const { applySettings } = runtime.load('instrument/load.js') as typeof import('../load.js');
 const { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } = runtime.load('instrument/hooks/loader-state.js') as typeof import('./loader-state.js');
 const { instrumentLoadResult } = runtime.load('instrument/hooks/load-result.js') as typeof import('./load-result.js');

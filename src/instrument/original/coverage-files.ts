@@ -28,12 +28,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { threadId } from 'node:worker_threads';
-import { JSONParse, JSONStringify } from '../../shared/builtins.js';
+import { JSONParse, JSONStringify, PerformanceOfStart } from '../../shared/builtins.js';
 import { atLast } from '../../shared/exit-hooks.js';
 import { MARKER } from '../marker.js';
 import { ownMap } from './carried-map.js';
@@ -42,12 +41,16 @@ import { coverageOfScript } from './registry.js';
 
 /** This package's compiled modules (dist/src/): never the program's. */
 const ownFiles = new URL('../../', import.meta.url).href;
-/** The file system, V8's coverage and vm as they were when jsftrace started (JSON too: shared/builtins.ts). */
+/** The file system and vm as they were when jsftrace started (JSON too: shared/builtins.ts). */
 const { readFileSync, readdirSync, writeFileSync, renameSync, unlinkSync } = fs;
-const { takeCoverage } = v8;
 const { runInThisContext } = vm;
+/**
+ * V8's coverage as it was when jsftrace started, where coverage is on:
+ * `node:v8` is loaded only then (it costs a start some 4 ms).
+ */
+let takeCoverage: () => void = () => {};
 /** When this thread began, in ms since the epoch (coverage file names carry such a time). */
-const began = Math.floor(performance.timeOrigin);
+const began = Math.floor(PerformanceOfStart.timeOrigin);
 /** Scripts jsftrace compiles itself (threads.ts names them so). */
 const OWN_SCHEME = 'jsftrace:';
 
@@ -227,5 +230,6 @@ export function installCoverageRewrite(): void {
   const dir = process.env['NODE_V8_COVERAGE'];
   // Node made it absolute at start-up; the program may change it since.
   if (typeof dir !== 'string' || !path.isAbsolute(dir)) return;
+  takeCoverage = (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).takeCoverage;
   atLast(() => atEnd(dir));
 }

@@ -1,0 +1,48 @@
+/**
+ * Loading jsftrace's runtime files (dist/src/jsftrace.cjs and
+ * jsftrace-later.cjs; docs/design.md "One file").
+ *
+ * Owns: the one way those files are loaded. Invariant: each is compiled as
+ * Node's own CommonJS loader compiles a `.cjs` file, into the require cache
+ * under its path, but past the extension handlers a program's require hook
+ * replaces (tsx, pirates, ts-node: `Module._extensions`): such a hook would
+ * transpile a megabyte of jsftrace's code at every start (about a second
+ * with `-r tsx/cjs` ahead of jsftrace) and see it as the program's.
+ * `Module.prototype._compile` is taken as it is when this file first loads:
+ * at jsftrace's preload, before jsftrace puts its own in place.
+ */
+
+import type { Module as NodeModule } from 'node:module';
+
+interface ModuleInternals {
+  new (id: string, parent?: unknown): NodeModule & { filename: string; paths: string[]; loaded: boolean; _compile(content: string, filename: string, format?: string): unknown };
+  _cache: Record<string, NodeModule | undefined>;
+  _nodeModulePaths(dir: string): string[];
+  prototype: { _compile(content: string, filename: string, format?: string): unknown };
+}
+
+const Module = require('node:module') as ModuleInternals;
+const { readFileSync } = require('node:fs') as typeof import('node:fs');
+const { dirname, join } = require('node:path') as typeof import('node:path');
+const compile = Module.prototype._compile;
+
+/** The exports of the runtime file `name` beside dist/src/ (`jsftrace.cjs`, `jsftrace-later.cjs`). */
+function requireRuntime(name: string): unknown {
+  const file = join(__dirname, '..', name);
+  const cached = Module._cache[file];
+  if (cached !== undefined) return cached.exports;
+  const m = new Module(file, module);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(dirname(file));
+  Module._cache[file] = m;
+  try {
+    compile.call(m, readFileSync(file, 'utf8'), file, 'commonjs');
+  } catch (e) {
+    delete Module._cache[file];
+    throw e;
+  }
+  m.loaded = true;
+  return m.exports;
+}
+
+module.exports = { requireRuntime };
