@@ -234,6 +234,11 @@ export async function bundle(dist: string): Promise<{ modules: number; start: nu
     external: EXTERNAL,
     sourcemap: withMaps ? 'linked' : false,
     legalComments: 'none',
+    // A function keeps the name tsc gave it where esbuild renames its
+    // binding to keep the two files' modules apart: a program sees the
+    // names of what it is given (process.emit, process.kill under a
+    // recording).
+    keepNames: true,
     logLevel: 'warning',
     metafile: true,
   } as const;
@@ -268,7 +273,12 @@ export async function bundle(dist: string): Promise<{ modules: number; start: nu
   for (const [i, out] of outputs.entries()) {
     const file = join(srcDir, i === 0 ? FILES.start : FILES.later);
     const inputs = Object.keys(out.metafile.inputs);
-    const copied = BUNDLED_PACKAGES.filter((name) => inputs.some((p) => p.includes(`node_modules/${name}/`)));
+    const copied = [...new Set(inputs.map((p) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(p)?.[1]).filter((n): n is string => n !== undefined))].sort();
+    const unplanned = copied.filter((n) => !BUNDLED_PACKAGES.includes(n));
+    // A package copied into the files is no longer the program's module of
+    // that name, and the files must carry its licence: a decision, not a
+    // side effect of a new import.
+    if (unplanned.length > 0) throw new Error(`${file}: packages copied in that are neither in BUNDLED_PACKAGES nor in EXTERNAL: ${unplanned.join(', ')}`);
     if (copied.length > 0) {
       const code = readFileSync(file, 'utf8');
       const at = code.lastIndexOf('\n//# sourceMappingURL=');

@@ -18,7 +18,7 @@ interface ModuleInternals {
   new (id: string, parent?: unknown): NodeModule & { filename: string; paths: string[]; loaded: boolean; _compile(content: string, filename: string, format?: string): unknown };
   _cache: Record<string, NodeModule | undefined>;
   _nodeModulePaths(dir: string): string[];
-  prototype: { _compile(content: string, filename: string, format?: string): unknown };
+  prototype: { _compile(content: string, filename: string): unknown };
 }
 
 const Module = require('node:module') as ModuleInternals;
@@ -36,7 +36,10 @@ function requireRuntime(name: string): unknown {
   m.paths = Module._nodeModulePaths(dirname(file));
   Module._cache[file] = m;
   try {
-    compile.call(m, readFileSync(file, 'utf8'), file, 'commonjs');
+    // No third argument: it is the format on Node 22.3 and later, a flag
+    // that loads the text as an ES module on 20.17 to 22.2; without it
+    // every line compiles a file of CommonJS as CommonJS.
+    compile.call(m, readFileSync(file, 'utf8'), file);
   } catch (e) {
     delete Module._cache[file];
     throw e;
