@@ -416,6 +416,28 @@ const files = fs.readdirSync('test').filter((f) => /^test\\-.*?\\.js/.test(f));
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
+/**
+ * nunjucks's test:runner without nyc and the browser half (phantomjs), as
+ * scripts/lib/runtests.js runs the node half: mocha over tests/ but the
+ * 'precompile cli' tests, with tests/setup (NODE_ENV=test) and
+ * @babel/register (.babelrc: preset-env, and babel-plugin-istanbul's
+ * counters in env test) as --require, then mocha over tests/cli.js alone
+ * (bin/precompile, the transpiled sources, in child processes), with
+ * NODE_PATH=tests/test-node-pkgs as its script sets it, each with TAP.
+ * Left out with 'precompile cli': its three express tests (in two, supertest's
+ * request(app) starts the app with app.listen(0), on every interface, and
+ * reads its port at once: a host given to listen is looked up first).
+ */
+const NUNJUCKS_RUN = String.raw`'use strict';
+const { spawnSync } = require('node:child_process');
+const env = Object.assign({}, process.env, { NODE_PATH: 'tests/test-node-pkgs' });
+const mocha = (args) => spawnSync(process.execPath, ['node_modules/mocha/bin/mocha', '-R', 'tap', '--timeout', '60000'].concat(args),
+  { stdio: 'inherit', env }).status;
+const a = mocha(['-r', 'tests/setup', '-r', '@babel/register', '--grep', '^(precompile cli|express) ', '--invert', 'tests']);
+const b = mocha(['tests/cli.js']);
+process.exitCode = a === 0 && b === 0 ? 0 : 1;
+`;
+
 export const LIBRARIES: Library[] = [
   {
     name: 'express', repo: 'https://github.com/expressjs/express.git', commit: 'a3714473feb3d2908add734d340e7755fd85e0a3',
@@ -999,5 +1021,109 @@ for (const f of ['tools/node.js', 'test/node.js']) {
     style: 'CommonJS, ES5, semicolons (ljharb), closures, tape (assertions counted)',
     prepare: [],
     test: () => ['node_modules/tape/bin/tape', 'test/*.js'],
+  },
+  {
+    // ejs 6.0.1 (the tip of main): the ES module sources (lib/esm) compiled
+    // by tsc to CommonJS in lib/cjs (the package's main), which the tests
+    // require: prepare runs its jake compile task (tsc and the rewrites
+    // after it), not the lint, browserify and minify steps of its build.
+    // Templates are compiled to source and made into functions with
+    // Function (an AsyncFunction for async templates); includes, caches,
+    // the CLI (bin/cli.js in child processes). Its testOnly task: mocha
+    // --ui tdd, with --check-leaks of test/mocha.opts (which mocha 10 no
+    // longer reads).
+    name: 'ejs', repo: 'https://github.com/mde/ejs.git', commit: '2c41365ca042a70978e5795adc05fbb8b35fb013',
+    style: 'ES modules compiled by tsc to CommonJS, semicolons, templates made into functions with new Function, '
+      + 'CLI child processes, mocha 10 (tdd)',
+    prepare: [['node', 'node_modules/jake/bin/cli.js', 'compile']],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--ui', 'tdd', '--check-leaks'),
+  },
+  {
+    // nunjucks 3.2.4 (the tip of master). NUNJUCKS_RUN (prepare writes it
+    // into the checkout) runs the node half of its test:runner; prepare also
+    // runs build:transpile (babel over nunjucks/ into src/, which
+    // bin/precompile requires). The sources and tests compiled as they are
+    // required by @babel/register, with istanbul's counters; templates
+    // compiled to source and made into functions with new Function; its
+    // loaders (file system, node packages through NODE_PATH), async
+    // filters and extensions. Its three express tests left out (two listen
+    // on every interface). A 60 s mocha timeout instead of its 2 s.
+    name: 'nunjucks', repo: 'https://github.com/mozilla/nunjucks.git', commit: '13239ff5c2193978d6a567305fe4264c64b7f35e',
+    style: 'CommonJS (ES2015) compiled on require by @babel/register with babel-plugin-istanbul, semicolons (airbnb), '
+      + 'templates made into functions with new Function, mocha 7, CLI child processes',
+    prepare: [['npm', 'run', 'build:transpile'], write('.jsftrace-nunjucks-run.cjs', NUNJUCKS_RUN)],
+    test: () => ['.jsftrace-nunjucks-run.cjs'],
+  },
+  {
+    // escodegen 2.1.0 (the tip of master): its gulp test task (gulp-mocha,
+    // reporter spec, 100 s timeout) as mocha itself over test/*.js. The
+    // code generator and the tests are ES5 of 2012-2020; the tests parse
+    // fixtures with acorn and with old esprima builds vendored in
+    // test/3rdparty (big ES5 files), generate code and compare.
+    name: 'escodegen', repo: 'https://github.com/estools/escodegen.git', commit: '899cfdf5dc99de324fb6f1087aa9bab4d4bc2f00',
+    style: 'CommonJS, ES5 (one strict IIFE, a generator method per node type merged into CodeGenerator.prototype), semicolons, '
+      + 'old esprima builds, mocha 6',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', '--timeout', '100000', 'test/*.js'),
+  },
+  {
+    // estraverse 5.3.0 (the tip of master): its unit-test script, mocha 2
+    // with --compilers js:babel-register (babel 6, preset env for node 4),
+    // which compiles the tests and estraverse.js (an ES5 IIFE over exports) on
+    // require.
+    name: 'estraverse', repo: 'https://github.com/estools/estraverse.git', commit: 'ec3f900528eac270a51f7b079edeae086e7ebce4',
+    style: 'CommonJS, ES5, semicolons, compiled on require by babel-register 6 (mocha --compilers), mocha 2',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/_mocha', '--compilers', 'js:babel-register'),
+  },
+  {
+    // jsonwebtoken 9.0.2 (the tip of master): its coverage script without
+    // nyc, mocha 5 --use_strict (bin/mocha starts _mocha in a second node
+    // with that V8 flag: all code strict, jsftrace's too) over test/*.js:
+    // signing and verifying with crypto keys (HMAC, RSA, RSA-PSS, ECDSA),
+    // callbacks, claims checked against sinon's fake clocks.
+    name: 'jsonwebtoken', repo: 'https://github.com/auth0/node-jsonwebtoken.git', commit: 'bc28861f1fa981ed9c009e29c044a19760a0b128',
+    style: 'CommonJS, semicolons, node:crypto keys and signatures, callbacks, sinon fake timers, mocha 5 in a child node with --use_strict',
+    prepare: [],
+    test: () => mocha('node_modules/mocha/bin/mocha', '--use_strict'),
+  },
+  {
+    // validator 13.15.35 (the tip of master). npm refuses its
+    // devDependencies (rollup-plugin-babel 4 wants rollup >= 0.60, it names
+    // ^0.47): prepare this one with npm_config_legacy_peer_deps=true in the
+    // environment of run.js (its npm install reads it). prepare runs its
+    // build (babel to index.js and lib/, the ES build, and rollup and uglify-js
+    // for validator.js and validator.min.js, which some tests read and run
+    // in vm contexts), as its pretest does. Its test script without nyc:
+    // mocha 6 with @babel/register (.babelrc: preset-env for node 0.10,
+    // add-module-exports), the tests and src/ compiled on require. A 60 s
+    // mocha timeout instead of its 2 s.
+    name: 'validator', repo: 'https://github.com/validatorjs/validator.js.git', commit: 'cdb7dafc281d14125b924969bf3ee5bc482ec169',
+    style: 'ES modules compiled on require by @babel/register, semicolons (airbnb), regular expressions over strings, '
+      + 'vm contexts for the browser build, mocha 6',
+    prepare: [['npm', 'run', 'build']],
+    test: () => mocha('node_modules/mocha/bin/mocha', '--require', '@babel/register', '--recursive', '--timeout', '60000'),
+  },
+  {
+    // jsdiff 9.0.0 (the tip of master; npm name diff): the TypeScript
+    // sources compiled by tsc to libesm (ES modules, "type": "module") and
+    // libcjs, as its generate-esm and generate-cjs scripts do (prepare).
+    // Its run-mocha script: mocha 11 over test/**/*.js with runtime.js as
+    // --require; that file calls require in a "type": "module" package, so
+    // mocha cannot load it on Node 20: prepare copies it to a .cjs file. It
+    // registers @babel/register (ignoring libesm, libcjs and node_modules),
+    // which compiles the tests (ES modules) to CommonJS on require; they
+    // then require libesm and the package itself ('diff', through its
+    // exports): ES modules loaded by require. A 60 s mocha timeout instead
+    // of its 2 s (createPatch of a million-line hunk).
+    name: 'diff', repo: 'https://github.com/kpdecker/jsdiff.git', commit: '2d923cea1dffc832b6e4ba0c6e3eec1f742faa3c',
+    style: 'TypeScript compiled by tsc to ES modules, tests compiled on require by @babel/register to CommonJS that '
+      + 'requires ES modules (require(esm)), semicolons, mocha 11',
+    prepare: [['node', 'node_modules/typescript/bin/tsc', '--module', 'nodenext', '--outDir', 'libesm', '--target', 'es6'],
+      write('libesm/package.json', JSON.stringify({ type: 'module', sideEffects: false })),
+      ['node', 'node_modules/typescript/bin/tsc', '--module', 'commonjs', '--outDir', 'libcjs'],
+      write('libcjs/package.json', JSON.stringify({ type: 'commonjs', sideEffects: false })),
+      ['cp', 'runtime.js', '.jsftrace-diff-runtime.cjs']],
+    test: () => mocha('node_modules/mocha/bin/mocha.js', '--require', './.jsftrace-diff-runtime.cjs', '--timeout', '60000', 'test/**/*.js'),
   },
 ];
