@@ -52,6 +52,8 @@ const SHAPES: Record<string, [string, string]> = {
     'function build(n, acc) {\n  if (n === 0) return acc\n  return build(\n    n - 1,\n    acc + 1,\n  )\n}\nmodule.exports = (n) => build(n, 0)'],
   object: ['an object literal over lines, returned after the recursion',
     'function node(n) {\n  if (n === 0) return null\n  const next = node(n - 1)\n  return {\n    depth: n,\n    next,\n  }\n}\nmodule.exports = (n) => node(n)'],
+  descent: ['recursive descent: calls whose arguments are the function\'s own locals (one temporary at most)',
+    'function parseList(p) {\n  if (p.left === 0) return null\n  p.left--\n  return parseElement(p)\n}\nfunction parseElement(p) {\n  return parseList(p)\n}\nmodule.exports = (n) => parseList({ left: n })'],
   async: ['an async function awaiting itself (its frames until the first real await)',
     'async function down(n) { if (n === 0) return 0; return (await down(n - 1)) + 1 }\nmodule.exports = down'],
 };

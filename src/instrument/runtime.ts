@@ -5,11 +5,11 @@
  * Owns: what the site shape (transform.ts, shared/site-abi.ts) reaches:
  * the static key (a global object of site keys; threads.ts keeps it) and
  * the runtime object, the key object's field RUNTIME_FIELD: D
- * defines a module's sites, W is the call-target words, H the site handler
- * table, A completes an entry that wants the arguments, L/P/U are exits
- * (leave, mark a return's exit pending, unwind with a thrown value), Y/Z
+ * defines a module's sites, W is the call-target words, E calls a site's
+ * handler by its word, A completes an entry that wants the arguments, L/P/U
+ * are exits (leave, mark a return's exit pending, unwind with a thrown value), Y/Z
  * take a pending exit with a short return's value, Q leaves with a value
- * that calls nothing (the token last), C/K report catches, S/R suspend and
+ * that calls nothing (the token last), N/T/X leave with null, true, false, C/K report catches, S/R suspend and
  * resume, F reads the frame depth, V/I are the helpers every await, yield
  * and long return calls. The shapes that use them are neutral to V8's name
  * inference (name-inference.ts). Each module also declares its own V and
@@ -37,16 +37,23 @@ import { ArrayIsArray, FunctionToString, IntrinsicError, IntrinsicUint16Array, J
 let defineFailed = false;
 
 /**
+ * The base of a module whose sites could not be defined: a site's index
+ * (`PB + k`, an int32 once the entry ORs it into its local) is then
+ * negative, and the word table reads undefined there.
+ */
+const NO_SITES = -0x40000000;
+
+/**
  * Defines the sites of one module: `names` and `positions` ("line:col")
  * hold one entry per function, separated by newlines and commas; `tag`,
  * `script` and `table` let the original view find the module (registry.ts).
  * A module's prologue must not throw (G4): when its sites cannot be defined
  * (the site table or the string arena is full), the module runs with every
- * site nop (its base is undefined, so each word index is NaN), with one
- * warning per thread.
+ * site nop (its base is NO_SITES, so each word index is out of the table),
+ * with one warning per thread.
  */
 function defineModule(key: string, file: string, pkg: string, sitesFn: unknown, tag: string, script: string,
-  table: unknown): number | undefined {
+  table: unknown): number {
   registerModule(tag, script, table);
   try {
     const [names, positions] = sitesOf(sitesFn);
@@ -56,7 +63,7 @@ function defineModule(key: string, file: string, pkg: string, sitesFn: unknown, 
       defineFailed = true;
       process.emitWarning(`${file}: its functions get no sites (${(e as Error).message}); the module runs untraced`, { code: 'JSFTRACE_SITES' });
     }
-    return undefined;
+    return NO_SITES;
   }
 }
 
@@ -133,21 +140,47 @@ function returnThrough(v: unknown, t: number): unknown {
   return t ? leave(t, v) : v;
 }
 
+/**
+ * The exits of `return null`, `return true` and `return false`: the site
+ * passes only its token, which V8 reads in place, and returns the literal
+ * itself (transform.ts, quietExit).
+ */
+function leaveNull(t: number): unknown {
+  return leave(t, null);
+}
+
+function leaveTrue(t: number): unknown {
+  return leave(t, true);
+}
+
+function leaveFalse(t: number): unknown {
+  return leave(t, false);
+}
+
 export function installRuntime(): void {
   const keys = siteKeyObject();
   if (Object.getOwnPropertyDescriptor(keys, RUNTIME_FIELD) !== undefined) return;
   const tv = threadView();
   const words = new Int32Array(tv.inst.sab, tv.inst.L.target * 4, tv.inst.L.maxSites);
-  // Sites index H with the word they read and call the handler themselves
-  // (no adapter between them): H is filled once per thread and its entries
-  // replaced in place, so a module may bind it.
+  // The dispatcher a site calls once it has read a word that is not nop
+  // (transform.ts): reading the word again here, not indexing the handler
+  // table at the site, keeps the site's frame one register smaller. S is
+  // filled once per thread and its entries replaced in place. A word turned
+  // nop since the site read it makes the call untraced, as one that began
+  // after the switch.
+  const S = tv.S;
+  function enterSite(site: number, self: unknown): number {
+    const w = words[site];
+    return w ? S[w]!(site, self) : 0;
+  }
   const rt = Object.freeze({
-    D: defineModule, W: words, H: tv.S, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
+    D: defineModule, W: words, E: enterSite, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
     S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWithHolder, Z: exitValue, Q: leaveWith,
-    V: passValue, I: returnThrough,
+    V: passValue, I: returnThrough, N: leaveNull, T: leaveTrue, X: leaveFalse,
   });
   passValue(0);
   returnThrough(0, 0);
+  enterSite(-1, undefined);
   Object.defineProperty(keys, RUNTIME_FIELD, { value: rt, writable: false, enumerable: false, configurable: false });
   installSourceTextView();
   installCallSiteView();

@@ -21,17 +21,18 @@
  * shared/site-abi.ts: siteKeyOf gives n from the tag and the site's index);
  * `PB<tag>` is the module's first site id (the tag, from
  * the source's hash, lets Function.prototype.toString find the module of a
- * function from its text alone), `PW` the call-target words, `PH` the site
- * handler table, `PA`, `PL`, `PP`, `PQ`, `PY`, `PZ`, `PU`, `PC`, `PS`, `PR`
+ * function from its text alone), `PW` the call-target words, `PE` the
+ * dispatcher (the site's handler, by its word), `PA`, `PL`, `PP`, `PQ`, `PY`, `PZ`, `PU`, `PC`, `PS`, `PR`
  * runtime functions, all module variables bound by the prologue
  * (docs/design.md, "Load-time sites", has every shape):
  *
  *   function f(a, b) {
- *     var Pt; K.k417 && (Pt |= PW?.[PB+3]) && (Pt = (0, PH[Pt])(PB+3, this)) < 0 && (Pt = PA(a, b));
+ *     var Pt; K.k417 && ((Pt |= PB+3, PW?.[Pt]) ? (Pt = PE(Pt, this)) < 0 && (Pt = PA(a, b)) : Pt &= 0);
  *     ...
  *     return Pt ? PQ(x, Pt) : x;                                       // a name, a literal, this
+ *     return Pt ? (PN(Pt), null) : null;                               // null, true, false
  *     return Pt ? (PP(Pt), (x + y) instanceof(PY), PZ()) : x + y;     // short, no function inside
- *     return (Pr = EXPR, Pt ? PL(Pt, Pr) : Pr);                        // long, with a call
+ *     return (Pk = EXPR, Pt ? Pt = PQ(Pk, Pt) : Pt = Pk, Pk = void 0, Pt);   // long, with a call
  *     return ((0,PI)(EXPR, Pt));                                        // anything else
  *     ...
  *     if (Pt) PL(Pt);                                                  // falling off the end
@@ -43,12 +44,16 @@
  *   keys are turned on; `arguments` is never touched and nothing is
  *   allocated. The site keeps the function's frame one register larger
  *   than the plain function's (a cold recursion goes about 92% as deep):
- *   one local (`Pt`), and calls that need two registers, as a recursion's
- *   own call does (no receiver, one argument besides a local); two larger
- *   where the function's own expressions hold one temporary at most.
- *   `Pr`, which a long return value with a call needs, adds a register to
- *   the functions that have one (docs/design.md, "Load-time sites").
- * - Enabled: the word is read once and picks the handler in `PH`; a word
+ *   one local (`Pt`), and an entry that holds one temporary (a callee
+ *   whose arguments are `Pt` and `this`, read in place) and exits that hold
+ *   two at most, as a recursion's own call does (no receiver, one argument
+ *   besides a local). A long return value with a call passes through the
+ *   module's variable `Pk`, which takes no register of the frame; `Pr`,
+ *   which a return deferred to a finally clause needs, adds one to the
+ *   functions that have one (docs/design.md, "Load-time sites").
+ * - Enabled: the word is read through `Pt`, which holds the site; `PE`
+ *   reads it again and calls its handler (a word turned nop in between
+ *   makes the call untraced, as if it began after the switch); a word
  *   that asks for the arguments (odd) makes the handler answer -1, and the
  *   site then hands them to `PA`, which completes the entry: no array is
  *   made unless an ops wants the arguments.
@@ -67,7 +72,9 @@
  *   (`PU`), so a rejected await or a throw after a suspension ends the call;
  *   a generator's also has a finally for return() at a yield.
  * - A function called before its module's prologue ran (a circular import)
- *   sees `PB` undefined: the index is NaN, the load undefined, the site nop.
+ *   sees `PW` undefined: the optional load is undefined, the site nop. A
+ *   module whose sites could not be defined has a base that indexes no
+ *   word (runtime.ts).
  * - A function that contains a `with` statement, or is inside one, gets no
  *   site: inside `with`, every name the site uses would be looked up on the
  *   `with` object first (a Proxy would see it).
@@ -357,12 +364,20 @@ function callsOwn(n: N): boolean {
   return calls;
 }
 
+/** The runtime's exit of each literal it knows the value of, by its text. */
+const LITERAL_EXITS = new Map([['null', 'N'], ['true', 'T'], ['false', 'X']]);
+
+function literalExit(n: N): string | undefined {
+  return n.type === 'Literal' ? LITERAL_EXITS.get(n['raw'] as string) : undefined;
+}
+
 /**
  * Whether a return value can call nothing (a name, a literal, `this`, or
- * `void`/`!`/`typeof` of one): its exit is then one call, `PL(Pt, X)`, with
- * X evaluated as its argument, instead of marking the exit pending around
- * X (PP, PX), which only a value whose evaluation may call other traced
- * functions needs. Written twice as a short value is.
+ * `void`/`!`/`typeof` of one): its exit is then one call, `PQ(X, Pt)`, with
+ * X evaluated as its argument (or for `null`, `true` and `false`, the exit
+ * of that value: `(PN(Pt), null)`), instead of marking the exit pending
+ * around X (PP, PX), which only a value whose evaluation may call other
+ * traced functions needs. Written twice as a short value is.
  */
 function callsNothing(n: N): boolean {
   switch (n.type) {
@@ -379,17 +394,37 @@ function callsNothing(n: N): boolean {
 }
 
 /**
- * A traced call's exit with a value that calls nothing, `PQ(X, Pt)`: the
- * leave with the token last (core/dispatch.ts, leaveWith). `PL(Pt, X)`
- * would hold three registers (the callee and two for the arguments, though
- * the token's is never written), and a function whose own calls need two
- * would have its frame grow by one (a recursion through it goes less
- * deep). One drop; where functions may wait, its placeholder goes before
- * the value, `PQ(0&&(()=>0)||X, Pt)`, as the token must stay a bare local
+ * A traced call's exit with a value that calls nothing (callsNothing),
+ * around the value: `PQ(X, Pt)`, the leave with the token last
+ * (core/dispatch.ts, leaveWith). `PL(Pt, X)` would hold three registers
+ * (the callee and two for the arguments, though the token's is never
+ * written), and a function whose own calls need two would have its frame
+ * grow by one (a recursion through it goes less deep). `PQ` holds two
+ * where X is not a local (a literal takes a register as an argument): a
+ * function whose own expressions hold one temporary at most (as a
+ * recursive-descent parser's often do: `if (!tok) return null`) would grow
+ * by one, so the commonest literals have exits of their own that take the
+ * token alone, `(PN(Pt), null)`. One drop; where
+ * functions may wait, its placeholder goes before the value or the token
+ * (`PQ(0&&(()=>0)||X, Pt)`), as the token must stay a bare local
  * (name-inference.ts).
  */
-function quietExit(P: string, waiting: boolean): [string, string] {
+function quietExit(P: string, n: N, waiting: boolean): [string, string] {
+  const lit = literalExit(n);
+  if (lit !== undefined) return [`(${P}${lit}(${held(1, waiting, `${P}t`)}),`, ')'];
   return [`${P}Q(${waiting ? `${placeholders(1)}||` : ''}`, `,${P}t)`];
+}
+
+/**
+ * The exit of a return value kept in the module's variable (`Pk = X`,
+ * Instrumenter.intoLocal), after X: a traced call leaves with it; either
+ * way the value moves to Pt, which the call no longer needs, and Pk is
+ * cleared, so that the module holds on to no value a program returned (a
+ * WeakRef to it clears as without us). Pk is read before anything runs
+ * that could use it again (the exit's handlers may run the module's code).
+ */
+function keptExit(P: string): string {
+  return `,${P}t?${P}t=${P}Q(${P}k,${P}t):${P}t=${P}k,${P}k=void 0,${P}t`;
 }
 
 function paramNames(params: N[], out: string[]): void {
@@ -1077,15 +1112,14 @@ class Instrumenter {
       const apart = branchesApart(body);
       const twice = !apart && duplicable(body, this.code);
       if (quiet && twice) {
-        const [lead, tail] = quietExit(P, this.w(body.start));
+        const [lead, tail] = quietExit(P, body, this.w(body.start));
         this.open(body.start, `return ${P}t?${lead}`, body.end);
         this.copyAfter(body, `${tail}:`, `${wrap ? caught : ''}}`);
       } else if (twice) {
         this.twice(body, `return ${P}t?`, `${wrap ? caught : ''}}`);
       } else if (this.intoLocal(body)) {
-        ctx.needsPr = true;
-        this.open(body.start, `return(${P}r=`, body.end);
-        this.close(body.end, `,${P}t?${P}L(${P}t,${P}r):${P}r)${wrap ? caught : ''}}`, body.start);
+        this.open(body.start, `return(${P}k=`, body.end);
+        this.close(body.end, `${keptExit(P)})${wrap ? caught : ''}}`, body.start);
       } else {
         this.open(body.start, `return(0,${P}I)(`, body.end);
         this.close(body.end, `,${held(1, wb, `${P}t`)})${wrap ? caught : ''}}`, body.start);
@@ -1100,17 +1134,20 @@ class Instrumenter {
     const B = this.B;
     const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}s` : ''}`;
     // After a directive, `;` ends it in case it relied on ASI. Pt is set
-    // only by a compound assignment and by calls (five drops, held before
-    // them): see name-inference.ts. The word goes through Pt, and the
-    // handler is called with no receiver, so that the entry needs two
-    // registers besides Pt (a plain recursion's own call needs as many): a
-    // frame is one register larger than without us (docs/design.md,
-    // "Load-time sites"). The read is optional: a function called before
-    // its module's prologue ran (an import cycle) finds PW undefined, and
-    // its key may be on for another module's sites; it then runs untraced.
-    const word = `${P}W?.[${B}+${k}]`;
+    // only by compound assignments and by calls (six drops, held before
+    // them): see name-inference.ts. Pt first holds the site, then the
+    // token: the site's word is read through it, and the dispatcher PE is
+    // called with Pt and `this`, which V8 reads in place, so that the entry
+    // holds one temporary besides Pt (the callee, or the word table): a
+    // function whose own expressions hold one at most gets one register
+    // more than without us (docs/design.md, "Load-time sites"). The read is
+    // optional: a function called before its module's prologue ran (an
+    // import cycle) finds PW undefined, and its key may be on for another
+    // module's sites; it then runs untraced. A site whose word is nop
+    // leaves Pt 0.
     this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}`
-      + `&&(${P}t|=${held(5, this.w(entryAt), word)})&&(${P}t=(0,${P}H[${P}t])(${B}+${k}${self}))<0&&(${P}t=${P}A(${args.join(',')}));`);
+      + `&&((${P}t|=${held(6, this.w(entryAt), `${B}+${k}`)},${P}W?.[${P}t])`
+      + `?(${P}t=${P}E(${P}t${self}))<0&&(${P}t=${P}A(${args.join(',')})):${P}t&=0);`);
     this.fnStack.pop();
     this.closeUnit(unit);
   }
@@ -1157,13 +1194,18 @@ class Instrumenter {
   readonly suspensions: number[] = [];
 
   /**
-   * Whether a return value that cannot be written twice goes into a local
-   * (`Pr = X`, no call on the untraced path) rather than through `PI`: when
-   * X calls something (a value with no call keeps the frame smaller through
-   * PI, callsOwn; a call-free value with branches, branchesApart, is one of
-   * those) and the assignment can give no name, as X holds no function or
-   * class (an anonymous one would take the local's name, one inside an
-   * array or a nested literal the local's as a prefix, as one passed to PI
+   * Whether a return value that cannot be written twice goes into the
+   * module's variable `Pk` (`Pk = X`, no call on the untraced path, and no
+   * register of the frame: V8 stores it in the module's context from the
+   * accumulator once X is computed, and it is read back before anything
+   * else runs, so calls X makes, suspensions in X and other calls of the
+   * module's functions find it free; keptExit) rather than through `PI`: when
+   * X calls something (a call-free value goes through PI, whose callee sits
+   * beside X's few temporaries: callsOwn; a call-free value with branches,
+   * branchesApart, is one of those) and the assignment can give no name, as
+   * X holds no function or class (an anonymous one would take the
+   * variable's name, one inside an array or a nested literal the variable's
+   * as a prefix, as one passed to PI
    * would take the callee's were it not called as `(0,PI)(...)`) and no
    * function waits for a name once X is read (it would be named or
    * dropped).
@@ -1243,7 +1285,7 @@ class Instrumenter {
     const twice = !apart && duplicable(arg, this.code);
     if (quiet && twice) {
       // The space: `return(x)` would otherwise become `return$Jt...`.
-      const [lead, tail] = quietExit(P, this.w(arg.start));
+      const [lead, tail] = quietExit(P, arg, this.w(arg.start));
       this.open(arg.start, ` ${P}t?${lead}`, arg.end);
       this.copyAfter(arg, `${tail}:`, '');
       return;
@@ -1257,10 +1299,9 @@ class Instrumenter {
     }
     const seq = arg.type === 'SequenceExpression';
     if (this.intoLocal(arg)) {
-      // Into a local, and no call while the function is untraced.
-      ctx.needsPr = true;
-      this.open(arg.start, seq ? `(${P}r=(` : `(${P}r=`, arg.end);
-      this.close(arg.end, (seq ? ')' : '') + `,${P}t?${P}L(${P}t,${P}r):${P}r)`, arg.start);
+      // Into the module's variable, and no call while the function is untraced.
+      this.open(arg.start, seq ? `(${P}k=(` : `(${P}k=`, arg.end);
+      this.close(arg.end, `${seq ? ')' : ''}${keptExit(P)})`, arg.start);
       return;
     }
     // Through a call, which names nothing (name-inference.ts); Pt is read
@@ -1386,9 +1427,9 @@ export function transformSource(input: TransformInput): TransformResult {
   // `false` by a module that ran first).
   const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
-    + `${P}W=${P}&&${P}.W,${P}H=${P}&&${P}.H,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
+    + `${P}W=${P}&&${P}.W,${P}E=${P}&&${P}.E,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
-    + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q;`
+    + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q,${P}N=${P}&&${P}.N,${P}T=${P}&&${P}.T,${P}X=${P}&&${P}.X,${P}k;`
     + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
     // The runtime's PV and PI, compiled already (runtime.ts says why); a
     // runtime of an older jsftrace, installed first, has none.

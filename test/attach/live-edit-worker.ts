@@ -96,13 +96,13 @@ class Corpus {
       fns.forEach((f, i) => { if (f.start <= m.index && m.index < f.end && (best < 0 || f.start >= fns[best]!.start)) best = i; });
       this.byName.set(m[1]!, best);
     }
-    // The site number is in the function's entry: `[$JB...+k]`.
-    this.site = fns.map((f) => Number(/\+(\d+)\]/.exec(this.p.output.slice(f.outStart, f.outEnd))![1]));
+    // The site number is in the function's entry: `$Jt|=$JB...+k,`.
+    this.site = fns.map((f) => Number(/\$JB\w+\+(\d+),/.exec(this.p.output.slice(f.outStart, f.outEnd))![1]));
     const g = globalThis as Record<string, unknown>;
     for (const name of this.p.sf.prologueNames) {
       const kind = name.slice(2);
       g[this.st.rename(name)] = kind === 'W' ? new Array(fns.length).fill(1)
-        : kind === 'H' ? [undefined, (k: number) => { this.entered.add(k); return 0; }]
+        : kind === 'E' ? (k: number) => { this.entered.add(k); return 0; }
           : kind.startsWith('B') ? 0
             // An untraced call passes values through these (an await's, a long return's).
             : kind === 'V' || kind === 'I' ? (v: unknown) => v

@@ -511,6 +511,14 @@ test('a cold recursion goes at least 90% as deep instrumented as plain', { timeo
     early: 'function g(n) { if (n === 0) return 0; return g(n - 1) + 1 }\nmodule.exports = g',
     arrow: 'const h = (n) => n === 0 ? 0 : 1 + h(n - 1)\nmodule.exports = h',
     logical: 'function f(n, o) {\n  if (n === 0) return 0\n  const r = f(n - 1, o)\n  return o.a || o.b\n}\nmodule.exports = (n) => f(n, { a: 0, b: 1 })',
+    // Every expression holds one temporary at most (calls whose arguments
+    // are the function's own locals), and an early return of a literal, as
+    // in a recursive-descent parser.
+    descent: 'function list(p) {\n  if (p.left === 0) return null\n  p.left--\n  return item(p)\n}\n'
+      + 'function item(p) {\n  return list(p)\n}\nmodule.exports = (n) => list({ left: n })',
+    // A call broken over lines, as prettier writes a long one: too long to
+    // be written twice.
+    wrapped: 'function build(n, acc) {\n  if (n === 0) return acc\n  return build(\n    n - 1,\n    acc + 1,\n  )\n}\nmodule.exports = (n) => build(n, 0)',
   };
   try {
     // On Node 20 any `--import` runs a CommonJS main through the ES module

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,37 @@ test('a module whose sites cannot be defined runs untraced, with one warning', (
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'sum 1102\n');
     assert.equal(r.stderr.match(/JSFTRACE_SITES/g)?.length, 1, r.stderr);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('with every function traced, a module whose sites cannot be defined is counted as no other module\'s function', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jsftrace-edge-'));
+  try {
+    // small.cjs takes the first sites; big.cjs does not fit. An entry of
+    // big.cjs computes its site from a base that must index no word: read
+    // as site 0 + k, its calls would be counted as small.cjs's functions.
+    const small = 'function one(x) { return x + 1 }\nfunction two(x) { return one(x) * 2 }\nmodule.exports = { one, two }\n';
+    const fns = Array.from({ length: 1100 }, (_, k) => `function f${k}(x) { return x + ${k}; }`).join('\n');
+    // Every function is called: the site keys of some of them are the ones
+    // small.cjs's functions turn on.
+    const all = Array.from({ length: 1100 }, (_, k) => `f${k}`).join(',');
+    const big = `${fns}\nmodule.exports = () => { let s = 0; for (const f of [${all}]) s += f(1); return s; };\n`;
+    for (const [name, code] of [['small.cjs', small], ['big.cjs', big]] as const) {
+      writeFileSync(join(work, name), transformSource({ code, filename: join(work, name), format: 'commonjs', file: name, package: '' }).code);
+    }
+    writeFileSync(join(work, 'main.cjs'), "const s = require('./small.cjs')\nconst b = require('./big.cjs')\nconsole.log(s.two(1) + s.two(2), b())\n");
+    const counts = join(work, 'counts.json');
+    const preload = fileURLToPath(new URL('../fixtures/transform/preload.js', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', preload, join(work, 'main.cjs')], {
+      encoding: 'utf8', env: { ...process.env, JSFTRACE_MAX_SITES: '1024', JSFTRACE_TEST_COUNTS: counts, NODE_OPTIONS: '' }, timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '10 605550\n');
+    assert.equal(r.stderr.match(/JSFTRACE_SITES/g)?.length, 1, r.stderr);
+    const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[]]>;
+    assert.deepEqual(seen, { one: [2, 2, ['two']], two: [2, 2, ['-']] });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

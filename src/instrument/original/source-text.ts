@@ -48,7 +48,8 @@ export function isStandIn(f: object): boolean {
   return standIns.has(f);
 }
 
-const SITE = /\$J(?:\d+_)?B([0-9a-z]{8})\+(\d+)\]/;
+/** A function's own site, in its entry (`Pt|=PB<tag>+k,`: transform.ts). */
+const SITE = /\$J(?:\d+_)?B([0-9a-z]{8})\+(\d+),/;
 
 /** The original text of an instrumented function's text, or the text itself. */
 function original(text: string): string {
