@@ -7,11 +7,12 @@
  * the runtime object, the key object's field RUNTIME_FIELD: D
  * defines a module's sites, W is the call-target words, E calls a site's
  * handler by its word, A completes an entry that wants the arguments, L/P/U
- * are exits (leave, mark a return's exit pending, unwind with a thrown value), Y/Z
- * take a pending exit with a short return's value, Q leaves with a value
- * that calls nothing (the token last), N/T/X leave with null, true, false, C/K report catches, S/R suspend and
- * resume, F reads the frame depth, V/I are the helpers every await, yield
- * and long return calls. The shapes that use them are neutral to V8's name
+ * are exits (leave, mark a return's exit pending, unwind with a thrown
+ * value), Y/Z take a pending exit with a short return's value, Q leaves
+ * with a value that calls nothing (the token last), N/T/X leave with null,
+ * true, false, C/K report catches, S/R suspend and resume, F reads the
+ * frame depth, V/I are the helpers every await, yield and long return
+ * calls. The shapes that use them are neutral to V8's name
  * inference (name-inference.ts). Each module also declares its own V and
  * I (transform.ts), for a call before its prologue runs; the prologue
  * replaces them by these. And the original view of the program
