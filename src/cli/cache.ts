@@ -5,12 +5,15 @@
  * Owns: the command's arguments and output. Invariant: it reads the cache
  * location exactly as a traced program started from the same directory with
  * the same environment would (JSFTRACE_CACHE_DIR, else $XDG_CACHE_HOME/jsftrace,
- * else ~/.cache/jsftrace, else the temp directory: cache-dir.ts), so `path`
+ * else ~/.cache/jsftrace, else the temp directory: shared/cache-dir.cts), so `path`
  * names the directory the program uses and `clear` empties it.
  */
 
 import { cacheOptionsFromEnv, TransformCache } from '../instrument/cache.js';
-import { cacheDirProblem, chooseCacheDir } from '../instrument/cache-dir.js';
+import { createRequire } from 'node:module';
+import type { CacheDirs } from '../shared/cache-dir.cjs';
+
+const { cacheDirProblem, chooseCacheDir } = createRequire(import.meta.url)('../shared/cache-dir.cjs') as CacheDirs;
 
 const USAGE = `usage: jsftrace cache <clear|path|stats> [--json]
 

@@ -3,10 +3,10 @@
  *
  * Owns: the entry format, keys, the per-user secret that authenticates
  * entries, eviction and stats (the directory is chosen and checked in
- * cache-dir.ts). Invariants:
+ * shared/cache-dir.cts). Invariants:
  * - an entry is code this process will run, so nothing is taken from the
  *   cache that this user's processes did not write: the directory and every
- *   directory above it are checked once (cache-dir.ts); each entry is opened
+ *   directory above it are checked once (shared/cache-dir.cts); each entry is opened
  *   without following a symlink and its descriptor checked (a regular file,
  *   this user's, writable by no one else) before a byte is read; and the
  *   entry must carry a message authentication code, under this user's
@@ -44,7 +44,7 @@
  * eighth of the bound, deleting the oldest entries down to 80 % of it.
  * A reader racing a sweep that deletes its entry sees a miss.
  *
- * JSFTRACE_CACHE_DIR chooses the directory (cache-dir.ts has the default);
+ * JSFTRACE_CACHE_DIR chooses the directory (shared/cache-dir.cts has the default);
  * JSFTRACE_CACHE=0 turns the cache off; JSFTRACE_CACHE_MAX sets the bound
  * (bytes, or with k/m/g; default 512m). A directory that fails its check
  * turns the cache off for the process, with one warning.
@@ -58,11 +58,17 @@ import {
 import { join, resolve } from 'node:path';
 import { fail } from '../shared/errors.js';
 import { DateNow } from '../shared/builtins.js';
-import { cacheDirProblem, chooseCacheDir, prepareCacheDir } from './cache-dir.js';
+import { createRequire } from 'node:module';
+import type { CacheDirs } from '../shared/cache-dir.cjs';
 
-export const CACHE_SCHEMA = 2;
+// CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
+const dirs = createRequire(import.meta.url)('../shared/cache-dir.cjs') as CacheDirs;
+const { cacheDirProblem, chooseCacheDir, prepareCacheDir } = dirs;
+export const compileCacheWanted = dirs.compileCacheWanted;
+
+export const CACHE_SCHEMA = dirs.CACHE_SCHEMA;
 /** Where Node's compile cache lives in the cache directory (load.ts): not an old entry folder, though its name looks like one. */
-export const COMPILE_CACHE_SUBDIR = 'v8';
+export const COMPILE_CACHE_SUBDIR = dirs.COMPILE_CACHE_SUBDIR;
 const MAGIC = 'jsftrace-cache';
 const DEFAULT_MAX = 512 * 1024 * 1024;
 const TOUCH_AFTER_MS = 60_000;
@@ -219,7 +225,7 @@ export class TransformCache {
   }
 
   /**
-   * Checks the directory (every component, cache-dir.ts) and loads this
+   * Checks the directory (every component, shared/cache-dir.cts) and loads this
    * user's key, once per thread; false, with one warning, when the cache
    * cannot be trusted with code this process will run.
    */
@@ -269,7 +275,7 @@ export class TransformCache {
   /**
    * `<dir>/<name>`, made 0700 if need be, for other caches of code this
    * process runs (Node's compile cache): its real path, checked as the cache
-   * directory is (every component, cache-dir.ts); null when the cache is off
+   * directory is (every component, shared/cache-dir.cts); null when the cache is off
    * or the subdirectory fails the check.
    */
   trustedSubdir(name: string): string | null {

@@ -25,17 +25,18 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import module, { createRequire } from 'node:module';
+import module from 'node:module';
 import { TRANSFORM_VERSION } from './transform-version.js';
 import type { TransformInput, TransformResult } from './transform.js';
-import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, TransformCache, type CacheOptions } from './cache.js';
+import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, compileCacheWanted, TransformCache, type CacheOptions } from './cache.js';
 import { mapFileStamp } from './map-comment.js';
 import { MARKER } from './marker.js';
+import { oneByte } from './one-byte.js';
 import { identify, isOwnFile } from './packages.js';
 import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './scope.js';
 import { withOwnIntrinsics } from './own-intrinsics.js';
 import { MathMax } from '../shared/builtins.js';
-import { requireOwn } from '../shared/own-load.js';
+import { ownModule } from '../shared/own-load.js';
 
 export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
@@ -101,7 +102,6 @@ let cache: TransformCache | null | undefined;
 let transform: TransformFn | null = null;
 
 type TransformModule = typeof import('./transform.js');
-const requireHere = createRequire(import.meta.url);
 /**
  * The built-in transform, loaded at the first cache miss: a program whose
  * modules all come from a warm cache never loads the parser (about 30 ms
@@ -109,14 +109,13 @@ const requireHere = createRequire(import.meta.url);
  */
 let builtin: TransformModule | undefined;
 function builtinTransform(): TransformFn {
-  builtin ??= requireOwn<TransformModule>(new URL('./transform.js', import.meta.url)) ?? (requireHere('./transform.js') as TransformModule);
+  builtin ??= ownModule<TransformModule>(new URL('./transform.js', import.meta.url));
   return builtin.transformSource;
 }
 
 /** The parser's module, loaded at the first check (it is not part of what every start loads). */
 function parseModule(code: string): void {
-  const m = requireOwn<typeof import('./parse.js')>(new URL('./parse.js', import.meta.url)) ?? (requireHere('./parse.js') as typeof import('./parse.js'));
-  m.checkModuleSyntax(code);
+  ownModule<typeof import('./parse.js')>(new URL('./parse.js', import.meta.url)).checkModuleSyntax(code);
 }
 let transformId = '';
 const failures = new Map<string, string>();
@@ -228,8 +227,7 @@ function getCache(): TransformCache | null {
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | null {
   const enable = (module as unknown as { enableCompileCache?: (dir: string) => { status: number; directory?: string } }).enableCompileCache;
-  if (typeof enable !== 'function' || env['JSFTRACE_COMPILE_CACHE'] === '0') return null;
-  if (env['NODE_COMPILE_CACHE'] !== undefined || env['NODE_DISABLE_COMPILE_CACHE'] !== undefined) return null;
+  if (typeof enable !== 'function' || !compileCacheWanted(env)) return null;
   const dir = getCache()?.trustedSubdir(COMPILE_CACHE_SUBDIR) ?? null;
   if (dir === null) return null;
   const r = enable.call(module, dir);
@@ -284,7 +282,7 @@ function mayBeForeign(filename: string): boolean {
 }
 
 function emit(result: TransformResult): string {
-  return result.code + MARKER;
+  return oneByte(result.code + MARKER);
 }
 
 /** Failures found while the built-ins of the start stood in for the program's: reported after (own-intrinsics.ts). */

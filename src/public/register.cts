@@ -19,7 +19,7 @@
 // Before anything of the program's: the clocks and timers jsftrace's own
 // work will use, whenever the rest of the start comes (startAtMain).
 require('../shared/start-clocks.cjs');
-const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown };
+const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void };
 const Module = require('node:module') as { runMain?: (...args: unknown[]) => unknown };
 const wt = require('node:worker_threads') as { isMainThread: boolean; parentPort: unknown; isInternalThread?: boolean };
 
@@ -69,6 +69,7 @@ function startHere(): Promise<unknown> | null {
   // unless the start needs the event loop to finish something first.
   let started: { holdsProgram: boolean; done: Promise<void> };
   try {
+    runtimeFile.startCompileCache();
     started = ((runtimeFile.requireRuntime('jsftrace.cjs') as Runtime).load('public/start.js') as Start).start(true);
   } catch (err) {
     started = { holdsProgram: true, done: Promise.reject(err) };

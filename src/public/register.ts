@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import type * as StartModule from './start.js';
 import type * as LoadModule from '../instrument/load.js';
 
-const runtimeFile = createRequire(import.meta.url)('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown };
+const runtimeFile = createRequire(import.meta.url)('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void };
+runtimeFile.startCompileCache();
 const runtime = runtimeFile.requireRuntime('jsftrace.cjs') as { load(path: string): unknown };
 
 // Awaited only when the program must wait (start.ts says when). Otherwise

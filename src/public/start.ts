@@ -26,7 +26,7 @@ import { ready } from '../core/index.js';
 import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/hooks/install.js';
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
-import { loadOwn, requireOwn } from '../shared/own-load.js';
+import { ownModule } from '../shared/own-load.js';
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import { jsftraceStarts, programBegins } from '../tracers/own-async.js';
 
@@ -79,10 +79,8 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
     // program starts shares it), the control server listens beside the
     // program (startup.ts), and the program is not held.
     openOrCreateSession();
-    const startup = requireOwn<Startup>(startupUrl);
-    const serve = (): Promise<Server['serveControl']> | Server['serveControl'] => requireOwn<Server>(serverUrl)?.serveControl
-      ?? loadOwn<Server>(serverUrl).then((m) => m.serveControl);
-    const control = startup !== null ? startup.startControl(serve).done : loadOwn<Startup>(startupUrl).then((m) => m.startControl().done);
+    const serve = (): Server['serveControl'] => ownModule<Server>(serverUrl).serveControl;
+    const control = ownModule<Startup>(startupUrl).startControl(serve).done;
     programBegins();
     const done = Promise.all([hooks.then(() => ready()), control]).then(() => undefined);
     // By --require, what the start queued runs now, not from the tick the
@@ -93,7 +91,7 @@ export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env)
   // What is made until the program's first line is jsftrace's own (the
   // async_hook events leave it out): the program begins once it depends
   // on nothing more; the control server listens beside it.
-  const control = hooks.then(() => ready()).then(async () => (isMainThread ? (await loadOwn<Startup>(startupUrl)).startControl() : null));
+  const control = hooks.then(() => ready()).then(() => (isMainThread ? ownModule<Startup>(startupUrl).startControl() : null));
   const applied = control.then((c) => c?.applied).then(programBegins);
   const done = Promise.all([applied, control.then((c) => c?.done)]).then(() => undefined);
   // By --require with synchronous hooks and modules, the start needs only

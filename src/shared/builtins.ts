@@ -39,7 +39,10 @@ export const ArrayIsArray = Array.isArray;
 export const MathMax = Math.max;
 export const BufferByteLength = Buffer.byteLength;
 export const BufferFrom = Buffer.from;
+/** Buffer.prototype.toString as Node started with it (called with ReflectApply). */
+export const BufferToString = Buffer.prototype.toString;
 export const IntrinsicUint16Array = Uint16Array;
+export const IntrinsicRegExp = RegExp;
 
 // The thread's first module of jsftrace's captured these (start-clocks.cts).
 const clocks = createRequire(import.meta.url)('./start-clocks.cjs') as StartClocks;

@@ -66,6 +66,17 @@ export function requireOwn<T>(url: URL): T | null {
   return (table(url.href.slice(ownRoot.length)) ?? null) as T | null;
 }
 
+/**
+ * The runtime's module at `url`, for a module of the runtime asking for
+ * another: it is always there (every module of dist/src/ is one of the
+ * runtime file's), so its absence is a build that went wrong, said so.
+ */
+export function ownModule<T>(url: URL): T {
+  const m = requireOwn<T>(url);
+  if (m === null) throw new Error(`jsftrace: ${url.href} is not a module of the runtime file ${tableFile || '(none loaded)'}: rebuild with npm run build`);
+  return m;
+}
+
 /** The module at `url`: the runtime's where it is one of its modules, else imported. */
 export function loadOwn<T>(url: URL | string): Promise<T> {
   const u = typeof url === 'string' ? new URL(url) : url;

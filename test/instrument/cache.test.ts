@@ -13,8 +13,11 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey, cacheOptionsFromEnv, CACHE_SCHEMA, parseSize, TransformCache } from '../../src/instrument/cache.js';
-import { cacheDirProblem, chooseCacheDir, defaultCacheDirs } from '../../src/instrument/cache-dir.js';
+import { createRequire } from 'node:module';
+import type { CacheDirs } from '../../src/shared/cache-dir.cjs';
 import { tempDir, writeTree } from './support.js';
+
+const { cacheDirProblem, chooseCacheDir, defaultCacheDirs } = createRequire(import.meta.url)('../../src/shared/cache-dir.cjs') as CacheDirs;
 
 function entryFiles(dir: string): string[] {
   const root = join(dir, `v${CACHE_SCHEMA}`);

@@ -5,11 +5,12 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import {
   configure, instrumentSource, instrumentStats, isInstrumented, MARKER, resetInstrumentStats, setTransform,
   type TransformFn,
 } from '../../src/instrument/load.js';
-import type { TransformInput } from '../../src/instrument/transform.js';
+import { transformSource, type TransformInput } from '../../src/instrument/transform.js';
 import { tempDir, writeTree } from './support.js';
 
 const calls: TransformInput[] = [];
@@ -147,3 +148,30 @@ test('the output keeps the source\'s own source map comment and adds none of its
   assert.equal(out.match(/sourceMappingURL/g)!.length, 1);
 });
 
+
+/** Whether V8 holds `s` two bytes a character (its serializer writes the representation: a one-byte string's tag is '"' at once). */
+const twoByte = (s: string) => serialize(s)[2] !== 0x22;
+
+test('the text V8 compiles is one byte a character when its characters are: two-byte pieces of ASCII are not kept so', () => {
+  // V8 makes a concatenation two-byte when a piece is, whatever its
+  // characters; a slice of a two-byte string is such a piece, as is a name
+  // the transform used as a property key (V8's ThinString).
+  const wide = ('\u0100' + 'wrapped(host, message)').slice(1);
+  assert.equal(twoByte(wide), true, 'the piece is two-byte');
+  setTransform((input) => ({ code: `${input.code}\n${wide}`, sites: 1 }), 'test-wide');
+  const out = instrumentSource('var host, message; function wrapped() {}', '/app/wide.js', 'commonjs');
+  assert.equal(out, `var host, message; function wrapped() {}\nwrapped(host, message)${MARKER}`);
+  assert.equal(twoByte(out), false);
+  // A character above U+00FF: the text is two-byte plain too, and kept as it is.
+  const greek = 'var \u03b1 = 1; function f() {}';
+  setTransform((input) => ({ code: `${input.code}\n${wide}`, sites: 1 }), 'test-wide-2');
+  const kept = instrumentSource(greek, '/app/greek.js', 'commonjs');
+  assert.equal(kept, `${greek}\nwrapped(host, message)${MARKER}`);
+  // And with the real transform, whose joins of names made typescript.js's text two-byte (29 MB for 14.6 MB of text).
+  setTransform(transformSource, 'test-real');
+  let src = '"use strict";\nconst o = {}\n';
+  for (let i = 0; i < 50; i++) src += `function f${i}(host, message, args) { o.host = host; const { message: m } = { message }; return class K${i} { host() { return args } } }\n`;
+  const real = instrumentSource(src, '/app/real.js', 'commonjs');
+  assert.match(real, /\$J/);
+  assert.equal(twoByte(real), false);
+});

@@ -9,7 +9,7 @@ import { mkdirSync, realpathSync, symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerCjs, runNode, tempDir, writeTree } from './support.js';
+import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
 
 const requireHere = module.createRequire(import.meta.url);
 const runtimeFile = fileURLToPath(new URL('../../src/jsftrace.cjs', import.meta.url));
@@ -126,6 +126,36 @@ process.on('exit', () => console.log(seen.filter((f) => /^jsftrace/.test(f)).joi
     const tracing = { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_tracer', 'function_graph']]) };
     const r = await runNode(['--require', './hook.cjs', '--require', registerCjs, 'main.cjs'], { cwd: t.dir, env: tracing });
     assert.equal(r.stdout, '1\nnone true\n', r.stderr);
+  } finally {
+    t.done();
+  }
+});
+
+test('a start compiles the runtime files from Node\'s compile cache, on the same conditions as the program\'s modules', {
+  timeout: 60_000,
+  skip: typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function' ? false : 'this Node has no compile cache',
+}, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'one.cjs': 'console.log(typeof require(\'node:module\').getCompileCacheDir())\n' });
+    // Node 22 says `cache for <file> was accepted`, 24 and later `V8 code cache for CommonJS <file> was accepted`.
+    const accepted = (stderr: string) => stderr.split('\n').some((l) => l.includes(`cache for ${runtimeFile} was accepted`) || l.includes(`cache for CommonJS ${runtimeFile} was accepted`));
+    const run = (preload: string[], env: Record<string, string | undefined>) => runNode([...preload, 'one.cjs'], {
+      cwd: t.dir, env: { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'cache'), NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...env },
+    });
+    for (const preload of [['--require', registerCjs], ['--import', registerJs]]) {
+      const first = await run(preload, {});
+      assert.equal(first.code, 0, first.stderr);
+      const second = await run(preload, {});
+      assert.equal(second.code, 0, second.stderr);
+      assert.ok(accepted(second.stderr), `${preload[0]}: ${second.stderr.split('\n').filter((l) => l.includes('jsftrace.cjs')).join('\n')}`);
+      assert.equal(second.stdout, 'string\n', 'the program sees the compile cache on, as jsftrace turned it on before');
+      // Where jsftrace leaves Node's compile cache off, it is off from the first line.
+      const off = await run(preload, { JSFTRACE_COMPILE_CACHE: '0' });
+      assert.equal(off.code, 0, off.stderr);
+      assert.equal(off.stdout, 'undefined\n');
+      assert.ok(!off.stderr.includes('jsftrace.cjs'), off.stderr);
+    }
   } finally {
     t.done();
   }

@@ -29,7 +29,23 @@ const OWN_LINE = new RegExp(`\\n[ \\t]+at [^\\n]*(?:${escaped.join('|')})[^\\n]*
  * that read, with the formatter the program has then, as without us. On
  * Node 20 the stack is a value that any look at the property formats.
  */
-const LAZY_STACK = typeof ObjectGetOwnPropertyDescriptor(new IntrinsicError(), 'stack')?.get === 'function';
+const LAZY_STACK = typeof ObjectGetOwnPropertyDescriptor(frameless(), 'stack')?.get === 'function';
+
+/**
+ * An error with no frames: on Node 20 a look at `stack` formats it, and
+ * formatting a frame of jsftrace's file makes V8 keep the offsets of every
+ * line of it (128 KB, for the thread's life).
+ */
+function frameless(): Error {
+  const limit = ObjectGetOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
+  if (limit === undefined || !('value' in limit) || limit.writable !== true) return new IntrinsicError();
+  IntrinsicError.stackTraceLimit = 0;
+  try {
+    return new IntrinsicError();
+  } finally {
+    ObjectDefineProperty(IntrinsicError, 'stackTraceLimit', limit);
+  }
+}
 
 function strip(stack: unknown): unknown {
   return typeof stack === 'string' && OWN_CODE.some((p) => stack.includes(p)) ? stack.replace(OWN_LINE, '') : stack;

@@ -23,14 +23,14 @@
  * refuses planted files.
  */
 
-import { accessSync, constants, lstatSync, mkdirSync, realpathSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, parse, resolve, sep } from 'node:path';
+const { accessSync, constants, lstatSync, mkdirSync, realpathSync } = require('node:fs') as typeof import('node:fs');
+const { homedir, tmpdir } = require('node:os') as typeof import('node:os');
+const { dirname, isAbsolute, join, parse, resolve, sep } = require('node:path') as typeof import('node:path');
 
 const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
 
 /** The default directories, most preferred first. */
-export function defaultCacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+function defaultCacheDirs(env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
   const xdg = env['XDG_CACHE_HOME'];
   if (xdg !== undefined && isAbsolute(xdg)) out.push(join(xdg, 'jsftrace'));
@@ -103,7 +103,7 @@ function existingProblem(real: string, complete: boolean): string | null {
 }
 
 /** Why `dir` cannot be the cache (checking what exists, making nothing), or null. */
-export function cacheDirProblem(dir: string): string | null {
+function cacheDirProblem(dir: string): string | null {
   try {
     const { real, missing } = existing(dir);
     const why = existingProblem(real, missing.length === 0);
@@ -121,7 +121,7 @@ export function cacheDirProblem(dir: string): string | null {
  * can be made in a trusted parent (the last one otherwise, which then
  * fails its check and turns the cache off with a warning).
  */
-export function chooseCacheDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
+function chooseCacheDir(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): string {
   const explicit = env['JSFTRACE_CACHE_DIR'];
   if (explicit !== undefined && explicit !== '') return resolve(cwd, explicit);
   const dirs = defaultCacheDirs(env);
@@ -133,7 +133,7 @@ export function chooseCacheDir(env: NodeJS.ProcessEnv = process.env, cwd: string
  * checks every component of its real path. Returns the real path, or why
  * it may not hold the cache.
  */
-export function prepareCacheDir(dir: string): { real: string } | { problem: string } {
+function prepareCacheDir(dir: string): { real: string } | { problem: string } {
   try {
     const { real, missing } = existing(dir);
     const why = existingProblem(real, missing.length === 0);
@@ -154,4 +154,53 @@ export function prepareCacheDir(dir: string): { real: string } | { problem: stri
   } catch (e) {
     return { problem: `${dir}: ${(e as Error).message}` };
   }
+}
+
+/** The version of the cache's entry format: entries live in `v<CACHE_SCHEMA>/` (instrument/cache.ts). */
+const CACHE_SCHEMA = 2;
+/** The subdirectory of the cache that holds Node's compile cache (module.enableCompileCache). */
+const COMPILE_CACHE_SUBDIR = 'v8';
+
+/**
+ * Whether jsftrace turns Node's compile cache on (module.enableCompileCache,
+ * Node 22.1 and later) in a process started with `env`: not with the
+ * transform cache off (JSFTRACE_CACHE=0), with JSFTRACE_COMPILE_CACHE=0, or
+ * where the program's environment decides it (NODE_COMPILE_CACHE,
+ * NODE_DISABLE_COMPILE_CACHE).
+ */
+function compileCacheWanted(env: NodeJS.ProcessEnv): boolean {
+  const on = env['JSFTRACE_CACHE'];
+  if (on === '0' || on === 'false' || on === 'off' || env['JSFTRACE_COMPILE_CACHE'] === '0') return false;
+  return env['NODE_COMPILE_CACHE'] === undefined && env['NODE_DISABLE_COMPILE_CACHE'] === undefined;
+}
+
+/**
+ * The directory for Node's compile cache in a process started with `env`
+ * in `cwd`: the subdirectory of the cache directory, made and checked; null
+ * where compileCacheWanted says no or a directory fails its check, the
+ * entries' own included (the transform cache is then off). What this does
+ * not check is the transform cache's key (instrument/cache.ts): a key that
+ * cannot be read turns that cache off, not Node's, whose entries Node
+ * checks against the source it compiles.
+ */
+function compileCacheDir(env: NodeJS.ProcessEnv, cwd: string): string | null {
+  if (!compileCacheWanted(env)) return null;
+  const top = prepareCacheDir(chooseCacheDir(env, cwd));
+  if (!('real' in top) || !('real' in prepareCacheDir(join(top.real, `v${CACHE_SCHEMA}`)))) return null;
+  const sub = prepareCacheDir(join(top.real, COMPILE_CACHE_SUBDIR));
+  return 'real' in sub ? sub.real : null;
+}
+
+module.exports = { CACHE_SCHEMA, COMPILE_CACHE_SUBDIR, cacheDirProblem, chooseCacheDir, compileCacheDir, compileCacheWanted, defaultCacheDirs, prepareCacheDir };
+
+/** What the modules that require this one get. */
+export interface CacheDirs {
+  CACHE_SCHEMA: number;
+  COMPILE_CACHE_SUBDIR: string;
+  cacheDirProblem: typeof cacheDirProblem;
+  chooseCacheDir: typeof chooseCacheDir;
+  compileCacheDir: typeof compileCacheDir;
+  compileCacheWanted: typeof compileCacheWanted;
+  defaultCacheDirs: typeof defaultCacheDirs;
+  prepareCacheDir: typeof prepareCacheDir;
 }
