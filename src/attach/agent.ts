@@ -51,7 +51,10 @@ export class Agent {
   readonly sites: Sites;
   private readonly dbg: Debugger;
   private readonly pending: ScriptParsed[] = [];
+  /** The scripts the session listed as it opened: those loaded before the attach. */
+  private readonly listed = new Set<ScriptParsed>();
   private flushQueued = false;
+  /** URLs whose script has its sites from an earlier attach of this process. */
   private readonly known = new Set<string>();
   private flushing: Promise<void> = Promise.resolve();
   private readonly preparer = new Preparer();
@@ -76,6 +79,7 @@ export class Agent {
     this.dbg = new Debugger((s) => {
       this.pending.push(s);
       if (started) this.queueFlush();
+      else this.listed.add(s);
     });
     started = true;
     this.sites = new Sites(this.dbg, this.liveEditWorks());
@@ -113,23 +117,33 @@ export class Agent {
    * Gives the scripts seen since the last call their sites. Each is
    * transformed in a worker thread (a large script's transform takes
    * seconds; the program goes on meanwhile); its prologue then runs here.
-   * A file may be listed
-   * more than once: a live edit (by an earlier attach) leaves the script V8
-   * ran before it alive beside the new one; the newest is the one whose
-   * functions run.
+   * A file may be listed more than once as the session opens: a live edit
+   * (by an earlier attach) leaves the script V8 ran before it alive beside
+   * the new one; the newest is the one whose functions run. A script parsed
+   * after that is always a new one, also of a file seen before: a module
+   * loaded again after a require cache clear (a live edit of ours parses
+   * none), whose sites are those of the file's first load.
    */
   private flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       const newest = new Map<string, ScriptParsed>();
+      const loaded: ScriptParsed[] = [];
       for (const s of this.pending.splice(0)) {
+        if (!this.listed.delete(s)) {
+          loaded.push(s);
+          continue;
+        }
         const was = newest.get(s.url);
         if (was === undefined || Number(s.scriptId) > Number(was.scriptId)) newest.set(s.url, s);
       }
-      for (const s of newest.values()) {
-        if (this.known.has(s.url)) continue;
+      const later = new Set(loaded);
+      for (const s of [...[...newest.values()].filter((l) => !this.known.has(l.url)), ...loaded]) {
         const path = scriptPath(s.url);
         if (path === null) continue;
-        this.known.add(s.url);
+        // A vm context of the program's (jest runs each test file in one):
+        // its global has no $jsftrace, and jsftrace/register would not
+        // instrument it either (vm compiles what it is given).
+        if (s.executionContextAuxData?.isDefault === false) continue;
         const format = s.isModule === true ? 'module' : 'commonjs';
         try {
           const source = this.dbg.source(s.scriptId);
@@ -137,7 +151,10 @@ export class Agent {
           if (isInstrumented(source)) continue;
           const id = identify(path);
           const p = await this.preparer.prepare({ source, path, format, file: id.file, package: id.package });
-          if (p !== null) this.sites.add(defineScript(s.scriptId, s.url, path, format, source, p, id.file, id.package));
+          if (p === null) continue;
+          const ls = defineScript(s.scriptId, s.url, path, format, source, p, id.file, id.package);
+          if (later.has(s)) this.sites.addLoad(ls);
+          else this.sites.add(ls);
         } catch (e) {
           this.failed.push({ path, error: (e as Error).message });
         }

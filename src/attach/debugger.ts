@@ -20,6 +20,8 @@ export interface ScriptParsed {
   scriptId: string;
   url: string;
   isModule?: boolean;
+  /** `isDefault` false: a context made with `vm.createContext`. */
+  executionContextAuxData?: { isDefault?: boolean };
 }
 
 export interface Location {

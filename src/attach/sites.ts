@@ -53,7 +53,12 @@ function lineColumn(starts: readonly number[], offset: number): [number, number]
 
 export class Sites {
   readonly scripts: LoadedScript[] = [];
-  private readonly sites = new Map<number, SiteEntry>();
+  /**
+   * The functions of each site, one per script that has it: a file loaded
+   * again (a require cache clear) is a new script whose functions have the
+   * first load's sites, and the functions of both may run.
+   */
+  private readonly sites = new Map<number, SiteEntry[]>();
   mechanism: Mechanism;
   /** Whether this Node's V8 still has LiveEdit (Debugger.setScriptSource). */
   readonly liveEdit: boolean;
@@ -69,8 +74,11 @@ export class Sites {
   add(s: LoadedScript): void {
     this.scripts.push(s);
     s.ids.forEach((id, fn) => {
+      if (id < 0) return;
+      let list = this.sites.get(id);
+      if (list === undefined) this.sites.set(id, (list = []));
       // A function an earlier attach could not restore is still patched.
-      if (id >= 0 && !this.sites.has(id)) this.sites.set(id, { script: s, fn, state: s.patched.has(fn) ? SITE_PATCHED : SITE_NONE, breakpoints: [], why: '' });
+      list.push({ script: s, fn, state: s.patched.has(fn) ? SITE_PATCHED : SITE_NONE, breakpoints: [], why: '' });
     });
   }
 
@@ -81,7 +89,7 @@ export class Sites {
     const target = inst.L.target;
     const patch = new Map<LoadedScript, Set<number>>();
     const probe: SiteEntry[] = [];
-    for (const [id, e] of this.sites) {
+    for (const [id, e] of this.entries()) {
       const f = e.script.sf.fns[e.fn]!;
       const big = e.script.sf.fns.length > MAX_PATCH_FUNCTIONS;
       const patchable = this.liveEdit && f.unpatchable === '' && e.why === '' && !big;
@@ -108,7 +116,12 @@ export class Sites {
   }
 
   private entry(s: LoadedScript, fn: number): SiteEntry {
-    return this.sites.get(s.ids[fn]!)!;
+    return this.sites.get(s.ids[fn]!)!.find((e) => e.script === s)!;
+  }
+
+  /** Every function with a site, with its site. */
+  private *entries(): Generator<[number, SiteEntry]> {
+    for (const [id, list] of this.sites) for (const e of list) yield [id, e];
   }
 
   /**
@@ -175,7 +188,7 @@ export class Sites {
   /** Removes the probes of `s` (LiveEdit moves its functions); returns them, to be set again. */
   private liftProbes(s: LoadedScript): SiteEntry[] {
     const out: SiteEntry[] = [];
-    for (const e of this.sites.values()) {
+    for (const [, e] of this.entries()) {
       if (e.script === s && e.state === SITE_PROBED) {
         this.unprobe(e);
         out.push(e);
@@ -246,43 +259,82 @@ export class Sites {
    * by script path.
    */
   restoreAll(): string[] {
-    for (const e of this.sites.values()) this.unprobe(e);
+    for (const [, e] of this.entries()) this.unprobe(e);
     const left: string[] = [];
     for (const s of this.scripts) {
-      const st = scriptText(s);
-      const restored = (fns: ReadonlySet<number>, text: Spliced): void => {
-        for (const fn of fns) {
-          s.patched.delete(fn);
-          this.entry(s, fn).state = SITE_NONE;
-        }
-        s.current = s.patched.size === 0 ? null : text;
-      };
-      while (s.patched.size > 0) {
-        const step = nextStep(st, s.patched, s.patched, false);
-        if (step.fns.size === 0) break;
-        if (this.setSource(s, step.text.text, false) === 'Ok') {
-          restored(step.fns, step.text);
-          continue;
-        }
-        // Function by function: what V8 refuses now (running) stays patched, idle.
-        let progress = false;
-        for (const fn of step.fns) {
-          const one = nextStep(st, s.patched, new Set([fn]), false);
-          if (!one.fns.has(fn) || this.setSource(s, one.text.text, false) !== 'Ok') continue;
-          restored(one.fns, one.text);
-          progress = true;
-        }
-        if (!progress) break;
-      }
-      if (s.patched.size === 0) removeGlobals(s);
-      else left.push(`${s.path} (${s.patched.size} functions)`);
+      if (!this.restore(s)) left.push(`${s.path} (${s.patched.size} functions)`);
     }
     return left;
   }
 
-  /** The attach's line for the site `id` in enabled_functions. */
+  /**
+   * Puts back `s`'s own text in as many edits as V8's matching needs
+   * (its probes already lifted); whether nothing of it is left patched.
+   */
+  private restore(s: LoadedScript): boolean {
+    const st = scriptText(s);
+    const restored = (fns: ReadonlySet<number>, text: Spliced): void => {
+      for (const fn of fns) {
+        s.patched.delete(fn);
+        this.entry(s, fn).state = SITE_NONE;
+      }
+      s.current = s.patched.size === 0 ? null : text;
+    };
+    while (s.patched.size > 0) {
+      const step = nextStep(st, s.patched, s.patched, false);
+      if (step.fns.size === 0) break;
+      if (this.setSource(s, step.text.text, false) === 'Ok') {
+        restored(step.fns, step.text);
+        continue;
+      }
+      // Function by function: what V8 refuses now (running) stays patched, idle.
+      let progress = false;
+      for (const fn of step.fns) {
+        const one = nextStep(st, s.patched, new Set([fn]), false);
+        if (!one.fns.has(fn) || this.setSource(s, one.text.text, false) !== 'Ok') continue;
+        restored(one.fns, one.text);
+        progress = true;
+      }
+      if (!progress) break;
+    }
+    if (s.patched.size > 0) return false;
+    removeGlobals(s);
+    return true;
+  }
+
+  /**
+   * Adds a script of a file loaded again since the attach (a require cache
+   * clear). The table keeps a file's first script and its newest: the
+   * program may still call the first's functions (a server's handler
+   * registered once), and it loads the newest now; a script in between,
+   * which a program that reloads holds on to only by mistake, is given its
+   * own text back and dropped, so that a program reloading a file all day
+   * keeps two scripts' worth of tables, not one per load. One it cannot
+   * restore yet (a function of it is running) stays until the next load.
+   */
+  addLoad(s: LoadedScript): void {
+    const same = this.scripts.filter((o) => o.url === s.url);
+    for (const old of same.slice(1)) {
+      for (const [, e] of this.entries()) if (e.script === old) this.unprobe(e);
+      if (!this.restore(old)) continue;
+      this.scripts.splice(this.scripts.indexOf(old), 1);
+      for (const [id, list] of this.sites) {
+        const kept = list.filter((e) => e.script !== old);
+        if (kept.length === 0) this.sites.delete(id);
+        else if (kept.length !== list.length) this.sites.set(id, kept);
+      }
+    }
+    this.add(s);
+  }
+
+  /**
+   * The attach's line for the site `id` in enabled_functions: the state of
+   * its function in the newest script that has it (a file loaded again
+   * runs the newest load's functions, as a rule).
+   */
   describe(id: number): string | null {
-    const e = this.sites.get(id);
+    const list = this.sites.get(id);
+    const e = list?.[list.length - 1];
     return e === undefined ? null : stateText(e.state, e.why);
   }
 

@@ -186,6 +186,57 @@ test('a server busy in synchronous chunks: the attach gets in, and a function V8
   }
 });
 
+test('a module loaded again while attached (a require cache clear): its new load is traced too, and its first still', { timeout: 180_000 }, async (tc) => {
+  const t = tempDir();
+  const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
+  const { s, port } = await server('reload.cjs');
+  try {
+    const pid = String(s.pid);
+    const src = await get(port, '/src');
+    await ok(await jsftrace(['-P', pid, 'start', '-p', 'function', '-l', '*:greet'], { env }), 'start', s, tc);
+    const greets = async (): Promise<number> => {
+      const show = await jsftrace(['-P', pid, 'show'], { env });
+      await ok(show, 'show');
+      return show.stdout.split('\n').filter((l) => l.includes(site('reloaded.cjs', 'greet'))).length;
+    };
+    assert.equal(await get(port, '/greet'), 'hello newest from load 1\n');
+    assert.equal(await greets(), 1);
+    assert.equal(await get(port, '/compile-cache'), 'undefined\n', 'an attach does not turn Node\'s compile cache on');
+    for (const load of [2, 3]) {
+      assert.equal(await get(port, '/reload'), `load ${load}\n`);
+      // The new script gets its sites as it loads, asynchronously (a
+      // transform in a worker, then the patch): calls until then are not
+      // traced. Each call here is one more of the new load's.
+      let before = await greets();
+      let traced = false;
+      for (let i = 0; i < 60 && !traced; i++) {
+        assert.equal(await get(port, '/greet'), `hello newest from load ${load}\n`);
+        const now = await greets();
+        traced = now > before;
+        before = now;
+        if (!traced) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.ok(traced, `load ${load}: no call of the new load's greet was traced`);
+      // The first load's function, still reachable, is still traced.
+      const was = await greets();
+      assert.equal(await get(port, '/first'), 'hello first from load 1\n');
+      assert.equal(await greets(), was + 1, `load ${load}: the first load's greet`);
+      // A vm context's script gets no sites: its global has no $jsftrace.
+      assert.equal(await get(port, '/vm'), 'hello vm from load undefined\n');
+    }
+    // The first load and the newest are kept; the one in between was given its text back.
+    const attach = await jsftrace(['-P', pid, 'fs', 'cat', 'attach'], { env });
+    assert.match(attach.stdout, /^scripts: 3 \(/m, attach.stdout);
+    await ok(await jsftrace(['-P', pid, 'reset'], { env }), 'reset');
+    assert.equal(await get(port, '/src'), src, 'after detach: every load runs its own text');
+    assert.equal(await get(port, '/greet'), 'hello newest from load 3\n');
+    assert.equal(withoutInspectorLines(s.stderr), '', 'nothing of jsftrace on the program\'s stderr');
+  } finally {
+    await s.stop();
+    t.done();
+  }
+});
+
 test('worker threads: a worker started before the attach is reached too, its functions traced in its own thread', { timeout: 180_000 }, async (tc) => {
   const t = tempDir();
   const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
