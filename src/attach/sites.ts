@@ -14,7 +14,10 @@
  *   attached; where V8 refuses a function, that function alone falls back
  *   to a probe, with the reason kept for enabled_functions;
  * - `restoreAll()` puts back every script's source it can, and says which
- *   it could not (their sites stay, idle).
+ *   it could not (their sites stay, idle);
+ * - a file loaded again while attached keeps its first and its newest
+ *   scripts in the table, each site armed in both; one in between stays
+ *   only until it can be given its own text back (`addLoad`).
  */
 
 import { instance } from '../core/index.js';
