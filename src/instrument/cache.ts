@@ -60,6 +60,7 @@ import { fail } from '../shared/errors.js';
 import { DateNow } from '../shared/builtins.js';
 import { createRequire } from 'node:module';
 import type { CacheDirs } from '../shared/cache-dir.cjs';
+import { workingDir } from '../shared/working-dir.js';
 
 // CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
 const dirs = createRequire(import.meta.url)('../shared/cache-dir.cjs') as CacheDirs;
@@ -108,7 +109,7 @@ export function parseSize(s: string): number {
 }
 
 /** The cache options from the environment, or null when the cache is off. */
-export function cacheOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): CacheOptions | null {
+export function cacheOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = workingDir()): CacheOptions | null {
   const on = env['JSFTRACE_CACHE'];
   if (on === '0' || on === 'false' || on === 'off') return null;
   const dir = chooseCacheDir(env, cwd);

@@ -23,6 +23,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workingDir } from '../shared/working-dir.js';
 
 export interface FileIdentity {
   /** Absolute directory the file is named from. */
@@ -109,7 +110,7 @@ function programRoot(dir: string): string {
     root ??= firstUnnamed;
   }
   if (root === null) {
-    const cwd = process.cwd();
+    const cwd = workingDir();
     root = dir === cwd || dir.startsWith(cwd + sep) ? cwd : parse(dir).root;
   }
   rootOfDir.set(dir, root);

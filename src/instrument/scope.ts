@@ -34,6 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { MATCH_INDEX, parseToken, tokenMatches, type FilterToken } from '../core/glob.js';
 import { fail } from '../shared/errors.js';
 import { isOwnFile, type FileIdentity } from './packages.js';
+import { workingDir } from '../shared/working-dir.js';
 
 export interface ScopeConfig {
   readonly include: readonly string[];
@@ -87,7 +88,7 @@ export function findConfigFile(cwd: string, env: NodeJS.ProcessEnv = process.env
  * section, or a malformed rule: a scope that silently matches nothing is
  * the failure users of other tools complain about most.
  */
-export function readScopeConfig(cwd: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): ScopeConfig {
+export function readScopeConfig(cwd: string = workingDir(), env: NodeJS.ProcessEnv = process.env): ScopeConfig {
   let include: string[] = [];
   let exclude: string[] = [];
   const origins: string[] = [];

@@ -45,6 +45,7 @@ import {
   type FromDrain, type ToDrain,
 } from './sync.js';
 import { constants } from 'node:os';
+import { workingDir } from '../shared/working-dir.js';
 
 const data = workerData as DrainData;
 const sync = new Int32Array(data.sync);
@@ -203,7 +204,7 @@ function connectTo(path: string): Promise<Socket> {
 
 function processInfo(): ProcessInfo {
   return {
-    pid: process.pid, ppid: process.ppid, argv: data.argv, cwd: process.cwd(), started: new Date(performance.timeOrigin).toISOString(),
+    pid: process.pid, ppid: process.ppid, argv: data.argv, cwd: workingDir(), started: new Date(performance.timeOrigin).toISOString(),
     node: process.version,
     events: eventRegistry().all().map((e) => ({ name: e.name, id: e.id, fields: e.fields.map((f) => `${f.kind} ${f.name}`) })),
   };

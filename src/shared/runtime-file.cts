@@ -65,7 +65,14 @@ function requireRuntime(name: string): unknown {
  */
 function startCompileCache(): void {
   if (typeof Module.enableCompileCache !== 'function') return;
-  const dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir(process.env, process.cwd());
+  let dir: string | null;
+  try {
+    // process.cwd() throws where the directory was deleted: the start
+    // proper reports what it makes of that, not this shortcut.
+    dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir(process.env, process.cwd());
+  } catch {
+    return;
+  }
   if (dir !== null) Module.enableCompileCache(dir);
 }
 

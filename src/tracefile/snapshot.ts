@@ -24,6 +24,7 @@ import {
   CHUNK_PROCESS, CHUNK_STREAM_END, CHUNK_THREAD, type ProcessInfo, type StreamInfo,
 } from './layout.js';
 import { PerformanceOfStart, SetImmediate } from '../shared/builtins.js';
+import { workingDir } from '../shared/working-dir.js';
 
 function tracerName(): string {
   const t = Atomics.load(ctl, C_TRACER);
@@ -36,7 +37,7 @@ export async function snapshotTrace(): Promise<Uint8Array> {
   const tables = (await currentProfileTables()).filter((t) => t.gen === profileGeneration());
   const out: Buffer[] = [fileHeader()];
   const info: ProcessInfo = {
-    pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: process.cwd(), started: new Date(PerformanceOfStart.timeOrigin).toISOString(),
+    pid: process.pid, ppid: process.ppid, argv: process.argv, cwd: workingDir(), started: new Date(PerformanceOfStart.timeOrigin).toISOString(),
     node: process.version,
     events: eventRegistry().all().map((e) => ({ name: e.name, id: e.id, fields: e.fields.map((f) => `${f.kind} ${f.name}`) })),
   };

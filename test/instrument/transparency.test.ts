@@ -12,6 +12,7 @@ import { symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
+import { cleanEnv, run } from '../support/process.js';
 
 /** Node's in-thread module hooks (module.registerHooks, 22.15 on), which jsftrace then uses. */
 const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
@@ -596,6 +597,35 @@ console.log(new Error('top').stack.split('\\n').slice(-1)[0].trim())
       cwd: t.dir, env: { ...served(t.dir), JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'events/gc/enable', '1'], ['write', 'current_tracer', 'function']]) },
     });
     assert.equal(gc.stdout, gcPlain.stdout);
+  } finally {
+    t.done();
+  }
+});
+
+test('a program started in a working directory that was removed runs as without jsftrace', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'main.cjs': "function f(n) { return n + 1 }\nconsole.log('ran', f(1))\nprocess.exitCode = 3\n",
+      'main.mjs': "function f(n) { return n + 1 }\nconsole.log('ran', f(1))\n",
+    });
+    // The shell enters a directory, removes it, then starts node there:
+    // process.cwd() throws in that process, and the program is named by its absolute path.
+    const inRemoved = (args: string[]) => run('/bin/sh', ['-c', 'mkdir gone && cd gone && rmdir ../gone && exec "$@"', 'sh', process.execPath, ...args],
+      { cwd: t.dir, env: cleanEnv({ JSFTRACE_CACHE_DIR: join(t.dir, 'cache'), JSFTRACE_CACHE: undefined, JSFTRACE_CONTROL: '0' }), timeoutMs: 30_000 });
+    for (const main of ['main.cjs', 'main.mjs']) {
+      const file = join(t.dir, main);
+      const plain = await inRemoved([file]);
+      assert.equal(plain.stdout, 'ran 2\n');
+      for (const preload of [['--require', registerCjs], ['--import', registerJs]]) {
+        const r = await inRemoved([...preload, file]);
+        assert.deepEqual([r.code, r.signal, r.stdout], [plain.code, plain.signal, plain.stdout], `${main} ${preload[0]}: ${r.stderr}`);
+        // Where jsftrace's hooks would be a loader thread (Node 20), Node's
+        // never answers in a removed directory: jsftrace registers none and says so.
+        const said = r.stderr.split('\n').filter((l) => l.includes('[JSFTRACE_HOOKS]'));
+        assert.equal(said.length, inThreadHooks ? 0 : 1, r.stderr);
+      }
+    }
   } finally {
     t.done();
   }

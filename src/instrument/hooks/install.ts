@@ -29,6 +29,7 @@ import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
 import { followLoaders } from './follow-loaders.js';
 import { installSyncHooks, joinOutermost, syncHooksApi } from './sync-hooks.js';
 import { atExit } from '../../shared/exit-hooks.js';
+import { workingDir, workingDirRemoved } from '../../shared/working-dir.js';
 
 export interface InstallInfo {
   /** How ES modules are hooked in this thread. */
@@ -110,7 +111,7 @@ export async function installHooks(flag: EntryFlag, env: NodeJS.ProcessEnv = pro
   if (tm !== undefined && tm !== '') {
     // Read the settings first: a malformed config fails before anything loads.
     chooseMode(env);
-    readScopeConfig(process.cwd(), env);
+    readScopeConfig(workingDir(), env);
     await useTransformModule(tm);
   }
   return installHooksSync(flag, env);
@@ -129,7 +130,7 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
   // Read the settings first: a malformed config fails the start here, with
   // nothing installed, rather than module by module later.
   const mode = chooseMode(env);
-  configure({ scope: readScopeConfig(process.cwd(), env), cache: cacheOptionsFromEnv(env) });
+  configure({ scope: readScopeConfig(workingDir(), env), cache: cacheOptionsFromEnv(env, workingDir()) });
 
   const compileCache = enableCompileCache(env);
   installCjsHook();
@@ -139,6 +140,15 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
     // In-thread hooks run outside every off-thread one; only another
     // in-thread set can come outside ours.
     followLoaders('registerHooks', joinOutermost);
+  }
+  else if (workingDirRemoved()) {
+    // Node's module loader thread never answers in a removed working
+    // directory (any loader: the program hangs before its first line), so
+    // none is registered; the program runs, its ES modules as they are.
+    esm = 'none';
+    process.emitWarning('the working directory was removed: a module loader thread would hang, so ES modules are not instrumented (CommonJS is)', {
+      code: 'JSFTRACE_HOOKS',
+    });
   }
   else if (registerLoaderThread()) esm = 'async';
   else {
