@@ -37,6 +37,7 @@ import {
   type DrainData, type FromDrain, type ToDrain,
 } from './sync.js';
 import { ClearTimeout, SetTimeout } from '../shared/builtins.js';
+import { workingDirRemoved } from '../shared/working-dir.js';
 
 const drainUrl = new URL('./drain.js', import.meta.url).href;
 /** How long the drain may take to connect, and to finish at the end. */
@@ -128,6 +129,14 @@ export interface RecorderOptions {
 
 /** Starts recording this process; false when the recorder could not be reached. */
 export function startRecorder(opts: RecorderOptions): boolean {
+  if (workingDirRemoved()) {
+    // Node's worker bootstrap reads the working directory and throws
+    // there, for any worker (plain `new Worker` fails alike): the drain
+    // cannot start, and the program runs unrecorded rather than not at all.
+    process.stderr.write('jsftrace: this process is not recorded: its working directory was removed, and Node starts no worker thread (the recording\'s drain is one) in such a directory\n');
+    releaseHost();
+    return false;
+  }
   const sync = new Int32Array(new SharedArrayBuffer(SYNC_WORDS * 4));
   if (!opts.flight) setRingMode('wait', opts.waitMs);
   const data: DrainData = {

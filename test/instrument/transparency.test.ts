@@ -11,10 +11,12 @@ import assert from 'node:assert/strict';
 import { symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
 import { cleanEnv, run } from '../support/process.js';
 
 /** Node's in-thread module hooks (module.registerHooks, 22.15 on), which jsftrace then uses. */
+const mainJs = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
 
 const REAL = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
@@ -625,6 +627,16 @@ test('a program started in a working directory that was removed runs as without 
         const said = r.stderr.split('\n').filter((l) => l.includes('[JSFTRACE_HOOKS]'));
         assert.equal(said.length, inThreadHooks ? 0 : 1, r.stderr);
       }
+      // `jsftrace record` there: the program runs as plain. Node starts no
+      // worker in such a directory (plain `new Worker` throws there too), so
+      // the drain cannot run: the process says it is not recorded, and why.
+      const out = join(t.dir, `${main}.jsft`);
+      const rec = await inRemoved([mainJs, 'record', '-o', out, '--', process.execPath, file]);
+      assert.equal(rec.stdout, plain.stdout, rec.stderr);
+      assert.match(rec.stderr, /jsftrace: this process is not recorded: its working directory was removed, and Node starts no worker thread/);
+      assert.doesNotMatch(rec.stderr, /Invalid URL|uv_cwd/);
+      // The program's own exit code, or 1 for a recording that holds nothing.
+      assert.equal(rec.code, plain.code || 1, rec.stderr);
     }
   } finally {
     t.done();
