@@ -58,12 +58,12 @@ import {
 import { join, resolve } from 'node:path';
 import { fail } from '../shared/errors.js';
 import { DateNow } from '../shared/builtins.js';
-import { createRequire } from 'node:module';
+import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { CacheDirs } from '../shared/cache-dir.cjs';
 import { workingDir } from '../shared/working-dir.js';
 
 // CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
-const dirs = createRequire(import.meta.url)('../shared/cache-dir.cjs') as CacheDirs;
+const dirs = requireOwnCjs<CacheDirs>('./cache-dir.cjs');
 const { cacheDirProblem, chooseCacheDir, prepareCacheDir } = dirs;
 export const compileCacheWanted = dirs.compileCacheWanted;
 

@@ -19,7 +19,7 @@
 // Before anything of the program's: the clocks and timers jsftrace's own
 // work will use, whenever the rest of the start comes (startAtMain).
 require('../shared/start-clocks.cjs');
-const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void };
+const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void; hideOwnEntries(): void };
 const Module = require('node:module') as { runMain?: (...args: unknown[]) => unknown };
 const wt = require('node:worker_threads') as { isMainThread: boolean; parentPort: unknown; isInternalThread?: boolean };
 
@@ -71,6 +71,8 @@ function startHere(): Promise<unknown> | null {
   try {
     runtimeFile.startCompileCache();
     started = ((runtimeFile.requireRuntime('jsftrace.cjs') as Runtime).load('public/start.js') as Start).start(true);
+    // What the start required besides the runtime file.
+    runtimeFile.hideOwnEntries();
   } catch (err) {
     started = { holdsProgram: true, done: Promise.reject(err) };
   }

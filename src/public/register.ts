@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import type * as StartModule from './start.js';
 import type * as LoadModule from '../instrument/load.js';
 
-const runtimeFile = createRequire(import.meta.url)('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void };
+const runtimeFile = createRequire(import.meta.url)('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void; hideOwnEntries(): void };
 runtimeFile.startCompileCache();
 const runtime = runtimeFile.requireRuntime('jsftrace.cjs') as { load(path: string): unknown };
 
@@ -28,6 +28,8 @@ const runtime = runtimeFile.requireRuntime('jsftrace.cjs') as { load(path: strin
 // (startup.ts). What is not awaited still surfaces its failure as the uncaught exception it would have
 // been.
 const started = (runtime.load('public/start.js') as typeof StartModule).start(false);
+// What the start required besides the runtime file (shared/runtime-file.cts).
+runtimeFile.hideOwnEntries();
 if (started.holdsProgram) await started.done;
 else started.done.catch((err: unknown) => { process.nextTick(() => { throw err; }); });
 

@@ -11,7 +11,7 @@
  * which must change neither the trace's timestamps nor jsftrace's waits.
  */
 
-import { createRequire } from 'node:module';
+import { requireOwnCjs } from './own-cjs.js';
 import type { StartClocks } from './start-clocks.cjs';
 
 export const ReflectApply = Reflect.apply;
@@ -45,7 +45,7 @@ export const IntrinsicUint16Array = Uint16Array;
 export const IntrinsicRegExp = RegExp;
 
 // The thread's first module of jsftrace's captured these (start-clocks.cts).
-const clocks = createRequire(import.meta.url)('./start-clocks.cjs') as StartClocks;
+const clocks = requireOwnCjs<StartClocks>('./start-clocks.cjs');
 /** The Performance object of the start (a fake-timer library may replace the global). */
 export const PerformanceOfStart = clocks.perf;
 /** performance.now of the start, bound to its object. */

@@ -12,16 +12,15 @@
  * module the user names) are imported.
  */
 
-import { createRequire } from 'node:module';
 import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from './builtins.js';
 import { KEY_GLOBAL, type OwnField } from './site-abi.js';
+import { requireOwnCjs } from './own-cjs.js';
 
-const requireHere = createRequire(import.meta.url);
 /** The compiled package's source root (dist/src/). */
 const ownRoot = new URL('../', import.meta.url).href;
 
 /** Whether Node's own handler loads files of this extension (node-handlers.cts). */
-export const nodeHandlesExtension = (requireHere('./node-handlers.cjs') as { nodeHandlesExtension(ext: string): boolean }).nodeHandlesExtension;
+export const nodeHandlesExtension = requireOwnCjs<{ nodeHandlesExtension(ext: string): boolean }>('./node-handlers.cjs').nodeHandlesExtension;
 
 type Table = (path: string) => unknown;
 /** The runtime file's modules by path under dist/src/; set as that file loads. */

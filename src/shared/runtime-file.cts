@@ -11,7 +11,8 @@
  * `Module.prototype._compile` is taken as it is when this file first loads:
  * at jsftrace's preload, before jsftrace puts its own in place.
  * Also owns turning Node's compile cache on before the first file compiles,
- * at a start (startCompileCache).
+ * at a start (startCompileCache), and keeping jsftrace's files out of the
+ * program's view of the require cache (hideOwnEntries).
  */
 
 import type { Module as NodeModule } from 'node:module';
@@ -28,8 +29,14 @@ interface ModuleInternals {
 
 const Module = require('node:module') as ModuleInternals;
 const { readFileSync } = require('node:fs') as typeof import('node:fs');
-const { dirname, join } = require('node:path') as typeof import('node:path');
+const { dirname, join, sep } = require('node:path') as typeof import('node:path');
 const compile = Module.prototype._compile;
+// Taken now, at jsftrace's preload: hideOwnEntries runs again later, when
+// the program may have replaced them.
+const { defineProperty, getOwnPropertyDescriptor, keys } = Object;
+const startsWith = Function.prototype.call.bind(String.prototype.startsWith) as (s: string, prefix: string) => boolean;
+/** dist/src/, where every file of jsftrace's that runs in the program's threads lies. */
+const ownDir = join(__dirname, '..') + sep;
 
 /** The exports of the runtime file `name` beside dist/src/ (`jsftrace.cjs`, `jsftrace-later.cjs`). */
 function requireRuntime(name: string): unknown {
@@ -50,7 +57,28 @@ function requireRuntime(name: string): unknown {
     throw e;
   }
   m.loaded = true;
+  hideOwnEntries();
   return m.exports;
+}
+
+/**
+ * Makes the require cache's entries of jsftrace's files (the preload, these
+ * loaders, the runtime files, the small CommonJS files they require) not
+ * enumerable: `Object.keys(require.cache)` and `for...in` list the
+ * program's modules only, as without jsftrace, and a program that clears
+ * its cache by those keys (a watcher, `decache`, `clear-module`) leaves
+ * jsftrace's alone. Lookups by path still find them: a second `require` of
+ * one is the same instance, and an assignment by Node's loader keeps the
+ * property as it is. `Object.getOwnPropertyNames` still lists them.
+ */
+function hideOwnEntries(): void {
+  const cache = Module._cache;
+  for (const key of keys(cache)) {
+    if (!startsWith(key, ownDir)) continue;
+    const d = getOwnPropertyDescriptor(cache, key);
+    if (d === undefined || d.configurable !== true || !('value' in d)) continue;
+    defineProperty(cache, key, { value: d.value, writable: true, enumerable: false, configurable: true });
+  }
 }
 
 /**
@@ -76,4 +104,4 @@ function startCompileCache(): void {
   if (dir !== null) Module.enableCompileCache(dir);
 }
 
-module.exports = { requireRuntime, startCompileCache };
+module.exports = { requireRuntime, startCompileCache, hideOwnEntries };

@@ -357,11 +357,16 @@ console.log(process.eventNames().filter((e) => typeof e === 'string').sort().joi
 console.log(process.sourceMapsEnabled, typeof findSourceMap(__filename));
 for (let i = 0; i < 10; i++) process.on('exit', () => {});
 process.on('warning', (w) => console.log('warning', w.name));
-setTimeout(() => console.log('done'), 10);
+// The require cache as the program sees it: its own modules only (the
+// plain run's preload, noop.cjs, left out), at the start and once the
+// start's later work is done.
+const cached = () => Object.keys(require.cache).map((k) => require('node:path').basename(k)).filter((k) => k !== 'noop.cjs').join(',');
+console.log('cache', cached());
+setTimeout(() => { console.log('cache', cached()); for (const k in require.cache) delete require.cache[k]; console.log('done') }, 10);
 //# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbXSwibmFtZXMiOltdLCJtYXBwaW5ncyI6IiJ9
 `;
 
-test("no enumerable global, no listener, no MaxListeners warning, Node's source maps as the program left them", { timeout: 60_000 }, async () => {
+test("no enumerable global, no listener, no entry in the require cache, no MaxListeners warning, Node's source maps as the program left them", { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
     writeTree(t.dir, { 'main.cjs': FOOTPRINT });
