@@ -10,9 +10,10 @@
  *
  * Owns: getting each checkout ready (clone from its git URL when missing,
  * check out the pinned commit, npm install from the registry, prepare), the
- * three runs, and the comparison of their TAP (tap.ts). Invariant: nothing
+ * three runs, and the comparison of their TAP (tap.ts). Invariants: nothing
  * is fetched but the git repositories named in libraries.ts and packages of
- * the npm registry; the checkouts live outside this repository.
+ * the npm registry; the checkouts live outside this repository; a server the
+ * tests start listens on loopback only, in every mode (loopback.cts).
  */
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -49,6 +50,7 @@ const MODES: Mode[] = ['plain', 'idle', 'graph'];
 
 const dist = fileURLToPath(new URL('../../', import.meta.url));
 const registerCjs = join(dist, 'src', 'public', 'register.cjs');
+const loopbackCjs = join(dist, 'tools', 'suites', 'loopback.cjs');
 
 interface ModeResult { exit: number | null; signal: string | null; seconds: number; tally: Tally; points: Map<string, Status>; log: string }
 
@@ -74,10 +76,11 @@ function runMode(lib: Library, at: string, mode: Mode, cacheDir: string, timeout
   // (commander's subcommands) then run the same line.
   const path = [dirname(process.execPath), process.env['PATH'] ?? ''].filter((p) => p !== '').join(delimiter);
   const env: Record<string, string | undefined> = { ...process.env, PATH: path, JSFTRACE_CACHE_DIR: cacheDir, FORCE_COLOR: '0', NO_COLOR: '1' };
-  delete env['NODE_OPTIONS'];
-  if (mode === 'idle') env['NODE_OPTIONS'] = `--require ${registerCjs}`;
+  // Every mode: servers the tests start listen on loopback only (loopback.cts).
+  env['NODE_OPTIONS'] = `--require ${loopbackCjs}`;
+  if (mode === 'idle') env['NODE_OPTIONS'] += ` --require ${registerCjs}`;
   if (mode === 'graph') {
-    env['NODE_OPTIONS'] = `--require ${registerCjs}`;
+    env['NODE_OPTIONS'] += ` --require ${registerCjs}`;
     env['JSFTRACE_CONTROL_INIT'] = JSON.stringify([['write', 'current_tracer', 'function_graph']]);
   }
   const started = performance.now();
