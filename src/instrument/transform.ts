@@ -1069,12 +1069,16 @@ class Instrumenter {
     const wrap = ctx.suspends && (body.type !== 'BlockStatement' || !blockConflict(body));
     // A rejected await, or a throw after a suspension, ends the call: its
     // frames come back, then unwind with the thrown value; a generator
-    // closed at a yield (return()) ends it too. No space in it: a live patch
+    // closed at a yield (return()) ends it too, in the finally: whether
+    // still suspended there or resumed first by a finally clause of the
+    // program's that awaited or yielded. After an exit the call already
+    // made (its end, a return, the catch), the token names no frame and
+    // that leave does nothing. No space in it: a live patch
     // (attach/splice.ts) puts it before the space in `...; }`, and V8's
     // LiveEdit must match that space, then the brace, to the source's.
     const wb = this.wa(body);
     const caught = `}catch(${P}e){${resumeCode(P, wb)};${P}t&&${P}U(${held(1, wb, `${P}t`)},${P}e);throw(${P}e)}`
-      + (node.generator ? `finally{${P}s&&(${P}t=${P}R(${held(2, wb, `${P}s`)}),${P}s&=${held(1, wb, '0')},${P}L(${held(1, wb, `${P}t`)}))}` : '');
+      + (node.generator ? `finally{${resumeCode(P, wb)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
     let entry: number;
     let entryAt = body.start;
     let directive = false;

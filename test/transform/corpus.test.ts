@@ -11,7 +11,10 @@
 // The counted entries and exits must be the ones each fixture declares
 // (`//@count <name> <entries> <exits>`), and so must the callers seen as
 // parents (`//@parents <name> <p1,p2,...>`, `-` for none): a frame left on
-// the stack by a throw or a suspension shows up as a wrong parent. The
+// the stack by a throw or a suspension shows up as a wrong parent. And
+// `//@unwound <name> <n>`: how many of its exits were frames the core
+// abandoned (a throw went through them, or they were still open when the
+// stack emptied), where a trace that ends a call late would say so. The
 // minifier renames, inlines and drops functions, so in the minified form a
 // declared count is checked only for balance (as many exits as entries,
 // when the declaration says so) for the names that survived, and parents
@@ -132,7 +135,7 @@ for (const variant of VARIANTS) {
           'the function tracer on from the start': masked(outcomeOf(tracingR!)),
         });
       }
-      const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[]]>;
+      const counts = JSON.parse(readFileSync(countsFile, 'utf8')) as Record<string, [number, number, string[], number]>;
       assert.ok(Object.keys(counts).length > 0, 'no function of the file was entered');
       const body = code.replace(/^\/\/@.*$/gm, '');
       const got: Record<string, unknown> = {};
@@ -151,6 +154,11 @@ for (const variant of VARIANTS) {
         if (variant === 'minified') continue;
         got[`${fn} parents`] = counts[fn!]?.[2] ?? null;
         want[`${fn} parents`] = list!.split(',').sort();
+      }
+      for (const [, fn, n] of code.matchAll(/^\/\/@unwound (\S+) (\d+)$/gm)) {
+        if (variant === 'minified') continue;
+        got[`${fn} unwound`] = counts[fn!]?.[3] ?? null;
+        want[`${fn} unwound`] = Number(n);
       }
       assert.deepEqual(got, want, 'declared counts and parents');
       // Every entry is matched by an exit, except calls still suspended at exit.

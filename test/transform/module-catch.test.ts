@@ -46,15 +46,16 @@ test('a module with no function whose top level catches ends the frames the thro
         { ...opts, env: { ...env, JSFTRACE_TEST_COUNTS: counts, JSFTRACE_TEST_FILE: 'lib.cjs' } });
       assertSameOutcomes(main, outcomeOf(plain), { idle: outcomeOf(idle), traced: outcomeOf(traced) });
       assert.equal(plain.code, 0, plain.stderr);
-      const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[]]>;
-      // Every call exits (a throw's exit is seen when the catch ends it),
-      // and `after` is always called by the module's top level.
+      const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[], number]>;
+      // Every call exits (a throw's exit is seen when the catch ends it:
+      // the thrower's frame is abandoned, UNWOUND, the last element), and
+      // `after` is always called by the module's top level.
       if (main === 'main.cjs') {
-        assert.deepEqual(seen['fails'], [2, 2, ['-']], JSON.stringify(seen));
-        assert.deepEqual(seen['after'], [3, 3, ['-']], JSON.stringify(seen));
+        assert.deepEqual(seen['fails'], [2, 2, ['-'], 2], JSON.stringify(seen));
+        assert.deepEqual(seen['after'], [3, 3, ['-'], 0], JSON.stringify(seen));
       } else {
-        assert.deepEqual(seen['after'], [2, 2, ['-']], JSON.stringify(seen));
-        assert.deepEqual(seen['resolves'], [1, 1, ['-']], JSON.stringify(seen));
+        assert.deepEqual(seen['after'], [2, 2, ['-'], 0], JSON.stringify(seen));
+        assert.deepEqual(seen['resolves'], [1, 1, ['-'], 0], JSON.stringify(seen));
       }
       assert.deepEqual(seen['inner']?.[2], ['fails'], JSON.stringify(seen));
     }

@@ -84,7 +84,7 @@ test('a module loaded while the program has replaced Symbol, Map and others runs
       const traced = await run(process.execPath, [preload, reg, '--import', count, 'main.cjs'],
         { ...opts, env: { ...env, JSFTRACE_TEST_COUNTS: counts, JSFTRACE_TEST_FILE: 'lib.cjs' } });
       assertSameOutcomes(`main.cjs, ${preload}`, outcomeOf(plain), { idle: outcomeOf(idle), traced: outcomeOf(traced) });
-      const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[]]>;
+      const seen = JSON.parse(readFileSync(counts, 'utf8')) as Record<string, [number, number, string[], number]>;
       assert.deepEqual(seen['answer']?.slice(0, 2), [3, 3], JSON.stringify(seen));
     }
   } finally {
