@@ -41,7 +41,7 @@ import {
 import { EXIT_WAIT_MS } from '../tracers/otlp/messages.js';
 import { ExportTee } from './export-tee.js';
 import {
-  CONNECTED, HOW_SIGNAL, NOT_CONNECTED, NOTE_AT, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, STOP_BYTE, type DrainData,
+  CONNECTED, HOW_EXECVE, HOW_SIGNAL, NOT_CONNECTED, NOTE_AT, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, STOP_BYTE, type DrainData,
   type FromDrain, type ToDrain,
 } from './sync.js';
 import { constants } from 'node:os';
@@ -236,7 +236,8 @@ async function finish(): Promise<void> {
   for (const t of profileTablesNow()) if (t.gen === gen) send(profileChunk(1, t.threadId, t.name, t.sab));
   const how = Atomics.load(sync, S_HOW);
   const code = Atomics.load(sync, S_CODE);
-  const end: ProcessEnd = how === HOW_SIGNAL ? { how: 'signal', code: null, signal: signalName(code) } : { how: 'exit', code, signal: null };
+  const end: ProcessEnd = how === HOW_SIGNAL ? { how: 'signal', code: null, signal: signalName(code) }
+    : how === HOW_EXECVE ? { how: 'execve', code: null, signal: null } : { how: 'exit', code, signal: null };
   const n = Atomics.load(sync, S_NOTE_BYTES);
   if (n > 0) {
     try {

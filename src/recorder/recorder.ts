@@ -15,9 +15,9 @@
  *   run no --import preloads), unreferenced (it never keeps the program
  *   alive), with its errors handled here;
  * - at the end (exit, or a signal the program does not handle:
- *   process-hooks.ts) this thread publishes its last events, asks the
- *   drain to finish and waits for it (bounded by END_WAIT_MS), before the
- *   process goes;
+ *   process-hooks.ts; or process.execve, through its diagnostics channel)
+ *   this thread publishes its last events, asks the drain to finish and
+ *   waits for it (bounded by END_WAIT_MS), before the process goes;
  * - in a streaming recording the drain is the OTLP export's host
  *   (tracers/otlp/exporter.ts, ExportHost): registered before the
  *   recording's settings are applied, so an export they turn on starts in
@@ -27,13 +27,14 @@
  */
 
 import { Worker } from 'node:worker_threads';
+import { subscribe } from 'node:diagnostics_channel';
 import { constants } from 'node:os';
 import { C_DOORBELL, ctl, lastEvents, setRingMode, settleAtExit } from '../tracers/session.js';
 import { exportEnded, exportMessage, setExportHost, type ExportHost } from '../tracers/otlp/exporter.js';
 import type { ExportSettings } from '../tracers/otlp/messages.js';
 import { installEndHooks } from './process-hooks.js';
 import {
-  CONNECTED, HOW_EXIT, HOW_SIGNAL, NOTE_AT, NOTE_MAX_BYTES, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, SYNC_WORDS,
+  CONNECTED, HOW_EXECVE, HOW_EXIT, HOW_SIGNAL, NOTE_AT, NOTE_MAX_BYTES, S_CODE, S_CONNECTED, S_DONE, S_HOW, S_NOTE_BYTES, S_STOP, SYNC_WORDS,
   type DrainData, type FromDrain, type ToDrain,
 } from './sync.js';
 import { ClearTimeout, SetTimeout } from '../shared/builtins.js';
@@ -195,5 +196,11 @@ export function startRecorder(opts: RecorderOptions): boolean {
     onExit: (code) => end(HOW_EXIT, code),
     onSignal: (sig) => end(HOW_SIGNAL, constants.signals[sig]),
   });
+  // process.execve (Node 22.15, 23.11 and later) replaces the program with
+  // no exit event and no cleanup: its channel, published once the call's
+  // arguments are checked and just before the system call, is the last
+  // moment the trace can be saved. A failed execve returns to the program,
+  // whose events from then on are not saved (the recording has ended).
+  subscribe('process.execve', () => end(HOW_EXECVE, 0));
   return true;
 }

@@ -18,7 +18,11 @@ export const S_CONNECTED = 0;
 export const S_STOP = 1;
 /** 1 once the drain has handed its last byte to the socket (or given up). */
 export const S_DONE = 2;
-/** How the process ends: HOW_EXIT (S_CODE the exit code) or HOW_SIGNAL (S_CODE the signal number). */
+/**
+ * How the process ends: HOW_EXIT (S_CODE the exit code), HOW_SIGNAL (S_CODE
+ * the signal number) or HOW_EXECVE (process.execve replaces the program;
+ * S_CODE unused).
+ */
 export const S_HOW = 3;
 export const S_CODE = 4;
 /** Bytes of the JSON list at NOTE_AT (the filter patterns that matched nothing here), written before S_STOP. */
@@ -31,6 +35,7 @@ export const CONNECTED = 1;
 export const NOT_CONNECTED = 2;
 export const HOW_EXIT = 0;
 export const HOW_SIGNAL = 1;
+export const HOW_EXECVE = 2;
 
 /** What the drain receives as workerData. */
 export interface DrainData {

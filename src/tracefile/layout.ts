@@ -151,8 +151,12 @@ export interface StreamEnd {
 }
 
 export interface ProcessEnd {
-  /** 'exit' (code), 'signal' (signal), 'lost' (the recorder lost its connection before the end). */
-  how: 'exit' | 'signal' | 'lost';
+  /**
+   * 'exit' (code), 'signal' (signal), 'execve' (process.execve replaced the
+   * program: the process goes on, as another program, under the same pid),
+   * 'lost' (the recorder lost its connection before the end).
+   */
+  how: 'exit' | 'signal' | 'execve' | 'lost';
   code: number | null;
   signal: string | null;
   /** The filter patterns that matched no function in this process (`set_ftrace_filter "*:x"`). */

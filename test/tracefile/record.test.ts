@@ -170,6 +170,26 @@ test('the recorder keeps the program\'s fate: its own SIGTERM kills it, process.
   }
 });
 
+test('a program that replaces itself with process.execve: its trace is saved first, and the program it becomes is recorded too', { skip: typeof (process as { execve?: unknown }).execve !== 'function' && 'no process.execve before Node 22.15' }, async () => {
+  const s = scratch();
+  try {
+    const r = await recordProgram({ args: ['fate.mjs', 'execve'], cwd: fixtures, out: join(s.dir, 'execve.jsft'), init: FATE_INIT });
+    // The process goes on as the program execve started (same pid), which exits 3.
+    assert.deepEqual([r.code, r.signal], [3, null], r.stderr);
+    assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('listeners ')).length, 2, r.stdout);
+    const t = TraceFile.open(r.file);
+    try {
+      assert.deepEqual(t.processes.map((p) => [p.end?.how, p.end?.code]), [['execve', null], ['exit', 3]]);
+      assert.equal(t.processes[0]!.info.pid, t.processes[1]!.info.pid);
+      assert.equal(fileTotals(fileThreads(t)).entries, 10);
+    } finally {
+      t.close();
+    }
+  } finally {
+    s.done();
+  }
+});
+
 test('a SIGTERM from outside that the program does not handle: the trace is saved, then it dies of the signal', async () => {
   const s = scratch();
   try {
