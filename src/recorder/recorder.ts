@@ -167,8 +167,15 @@ export function startRecorder(opts: RecorderOptions): boolean {
   }
   drain = worker;
   let ended = false;
+  let endedAtExecve = false;
   const end = (how: number, code: number): void => {
-    if (ended) return;
+    if (ended) {
+      // The recording ended at a process.execve that then failed (it throws
+      // on Node 26; earlier lines abort): the program went on unrecorded.
+      if (endedAtExecve) process.stderr.write('jsftrace: process.execve failed after this process\'s recording had ended: its later events are not in the trace\n');
+      endedAtExecve = false;
+      return;
+    }
     ended = true;
     try {
       const note = Buffer.from(JSON.stringify(opts.unmatched?.() ?? []), 'utf8');
@@ -201,6 +208,11 @@ export function startRecorder(opts: RecorderOptions): boolean {
   // arguments are checked and just before the system call, is the last
   // moment the trace can be saved. A failed execve returns to the program,
   // whose events from then on are not saved (the recording has ended).
-  subscribe('process.execve', () => end(HOW_EXECVE, 0));
+  subscribe('process.execve', () => {
+    end(HOW_EXECVE, 0);
+    endedAtExecve = true;
+    // No drain reads the rings any more: a writer must not wait for one.
+    setRingMode('overwrite');
+  });
   return true;
 }
