@@ -28,6 +28,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { subscribe } from 'node:diagnostics_channel';
+import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import { C_DOORBELL, ctl, lastEvents, setRingMode, settleAtExit } from '../tracers/session.js';
 import { exportEnded, exportMessage, setExportHost, type ExportHost } from '../tracers/otlp/exporter.js';
@@ -41,6 +42,7 @@ import { ClearTimeout, SetTimeout } from '../shared/builtins.js';
 import { workingDirRemoved } from '../shared/working-dir.js';
 
 const drainUrl = new URL('./drain.js', import.meta.url).href;
+const drainPreload = fileURLToPath(new URL('./drain-preload.cjs', import.meta.url));
 /** How long the drain may take to connect, and to finish at the end. */
 const CONNECT_WAIT_MS = 10_000;
 const END_WAIT_MS = 30_000;
@@ -130,14 +132,6 @@ export interface RecorderOptions {
 
 /** Starts recording this process; false when the recorder could not be reached. */
 export function startRecorder(opts: RecorderOptions): boolean {
-  if (workingDirRemoved()) {
-    // Node's worker bootstrap reads the working directory and throws
-    // there, for any worker (plain `new Worker` fails alike): the drain
-    // cannot start, and the program runs unrecorded rather than not at all.
-    process.stderr.write('jsftrace: this process is not recorded: its working directory was removed, and Node starts no worker thread (the recording\'s drain is one) in such a directory\n');
-    releaseHost();
-    return false;
-  }
   const sync = new Int32Array(new SharedArrayBuffer(SYNC_WORDS * 4));
   if (!opts.flight) setRingMode('wait', opts.waitMs);
   const data: DrainData = {
@@ -150,7 +144,14 @@ export function startRecorder(opts: RecorderOptions): boolean {
   // again in this thread.
   const env: Record<string, string | undefined> = { ...process.env };
   delete env['NODE_OPTIONS'];
-  const worker = new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, execArgv: [], env, workerData: data, name: 'jsftrace-drain' });
+  // Where the working directory was removed, Node's worker bootstrap
+  // throws reading it (ENOENT uv_cwd, a plain `new Worker` alike), and an
+  // eval script's import() cannot be resolved against it; a worker given a
+  // file and a preload starts there (Node 20 to 26): the drain's file, with
+  // a preload that does nothing.
+  const worker = workingDirRemoved()
+    ? new Worker(new URL(drainUrl), { execArgv: ['--require', drainPreload], env, workerData: data, name: 'jsftrace-drain' })
+    : new Worker(`import(${JSON.stringify(drainUrl)})`, { eval: true, execArgv: [], env, workerData: data, name: 'jsftrace-drain' });
   worker.on('error', (e) => {
     process.stderr.write(`jsftrace: the recording of this process stopped: ${e.message}\n`);
     setRingMode('overwrite');

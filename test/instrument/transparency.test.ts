@@ -632,16 +632,17 @@ test('a program started in a working directory that was removed runs as without 
         const said = r.stderr.split('\n').filter((l) => l.includes('[JSFTRACE_HOOKS]'));
         assert.equal(said.length, inThreadHooks ? 0 : 1, r.stderr);
       }
-      // `jsftrace record` there: the program runs as plain. Node starts no
-      // worker in such a directory (plain `new Worker` throws there too), so
-      // the drain cannot run: the process says it is not recorded, and why.
+      // `jsftrace record` there: the program runs as plain, and is recorded
+      // (its drain, a worker, is started the one way Node starts one there).
       const out = join(t.dir, `${main}.jsft`);
       const rec = await inRemoved([mainJs, 'record', '-o', out, '--', process.execPath, file]);
       assert.equal(rec.stdout, plain.stdout, rec.stderr);
-      assert.match(rec.stderr, /jsftrace: this process is not recorded: its working directory was removed, and Node starts no worker thread/);
-      assert.doesNotMatch(rec.stderr, /Invalid URL|uv_cwd/);
-      // The program's own exit code, or 1 for a recording that holds nothing.
-      assert.equal(rec.code, plain.code || 1, rec.stderr);
+      assert.equal(rec.code, plain.code, rec.stderr);
+      assert.doesNotMatch(rec.stderr, /Invalid URL|uv_cwd|stopped/);
+      // f's call (the function tracer, record's default), but not in an ES
+      // module where jsftrace's hooks would be a loader thread (Node 20:
+      // none is registered there, see above).
+      if (main === 'main.cjs' || inThreadHooks) assert.match(rec.stderr, /^jsftrace: recorded 1 event from 1 thread to /m, rec.stderr);
     }
   } finally {
     t.done();
