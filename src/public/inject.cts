@@ -13,7 +13,10 @@
  */
 
 const inspector = require('node:inspector') as { close(): void };
-const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown };
+const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; hideOwnEntries(): void };
+// This file and the loader are in the require cache from now: out of the
+// program's view at once, not only once the runtime loads.
+runtimeFile.hideOwnEntries();
 
 interface AgentState {
   running: boolean;

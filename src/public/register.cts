@@ -184,3 +184,9 @@ if (!loaderThread && !ownThread) {
     if (done !== null) holdMain(done);
   }
 }
+
+// Whether the start ran now, waits for the main module, or never runs in
+// this thread (a loader thread, jsftrace's own): what is in the require
+// cache so far is jsftrace's own, and the program's later preloads see its
+// own modules only.
+runtimeFile.hideOwnEntries();
