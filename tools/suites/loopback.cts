@@ -23,7 +23,8 @@ const isPort = (v: unknown): boolean => typeof v === 'number' || (typeof v === '
 function onLoopback(args: unknown[]): unknown[] {
   const [first, second] = args;
   if (args.length === 0 || typeof first === 'function') return [0, LOOPBACK, ...args];
-  if (isPort(first)) return typeof second === 'string' ? args : [first, LOOPBACK, ...args.slice(1)];
+  // A port, or none (`listen(undefined)`, `listen(null)`: `app.listen(process.env.PORT)` unset).
+  if (isPort(first) || first === undefined || first === null) return typeof second === 'string' ? args : [first ?? 0, LOOPBACK, ...args.slice(1)];
   if (first !== null && typeof first === 'object' && !('_handle' in first) && !('fd' in first)) {
     const o = first as { host?: unknown; path?: unknown; port?: unknown };
     if (o.path === undefined && o.host === undefined) return [{ ...o, host: LOOPBACK }, ...args.slice(1)];
