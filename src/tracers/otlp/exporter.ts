@@ -206,10 +206,16 @@ export async function startExport(): Promise<void> {
     }
     return;
   }
-  // No jsftrace/register in it (execArgv: []): its own code and the
-  // OpenTelemetry packages it loads are not traced.
+  // No jsftrace/register in it: its own code and the OpenTelemetry packages
+  // it loads are not traced. Not from execArgv ([]), nor from NODE_OPTIONS,
+  // which a worker applies from its environment (`jsftrace record` puts
+  // jsftrace/register there: the worker then traced itself, and its spans
+  // never left); and should register be loaded all the same (a preload of
+  // the program's that requires it), the marker makes it do nothing.
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env['NODE_OPTIONS'];
   const w = new Worker(new URL('./worker.js', import.meta.url), Object.assign({
-    execArgv: [], workerData: { stats: stats.i32.buffer, settings: current(), pid: process.pid },
+    execArgv: [], env, workerData: { jsftraceOwnThread: true, stats: stats.i32.buffer, settings: current(), pid: process.pid },
   }, { [UNTRACED_WORKER]: true }));
   w.on('message', (m: FromWorker) => {
     if (m.kind === 'error') lastError = m.message;
