@@ -149,7 +149,7 @@ export async function recordRun(command: string[], writes: ControlWrite[], out: 
 export function summary(c: Collector, shownOut: string, bytes: number, verb = 'recorded'): string {
   const { events, lost, unrecorded, unsaved } = c.totals();
   // What the file holds: a thread or process that --max-size kept out is counted among the left-out chunks below.
-  const threads = new Set([...c.streams].filter(([id]) => c.hasStream(id)).map(([, t]) => `${t.pid}:${t.threadId}`)).size;
+  const threads = new Set([...c.streams].filter(([id]) => c.hasStream(id)).map(([, t]) => `${t.process}:${t.threadId}`)).size;
   const procs = c.processes.filter((p) => c.hasProcess(p.id)).length;
   let s = `jsftrace: ${verb} ${events} event${events === 1 ? '' : 's'} from ${threads} thread${threads === 1 ? '' : 's'}`
     + `${procs > 1 ? ` of ${procs} processes` : ''} to ${shownOut} (${size(bytes)})`;

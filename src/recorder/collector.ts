@@ -52,6 +52,8 @@ export interface CollectorOptions {
 const TAIL_ROOM = 16 * 1024;
 
 export interface StreamTally {
+  /** The recording's process (ProcessTally.id): a pid can be two processes, before and after a process.execve. */
+  process: number;
   pid: number;
   threadId: number;
   name: string;
@@ -258,7 +260,7 @@ export class Collector {
         const g = this.nextStream++;
         c.streams.set(id, g);
         this.streams.set(g, {
-          pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0, unsaved: 0,
+          process: c.process, pid: this.processes[c.process - 1]!.pid, threadId: Number(info['threadId']), name: String(info['name']), events: 0, lost: 0, unsaved: 0,
           unrecorded: 0, nextSerial: 0, refused: 0, end: null,
         });
         if (this.processesInFile.has(c.process) ? this.declaring(jsonChunk(CHUNK_THREAD, g, { ...info, process: c.process })) : this.orphan()) this.streamsInFile.add(g);

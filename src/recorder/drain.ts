@@ -237,7 +237,7 @@ async function finish(): Promise<void> {
   const how = Atomics.load(sync, S_HOW);
   const code = Atomics.load(sync, S_CODE);
   const end: ProcessEnd = how === HOW_SIGNAL ? { how: 'signal', code: null, signal: signalName(code) }
-    : how === HOW_EXECVE ? { how: 'execve', code: null, signal: null } : { how: 'exit', code, signal: null };
+    : how === HOW_EXECVE ? { how: 'exit', code: null, signal: null, execve: true } : { how: 'exit', code, signal: null };
   const n = Atomics.load(sync, S_NOTE_BYTES);
   if (n > 0) {
     try {

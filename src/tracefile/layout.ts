@@ -1,5 +1,5 @@
 /**
- * The trace file, version 2.1, drawn in one place: what `jsftrace record`
+ * The trace file, version 2.2, drawn in one place: what `jsftrace record`
  * streams to disk while a program runs, what `extract` writes, and what
  * `report` reads in bounded memory.
  *
@@ -18,8 +18,8 @@
  *   offset  size  header (HEADER_BYTES)
  *   0       8     magic "JSFTRACE" (latin1)
  *   8       4     u32 major (2): a reader refuses any other
- *   12      4     u32 minor (1): additions a 2.x reader may ignore (2.1:
- *                 PROFILE_ROWS)
+ *   12      4     u32 minor (2): additions a 2.x reader may ignore (2.1:
+ *                 PROFILE_ROWS; 2.2: a PROCESS_END's `execve`)
  *   16      4     u32 header bytes (32)
  *   20      12    reserved (0)
  *
@@ -43,7 +43,7 @@
 
 export const TRACEFILE_MAGIC = 'JSFTRACE';
 export const TRACEFILE_MAJOR = 2;
-export const TRACEFILE_MINOR = 1;
+export const TRACEFILE_MINOR = 2;
 export const HEADER_BYTES = 32;
 export const CHUNK_HEAD_BYTES = 16;
 
@@ -151,14 +151,16 @@ export interface StreamEnd {
 }
 
 export interface ProcessEnd {
-  /**
-   * 'exit' (code), 'signal' (signal), 'execve' (process.execve replaced the
-   * program: the process goes on, as another program, under the same pid),
-   * 'lost' (the recorder lost its connection before the end).
-   */
-  how: 'exit' | 'signal' | 'execve' | 'lost';
+  /** 'exit' (code), 'signal' (signal), 'lost' (the recorder lost its connection before the end). */
+  how: 'exit' | 'signal' | 'lost';
   code: number | null;
   signal: string | null;
+  /**
+   * Set (2.2) on an 'exit' with no code: process.execve replaced the
+   * program, which goes on as another program under the same pid. A 2.1
+   * reader sees an exit without a code.
+   */
+  execve?: true;
   /** The filter patterns that matched no function in this process (`set_ftrace_filter "*:x"`). */
   unmatched?: string[];
 }

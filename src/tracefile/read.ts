@@ -112,7 +112,8 @@ function endProblem(v: unknown): string | null {
 function processEndProblem(v: unknown): string | null {
   if (!isObj(v)) return 'not an object';
   const how = v['how'];
-  if (how !== 'exit' && how !== 'signal' && how !== 'execve' && how !== 'lost') return 'how is malformed';
+  if (how !== 'exit' && how !== 'signal' && how !== 'lost') return 'how is malformed';
+  if (v['execve'] !== undefined && v['execve'] !== true) return 'execve is malformed';
   if (!(v['code'] === null || isInt(v['code'])) || !(v['signal'] === null || isText(v['signal']))) return 'code or signal is malformed';
   if (v['unmatched'] !== undefined && !(Array.isArray(v['unmatched']) && v['unmatched'].every(isText))) return 'unmatched is malformed';
   return null;

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TraceFile } from '../../src/tracefile/read.js';
+import { summary } from '../../src/cli/record.js';
 import { fileThreads, fileTotals } from '../../src/tracefile/threads.js';
 import { fixtures, programEnv, recordProgram, register, render, scratch, tracerFixtures } from './support.js';
 
@@ -177,9 +178,11 @@ test('a program that replaces itself with process.execve: its trace is saved fir
     // The process goes on as the program execve started (same pid), which exits 3.
     assert.deepEqual([r.code, r.signal], [3, null], r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => l.startsWith('listeners ')).length, 2, r.stdout);
+    // Two processes under one pid, a main thread each, as record's summary counts them.
+    assert.match(summary(r.collector, 'out', 0), /^jsftrace: recorded 10 events from 2 threads of 2 processes to out /);
     const t = TraceFile.open(r.file);
     try {
-      assert.deepEqual(t.processes.map((p) => [p.end?.how, p.end?.code]), [['execve', null], ['exit', 3]]);
+      assert.deepEqual(t.processes.map((p) => [p.end?.how, p.end?.code, p.end?.execve]), [['exit', null, true], ['exit', 3, undefined]]);
       assert.equal(t.processes[0]!.info.pid, t.processes[1]!.info.pid);
       assert.equal(fileTotals(fileThreads(t)).entries, 10);
     } finally {
