@@ -186,26 +186,35 @@ test('function spans join the requests\' traces, and are exactly the graph\'s ca
   }
 });
 
-test('without OpenTelemetry in the program: a trace per root call, and jsftrace says so', { timeout: 60_000 }, async () => {
+/** `record --otlp <a receiver> -o <a file> ...args -- node plain.mjs`, with the receiver's spans. */
+async function recordPlain(args: string[], check: (r: Awaited<ReturnType<typeof jsftrace>>, rx: Receiver) => void): Promise<void> {
   const t = tempDir('jsftrace-otlp-');
   const rx = new Receiver();
   await rx.start();
   try {
     const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
-    const r = await jsftrace(['record', '--otlp', rx.url, '-l', `${FIX}/plain.mjs:*`, '-o', join(t.dir, 't.jsft'), '--', process.execPath, fixture('plain.mjs')], { env });
+    const r = await jsftrace(['record', '--otlp', rx.url, '-o', join(t.dir, 't.jsft'), ...args, '--', process.execPath, fixture('plain.mjs')], { env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^jsftrace: otlp: the program has no OpenTelemetry API \(@opentelemetry\/api\): each call with no traced caller starts a trace of its own$/m);
     // The program's thread alone: no event of the export's own worker.
     assert.match(r.stderr, /^jsftrace: recorded \d+ events? from 1 thread to /m, r.stderr);
-    const fns = rx.of('jsftrace');
-    const roots = fns.filter((s) => s.parentSpanId === '');
-    assert.deepEqual(roots.map((s) => s.name).sort(), [`${FIX}/plain.mjs:main`, `${FIX}/plain.mjs:tick`]);
-    assert.equal(new Set(fns.map((s) => s.traceId)).size, 2);
-    for (const f of fns) assert.ok(roots.some((r0) => r0.traceId === f.traceId));
+    check(r, rx);
   } finally {
     await rx.close();
     t.done();
   }
+}
+
+const PLAIN_ROOTS = [`${FIX}/plain.mjs:main`, `${FIX}/plain.mjs:tick`];
+
+test('without OpenTelemetry in the program: a trace per root call, and jsftrace says so', { timeout: 60_000 }, async () => {
+  await recordPlain(['-l', `${FIX}/plain.mjs:*`], (r, rx) => {
+    assert.match(r.stderr, /^jsftrace: otlp: the program has no OpenTelemetry API \(@opentelemetry\/api\): each call with no traced caller starts a trace of its own$/m);
+    const fns = rx.of('jsftrace');
+    const roots = fns.filter((s) => s.parentSpanId === '');
+    assert.deepEqual(roots.map((s) => s.name).sort(), PLAIN_ROOTS);
+    assert.equal(new Set(fns.map((s) => s.traceId)).size, 2);
+    for (const f of fns) assert.ok(roots.some((r0) => r0.traceId === f.traceId));
+  });
 });
 
 // With --flight-recorder the export runs in a worker of its own (no drain
@@ -213,17 +222,7 @@ test('without OpenTelemetry in the program: a trace per root call, and jsftrace 
 // that applies it, and a worker applies its environment's: the export's
 // worker was instrumented and, with every function traced, traced itself.
 test('record --flight-recorder --otlp with every function traced: the export\'s own worker is not traced', { timeout: 60_000 }, async () => {
-  const t = tempDir('jsftrace-otlp-');
-  const rx = new Receiver();
-  await rx.start();
-  try {
-    const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
-    const r = await jsftrace(['record', '--flight-recorder', '--otlp', rx.url, '-o', join(t.dir, 't.jsft'), '--', process.execPath, fixture('plain.mjs')], { env });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /^jsftrace: recorded \d+ events? from 1 thread to /m, r.stderr);
-    assert.deepEqual(rx.of('jsftrace').filter((s) => s.parentSpanId === '').map((s) => s.name).sort(), [`${FIX}/plain.mjs:main`, `${FIX}/plain.mjs:tick`]);
-  } finally {
-    await rx.close();
-    t.done();
-  }
+  await recordPlain(['--flight-recorder'], (_r, rx) => {
+    assert.deepEqual(rx.of('jsftrace').filter((s) => s.parentSpanId === '').map((s) => s.name).sort(), PLAIN_ROOTS);
+  });
 });
