@@ -606,9 +606,15 @@ channel.onmessage = (m: unknown): void => {
   }
   if (a.sab === undefined) return;
   if (a.kind === 'ring') {
+    // A thread announces its ring again whenever another opens the session,
+    // and each message brings a new SharedArrayBuffer object for the same
+    // memory: a ring already known keeps its one ThreadRing, so a reader
+    // that follows rings by identity (the OTLP export) never starts one
+    // again from its first event.
     const have = local.get(a.threadId);
-    const r = { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) };
-    if (have === undefined || have.gen <= a.gen) local.set(a.threadId, r);
+    const known = have !== undefined && have.gen === a.gen;
+    const r = known ? have : { threadId: a.threadId, name: a.name, gen: a.gen, ring: openRing(a.sab) };
+    if (have === undefined || have.gen < a.gen) local.set(a.threadId, r);
     // Announced after its thread had stopped: sealed before anyone reads it.
     if (stopped.has(a.threadId)) sealStopped(a.threadId);
     for (const w of ringWatchers) w(r);

@@ -186,22 +186,26 @@ test('function spans join the requests\' traces, and are exactly the graph\'s ca
   }
 });
 
-/** `record --otlp <a receiver> -o <a file> ...args -- node plain.mjs`, with the receiver's spans. */
-async function recordPlain(args: string[], check: (r: Awaited<ReturnType<typeof jsftrace>>, rx: Receiver) => void): Promise<void> {
+/** `record --otlp <a receiver> -o <a file> ...args -- node <program>`, with the receiver's spans; `threads`: how many were recorded. */
+async function recordProgram(program: string, threads: number, args: string[], check: (r: Awaited<ReturnType<typeof jsftrace>>, rx: Receiver) => void): Promise<void> {
   const t = tempDir('jsftrace-otlp-');
   const rx = new Receiver();
   await rx.start();
   try {
     const env = cleanEnv({ JSFTRACE_SOCKET_DIR: t.sockets });
-    const r = await jsftrace(['record', '--otlp', rx.url, '-o', join(t.dir, 't.jsft'), ...args, '--', process.execPath, fixture('plain.mjs')], { env });
+    const r = await jsftrace(['record', '--otlp', rx.url, '-o', join(t.dir, 't.jsft'), ...args, '--', process.execPath, fixture(program)], { env });
     assert.equal(r.code, 0, r.stderr);
-    // The program's thread alone: no event of the export's own worker.
-    assert.match(r.stderr, /^jsftrace: recorded \d+ events? from 1 thread to /m, r.stderr);
+    // The program's threads alone: no event of the export's own worker.
+    assert.match(r.stderr, new RegExp(`^jsftrace: recorded \\d+ events? from ${threads} threads? to `, 'm'), r.stderr);
     check(r, rx);
   } finally {
     await rx.close();
     t.done();
   }
+}
+
+function recordPlain(args: string[], check: (r: Awaited<ReturnType<typeof jsftrace>>, rx: Receiver) => void): Promise<void> {
+  return recordProgram('plain.mjs', 1, args, check);
 }
 
 const PLAIN_ROOTS = [`${FIX}/plain.mjs:main`, `${FIX}/plain.mjs:tick`];
@@ -224,5 +228,16 @@ test('without OpenTelemetry in the program: a trace per root call, and jsftrace 
 test('record --flight-recorder --otlp with every function traced: the export\'s own worker is not traced', { timeout: 60_000 }, async () => {
   await recordPlain(['--flight-recorder'], (_r, rx) => {
     assert.deepEqual(rx.of('jsftrace').filter((s) => s.parentSpanId === '').map((s) => s.name).sort(), PLAIN_ROOTS);
+  });
+});
+
+// Every thread announces its ring again when another thread opens the
+// session, each time as a new SharedArrayBuffer object. The export followed
+// rings by that object: main's ring, already read, was read again from its
+// first event and its calls sent twice.
+test('record --flight-recorder --otlp: a thread that starts late does not make the export send the others\' calls again', { timeout: 60_000 }, async () => {
+  await recordProgram('late-thread.mjs', 2, ['--flight-recorder'], (_r, rx) => {
+    const roots = rx.of('jsftrace').filter((s) => s.parentSpanId === '').map((s) => s.name.replace(`${FIX}/late-thread.mjs:`, '')).sort();
+    assert.deepEqual(roots, ['done', 'inWorker', 'later', 'main', 'startWorker']);
   });
 });
