@@ -141,7 +141,7 @@ export class Agent {
         const path = scriptPath(s.url);
         if (path === null) continue;
         // A vm context of the program's (jest runs each test file in one):
-        // its global has no $jsftrace, and jsftrace/register would not
+        // its global has no static key, and jsftrace/register would not
         // instrument it either (vm compiles what it is given).
         if (s.executionContextAuxData?.isDefault === false) continue;
         const format = s.isModule === true ? 'module' : 'commonjs';

@@ -52,7 +52,7 @@
 
 import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, futimesSync, linkSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmdirSync,
+  closeSync, constants, fstatSync, futimesSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmdirSync,
   rmSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -64,7 +64,7 @@ import { workingDir } from '../shared/working-dir.js';
 
 // CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
 const dirs = requireOwnCjs<CacheDirs>('./cache-dir.cjs');
-const { cacheDirProblem, chooseCacheDir, prepareCacheDir } = dirs;
+const { cacheDirProblem, chooseCacheDir, ownFileOnce, prepareCacheDir } = dirs;
 export const compileCacheWanted = dirs.compileCacheWanted;
 
 export const CACHE_SCHEMA = dirs.CACHE_SCHEMA;
@@ -472,30 +472,6 @@ export class TransformCache {
  * file there cannot be the key.
  */
 function loadKey(dir: string): Buffer | string {
-  const file = join(dir, 'key');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const f = openOwn(file);
-    if (typeof f === 'object') {
-      try {
-        if (uid >= 0 && (f.mode & 0o077) !== 0) return `${file} can be read by others (mode ${(f.mode & 0o777).toString(8)})`;
-        if (f.size !== KEY_BYTES) return `${file} is not a key (${f.size} bytes, not ${KEY_BYTES})`;
-        return readAll(f.fd, KEY_BYTES);
-      } finally {
-        closeSync(f.fd);
-      }
-    }
-    // None yet (or one we refused, which the link below then reports): make
-    // it whole under a temporary name, then link it in, which fails if
-    // another process made one first; that one is used.
-    const tmp = tmpName(file);
-    if (!writeNew(tmp, [randomBytes(KEY_BYTES)])) return `cannot write a key in ${dir}`;
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return `cannot make ${file}: ${(e as Error).message}`;
-    } finally {
-      try { unlinkSync(tmp); } catch { /* gone */ }
-    }
-  }
-  return `${file} is not a key this user made (not a regular file of its own, or writable by others)`;
+  const r = ownFileOnce(dir, 'key', () => randomBytes(KEY_BYTES), (b) => (b.length === KEY_BYTES ? null : `is not a key (${b.length} bytes, not ${KEY_BYTES})`));
+  return 'bytes' in r ? r.bytes : r.problem;
 }

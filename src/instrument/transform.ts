@@ -84,7 +84,7 @@ import { createHash } from 'node:crypto';
 import { type Node as AcornNode } from 'acorn';
 import { parseModule } from './parse.js';
 import { pathToFileURL } from 'node:url';
-import { KEY_GLOBAL, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
+import { keyGlobal, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
@@ -606,7 +606,8 @@ class Instrumenter {
     this.G = !taken.has('globalThis') ? 'globalThis' : !taken.has('global') ? 'global' : `${this.P}G`;
     this.O = taken.has('Object') ? `${this.G}.Object` : 'Object';
     // A file that names the key itself (jsftrace's own sources, say) reads it through the global object.
-    this.K = code.includes(KEY_GLOBAL) ? `${this.G}.${KEY_GLOBAL}` : KEY_GLOBAL;
+    const key = keyGlobal();
+    this.K = code.includes(key) ? `${this.G}.${key}` : key;
     this.starts = lineStarts(code);
     // Strict code has no `with`: no walk of the whole program to look for one.
     this.withFns = strict ? new Set() : functionsWithWith(program);
@@ -1423,7 +1424,7 @@ export function transformSource(input: TransformInput): TransformResult {
   // How V8 names the script in stack traces: a path for CommonJS, a URL for an ES module.
   const where = format === 'module' ? pathToFileURL(input.filename).href : input.filename;
   const P = inst.P;
-  const K = JSON.stringify(KEY_GLOBAL);
+  const K = JSON.stringify(keyGlobal());
   const G = inst.G;
   const global = G === `${P}G` ? `${G}=(0,{}.constructor.constructor)("return this")(),` : '';
   // The runtime is read through the key alone (shared/site-abi.ts): false

@@ -23,7 +23,10 @@
  * refuses planted files.
  */
 
-const { accessSync, constants, lstatSync, mkdirSync, realpathSync } = require('node:fs') as typeof import('node:fs');
+const {
+  accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, unlinkSync, writeSync,
+} = require('node:fs') as typeof import('node:fs');
+const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
 const { homedir, tmpdir } = require('node:os') as typeof import('node:os');
 const { dirname, isAbsolute, join, parse, resolve, sep } = require('node:path') as typeof import('node:path');
 
@@ -191,7 +194,79 @@ function compileCacheDir(env: NodeJS.ProcessEnv, cwd: string): string | null {
   return 'real' in sub ? sub.real : null;
 }
 
-module.exports = { CACHE_SCHEMA, COMPILE_CACHE_SUBDIR, cacheDirProblem, chooseCacheDir, compileCacheDir, compileCacheWanted, defaultCacheDirs, prepareCacheDir };
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+/** The largest file ownFileOnce reads. */
+const OWN_FILE_MAX = 4096;
+
+/** `file`'s bytes: a regular file of this user's that no one else can read or write; 'absent', or why not. */
+function readOwnFile(file: string): Buffer | 'absent' | string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : `${file}: ${(e as Error).message}`;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || (uid >= 0 && st.uid !== uid)) return `${file} is not a file this user made`;
+    if (uid >= 0 && (st.mode & 0o077) !== 0) return `${file} can be read or written by others (mode ${(st.mode & 0o777).toString(8)})`;
+    if (st.size > OWN_FILE_MAX) return `${file} is too large (${st.size} bytes)`;
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } catch (e) {
+    return `${file}: ${(e as Error).message}`;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The bytes of `<dir>/<name>`, a small file (0600) made once by whichever
+ * process of this user's comes first: read when it is there, else made
+ * whole under a temporary name no one can guess and linked in, which fails
+ * if another process made it meanwhile (that one is then read), so
+ * processes that start together agree. `dir` is a checked cache directory
+ * (prepareCacheDir). Returns why not when the file there is not one this
+ * user made, or `valid` refuses its bytes.
+ */
+function ownFileOnce(dir: string, name: string, make: () => Buffer, valid: (b: Buffer) => string | null): { bytes: Buffer } | { problem: string } {
+  const file = join(dir, name);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const got = readOwnFile(file);
+    if (typeof got === 'string' && got !== 'absent') return { problem: got };
+    if (typeof got !== 'string') {
+      const why = valid(got);
+      return why === null ? { bytes: got } : { problem: `${file} ${why}` };
+    }
+    const tmp = `${file}.${randomBytes(12).toString('hex')}.tmp`;
+    try {
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
+      try {
+        const data = make();
+        let off = 0;
+        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      } finally {
+        closeSync(fd);
+      }
+      linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return { problem: `cannot make ${file}: ${(e as Error).message}` };
+    } finally {
+      try { unlinkSync(tmp); } catch { /* gone, or never made */ }
+    }
+  }
+  return { problem: `${file} could not be read after it was made` };
+}
+
+module.exports = {
+  CACHE_SCHEMA, COMPILE_CACHE_SUBDIR, cacheDirProblem, chooseCacheDir, compileCacheDir, compileCacheWanted, defaultCacheDirs, ownFileOnce, prepareCacheDir,
+};
 
 /** What the modules that require this one get. */
 export interface CacheDirs {
@@ -202,5 +277,6 @@ export interface CacheDirs {
   compileCacheDir: typeof compileCacheDir;
   compileCacheWanted: typeof compileCacheWanted;
   defaultCacheDirs: typeof defaultCacheDirs;
+  ownFileOnce: typeof ownFileOnce;
   prepareCacheDir: typeof prepareCacheDir;
 }

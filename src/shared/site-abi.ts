@@ -9,9 +9,10 @@
  * change with it.
  *
  * The static key is the only name a program could see: a global data
- * property, not enumerable, never replaced, holding an object of SITE_KEYS
+ * property, not enumerable, never replaced, of a name no program can know
+ * in advance (binding-name.cts), holding an object of SITE_KEYS
  * boolean fields `k0`...`k511` and `on`. A site reads its own field
- * (`$jsftrace.k417`), which is true exactly while some site of that key
+ * (`$jsftrace_….k417`), which is true exactly while some site of that key
  * calls something. V8 treats the global's cell as a constant (it never
  * changes) and each field of the object as a constant until it is first
  * written, so optimised code folds an idle site away; turning one field on
@@ -28,8 +29,31 @@
  * undefined, as lodash's own tests do, then loads a module).
  */
 
-/** The static key. */
-export const KEY_GLOBAL = '$jsftrace';
+import { requireOwnCjs } from './own-cjs.js';
+import type { BindingName } from './binding-name.cjs';
+
+const names = requireOwnCjs<BindingName>('./binding-name.cjs');
+
+/**
+ * The static key: `$jsftrace_` and random digits, one name for every thread
+ * of the process (binding-name.cts), fixed when this module loads: what a
+ * thread that runs the program installs and reads.
+ */
+export const KEY_GLOBAL = names.bindingName();
+
+/**
+ * The static key as the transform writes it, read at each transform: the
+ * module hooks thread adopts its registering thread's name after this
+ * module loaded there (adoptKeyGlobal).
+ */
+export function keyGlobal(): string {
+  return names.bindingName();
+}
+
+/** In the module hooks thread: the name of the thread that registered the hooks (instrument/hooks/esm-loader.ts). */
+export function adoptKeyGlobal(name: string): void {
+  names.adoptBindingName(name);
+}
 /** The key object's field that holds the runtime object (runtime.ts): read-only, not enumerable. */
 export const RUNTIME_FIELD = 'runtime';
 

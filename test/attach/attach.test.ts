@@ -71,7 +71,7 @@ test('a plain node HTTP server: attach, function_graph on the handler, show, sto
 
     const during = [await get(port, '/a'), await get(port, '/b'), await get(port, '/c')];
     assert.deepEqual(during, ['hello a\n', 'hello b\n', 'hello c\n']);
-    assert.equal(await get(port, '/globals'), before[3], 'no enumerable global, no own key of the global object but $jsftrace, none of the process and no entry of the require cache appears while attached');
+    assert.equal(await get(port, '/globals'), before[3], 'no enumerable global, no own key of the global object but jsftrace\'s one binding, none of the process and no entry of the require cache appears while attached');
 
     const show = await jsftrace(['-P', pid, 'show'], { env });
     await ok(show, 'show');

@@ -248,7 +248,7 @@ const frames = (e) => e.stack.split('\\n').slice(1).join('\\n')
 console.log(frames(new Error('top')))
 async function later() { await null; console.log(frames(new Error('after await'))) }
 // Nothing of jsftrace's own on the global object (but its one binding) or the process.
-console.log(Reflect.ownKeys(globalThis).filter((k) => k !== '$jsftrace').map(String).join(), Reflect.ownKeys(process).map(String).join())
+console.log(Reflect.ownKeys(globalThis).filter((k) => typeof k !== 'string' || !/^\\$jsftrace_[0-9a-z]{12}$/.test(k)).map(String).join(), Reflect.ownKeys(process).map(String).join())
 if (process.argv[2] === 'throw') fail()
 else later()
 `;

@@ -238,7 +238,7 @@ for (const mode of hookModes) {
           const inherited = await run(url, {});
           const empty = await run(url, { execArgv: [] });
           const other = await run(url, { execArgv: ['--no-warnings'] });
-          const evaluated = await run("require('worker_threads').parentPort.postMessage(String(typeof globalThis.$jsftrace?.runtime))", { eval: true });
+          const evaluated = await run("require('worker_threads').parentPort.postMessage(String(typeof globalThis[Object.getOwnPropertyNames(globalThis).find((k) => k.startsWith('$jsftrace_'))]?.runtime))", { eval: true });
           console.log(JSON.stringify({ inherited, empty, other, evaluated }));
           ${REPORT_ESM}`,
         'worker.mjs': `

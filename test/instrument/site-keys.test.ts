@@ -37,7 +37,7 @@ test('the key of each site: from the tag and the index, own files and dependenci
     }
   }
   const { out, tag } = load('function a() { return 1; }\nfunction b() { return 2; }\nmodule.exports = { a, b };\n', 'lib/k.js', 'keysdep');
-  const read = [...out.matchAll(/\$jsftrace\.k(\d+)&&/g)].map((m) => Number(m[1]));
+  const read = [...out.matchAll(new RegExp(`\\${KEY_GLOBAL}\\.k(\\d+)&&`, 'g'))].map((m) => Number(m[1]));
   assert.deepEqual(read, [siteKeyOf(tag, false, 0), siteKeyOf(tag, false, 1)]);
 });
 

@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symlinkSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -371,6 +371,58 @@ test("no enumerable global, no listener, no entry in the require cache, no MaxLi
   try {
     writeTree(t.dir, { 'main.cjs': FOOTPRINT });
     await threeWays(t.dir, 'main.cjs');
+  } finally {
+    t.done();
+  }
+});
+
+// jsftrace's one global binding, as the program can find it: every own
+// name of the global object that mentions jsftrace, whether each is
+// enumerable, and the same in a worker (one started with an environment
+// of its own naming another cache directory too).
+const BINDING = `
+const { Worker } = require('node:worker_threads');
+const ours = () => Object.getOwnPropertyNames(globalThis).filter((k) => /jsf/i.test(k));
+const names = ours();
+const inWorker = (env) => new Promise((resolve) => new Worker(
+  "require('node:worker_threads').parentPort.postMessage(Object.getOwnPropertyNames(globalThis).filter((k) => /jsf/i.test(k)))",
+  { eval: true, env }).on('message', resolve));
+(async () => {
+  const worker = await inWorker(process.env);
+  const other = await inWorker({ ...process.env, JSFTRACE_CACHE_DIR: process.env.OTHER_CACHE_DIR });
+  console.log(JSON.stringify({
+    names, enumerable: names.map((k) => Object.getOwnPropertyDescriptor(globalThis, k).enumerable),
+    worker, other, fixed: '$jsftrace' in globalThis,
+  }));
+})();
+`;
+
+test('the one global binding: not enumerable, a name no program knows in advance, one per cache directory, the same in every thread', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.cjs': BINDING });
+    const once = async (env: Record<string, string | undefined>): Promise<string> => {
+      const r = await runNode(['--require', registerCjs, 'main.cjs'], { cwd: t.dir, env: { ...REAL, OTHER_CACHE_DIR: join(t.dir, 'other'), ...env } });
+      assert.equal(r.code, 0, r.stderr);
+      const seen = JSON.parse(r.stdout) as { names: string[]; enumerable: boolean[]; worker: string[]; other: string[]; fixed: boolean };
+      assert.equal(seen.names.length, 1, r.stdout);
+      assert.match(seen.names[0]!, /^\$jsftrace_[0-9a-z]{12}$/);
+      assert.deepEqual(seen.enumerable, [false]);
+      assert.deepEqual(seen.worker, seen.names, 'a worker has the same name');
+      assert.deepEqual(seen.other, seen.names, 'a worker whose environment names another cache directory has the same name');
+      assert.equal(seen.fixed, false);
+      return seen.names[0]!;
+    };
+    const a = await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'a') });
+    assert.equal(await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'a') }), a, 'a cache directory keeps its name: its entries name it');
+    assert.equal(readFileSync(join(t.dir, 'a', 'binding'), 'latin1'), a);
+    const b = await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'b') });
+    assert.notEqual(b, a);
+    // No cache: a name of the process's own.
+    const c1 = await once({ JSFTRACE_CACHE: '0' });
+    const c2 = await once({ JSFTRACE_CACHE: '0' });
+    assert.notEqual(c1, c2);
+    assert.ok(c1 !== a && c1 !== b);
   } finally {
     t.done();
   }

@@ -33,9 +33,12 @@ const { applySettings } = runtime.load('instrument/load.js') as typeof import('.
 const { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, whenOuterReady } = runtime.load('instrument/hooks/loader-state.js') as typeof import('./loader-state.js');
 const { instrumentLoadResult } = runtime.load('instrument/hooks/load-result.js') as typeof import('./load-result.js');
 const { withoutOwnFrames } = runtime.load('instrument/hooks/own-frames.js') as typeof import('./own-frames.js');
+const { adoptKeyGlobal } = runtime.load('shared/site-abi.js') as typeof import('../../shared/site-abi.js');
 
 export interface LoaderData {
   settings: LoadSettings;
+  /** The registering thread's static key (shared/binding-name.cts): this thread may have started before it was chosen. */
+  binding: string;
   /** Failures go back to the registering thread through it. */
   port: MessagePort;
 }
@@ -52,6 +55,7 @@ export async function initialize(data: LoaderData | undefined): Promise<void> {
   }
   const { port } = data!;
   port.unref();
+  adoptKeyGlobal(data!.binding);
   await applySettings(data!.settings, (filename, error) => {
     port.postMessage({ type: 'failure', filename, error });
   });

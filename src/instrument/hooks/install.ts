@@ -30,6 +30,8 @@ import { followLoaders } from './follow-loaders.js';
 import { installSyncHooks, joinOutermost, syncHooksApi } from './sync-hooks.js';
 import { atExit } from '../../shared/exit-hooks.js';
 import { workingDir, workingDirRemoved } from '../../shared/working-dir.js';
+import { KEY_GLOBAL } from '../../shared/site-abi.js';
+import type { LoaderData } from './esm-loader.js';
 
 export interface InstallInfo {
   /** How ES modules are hooked in this thread. */
@@ -88,7 +90,7 @@ function registerLoaderThread(): boolean {
   port1.unref();
   loaderPort = port1;
   registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
-    data: { settings: currentSettings(), port: port2 },
+    data: { settings: currentSettings(), port: port2, binding: KEY_GLOBAL } satisfies LoaderData,
     transferList: [port2],
   });
   // Each later registration of the program's gets an instance of ours
