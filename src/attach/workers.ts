@@ -22,6 +22,7 @@ import { BroadcastChannel, getEnvironmentData } from 'node:worker_threads';
 import { markDead } from '../core/index.js';
 import { ENV_KEY as INSTANCE_KEY } from '../core/instance.js';
 import { ENV_KEY as SESSION_KEY } from '../tracers/session-layout.js';
+import { KEY_ENV_DATA as BINDING_KEY } from '../shared/site-abi.js';
 import type { Debugger } from './debugger.js';
 import type { Mechanism } from './arming.js';
 import { DateNow, SetTimeout } from '../shared/builtins.js';
@@ -47,7 +48,8 @@ export class Workers {
   constructor(dbg: Debugger) {
     this.dbg = dbg;
     this.bc.unref();
-    const env = { [INSTANCE_KEY]: getEnvironmentData(INSTANCE_KEY), [SESSION_KEY]: getEnvironmentData(SESSION_KEY) };
+    // With the binding's name: a worker started before the attach has none of its own yet, and another thread's interrupt names this one.
+    const env = { [INSTANCE_KEY]: getEnvironmentData(INSTANCE_KEY), [SESSION_KEY]: getEnvironmentData(SESSION_KEY), [BINDING_KEY]: getEnvironmentData(BINDING_KEY) };
     this.bc.onmessage = (e: unknown) => {
       const m = (e as { data?: WorkerMessage }).data;
       if (m?.type === 'env?') this.bc.postMessage({ type: 'env', env } satisfies WorkerMessage);

@@ -87,11 +87,12 @@ function adoptBindingName(given: string): void {
   setEnvironmentData(ENV_KEY, name);
 }
 
-module.exports = { adoptBindingName, bindingName, BINDING_PATTERN: NAME };
+module.exports = { adoptBindingName, bindingName, BINDING_PATTERN: NAME, ENV_KEY };
 
 /** What the modules that require this one get. */
 export interface BindingName {
   adoptBindingName: typeof adoptBindingName;
   bindingName: typeof bindingName;
   BINDING_PATTERN: RegExp;
+  ENV_KEY: string;
 }

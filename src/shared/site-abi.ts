@@ -40,6 +40,8 @@ const names = requireOwnCjs<BindingName>('./binding-name.cjs');
  * thread that runs the program installs and reads.
  */
 export const KEY_GLOBAL = names.bindingName();
+/** The environment data key under which a thread hands the name on (an attach hands it to workers started before). */
+export const KEY_ENV_DATA = names.ENV_KEY;
 
 /**
  * The static key as the transform writes it, read at each transform: the

@@ -257,6 +257,12 @@ test('worker threads: a worker started before the attach is reached too, its fun
     assert.match(show, /^ +worker-1 +\[001\] .* test\/fixtures\/attach\/worker\.cjs:workerStep <-\(root\)$/m);
     assert.match(show, new RegExp(`^ +node-${pid} +\\[000\\] .* test/fixtures/attach/server\\.cjs:handleRequest <-\\(root\\)$`, 'm'));
     assert.equal(show.split('\n').filter((l) => l.includes('handleRequest')).length, 1, show);
+    // One name for the static key in both threads, though the worker was
+    // started before the attach and the process has no cache directory
+    // (JSFTRACE_CACHE=0) to keep one: the attach hands the name on.
+    const [main, inWorker] = (await get(port, '/bindings')).trim().split(' ');
+    assert.match(main!, /^\$jsftrace_[0-9a-z]{12}$/);
+    assert.equal(inWorker, main);
     const files = (await jsftrace(['-P', pid, 'fs', 'ls'], { env })).stdout.split('\n');
     assert.deepEqual(files.filter((f) => f.endsWith('/trace_pipe')), ['per_thread/0/trace_pipe', 'per_thread/1/trace_pipe']);
     assert.match((await jsftrace(['-P', pid, 'fs', 'cat', 'enabled_functions'], { env })).stdout, /worker\.cjs:workerStep .*\tattach:worker$/m);
