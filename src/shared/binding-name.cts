@@ -24,7 +24,6 @@
 import type { CacheDirs } from './cache-dir.cjs';
 
 const { getEnvironmentData, setEnvironmentData } = require('node:worker_threads') as typeof import('node:worker_threads');
-const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
 const { isAbsolute, parse } = require('node:path') as typeof import('node:path');
 
 /** The environment data key the name is handed on under (not a global: only a thread that asks by this key sees it). */
@@ -36,6 +35,7 @@ const NAME = /^\$jsftrace_[0-9a-z]{12}$/;
 const FILE = 'binding';
 
 function randomName(): string {
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   // 128 random bits in base 36 (25 digits), of which the last twelve.
   return PREFIX + BigInt(`0x${randomBytes(16).toString('hex')}`).toString(36).padStart(25, '0').slice(-DIGITS);
 }

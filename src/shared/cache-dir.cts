@@ -26,7 +26,6 @@
 const {
   accessSync, closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readSync, realpathSync, unlinkSync, writeSync,
 } = require('node:fs') as typeof import('node:fs');
-const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
 const { homedir, tmpdir } = require('node:os') as typeof import('node:os');
 const { dirname, isAbsolute, join, parse, resolve, sep } = require('node:path') as typeof import('node:path');
 
@@ -244,6 +243,8 @@ function ownFileOnce(dir: string, name: string, make: () => Buffer, valid: (b: B
       const why = valid(got);
       return why === null ? { bytes: got } : { problem: `${file} ${why}` };
     }
+    // node:crypto only here: a start that finds the file does not load it.
+    const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
     const tmp = `${file}.${randomBytes(12).toString('hex')}.tmp`;
     try {
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
