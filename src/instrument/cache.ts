@@ -61,6 +61,7 @@ import { DateNow } from '../shared/builtins.js';
 import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { CacheDirs } from '../shared/cache-dir.cjs';
 import { workingDir } from '../shared/working-dir.js';
+import { keyGlobalProblem } from '../shared/site-abi.js';
 
 // CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
 const dirs = requireOwnCjs<CacheDirs>('./cache-dir.cjs');
@@ -235,8 +236,10 @@ export class TransformCache {
     const top = prepareCacheDir(this.dir);
     const sub = 'real' in top ? prepareCacheDir(join(top.real, `v${CACHE_SCHEMA}`)) : top;
     const key = 'real' in top && 'real' in sub ? loadKey(top.real) : null;
-    if (!('real' in top) || !('real' in sub) || typeof key === 'string') {
-      const why = !('real' in top) ? top.problem : !('real' in sub) ? sub.problem : key as string;
+    // Entries name the static key: with a name of this process's own, no later process could use them.
+    const binding = keyGlobalProblem();
+    if (!('real' in top) || !('real' in sub) || typeof key === 'string' || binding !== null) {
+      const why = !('real' in top) ? top.problem : !('real' in sub) ? sub.problem : typeof key === 'string' ? key : binding!;
       this.state = OFF;
       this.warn(`the transform cache is off for this process: ${why} (set JSFTRACE_CACHE_DIR to a directory of your own)`);
       return false;

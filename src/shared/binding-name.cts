@@ -3,9 +3,10 @@
  * shared/site-abi.ts): `$jsftrace_` and twelve random base-36 digits.
  *
  * Owns: the choice of that name. Invariants:
- * - no program can know it in advance: it is drawn at random, never a
- *   constant of jsftrace's (a program may still find it among the global
- *   object's own names; it is not enumerable);
+ * - it is no constant of jsftrace's that a program could name: it is drawn
+ *   at random (a program can still learn it: among the global object's own
+ *   names, where it is not enumerable, in the cache directory's file, or
+ *   from Node's environment data under ENV_KEY);
  * - every thread of a process uses the same name, whatever it does to its
  *   environment: the first thread that starts jsftrace puts the name in
  *   Node's environment data, which every thread it then starts inherits;
@@ -40,8 +41,12 @@ function randomName(): string {
   return PREFIX + BigInt(`0x${randomBytes(16).toString('hex')}`).toString(36).padStart(25, '0').slice(-DIGITS);
 }
 
-/** The name kept in the cache directory, or null when the cache is off or that directory cannot hold it. */
-function cachedName(): string | null {
+/**
+ * The name kept in the cache directory; why it cannot be used (a file
+ * there that is not one this user made, or not a name); or null when the
+ * cache is off or its directory fails its check (the cache says why).
+ */
+function cachedName(): { name: string } | { problem: string } | null {
   const env = process.env;
   const on = env['JSFTRACE_CACHE'];
   if (on === '0' || on === 'false' || on === 'off') return null;
@@ -58,22 +63,48 @@ function cachedName(): string | null {
   const dir = prepareCacheDir(chooseCacheDir(env, cwd));
   if (!('real' in dir)) return null;
   const r = ownFileOnce(dir.real, FILE, () => Buffer.from(randomName()), (b) => (NAME.test(b.toString('latin1')) ? null : 'is not a binding name'));
-  return 'bytes' in r ? r.bytes.toString('latin1') : null;
+  return 'bytes' in r ? { name: r.bytes.toString('latin1') } : { problem: `${r.problem}; remove it, and jsftrace makes another` };
 }
 
-let name: string | null = null;
+/** What a thread hands on in its environment data: the name, and why the cache directory's could not be used. */
+interface HandOn {
+  name: string;
+  problem: string | null;
+}
 
-/** This process's name for the binding: inherited, kept in the cache directory, or drawn now. */
-function bindingName(): string {
-  if (name !== null) return name;
+function isHandOn(v: unknown): v is HandOn {
+  if (typeof v !== 'object' || v === null) return false;
+  const h = v as Partial<HandOn>;
+  return typeof h.name === 'string' && NAME.test(h.name) && (h.problem === null || typeof h.problem === 'string');
+}
+
+let mine: HandOn | null = null;
+
+/** This process's name and problem: inherited, kept in the cache directory, or drawn now. */
+function handOn(): HandOn {
+  if (mine !== null) return mine;
   const inherited = getEnvironmentData(ENV_KEY);
-  if (typeof inherited === 'string' && NAME.test(inherited)) {
-    name = inherited;
+  if (isHandOn(inherited)) {
+    mine = { name: inherited.name, problem: inherited.problem };
   } else {
-    name = cachedName() ?? randomName();
-    setEnvironmentData(ENV_KEY, name);
+    const kept = cachedName();
+    mine = kept !== null && 'name' in kept ? { name: kept.name, problem: null } : { name: randomName(), problem: kept?.problem ?? null };
+    setEnvironmentData(ENV_KEY, mine as never);
   }
-  return name;
+  return mine;
+}
+
+function bindingName(): string {
+  return handOn().name;
+}
+
+/**
+ * Why the cache directory's name is not the one in use, or null: the
+ * transform cache is then off (instrument/cache.ts), since its entries
+ * would name a binding no later process has.
+ */
+function bindingProblem(): string | null {
+  return handOn().problem;
 }
 
 /**
@@ -83,16 +114,17 @@ function bindingName(): string {
  */
 function adoptBindingName(given: string): void {
   if (!NAME.test(given)) throw new Error(`jsftrace: ${JSON.stringify(given)} is not a binding name`);
-  name = given;
-  setEnvironmentData(ENV_KEY, name);
+  mine = { name: given, problem: handOn().problem };
+  setEnvironmentData(ENV_KEY, mine as never);
 }
 
-module.exports = { adoptBindingName, bindingName, BINDING_PATTERN: NAME, ENV_KEY };
+module.exports = { adoptBindingName, bindingName, bindingProblem, BINDING_PATTERN: NAME, ENV_KEY };
 
 /** What the modules that require this one get. */
 export interface BindingName {
   adoptBindingName: typeof adoptBindingName;
   bindingName: typeof bindingName;
+  bindingProblem: typeof bindingProblem;
   BINDING_PATTERN: RegExp;
   ENV_KEY: string;
 }

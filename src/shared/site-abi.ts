@@ -9,8 +9,8 @@
  * change with it.
  *
  * The static key is the only name a program could see: a global data
- * property, not enumerable, never replaced, of a name no program can know
- * in advance (binding-name.cts), holding an object of SITE_KEYS
+ * property, not enumerable, never replaced, of a random name, no constant
+ * a program could write (binding-name.cts), holding an object of SITE_KEYS
  * boolean fields `k0`...`k511` and `on`. A site reads its own field
  * (`$jsftrace_….k417`), which is true exactly while some site of that key
  * calls something. V8 treats the global's cell as a constant (it never
@@ -50,6 +50,11 @@ export const KEY_ENV_DATA = names.ENV_KEY;
  */
 export function keyGlobal(): string {
   return names.bindingName();
+}
+
+/** Why the cache directory's name is not the one in use (the transform cache is then off), or null. */
+export function keyGlobalProblem(): string | null {
+  return names.bindingProblem();
 }
 
 /** In the module hooks thread: the name of the thread that registered the hooks (instrument/hooks/esm-loader.ts). */

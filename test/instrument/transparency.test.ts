@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -397,7 +397,7 @@ const inWorker = (env) => new Promise((resolve) => new Worker(
 })();
 `;
 
-test('the one global binding: not enumerable, a name no program knows in advance, one per cache directory, the same in every thread', { timeout: 120_000 }, async () => {
+test('the one global binding: not enumerable, a random name, one per cache directory, the same in every thread; a kept name that cannot be used turns the cache off', { timeout: 120_000 }, async () => {
   const t = tempDir();
   try {
     writeTree(t.dir, { 'main.cjs': BINDING });
@@ -416,6 +416,19 @@ test('the one global binding: not enumerable, a name no program knows in advance
     const a = await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'a') });
     assert.equal(await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'a') }), a, 'a cache directory keeps its name: its entries name it');
     assert.equal(readFileSync(join(t.dir, 'a', 'binding'), 'latin1'), a);
+    // A kept name that cannot be used (a file others can read, as a copy
+    // with a default umask makes): the transform cache is off, said once,
+    // rather than filled with entries of a name no later process has.
+    const entries = (): number => readdirSync(join(t.dir, 'a', 'v2')).length;
+    const had = entries();
+    assert.ok(had > 0);
+    chmodSync(join(t.dir, 'a', 'binding'), 0o640);
+    const refused = await runNode(['--require', registerCjs, 'main.cjs'], { cwd: t.dir, env: { ...REAL, OTHER_CACHE_DIR: join(t.dir, 'other'), JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'a') } });
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.match(refused.stderr, /\[JSFTRACE_CACHE\] Warning: the transform cache is off for this process: \S+\/binding can be read or written by others \(mode 640\); remove it, and jsftrace makes another /);
+    assert.equal(refused.stderr.match(/\[JSFTRACE_CACHE\]/g)!.length, 1, refused.stderr);
+    assert.notEqual((JSON.parse(refused.stdout) as { names: string[] }).names[0], a);
+    assert.equal(entries(), had, 'no entry written');
     const b = await once({ JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'b') });
     assert.notEqual(b, a);
     // No cache: a name of the process's own.

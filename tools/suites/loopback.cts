@@ -35,11 +35,18 @@ interface TcpWrap {
   TCP: new (type: number) => TcpHandle;
   constants: { SERVER: number };
 }
-const tcpWrap = (process as unknown as { binding(name: string): TcpWrap }).binding('tcp_wrap');
+/** Node's TCP binding, or null where asking for it throws (DEP0111 under --pending-deprecation with --throw-deprecation). */
+const tcpWrap = ((): TcpWrap | null => {
+  try {
+    return (process as unknown as { binding(name: string): TcpWrap }).binding('tcp_wrap');
+  } catch {
+    return null;
+  }
+})();
 
 /** A TCP server socket bound to 127.0.0.1:`port`, or null (taken, or not a port: Node says why). */
 function boundHandle(port: number): TcpHandle | null {
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || cluster.isWorker) return null;
+  if (tcpWrap === null || !Number.isInteger(port) || port < 0 || port > 65535 || cluster.isWorker) return null;
   const h = new tcpWrap.TCP(tcpWrap.constants.SERVER);
   if (h.bind(LOOPBACK, port) === 0) return h;
   h.close();
@@ -75,5 +82,16 @@ function onLoopback(args: unknown[]): unknown[] {
 }
 
 net.Server.prototype.listen = function (this: Server, ...args: unknown[]): Server {
-  return Reflect.apply(listen, this, onLoopback(args));
+  const given = onLoopback(args);
+  try {
+    return Reflect.apply(listen, this, given);
+  } catch (e) {
+    // Thrown at once (a server already listening): the socket bound here is no one's.
+    if (given !== args) {
+      const first = given[0] as { handle?: unknown } | null | undefined;
+      const h = first instanceof Object && 'handle' in first ? first.handle : first;
+      if (h instanceof tcpWrap!.TCP) h.close();
+    }
+    throw e;
+  }
 } as typeof net.Server.prototype.listen;
