@@ -50,11 +50,15 @@ function cachedName(): { name: string } | { problem: string } | null {
   const env = process.env;
   const on = env['JSFTRACE_CACHE'];
   if (on === '0' || on === 'false' || on === 'off') return null;
-  let cwd: string;
+  let cwd = '';
   try {
     cwd = process.cwd();
   } catch {
-    // A removed working directory: resolved as the transform cache does (working-dir.ts).
+    // removed: below
+  }
+  if (cwd === '') {
+    // A removed working directory (a worker's process.cwd() is then ''):
+    // resolved as the transform cache does (working-dir.ts).
     const pwd = env['PWD'];
     cwd = pwd !== undefined && isAbsolute(pwd) ? pwd : parse(process.execPath).root;
   }

@@ -97,7 +97,10 @@ function startCompileCache(): void {
   try {
     // process.cwd() throws where the directory was deleted: the start
     // proper reports what it makes of that, not this shortcut.
-    dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir(process.env, process.cwd());
+    const cwd = process.cwd();
+    // (In a worker there, '': the same.)
+    if (cwd === '') return;
+    dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir(process.env, cwd);
   } catch {
     return;
   }

@@ -709,6 +709,28 @@ test('a program started in a working directory that was removed runs as without 
       // none is registered there, see above).
       if (main === 'main.cjs' || inThreadHooks) assert.match(rec.stderr, /^jsftrace: recorded 1 event from 1 thread to /m, rec.stderr);
     }
+    // A worker the program starts there, from its file. Node starts one
+    // there only with a preload (without, it fails: ENOENT), so the plain
+    // run has an empty one. The worker's process.cwd() gives '' rather
+    // than throwing: jsftrace took the directory for present and registered
+    // a loader thread, and the worker hung before its first line.
+    writeTree(t.dir, {
+      'noop.cjs': '',
+      'noop.mjs': '',
+      'worker.cjs': "const { Worker, isMainThread, parentPort } = require('node:worker_threads')\nfunction f(n) { return n + 1 }\n"
+        + "if (isMainThread) new Worker(__filename).on('message', (m) => console.log('worker said', m)).on('exit', (c) => console.log('worker exit', c))\n"
+        + 'else parentPort.postMessage(f(1))\n',
+    });
+    const worker = join(t.dir, 'worker.cjs');
+    for (const [flag, ours, none] of [['--require', registerCjs, 'noop.cjs'], ['--import', registerJs, 'noop.mjs']] as const) {
+      const plain = await inRemoved([flag, join(t.dir, none), worker]);
+      // (By --require the worker runs; by --import Node fails it in the worker's start, resolving the preload.)
+      if (flag === '--require') assert.equal(plain.stdout, 'worker said 2\nworker exit 0\n', plain.stderr);
+      const r = await inRemoved([flag, ours, worker]);
+      assert.deepEqual([r.code, r.signal, r.stdout], [plain.code, plain.signal, plain.stdout], `worker.cjs ${flag}: ${r.stderr}`);
+      // Said by each thread that got as far, where the hooks would be a loader thread.
+      assert.equal(r.stderr.split('\n').filter((l) => l.includes('[JSFTRACE_HOOKS]')).length, inThreadHooks ? 0 : flag === '--require' ? 2 : 1, r.stderr);
+    }
   } finally {
     t.done();
   }
