@@ -67,7 +67,7 @@ test('an instrumented module keeps its instrumented text once, one byte a charac
       const snapshot = join(t.dir, `${run}.heapsnapshot`);
       const r = await runNode(['--expose-gc', '--require', registerCjs, 'main.cjs', snapshot], {
         cwd: t.dir, timeoutMs: 60_000,
-        env: { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'cache'), JSFTRACE_CONTROL: '0' },
+        env: { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CACHE: undefined, JSFTRACE_CACHE_DIR: join(t.dir, 'cache'), JSFTRACE_CONTROL: '0' },
       });
       assert.equal(r.code, 0, r.stderr);
       for (const [mark, original] of [['// LIBRARY-CJS', cjs], ['// LIBRARY-ESM', esm]] as const) {
