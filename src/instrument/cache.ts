@@ -75,6 +75,8 @@ const MAGIC = 'jsftrace-cache';
 const DEFAULT_MAX = 512 * 1024 * 1024;
 const TOUCH_AFTER_MS = 60_000;
 const STALE_TMP_MS = 10 * 60_000;
+/** The temporary name of the key or the binding name as they are made (cache-dir.cts, ownFileOnce). */
+const OWN_FILE_TMP = /^(?:key|binding)\.[0-9a-f]{24}\.tmp$/;
 const KEY_BYTES = 32;
 /** Entries larger than this are not read (the largest modules emit tens of MB). */
 const MAX_ENTRY_BYTES = 1 << 30;
@@ -458,8 +460,13 @@ export class TransformCache {
     if (real === null) return 0;
     const before = this.listEntries(join(real, `v${CACHE_SCHEMA}`)).length;
     try {
+      const now = DateNow();
       for (const n of readdirSync(real)) {
         if (/^v\d+$/.test(n)) rmSync(join(real, n), { recursive: true, force: true });
+        // What a process killed while it made the key or the binding name
+        // left (cache-dir.cts, ownFileOnce); a live one holds its file for
+        // a moment only.
+        else if (OWN_FILE_TMP.test(n) && now - statSync(join(real, n)).mtimeMs > STALE_TMP_MS) unlinkSync(join(real, n));
       }
       rmdirSync(real);
     } catch {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
-  chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync,
+  chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,8 +79,18 @@ test('put then get returns the entry; other keys, schema or a truncated file mis
     const s = c.stats();
     assert.equal(s.entries, 2);
     assert.equal(s.failedEntries, 1);
+    // What a process killed while it made the key left, long ago, and one
+    // being made now.
+    const stale = join(t.dir, `key.${'ab'.repeat(12)}.tmp`);
+    const live = join(t.dir, `binding.${'cd'.repeat(12)}.tmp`);
+    writeFileSync(stale, 'x');
+    writeFileSync(live, 'y');
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(stale, old, old);
     assert.equal(c.clear(), 2);
     assert.equal(c.get(cacheKey(['b'])), null);
+    assert.equal(existsSync(stale), false, 'a stale temporary file is removed');
+    assert.equal(existsSync(live), true, 'a fresh one is left to its writer');
   } finally {
     t.done();
   }
