@@ -47,7 +47,7 @@ function lineCols(source: string, offsets: readonly number[]): string[] {
 
 /** Null when the script has no function; throws when the transform or the pairing fails. */
 export function prepareScript(input: PrepareInput): Prepared | null {
-  const out = transformSource({ code: input.source, filename: input.path, format: input.format, file: input.file, package: input.package });
+  const out = transformSource({ code: input.source, filename: input.path, format: input.format, file: input.file, package: input.package, live: true });
   if (out.sites === 0) return null;
   const sf = scriptFunctions(input.source, out.code, input.format, out.added ?? []);
   if (sf.fns.length !== out.sites) throw new Error(`the transform made ${out.sites} sites for ${sf.fns.length} functions`);

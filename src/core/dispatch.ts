@@ -316,6 +316,22 @@ class SuspendedFrames implements Suspended {
   valueOf(): number {
     return 0;
   }
+
+  /** A brand only: `#suspended in x` asks no trap of a Proxy the program returned. */
+  #suspended(): void {}
+
+  static is(x: unknown): x is SuspendedFrames {
+    return typeof x === 'object' && x !== null && #suspended in x;
+  }
+}
+
+/**
+ * Whether `x` is a call's suspended frames, as a site's token local holds
+ * them (suspend()) rather than a running call's token, or a value the
+ * program returned through that local (transform.ts, keptExit).
+ */
+export function isSuspended(x: unknown): x is Suspended {
+  return SuspendedFrames.is(x);
 }
 
 /**

@@ -31,7 +31,7 @@ export {
   type Trampoline, type TrampolineObject, type TrampolineEntry, type TrampolineExit, type ModifyStats,
 } from './direct.js';
 export {
-  leave, leaveWith, unwind, caught, caughtAt, suspend, resume, currentSite, frameDepth, completeEntry, pendExit, exitPending, UNWOUND, type Suspended,
+  leave, leaveWith, unwind, caught, caughtAt, suspend, resume, isSuspended, currentSite, frameDepth, completeEntry, pendExit, exitPending, UNWOUND, type Suspended,
 } from './dispatch.js';
 export { record, recordCount, type SiteMeta, type SiteRecord } from './records.js';
 export { availableFilterFunctions, enabledFunctions, touchedFunctions, displayName } from './views.js';

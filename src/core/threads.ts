@@ -28,7 +28,7 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
-import { KEY_GLOBAL, SITE_KEYS, siteKeysClassSource, type OwnField } from '../shared/site-abi.js';
+import { HELD_FIELD, KEY_GLOBAL, SITE_KEYS, siteKeysClassSource, type OwnField } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
   H_KEY_GEN, H_LOAD_GEN, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
@@ -46,7 +46,7 @@ import { makeLocalTramp, makeTrampEnter } from './tramp-handlers.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
 import { loadOwn, shareOwnModules } from '../shared/own-load.js';
-import { DateNow, SetTimeout } from '../shared/builtins.js';
+import { DateNow, ObjectHasOwn, SetTimeout, SymbolHasInstance } from '../shared/builtins.js';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -381,12 +381,16 @@ export function siteKeyObject(): SiteKeys {
   if (keyObject !== null) return keyObject;
   const g = globalThis as Record<string, unknown>;
   const d = Object.getOwnPropertyDescriptor(g, STATIC_KEY_GLOBAL);
-  if (d !== undefined && typeof d.value === 'object' && d.value !== null) {
+  // Another copy of jsftrace's key object (a SiteKeys has `on`), not the
+  // holder a module's prologue makes where no runtime runs (transform.ts).
+  if (d !== undefined && typeof d.value === 'object' && d.value !== null && ObjectHasOwn(d.value, 'on')) {
     keyObject = d.value as SiteKeys;
+    holderOf(keyObject);
     shareOwnModules(keyObject);
     return keyObject;
   }
-  const Keys = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as new () => SiteKeys;
+  const make = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as (has: symbol) => new () => SiteKeys;
+  const Keys = make(SymbolHasInstance);
   keyObject = new Keys();
   if (d === undefined) {
     Object.defineProperty(g, STATIC_KEY_GLOBAL, { value: keyObject, writable: false, enumerable: false, configurable: false });
@@ -395,6 +399,24 @@ export function siteKeyObject(): SiteKeys {
   }
   shareOwnModules(keyObject);
   return keyObject;
+}
+
+/**
+ * A key object an older copy of jsftrace made has no holder for the values
+ * of awaits and yields (shared/site-abi.ts), which this copy's transform
+ * passes through it: given one of its own, alike.
+ */
+function holderOf(keys: object): void {
+  if (typeof (keys as Record<symbol, unknown>)[SymbolHasInstance] === 'function' && HELD_FIELD in keys) return;
+  let held: unknown;
+  const take = (): unknown => {
+    const x = held;
+    held = undefined;
+    return x;
+  };
+  Object.defineProperty(keys, SymbolHasInstance, { value: (x: unknown): boolean => { held = x; return false; }, configurable: true });
+  Object.defineProperty(keys, HELD_FIELD, { get: take, configurable: true });
+  Object.defineProperty(keys, 'w', { value: take, configurable: true });
 }
 
 /** A field of jsftrace's own on this thread's key object (shared/site-abi.ts OwnField); undefined until set. */

@@ -7,12 +7,13 @@
  * the runtime object, the key object's field RUNTIME_FIELD: D
  * defines a module's sites, W is the call-target words, E calls a site's
  * handler by its word, A completes an entry that wants the arguments, L/P/U
- * are exits (leave, mark a return's exit pending, unwind with a thrown
- * value), Y/Z take a pending exit with a short return's value, Q leaves
- * with a value that calls nothing (the token last), N/T/X leave with null,
- * true, false, C/K report catches, S/R suspend and resume, F reads the
- * frame depth, V/I are the helpers every await, yield and long return
- * calls. The shapes that use them are neutral to V8's name
+ * are exits (leave, mark a return's exit pending, unwind with the thrown
+ * value the key's holder keeps, or passed second by a live patch), Y/Z
+ * take a pending exit with a short return's value, Q leaves with a value
+ * that calls nothing (the token last), N/T/X leave with null, true, false,
+ * C/K report catches, S/R suspend and resume (see suspensionParts), F
+ * reads the frame depth, V/I are the helpers long returns and `for await`
+ * loops call. The shapes that use them are neutral to V8's name
  * inference (name-inference.ts). Each module also declares its own V and
  * I (transform.ts), for a call before its prologue runs; the prologue
  * replaces them by these. And the original view of the program
@@ -23,17 +24,19 @@
  */
 
 import {
-  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, leave, leaveWith, pendExit, resume, siteKeyObject, suspend,
+  caught, caughtAt, completeEntry, defineSitesTrusted, exitPending, frameDepth, isSuspended, leave, leaveWith, pendExit, resume, siteKeyObject, suspend,
   threadView, unwind,
 } from '../core/index.js';
 import type { SiteMeta } from '../core/index.js';
-import { RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
+import { HELD_FIELD, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
 import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
-import { ArrayIsArray, FunctionToString, IntrinsicError, IntrinsicUint16Array, JSONParse, ReflectApply } from '../shared/builtins.js';
+import {
+  ArrayIsArray, FunctionToString, IntrinsicError, IntrinsicUint16Array, JSONParse, ReflectApply, SymbolHasInstance,
+} from '../shared/builtins.js';
 
 let defineFailed = false;
 
@@ -111,7 +114,7 @@ function defineModuleSites(key: string, file: string, pkg: string, names: string
  * kept, so one place per thread holds it.
  */
 let kept: unknown;
-const exitWithHolder = Object.freeze(Object.defineProperty(Object.create(null) as object, Symbol.hasInstance, {
+const exitWithHolder = Object.freeze(Object.defineProperty(Object.create(null) as object, SymbolHasInstance, {
   value: function exitWith(value: unknown): boolean {
     kept = exitPending(value);
     return false;
@@ -158,9 +161,54 @@ function leaveFalse(t: number): unknown {
   return leave(t, false);
 }
 
+/**
+ * The suspension part of the site protocol (transform.ts, suspension): a
+ * site's token local holds its call's token while it runs and its frames
+ * (core/dispatch.ts, suspend) while it is suspended; each part passes on
+ * what it does not act on. An await or yield keeps its value in the key's
+ * holder (shared/site-abi.ts) across the suspend or the resume, whose
+ * handlers may run the program's code, and so other awaits: the value is
+ * taken out around them and put back.
+ */
+function suspensionParts(keys: object): { S: (t: unknown) => unknown; R: (t: unknown) => unknown; U: (t: unknown, passed?: unknown) => 0 } {
+  const keep = (keys as Record<symbol, (x: unknown) => boolean>)[SymbolHasInstance]!;
+  const held = keys as Record<typeof HELD_FIELD, unknown>;
+  const take = (): unknown => held[HELD_FIELD];
+  /** PS: the call suspends; already suspended (a `continue` out of a `for await`) or untraced, it stays so. */
+  function suspendCall(t: unknown): unknown {
+    if (typeof t !== 'number') return t;
+    const v = take();
+    const saved = suspend(t);
+    ReflectApply(keep, keys, [v]);
+    return saved;
+  }
+  /** PR: the suspended call resumes; a running call's token passes. */
+  function resumeCall(t: unknown): unknown {
+    if (!isSuspended(t)) return t;
+    const v = take();
+    const token = resume(t);
+    ReflectApply(keep, keys, [v]);
+    return token;
+  }
+  /**
+   * PU: a throw leaves the call (the wrapper's catch clause, which kept the
+   * thrown value): resumed first if suspended. 0, what the site's local
+   * then holds: its frames are gone.
+   */
+  function unwindCall(t: unknown, passed?: unknown): 0 {
+    // A live patch passes the value (transform.ts, TransformInput.live).
+    const thrown = arguments.length > 1 ? passed : take();
+    const token = isSuspended(t) ? resume(t) : t;
+    if (typeof token === 'number' && token !== 0) unwind(token, thrown);
+    return 0;
+  }
+  return { S: suspendCall, R: resumeCall, U: unwindCall };
+}
+
 export function installRuntime(): void {
   const keys = siteKeyObject();
   if (Object.getOwnPropertyDescriptor(keys, RUNTIME_FIELD) !== undefined) return;
+  const parts = suspensionParts(keys);
   const tv = threadView();
   const words = new Int32Array(tv.inst.sab, tv.inst.L.target * 4, tv.inst.L.maxSites);
   // The dispatcher a site calls once it has read a word that is not nop
@@ -175,8 +223,8 @@ export function installRuntime(): void {
     return w ? S[w]!(site, self) : 0;
   }
   const rt = Object.freeze({
-    D: defineModule, W: words, E: enterSite, A: completeEntry, L: leave, P: pendExit, U: unwind, C: caught,
-    S: suspend, R: resume, K: caughtAt, F: frameDepth, Y: exitWithHolder, Z: exitValue, Q: leaveWith,
+    D: defineModule, W: words, E: enterSite, A: completeEntry, L: leave, P: pendExit, U: parts.U, C: caught,
+    S: parts.S, R: parts.R, K: caughtAt, F: frameDepth, Y: exitWithHolder, Z: exitValue, Q: leaveWith,
     V: passValue, I: returnThrough, N: leaveNull, T: leaveTrue, X: leaveFalse,
   });
   passValue(0);

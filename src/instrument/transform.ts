@@ -112,6 +112,13 @@ export interface TransformInput {
    * carried always. Default false.
    */
   sourceMapFiles?: boolean;
+  /**
+   * The output is patched into a running script (attach): each await and
+   * yield passes its values through calls of `PV`, a shape V8's LiveEdit
+   * matches (attach/matching.ts decides), rather than through the key's
+   * holder, which keeps a cold recursion's frames smaller. Default false.
+   */
+  live?: boolean;
 }
 
 export interface TransformResult {
@@ -180,16 +187,23 @@ const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFu
 const SHORT_RETURN = 48;
 
 /**
- * The call suspends (await, yield): its frames leave the stack. Falsy.
- * Neutral to V8's name inference, as all inserted code (name-inference.ts).
+ * The call suspends (await, yield): its frames leave the stack, and `Pt`
+ * holds them (an object) until it resumes; one local for both, so that a
+ * frame of a cold recursion through an async function is one register
+ * smaller. Neutral to V8's name inference, as all inserted code
+ * (name-inference.ts).
  */
-function suspendCode(P: string, w: boolean): string {
-  return `${P}t&&(${P}s=${P}S(${held(2, w, `${P}t`)}),${P}t&=${held(1, w, '0')})`;
+function suspendCode(P: string, w: boolean, live: boolean): string {
+  // A live patch (TransformInput.live) keeps the frames in a local of
+  // their own, `Ps`: the text V8's LiveEdit is known to match.
+  if (live) return `${P}t&&(${P}s=${P}S(${held(2, w, `${P}t`)}),${P}t&=${held(1, w, '0')})`;
+  return `${P}t&&(${P}t=${P}S(${held(2, w, `${P}t`)}))`;
 }
 
-/** The suspended call resumes. Falsy. */
-function resumeCode(P: string, w: boolean): string {
-  return `${P}s&&(${P}t=${P}R(${held(2, w, `${P}s`)}),${P}s&=${held(1, w, '0')})`;
+/** The suspended call resumes; a running one's token passes through `PR` unchanged. */
+function resumeCode(P: string, w: boolean, live: boolean): string {
+  if (live) return `${P}s&&(${P}t=${P}R(${held(2, w, `${P}s`)}),${P}s&=${held(1, w, '0')})`;
+  return `${P}t&&(${P}t=${P}R(${held(2, w, `${P}t`)}))`;
 }
 
 /** A last argument that only holds placeholders (held), or nothing. */
@@ -592,9 +606,12 @@ class Instrumenter {
   /** How the prologue and sites reach the global object, `Symbol` and `Object` (see topLevelBindings). */
   readonly G: string;
   readonly O: string;
+  /** A live patch (TransformInput.live). */
+  readonly live: boolean;
 
-  constructor(code: string, program: N, tag: string, own: boolean, strict: boolean) {
+  constructor(code: string, program: N, tag: string, own: boolean, strict: boolean, live: boolean) {
     this.code = code;
+    this.live = live;
     this.waiting = waitingAt(program);
     this.tag = tag;
     this.own = own;
@@ -744,7 +761,11 @@ class Instrumenter {
         loops.pop();
         return;
       }
+      case 'TaggedTemplateExpression':
+        this.noteCallee(node['tag'] as N);
+        break;
       case 'CallExpression': {
+        this.noteCallee(node['callee'] as N);
         // esbuild's keepNames (what tsx serves): `__name(fn, "name")` gives
         // a function the name its declaration would have given it; only
         // where the module defines esbuild's helper, which sets `name`.
@@ -771,6 +792,13 @@ class Instrumenter {
         break;
     }
     this.children(node);
+  }
+
+  /** An await or yield that is called (its value the callee or the tag): see suspension. */
+  private noteCallee(callee: N): void {
+    let x = callee;
+    while (x.type === 'ParenthesizedExpression') x = x['expression'] as N;
+    if (x.type === 'AwaitExpression' || x.type === 'YieldExpression') this.calledSuspensions.add(x);
   }
 
   /** Walks every child of `node`, with no name hint. */
@@ -841,15 +869,15 @@ class Instrumenter {
       const P = this.P;
       const right = node['right'] as N;
       const body = node['body'] as N;
-      const resume = `${resumeCode(P, this.w(body.start))};`;
-      const suspend = suspendCode(P, this.wa(right));
+      const resume = `${resumeCode(P, this.w(body.start), this.live)};`;
+      const suspend = suspendCode(P, this.wa(right), this.live);
       this.open(outer.start, '{', outer.end, WRAP);
       // Made before the body's closer, so after it: a one-statement body
       // ends where the loop does.
-      this.close(outer.end, `;${resumeCode(P, this.wa(outer))};}`, outer.start, WRAP);
+      this.close(outer.end, `;${resumeCode(P, this.wa(outer), this.live)};}`, outer.start, WRAP);
       this.open(right.start, `(0,${P}V(`, right.end);
       this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
-      const last = suspendCode(P, this.wa(body));
+      const last = suspendCode(P, this.wa(body), this.live);
       const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
       if (body.type !== 'BlockStatement') {
         this.open(body.start, `{${resume}try{`, body.end);
@@ -867,7 +895,7 @@ class Instrumenter {
       // Resumed where the next iteration's body begins, and after the loop
       // should it end instead (its test and update run still suspended).
       const body = node['body'] as N;
-      const resume = `${resumeCode(this.P, this.w(body.start))};`;
+      const resume = `${resumeCode(this.P, this.w(body.start), this.live)};`;
       if (body.type === 'BlockStatement') this.open(body.start + 1, resume, body.end - 1);
       else {
         this.open(body.start, `{${resume}`, body.end);
@@ -918,7 +946,7 @@ class Instrumenter {
 
   private suspendBefore(node: N): void {
     const P = this.P;
-    this.open(node.start, `{${suspendCode(P, this.w(node.start))};`, node.end, WRAP);
+    this.open(node.start, `{${suspendCode(P, this.w(node.start), this.live)};`, node.end, WRAP);
     this.close(node.end, '}', node.start, WRAP);
   }
 
@@ -926,7 +954,7 @@ class Instrumenter {
   private resumeAfter(outer: N): void {
     const P = this.P;
     this.open(outer.start, '{', outer.end, WRAP);
-    this.close(outer.end, `;${resumeCode(P, this.wa(outer))};}`, outer.start, WRAP);
+    this.close(outer.end, `;${resumeCode(P, this.wa(outer), this.live)};}`, outer.start, WRAP);
   }
 
   /** A labelled statement that is not a loop (a block, a switch, a function declaration, ...). */
@@ -969,7 +997,7 @@ class Instrumenter {
     // Resumed if suspended; and a throw that brought it here may have left
     // the frames of the calls it went through: they end here, as at a catch.
     const wf = this.w(finalizer.start);
-    const lead = `${ctx.suspends ? `${resumeCode(P, wf)};` : ''}${P}t&&${P}C(${held(1, wf, `${P}t`)});`;
+    const lead = `${ctx.suspends ? `${resumeCode(P, wf, this.live)};` : ''}${P}t&&${P}C(${held(1, wf, `${P}t`)});`;
     const empty = finalizer.end - finalizer.start === 2;
     const opened = this.open(finalizer.start + 1, lead, finalizer.end - 1);
     this.walk(finalizer, null);
@@ -1078,8 +1106,18 @@ class Instrumenter {
     // (attach/splice.ts) puts it before the space in `...; }`, and V8's
     // LiveEdit must match that space, then the brace, to the source's.
     const wb = this.wa(body);
-    const caught = `}catch(${P}e){${resumeCode(P, wb)};${P}t&&${P}U(${held(1, wb, `${P}t`)},${P}e);throw(${P}e)}`
-      + (node.generator ? `finally{${resumeCode(P, wb)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
+    // The thrown value reaches PU through the key's holder (see
+    // suspension): a call of two arguments would make this clause, not the
+    // body, the largest user of the frame's registers. PU answers 0: `Pt`
+    // must not keep frames it resumed, which a generator's finally would
+    // resume again.
+    // A live patch keeps the text V8's LiveEdit is known to match
+    // (attach/matching.ts decides): resume, then unwind with the value as
+    // a second argument.
+    const unwinds = this.live ? `${resumeCode(P, wb, true)};${P}t&&${P}U(${held(1, wb, `${P}t`)},${P}e)`
+      : `${P}t&&((${P}e)instanceof(${this.K}),${P}t=${P}U(${held(2, wb, `${P}t`)}))`;
+    const caught = `}catch(${P}e){${unwinds};throw(${P}e)}`
+      + (node.generator ? `finally{${resumeCode(P, wb, this.live)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
     let entry: number;
     let entryAt = body.start;
     let directive = false;
@@ -1137,7 +1175,7 @@ class Instrumenter {
     // (the handler's second parameter is then undefined, as it was given).
     const self = node.type === 'ArrowFunctionExpression' || derivedCtor ? '' : ',this';
     const B = this.B;
-    const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends ? `,${P}s` : ''}`;
+    const locals = `${ctx.needsPr ? `,${P}r` : ''}${ctx.needsPf ? `,${P}f` : ''}${ctx.suspends && this.live ? `,${P}s` : ''}`;
     // After a directive, `;` ends it in case it relied on ASI. Pt is set
     // only by compound assignments and by calls (six drops, held before
     // them): see name-inference.ts. Pt first holds the site, then the
@@ -1197,6 +1235,8 @@ class Instrumenter {
    * statement's end, the list's end), 4 per suspension (original/table.ts).
    */
   readonly suspensions: number[] = [];
+  /** Awaits and yields whose value is called (noteCallee), met before the walk reaches them. */
+  private readonly calledSuspensions = new Set<N>();
 
   /**
    * Whether a return value that cannot be written twice goes into the
@@ -1322,27 +1362,68 @@ class Instrumenter {
     const arg = node['argument'] as N | null;
     const P = this.P;
     const w = this.wa(arg ?? node);
-    const suspend = suspendCode(P, arg === null ? this.w(node.start) : w);
-    const resume = resumeCode(P, w);
-    // The values pass through PV, called optionally (PV is always a
-    // function, so `?.` never stops the call): V8 names an optional chain
-    // `(intermediate value)` in an error message, as it names the `await` or
-    // `yield` itself, so `(await o).f()` still fails with `(intermediate
-    // value).f is not a function`; and an assignment of a chain, no call
-    // node, names what the program's would have (name-inference.ts).
+    const suspend = suspendCode(P, arg === null ? this.w(node.start) : w, this.live);
+    const resume = resumeCode(P, w, this.live);
+    // The values pass through the key's holder: `(X)instanceof K` keeps X
+    // (the key object's Symbol.hasInstance, shared/site-abi.ts) and `K.v`
+    // hands it back, with no call around X, so that nothing of ours holds
+    // a register of the frame while X runs (a call's callee would: a cold
+    // recursion through an async function then went less deep), and no
+    // assignment, which would name X's functions (name-inference.ts). The
+    // value after the keyword is read back by an optional chain (`?.v`, K is
+    // always an object): V8 names a chain `(intermediate value)` in an
+    // error message, as it names the `await` or `yield` itself, so
+    // `(await o).f()` still fails with `(intermediate value).f is not a
+    // function`; and an assignment of a chain names what the program's
+    // would have. Nothing runs between the keep and the read but PS or PR,
+    // which keep the holder's value across what they call.
+    // A value that is called reads back through a method (`?.w()`): the
+    // getter's reference would call it with the key as `this`. The method's
+    // callee takes a register; no recursion goes through such a call.
+    // Where functions of the program may wait for a name across the
+    // suspension, its values pass through calls of PV, as in a live patch:
+    // V8 names no function that is the direct operand of `instanceof` in
+    // parentheses (`o.f = await function () {}` would lose `o.f`), and the
+    // method's call would drop one (name-inference.ts); the calls' drops
+    // take placeholders instead.
+    if (this.live || w || (arg === null && this.w(node.start))) {
+      this.callSuspension(node, arg, ctx, suspend, resume, w);
+      return;
+    }
+    const K = this.K;
+    const after = `)instanceof ${K},${resume},${K})?.${this.calledSuspensions.has(node) ? 'w()' : 'v'})`;
     if (arg === null) {
       // A bare yield: suspend, yield, resume.
+      this.open(node.start, `(((${suspend},`, node.end);
+      this.noteSuspension(this.close(node.end, after, node.start), 0, ctx);
+      return;
+    }
+    // The operand runs inside the call, the keyword stays where it was. The
+    // operand in parentheses: a yield's may be an assignment or an arrow,
+    // and `yield[x]` (minified) must not become `yield$J...`.
+    this.open(node.start, '(((', node.end);
+    this.open(arg.start, '((', arg.end);
+    const operand = `)instanceof ${K},${suspend},${K}.v)`;
+    this.noteSuspension(this.close(arg.end, `${operand}${after}`, node.start), operand.length, ctx);
+  }
+
+  /**
+   * An await or yield whose values pass through PV, called optionally
+   * around the keyword (V8 prints an optional chain `(intermediate value)`,
+   * see suspension): in a live patch (TransformInput.live), and where
+   * functions may wait for a name. No space, and a last argument that is
+   * not a parenthesis: with either, V8's diff can align the program's
+   * spaces or closing parentheses with inserted ones.
+   */
+  private callSuspension(node: N, arg: N | null, ctx: FnCtx, suspend: string, resume: string, w: boolean): void {
+    const P = this.P;
+    if (arg === null) {
       this.open(node.start, `(${P}V?.((${suspend},`, node.end);
       this.noteSuspension(this.close(node.end, `),${resume}${heldArg(1, w)}))`, node.start), 0, ctx);
       return;
     }
-    // The operand runs inside the call, the keyword stays where it was.
     this.open(node.start, `(${P}V?.(`, node.end);
-    // The operand in `(0,...)`: `yield[x]` (minified) would otherwise
-    // become `yield$JV(...`; and no space, and a last argument that is not
-    // a parenthesis: with either, V8's diff can align the program's spaces
-    // or closing parentheses with inserted ones, and attach could then not
-    // patch the function (attach/matching.ts decides; this shape passes).
+    // The operand in `(0,...)`: `yield[x]` (minified) would otherwise become `yield$JV(...`.
     this.open(arg.start, `(0,${P}V(`, arg.end);
     const operand = `,${suspend}${heldArg(1, w)}))`;
     this.noteSuspension(this.close(arg.end, `${operand},${resume}${w ? heldArg(1, w) : ',0'}))`, node.start), operand.length, ctx);
@@ -1371,7 +1452,7 @@ class Instrumenter {
       return;
     }
     const w = this.w(body.start);
-    const resume = ctx.suspends ? `${resumeCode(P, w)};` : '';
+    const resume = ctx.suspends ? `${resumeCode(P, w, this.live)};` : '';
     this.open(body.start + 1, `${resume}${P}t&&${P}C(${held(1, w, `${P}t`)});`, body.end - 1);
   }
 
@@ -1404,7 +1485,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const program = parseModule(code, format) as unknown as N;
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
-  const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program));
+  const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program), input.live === true);
   const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
   inst.keepNames = ESBUILD_NAME.test(code);
@@ -1435,7 +1516,14 @@ export function transformSource(input: TransformInput): TransformResult {
     + `${P}W=${P}&&${P}.W,${P}E=${P}&&${P}.E,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
     + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q,${P}N=${P}&&${P}.N,${P}T=${P}&&${P}.T,${P}X=${P}&&${P}.X,${P}k;`
-    + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:false,writable:true});`
+    // Where no runtime runs, the key is a holder alone (the await and yield
+    // wrappers pass their values through it, see suspension), with no
+    // Symbol the program may have replaced: Function.prototype's one
+    // symbol-keyed property is Symbol.hasInstance. Its parts are inherited,
+    // as the key object's are, so that `delete (await x)`, which deletes
+    // `K.v`, deletes nothing.
+    + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:${inst.O}.create(${inst.O}.defineProperty({get v(){var x=this.h;this.h=void 0;return x},w(){return this.v}},`
+    + `${inst.O}.getOwnPropertySymbols(${inst.O}.getPrototypeOf(${inst.O}))[0],{value:function(x){this.h=x;return!1}})),writable:true});`
     // The runtime's PV and PI, compiled already (runtime.ts says why); a
     // runtime of an older jsftrace, installed first, has none.
     + `${P}&&${P}.I&&(${P}V=${P}.V,${P}I=${P}.I);`;
@@ -1469,7 +1557,7 @@ export function transformSource(input: TransformInput): TransformResult {
   // The table, where the prologue finds it (a hoisted declaration) and
   // only Function.prototype.toString reads it: in a comment, so that it
   // costs a scan at parse and no memory beyond the script's source.
-  // Before it, the two functions every await, yield and long return calls,
+  // Before it, the two functions long returns and `for await` loops call,
   // traced or not: declarations, so that they exist before the prologue
   // runs (an ES module's function called from a module it imports, in an
   // import cycle, runs before its own module's first line); the prologue

@@ -30,6 +30,14 @@ export const AtomicsNotify = Atomics.notify;
 export const FunctionToString = Function.prototype.toString;
 export const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 export const ObjectGetOwnPropertySymbols = Object.getOwnPropertySymbols;
+export const ObjectHasOwn = Object.hasOwn;
+/**
+ * Symbol.hasInstance, found without the global `Symbol`, which a program
+ * may have replaced before an attach loads jsftrace: the symbol-keyed
+ * property of Function.prototype.
+ */
+export const SymbolHasInstance: symbol = Object.getOwnPropertySymbols(Object.getPrototypeOf(() => 0) as object)
+  .find((s) => s.description === 'Symbol.hasInstance')!;
 export const FunctionBind = Function.prototype.bind;
 /** The realm's Error as Node started: V8 reads `stackTraceLimit` from it, whatever `globalThis.Error` is now. */
 export const IntrinsicError = Error;
