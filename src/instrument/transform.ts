@@ -710,8 +710,12 @@ class Instrumenter {
         if (node.type === 'DoWhileStatement') this.asiStatement(node);
         this.loop(node, [], node);
         return;
-      case 'ExpressionStatement':
       case 'VariableDeclaration':
+        // A loop's head declaration ends where the head's own `;` or `of`
+        // follows: no ASI there, and a `;` after it would end the head.
+        if (!this.forHeads.has(node)) this.asiStatement(node);
+        break;
+      case 'ExpressionStatement':
       case 'ThrowStatement':
         this.asiStatement(node);
         break;
@@ -860,6 +864,8 @@ class Instrumenter {
    * after the loop. `outer` is the statement to wrap (the loop or its labels).
    */
   private loop(node: N, labels: string[], outer: N): void {
+    const head = (node.type === 'ForStatement' ? node['init'] : node['left']) as N | null | undefined;
+    if (head?.type === 'VariableDeclaration') this.forHeads.add(head);
     const ctx = this.current();
     const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx !== null && ctx.suspends;
     const loops = this.loops();
@@ -1235,6 +1241,8 @@ class Instrumenter {
    * statement's end, the list's end), 4 per suspension (original/table.ts).
    */
   readonly suspensions: number[] = [];
+  /** The declarations of loop heads (`for (let i = ...;`, `for (const x of`): not statements. */
+  private readonly forHeads = new Set<N>();
   /** Awaits and yields whose value is called (noteCallee), met before the walk reaches them. */
   private readonly calledSuspensions = new Set<N>();
 
