@@ -375,22 +375,28 @@ const KEY_NAMES = Array.from({ length: SITE_KEYS }, (_, b) => `k${b}`);
  * so that each field is added by its own map transition (V8 then tracks
  * each field's constness apart); the global is read-only, so that V8
  * treats it as a constant for good. A module that ran before the runtime
- * (its prologue made the global `false`, writable) gets it assigned.
+ * (its prologue made the global a bare holder, writable) gets it assigned.
+ * A key object of another copy of jsftrace is adopted; one made by an older
+ * copy, with no holder for the values of awaits and yields (site-abi.ts),
+ * which this copy's transform passes through it, is lent this class's.
  */
 export function siteKeyObject(): SiteKeys {
   if (keyObject !== null) return keyObject;
   const g = globalThis as Record<string, unknown>;
   const d = Object.getOwnPropertyDescriptor(g, STATIC_KEY_GLOBAL);
-  // Another copy of jsftrace's key object (a SiteKeys has `on`), not the
-  // holder a module's prologue makes where no runtime runs (transform.ts).
+  // Another copy's key object has `on`; the prologue's bare holder has not.
   if (d !== undefined && typeof d.value === 'object' && d.value !== null && ObjectHasOwn(d.value, 'on')) {
     keyObject = d.value as SiteKeys;
-    holderOf(keyObject);
+    if (!(HELD_FIELD in keyObject)) {
+      const proto = siteKeysClass().prototype as object;
+      for (const k of [SymbolHasInstance, HELD_FIELD, 'w']) {
+        Object.defineProperty(keyObject, k, { ...Object.getOwnPropertyDescriptor(proto, k)!, configurable: true });
+      }
+    }
     shareOwnModules(keyObject);
     return keyObject;
   }
-  const make = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as (has: symbol) => new () => SiteKeys;
-  const Keys = make(SymbolHasInstance);
+  const Keys = siteKeysClass();
   keyObject = new Keys();
   if (d === undefined) {
     Object.defineProperty(g, STATIC_KEY_GLOBAL, { value: keyObject, writable: false, enumerable: false, configurable: false });
@@ -401,22 +407,9 @@ export function siteKeyObject(): SiteKeys {
   return keyObject;
 }
 
-/**
- * A key object an older copy of jsftrace made has no holder for the values
- * of awaits and yields (shared/site-abi.ts), which this copy's transform
- * passes through it: given one of its own, alike.
- */
-function holderOf(keys: object): void {
-  if (typeof (keys as Record<symbol, unknown>)[SymbolHasInstance] === 'function' && HELD_FIELD in keys) return;
-  let held: unknown;
-  const take = (): unknown => {
-    const x = held;
-    held = undefined;
-    return x;
-  };
-  Object.defineProperty(keys, SymbolHasInstance, { value: (x: unknown): boolean => { held = x; return false; }, configurable: true });
-  Object.defineProperty(keys, HELD_FIELD, { get: take, configurable: true });
-  Object.defineProperty(keys, 'w', { value: take, configurable: true });
+function siteKeysClass(): new () => SiteKeys {
+  const make = vm.runInThisContext(siteKeysClassSource(), { filename: 'jsftrace:site-keys' }) as (has: symbol) => new () => SiteKeys;
+  return make(SymbolHasInstance);
 }
 
 /** A field of jsftrace's own on this thread's key object (shared/site-abi.ts OwnField); undefined until set. */

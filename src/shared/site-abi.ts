@@ -109,14 +109,15 @@ export function siteKeyOf(tag: string, own: boolean, k: number): number {
  * the holder every await and yield passes its values through
  * (transform.ts, suspension): `X instanceof key` keeps X and answers false,
  * `key.v` hands the kept value back and forgets it, as `key.w()` does
- * where the value is then called (a getter's reference would be its `this`). One place per thread:
- * nothing runs between a keep and its read but the suspend or resume of
- * the call, which keeps the value across what it calls (runtime.ts).
+ * where the value is then called (a getter's reference would be its
+ * `this`). One place per thread: nothing runs between a keep and its read
+ * but the suspend or resume of the call, which keeps the value across what
+ * it calls (runtime.ts).
  */
 export function siteKeysClassSource(): string {
   let s = '(function (hasInstance) { let held; return class SiteKeys {';
   for (let i = 0; i < SITE_KEYS; i++) s += ` k${i} = false;`;
-  return `${s} on = false; [hasInstance](x) { held = x; return false; } get v() { const x = held; held = undefined; return x; } w() { const x = held; held = undefined; return x; } }; })`;
+  return `${s} on = false; [hasInstance](x) { held = x; return false; } get v() { const x = held; held = undefined; return x; } w() { return this.v; } }; })`;
 }
 
 /** The getter of the key object that hands back the value its Symbol.hasInstance kept. */
