@@ -1516,9 +1516,10 @@ export function transformSource(input: TransformInput): TransformResult {
   const K = JSON.stringify(keyGlobal());
   const G = inst.G;
   const global = G === `${P}G` ? `${G}=(0,{}.constructor.constructor)("return this")(),` : '';
-  // The runtime is read through the key alone (shared/site-abi.ts): false
-  // while no runtime runs in this thread (the key undeclared, or made
-  // `false` by a module that ran first).
+  // The runtime is read through the key alone (shared/site-abi.ts): none
+  // while no runtime runs in this thread (the key undeclared, a bare holder
+  // made by a module that ran first, or `false` for the moment an attach
+  // takes to install it).
   const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
     + `${P}W=${P}&&${P}.W,${P}E=${P}&&${P}.E,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
