@@ -16,8 +16,12 @@ import {
   computeLayout, readLimits, writeHeader,
   type Layout, type Limits,
 } from './layout.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
 
 export const ENV_KEY = 'jsftrace:instance:v1';
+
+const { settingsEnv } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
 
 export interface Instance {
   readonly sab: SharedArrayBuffer;
@@ -31,7 +35,7 @@ export interface Instance {
 function limitsFromEnv(): Limits {
   const l = { ...DEFAULT_LIMITS };
   const pick = (name: string, key: keyof Limits, min: number, max: number): void => {
-    const v = process.env[name];
+    const v = settingsEnv()[name];
     if (v === undefined || v === '') return;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {

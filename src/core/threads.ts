@@ -47,6 +47,8 @@ import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './th
 import { atExit } from '../shared/exit-hooks.js';
 import { loadOwn, shareOwnModules } from '../shared/own-load.js';
 import { DateNow, ObjectHasOwn, SetTimeout, SymbolHasInstance } from '../shared/builtins.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -56,7 +58,8 @@ const tv: ThreadView = threadView();
 const i32 = tv.i32;
 const L = tv.inst.L;
 
-let timeoutMs = Number(process.env['JSFTRACE_THREAD_TIMEOUT_MS'] ?? '') || 10_000;
+const { settingsEnv } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
+let timeoutMs = Number(settingsEnv()['JSFTRACE_THREAD_TIMEOUT_MS'] ?? '') || 10_000;
 
 /** How long cross-thread waits last before ETIMEDOUT. */
 export function setThreadTimeout(ms: number): void {

@@ -38,6 +38,8 @@ import { compileScope, readScopeConfig, type Scope, type ScopeConfig } from './s
 import { withOwnIntrinsics } from './own-intrinsics.js';
 import { MathMax } from '../shared/builtins.js';
 import { ownModule } from '../shared/own-load.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
 
 export type ModuleFormat = 'module' | 'commonjs';
 export type TransformFn = (input: TransformInput) => TransformResult;
@@ -422,7 +424,9 @@ function currentTransform(): TransformFn {
   return transform ?? builtinTransform();
 }
 
-let verifyModules = process.env['JSFTRACE_VERIFY'] !== '0';
+const { settingsEnv } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
+
+let verifyModules = settingsEnv()['JSFTRACE_VERIFY'] !== '0';
 
 /** Whether ES module output is parsed again before use (JSFTRACE_VERIFY, default on). */
 export function setVerifyModules(on: boolean): void {

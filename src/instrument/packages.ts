@@ -24,6 +24,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workingDir } from '../shared/working-dir.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
+
+const { settingsEnv } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
 
 export interface FileIdentity {
   /** Absolute directory the file is named from. */
@@ -60,7 +64,7 @@ let programRootOverride: string | null | undefined;
 
 function envRoot(): string | null {
   if (programRootOverride === undefined) {
-    const r = process.env['JSFTRACE_ROOT'];
+    const r = settingsEnv()['JSFTRACE_ROOT'];
     programRootOverride = r !== undefined && r !== '' && isAbsolute(r) ? resolve(r) : null;
   }
   return programRootOverride;

@@ -19,6 +19,10 @@
 // Before anything of the program's: the clocks and timers jsftrace's own
 // work will use, whenever the rest of the start comes (startAtMain).
 require('../shared/start-clocks.cjs');
+const threadSettings = require('../shared/thread-settings.cjs') as import('../shared/thread-settings.cjs').ThreadSettings;
+// A worker that jsftrace reached through the options its program gave it
+// (execArgv, or its environment's NODE_OPTIONS): those as given.
+threadSettings.giveBackOptions();
 const runtimeFile = require('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void; hideOwnEntries(): void };
 const Module = require('node:module') as { runMain?: (...args: unknown[]) => unknown };
 const wt = require('node:worker_threads') as { isMainThread: boolean; parentPort: unknown; isInternalThread?: boolean };
@@ -105,7 +109,7 @@ function userLoaders(): boolean {
  * Node 22.15, 23.5 and later): what hooks/install.ts chooses.
  */
 function loaderThreadOfOurs(): boolean {
-  return process.env['JSFTRACE_HOOKS'] === 'async' || typeof (Module as { registerHooks?: unknown }).registerHooks !== 'function';
+  return threadSettings.settingsEnv()['JSFTRACE_HOOKS'] === 'async' || typeof (Module as { registerHooks?: unknown }).registerHooks !== 'function';
 }
 
 /**

@@ -15,8 +15,13 @@
 import { createRequire } from 'node:module';
 import type * as StartModule from './start.js';
 import type * as LoadModule from '../instrument/load.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
 
-const runtimeFile = createRequire(import.meta.url)('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void; hideOwnEntries(): void };
+const requireHere = createRequire(import.meta.url);
+// A worker that jsftrace reached through the options its program gave it
+// (execArgv, or its environment's NODE_OPTIONS): those as given.
+(requireHere('../shared/thread-settings.cjs') as ThreadSettings).giveBackOptions();
+const runtimeFile = requireHere('../shared/runtime-file.cjs') as { requireRuntime(name: string): unknown; startCompileCache(): void; hideOwnEntries(): void };
 runtimeFile.startCompileCache();
 const runtime = runtimeFile.requireRuntime('jsftrace.cjs') as { load(path: string): unknown };
 

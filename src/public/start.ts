@@ -27,10 +27,13 @@ import { hooksInstallSync, installHooks, installHooksSync } from '../instrument/
 import type { EntryFlag } from '../instrument/hooks/propagate.js';
 import { installRuntime } from '../instrument/runtime.js';
 import { ownModule } from '../shared/own-load.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { ThreadSettings } from '../shared/thread-settings.cjs';
 import { openOrCreateSession } from '../tracers/session-layout.js';
 import { jsftraceStarts, programBegins } from '../tracers/own-async.js';
 
 const requireHere = createRequire(import.meta.url);
+const { settingsEnv } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
 /** This package's compiled files (dist/). */
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const registerJs = new URL('./register.js', import.meta.url);
@@ -55,7 +58,11 @@ export interface Started {
   readonly done: Promise<void>;
 }
 
-export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = process.env): Started {
+/**
+ * `env`: where the settings are read (shared/thread-settings.cts: a
+ * worker's starter's settings fill in what its own environment lacks).
+ */
+export function start(viaRequire: boolean, env: NodeJS.ProcessEnv = settingsEnv()): Started {
   jsftraceStarts();
   // The runtime installation point: the globals instrumented code reads
   // must exist before the first hook can hand out instrumented code.

@@ -23,6 +23,7 @@
  */
 
 import type { CacheDirs } from './cache-dir.cjs';
+import type { ThreadSettings } from './thread-settings.cjs';
 
 const { getEnvironmentData, setEnvironmentData } = require('node:worker_threads') as typeof import('node:worker_threads');
 const { isAbsolute, parse } = require('node:path') as typeof import('node:path');
@@ -47,7 +48,7 @@ function randomName(): string {
  * cache is off or its directory fails its check (the cache says why).
  */
 function cachedName(): { name: string } | { problem: string } | null {
-  const env = process.env;
+  const env = (require('./thread-settings.cjs') as ThreadSettings).settingsEnv();
   const on = env['JSFTRACE_CACHE'];
   if (on === '0' || on === 'false' || on === 'off') return null;
   let cwd = '';

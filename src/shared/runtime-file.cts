@@ -18,6 +18,7 @@
 import type { Module as NodeModule } from 'node:module';
 
 import type { CacheDirs } from './cache-dir.cjs';
+import type { ThreadSettings } from './thread-settings.cjs';
 
 interface ModuleInternals {
   new (id: string, parent?: unknown): NodeModule & { filename: string; paths: string[]; loaded: boolean; _compile(content: string, filename: string, format?: string): unknown };
@@ -100,7 +101,7 @@ function startCompileCache(): void {
     const cwd = process.cwd();
     // (In a worker there, '': the same.)
     if (cwd === '') return;
-    dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir(process.env, cwd);
+    dir = (require('./cache-dir.cjs') as CacheDirs).compileCacheDir((require('./thread-settings.cjs') as ThreadSettings).settingsEnv(), cwd);
   } catch {
     return;
   }

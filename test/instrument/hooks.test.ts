@@ -264,6 +264,66 @@ for (const mode of hookModes) {
     }
   });
 
+  test(`a worker given an environment of its own is traced with its starter's settings, and sees that environment as given${on}`, { timeout: 90_000 }, async () => {
+    const t = tempDir();
+    try {
+      writeTree(t.dir, {
+        'package.json': JSON.stringify({ name: 'app', type: 'module' }),
+        'main.mjs': `
+          import { Worker } from 'node:worker_threads';
+          function run(opts) {
+            return new Promise((resolve, reject) => {
+              const w = new Worker(new URL('./worker.mjs', import.meta.url), opts);
+              w.once('message', resolve);
+              w.once('error', reject);
+            });
+          }
+          const out = {};
+          out.empty = await run({ env: {} });
+          out.options = await run({ env: { A: '1', NODE_OPTIONS: '--no-deprecation', B: '2' } });
+          out.own = await run({ env: { JSFTRACE_EXCLUDE: '' } });
+          out.both = await run({ env: {}, execArgv: [] });
+          console.log(JSON.stringify(out));
+          ${REPORT_ESM}`,
+        'worker.mjs': `
+          import { parentPort, Worker } from 'node:worker_threads';
+          import { wdep } from './wdep.cjs';
+          import { skip } from './skip.cjs';
+          wdep(); skip();
+          const env = JSON.stringify(process.env);
+          const argv = JSON.stringify(process.execArgv);
+          // A worker of this one's, with an environment of its own again.
+          const inner = process.env.A === '1' ? await new Promise((resolve) => {
+            new Worker('require("node:worker_threads").parentPort.postMessage(JSON.stringify(process.env))', { eval: true, env: {} }).once('message', resolve);
+          }) : null;
+          setImmediate(() => parentPort.postMessage({ seen: (globalThis.__jsftraceSeen ?? []).sort(), env, argv, inner }));`,
+        'wdep.cjs': 'exports.wdep = function wdep() {};',
+        'skip.cjs': 'exports.skip = function skip() {};',
+      });
+      const env = { JSFTRACE_EXCLUDE: 'skip.cjs' };
+      const plain = await runNode(['main.mjs'], { cwd: t.dir, hooks: mode.hooks, env });
+      assert.equal(plain.code, 0, plain.stderr);
+      const plainOut = JSON.parse(plain.output.trim().split('\n').at(-1)!) as Record<string, { env: string; argv: string; inner: string | null }>;
+      for (const [name, entry] of [['--import', registerJs], ['--require', registerCjs]] as const) {
+        // As `jsftrace record` passes it: by NODE_OPTIONS, which a worker given an environment does not see.
+        const r = await runNode(['main.mjs'], { cwd: t.dir, hooks: mode.hooks, env: { ...env, NODE_OPTIONS: `${name} ${entry}` } });
+        ok(r);
+        const out = JSON.parse(r.output.trim().split('\n').at(-1)!) as Record<string, { seen: string[]; env: string; argv: string; inner: string | null }>;
+        for (const k of ['empty', 'options', 'own', 'both']) {
+          const w = out[k]!;
+          // The settings the main thread started with (the transform module, the exclusion) apply where the worker's environment names none.
+          assert.deepEqual(w.seen, k === 'own' ? ['skip.cjs|commonjs', 'wdep.cjs|commonjs', 'worker.mjs|module'] : ['wdep.cjs|commonjs', 'worker.mjs|module'], `${name} ${k}`);
+          assert.equal(w.env, plainOut[k]!.env, `${name} ${k}: the environment as the program gave it`);
+          assert.equal(w.argv, plainOut[k]!.argv, `${name} ${k}`);
+          assert.equal(w.inner, plainOut[k]!.inner, `${name} ${k}`);
+        }
+        assert.deepEqual(r.report!.seen, ['main.mjs|module']);
+      }
+    } finally {
+      t.done();
+    }
+  });
+
   test(`a module whose transform fails loads untouched, with one warning, and the output is unchanged${on}`, { timeout: 60_000 }, async () => {
     const t = tempDir();
     try {

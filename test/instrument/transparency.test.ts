@@ -543,6 +543,40 @@ test('a main module reached through a symlink resolves its relative requires (as
   }
 });
 
+test('deprecation flags: --no-deprecation and --throw-deprecation change nothing, whichever hooks run', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'noop.mjs': '', 'noop.cjs': '',
+      'main.mjs': `
+        import { dep } from './dep.mjs';
+        import util from 'node:util';
+        const mine = util.deprecate(() => 1, 'a deprecation of the program', 'DEP_PROGRAM');
+        let r;
+        try { r = mine(); } catch (e) { r = e.code; }
+        console.log(dep(), r, process.noDeprecation, process.throwDeprecation, Object.getOwnPropertyNames(process).includes('noDeprecation'));`,
+      'dep.mjs': 'export function dep() { return "dep"; }',
+    });
+    const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
+    // The loader thread (module.register) is where jsftrace touched the flag; in-thread hooks where Node has them.
+    const hookModes = inThreadHooks ? ['async', 'sync'] : ['async'];
+    for (const options of [[], ['--no-deprecation'], ['--throw-deprecation']]) {
+      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const) {
+        const plain = await runNode([...options, flag, none, 'main.mjs'], { cwd: t.dir, env: REAL });
+        for (const hooks of hookModes) {
+          const r = await runNode([...options, flag, ours, 'main.mjs'], { cwd: t.dir, env: REAL, hooks });
+          const what = `${options.join(' ')} ${flag} ${hooks}`;
+          assert.equal(r.stdout, plain.stdout, `${what}: stdout\n${r.stderr}`);
+          assert.equal(pids(r.stderr), pids(plain.stderr), `${what}: stderr`);
+          assert.equal(r.code, plain.code, `${what}: exit code`);
+        }
+      }
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('the main module starts in the same tick as without jsftrace, and the control socket is there, 0600, by its first turn of the event loop', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {

@@ -79,8 +79,9 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
     // outer instance's initialize has run.
     // Node 26 deprecates module.register; the registering thread has said
     // so once already (it registered us), and this thread runs no program
-    // code whose warnings the flag could hide.
-    process.noDeprecation = true;
+    // code whose warnings the flag could hide. Under `--no-deprecation`
+    // Node made the property read-only (and true): assigning would throw.
+    if (process.noDeprecation !== true) process.noDeprecation = true;
     module.register(new URL('./esm-loader.js?outer=entry', import.meta.url).href);
     await whenOuterReady();
   }

@@ -81,6 +81,29 @@ function chooseMode(env: NodeJS.ProcessEnv): 'sync' | 'async' {
   return syncHooksApi() !== null ? 'sync' : 'async';
 }
 
+/**
+ * Runs `f` with Node's deprecation warnings off. Node 26 deprecates
+ * `module.register`: its warning, printed once, or thrown under
+ * `--throw-deprecation`, would be the program's for a call it did not
+ * make; a call of the program's own still warns, as it would have. The
+ * property is put back as it was (absent, as it is unless set); under
+ * `--no-deprecation` Node made it read-only and true already.
+ */
+function withoutDeprecation(f: () => void): void {
+  const before = Object.getOwnPropertyDescriptor(process, 'noDeprecation');
+  if (before !== undefined && (before.value === true || before.writable !== true)) {
+    f();
+    return;
+  }
+  process.noDeprecation = true;
+  try {
+    f();
+  } finally {
+    if (before === undefined) delete (process as { noDeprecation?: boolean }).noDeprecation;
+    else Object.defineProperty(process, 'noDeprecation', before);
+  }
+}
+
 function registerLoaderThread(): boolean {
   const register = (module as unknown as { register?: unknown }).register;
   if (typeof register !== 'function') return false;
@@ -89,10 +112,10 @@ function registerLoaderThread(): boolean {
   port1.on('message', onLoaderMessage);
   port1.unref();
   loaderPort = port1;
-  registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
+  withoutDeprecation(() => registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
     data: { settings: currentSettings(), port: port2, binding: KEY_GLOBAL } satisfies LoaderData,
     transferList: [port2],
-  });
+  }));
   // Each later registration of the program's gets an instance of ours
   // outside it (loader-state.ts); the URL differs so that each is a module
   // of its own.
@@ -164,7 +187,8 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
 
   const workers = env['JSFTRACE_WORKERS'] !== '0' && followWorkers(flag);
   const children = env['JSFTRACE_CHILDREN'] === '1';
-  if (children) followChildren(flag, env);
+  // Into process.env, which the program's children inherit (`env` may be a copy: start.ts).
+  if (children) followChildren(flag);
   const info: InstallInfo = { esm, workers, children, compileCache };
   setOwnField('hooks', info);
   return info;

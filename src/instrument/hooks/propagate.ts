@@ -7,13 +7,18 @@
  * (`--import` or `--require`) as this one, and never loads it twice.
  *
  * Workers inherit `process.execArgv` unless the program passes `execArgv`;
- * then Node gives the worker exactly that list. So that such workers are
- * traced too, the Worker class of `node:worker_threads` is replaced by a
- * Proxy of it whose construct trap adds our flag to an explicit `execArgv`
- * that lacks it (the Proxy keeps the class's identity for `instanceof`,
- * `prototype`, statics and subclassing). JSFTRACE_WORKERS=0 leaves Worker
- * alone; so do options carrying UNTRACED_WORKER (jsftrace's own workers,
- * which must not trace themselves). Children are followed only when asked (JSFTRACE_CHILDREN=1):
+ * then Node gives the worker exactly that list. And a worker given an
+ * environment of its own (`env: {}`) takes its NODE_OPTIONS from that
+ * environment, not from the process's. So that such workers are traced
+ * too, the Worker class of `node:worker_threads` is replaced by a Proxy of
+ * it whose construct trap adds our flag to an explicit `execArgv` that
+ * lacks it, or else, where neither the inherited execArgv nor the given
+ * environment's NODE_OPTIONS names it (`jsftrace record` passes it by
+ * NODE_OPTIONS), to that NODE_OPTIONS, which the worker then sets back as
+ * given (shared/thread-settings.cts). The Proxy keeps the class's identity
+ * for `instanceof`, `prototype`, statics and subclassing. JSFTRACE_WORKERS=0
+ * leaves Worker alone; so do options carrying UNTRACED_WORKER (jsftrace's
+ * own workers, which must not trace themselves). Children are followed only when asked (JSFTRACE_CHILDREN=1):
  * NODE_OPTIONS gets the flag, so every Node child that inherits the
  * environment loads jsftrace (`fork` already passes execArgv on).
  */
@@ -21,6 +26,11 @@
 import module from 'node:module';
 import * as wt from 'node:worker_threads';
 import { masquerade } from '../original/source-text.js';
+import { requireOwnCjs } from '../../shared/own-cjs.js';
+import type { ThreadSettings } from '../../shared/thread-settings.cjs';
+
+const { constructWithGiven } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
+type ThreadGiven = Parameters<ThreadSettings['constructWithGiven']>[0];
 
 const PATCHED = Symbol.for('jsftrace.workerProxy');
 /** In a Worker's options: start it as given, without jsftrace (the OTLP export worker). */
@@ -37,6 +47,45 @@ function mentions(list: readonly string[], flag: EntryFlag): boolean {
   return list.some((w) => flag.marks.some((m) => w.includes(m)));
 }
 
+function quote(word: string): string {
+  return /[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"` : word;
+}
+
+/** NODE_OPTIONS with the flag in front of `current`'s options. */
+function withFlag(flag: EntryFlag, current: string): string {
+  return [...flag.words.map(quote), current].filter((s) => s !== '').join(' ');
+}
+
+interface WorkerOptions {
+  execArgv?: unknown;
+  env?: unknown;
+  eval?: unknown;
+}
+
+/**
+ * The options that start the worker with jsftrace, and what the program
+ * gave where the flag went in (undefined: the options are as given).
+ */
+function optionsWithFlag(opts: WorkerOptions, flag: EntryFlag): { opts: WorkerOptions; given?: ThreadGiven } {
+  if ((opts as Record<symbol, unknown>)[UNTRACED_WORKER] === true) return { opts };
+  if (Array.isArray(opts.execArgv)) {
+    const execArgv = opts.execArgv as unknown[];
+    // Anything but strings is Node's to refuse, as without jsftrace.
+    if (!execArgv.every((w): w is string => typeof w === 'string') || mentions(execArgv, flag)) return { opts };
+    return { opts: { ...opts, execArgv: [...flag.words, ...execArgv] }, given: { execArgv } };
+  }
+  const env = opts.env;
+  // SHARE_ENV (a symbol) and no env: the process's NODE_OPTIONS, as the main thread's.
+  if (env === null || typeof env !== 'object' || mentions(process.execArgv, flag)) return { opts };
+  // Node runs no --import preload in an `eval: true` worker.
+  if (Boolean(opts.eval) && flag.words.some((w) => w.startsWith('--import'))) return { opts };
+  // Node copies the environment by its own enumerable keys, as strings.
+  const own = Object.prototype.propertyIsEnumerable.call(env, 'NODE_OPTIONS');
+  const given = own ? `${(env as Record<string, unknown>)['NODE_OPTIONS'] as string}` : null;
+  if (given !== null && flag.marks.some((m) => given.includes(m))) return { opts };
+  return { opts: { ...opts, env: { ...env, NODE_OPTIONS: withFlag(flag, given ?? '') } }, given: { nodeOptions: given } };
+}
+
 export function followWorkers(flag: EntryFlag): boolean {
   const holder = wt as unknown as { Worker: typeof wt.Worker };
   // The namespace object of a builtin is frozen; its CommonJS exports object
@@ -46,12 +95,12 @@ export function followWorkers(flag: EntryFlag): boolean {
   if ((Original as unknown as Record<symbol, unknown>)[PATCHED] === true) return true;
   const proxy = new Proxy(Original, {
     construct(target, args, newTarget) {
-      const opts = args[1] as { execArgv?: unknown } | undefined;
-      if (opts !== null && typeof opts === 'object' && Array.isArray(opts.execArgv) && !mentions(opts.execArgv, flag)
-        && (opts as Record<symbol, unknown>)[UNTRACED_WORKER] !== true) {
-        args = [args[0], { ...opts, execArgv: [...flag.words, ...opts.execArgv] }, ...args.slice(2)];
-      }
-      return Reflect.construct(target, args, newTarget) as object;
+      const opts = args[1] as WorkerOptions | null | undefined;
+      if (opts === null || typeof opts !== 'object') return Reflect.construct(target, args, newTarget) as object;
+      const started = optionsWithFlag(opts, flag);
+      const withOpts = [args[0], started.opts, ...args.slice(2)];
+      if (started.given === undefined) return Reflect.construct(target, withOpts, newTarget) as object;
+      return constructWithGiven(started.given, () => Reflect.construct(target, withOpts, newTarget) as object);
     },
     get(target, key, receiver) {
       if (key === PATCHED) return true;
@@ -67,10 +116,6 @@ export function followWorkers(flag: EntryFlag): boolean {
   return holder.Worker === proxy;
 }
 
-function quote(word: string): string {
-  return /[\s"\\]/.test(word) ? `"${word.replace(/["\\]/g, (c) => `\\${c}`)}"` : word;
-}
-
 /**
  * Puts the flag into NODE_OPTIONS for the processes this one starts, ahead
  * of the options already there: a `--require` preload of the user's then
@@ -80,5 +125,5 @@ function quote(word: string): string {
 export function followChildren(flag: EntryFlag, env: NodeJS.ProcessEnv = process.env): void {
   const current = env['NODE_OPTIONS'] ?? '';
   if (flag.marks.some((m) => current.includes(m))) return;
-  env['NODE_OPTIONS'] = [...flag.words.map(quote), current].filter((s) => s !== '').join(' ');
+  env['NODE_OPTIONS'] = withFlag(flag, current);
 }
