@@ -53,7 +53,7 @@
 import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   closeSync, constants, fstatSync, futimesSync, openSync, readdirSync, readSync, realpathSync, renameSync, rmdirSync,
-  rmSync, statSync, unlinkSync, writeSync,
+  rmSync, statSync, unlinkSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail } from '../shared/errors.js';
@@ -65,7 +65,7 @@ import { keyGlobalProblem } from '../shared/site-abi.js';
 
 // CommonJS, so that a start can check the directory before the runtime compiles (shared/runtime-file.cts).
 const dirs = requireOwnCjs<CacheDirs>('./cache-dir.cjs');
-const { cacheDirProblem, chooseCacheDir, ownFileOnce, prepareCacheDir } = dirs;
+const { cacheDirProblem, chooseCacheDir, ownFileOnce, prepareCacheDir, readWhole, writeWhole } = dirs;
 export const compileCacheWanted = dirs.compileCacheWanted;
 
 export const CACHE_SCHEMA = dirs.CACHE_SCHEMA;
@@ -156,17 +156,6 @@ function openOwn(file: string): { fd: number; size: number; mode: number; mtimeM
   return 'refused';
 }
 
-function readAll(fd: number, size: number): Buffer {
-  const buf = Buffer.allocUnsafe(size);
-  let off = 0;
-  while (off < size) {
-    const n = readSync(fd, buf, off, size - off, off);
-    if (n === 0) break;
-    off += n;
-  }
-  return off === size ? buf : buf.subarray(0, off);
-}
-
 /** Creates `file` exclusively (no symlink followed), 0600, with `data`; false when it could not. */
 function writeNew(file: string, data: readonly Buffer[]): boolean {
   let fd: number;
@@ -176,10 +165,7 @@ function writeNew(file: string, data: readonly Buffer[]): boolean {
     return false;
   }
   try {
-    for (const d of data) {
-      let off = 0;
-      while (off < d.length) off += writeSync(fd, d, off, d.length - off);
-    }
+    for (const d of data) writeWhole(fd, d);
     return true;
   } catch {
     try { unlinkSync(file); } catch { /* gone */ }
@@ -299,7 +285,7 @@ export class TransformCache {
       return null;
     }
     try {
-      const buf = readAll(f.fd, f.size);
+      const buf = readWhole(f.fd, f.size);
       const nl = buf.indexOf(0x0a);
       const h = nl < 0 || nl > 300 ? [] : buf.toString('latin1', 0, nl).split(' ');
       const status = h[3];

@@ -197,6 +197,24 @@ const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 /** The largest file ownFileOnce reads. */
 const OWN_FILE_MAX = 4096;
 
+/** The first `size` bytes of open file `fd` (fewer when it is shorter). */
+function readWhole(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === size ? buf : buf.subarray(0, off);
+}
+
+/** Writes all of `data` to open file `fd`. */
+function writeWhole(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+}
+
 /** `file`'s bytes: a regular file of this user's that no one else can read or write; 'absent', or why not. */
 function readOwnFile(file: string): Buffer | 'absent' | string {
   let fd: number;
@@ -210,14 +228,7 @@ function readOwnFile(file: string): Buffer | 'absent' | string {
     if (!st.isFile() || (uid >= 0 && st.uid !== uid)) return `${file} is not a file this user made`;
     if (uid >= 0 && (st.mode & 0o077) !== 0) return `${file} can be read or written by others (mode ${(st.mode & 0o777).toString(8)})`;
     if (st.size > OWN_FILE_MAX) return `${file} is too large (${st.size} bytes)`;
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
+    return readWhole(fd, st.size);
   } catch (e) {
     return `${file}: ${(e as Error).message}`;
   } finally {
@@ -249,9 +260,7 @@ function ownFileOnce(dir: string, name: string, make: () => Buffer, valid: (b: B
     try {
       const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600);
       try {
-        const data = make();
-        let off = 0;
-        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+        writeWhole(fd, make());
       } finally {
         closeSync(fd);
       }
@@ -267,6 +276,7 @@ function ownFileOnce(dir: string, name: string, make: () => Buffer, valid: (b: B
 
 module.exports = {
   CACHE_SCHEMA, COMPILE_CACHE_SUBDIR, cacheDirProblem, chooseCacheDir, compileCacheDir, compileCacheWanted, defaultCacheDirs, ownFileOnce, prepareCacheDir,
+  readWhole, writeWhole,
 };
 
 /** What the modules that require this one get. */
@@ -280,4 +290,6 @@ export interface CacheDirs {
   defaultCacheDirs: typeof defaultCacheDirs;
   ownFileOnce: typeof ownFileOnce;
   prepareCacheDir: typeof prepareCacheDir;
+  readWhole: typeof readWhole;
+  writeWhole: typeof writeWhole;
 }
