@@ -70,17 +70,13 @@ function settingsEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * Constructs a worker whose options jsftrace's flag was put into, with what
- * the program gave, for the worker to give back (giveBackOptions). Only this
- * worker gets it: Node copies the environment data when it constructs one.
+ * What the program gave the worker about to be constructed, whose options
+ * jsftrace's flag was put into, for it to give back (giveBackOptions);
+ * undefined once it is constructed. Only that worker gets it: Node copies
+ * the environment data when it constructs one.
  */
-function constructWithGiven<T>(given: Given, construct: () => T): T {
+function giveToNext(given: Given | undefined): void {
   setEnvironmentData(GIVEN_KEY, given as never);
-  try {
-    return construct();
-  } finally {
-    setEnvironmentData(GIVEN_KEY, undefined as never);
-  }
 }
 
 /**
@@ -99,10 +95,10 @@ function giveBackOptions(): void {
   else if (given.nodeOptions === null) delete process.env['NODE_OPTIONS'];
 }
 
-module.exports = { settingsEnv, constructWithGiven, giveBackOptions };
+module.exports = { settingsEnv, giveToNext, giveBackOptions };
 
 export interface ThreadSettings {
   settingsEnv: typeof settingsEnv;
-  constructWithGiven: typeof constructWithGiven;
+  giveToNext: typeof giveToNext;
   giveBackOptions: typeof giveBackOptions;
 }

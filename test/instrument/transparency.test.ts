@@ -577,6 +577,97 @@ test('deprecation flags: --no-deprecation and --throw-deprecation change nothing
   }
 });
 
+test('--frozen-intrinsics and the permission model: the program runs as without jsftrace, with a warning for what jsftrace cannot do there', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'noop.mjs': '', 'noop.cjs': '',
+      'main.mjs': `
+        import { dep } from './dep.mjs';
+        import { createRequire } from 'node:module';
+        const { cjs } = createRequire(import.meta.url)('./cjs.cjs');
+        function outer() { return dep() + cjs(); }
+        console.log(outer());
+        console.log(new Error('e').stack.split('\\n').length);`,
+      'dep.mjs': 'export function dep() { return "dep"; }',
+      'cjs.cjs': 'exports.cjs = function cjs() { return "cjs"; };',
+    });
+    const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
+    const warnings = (text: string): string[] => pids(text).split('\n').filter((l) => l.includes('[JSFTRACE_'));
+    const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+    const hookModes = inThreadHooks ? ['async', 'sync'] : ['async'];
+    for (const options of [['--frozen-intrinsics'], [permission, '--allow-fs-read=*']]) {
+      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const) {
+        const plain = await runNode([...options, flag, none, 'main.mjs'], { cwd: t.dir, env: REAL });
+        assert.match(plain.stdout, /^depcjs\n\d+\n$/, plain.stderr);
+        for (const hooks of hookModes) {
+          const what = `${options.join(' ')} ${flag} ${hooks}`;
+          const r = await runNode([...options, flag, ours, 'main.mjs'], { cwd: t.dir, env: REAL, hooks });
+          // Frozen before an --import preload runs, stack traces are not
+          // given the original view (the warning says so); and with a
+          // loader thread, the frozen intrinsics' warning no longer holds
+          // an ES module main in the tick queue on Node 22, with any
+          // loader (a pass-through `module.register` does the same).
+          const viewless = options[0] === '--frozen-intrinsics' && (flag === '--import' || hooks === 'async');
+          assert.equal(viewless ? r.stdout.split('\n')[0] : r.stdout, viewless ? 'depcjs' : plain.stdout, `${what}: stdout\n${r.stderr}`);
+          assert.equal(r.code, 0, what);
+          // What jsftrace says it cannot do here, and nothing else.
+          const expected: string[] = [];
+          // Frozen before an --import preload runs: no view of the original text.
+          if (options[0] === '--frozen-intrinsics' && flag === '--import') expected.push('JSFTRACE_ORIGINAL');
+          // Node's module loader thread is a worker, which the permission model forbids.
+          if (options[0] === permission && hooks === 'async') expected.push('JSFTRACE_HOOKS');
+          assert.deepEqual(warnings(r.stderr).map((l) => /\[(JSFTRACE_\w+)\]/.exec(l)![1]), expected, `${what}\n${r.stderr}`);
+        }
+      }
+    }
+  } finally {
+    t.done();
+  }
+});
+
+test('a Worker that Node refuses at once throws as without jsftrace: no frame of its Proxy, as many of the program\'s', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'main.cjs': `const { Worker } = require('node:worker_threads');
+function make(file, opts) { return new Worker(file, opts); }
+function deeper(n, file, opts) { return n === 0 ? make(file, opts) : deeper(n - 1, file, opts); }
+for (const [file, opts] of [['no-prefix.js', {}], ['./w.js', { execArgv: ['--no-such-option'] }], ['./w.js', { env: 1 }]]) {
+  try { deeper(12, file, opts); } catch (e) { console.log(e.stack); }
+}
+`,
+      'w.js': '',
+    });
+    await threeWays(t.dir, 'main.cjs');
+  } finally {
+    t.done();
+  }
+});
+
+test('Node options that queue nothing at the start leave the main module and a worker started as without jsftrace', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'main.cjs': `const { Worker } = require('node:worker_threads');
+console.log('main', new Error('top').stack.split('\\n').slice(-1)[0].trim());
+new Worker(__dirname + '/w.cjs');
+`,
+      'w.cjs': "console.log('worker', new Error('top').stack.split('\\n').slice(-1)[0].trim());\n",
+    });
+    const options = ['--experimental-vm-modules', '--disable-proto=delete', '--no-experimental-global-navigator', '--experimental-strip-types']
+      .filter((o) => process.allowedNodeEnvironmentFlags.has(o.replace(/=.*/, '')));
+    for (const option of options) {
+      const plain = await runNode([option, 'main.cjs'], { cwd: t.dir, env: REAL });
+      const r = await runNode([option, '--require', registerCjs, 'main.cjs'], { cwd: t.dir, env: { ...REAL, ...TRACING } });
+      assert.equal(r.stdout, plain.stdout, option);
+      assert.equal(r.stderr, plain.stderr, option);
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('the main module starts in the same tick as without jsftrace, and the control socket is there, 0600, by its first turn of the event loop', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {

@@ -101,9 +101,11 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
  */
 function forLoaderThread(): boolean {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 100;
+  // Read-only under --frozen-intrinsics: then the frames the limit gives.
+  const settable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
+  if (settable) Error.stackTraceLimit = 100;
   const stack = new Error().stack ?? '';
-  Error.stackTraceLimit = limit;
+  if (settable) Error.stackTraceLimit = limit;
   // The frames may be async ones ("at async ModuleLoader.loadAndTranslate").
   // A request from a module thread reaches the hooks from the message
   // handler directly; this thread's own import reaches them through the

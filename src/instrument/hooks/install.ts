@@ -81,6 +81,12 @@ function chooseMode(env: NodeJS.ProcessEnv): 'sync' | 'async' {
   return syncHooksApi() !== null ? 'sync' : 'async';
 }
 
+/** Whether Node's permission model (`--permission`, Node 20's `--experimental-permission`) is on and denies worker threads. */
+function workersDenied(): boolean {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  return permission !== undefined && !permission.has('worker');
+}
+
 /**
  * Runs `f` with Node's deprecation warnings off. Node 26 deprecates
  * `module.register`: its warning, printed once, or thrown under
@@ -172,6 +178,14 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
     // none is registered; the program runs, its ES modules as they are.
     esm = 'none';
     process.emitWarning('the working directory was removed: a module loader thread would hang, so ES modules are not instrumented (CommonJS is)', {
+      code: 'JSFTRACE_HOOKS',
+    });
+  }
+  else if (workersDenied()) {
+    // Node's module loader thread is a worker: under the permission model
+    // without --allow-worker, module.register throws, and the program with it.
+    esm = 'none';
+    process.emitWarning('the permission model allows no worker threads (--allow-worker): a module loader thread cannot start, so ES modules are not instrumented (CommonJS is)', {
       code: 'JSFTRACE_HOOKS',
     });
   }

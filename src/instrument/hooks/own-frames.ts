@@ -5,7 +5,8 @@
  * error thrown inside a `nextResolve` or `nextLoad` our hooks called (a
  * module that cannot be found, an import attribute missing, a loader of
  * the program's that fails), or inside Node's `register` or
- * `registerHooks` called by their stand-ins (follow-loaders.ts). Invariant: only lines naming a file of
+ * `registerHooks` called by their stand-ins (follow-loaders.ts), or by
+ * Node's Worker constructor under its Proxy (propagate.ts). Invariant: only lines naming a file of
  * jsftrace's (shared/own-code.ts) go; the message, Node's own frames and the program's stay as V8
  * and the program's `prepareStackTrace` made them, and a stack that is not
  * a string (a `prepareStackTrace` that returns the frames) is left alone.
@@ -45,6 +46,23 @@ function frameless(): Error {
   } finally {
     ObjectDefineProperty(IntrinsicError, 'stackTraceLimit', limit);
   }
+}
+
+const noop = (): void => {};
+
+/**
+ * Raises the stack trace limit by one around a call of Node's under one
+ * frame of ours, whose errors go through withoutOwnFrames: they then keep
+ * as many frames of the program's as without us. Returns what puts the
+ * limit back; a limit that is not a plain writable number stays as it is.
+ */
+export function oneFrameMore(): () => void {
+  const limit = ObjectGetOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
+  if (limit === undefined || !('value' in limit) || limit.writable !== true || typeof limit.value !== 'number') return noop;
+  IntrinsicError.stackTraceLimit = limit.value + 1;
+  return () => {
+    ObjectDefineProperty(IntrinsicError, 'stackTraceLimit', limit);
+  };
 }
 
 function strip(stack: unknown): unknown {

@@ -26,11 +26,12 @@
 import module from 'node:module';
 import * as wt from 'node:worker_threads';
 import { masquerade } from '../original/source-text.js';
+import { oneFrameMore, withoutOwnFrames } from './own-frames.js';
 import { requireOwnCjs } from '../../shared/own-cjs.js';
 import type { ThreadSettings } from '../../shared/thread-settings.cjs';
 
-const { constructWithGiven } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
-type ThreadGiven = Parameters<ThreadSettings['constructWithGiven']>[0];
+const { giveToNext } = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
+type ThreadGiven = NonNullable<Parameters<ThreadSettings['giveToNext']>[0]>;
 
 const PATCHED = Symbol.for('jsftrace.workerProxy');
 /** In a Worker's options: start it as given, without jsftrace (the OTLP export worker). */
@@ -96,11 +97,20 @@ export function followWorkers(flag: EntryFlag): boolean {
   const proxy = new Proxy(Original, {
     construct(target, args, newTarget) {
       const opts = args[1] as WorkerOptions | null | undefined;
-      if (opts === null || typeof opts !== 'object') return Reflect.construct(target, args, newTarget) as object;
-      const started = optionsWithFlag(opts, flag);
-      const withOpts = [args[0], started.opts, ...args.slice(2)];
-      if (started.given === undefined) return Reflect.construct(target, withOpts, newTarget) as object;
-      return constructWithGiven(started.given, () => Reflect.construct(target, withOpts, newTarget) as object);
+      const started = opts === null || typeof opts !== 'object' ? null : optionsWithFlag(opts, flag);
+      if (started !== null) args = [args[0], started.opts, ...args.slice(2)];
+      // What Node throws at once (a bad path or option, no permission)
+      // shows no frame of this trap, and as many of the program's.
+      const putBack = oneFrameMore();
+      if (started?.given !== undefined) giveToNext(started.given);
+      try {
+        return Reflect.construct(target, args, newTarget) as object;
+      } catch (e) {
+        throw withoutOwnFrames(e);
+      } finally {
+        if (started?.given !== undefined) giveToNext(undefined);
+        putBack();
+      }
     },
     get(target, key, receiver) {
       if (key === PATCHED) return true;

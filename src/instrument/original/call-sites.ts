@@ -227,7 +227,8 @@ export function installCallSiteView(): void {
  */
 function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void {
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
-  if (own !== undefined && own.configurable !== true) return;
+  // Frozen (--frozen-intrinsics): Node's own formatter stays, which needs no views.
+  if (own === undefined ? !Object.isExtensible(Error) : own.configurable !== true) return;
   let value: unknown = own === undefined ? undefined : 'value' in own ? own.value : undefined;
   // Node's own default (ErrorPrepareStackTrace, on every line from 20): Node
   // formats with it by itself, through the frames' string conversion, so it

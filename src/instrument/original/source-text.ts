@@ -64,9 +64,23 @@ function original(text: string): string {
 
 let installed = false;
 
+/**
+ * Puts the view in place. Where `Function.prototype.toString` cannot be
+ * redefined (`--frozen-intrinsics` with `--import`, which freezes the
+ * intrinsics before jsftrace starts; by `--require` it starts before),
+ * functions keep V8's text, the instrumented one, as stack traces keep
+ * their columns (original/call-sites.ts), and one warning says so.
+ */
 export function installSourceTextView(): void {
   if (installed) return;
   installed = true;
+  const current = Object.getOwnPropertyDescriptor(Function.prototype, 'toString');
+  if (current !== undefined && current.configurable !== true) {
+    process.emitWarning('the intrinsics were frozen (--frozen-intrinsics) before jsftrace started: functions show their instrumented text, and stack traces its columns; start it with --require to keep the original view', {
+      code: 'JSFTRACE_ORIGINAL',
+    });
+    return;
+  }
   const { toString } = {
     toString(this: unknown): string {
       const self = (typeof this === 'function' || (typeof this === 'object' && this !== null)) ? standIns.get(this) ?? this : this;
@@ -74,7 +88,8 @@ export function installSourceTextView(): void {
     },
   };
   standIns.set(toString, FunctionToString);
+  // A data property, as V8 makes it (another tool's accessor would make `{ ...current, value }` invalid).
   Object.defineProperty(Function.prototype, 'toString', {
-    ...Object.getOwnPropertyDescriptor(Function.prototype, 'toString'), value: toString,
+    value: toString, writable: current === undefined || !('value' in current) || current.writable === true, enumerable: current?.enumerable ?? false, configurable: true,
   });
 }
