@@ -655,7 +655,7 @@ new Worker(__dirname + '/w.cjs');
 `,
       'w.cjs': "console.log('worker', new Error('top').stack.split('\\n').slice(-1)[0].trim());\n",
     });
-    const options = ['--experimental-vm-modules', '--disable-proto=delete', '--no-experimental-global-navigator', '--experimental-strip-types']
+    const options = ['--experimental-vm-modules', '--disable-proto=delete', '--no-experimental-global-navigator', '--experimental-strip-types', '--experimental-addon-modules']
       .filter((o) => process.allowedNodeEnvironmentFlags.has(o.replace(/=.*/, '')));
     for (const option of options) {
       const plain = await runNode([option, 'main.cjs'], { cwd: t.dir, env: REAL });
