@@ -31,6 +31,13 @@ const served = (dir: string): Record<string, string | undefined> => ({ JSFTRACE_
  */
 const TRACING = { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_tracer', 'function']]) };
 
+/** Process ids out of Node's warnings, which differ from run to run. */
+const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
+/** Each entry of jsftrace's, and the empty preload a plain run is given in its place (noop.mjs, noop.cjs). */
+const ENTRIES = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
+/** The hooks a run can be given: the loader thread (module.register) always, in-thread hooks where Node has them. */
+const HOOK_MODES = inThreadHooks ? ['async', 'sync'] : ['async'];
+
 /**
  * Runs `main` with an empty preload and with jsftrace/register, by --import
  * and by --require, idle and (by --require) with a tracer configured at the
@@ -44,9 +51,7 @@ async function threeWays(dir: string, main: string, flags: readonly string[] = [
   writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
   // Every frame shown: one frame too many or too few is a difference.
   const limit = '--stack-trace-limit=100';
-  const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
-  const entries = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
-  for (const [flag, ours, none] of entries.filter(([f]) => flags.includes(f))) {
+  for (const [flag, ours, none] of ENTRIES.filter(([f]) => flags.includes(f))) {
     const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
     const ways: [string, Record<string, string | undefined>][] = [['idle', served(dir)]];
     if (flag === '--require') ways.push(['tracing', { ...served(dir), ...TRACING }]);
@@ -557,13 +562,11 @@ test('deprecation flags: --no-deprecation and --throw-deprecation change nothing
         console.log(dep(), r, process.noDeprecation, process.throwDeprecation, Object.getOwnPropertyNames(process).includes('noDeprecation'));`,
       'dep.mjs': 'export function dep() { return "dep"; }',
     });
-    const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
-    // The loader thread (module.register) is where jsftrace touched the flag; in-thread hooks where Node has them.
-    const hookModes = inThreadHooks ? ['async', 'sync'] : ['async'];
+    // The loader thread (module.register) is where jsftrace touched the flag.
     for (const options of [[], ['--no-deprecation'], ['--throw-deprecation']]) {
-      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const) {
+      for (const [flag, ours, none] of ENTRIES) {
         const plain = await runNode([...options, flag, none, 'main.mjs'], { cwd: t.dir, env: REAL });
-        for (const hooks of hookModes) {
+        for (const hooks of HOOK_MODES) {
           const r = await runNode([...options, flag, ours, 'main.mjs'], { cwd: t.dir, env: REAL, hooks });
           const what = `${options.join(' ')} ${flag} ${hooks}`;
           assert.equal(r.stdout, plain.stdout, `${what}: stdout\n${r.stderr}`);
@@ -592,15 +595,13 @@ test('--frozen-intrinsics and the permission model: the program runs as without 
       'dep.mjs': 'export function dep() { return "dep"; }',
       'cjs.cjs': 'exports.cjs = function cjs() { return "cjs"; };',
     });
-    const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
     const warnings = (text: string): string[] => pids(text).split('\n').filter((l) => l.includes('[JSFTRACE_'));
     const permission = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
-    const hookModes = inThreadHooks ? ['async', 'sync'] : ['async'];
     for (const options of [['--frozen-intrinsics'], [permission, '--allow-fs-read=*']]) {
-      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const) {
+      for (const [flag, ours, none] of ENTRIES) {
         const plain = await runNode([...options, flag, none, 'main.mjs'], { cwd: t.dir, env: REAL });
         assert.match(plain.stdout, /^depcjs\n\d+\n$/, plain.stderr);
-        for (const hooks of hookModes) {
+        for (const hooks of HOOK_MODES) {
           const what = `${options.join(' ')} ${flag} ${hooks}`;
           const r = await runNode([...options, flag, ours, 'main.mjs'], { cwd: t.dir, env: REAL, hooks });
           // Frozen before an --import preload runs, stack traces are not
@@ -687,9 +688,9 @@ setImmediate(() => {
     });
     writeTree(t.dir, { 'noop.mjs': '', 'noop.cjs': '' });
     for (const main of ['main.cjs', 'main.mjs']) {
-      for (const [flag, ours, none] of [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']]) {
-        const plain = await runNode([flag!, none!, main], { cwd: t.dir, env: served(t.dir) });
-        const r = await runNode([flag!, ours!, main], { cwd: t.dir, env: served(t.dir) });
+      for (const [flag, ours, none] of ENTRIES) {
+        const plain = await runNode([flag, none, main], { cwd: t.dir, env: served(t.dir) });
+        const r = await runNode([flag, ours, main], { cwd: t.dir, env: served(t.dir) });
         assert.equal(r.stderr, '', `${flag} ${main}: stderr`);
         assert.equal(r.stdout, plain.stdout.replace('no socket', 'true 600'), `${flag} ${main}`);
         assert.equal(r.code, 0);
