@@ -132,15 +132,24 @@ function settledNow(p: Promise<void>): boolean {
  * the main module, not after its first synchronous part: a warning before
  * the program's listener, a rejection before its handler, a throw from a
  * tick outside its callback scope), and no option of Node's own start
- * queued a warning: measured on Node 20 to 26 for every `--experimental-*`
- * option they have, only Node 20's permission model, loaders, policies
- * and frozen intrinsics do; `--security-revert` is kept out on trust. And `_tickCallback` is not deprecated out loud
+ * queued a warning. Options that may (the experimental ones, the
+ * permission model's, loaders, policies, frozen intrinsics) hold the
+ * program, but those measured on Node 20 to 26 to queue nothing at the
+ * start (QUEUES_NOTHING; `node --test` gives every file's process one of
+ * them on Node 24). And `_tickCallback` is not deprecated out loud
  * (--pending-deprecation would print DEP0134).
  */
+const MAY_QUEUE = /^--(?:no-)?(?:experimental|permission|allow-|loader|policy|pending-deprecation|frozen-intrinsics|disable-proto|security-revert)/;
+const QUEUES_NOTHING = new RegExp(`^--(?:no-)?experimental-(?:${[
+  'vm-modules', 'strip-types', 'transform-types', 'addon-modules', 'require-module', 'detect-module', 'default-type', 'global-navigator',
+  'wasm-modules', 'import-meta-resolve', 'shadow-realm', 'async-context-frame', 'print-required-tla', 'sqlite', 'websocket', 'eventsource',
+  'webstorage', 'json-modules', 'top-level-await', 'test-[a-z-]+',
+].join('|')})(?:=|$)|^--(?:disable-proto|permission|allow-fs-read|allow-fs-write)(?:=|$)`);
+
 function mayRunQueued(): boolean {
   const options = [...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/), ...process.execArgv];
   if (process.env['NODE_PENDING_DEPRECATION'] === '1') return false;
-  if (options.some((o) => /^--(?:experimental-permission|(?:experimental-)?loader|(?:experimental-)?policy|pending-deprecation|frozen-intrinsics|security-revert)/.test(o))) return false;
+  if (options.some((o) => MAY_QUEUE.test(o) && !QUEUES_NOTHING.test(o))) return false;
   // An earlier --require preload is in the CommonJS cache; ours are this package's files.
   return Object.keys(requireHere.cache).every((f) => f.startsWith(packageRoot));
 }

@@ -41,6 +41,16 @@ export const SymbolHasInstance: symbol = Object.getOwnPropertySymbols(Object.get
 export const FunctionBind = Function.prototype.bind;
 /** The realm's Error as Node started: V8 reads `stackTraceLimit` from it, whatever `globalThis.Error` is now. */
 export const IntrinsicError = Error;
+
+/**
+ * The realm's `Error.stackTraceLimit` when it is a plain writable number,
+ * which jsftrace may set for a moment and put back; else null (read-only
+ * under --frozen-intrinsics, deleted, an accessor: left as it is).
+ */
+export function settableStackLimit(): number | null {
+  const d = Object.getOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
+  return d !== undefined && 'value' in d && d.writable === true && typeof d.value === 'number' ? d.value : null;
+}
 export const JSONParse = JSON.parse;
 export const JSONStringify = JSON.stringify;
 export const ArrayIsArray = Array.isArray;

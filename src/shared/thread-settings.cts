@@ -70,13 +70,33 @@ function settingsEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * What the program gave the worker about to be constructed, whose options
- * jsftrace's flag was put into, for it to give back (giveBackOptions);
- * undefined once it is constructed. Only that worker gets it: Node copies
- * the environment data when it constructs one.
+ * Hands the worker about to be constructed what its program gave where
+ * jsftrace's flag went in (undefined: nothing; it gives back nothing), for
+ * it to give back (giveBackOptions). Only that worker gets it: Node copies
+ * the environment data when it constructs one. Returns what puts back the
+ * entry as it was: a worker constructed while another is (a getter of the
+ * other's `workerData`) must not take the other's, nor clear it.
  */
-function giveToNext(given: Given | undefined): void {
+function giveToNext(given: Given | undefined): () => void {
+  const before = getEnvironmentData(GIVEN_KEY);
   setEnvironmentData(GIVEN_KEY, given as never);
+  return () => {
+    setEnvironmentData(GIVEN_KEY, before as never);
+  };
+}
+
+/**
+ * Puts the settings this thread took from its starter (settingsEnv) into
+ * its `process.env`, for the child processes it starts: with
+ * JSFTRACE_CHILDREN=1 they follow through the environment, as they do from
+ * the main thread.
+ */
+function settingsIntoEnvironment(): void {
+  const env = settingsEnv();
+  if (env === process.env) return;
+  for (const name of Object.keys(env)) {
+    if (isSetting(name) && process.env[name] === undefined && env[name] !== undefined) process.env[name] = env[name];
+  }
 }
 
 /**
@@ -95,10 +115,11 @@ function giveBackOptions(): void {
   else if (given.nodeOptions === null) delete process.env['NODE_OPTIONS'];
 }
 
-module.exports = { settingsEnv, giveToNext, giveBackOptions };
+module.exports = { settingsEnv, settingsIntoEnvironment, giveToNext, giveBackOptions };
 
 export interface ThreadSettings {
   settingsEnv: typeof settingsEnv;
   giveToNext: typeof giveToNext;
+  settingsIntoEnvironment: typeof settingsIntoEnvironment;
   giveBackOptions: typeof giveBackOptions;
 }

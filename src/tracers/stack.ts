@@ -12,6 +12,7 @@
 
 import { writeStringField, type RingWriter } from '../ring/index.js';
 import { OWN_CODE } from '../shared/own-code.js';
+import { settableStackLimit } from '../shared/builtins.js';
 import { C_OPTIONS, C_STATE, ctl, EV_STACK, OPT_FUNC_STACK_TRACE, threadTraced, threadWriter } from './session.js';
 
 export const STACK_DEPTH = 32;
@@ -46,31 +47,25 @@ function own(frame: string): boolean {
   return false;
 }
 
-/** Whether an assignment to `o[key]` sets it (a frozen or read-only property: not). */
-function writable(o: object, key: string): boolean {
-  const d = Object.getOwnPropertyDescriptor(o, key);
-  return d === undefined ? Object.isExtensible(o) : 'value' in d ? d.writable === true : typeof d.set === 'function';
-}
-
 /** The caller's stack, newest first, without jsftrace's frames; one frame per line. */
 export function captureStack(): string {
-  const savedLimit = Error.stackTraceLimit;
   // The program's own hook (source-map tools, depd, callsites) is not run:
   // V8's text form is read instead. Frozen (`--frozen-intrinsics`), both
   // stay as they are: the hook is then Node's own, which gives that text.
   const savedHook = Error.prepareStackTrace;
   const E = Error as { prepareStackTrace?: unknown; stackTraceLimit: number };
-  const hookSettable = writable(E, 'prepareStackTrace');
-  const limitSettable = writable(E, 'stackTraceLimit');
+  const hook = Object.getOwnPropertyDescriptor(E, 'prepareStackTrace');
+  const hookSettable = hook === undefined ? Object.isExtensible(E) : 'value' in hook ? hook.writable === true : typeof hook.set === 'function';
+  const savedLimit = settableStackLimit();
   let text: unknown;
   try {
     if (hookSettable) E.prepareStackTrace = undefined;
-    if (limitSettable) E.stackTraceLimit = STACK_DEPTH + 16;
+    if (savedLimit !== null) E.stackTraceLimit = STACK_DEPTH + 16;
     const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder);
     text = holder.stack;
   } finally {
-    if (limitSettable) E.stackTraceLimit = savedLimit;
+    if (savedLimit !== null) E.stackTraceLimit = savedLimit;
     if (hookSettable) E.prepareStackTrace = savedHook;
   }
   const lines = (typeof text === 'string' ? text : '').split('\n').slice(1);

@@ -283,10 +283,16 @@ for (const mode of hookModes) {
           out.options = await run({ env: { A: '1', NODE_OPTIONS: '--no-deprecation', B: '2' } });
           out.own = await run({ env: { JSFTRACE_EXCLUDE: '' } });
           out.both = await run({ env: {}, execArgv: [] });
+          // Options Node reads by property, inherited ones included.
+          out.inherited = await run(Object.assign(Object.create({ workerData: { n: 42 } }), { env: {} }));
+          // A worker constructed while another is (a getter of its workerData) takes none of the other's options.
+          let nested;
+          out.outer = await run({ execArgv: ['--no-deprecation'], workerData: { get n() { nested = run({}); return 1; } } });
+          out.nested = await nested;
           console.log(JSON.stringify(out));
           ${REPORT_ESM}`,
         'worker.mjs': `
-          import { parentPort, Worker } from 'node:worker_threads';
+          import { getEnvironmentData, parentPort, Worker, workerData } from 'node:worker_threads';
           import { wdep } from './wdep.cjs';
           import { skip } from './skip.cjs';
           wdep(); skip();
@@ -296,21 +302,29 @@ for (const mode of hookModes) {
           const inner = process.env.A === '1' ? await new Promise((resolve) => {
             new Worker('require("node:worker_threads").parentPort.postMessage(JSON.stringify(process.env))', { eval: true, env: {} }).once('message', resolve);
           }) : null;
-          setImmediate(() => parentPort.postMessage({ seen: (globalThis.__jsftraceSeen ?? []).sort(), env, argv, inner }));`,
+          // What jsftrace handed this worker to give back stays with it.
+          const given = getEnvironmentData('jsftrace.given') ?? null;
+          setImmediate(() => parentPort.postMessage({ seen: (globalThis.__jsftraceSeen ?? []).sort(), env, argv, inner, data: workerData ?? null, given }));`,
         'wdep.cjs': 'exports.wdep = function wdep() {};',
         'skip.cjs': 'exports.skip = function skip() {};',
       });
       const env = { JSFTRACE_EXCLUDE: 'skip.cjs' };
       const plain = await runNode(['main.mjs'], { cwd: t.dir, hooks: mode.hooks, env });
       assert.equal(plain.code, 0, plain.stderr);
-      const plainOut = JSON.parse(plain.output.trim().split('\n').at(-1)!) as Record<string, { env: string; argv: string; inner: string | null }>;
+      const plainOut = JSON.parse(plain.output.trim().split('\n').at(-1)!) as Record<string, { env: string; argv: string; inner: string | null; data: unknown }>;
       for (const [name, entry] of [['--import', registerJs], ['--require', registerCjs]] as const) {
         // As `jsftrace record` passes it: by NODE_OPTIONS, which a worker given an environment does not see.
         const r = await runNode(['main.mjs'], { cwd: t.dir, hooks: mode.hooks, env: { ...env, NODE_OPTIONS: `${name} ${entry}` } });
         ok(r);
-        const out = JSON.parse(r.output.trim().split('\n').at(-1)!) as Record<string, { seen: string[]; env: string; argv: string; inner: string | null }>;
-        for (const k of ['empty', 'options', 'own', 'both']) {
+        const out = JSON.parse(r.output.trim().split('\n').at(-1)!) as Record<string, { seen: string[]; env: string; argv: string; inner: string | null; data: unknown; given: unknown }>;
+        for (const k of ['empty', 'options', 'own', 'both', 'inherited', 'outer', 'nested']) {
           const w = out[k]!;
+          assert.deepEqual(w.data, plainOut[k]!.data, `${name} ${k}: workerData`);
+          assert.equal(w.given, null, `${name} ${k}: what was handed on is taken`);
+          if (k === 'outer' || k === 'nested') {
+            assert.equal(w.argv, plainOut[k]!.argv, `${name} ${k}`);
+            continue;
+          }
           // The settings the main thread started with (the transform module, the exclusion) apply where the worker's environment names none.
           assert.deepEqual(w.seen, k === 'own' ? ['skip.cjs|commonjs', 'wdep.cjs|commonjs', 'worker.mjs|module'] : ['wdep.cjs|commonjs', 'worker.mjs|module'], `${name} ${k}`);
           assert.equal(w.env, plainOut[k]!.env, `${name} ${k}: the environment as the program gave it`);
@@ -451,6 +465,21 @@ for (const mode of hookModes) {
       r = await runNode([...IMPORT, 'main.cjs'], { cwd: t.dir, hooks: mode.hooks, env: { JSFTRACE_CHILDREN: '1' } });
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(children(r), { spawned: '["child.cjs|commonjs"]', forked: '["child.cjs|commonjs"]' });
+      // From a worker given an environment of its own, jsftrace passed by
+      // NODE_OPTIONS: its child starts with the settings the worker took
+      // from the main thread (here, the transform that reports).
+      writeTree(t.dir, {
+        'env-worker.cjs': `
+          const { Worker } = require('node:worker_threads');
+          new Worker(__dirname + '/spawner.cjs', { env: { PATH: process.env.PATH ?? '' } }).on('message', (m) => console.log('CHILDREN ' + JSON.stringify(m)));`,
+        'spawner.cjs': `
+          const cp = require('node:child_process');
+          const spawned = cp.spawnSync(process.execPath, ['child.cjs'], { encoding: 'utf8' });
+          require('node:worker_threads').parentPort.postMessage({ spawned: spawned.stdout.trim() });`,
+      });
+      r = await runNode(['env-worker.cjs'], { cwd: t.dir, hooks: mode.hooks, env: { JSFTRACE_CHILDREN: '1', NODE_OPTIONS: `--require ${registerCjs}` } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(children(r), { spawned: '["child.cjs|commonjs"]' });
     } finally {
       t.done();
     }

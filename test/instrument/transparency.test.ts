@@ -556,10 +556,14 @@ test('deprecation flags: --no-deprecation and --throw-deprecation change nothing
       'main.mjs': `
         import { dep } from './dep.mjs';
         import util from 'node:util';
+        import module from 'node:module';
         const mine = util.deprecate(() => 1, 'a deprecation of the program', 'DEP_PROGRAM');
         let r;
         try { r = mine(); } catch (e) { r = e.code; }
-        console.log(dep(), r, process.noDeprecation, process.throwDeprecation, Object.getOwnPropertyNames(process).includes('noDeprecation'));`,
+        // Deprecated on Node 26: the program's own call warns (or throws) as without jsftrace's call before it.
+        let registered = 'registered';
+        try { module.register('data:text/javascript,export async function resolve(s, c, n) { return n(s, c); }'); } catch (e) { registered = e.code; }
+        console.log(dep(), r, registered, process.noDeprecation, process.throwDeprecation, Object.getOwnPropertyNames(process).includes('noDeprecation'));`,
       'dep.mjs': 'export function dep() { return "dep"; }',
     });
     // The loader thread (module.register) is where jsftrace touched the flag.
@@ -634,9 +638,12 @@ test('a Worker that Node refuses at once throws as without jsftrace: no frame of
       'main.cjs': `const { Worker } = require('node:worker_threads');
 function make(file, opts) { return new Worker(file, opts); }
 function deeper(n, file, opts) { return n === 0 ? make(file, opts) : deeper(n - 1, file, opts); }
-for (const [file, opts] of [['no-prefix.js', {}], ['./w.js', { execArgv: ['--no-such-option'] }], ['./w.js', { env: 1 }]]) {
+for (const [file, opts] of [['no-prefix.js', {}], ['./w.js', { execArgv: ['--no-such-option'] }], ['./w.js', { env: 1 }], ['no-prefix.js', { env: {} }]]) {
   try { deeper(12, file, opts); } catch (e) { console.log(e.stack); }
 }
+// No frame at all, as asked.
+Error.stackTraceLimit = 0;
+try { make('no-prefix.js', { env: {} }); } catch (e) { console.log(e.stack); }
 `,
       'w.js': '',
     });
@@ -663,6 +670,19 @@ new Worker(__dirname + '/w.cjs');
       const r = await runNode([option, '--require', registerCjs, 'main.cjs'], { cwd: t.dir, env: { ...REAL, ...TRACING } });
       assert.equal(r.stdout, plain.stdout, option);
       assert.equal(r.stderr, plain.stderr, option);
+    }
+    // And where options do queue a warning at the start, an idle start
+    // leaves it queued: the program's first line comes first, and its
+    // listener sees it.
+    writeTree(t.dir, { 'listen.cjs': "process.on('warning', (w) => console.log('warning', w.name));\nconsole.log('first line');\n" });
+    const permission = process.allowedNodeEnvironmentFlags.has('--permission')
+      ? ['--permission', '--allow-fs-read=*', '--allow-worker']
+      : ['--experimental-permission', '--allow-fs-read=*', '--allow-worker'];
+    for (const queuing of [['--frozen-intrinsics'], permission]) {
+      const plain = await runNode([...queuing, 'listen.cjs'], { cwd: t.dir, env: REAL });
+      assert.match(plain.stdout, /^first line\nwarning \w+Warning\n/, queuing.join(' '));
+      const r = await runNode([...queuing, '--require', registerCjs, 'listen.cjs'], { cwd: t.dir, env: REAL });
+      assert.equal(r.stdout, plain.stdout, queuing.join(' '));
     }
   } finally {
     t.done();

@@ -34,6 +34,7 @@ const { joinAsOuter, requestOuter, requiredBySourced, sourcedCjs, transforms, wh
 const { instrumentLoadResult } = runtime.load('instrument/hooks/load-result.js') as typeof import('./load-result.js');
 const { withoutOwnFrames } = runtime.load('instrument/hooks/own-frames.js') as typeof import('./own-frames.js');
 const { adoptKeyGlobal } = runtime.load('shared/site-abi.js') as typeof import('../../shared/site-abi.js');
+const { settableStackLimit } = runtime.load('shared/builtins.js') as typeof import('../../shared/builtins.js');
 
 export interface LoaderData {
   settings: LoadSettings;
@@ -100,12 +101,11 @@ export async function resolve(specifier: string, context: ResolveContext, nextRe
  * program's.
  */
 function forLoaderThread(): boolean {
-  const limit = Error.stackTraceLimit;
   // Read-only under --frozen-intrinsics: then the frames the limit gives.
-  const settable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;
-  if (settable) Error.stackTraceLimit = 100;
+  const limit = settableStackLimit();
+  if (limit !== null) Error.stackTraceLimit = 100;
   const stack = new Error().stack ?? '';
-  if (settable) Error.stackTraceLimit = limit;
+  if (limit !== null) Error.stackTraceLimit = limit;
   // The frames may be async ones ("at async ModuleLoader.loadAndTranslate").
   // A request from a module thread reaches the hooks from the message
   // handler directly; this thread's own import reaches them through the

@@ -27,9 +27,11 @@ type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
  * Replaces `module[key]` by a stand-in that calls `rejoin` after each call
- * that returns. False when this Node has no such function.
+ * that returns, and `before` ahead of each (what the program's call would
+ * have done that jsftrace's own call used up: a deprecation warning). False
+ * when this Node has no such function.
  */
-export function followLoaders(key: Registration, rejoin: () => void): boolean {
+export function followLoaders(key: Registration, rejoin: () => void, before?: (standIn: Fn) => void): boolean {
   const holder = module as unknown as Record<Registration, Fn | undefined>;
   const original = holder[key];
   if (typeof original !== 'function') return false;
@@ -37,6 +39,7 @@ export function followLoaders(key: Registration, rejoin: () => void): boolean {
   const standIn = standInFor(function (this: unknown, ...args: unknown[]): unknown {
     let result: unknown;
     try {
+      before?.(standIn);
       result = ReflectApply(original, this, args);
     } catch (e) {
       // An argument Node rejects: its error, without the stand-in's frame.

@@ -32,6 +32,10 @@ import { atExit } from '../../shared/exit-hooks.js';
 import { workingDir, workingDirRemoved } from '../../shared/working-dir.js';
 import { KEY_GLOBAL } from '../../shared/site-abi.js';
 import type { LoaderData } from './esm-loader.js';
+import { requireOwnCjs } from '../../shared/own-cjs.js';
+import type { ThreadSettings } from '../../shared/thread-settings.cjs';
+
+const threadSettings = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
 
 export interface InstallInfo {
   /** How ES modules are hooked in this thread. */
@@ -88,26 +92,36 @@ function workersDenied(): boolean {
 }
 
 /**
- * Runs `f` with Node's deprecation warnings off. Node 26 deprecates
- * `module.register`: its warning, printed once, or thrown under
- * `--throw-deprecation`, would be the program's for a call it did not
- * make; a call of the program's own still warns, as it would have. The
- * property is put back as it was (absent, as it is unless set); under
- * `--no-deprecation` Node made it read-only and true already.
+ * A deprecation warning that jsftrace's own call of a Node function took
+ * from the program: Node warns once per deprecated function, so the
+ * program's first call of it warns instead (followLoaders' `before`).
  */
-function withoutDeprecation(f: () => void): void {
-  const before = Object.getOwnPropertyDescriptor(process, 'noDeprecation');
-  if (before !== undefined && (before.value === true || before.writable !== true)) {
-    f();
-    return;
-  }
-  process.noDeprecation = true;
+let heldDeprecation: [string, string, string | undefined] | null = null;
+
+/**
+ * Runs `f` with the deprecation warnings it raises held back. Node 26
+ * deprecates `module.register`: its warning, printed once, or thrown under
+ * `--throw-deprecation`, would be the program's for a call it did not make.
+ * Node raises it through `process.emitWarning`, put back at once.
+ */
+function holdingDeprecations(f: () => void): void {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning: string | Error, type?: unknown, code?: unknown): void {
+    if (type === 'DeprecationWarning' && typeof warning === 'string') heldDeprecation ??= [warning, type, typeof code === 'string' ? code : undefined];
+  } as typeof process.emitWarning;
   try {
     f();
   } finally {
-    if (before === undefined) delete (process as { noDeprecation?: boolean }).noDeprecation;
-    else Object.defineProperty(process, 'noDeprecation', before);
+    process.emitWarning = emitWarning;
   }
+}
+
+/** At the program's first call of `module.register`: the warning jsftrace's call held back. */
+function releaseDeprecation(standIn: (...args: unknown[]) => unknown): void {
+  if (heldDeprecation === null) return;
+  const [warning, type, code] = heldDeprecation;
+  heldDeprecation = null;
+  process.emitWarning(warning, type, code, standIn);
 }
 
 function registerLoaderThread(): boolean {
@@ -118,7 +132,7 @@ function registerLoaderThread(): boolean {
   port1.on('message', onLoaderMessage);
   port1.unref();
   loaderPort = port1;
-  withoutDeprecation(() => registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
+  holdingDeprecations(() => registerOurs.call(module, new URL('./esm-loader.js', import.meta.url), {
     data: { settings: currentSettings(), port: port2, binding: KEY_GLOBAL } satisfies LoaderData,
     transferList: [port2],
   }));
@@ -126,7 +140,7 @@ function registerLoaderThread(): boolean {
   // outside it (loader-state.ts); the URL differs so that each is a module
   // of its own.
   let outers = 0;
-  followLoaders('register', () => registerOurs.call(module, new URL(`./esm-loader.js?outer=${++outers}`, import.meta.url)));
+  followLoaders('register', () => registerOurs.call(module, new URL(`./esm-loader.js?outer=${++outers}`, import.meta.url)), releaseDeprecation);
   return true;
 }
 
@@ -201,8 +215,12 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
 
   const workers = env['JSFTRACE_WORKERS'] !== '0' && followWorkers(flag);
   const children = env['JSFTRACE_CHILDREN'] === '1';
-  // Into process.env, which the program's children inherit (`env` may be a copy: start.ts).
-  if (children) followChildren(flag);
+  // Into process.env, which the program's children inherit (`env` may be a
+  // copy, with settings a worker took from its starter: start.ts).
+  if (children) {
+    followChildren(flag);
+    threadSettings.settingsIntoEnvironment();
+  }
   const info: InstallInfo = { esm, workers, children, compileCache };
   setOwnField('hooks', info);
   return info;

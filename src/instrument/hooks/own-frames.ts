@@ -18,7 +18,7 @@
  * left out because ours took their place stay out.
  */
 
-import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
+import { IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
 import { OWN_CODE } from '../../shared/own-code.js';
 
 const escaped = OWN_CODE.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -52,16 +52,17 @@ const noop = (): void => {};
 
 /**
  * Raises the stack trace limit by one around a call of Node's under one
- * frame of ours, whose errors go through withoutOwnFrames: they then keep
+ * frame of ours (the first, below Node's own), whose errors go through withoutOwnFrames: they then keep
  * as many frames of the program's as without us. Returns what puts the
  * limit back; a limit that is not a plain writable number stays as it is.
  */
 export function oneFrameMore(): () => void {
-  const limit = ObjectGetOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
-  if (limit === undefined || !('value' in limit) || limit.writable !== true || typeof limit.value !== 'number') return noop;
-  IntrinsicError.stackTraceLimit = limit.value + 1;
+  const limit = settableStackLimit();
+  // At 0 no frame is taken, ours or another.
+  if (limit === null || limit <= 0) return noop;
+  IntrinsicError.stackTraceLimit = limit + 1;
   return () => {
-    ObjectDefineProperty(IntrinsicError, 'stackTraceLimit', limit);
+    IntrinsicError.stackTraceLimit = limit;
   };
 }
 

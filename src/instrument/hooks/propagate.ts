@@ -65,26 +65,35 @@ interface WorkerOptions {
 
 /**
  * The options that start the worker with jsftrace, and what the program
- * gave where the flag went in (undefined: the options are as given).
+ * gave where the flag went in (undefined: the options are as given). The
+ * options made are the program's object as prototype, with our `execArgv`
+ * or `env` over it: Node reads them by property, inherited ones included.
  */
 function optionsWithFlag(opts: WorkerOptions, flag: EntryFlag): { opts: WorkerOptions; given?: ThreadGiven } {
   if ((opts as Record<symbol, unknown>)[UNTRACED_WORKER] === true) return { opts };
-  if (Array.isArray(opts.execArgv)) {
-    const execArgv = opts.execArgv as unknown[];
+  // Node runs no --import preload in an `eval: true` worker.
+  if (Boolean(opts.eval) && flag.words.some((w) => w.startsWith('--import'))) return { opts };
+  const over = (key: 'execArgv' | 'env', value: unknown): WorkerOptions =>
+    Object.create(opts, { [key]: { value, writable: true, enumerable: true, configurable: true } }) as WorkerOptions;
+  const execArgv = opts.execArgv;
+  if (Array.isArray(execArgv)) {
     // Anything but strings is Node's to refuse, as without jsftrace.
     if (!execArgv.every((w): w is string => typeof w === 'string') || mentions(execArgv, flag)) return { opts };
-    return { opts: { ...opts, execArgv: [...flag.words, ...execArgv] }, given: { execArgv } };
+    return { opts: over('execArgv', [...flag.words, ...execArgv]), given: { execArgv } };
   }
   const env = opts.env;
   // SHARE_ENV (a symbol) and no env: the process's NODE_OPTIONS, as the main thread's.
   if (env === null || typeof env !== 'object' || mentions(process.execArgv, flag)) return { opts };
-  // Node runs no --import preload in an `eval: true` worker.
-  if (Boolean(opts.eval) && flag.words.some((w) => w.startsWith('--import'))) return { opts };
-  // Node copies the environment by its own enumerable keys, as strings.
-  const own = Object.prototype.propertyIsEnumerable.call(env, 'NODE_OPTIONS');
-  const given = own ? `${(env as Record<string, unknown>)['NODE_OPTIONS'] as string}` : null;
+  // Copied once, as Node copies it (its own enumerable string keys, in
+  // order, each getter called once); Node then copies the copy.
+  const entries = Object.entries(env as Record<string, unknown>);
+  const at = entries.findIndex(([k]) => k === 'NODE_OPTIONS');
+  const given = at < 0 ? null : `${entries[at]![1] as string}`;
   if (given !== null && flag.marks.some((m) => given.includes(m))) return { opts };
-  return { opts: { ...opts, env: { ...env, NODE_OPTIONS: withFlag(flag, given ?? '') } }, given: { nodeOptions: given } };
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of entries) copy[k] = v;
+  copy['NODE_OPTIONS'] = withFlag(flag, given ?? '');
+  return { opts: over('env', copy), given: { nodeOptions: given } };
 }
 
 export function followWorkers(flag: EntryFlag): boolean {
@@ -96,20 +105,22 @@ export function followWorkers(flag: EntryFlag): boolean {
   if ((Original as unknown as Record<symbol, unknown>)[PATCHED] === true) return true;
   const proxy = new Proxy(Original, {
     construct(target, args, newTarget) {
-      const opts = args[1] as WorkerOptions | null | undefined;
-      const started = opts === null || typeof opts !== 'object' ? null : optionsWithFlag(opts, flag);
-      if (started !== null) args = [args[0], started.opts, ...args.slice(2)];
-      // What Node throws at once (a bad path or option, no permission)
-      // shows no frame of this trap, and as many of the program's.
-      const putBack = oneFrameMore();
-      if (started?.given !== undefined) giveToNext(started.given);
+      // What Node throws at once (a bad path, option or environment, no
+      // permission) shows no frame of this trap, and as many of the program's.
+      let putBack: (() => void) | null = null;
+      let restore: (() => void) | null = null;
       try {
+        const opts = args[1] as WorkerOptions | null | undefined;
+        const started = opts === null || typeof opts !== 'object' ? null : optionsWithFlag(opts, flag);
+        if (started !== null) args = [args[0], started.opts, ...args.slice(2)];
+        putBack = oneFrameMore();
+        restore = giveToNext(started?.given);
         return Reflect.construct(target, args, newTarget) as object;
       } catch (e) {
         throw withoutOwnFrames(e);
       } finally {
-        if (started?.given !== undefined) giveToNext(undefined);
-        putBack();
+        restore?.();
+        putBack?.();
       }
     },
     get(target, key, receiver) {
