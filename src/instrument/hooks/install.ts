@@ -19,6 +19,7 @@ import module from 'node:module';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ownField, setOwnField } from '../../core/index.js';
 import { fail } from '../../shared/errors.js';
+import { ReflectApply } from '../../shared/builtins.js';
 import { cacheOptionsFromEnv } from '../cache.js';
 import {
   configure, currentSettings, emitFailureWarning, enableCompileCache, setBeforeStats, useTransformModule,
@@ -106,8 +107,13 @@ let heldDeprecation: [string, string, string | undefined] | null = null;
  */
 function holdingDeprecations(f: () => void): void {
   const emitWarning = process.emitWarning;
-  process.emitWarning = function (warning: string | Error, type?: unknown, code?: unknown): void {
-    if (type === 'DeprecationWarning' && typeof warning === 'string') heldDeprecation ??= [warning, type, typeof code === 'string' ? code : undefined];
+  process.emitWarning = function (this: unknown, warning: string | Error, type?: unknown, code?: unknown, ...rest: unknown[]): void {
+    if (type === 'DeprecationWarning' && typeof warning === 'string') {
+      heldDeprecation ??= [warning, type, typeof code === 'string' ? code : undefined];
+      return;
+    }
+    // Any other warning (jsftrace's own, from the settings read here) goes out as it would.
+    ReflectApply(emitWarning, this, [warning, type, code, ...rest]);
   } as typeof process.emitWarning;
   try {
     f();
