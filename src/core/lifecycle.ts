@@ -393,7 +393,16 @@ export function defineSites(key: string, metas: readonly SiteMeta[]): number {
 export function defineSitesTrusted(key: string, metas: readonly SiteMeta[], siteKeys?: ArrayLike<number>): number {
   return locked(() => {
     const { base, created } = defineBlockLocked(inst, key, metas, siteKeys);
-    if (!created || isDead(inst)) return base;
+    // Defined by another thread already (the same module loaded in two):
+    // its sites may be on, and this thread's key object must say so before
+    // the module's first call. The message that would tell it reaches a
+    // thread only from its event loop, which a worker serving tasks
+    // between Atomics.wait calls (piscina) may never return to.
+    if (!created) {
+      if (!isDead(inst)) updateStaticKey();
+      return base;
+    }
+    if (isDead(inst)) return base;
     const ids: number[] = [];
     for (let k = 0; k < metas.length; k++) ids.push(base + k);
     const list = readList(inst);

@@ -231,6 +231,43 @@ test('filters apply from the first line; .cjs and commands through NODE_OPTIONS 
   }
 });
 
+test('a module first loaded by another thread is traced at once in a worker that never returns to its event loop (a pool serving tasks between Atomics.wait calls)', async () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'task.cjs'), 'function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\nmodule.exports = fib;\n');
+    writeFileSync(join(t.dir, 'pool.cjs'), `const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
+if (isMainThread) {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // B waits first; A loads the module, then wakes B, which loads and calls it without a turn of its event loop.
+  const b = new Worker(__filename, { workerData: { role: 'b', flag } });
+  b.once('online', () => {
+    const a = new Worker(__filename, { workerData: { role: 'a', flag } });
+    a.once('message', (m) => { console.log('a', m); Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); });
+  });
+  b.once('message', (m) => console.log('b', m));
+} else if (workerData.role === 'a') {
+  parentPort.postMessage(require('./task.cjs')(10));
+} else {
+  Atomics.wait(workerData.flag, 0, 0);
+  parentPort.postMessage(require('./task.cjs')(10));
+}
+`);
+    const r = await jsftrace(['record', '-p', 'function', '-l', 'task.cjs:*', '--', process.execPath, 'pool.cjs'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'a 55\nb 55\n');
+    const text = await jsftrace(['report'], { cwd: t.dir, env: envOf(t) });
+    const perThread = new Map<string, number>();
+    for (const l of text.stdout.split('\n').filter((x) => / task\.cjs:fib /.test(x))) {
+      const task = l.trim().split(/\s+/)[0]!;
+      perThread.set(task, (perThread.get(task) ?? 0) + 1);
+    }
+    // fib(10) makes 177 calls, in each worker.
+    assert.deepEqual([...perThread.values()], [177, 177], text.stdout.slice(0, 2000));
+  } finally {
+    t.done();
+  }
+});
+
 test('a recorded program prints exactly what it prints without jsftrace: its stack traces, an uncaught error and its caret, its exit code, its own keys of the global object and the process', async () => {
   const t = tempDir();
   try {
