@@ -6,10 +6,11 @@
  * module that cannot be found, an import attribute missing, a loader of
  * the program's that fails), or inside Node's `register` or
  * `registerHooks` called by their stand-ins (follow-loaders.ts), or by
- * Node's Worker constructor under its Proxy (propagate.ts). Invariant: only lines naming a file of
- * jsftrace's (shared/own-code.ts) go; the message, Node's own frames and the program's stay as V8
- * and the program's `prepareStackTrace` made them, and a stack that is not
- * a string (a `prepareStackTrace` that returns the frames) is left alone.
+ * Node's Worker constructor under its Proxy (propagate.ts). Invariant:
+ * only lines naming a file of jsftrace's (shared/own-code.ts) go; the
+ * message, Node's own frames and the program's stay as V8 and the
+ * program's `prepareStackTrace` made them, and a stack that is not a
+ * string (a `prepareStackTrace` that returns the frames) is left alone.
  *
  * On Node 22 and later the stack is still formatted when the program first
  * reads it, by the formatter it has then; a `prepareStackTrace` of the
@@ -51,10 +52,10 @@ function frameless(): Error {
 const noop = (): void => {};
 
 /**
- * Raises the stack trace limit by one around a call of Node's under one
- * frame of ours (the first, below Node's own), whose errors go through withoutOwnFrames: they then keep
- * as many frames of the program's as without us. Returns what puts the
- * limit back; a limit that is not a plain writable number stays as it is.
+ * Raises the stack trace limit by one around a call of Node's made from
+ * one frame of ours, whose errors go through withoutOwnFrames: they then
+ * keep as many frames of the program's as without us. Returns what puts
+ * the limit back; a limit that is not a plain writable number stays as it is.
  */
 export function oneFrameMore(): () => void {
   const limit = settableStackLimit();
