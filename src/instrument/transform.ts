@@ -81,6 +81,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { exportsShapes } from './cjs-exports.js';
 import { type Node as AcornNode } from 'acorn';
 import { parseModule } from './parse.js';
 import { pathToFileURL } from 'node:url';
@@ -608,10 +609,15 @@ class Instrumenter {
   readonly O: string;
   /** A live patch (TransformInput.live). */
   readonly live: boolean;
+  /** CommonJS whose exports Node may find by lexing its text (cjs-exports.ts). */
+  private readonly lexed: boolean;
+  /** Functions left as they are, for that lexer to read (no site, nothing inside them changed). */
+  private readonly lexerFns = new Set<N>();
 
-  constructor(code: string, program: N, tag: string, own: boolean, strict: boolean, live: boolean) {
+  constructor(code: string, program: N, tag: string, own: boolean, strict: boolean, live: boolean, lexed: boolean) {
     this.code = code;
     this.live = live;
+    this.lexed = lexed;
     this.waiting = waitingAt(program);
     this.tag = tag;
     this.own = own;
@@ -769,6 +775,7 @@ class Instrumenter {
         this.noteCallee(node['tag'] as N);
         break;
       case 'CallExpression': {
+        if (this.lexed) for (const f of exportsShapes(node)) this.lexerFns.add(f as N);
         this.noteCallee(node['callee'] as N);
         // esbuild's keepNames (what tsx serves): `__name(fn, "name")` gives
         // a function the name its declaration would have given it; only
@@ -1080,6 +1087,11 @@ class Instrumenter {
   }
 
   private fn(node: Fn, name: string | null, derivedCtor: boolean, unitStart: number): void {
+    if (this.lexerFns.has(node as unknown as N)) {
+      // Read by Node's CommonJS lexer for an export's name: left as written.
+      this.closeUnit(this.openUnit(unitStart, node.end, -1));
+      return;
+    }
     if (this.withDepth > 0 || this.withFns.has(node)) {
       // No site (see the header): walked for what it contains, as nothing.
       const unit = this.openUnit(unitStart, node.end, -1);
@@ -1493,7 +1505,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const program = parseModule(code, format) as unknown as N;
   const digest = createHash('sha1').update(code).digest();
   const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
-  const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program), input.live === true);
+  const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program), input.live === true, format !== 'module');
   const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
   inst.keepNames = ESBUILD_NAME.test(code);
