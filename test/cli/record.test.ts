@@ -626,3 +626,31 @@ test('a recording is never lost to a report or a failed run: -o onto the input, 
     t.done();
   }
 });
+
+test('a TypeScript program run by Node itself is recorded whole, imported and required', {
+  skip: (process.features as { typescript?: unknown }).typescript === 'strip' ? false : 'this Node does not strip TypeScript types',
+  timeout: 60_000,
+}, async () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'package.json'), JSON.stringify({ name: 'tsapp', type: 'module' }));
+    writeFileSync(join(t.dir, 'main.ts'), `import { createRequire } from 'node:module';
+import { fib } from './fib.mts';
+interface Job { n: number }
+function run(job: Job): number { return fib(job.n) + helper.triple(job.n); }
+const helper = createRequire(import.meta.url)('./helper.cts') as { triple(n: number): number };
+console.log(run({ n: 10 }));
+`);
+    writeFileSync(join(t.dir, 'fib.mts'), 'export function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2); }\n');
+    writeFileSync(join(t.dir, 'helper.cts'), 'exports.triple = function triple(n: number): number { return n * 3; };\n');
+    const plain = await run(process.execPath, ['main.ts'], { cwd: t.dir, env: envOf(t) });
+    const r = await jsftrace(['record', '-p', 'function', '--', process.execPath, 'main.ts'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, plain.stdout);
+    const text = (await jsftrace(['report'], { cwd: t.dir, env: envOf(t) })).stdout;
+    // fib(10) makes 177 calls; run and triple one each.
+    assert.deepEqual([count(text, / fib\.mts:fib /), count(text, / main\.ts:run /), count(text, / helper\.cts:triple /)], [177, 1, 1], text.slice(0, 3000));
+  } finally {
+    t.done();
+  }
+});

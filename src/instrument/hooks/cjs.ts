@@ -15,9 +15,11 @@
  * through Module._load, require of ESM on Node 20.19+ with format 'module',
  * and transpilers that register extensions and call `module._compile(js)`
  * themselves, such as tsx), so it sees JavaScript whichever of them was
- * installed first. Node's own TypeScript formats ('commonjs-typescript' and
- * the like, Node 22.18+/23.6+) reach it still typed: they are passed on
- * (counted as ignored) and Node strips the types after us.
+ * installed first. Node's own TypeScript ('commonjs-typescript', Node
+ * 22.18+/23.6+) reaches it still typed where no in-thread load hook of ours
+ * has stripped it: it is stripped here as Node would, and passed on as the
+ * CommonJS it then is (type-stripping.ts); the other TypeScript formats
+ * are passed on (counted as ignored) for Node to strip after us.
  */
 
 import fs from 'node:fs';
@@ -26,6 +28,7 @@ import { isAbsolute } from 'node:path';
 import { FunctionBind, FunctionToString, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
 import { ownCallSites } from '../original/call-sites.js';
 import { countIgnored, countSkipped, instrumentSource } from '../load.js';
+import { compiledModuleUrl, stripLikeNode } from './type-stripping.js';
 
 type Compile = (this: unknown, content: string, filename: string, ...rest: unknown[]) => unknown;
 
@@ -130,6 +133,12 @@ export function installCjsHook(): void {
         countSkipped();
       } else if (format === 'module' || format === 'commonjs' || format === undefined) {
         content = instrumentSource(content, filename, format);
+      } else if (format === 'commonjs-typescript' && this !== null && typeof this === 'object') {
+        // Stripped here as Node's _compile would strip it (type-stripping.ts),
+        // then compiled by it as the CommonJS it then is.
+        const js = stripLikeNode(content, { url: compiledModuleUrl(this, filename), filename, required: true });
+        if (js === null) countIgnored();
+        else return ReflectApply(original, this, [instrumentSource(js, filename, 'commonjs'), filename, 'commonjs', ...rest.slice(1)]);
       } else if (typeof format === 'string' && format.endsWith('typescript')) {
         countIgnored();
       }

@@ -4,14 +4,17 @@
  * Owns: the rule, shared by the off-thread (module.register) and in-thread
  * (module.registerHooks) load hooks, for which results we transform.
  * Invariant: we only ever replace `source` with what load.ts returns for it,
- * and only for JavaScript that Node will compile from that very source; every
- * other result (another format, TypeScript not yet compiled, a CommonJS
- * result without source that the CommonJS loader will read and hand to
- * cjs.ts) goes back to Node unchanged.
+ * and only for JavaScript that Node will compile from that very source, or
+ * for Node's own TypeScript, which becomes the JavaScript Node would have
+ * made of it, with that format (type-stripping.ts); every other result
+ * (another format, TypeScript Node would not strip so, a CommonJS result
+ * without source that the CommonJS loader will read and hand to cjs.ts)
+ * goes back to Node unchanged.
  */
 
 import { fileURLToPath } from 'node:url';
-import { countIgnored, countSkipped, instrumentSource } from '../load.js';
+import { countIgnored, countSkipped, instrumentSource, type ModuleFormat } from '../load.js';
+import { stripLikeNode } from './type-stripping.js';
 
 export interface LoadResult {
   format?: string | null | undefined;
@@ -39,13 +42,26 @@ function text(source: string | ArrayBuffer | ArrayBufferView): string {
  * module's _compile (babel/register, ts-node and anything built on pirates
  * let Node read the file, then compile their own output): that output must
  * be what gets the sites, and cjs.ts sees it. Should _compile receive code
- * we already emitted, the marker makes cjs.ts pass it on.
+ * we already emitted, the marker makes cjs.ts pass it on. `required`: the
+ * load is a `require()` of Node's CommonJS loader (which names a TypeScript
+ * module as its `_compile` does).
  */
 export function instrumentLoadResult<R extends LoadResult>(
-  url: string, result: R, cjsHere: (filename: string) => boolean, untyped: 'detected' | 'pass' = 'pass',
+  url: string, result: R, cjsHere: (filename: string) => boolean, untyped: 'detected' | 'pass' = 'pass', required = false,
 ): R {
   const { format, source } = result;
-  if (format === 'module-typescript' || format === 'commonjs-typescript' || format === 'typescript') {
+  if (format === 'module-typescript' || format === 'commonjs-typescript') {
+    // Node's own TypeScript: stripped here as Node would strip it, then
+    // done as the JavaScript it is; Node compiles that text as it would
+    // have compiled its own (type-stripping.ts).
+    const js = source !== null && source !== undefined && url.startsWith('file:') ? typeScriptAsNode(url, text(source), format, cjsHere, required) : null;
+    if (js === null) {
+      countIgnored();
+      return result;
+    }
+    return { ...result, format: js.format, source: instrumentSource(js.code, js.filename, js.format) };
+  }
+  if (format === 'typescript') {
     countIgnored();
     return result;
   }
@@ -65,4 +81,19 @@ export function instrumentLoadResult<R extends LoadResult>(
   const code = text(source);
   const out = instrumentSource(code, filename, detect ? undefined : format as 'module' | 'commonjs');
   return out === code ? result : { ...result, source: out };
+}
+
+/**
+ * A TypeScript result as the JavaScript Node would make of it, or null
+ * where it stays Node's to do: not stripped so (type-stripping.ts), or a
+ * CommonJS module whose `_compile` a require-extension transpiler owns.
+ */
+function typeScriptAsNode(
+  url: string, code: string, format: 'module-typescript' | 'commonjs-typescript', cjsHere: (filename: string) => boolean, required: boolean,
+): { code: string; filename: string; format: ModuleFormat } | null {
+  const filename = fileURLToPath(url);
+  const plain: ModuleFormat = format === 'module-typescript' ? 'module' : 'commonjs';
+  if (plain === 'commonjs' && !cjsHere(filename)) return null;
+  const js = stripLikeNode(code, { url, filename, required });
+  return js === null ? null : { code: js, filename, format: plain };
 }

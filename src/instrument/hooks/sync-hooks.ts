@@ -52,6 +52,12 @@ function preloading(): boolean {
   return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadPreloadModules')) === true;
 }
 
+/** Whether Node's CommonJS loader asks (a `require()`), by the conditions it resolves with. */
+function required(context: unknown): boolean {
+  const conditions = (context as { conditions?: unknown } | null)?.conditions;
+  return Array.isArray(conditions) && conditions.includes('require');
+}
+
 /**
  * One set of our hooks; its rank is set once it is in the chain (0: the
  * first set, the only one that watches resolves, for the entry point).
@@ -80,8 +86,8 @@ function hooks(self: { rank: number }): SyncHooks {
       // Node 22 and later require a .js of a package with no "type" with no
       // format (its _compile detects the syntax): done here all the same, so
       // that no frame of cjs.ts sits under it.
-      const out = instrumentLoadResult(url, result, compiledByNode, 'detected');
-      if (result.format === 'commonjs' || result.format === undefined || result.format === null) noteDecided(url, result);
+      const out = instrumentLoadResult(url, result, compiledByNode, 'detected', required(context));
+      if (out.format === 'commonjs' || out.format === undefined || out.format === null) noteDecided(url, out);
       return out;
     },
   };
