@@ -15,7 +15,7 @@
  */
 
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Collector } from '../recorder/collector.js';
 import { fileHeader } from '../tracefile/encode.js';
 import type { TraceFile } from '../tracefile/read.js';
@@ -57,7 +57,8 @@ NODE_OPTIONS, so every node process it starts is traced.
 
 ${TRACING_HELP}${OTLP_HELP}
 Options:
-  -o <file>             the trace file (default trace.jsft), mode 0600
+  -o <file>             the trace file (default trace.jsft), mode 0600; a file's
+                        name, not a directory
   --max-size <MiB>      stop recording before the file would pass this size
   --duration <s>        stop recording after this many seconds (the program runs on)
   --flight-recorder     keep only what the buffers hold when each process ends
@@ -102,7 +103,7 @@ function whyNoTrace(exit: Exit): string {
 /** Runs `command` traced with `writes`, its processes recorded to `out`. */
 export async function recordRun(command: string[], writes: ControlWrite[], out: string, opts: RecordOptions = {}): Promise<Recorded> {
   if (!existsSync(dirname(out))) throw new JsftraceError('ENOENT', `cannot write ${out}: its directory does not exist`);
-  if (existsSync(out) && statSync(out).isDirectory()) throw new JsftraceError('EINVAL', `cannot write ${out}: it is a directory`);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new JsftraceError('EINVAL', `cannot write ${out}: it is a directory (-o takes the trace file's name, as ${join(out, 'trace.jsft')})`);
   const file = ReplacingFile.create(out);
   let collector: Collector | null = null;
   try {
@@ -163,7 +164,7 @@ export function summary(c: Collector, shownOut: string, bytes: number, verb = 'r
   }
   if (c.stopped !== null) s += `\njsftrace: ${c.stopped}; ${unrecorded} later event${unrecorded === 1 ? ' was' : 's were'} not recorded`;
   if (c.leftOut > 0) s += `\njsftrace: ${c.leftOut} chunk${c.leftOut === 1 ? '' : 's'} (names, profiler tables, thread and process ends) did not fit under --max-size and ${c.leftOut === 1 ? 'was' : 'were'} left out`;
-  const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, as 'src/app.js:main')\n`).join('');
+  const miss = c.unmatched().map((u) => `jsftrace: ${u} matched no function of this run (names are <file>:<name>, the file's path from the directory of its nearest package.json, as 'src/app.js:main'; a run without -l lists them in 'jsftrace report')\n`).join('');
   return miss + s;
 }
 
@@ -215,6 +216,8 @@ export const record: Command = {
     if (args === null) return 0;
     const { values, command } = args;
     const shown = values.output ?? 'trace.jsft';
+    // resolve() drops a trailing separator: `-o out/` would write a file named out.
+    if (/[\\/]$/.test(shown)) throw new JsftraceError('EINVAL', `-o ${shown}: names a directory; -o takes the trace file's name (-o ${shown}trace.jsft)`);
     const opts = recordOptions(values);
     await checkLocally(values);
     const writes = recordWrites(values, {

@@ -29,8 +29,8 @@ export const TRACING_OPTIONS = {
 export const TRACING_HELP = `Tracing options:
   -p <tracer>     the tracer: function, function_graph or nop (jsftrace list -t)
   -l <pattern>    trace only functions matching (set_ftrace_filter; repeatable; ftrace
-                  globs on <file>:<name>: '*:handle*', 'src/db/*',
-                  '*:mod:express')
+                  globs on <file>:<name>, <file> the path from the directory of the
+                  nearest package.json: '*:handle*', 'src/db/*', '*:mod:express')
   -n <pattern>    never trace functions matching (set_ftrace_notrace; repeatable)
   -g <pattern>    function_graph: only these functions and what they call
                   (set_graph_function; repeatable)

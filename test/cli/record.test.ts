@@ -654,3 +654,20 @@ console.log(run({ n: 10 }));
     t.done();
   }
 });
+
+test('-o names the trace file: a directory, or a name ending in a separator, is refused before the program runs', { timeout: 30_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeFileSync(join(t.dir, 'app.js'), "require('node:fs').writeFileSync('ran', '1');\n");
+    const slash = await jsftrace(['record', '-o', 'out/', '--', process.execPath, 'app.js'], { cwd: t.dir, env: envOf(t) });
+    assert.notEqual(slash.code, 0);
+    assert.match(slash.stderr, /-o out\/: names a directory; -o takes the trace file's name \(-o out\/trace\.jsft\)/);
+    assert.equal(existsSync(join(t.dir, 'out')), false);
+    const dir = await jsftrace(['record', '-o', '.', '--', process.execPath, 'app.js'], { cwd: t.dir, env: envOf(t) });
+    assert.notEqual(dir.code, 0);
+    assert.match(dir.stderr, /it is a directory \(-o takes the trace file's name, as .*trace\.jsft\)/);
+    assert.equal(existsSync(join(t.dir, 'ran')), false);
+  } finally {
+    t.done();
+  }
+});
