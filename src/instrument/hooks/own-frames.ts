@@ -39,13 +39,13 @@ const LAZY_STACK = typeof ObjectGetOwnPropertyDescriptor(frameless(), 'stack')?.
  * line of it (128 KB, for the thread's life).
  */
 function frameless(): Error {
-  const limit = ObjectGetOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
-  if (limit === undefined || !('value' in limit) || limit.writable !== true) return new IntrinsicError();
+  const limit = settableStackLimit();
+  if (limit === null) return new IntrinsicError();
   IntrinsicError.stackTraceLimit = 0;
   try {
     return new IntrinsicError();
   } finally {
-    ObjectDefineProperty(IntrinsicError, 'stackTraceLimit', limit);
+    IntrinsicError.stackTraceLimit = limit;
   }
 }
 

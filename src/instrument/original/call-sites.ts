@@ -27,7 +27,7 @@
  * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
-import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply } from '../../shared/builtins.js';
+import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
 import { masquerade } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
@@ -242,17 +242,18 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void 
    * an empty stack taken here comes back as a string only then.
    */
   const insideFormatting = (): boolean => {
-    const E = Error as unknown as { stackTraceLimit: number };
-    const limit = E.stackTraceLimit;
+    // A limit the program made read-only, an accessor or deleted is left
+    // as it is (the probe then takes what frames it takes).
+    const limit = settableStackLimit();
     const o: { stack?: unknown } = {};
     probing = true;
     try {
-      E.stackTraceLimit = 0;
-      Error.captureStackTrace(o);
+      if (limit !== null) IntrinsicError.stackTraceLimit = 0;
+      IntrinsicError.captureStackTrace(o);
       return typeof o.stack === 'string';
     } finally {
       probing = false;
-      E.stackTraceLimit = limit;
+      if (limit !== null) IntrinsicError.stackTraceLimit = limit;
     }
   };
   const viewing = (fn: Prepare): Prepare => {
