@@ -297,9 +297,10 @@ export function events(trace: string): string[] {
   });
 }
 
-/** The function names of a function trace's `func <-parent` lines. */
+/** The function names of a function trace's `func <-parent` and `func` (no caller) lines. */
 export function functionsOf(trace: string): string[] {
-  return events(trace).filter((l) => /^\d+: \S+ <-/.test(l)).map((l) => l.replace(/^\d+: (\S+) <-.*$/, '$1'));
+  return events(trace).filter((l) => /^\d+: [^\s<]\S*(?: <-.*)?$/.test(l) && !/^\d+: tracing_mark_write: /.test(l))
+    .map((l) => l.replace(/^\d+: (\S+)(?: <-.*)?$/, '$1'));
 }
 
 /** function_graph lines without the CPU and duration columns (default options): the FUNCTION CALLS text. */
