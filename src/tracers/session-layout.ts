@@ -87,7 +87,8 @@ export const C_OPTIONS = C_CONTEXT + 1;
 /**
  * The filter commands' probes (traceon, traceoff, stacktrace, dump): a
  * count of used entries, then PROBE_MAX entries of PROBE_WORDS words
- * {site + 1 (0 = removed), command, remaining count (-1 unlimited)}.
+ * {site + 1 (0 = removed), kind (probes.ts: the command and whether it was
+ * written with a count), remaining count (-1 unlimited)}.
  */
 export const C_PROBES = C_OPTIONS + 1;
 export const PROBE_MAX = 256;

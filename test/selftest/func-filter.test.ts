@@ -2,7 +2,7 @@
 // func-filter-stacktrace.tc, fgraph-filter.tc.
 
 import assert from 'node:assert/strict';
-import { body, events, graphCalls, selftests } from './harness.js';
+import { body, events, graphCalls, refused, selftests } from './harness.js';
 
 const ALL = '#### all functions enabled ####\n';
 
@@ -70,8 +70,9 @@ selftests({
     await fs.write('set_ftrace_filter', 'lib.mjs:mutex_lock:traceoff\n');
     assert.equal(await read(), `${ALL}lib.mjs:schedule:traceoff:unlimited\nlib.mjs:spin_lock:traceoff:count=5\n`
       + 'lib.mjs:mutex_lock:traceoff:unlimited\n');
-    // Writing a probe that exists keeps the first one (and its count).
-    await fs.append('set_ftrace_filter', 'lib.mjs:spin_lock:traceoff:2\n');
+    // Writing a probe that exists adds nothing: EINVAL (register_ftrace_function_probe's
+    // "nothing added"), and the first one keeps its count.
+    await refused(fs.append('set_ftrace_filter', 'lib.mjs:spin_lock:traceoff:2\n'), 'EINVAL');
     assert.match(await read(), /spin_lock:traceoff:count=5\n/);
     await fs.append('set_ftrace_filter', '!lib.mjs:schedule:traceoff\n');
     await fs.append('set_ftrace_filter', '!lib.mjs:spin_lock:traceoff:0\n');
