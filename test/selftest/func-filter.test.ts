@@ -1,10 +1,12 @@
 // ftrace/: func-filter-glob.tc, func_set_ftrace_file.tc,
-// func-filter-stacktrace.tc, fgraph-filter.tc.
+// func-filter-stacktrace.tc, fgraph-filter.tc; and `!` taking a function back
+// out (the empty filter again).
 
 import assert from 'node:assert/strict';
 import { body, events, graphCalls, refused, selftests } from './harness.js';
 
 const ALL = '#### all functions enabled ####\n';
+const NONE = '#### no functions disabled ####\n';
 
 /** Each glob of func-filter-glob.tc, over `lib.mjs:<name>`, with the regex it means. */
 const GLOBS: [string, RegExp][] = [
@@ -128,5 +130,39 @@ selftests({
       '    }', '  }', '}',
     ]);
     assert.equal(body(await fs.read('trace')).length, 7);
+  },
+
+  // ftrace.c's hash: `!f` takes f out; when nothing is left the hash is empty,
+  // which is "all functions" (set_ftrace_notrace: none disabled).
+  async 'func_set_ftrace_file: f then !f leaves the empty filter, which traces every function'(fs, prog) {
+    await fs.write('trace_clock', 'counter');
+    for (const [file, empty] of [['set_ftrace_filter', ALL], ['set_graph_function', ALL], ['set_ftrace_notrace', NONE], ['set_graph_notrace', NONE]] as const) {
+      await fs.append(file, 'lib.mjs:add');
+      assert.equal(await fs.read(file), 'lib.mjs:add\n', file);
+      await fs.append(file, '!lib.mjs:add');
+      assert.equal(await fs.read(file), empty, file);
+      // `!*` takes every function out, as it empties the kernel's hash.
+      await fs.write(file, 'lib.mjs:add lib.mjs:spin_*');
+      await fs.append(file, '!*');
+      assert.equal(await fs.read(file), empty, file);
+    }
+    await fs.append('set_ftrace_filter', 'lib.mjs:add');
+    await fs.append('set_ftrace_filter', '!lib.mjs:add');
+    await fs.write('current_tracer', 'function');
+    await prog.call('spin_lock', 1);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:spin_lock'], 'the empty filter traces every function');
+    // A removal that names other functions keeps the rest of the list.
+    await fs.write('set_ftrace_filter', 'lib.mjs:spin_* lib.mjs:spin_lock');
+    await fs.append('set_ftrace_filter', '!lib.mjs:spin_lock');
+    assert.equal(await fs.read('set_ftrace_filter'), 'lib.mjs:spin_unlock\n');
+    // Patterns stay patterns: `!` with another glob that covers every added function leaves a
+    // filter that selects nothing now, read as nothing (docs/design.md, "Filters").
+    await fs.write('set_ftrace_filter', 'lib.mjs:add');
+    await fs.append('set_ftrace_filter', '!lib.mjs:a*');
+    assert.equal(await fs.read('set_ftrace_filter'), '');
+    // A notrace list that excludes nothing reads as the empty one.
+    await fs.write('set_ftrace_notrace', 'lib.mjs:add');
+    await fs.append('set_ftrace_notrace', '!lib.mjs:a*');
+    assert.equal(await fs.read('set_ftrace_notrace'), NONE);
   },
 });

@@ -4,6 +4,8 @@
  *
  * Owns: the write grammar and the read-back text. Invariants:
  * - `>` starts the function list from empty, `>>` from the current one;
+ *   a `!` word drops the earlier adding patterns it names exactly, so that
+ *   `f` then `!f` is the empty filter again (combine, below);
  * - the commands (probes) are kept across `>` (as ftrace: `echo >
  *   set_ftrace_filter` clears functions, not probes); a command written
  *   with a count part and one written without are two kinds, both kept and
@@ -139,8 +141,31 @@ function isPending(tok: FilterToken): boolean {
   return true;
 }
 
-/** The functions the patterns select, then the pending `:mod:` ones; `empty` when none adds. */
-function listText(patterns: readonly string[], empty: string): string {
+/**
+ * The patterns a write leaves: `words` after `kept` (`>>`) or alone (`>`).
+ * As a `!` word takes functions out of the kernel's hash, it takes out of
+ * the list each earlier adding pattern that is the very pattern it names
+ * (`!*` every one): `f` then `!f` leaves the empty filter, which is "all
+ * functions" (or, in a notrace file, none), as the kernel's empty hash. A
+ * `!` with no adding pattern before it can never select anything, so it is
+ * dropped too. Other removals stay patterns: `f` then `!f*` leaves a filter
+ * that selects nothing now, and reads so (docs/design.md, "Filters").
+ */
+function combine(kept: readonly string[], words: readonly string[]): string[] {
+  let out: string[] = [...kept];
+  for (const w of words) {
+    if (w.startsWith('!')) {
+      const named = w.slice(1);
+      out = out.filter((p) => p.startsWith('!') || (named !== '*' && p !== named));
+    }
+    out.push(w);
+  }
+  const firstAdd = out.findIndex((p) => !p.startsWith('!'));
+  return firstAdd < 0 ? [] : out.slice(firstAdd);
+}
+
+/** The functions the patterns select, then the pending `:mod:` ones; `empty` when none adds (and, in a notrace file, when nothing is selected). */
+function listText(patterns: readonly string[], empty: string, notrace = false): string {
   const toks = patterns.map((p) => parseToken(p));
   if (!toks.some((t) => !t.negate)) return empty;
   const inst = instance();
@@ -155,7 +180,8 @@ function listText(patterns: readonly string[], empty: string): string {
   // Kept for later: a `:mod:` of a package not loaded yet, or a pattern given
   // before the program loaded that selects nothing yet (listed as written).
   for (const t of toks) if (!t.negate && (isPending(t) || !selectsAny(inst, t))) s += `${t.source}\n`;
-  return s;
+  // A notrace list that excludes nothing reads as the empty one: no function is disabled.
+  return notrace && s === '' ? empty : s;
 }
 
 function probeText(entries: readonly ProbeEntry[]): string {
@@ -202,7 +228,7 @@ function ftraceFilterFile(notrace: boolean): ControlFile {
     const { patterns, commands } = parseWrite(text, file, !notrace);
     const now = tracerFilterTokens();
     const mine = notrace ? now.notrace : now.filter;
-    const next = append ? [...mine, ...patterns] : patterns;
+    const next = combine(append ? mine : [], patterns);
     const plan = planCommands(commands, probeEntries(), file);
     // Room for the new commands is checked before anything changes (removed entries free theirs).
     const room = probeRoom() + plan.remove.length;
@@ -221,7 +247,7 @@ function ftraceFilterFile(notrace: boolean): ControlFile {
   return {
     read: () => {
       const t = tracerFilterTokens();
-      if (notrace) return listText(t.notrace, NONE);
+      if (notrace) return listText(t.notrace, NONE, true);
       // As ftrace's t_start: the "all functions" line (or the functions), then the probes.
       return listText(t.filter, ALL) + probeText(probeEntries());
     },
@@ -236,13 +262,13 @@ function graphFilterFile(notrace: boolean): ControlFile {
     const { patterns } = parseWrite(text, file, false);
     const now = graphFilterTokens();
     const mine = notrace ? now.notrace : now.functions;
-    const next = append ? [...mine, ...patterns] : patterns;
+    const next = combine(append ? mine : [], patterns);
     await (notrace ? setGraphNotrace(next, []) : setGraphFunction(next, []));
   };
   return {
     read: () => {
       const t = graphFilterTokens();
-      return notrace ? listText(t.notrace, NONE) : listText(t.functions, ALL);
+      return notrace ? listText(t.notrace, NONE, true) : listText(t.functions, ALL);
     },
     write: (text) => update(text, false),
     append: (text) => update(text, true),
