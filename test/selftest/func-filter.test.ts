@@ -1,6 +1,6 @@
 // ftrace/: func-filter-glob.tc, func_set_ftrace_file.tc,
 // func-filter-stacktrace.tc, fgraph-filter.tc; and `!` taking a function back
-// out (the empty filter again).
+// out (the empty filter again), `:mod:` in the graph files.
 
 import assert from 'node:assert/strict';
 import { body, events, graphCalls, refused, selftests } from './harness.js';
@@ -164,5 +164,19 @@ selftests({
     await fs.write('set_ftrace_notrace', 'lib.mjs:add');
     await fs.append('set_ftrace_notrace', '!lib.mjs:a*');
     assert.equal(await fs.read('set_ftrace_notrace'), NONE);
+  },
+
+  // ftrace_graph_set_hash has no `:mod:` command: `f:mod:m` is a glob that matches no function.
+  async 'fgraph-filter: set_graph_function and set_graph_notrace take no :mod:'(fs) {
+    for (const file of ['set_graph_function', 'set_graph_notrace']) {
+      for (const word of ['lib.mjs:add:mod:foo', '*:mod:*', 'lib.mjs:*:mod:!nosuch']) {
+        await refused(fs.write(file, word), 'EINVAL');
+      }
+    }
+    assert.equal(await fs.read('set_graph_function'), ALL);
+    assert.equal(await fs.read('set_graph_notrace'), NONE);
+    // set_ftrace_filter keeps its :mod: command: a package not loaded is kept and listed.
+    await fs.write('set_ftrace_filter', 'lib.mjs:add:mod:foo');
+    assert.equal(await fs.read('set_ftrace_filter'), 'lib.mjs:add:mod:foo\n');
   },
 });

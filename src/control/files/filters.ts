@@ -102,6 +102,9 @@ function parseChecked(word: string, pos: number, file: string): FilterToken {
 
 /** Which of the patterns each word is, checked; nothing is applied here. */
 function parseWrite(text: string, file: string, commandsAllowed: boolean): { patterns: string[]; commands: Cmd[] } {
+  // The graph files take plain globs: the kernel's ftrace_graph_set_hash has
+  // no `:mod:` command, so `f:mod:m` is a glob that matches no function.
+  const graph = file.startsWith('set_graph_');
   const patterns: string[] = [];
   const commands: Cmd[] = [];
   for (const { word, pos } of wordsAt(text)) {
@@ -118,6 +121,7 @@ function parseWrite(text: string, file: string, commandsAllowed: boolean): { pat
       commands.push(c);
       continue;
     }
+    if (graph && word.includes(':mod:')) failAt('EINVAL', `${file}: "${word}" matches no function (no :mod: in ${file})`, pos);
     const tok = parseChecked(word, pos, file);
     // The core refuses a pattern that selects nothing; checked here too, to point at the word.
     if (!isBooting() && !isPending(tok) && !selectsAny(instance(), tok)) {
