@@ -129,3 +129,17 @@ test('a glob that a regular expression would take forever on is answered within 
   assert.equal(scope.covers({ root: '/', file: 'a'.repeat(100_000), package: '' }, '/x.js'), false);
   assert.ok(globSteps() - before <= 100_001 * 23);
 });
+
+// ftrace_mod_callback caches a `:mod:` that matches nothing only for a module
+// not loaded: cache_mod refuses one that exists (module_exists) with EINVAL.
+test('a :mod: of a loaded package that matches nothing is EINVAL; of a package not loaded, kept', async () => {
+  defineSites('tree:pkg', [{ name: 'index.js:pkgWork', package: 'pkgx' }]);
+  await fs.write('set_ftrace_filter', '');
+  await refused(fs.write('set_ftrace_filter', 'tr.js:f1:mod:pkgx'), 'EINVAL');
+  assert.equal(await fs.read('set_ftrace_filter'), '#### all functions enabled ####\n');
+  await fs.write('set_ftrace_filter', 'index.js:pkg*:mod:pkgx');
+  assert.equal(await fs.read('set_ftrace_filter'), 'index.js:pkgWork [pkgx]\n');
+  await fs.write('set_ftrace_filter', 'tr.js:f1:mod:notloaded');
+  assert.equal(await fs.read('set_ftrace_filter'), 'tr.js:f1:mod:notloaded\n');
+  await fs.write('set_ftrace_filter', '');
+});
