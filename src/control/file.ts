@@ -7,8 +7,9 @@
  * (integers and booleans as ftrace's kstrtoul takes them). Invariants: a
  * parser throws before anything is changed, with the byte position of what
  * it refused (`pos` on the error) so error_log can point at it; a number is
- * decimal digits only, and one outside its range is refused, never wrapped
- * or rounded into it.
+ * decimal digits only (except a command's count, which takes kstrtoul's
+ * base 0, as the kernel's), and one outside its range is refused, never
+ * wrapped or rounded into it.
  */
 
 import { JsftraceError, type ErrnoCode } from '../shared/errors.js';
@@ -52,6 +53,23 @@ export function parseUintAt(word: string, what: string, pos: number, max = 0x7ff
   if (!/^[0-9]+$/.test(word)) failAt('EINVAL', `${what}: "${word}" is not ${noun}`, pos);
   if (above(word, BigInt(max))) failAt('EINVAL', `${what}: ${word} is out of range for ${noun} (0 to ${max})`, pos);
   return Number(word);
+}
+
+/**
+ * A filter command's count at `pos`: the kernel parses it with
+ * kstrtoul(number, 0), so a leading `+` is taken, `0x` starts hexadecimal
+ * and a leading 0 octal (`010` is 8); anything else after the digits is
+ * EINVAL. A value beyond kstrtoul's range is ERANGE, as the kernel's; one
+ * within it but above `max` (what the count is stored in) is EINVAL.
+ */
+export function parseCountAt(word: string, what: string, pos: number, max: number, noun: string): number {
+  const m = /^\+?(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(word);
+  if (m === null) failAt('EINVAL', `${what}: "${word}" is not ${noun}`, pos);
+  const [, hex, oct, dec] = m;
+  const v = hex !== undefined ? BigInt(`0x${hex}`) : oct !== undefined ? BigInt(`0o${oct.slice(1) || '0'}`) : BigInt(dec!);
+  if (v > ULONG_MAX) failAt('ERANGE', `${what}: ${word} is out of range for ${noun} (0 to ${max})`, pos);
+  if (v > BigInt(max)) failAt('EINVAL', `${what}: ${word} is out of range for ${noun} (0 to ${max})`, pos);
+  return Number(v);
 }
 
 /** ftrace's kstrtoul on a trimmed value: decimal digits only, at most `max`. */

@@ -28,6 +28,7 @@ export const ERRNO = {
   EINVAL: -22,
   EMFILE: -24,
   ENOSPC: -28,
+  ERANGE: -34,
   EPROTO: -71,
   EMSGSIZE: -90,
   ETIMEDOUT: -110,

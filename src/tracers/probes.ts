@@ -1,12 +1,20 @@
 /**
  * The filter commands of set_ftrace_filter (ftrace's function probes):
  * `func:traceon[:N]`, `func:traceoff[:N]`, `func:stacktrace[:N]`,
- * `func:dump[:N]`. One ops per command covers the functions that have it;
- * each (function, command) has a count in the session's shared probe table,
- * so a count is spent once whichever thread hits it.
+ * `func:dump`. As in trace_functions.c, a command written with a count
+ * part (even an empty one) and one written without are two probe kinds
+ * (the kernel's traceoff_count_probe_ops and traceoff_probe_ops): a
+ * function may have both, each is listed, and each is removed by its own
+ * form. dump has one kind, always counted, with a count of 1 (the kernel
+ * dumps once). One ops per kind covers the functions that have it; each
+ * (function, kind) has a count in the session's shared probe table, so a
+ * count is spent once whichever thread hits it.
  *
  * Owns: the probe table's entries (probe-hits.ts has the callbacks that
  * spend them). Invariants:
+ * - an uncounted kind's entry has the count -1 (unlimited); a counted
+ *   kind's count is what was written, or -1 for an empty count part (the
+ *   kernel's default count, which it meant as unlimited);
  * - traceon and traceoff spend a count only when they change tracing_on (as
  *   ftrace's ftrace_traceon_count), so `traceoff:3` stops tracing exactly
  *   three times; stacktrace and dump spend one per hit;
@@ -25,10 +33,19 @@ import { C_PROBES, ctl, PROBE_MAX, PROBE_WORDS } from './session.js';
 
 export const PROBE_COMMANDS = ['traceon', 'traceoff', 'stacktrace', 'dump'] as const;
 export type ProbeCommand = (typeof PROBE_COMMANDS)[number];
-export const CMD_TRACEON = 0;
-export const CMD_TRACEOFF = 1;
-export const CMD_STACKTRACE = 2;
-export const CMD_DUMP = 3;
+
+/**
+ * A probe kind, the table's command word: the command's index times two,
+ * plus one for the counted form. dump has its counted form only.
+ */
+export function probeKind(command: ProbeCommand, counted: boolean): number {
+  return PROBE_COMMANDS.indexOf(command) * 2 + (counted ? 1 : 0);
+}
+
+/** Every kind, in the order their ops are looked at. */
+export const PROBE_KINDS: readonly { command: ProbeCommand; counted: boolean; kind: number }[] = [
+  ...PROBE_COMMANDS.flatMap((command) => (command === 'dump' ? [true] : [false, true]).map((counted) => ({ command, counted, kind: probeKind(command, counted) }))),
+];
 
 /** The largest count a command may have (counts are int32 words; -1 is unlimited). */
 export const PROBE_COUNT_MAX = 0x7fffffff;
@@ -36,8 +53,15 @@ export const PROBE_COUNT_MAX = 0x7fffffff;
 export interface ProbeEntry {
   site: number;
   command: ProbeCommand;
+  /** Written with a count part (the kernel's `*_count_probe_ops`). */
+  counted: boolean;
   /** Remaining count; -1 unlimited. */
   count: number;
+}
+
+/** Whether two entries are of the same function and kind. */
+export function sameProbe(a: { site: number; command: ProbeCommand; counted: boolean }, b: { site: number; command: ProbeCommand; counted: boolean }): boolean {
+  return a.site === b.site && a.command === b.command && a.counted === b.counted;
 }
 
 function at(i: number, w: number): number {
@@ -51,7 +75,8 @@ export function probeEntries(): ProbeEntry[] {
   for (let i = 0; i < n; i++) {
     const s = Atomics.load(ctl, at(i, 0));
     if (s === 0) continue;
-    out.push({ site: s - 1, command: PROBE_COMMANDS[Atomics.load(ctl, at(i, 1))]!, count: Atomics.load(ctl, at(i, 2)) });
+    const kind = Atomics.load(ctl, at(i, 1));
+    out.push({ site: s - 1, command: PROBE_COMMANDS[kind >> 1]!, counted: (kind & 1) === 1, count: Atomics.load(ctl, at(i, 2)) });
   }
   return out;
 }
@@ -74,22 +99,22 @@ export function addProbeEntry(e: ProbeEntry): void {
     for (let k = 0; k < PROBE_MAX && i < 0; k++) if (Atomics.load(ctl, at(k, 0)) === 0) i = k;
     if (i < 0) fail('ENOSPC', `at most ${PROBE_MAX} filter commands`);
   }
-  Atomics.store(ctl, at(i, 1), PROBE_COMMANDS.indexOf(e.command));
+  Atomics.store(ctl, at(i, 1), probeKind(e.command, e.counted));
   Atomics.store(ctl, at(i, 2), e.count);
   Atomics.store(ctl, at(i, 0), e.site + 1);
 }
 
-/** Removes the entry of (site, command), if there is one. */
-export function removeProbeEntry(site: number, command: ProbeCommand): void {
-  const i = find(site, PROBE_COMMANDS.indexOf(command));
+/** Removes the entry of (site, command, form), if there is one. */
+export function removeProbeEntry(e: { site: number; command: ProbeCommand; counted: boolean }): void {
+  const i = find(e.site, probeKind(e.command, e.counted));
   if (i >= 0) Atomics.store(ctl, at(i, 0), 0);
 }
 
-/** The entry of (site, cmd); -1 if none. */
-export function find(site: number, cmd: number): number {
+/** The entry of (site, kind); -1 if none. */
+export function find(site: number, kind: number): number {
   const n = Atomics.load(ctl, C_PROBES);
   for (let i = 0; i < n; i++) {
-    if (ctl[at(i, 0)] === site + 1 && ctl[at(i, 1)] === cmd) return i;
+    if (ctl[at(i, 0)] === site + 1 && ctl[at(i, 1)] === kind) return i;
   }
   return -1;
 }

@@ -4,7 +4,7 @@
  * handed to the threads a program starts.
  *
  * Owns: the layout of the control buffer (version: MAGIC; a change of any
- * offset changes MAGIC) and the environment-data key. Invariant: the buffers
+ * offset, or of what a word means, changes MAGIC) and the environment-data key. Invariant: the buffers
  * are complete before they are put in the environment data, so a worker
  * started afterwards inherits a usable session. Loads no ring code (only
  * the registry buffer's header), so jsftrace/register can open the session
@@ -30,7 +30,7 @@ import { DEFAULT_SIZE_KB } from '../ring/layout.js';
 import { createRegistryBuffer } from '../ring/registry-buffer.js';
 
 export const ENV_KEY = 'jsftrace:tracers:session';
-export const MAGIC = 0x4a535434; // 'JST4': the layout below
+export const MAGIC = 0x4a535435; // 'JST5': the layout below (JST4's probe rows held a command, not a kind)
 
 // Control words (Int32Array indexes).
 export const C_MAGIC = 0;
@@ -87,7 +87,8 @@ export const C_OPTIONS = C_CONTEXT + 1;
 /**
  * The filter commands' probes (traceon, traceoff, stacktrace, dump): a
  * count of used entries, then PROBE_MAX entries of PROBE_WORDS words
- * {site + 1 (0 = removed), command, remaining count (-1 unlimited)}.
+ * {site + 1 (0 = removed), kind (probes.ts: the command and whether it was
+ * written with a count), remaining count (-1 unlimited)}.
  */
 export const C_PROBES = C_OPTIONS + 1;
 export const PROBE_MAX = 256;

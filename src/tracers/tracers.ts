@@ -34,8 +34,7 @@ import {
   knownThreadIds, PROBE_MAX, setOptionBits, traceClock, TRACER_FUNCTION, TRACER_GRAPH, TRACER_NOP, type ThreadRing,
 } from './session.js';
 import {
-  addProbeEntry, CMD_DUMP, CMD_STACKTRACE, CMD_TRACEOFF, CMD_TRACEON, PROBE_COMMANDS, PROBE_COUNT_MAX, probeEntries, probeRoom, removeProbeEntry,
-  type ProbeCommand, type ProbeEntry,
+  addProbeEntry, PROBE_COUNT_MAX, PROBE_KINDS, probeEntries, probeKind, probeRoom, removeProbeEntry, sameProbe, type ProbeEntry,
 } from './probes.js';
 import { functionHeader, functionPipe, functionSources, ringTotals } from './output/function.js';
 import { graphHeader, graphPipe, graphSources } from './output/graph.js';
@@ -91,7 +90,8 @@ let valuesOps: FtraceOps | null = null;
 /** options/func-caller's ops (callers.ts): a frame in every function the function tracer does not cover. */
 let callerOps: FtraceOps | null = null;
 /** One ops per filter command, covering the functions that have it. */
-const probeOps: (FtraceOps | null)[] = PROBE_COMMANDS.map(() => null);
+/** One ops per probe kind (probes.ts), indexed by kind; null while the kind has no function. */
+const probeOps: (FtraceOps | null)[] = [];
 let ftraceFilter: string[] = [];
 let ftraceNotrace: string[] = [];
 let graphFunctions: string[] = [];
@@ -542,17 +542,21 @@ async function applyHelpers(changed: number): Promise<void> {
   }
 }
 
-const PROBE_EXPORTS = ['traceonProbe', 'traceoffProbe', 'stacktraceProbe', 'dumpProbe'] as const;
-
-/** Points every command's ops at the sites the live table gives it. */
+/**
+ * Points every probe kind's ops at the sites the live table gives it. A kind
+ * gets its ops when it gets its first function and loses it with its last,
+ * as the kernel's ftrace_func_probe: the list function calls the newest ops
+ * first, so of a function's two forms of one command, the one registered
+ * later acts first.
+ */
 async function syncProbeOps(): Promise<void> {
   const live = probeEntries();
-  for (const cmd of [CMD_TRACEON, CMD_TRACEOFF, CMD_STACKTRACE, CMD_DUMP]) {
-    const sites = [...new Set(live.filter((e) => e.command === PROBE_COMMANDS[cmd]).map((e) => e.site))];
-    const have = probeOps[cmd]!;
+  for (const { command, counted, kind } of PROBE_KINDS) {
+    const sites = [...new Set(live.filter((e) => probeKind(e.command, e.counted) === kind).map((e) => e.site))];
+    const have = probeOps[kind] ?? null;
     if (sites.length === 0) {
       if (have !== null) await unregisterFtraceFunction(have);
-      probeOps[cmd] = null;
+      probeOps[kind] = null;
       continue;
     }
     // Index tokens (1-based, available_filter_functions order) name exactly these sites.
@@ -561,38 +565,41 @@ async function syncProbeOps(): Promise<void> {
       await ftraceSetFilter(have, tokens);
       continue;
     }
-    const o = createOps({ func: { module: here('./probe-hits.js'), export: PROBE_EXPORTS[cmd]! }, name: `probe_${PROBE_COMMANDS[cmd]}`, flags: OPS_FL_RECURSION });
+    const name = `${command}${counted && command !== 'dump' ? '_count' : ''}`;
+    const exportName = `${command}${counted ? 'Count' : ''}Probe`;
+    const o = createOps({ func: { module: here('./probe-hits.js'), export: exportName }, name: `probe_${name}`, flags: OPS_FL_RECURSION });
     await ftraceSetFilter(o, tokens);
     await registerFtraceFunction(o);
-    probeOps[cmd] = o;
+    probeOps[kind] = o;
   }
 }
 
 /**
- * Adds and removes filter commands. New entries go into the shared table
- * before their ops covers them (a hit always finds its count); removed ones
- * leave it first (a hit that comes before its ops is refiltered finds no
- * entry and does nothing). ENOSPC (nothing changed)
- * when the table has no room; if the core refuses an ops change, the table
- * and the ops are put back as they were.
+ * Adds and removes filter commands (a function's command in one form: its
+ * kind). New entries go into the shared table before their ops covers them
+ * (a hit always finds its count); removed ones leave it first (a hit that
+ * comes before its ops is refiltered finds no entry and does nothing). An
+ * entry both removed and added starts again with the added count.
+ * ENOSPC (nothing changed) when the table has no room; if the core refuses
+ * an ops change, the table and the ops are put back as they were.
  */
-export function updateProbes(add: readonly ProbeEntry[], remove: readonly { site: number; command: ProbeCommand }[]): Promise<void> {
+export function updateProbes(add: readonly ProbeEntry[], remove: readonly ProbeEntry[]): Promise<void> {
   return serial(async () => {
     const live = probeEntries();
-    const fresh = add.filter((e, i) => !live.some((x) => x.site === e.site && x.command === e.command)
-      && add.findIndex((y) => y.site === e.site && y.command === e.command) === i);
-    const gone = remove.filter((r) => live.some((x) => x.site === r.site && x.command === r.command));
+    const hidden = live.filter((x) => remove.some((r) => sameProbe(x, r)));
+    const kept = live.filter((x) => !hidden.includes(x));
+    const fresh = add.filter((e, i) => !kept.some((x) => sameProbe(x, e)) && add.findIndex((y) => sameProbe(y, e)) === i);
     for (const e of fresh) {
       if (!Number.isInteger(e.count) || e.count < -1 || e.count > PROBE_COUNT_MAX) fail('EINVAL', `count ${String(e.count)} of ${e.command}: -1 (unlimited) or 0 to ${PROBE_COUNT_MAX}`);
     }
-    if (fresh.length > probeRoom()) fail('ENOSPC', `at most ${PROBE_MAX} filter commands (${probeRoom()} free, ${fresh.length} new)`);
+    const room = probeRoom() + hidden.length;
+    if (fresh.length > room) fail('ENOSPC', `at most ${PROBE_MAX} filter commands (${room} free, ${fresh.length} new)`);
+    for (const r of hidden) removeProbeEntry(r);
     for (const e of fresh) addProbeEntry(e);
-    const hidden = gone.map((r) => live.find((x) => x.site === r.site && x.command === r.command)!);
-    for (const r of gone) removeProbeEntry(r.site, r.command);
     try {
       await syncProbeOps();
     } catch (e) {
-      for (const x of fresh) removeProbeEntry(x.site, x.command);
+      for (const x of fresh) removeProbeEntry(x);
       for (const x of hidden) addProbeEntry(x);
       await syncProbeOps().catch(() => undefined);
       throw e;

@@ -254,8 +254,8 @@ test('worker threads: a worker started before the attach is reached too, its fun
       show = (await jsftrace(['-P', pid, 'show'], { env })).stdout;
     }
     // TASK-PID as Linux prints it: the worker's own id (its thread id, 1), the process id for the main thread.
-    assert.match(show, /^ +worker-1 +\[001\] .* test\/fixtures\/attach\/worker\.cjs:workerStep <-\(root\)$/m);
-    assert.match(show, new RegExp(`^ +node-${pid} +\\[000\\] .* test/fixtures/attach/server\\.cjs:handleRequest <-\\(root\\)$`, 'm'));
+    assert.match(show, /^ +worker-1 +\[001\] .* test\/fixtures\/attach\/worker\.cjs:workerStep$/m);
+    assert.match(show, new RegExp(`^ +node-${pid} +\\[000\\] .* test/fixtures/attach/server\\.cjs:handleRequest$`, 'm'));
     assert.equal(show.split('\n').filter((l) => l.includes('handleRequest')).length, 1, show);
     // One name for the static key in both threads, though the worker was
     // started before the attach and the process has no cache directory

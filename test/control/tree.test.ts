@@ -33,7 +33,7 @@ test('commands beyond the table\'s room: ENOSPC, the filter and the commands as 
   assert.match(log[0]!, /^\[ *\d+\.\d{6}\] set_ftrace_filter: error: no room for 300 more commands \(\d+ free\)$/);
   assert.equal(log[1], '  Command: tr.js:f3 tr.js:*:stacktrace');
   assert.equal(log[2], `${' '.repeat('  Command: tr.js:f3 '.length)}^`);
-  await fs.append('set_ftrace_filter', '!tr.js:f2:traceoff');
+  await fs.append('set_ftrace_filter', '!tr.js:f2:traceoff:0');
   await fs.write('set_ftrace_filter', '');
   assert.equal(await fs.read('set_ftrace_filter'), '#### all functions enabled ####\n');
 });
@@ -41,7 +41,7 @@ test('commands beyond the table\'s room: ENOSPC, the filter and the commands as 
 test('adding and removing commands leaves the others\' counts alone', async () => {
   await fs.write('set_ftrace_filter', 'tr.js:f10:traceoff:7');
   for (let i = 11; i < 20; i++) await fs.append('set_ftrace_filter', `tr.js:f${i}:stacktrace:${i}`);
-  await fs.append('set_ftrace_filter', '!tr.js:f11:stacktrace !tr.js:f12:stacktrace');
+  await fs.append('set_ftrace_filter', '!tr.js:f11:stacktrace:0 !tr.js:f12:stacktrace:0');
   await fs.append('set_ftrace_filter', 'tr.js:f11:stacktrace');
   const lines = (await fs.read('set_ftrace_filter')).split('\n');
   assert.equal(lines[0], '#### all functions enabled ####');
@@ -49,7 +49,8 @@ test('adding and removing commands leaves the others\' counts alone', async () =
   assert.ok(lines.includes('tr.js:f13:stacktrace:count=13'));
   assert.ok(lines.includes('tr.js:f11:stacktrace:unlimited'));
   assert.ok(!lines.some((l) => l.startsWith('tr.js:f12:')));
-  await fs.append('set_ftrace_filter', '!tr.js:*:stacktrace !tr.js:*:traceoff');
+  // Each form by its own removal: the uncounted f11, then the counted ones.
+  await fs.append('set_ftrace_filter', '!tr.js:*:stacktrace !tr.js:*:stacktrace:0 !tr.js:*:traceoff:0');
   assert.equal(await fs.read('set_ftrace_filter'), '#### all functions enabled ####\n');
 });
 
@@ -127,4 +128,18 @@ test('a glob that a regular expression would take forever on is answered within 
   const scope = compileScope({ include: [glob], exclude: [], origin: 'test' });
   assert.equal(scope.covers({ root: '/', file: 'a'.repeat(100_000), package: '' }, '/x.js'), false);
   assert.ok(globSteps() - before <= 100_001 * 23);
+});
+
+// ftrace_mod_callback caches a `:mod:` that matches nothing only for a module
+// not loaded: cache_mod refuses one that exists (module_exists) with EINVAL.
+test('a :mod: of a loaded package that matches nothing is EINVAL; of a package not loaded, kept', async () => {
+  defineSites('tree:pkg', [{ name: 'index.js:pkgWork', package: 'pkgx' }]);
+  await fs.write('set_ftrace_filter', '');
+  await refused(fs.write('set_ftrace_filter', 'tr.js:f1:mod:pkgx'), 'EINVAL');
+  assert.equal(await fs.read('set_ftrace_filter'), '#### all functions enabled ####\n');
+  await fs.write('set_ftrace_filter', 'index.js:pkg*:mod:pkgx');
+  assert.equal(await fs.read('set_ftrace_filter'), 'index.js:pkgWork [pkgx]\n');
+  await fs.write('set_ftrace_filter', 'tr.js:f1:mod:notloaded');
+  assert.equal(await fs.read('set_ftrace_filter'), 'tr.js:f1:mod:notloaded\n');
+  await fs.write('set_ftrace_filter', '');
 });

@@ -1,10 +1,12 @@
 // ftrace/: func-filter-glob.tc, func_set_ftrace_file.tc,
-// func-filter-stacktrace.tc, fgraph-filter.tc.
+// func-filter-stacktrace.tc, fgraph-filter.tc; and `!` taking a function back
+// out (the empty filter again), `:mod:` in the graph files.
 
 import assert from 'node:assert/strict';
-import { body, events, graphCalls, selftests } from './harness.js';
+import { body, events, graphCalls, refused, selftests } from './harness.js';
 
 const ALL = '#### all functions enabled ####\n';
+const NONE = '#### no functions disabled ####\n';
 
 /** Each glob of func-filter-glob.tc, over `lib.mjs:<name>`, with the regex it means. */
 const GLOBS: [string, RegExp][] = [
@@ -23,6 +25,8 @@ const GLOBS: [string, RegExp][] = [
 selftests({
   // func-filter-glob.tc: what set_ftrace_filter lists is available_filter_functions filtered by the regex.
   async 'func-filter-glob: each glob selects what its regex selects'(fs) {
+    // The test runs its full-glob checks only when README says `accepts: ... glob-matching-pattern`.
+    assert.match(await fs.read('README'), /accepts: .* glob-matching-pattern/);
     const available = (await fs.read('available_filter_functions')).split('\n').filter((l) => l !== '');
     assert.equal(available.length, 19, available.join('\n'));
     for (const [glob, re] of GLOBS) {
@@ -68,8 +72,9 @@ selftests({
     await fs.write('set_ftrace_filter', 'lib.mjs:mutex_lock:traceoff\n');
     assert.equal(await read(), `${ALL}lib.mjs:schedule:traceoff:unlimited\nlib.mjs:spin_lock:traceoff:count=5\n`
       + 'lib.mjs:mutex_lock:traceoff:unlimited\n');
-    // Writing a probe that exists keeps the first one (and its count).
-    await fs.append('set_ftrace_filter', 'lib.mjs:spin_lock:traceoff:2\n');
+    // Writing a probe that exists adds nothing: EINVAL (register_ftrace_function_probe's
+    // "nothing added"), and the first one keeps its count.
+    await refused(fs.append('set_ftrace_filter', 'lib.mjs:spin_lock:traceoff:2\n'), 'EINVAL');
     assert.match(await read(), /spin_lock:traceoff:count=5\n/);
     await fs.append('set_ftrace_filter', '!lib.mjs:schedule:traceoff\n');
     await fs.append('set_ftrace_filter', '!lib.mjs:spin_lock:traceoff:0\n');
@@ -125,5 +130,53 @@ selftests({
       '    }', '  }', '}',
     ]);
     assert.equal(body(await fs.read('trace')).length, 7);
+  },
+
+  // ftrace.c's hash: `!f` takes f out; when nothing is left the hash is empty,
+  // which is "all functions" (set_ftrace_notrace: none disabled).
+  async 'func_set_ftrace_file: f then !f leaves the empty filter, which traces every function'(fs, prog) {
+    await fs.write('trace_clock', 'counter');
+    for (const [file, empty] of [['set_ftrace_filter', ALL], ['set_graph_function', ALL], ['set_ftrace_notrace', NONE], ['set_graph_notrace', NONE]] as const) {
+      await fs.append(file, 'lib.mjs:add');
+      assert.equal(await fs.read(file), 'lib.mjs:add\n', file);
+      await fs.append(file, '!lib.mjs:add');
+      assert.equal(await fs.read(file), empty, file);
+      // `!*` takes every function out, as it empties the kernel's hash.
+      await fs.write(file, 'lib.mjs:add lib.mjs:spin_*');
+      await fs.append(file, '!*');
+      assert.equal(await fs.read(file), empty, file);
+    }
+    await fs.append('set_ftrace_filter', 'lib.mjs:add');
+    await fs.append('set_ftrace_filter', '!lib.mjs:add');
+    await fs.write('current_tracer', 'function');
+    await prog.call('spin_lock', 1);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:spin_lock'], 'the empty filter traces every function');
+    // A removal that names other functions keeps the rest of the list.
+    await fs.write('set_ftrace_filter', 'lib.mjs:spin_* lib.mjs:spin_lock');
+    await fs.append('set_ftrace_filter', '!lib.mjs:spin_lock');
+    assert.equal(await fs.read('set_ftrace_filter'), 'lib.mjs:spin_unlock\n');
+    // Patterns stay patterns: `!` with another glob that covers every added function leaves a
+    // filter that selects nothing now, read as nothing (docs/design.md, "Filters").
+    await fs.write('set_ftrace_filter', 'lib.mjs:add');
+    await fs.append('set_ftrace_filter', '!lib.mjs:a*');
+    assert.equal(await fs.read('set_ftrace_filter'), '');
+    // A notrace list that excludes nothing reads as the empty one.
+    await fs.write('set_ftrace_notrace', 'lib.mjs:add');
+    await fs.append('set_ftrace_notrace', '!lib.mjs:a*');
+    assert.equal(await fs.read('set_ftrace_notrace'), NONE);
+  },
+
+  // ftrace_graph_set_hash has no `:mod:` command: `f:mod:m` is a glob that matches no function.
+  async 'fgraph-filter: set_graph_function and set_graph_notrace take no :mod:'(fs) {
+    for (const file of ['set_graph_function', 'set_graph_notrace']) {
+      for (const word of ['lib.mjs:add:mod:foo', '*:mod:*', 'lib.mjs:*:mod:!nosuch']) {
+        await refused(fs.write(file, word), 'EINVAL');
+      }
+    }
+    assert.equal(await fs.read('set_graph_function'), ALL);
+    assert.equal(await fs.read('set_graph_notrace'), NONE);
+    // set_ftrace_filter keeps its :mod: command: a package not loaded is kept and listed.
+    await fs.write('set_ftrace_filter', 'lib.mjs:add:mod:foo');
+    assert.equal(await fs.read('set_ftrace_filter'), 'lib.mjs:add:mod:foo\n');
   },
 });

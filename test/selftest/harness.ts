@@ -213,11 +213,13 @@ export function currentClock(text: string): string {
   return m[1]!;
 }
 
-/** A probe line of set_ftrace_filter: `func:cmd:unlimited` or `func:cmd:count=N`. */
-export const PROBE_LINE = /^(.+):(traceon|traceoff|stacktrace|dump):(unlimited|count=\d+)$/;
+/** A probe line of set_ftrace_filter: `func:cmd:unlimited` or `func:cmd:count=N` (N may be -1: an empty count). */
+export const PROBE_LINE = /^(.+):(traceon|traceoff|stacktrace|dump):(unlimited|count=-?\d+)$/;
 
 /**
- * Writes every file back to its start value: probes removed (`!func:cmd`),
+ * Writes every file back to its start value: probes removed as the kernel
+ * selftests' reset_ftrace_filter removes them (`!func:cmd` for an
+ * `unlimited` line, `!func:cmd:count=N` for a counted one),
  * current_tracer nop, profiler off, filters and pid lists empty, graph
  * limits 0, options, trace_clock and buffer_size_kb as at start, buffers and
  * error_log cleared, tracing_on 1.
@@ -225,7 +227,7 @@ export const PROBE_LINE = /^(.+):(traceon|traceoff|stacktrace|dump):(unlimited|c
 export async function reset(fs: ControlSurface, d: Defaults): Promise<void> {
   for (const line of (await fs.read('set_ftrace_filter')).split('\n')) {
     const m = PROBE_LINE.exec(line);
-    if (m !== null) await fs.append('set_ftrace_filter', `!${m[1]!}:${m[2]!}`);
+    if (m !== null) await fs.append('set_ftrace_filter', `!${m[1]!}:${m[2]!}${m[3] === 'unlimited' ? '' : `:${m[3]!}`}`);
   }
   await fs.write('current_tracer', 'nop');
   await fs.write('function_profile_enabled', '0');
@@ -297,9 +299,10 @@ export function events(trace: string): string[] {
   });
 }
 
-/** The function names of a function trace's `func <-parent` lines. */
+/** The function names of a function trace's `func <-parent` and `func` (no caller) lines. */
 export function functionsOf(trace: string): string[] {
-  return events(trace).filter((l) => /^\d+: \S+ <-/.test(l)).map((l) => l.replace(/^\d+: (\S+) <-.*$/, '$1'));
+  return events(trace).filter((l) => /^\d+: [^\s<]\S*(?: <-.*)?$/.test(l) && !/^\d+: tracing_mark_write: /.test(l))
+    .map((l) => l.replace(/^\d+: (\S+)(?: <-.*)?$/, '$1'));
 }
 
 /** function_graph lines without the CPU and duration columns (default options): the FUNCTION CALLS text. */

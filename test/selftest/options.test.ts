@@ -35,7 +35,7 @@ selftests({
     await fs.write('trace_marker', 'hello marker\n');
     await prog.call('spin_lock', 1);
     assert.deepEqual(events(await fs.read('trace')),
-      ['0: lib.mjs:spin_lock <-(root)', '0: tracing_mark_write: hello marker', '0: lib.mjs:spin_lock <-(root)']);
+      ['0: lib.mjs:spin_lock', '0: tracing_mark_write: hello marker', '0: lib.mjs:spin_lock']);
     // With nop too (the marker is not the tracer's); while tracing is off the
     // write is refused with EBADF, as ftrace's when the ring buffer is off.
     await fs.write('current_tracer', 'nop');
@@ -178,7 +178,7 @@ selftests({
     await prog.call('schedule', 1);
     const lines = events(await fs.read('trace'));
     assert.deepEqual(lines.filter((l) => !l.startsWith(' => ')),
-      ['0: lib.mjs:schedule <-(root)', '0: <stack trace>', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)', '0: <stack trace>']);
+      ['0: lib.mjs:schedule', '0: <stack trace>', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)', '0: <stack trace>']);
     // The first frame of each stack is the function of the line before.
     const firsts = lines.filter((_, i) => i > 0 && lines[i - 1] === '0: <stack trace>');
     assert.equal(firsts.length, 2);
@@ -187,7 +187,7 @@ selftests({
     await fs.write('trace_options', 'nofunc_stack_trace');
     await fs.write('trace', '');
     await prog.call('schedule', 1);
-    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule <-(root)', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)']);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule', '0: lib.mjs:__schedule <-lib.mjs:schedule (nearest traced)']);
   },
 
   // The kernel's `<-parent` is the direct caller, traced or not. Here a function's caller is known
@@ -199,26 +199,26 @@ selftests({
     await prog.call('schedule_timeout', 1);
     // No filter: every function traced, every parent direct.
     assert.deepEqual(events(await fs.read('trace')), [
-      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:schedule <-lib.mjs:schedule_timeout', '0: lib.mjs:__schedule <-lib.mjs:schedule',
+      '0: lib.mjs:schedule_timeout', '0: lib.mjs:schedule <-lib.mjs:schedule_timeout', '0: lib.mjs:__schedule <-lib.mjs:schedule',
       '0: lib.mjs:pick_next_task <-lib.mjs:__schedule',
     ]);
     await fs.write('set_ftrace_filter', 'lib.mjs:schedule_timeout lib.mjs:pick_next_task');
     await fs.write('trace', '');
     await prog.call('schedule_timeout', 1);
     assert.deepEqual(events(await fs.read('trace')), [
-      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:pick_next_task <-lib.mjs:schedule_timeout (nearest traced)',
+      '0: lib.mjs:schedule_timeout', '0: lib.mjs:pick_next_task <-lib.mjs:schedule_timeout (nearest traced)',
     ]);
     await fs.write('options/func-caller', '1');
     await fs.write('trace', '');
     await prog.call('schedule_timeout', 1);
-    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule']);
+    assert.deepEqual(events(await fs.read('trace')), ['0: lib.mjs:schedule_timeout', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule']);
     // With a notrace list too.
     await fs.write('set_ftrace_notrace', 'lib.mjs:schedule');
     await fs.write('set_ftrace_filter', '');
     await fs.write('trace', '');
     await prog.call('schedule_timeout', 1);
     assert.deepEqual(events(await fs.read('trace')), [
-      '0: lib.mjs:schedule_timeout <-(root)', '0: lib.mjs:__schedule <-lib.mjs:schedule', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule',
+      '0: lib.mjs:schedule_timeout', '0: lib.mjs:__schedule <-lib.mjs:schedule', '0: lib.mjs:pick_next_task <-lib.mjs:__schedule',
     ]);
     await fs.write('options/func-caller', '0');
   },
@@ -230,7 +230,7 @@ selftests({
     await fs.write('current_tracer', 'function');
     await prog.call('raw_spin_lock_irq', 1);
     const line = async (): Promise<string> => body(await fs.read('trace'))[0]!;
-    assert.match(await line(), /^ +node-\d+ +\[000\] \.{5} +\d+: lib\.mjs:spin_lock <-\(root\)$/);
+    assert.match(await line(), /^ +node-\d+ +\[000\] \.{5} +\d+: lib\.mjs:spin_lock$/);
     await fs.write('trace_options', 'noprint-parent');
     assert.match(await line(), /^ +node-\d+ +\[000\] \.{5} +\d+: lib\.mjs:spin_lock$/);
     await fs.write('trace_options', 'noirq-info');

@@ -55,9 +55,9 @@ test('record with JSFTRACE_CONTROL_INIT and JSFTRACE_RECORD, then render every f
     const pid = TraceFile.open(out).processes[0]!.info.pid;
     assert.match(text, new RegExp(`^ {12}node-${pid} +\\[000\\] \\.{5} +\\d+: `, 'm'));
     assert.deepEqual(strip(text).map((l) => l.replace(/^.*: /, '')), [
-      'record-prog.mjs:mid <-(root)', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
-      'record-prog.mjs:mid <-(root)', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
-      'record-prog.mjs:mid <-(root)', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
+      'record-prog.mjs:mid', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
+      'record-prog.mjs:mid', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
+      'record-prog.mjs:mid', 'record-prog.mjs:leaf <-record-prog.mjs:mid (nearest traced)',
     ]);
     assert.equal(short(render(out, 'folded')), 'record-prog.mjs:mid 3\nrecord-prog.mjs:mid;record-prog.mjs:leaf 3\n');
 

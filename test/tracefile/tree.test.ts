@@ -52,8 +52,8 @@ test('record -- npm run: the primary, its two child processes and two cluster wo
     }
     // The text: TASK-PID is each process's own pid.
     const text = render(out, 'text');
-    const lines = text.split('\n').filter((l) => /Work <-/.test(l));
-    const count = (pid: number, fn: string): number => lines.filter((l) => new RegExp(`^ +node-${pid} +\\[000\\] .*: tree\\.mjs:${fn} <-|^ +node-${pid} +\\[000\\] .*: child\\.mjs:${fn} <-`).test(l)).length;
+    const lines = text.split('\n').filter((l) => /Work(?: <-|$)/.test(l));
+    const count = (pid: number, fn: string): number => lines.filter((l) => new RegExp(`^ +node-${pid} +\\[000\\] .*: tree\\.mjs:${fn}(?: <-|$)|^ +node-${pid} +\\[000\\] .*: child\\.mjs:${fn}(?: <-|$)`).test(l)).length;
     assert.equal(count(primary!, 'primaryWork'), 3);
     for (const c of children) assert.equal(count(c, 'childWork'), 5);
     for (const w of workers) assert.equal(count(w, 'workerWork'), 7);

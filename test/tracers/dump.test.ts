@@ -56,7 +56,7 @@ test('a dump hit in a worker prints the main thread\'s last calls, turns tracing
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, 'tracing_on 0\nleft 0\n');
       const lines = r.stderr.split('\n').filter((l) => l !== '');
-      const named = lines.map((l) => / (\S+) <-/.exec(l)?.[1]).filter((n) => n !== undefined);
+      const named = lines.map((l) => /\d: (\S+)(?: <-|$)/.exec(l)?.[1]).filter((n) => n !== undefined);
       // Every line is an event line; the dump stops before boom's own entry.
       assert.equal(named.length, lines.length, r.stderr);
       assert.deepEqual(named.filter((n) => !n.includes('anonymous')), ['main.mjs:lastOfMain', 'lib.mjs:before'], `run ${i}: ${r.stderr}`);

@@ -38,13 +38,13 @@ test('function tracer: two threads, merged by time', async () => {
   const nctx = `         resizer-${String(id2).padEnd(7)} [${String(id2).padStart(3, '0')}] .....`;
   const trace = await T.readTrace();
   assert.equal(trace.split('\n').slice(2, 3).join(''), '# entries-in-buffer/entries-written: 8/8   #P:3');
-  assert.equal(trace.split('\n').slice(12).join('\n'), `${NODE0} .....     1.000000: mt:a <-(root)
+  assert.equal(trace.split('\n').slice(12).join('\n'), `${NODE0} .....     1.000000: mt:a
 ${NODE0} .....     1.000001: mt:b <-mt:a (nearest traced)
-${wctx}     1.000002: mt:a <-(root)
+${wctx}     1.000002: mt:a
 ${wctx}     1.000003: mt:b <-mt:a (nearest traced)
-${nctx}     1.000005: mt:a <-(root)
+${nctx}     1.000005: mt:a
 ${nctx}     1.000006: mt:b <-mt:a (nearest traced)
-${NODE0} .....     1.000010: mt:a <-(root)
+${NODE0} .....     1.000010: mt:a
 ${NODE0} .....     1.000011: mt:b <-mt:a (nearest traced)
 `);
 });

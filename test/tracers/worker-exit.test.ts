@@ -29,7 +29,7 @@ for (const end of ['natural', 'exit'] as const) {
       const text = render(out, 'text');
       const events = new Map<number, number>();
       for (const line of text.split('\n')) {
-        const m = / \[(\d+)\] .*worker-exit\.mjs:tick <-/.exec(line);
+        const m = / \[(\d+)\] .*worker-exit\.mjs:tick(?: <-|$)/.exec(line);
         if (m !== null) events.set(Number(m[1]), (events.get(Number(m[1])) ?? 0) + 1);
       }
       for (const how of ['exit', 'throw', 'terminate', 'idle'] as const) assert.equal(events.get(ids[how]), CALLS, `${how}: events in the recording`);

@@ -2,6 +2,12 @@
  * The README control file: what this build supports, as ftrace's README
  * lists its files. Owns the one-line descriptions; tree.ts checks at load
  * that every file it serves is described here and nothing else is.
+ *
+ * Tests grep this file for features, as the kernel's selftests grep its
+ * README (check_requires): set_ftrace_filter's line keeps the kernel's
+ * words `accepts: func_full_name or glob-matching-pattern`, which
+ * func-filter-glob.tc looks for (`accepts: .* glob-matching-pattern`)
+ * before it tests full globs, and `Format: <function>:<trigger>[:count]`.
  */
 
 export const DESCRIPTIONS: Record<string, string> = {
@@ -15,7 +21,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   'options/<name>': 'one option, 0 or 1',
   trace_clock: 'the clock of the timestamps; [brackets] mark the current; writing one clears the buffers',
   trace_marker: 'write text here to put it in the trace (ftrace print event)',
-  set_ftrace_filter: 'globs (! removes, :mod:<package>, N = line N of available_filter_functions) and commands func:traceon[:N] func:traceoff[:N] func:stacktrace[:N] func:dump[:N]',
+  set_ftrace_filter: 'functions to trace; accepts: func_full_name or glob-matching-pattern (* ? [...]; ! removes; N = line N of available_filter_functions); modules: <glob>:mod:<package>; triggers: Format: <function>:<trigger>[:count] with trigger traceon, traceoff, stacktrace, dump (dumps once); !<function>:<trigger>[:count] removes it',
   set_ftrace_notrace: 'globs of functions never traced',
   set_graph_function: 'function_graph traces only these functions and what they call',
   set_graph_notrace: 'function_graph does not trace these functions nor what they call',

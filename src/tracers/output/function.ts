@@ -7,8 +7,9 @@
  * thread's name where ftrace puts the task's comm, the process id (main
  * thread) or thread id (worker) as its pid, and the thread id where ftrace
  * puts the CPU (a thread is our CPU: it owns one ring). The five flag columns are always `.`: JavaScript has no irqs,
- * preemption counts or migration. A trace_marker prints as ftrace's
- * `tracing_mark_write: text`.
+ * preemption counts or migration. A call with no traced caller prints no
+ * ` <-parent` part, as trace_fn_trace leaves it out when parent_ip is 0. A
+ * trace_marker prints as ftrace's `tracing_mark_write: text`.
  */
 
 import { ringStats } from '../../ring/index.js';
@@ -62,14 +63,17 @@ export function ringTotals(rings: readonly ThreadRing[]): Totals {
 /**
  * `# tracer: <name>` and the entries line. ftrace's entries-written is
  * entries + overrun (events consumed by trace_pipe are in neither), so the
- * difference is what overwrite lost. #P is the number of threads with a ring.
+ * difference is what overwrite lost. #P is the number of threads with a
+ * ring, at least 1: the kernel's is the number of online CPUs, never 0, and
+ * a process always runs its main thread, which gets a ring at its first
+ * event.
  */
 export function functionHeader(tracer: string, t: Totals): string {
   // Without context-info ftrace prints no entries line and no legend (trace_default_header).
   if ((options() & OPT_CONTEXT_INFO) === 0) return `# tracer: ${tracer}\n#\n`;
   // Without irq-info ftrace prints the short legend (print_func_help_header).
   const legend = (options() & OPT_IRQ_INFO) !== 0 ? LEGEND : SHORT_LEGEND;
-  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${t.entries}/${t.written}   #P:${t.threads}\n#\n${legend}\n`;
+  return `# tracer: ${tracer}\n#\n# entries-in-buffer/entries-written: ${t.entries}/${t.written}   #P:${Math.max(1, t.threads)}\n#\n${legend}\n`;
 }
 
 /**
@@ -116,7 +120,8 @@ function functionSource(t: ThreadView, items: ItemSource, opts = options()): Lin
         if (it.type !== type) continue;
         // A parent that is only the nearest traced caller (a filter, no func-caller) says so.
         const nearest = (it.flags & FN_NEAREST) !== 0;
-        const parent = !parents ? '' : it.b < 0 ? ' <-(root)' : ` <-${t.site(it.b)}${nearest ? ' (nearest traced)' : ''}`;
+        // No caller (parent_ip 0 in the kernel's terms): the ` <-` part is left out, as trace_fn_trace does.
+        const parent = !parents || it.b < 0 ? '' : ` <-${t.site(it.b)}${nearest ? ' (nearest traced)' : ''}`;
         return { ts: it.ts, thread, text: `${context(it.ts)}${t.site(it.a)}${parent}\n` };
       }
       return null;
