@@ -20,7 +20,9 @@
  * (frozen, the same on every Node line): a getter of
  * `Object.defineProperty(exports | module.exports, name, { ... })` that
  * takes no parameter and returns a name, `a.b` or `a[...]`; and the
- * function passed to `Object.keys(x).forEach(...)`, with all it contains.
+ * function passed to `Object.keys(x).forEach(...)` when it does nothing but
+ * copy the key into `exports` (with `if`s that return), with all it
+ * contains.
  */
 
 import type { Node } from 'acorn';
@@ -73,7 +75,74 @@ export function exportsShapes(call: Node): Node[] {
     const keys = callee['object'] as N;
     const f = args[0]!;
     if (keys.type === 'CallExpression' && isMember(keys['callee'], 'Object', 'keys') && (keys['arguments'] as N[]).length === 1
-      && f.type === 'FunctionExpression' && (f['params'] as N[]).length === 1) return [f];
+      && f.type === 'FunctionExpression' && (f['params'] as N[]).length === 1 && isReexportLoop(f)) return [f];
   }
   return [];
+}
+
+/**
+ * Whether a `forEach` callback is a re-export loop of the lexer's kind:
+ * `if`s that return or copy, and copies of the key into `exports` (an
+ * assignment, or a plain getter); nothing else, so that any loop that does
+ * work of its own (calls, inner functions, other statements) keeps its
+ * sites. Wider than the lexer's grammar in the details of the tests.
+ */
+function isReexportLoop(f: N): boolean {
+  const key = ((f['params'] as N[])[0] as N | undefined);
+  if (key?.type !== 'Identifier') return false;
+  const k = key['name'] as string;
+  let copies = 0;
+  const copy = (st: N): boolean => {
+    if (st.type !== 'ExpressionStatement') return false;
+    const e = st['expression'] as N;
+    if (e.type === 'AssignmentExpression' && e['operator'] === '=') {
+      const left = e['left'] as N;
+      const right = e['right'] as N;
+      const ok = left.type === 'MemberExpression' && left['computed'] === true && isExportsObject(left['object']) && isName(left['property'], k)
+        && right.type === 'MemberExpression' && right['computed'] === true && (right['object'] as N).type === 'Identifier' && isName(right['property'], k);
+      if (ok) copies++;
+      return ok;
+    }
+    if (e.type === 'CallExpression' && isMember(e['callee'], 'Object', 'defineProperty')) {
+      const a = e['arguments'] as N[];
+      const ok = a.length === 3 && isExportsObject(a[0]) && isName(a[1], k) && a[2]!.type === 'ObjectExpression'
+        && (a[2]!['properties'] as N[]).every((p) => p.type === 'Property' && p['computed'] === false
+          && ((p['value'] as N).type === 'Literal' || isPlainGetter(p['value'] as N)));
+      if (ok) copies++;
+      return ok;
+    }
+    return false;
+  };
+  const statement = (st: N): boolean => {
+    if (st.type === 'IfStatement') {
+      if (st['alternate'] !== null || !isTest(st['test'] as N)) return false;
+      const then = st['consequent'] as N;
+      return (then.type === 'ReturnStatement' && then['argument'] === null) || copy(then);
+    }
+    return copy(st);
+  };
+  const body = (f['body'] as N)['body'] as N[];
+  return body.every(statement) && copies > 0;
+}
+
+/** A test of the key made of comparisons, `in`, negation and `hasOwnProperty` (no other call). */
+function isTest(e: N): boolean {
+  switch (e.type) {
+    case 'Identifier': case 'Literal':
+      return true;
+    case 'MemberExpression':
+      return isTest(e['object'] as N) && (e['computed'] === false || isTest(e['property'] as N));
+    case 'LogicalExpression': case 'BinaryExpression':
+      return isTest(e['left'] as N) && isTest(e['right'] as N);
+    case 'UnaryExpression':
+      return e['operator'] === '!' && isTest(e['argument'] as N);
+    case 'CallExpression': {
+      const c = e['callee'] as N;
+      const named = (m: N, name: string): boolean => m.type === 'MemberExpression' && m['computed'] === false && isName(m['property'], name);
+      const own = named(c, 'hasOwnProperty') || (named(c, 'call') && named(c['object'] as N, 'hasOwnProperty'));
+      return own && (e['arguments'] as N[]).every(isTest);
+    }
+    default:
+      return false;
+  }
 }

@@ -45,6 +45,13 @@ Object.keys(_q).forEach(${LOOP});
 var _p = { parse: function parse(s) { return "parsed " + s; }, quoted: () => "quoted" };
 function plain() { return "plain"; }
 exports.work = function work(n) { return n < 2 ? n : work(n - 1) + work(n - 2); };
+// An ordinary loop over keys keeps its sites, and so does what it holds.
+const opts = { a: 1, b: 2 };
+function helper(k) { return k.toUpperCase(); }
+Object.keys(opts).forEach(function (key) {
+  function inner(v) { return v * 2; }
+  exports.seen = (exports.seen || '') + helper(key) + inner(opts[key]);
+});
 `;
 
 const FILES = {
@@ -53,17 +60,19 @@ const FILES = {
   'q.js': 'exports.fromQ = function fromQ() { return "q"; };\n',
   'main.mjs': `import * as ns from './lib.js';
 import { parse, quoted, plain, fromQ, work } from './lib.js';
-console.log(parse('x'), quoted(), plain(), fromQ(), work(10), Object.keys(ns).sort().join());
+import lib from './lib.js';
+console.log(parse('x'), quoted(), plain(), fromQ(), work(10), Object.keys(ns).sort().join(), lib.seen);
 ${REPORT_ESM}`,
 };
 
 test('the functions Node lexes for a CommonJS module\'s exports are left as written, and only those', () => {
   const out = transformSource({ code: LIB, filename: '/app/lib.js', file: 'lib.js', package: '', format: 'commonjs' }).code;
   for (const text of [...GETTERS, LOOP]) assert.ok(out.includes(text), `changed:\n${text}`);
-  // Sites: the counting getter, parse, the arrow, plain, work (not the three
-  // lexed getters, the loop or the getter inside it).
+  // Sites: the counting getter, parse, the arrow, plain, work, helper, the
+  // ordinary loop's callback and inner (not the three lexed getters, the
+  // re-export loop or the getter inside it).
   const sites = transformSource({ code: LIB, filename: '/app/lib.js', file: 'lib.js', package: '', format: 'commonjs' }).sites;
-  assert.equal(sites, 5);
+  assert.equal(sites, 8);
   // An ES module is not lexed: its getters keep their sites.
   const esm = transformSource({ code: 'const _p = {}; export const o = { get: function () { return _p.parse; } };', filename: '/app/e.mjs', file: 'e.mjs', package: '', format: 'module' });
   assert.equal(esm.sites, 1);
@@ -82,8 +91,8 @@ for (const mode of hookModes) {
         assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
         assert.equal(r.output, plain.output);
         assert.equal(r.stderr, plain.stderr);
-        // lib.js 5, q.js 1, main.mjs 1 (the report's exit listener).
-        assert.deepEqual({ ...r.report!.stats, cached: 0 }, { transformed: 3, cached: 0, skipped: 0, failed: 0, ignored: 0, sites: 7, failures: [] });
+        // lib.js 8, q.js 1, main.mjs 1 (the report's exit listener).
+        assert.deepEqual({ ...r.report!.stats, cached: 0 }, { transformed: 3, cached: 0, skipped: 0, failed: 0, ignored: 0, sites: 10, failures: [] });
         assert.deepEqual(transformWarnings(r.stderr), []);
       } finally {
         t.done();

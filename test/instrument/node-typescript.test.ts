@@ -13,35 +13,38 @@ import { hookModes, registerCjs, registerJs, REPORT_ESM, runNode, tempDir, trans
 const stripping = (process.features as { typescript?: unknown }).typescript === 'strip';
 const skip = stripping ? false : 'this Node does not strip TypeScript types';
 
-/** One line per module: its function's text and the frame a stack gives its top level. */
+/**
+ * One line per module: its function's text and the frame a stack gives its
+ * top level, on the module's first line, after the code jsftrace puts there
+ * (so the columns shown are mapped back), and what an error thrown by
+ * `stripTypeScriptTypes` shows.
+ */
+const WHERE = (label: string): string => `String(new Error('${label}').stack).split('\\n')[1]!.trim()`;
 const FILES = {
   'package.json': JSON.stringify({ name: 'tsapp', type: 'module' }),
-  'main.ts': `
-    import { createRequire, stripTypeScriptTypes } from 'node:module';
+  'main.ts': `import { createRequire, stripTypeScriptTypes } from 'node:module'; const mainWhere: string = ${WHERE('main')};
     import { twice, where as esmWhere } from './esm.mts';
     import imported from './imported.cts';
     interface Box { n: number }
-    function total(b: Box): number { return twice(b.n) + imported.thrice(b.n) + required.quad(b.n); }
+    function total(b: Box): number { return twice(b.n) + imported.thrice(b.n) + required.quad(b.n) + required.deep(b.n); }
     const require = createRequire(import.meta.url);
-    const required = require('./required.cts') as { quad(n: number): number; where: string };
-    const frame = (e: Error): string => String(e.stack).split('\\n')[1]!.trim();
+    const required = require('./required.cts') as { quad(n: number): number; deep(n: number): number; where: string; deepWhere: string };
     console.log(total({ n: 2 }), total.toString());
-    console.log(frame(new Error('main')), esmWhere, imported.where, required.where);
-    // The program's own first call warns, as without jsftrace (on stderr).
+    console.log(mainWhere, esmWhere, imported.where, required.where, required.deepWhere);
+    // The program's own first call warns, as without jsftrace (on stderr);
+    // an error it throws shows the program's frames only.
+    try { stripTypeScriptTypes(42 as unknown as string); } catch (e) { console.log(String((e as Error).stack).split('\\n').slice(0, 4).join(' | ')); }
     console.log(stripTypeScriptTypes('let v: number = 1'));
     ${REPORT_ESM}`,
-  'esm.mts': `
-    export function twice(n: number): number { return n * 2; }
-    export const where: string = String(new Error('esm').stack).split('\\n')[1]!.trim();`,
-  'imported.cts': `
-    function thrice(n: number): number { return n * 3; }
-    module.exports = { thrice, where: String(new Error('imported').stack).split('\\n')[1]!.trim() as string };`,
-  'required.cts': `
-    exports.quad = function quad(n: number): number { return n * 4; };
-    exports.where = String(new Error('required').stack).split('\\n')[1]!.trim() as string;`,
+  'esm.mts': `export function twice(n: number): number { return n * 2; } export const where: string = ${WHERE('esm')};`,
+  'imported.cts': `function thrice(n: number): number { return n * 3; } module.exports = { thrice, where: ${WHERE('imported')} as string };`,
+  'required.cts': `exports.quad = function quad(n: number): number { return n * 4; }; exports.where = ${WHERE('required')} as string;
+    const deep = require('./deep.mts') as { deep(n: number): number; where: string };
+    exports.deep = deep.deep; exports.deepWhere = deep.where;`,
+  'deep.mts': `export function deep(n: number): number { return n + 1; } export const where: string = ${WHERE('deep')};`,
 };
 
-const EXPECTED = ['main.ts|module', 'esm.mts|module', 'imported.cts|commonjs', 'required.cts|commonjs'];
+const EXPECTED = ['main.ts|module', 'esm.mts|module', 'imported.cts|commonjs', 'required.cts|commonjs', 'deep.mts|module'];
 
 for (const mode of hookModes) {
   for (const [entry, flag] of [['--import', registerJs], ['--require', registerCjs]] as const) {
@@ -63,8 +66,8 @@ for (const mode of hookModes) {
         const pids = (s: string): string => s.replace(/\(node:\d+\)/g, '(node)');
         assert.equal(pids(r.stderr), pids(plain.stderr));
         assert.equal(r.stderr.match(/ExperimentalWarning: stripTypeScriptTypes/g)?.length, 1, r.stderr);
-        // total, frame, twice, thrice, quad and the report's exit listener: each a site.
-        assert.deepEqual({ ...r.report!.stats, cached: 0 }, { transformed: 4, cached: 0, skipped: 0, failed: 0, ignored: 0, sites: 6, failures: [] });
+        // total, twice, thrice, quad, deep and the report's exit listener: each a site.
+        assert.deepEqual({ ...r.report!.stats, cached: 0 }, { transformed: 5, cached: 0, skipped: 0, failed: 0, ignored: 0, sites: 6, failures: [] });
         assert.deepEqual(transformWarnings(r.stderr), []);
       } finally {
         t.done();

@@ -15,11 +15,13 @@
  * through Module._load, require of ESM on Node 20.19+ with format 'module',
  * and transpilers that register extensions and call `module._compile(js)`
  * themselves, such as tsx), so it sees JavaScript whichever of them was
- * installed first. Node's own TypeScript ('commonjs-typescript', Node
+ * installed first. Node's own TypeScript ('commonjs-typescript' and
+ * 'module-typescript' required, Node
  * 22.18+/23.6+) reaches it still typed where no in-thread load hook of ours
  * has stripped it: it is stripped here as Node would, and passed on as the
- * CommonJS it then is (type-stripping.ts); the other TypeScript formats
- * are passed on (counted as ignored) for Node to strip after us.
+ * CommonJS or ES module it then is (type-stripping.ts); the other
+ * TypeScript formats are passed on (counted as ignored) for Node to strip
+ * after us.
  */
 
 import fs from 'node:fs';
@@ -133,12 +135,13 @@ export function installCjsHook(): void {
         countSkipped();
       } else if (format === 'module' || format === 'commonjs' || format === undefined) {
         content = instrumentSource(content, filename, format);
-      } else if (format === 'commonjs-typescript' && this !== null && typeof this === 'object') {
+      } else if ((format === 'commonjs-typescript' || format === 'module-typescript') && this !== null && typeof this === 'object') {
         // Stripped here as Node's _compile would strip it (type-stripping.ts),
-        // then compiled by it as the CommonJS it then is.
+        // then compiled by it as the CommonJS or ES module it then is.
         const js = stripLikeNode(content, { url: compiledModuleUrl(this, filename), filename, required: true });
+        const plain = format === 'commonjs-typescript' ? 'commonjs' : 'module';
         if (js === null) countIgnored();
-        else return ReflectApply(original, this, [instrumentSource(js, filename, 'commonjs'), filename, 'commonjs', ...rest.slice(1)]);
+        else return ReflectApply(original, this, [instrumentSource(js, filename, plain), filename, plain, ...rest.slice(1)]);
       } else if (typeof format === 'string' && format.endsWith('typescript')) {
         countIgnored();
       }

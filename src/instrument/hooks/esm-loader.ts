@@ -35,7 +35,6 @@ const { instrumentLoadResult } = runtime.load('instrument/hooks/load-result.js')
 const { withoutOwnFrames } = runtime.load('instrument/hooks/own-frames.js') as typeof import('./own-frames.js');
 const { adoptKeyGlobal } = runtime.load('shared/site-abi.js') as typeof import('../../shared/site-abi.js');
 const { settableStackLimit } = runtime.load('shared/builtins.js') as typeof import('../../shared/builtins.js');
-const { installStripTypesView } = runtime.load('instrument/hooks/type-stripping.js') as typeof import('./type-stripping.js');
 
 export interface LoaderData {
   settings: LoadSettings;
@@ -57,9 +56,6 @@ export async function initialize(data: LoaderData | undefined): Promise<void> {
   }
   const { port } = data!;
   port.unref();
-  // A loader of the program's in this thread that strips types itself
-  // gets the warning that the stripping of ours took.
-  installStripTypesView();
   adoptKeyGlobal(data!.binding);
   await applySettings(data!.settings, (filename, error) => {
     port.postMessage({ type: 'failure', filename, error });

@@ -26,7 +26,6 @@ import {
 } from '../load.js';
 import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
-import { installStripTypesView } from './type-stripping.js';
 import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
 import { followLoaders } from './follow-loaders.js';
 import { installSyncHooks, joinOutermost, syncHooksApi } from './sync-hooks.js';
@@ -186,7 +185,6 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
 
   const compileCache = enableCompileCache(env);
   installCjsHook();
-  installStripTypesView();
   let esm: InstallInfo['esm'];
   if (mode === 'sync' && installSyncHooks()) {
     esm = 'sync';

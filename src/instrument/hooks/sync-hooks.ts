@@ -52,10 +52,16 @@ function preloading(): boolean {
   return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadPreloadModules')) === true;
 }
 
-/** Whether Node's CommonJS loader asks (a `require()`), by the conditions it resolves with. */
+/**
+ * Whether Node's CommonJS loader asks (a `require()`), by the conditions it
+ * resolves with: `require` and not `import` (a program may add `require`
+ * to every resolve, `-C require`; adding both leaves a required module
+ * taken for an imported one, which only changes how Node 22 would name a
+ * required TypeScript module in stack traces: type-stripping.ts).
+ */
 function required(context: unknown): boolean {
   const conditions = (context as { conditions?: unknown } | null)?.conditions;
-  return Array.isArray(conditions) && conditions.includes('require');
+  return Array.isArray(conditions) && conditions.includes('require') && !conditions.includes('import');
 }
 
 /**

@@ -17,14 +17,15 @@
  *   then refuses it with its own error);
  * - the program sees the ExperimentalWarning that `stripTypeScriptTypes`
  *   gives once per thread at its first call as it would without jsftrace:
- *   jsftrace's calls hold it back, and the function the program finds in
- *   `node:module` gives it at the program's own first call.
+ *   jsftrace's calls hold it back, and the function the program then
+ *   finds in `node:module` gives it at the program's own first call.
  */
 
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { FunctionToString, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
 import { isStandIn, standInFor } from '../original/source-text.js';
+import { oneFrameMore, withoutOwnFrames } from './own-frames.js';
 
 type Strip = (code: string, options?: { mode?: string; sourceUrl?: string }) => string;
 
@@ -52,9 +53,11 @@ const compileNamesByUrl: boolean = (() => {
 /** Node's stripper on `code`, with the warning it gives held back. */
 function stripQuietly(code: string): string {
   const emitWarning = process.emitWarning;
+  let held = false;
   process.emitWarning = function (this: unknown, ...args: unknown[]): void {
     if (args[1] === 'ExperimentalWarning' && typeof args[0] === 'string' && args[0].startsWith('stripTypeScriptTypes ')) {
       heldWarning ??= args;
+      held = true;
       return;
     }
     ReflectApply(emitWarning, this, args);
@@ -63,6 +66,7 @@ function stripQuietly(code: string): string {
     return nodeStrip!(code, { mode: 'strip' });
   } finally {
     process.emitWarning = emitWarning;
+    if (held) giveWarningAtProgramsCall();
   }
 }
 
@@ -106,21 +110,36 @@ export function compiledModuleUrl(mod: object, filename: string): string {
 }
 
 /**
- * Puts the stand-in in place of `module.stripTypeScriptTypes` (once per
- * thread, before the program's first line): it gives the warning that
- * jsftrace's own call held back, then is Node's function.
+ * Puts a stand-in in place of `module.stripTypeScriptTypes` once jsftrace's
+ * call has held its warning back (a program that loads no TypeScript
+ * keeps Node's function): its first call gives the warning, as Node's
+ * would have, and puts Node's function back. Until then it is Node's
+ * function with Node's name, length and text, and an error it throws
+ * (arguments Node refuses, syntax it cannot strip) carries no frame of
+ * jsftrace's and as many of the program's as without it.
  */
-export function installStripTypesView(): void {
+function giveWarningAtProgramsCall(): void {
   const original = nodeStrip;
   if (original === null || holder.stripTypeScriptTypes !== original) return;
   const standIn = standInFor(function (this: unknown, ...args: unknown[]): unknown {
     if (heldWarning !== null) {
       const [warning, type, code] = heldWarning;
       heldWarning = null;
+      if (holder.stripTypeScriptTypes === standIn) {
+        holder.stripTypeScriptTypes = original;
+        module.syncBuiltinESMExports();
+      }
       // As Node's: given before the arguments are checked.
       ReflectApply(process.emitWarning, process, [warning, type, code, standIn]);
     }
-    return ReflectApply(original, this, args);
+    const restore = oneFrameMore();
+    try {
+      return ReflectApply(original, this, args);
+    } catch (e) {
+      throw withoutOwnFrames(e);
+    } finally {
+      restore();
+    }
   }, original);
   holder.stripTypeScriptTypes = standIn as Strip;
   module.syncBuiltinESMExports();

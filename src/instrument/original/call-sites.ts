@@ -120,6 +120,7 @@ export function installCallSiteView(): void {
   if (proto === null) return;
   installed = true;
   const { getFileName, getLineNumber, getColumnNumber, getEnclosingLineNumber, getEnclosingColumnNumber, getPosition, getEvalOrigin } = proto;
+  const getScriptNameOrSourceURL = proto['getScriptNameOrSourceURL'] as ((this: CallSite) => unknown) | undefined;
   const isEval = proto['isEval'] as (this: CallSite) => boolean;
   const toText = proto.toString;
   const call = <T>(fn: ((this: CallSite) => T) | undefined, cs: CallSite): T => ReflectApply(fn!, cs, []) as T;
@@ -134,7 +135,10 @@ export function installCallSiteView(): void {
     let s = call(toText, cs);
     const t = tableOf(cs);
     if (t !== null) {
-      const file = call(getFileName, cs);
+      // V8 writes the name a `//# sourceURL=` comment gives the script
+      // (Node appends one to the TypeScript it strips), else its name.
+      const named = getScriptNameOrSourceURL === undefined ? undefined : call(getScriptNameOrSourceURL, cs);
+      const file = typeof named === 'string' && named !== '' ? named : call(getFileName, cs);
       const line = call(getLineNumber, cs);
       const col = call(getColumnNumber, cs);
       if (line !== null && col !== null) {

@@ -68,12 +68,24 @@ export function coverageOfScript(url: string): { table: EditTable; tableName: st
   return table === null ? null : { table, tableName: m!.tableFn.name };
 }
 
-/** The module V8 names so (a file URL's query and fragment are ignored, as ES modules register without them). */
+/**
+ * The module V8 names so (a file URL's query and fragment are ignored, as
+ * ES modules register without them). A CommonJS module registers its
+ * path, and Node names it by its URL where it compiles the source an
+ * off-thread load hook gave for it (TypeScript it stripped, imported).
+ */
 function moduleOfScript(name: string): Module | undefined {
   let m = byScript.get(name);
   if (m === undefined && name.startsWith('file:')) {
     const cut = name.search(/[?#]/);
     if (cut > 0) m = byScript.get(name.slice(0, cut));
+    if (m === undefined) {
+      try {
+        m = byScript.get(fileURLToPath(cut > 0 ? name.slice(0, cut) : name));
+      } catch {
+        // not a file URL Node would make
+      }
+    }
   }
   return m;
 }
