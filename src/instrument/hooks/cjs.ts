@@ -15,13 +15,12 @@
  * through Module._load, require of ESM on Node 20.19+ with format 'module',
  * and transpilers that register extensions and call `module._compile(js)`
  * themselves, such as tsx), so it sees JavaScript whichever of them was
- * installed first. Node's own TypeScript ('commonjs-typescript' and
- * 'module-typescript' required, Node
- * 22.18+/23.6+) reaches it still typed where no in-thread load hook of ours
- * has stripped it: it is stripped here as Node would, and passed on as the
- * CommonJS or ES module it then is (type-stripping.ts); the other
- * TypeScript formats are passed on (counted as ignored) for Node to strip
- * after us.
+ * installed first. Node's own TypeScript, required ('commonjs-typescript',
+ * 'module-typescript': Node 22.18+, 23.6+), reaches it still typed where no
+ * in-thread load hook of ours has stripped it: it is stripped here as Node
+ * would, and passed on as the CommonJS or ES module it then is
+ * (type-stripping.ts); the other TypeScript formats are passed on (counted
+ * as ignored) for Node to strip after us.
  */
 
 import fs from 'node:fs';
