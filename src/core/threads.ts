@@ -28,7 +28,7 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
-import { HELD_FIELD, KEY_GLOBAL, SITE_KEYS, siteKeysClassSource, type OwnField } from '../shared/site-abi.js';
+import { HELD_FIELD, KEY_GLOBAL, SITE_KEYS, siteKeysClassSource, THROW_NOTE_FIELDS, type OwnField } from '../shared/site-abi.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import {
   H_KEY_GEN, H_LOAD_GEN, H_SYNC_GEN, H_THREADS_TOP, HANDLER_MODULE, O_FLAGS, O_GEN, O_KIND, O_STATE, SLOT_RESERVED,
@@ -390,9 +390,11 @@ export function siteKeyObject(): SiteKeys {
   // Another copy's key object has `on`; the prologue's bare holder has not.
   if (d !== undefined && typeof d.value === 'object' && d.value !== null && ObjectHasOwn(d.value, 'on')) {
     keyObject = d.value as SiteKeys;
-    if (!(HELD_FIELD in keyObject)) {
+    const lend: (string | symbol)[] = HELD_FIELD in keyObject ? [] : [SymbolHasInstance, HELD_FIELD, 'w'];
+    for (const k of THROW_NOTE_FIELDS) if (!(k in keyObject)) lend.push(k);
+    if (lend.length > 0) {
       const proto = siteKeysClass().prototype as object;
-      for (const k of [SymbolHasInstance, HELD_FIELD, 'w']) {
+      for (const k of lend) {
         Object.defineProperty(keyObject, k, { ...Object.getOwnPropertyDescriptor(proto, k)!, configurable: true });
       }
     }

@@ -71,6 +71,36 @@ export class Insertions {
     this.texts[insertion] = text;
   }
 
+  /**
+   * Adds `text` once on every line that has inserted text: at the first
+   * offset of the line where something is inserted, before everything
+   * inserted there, where no range of V8's coverage begins or ends (they
+   * begin and end with the program's statements and ours); after
+   * everything inserted there when the source has a `/` just before (a
+   * comment there would begin a line comment). Made last, once every other
+   * insertion is in. `lineOf` gives an offset's line, or -1 where the line
+   * needs no mark.
+   */
+  markLines(lineOf: (offset: number) => number, text: string, code: string): void {
+    const first = new Map<number, number>();
+    const n = this.texts.length;
+    for (let i = 0; i < n; i++) {
+      if (this.texts[i] === '') continue;
+      const o = this.offsets[i]!;
+      const line = lineOf(o);
+      if (line < 0) continue;
+      const f = first.get(line);
+      if (f === undefined || o < f) first.set(line, o);
+    }
+    for (const o of first.values()) {
+      // First: a closer that starts after every other (closers come first,
+      // the later start first). Last: an opener that ends before every
+      // other, deepest of all.
+      if (code.charCodeAt(o - 1) !== 47 /* / */) this.add(o, 0, 2 ** 30, 2 ** 30, text);
+      else this.add(o, 1, -(2 ** 30), 2 ** 30, text);
+    }
+  }
+
   /** Whether anything was inserted at `offset`. */
   has(offset: number): boolean {
     return this.at.has(offset);

@@ -34,6 +34,7 @@ import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
+import { installUncaughtLine } from './original/uncaught-line.js';
 import {
   ArrayIsArray, FunctionToString, IntrinsicError, IntrinsicUint16Array, JSONParse, ReflectApply, SymbolHasInstance,
 } from '../shared/builtins.js';
@@ -50,15 +51,17 @@ const NO_SITES = -0x40000000;
 /**
  * Defines the sites of one module: `names` and `positions` ("line:col")
  * hold one entry per function, separated by newlines and commas; `tag`,
- * `script` and `table` let the original view find the module (registry.ts).
+ * `script` and `table` let the original view find the module (registry.ts);
+ * `marks`: 1 where the transform marked the lines it inserted code on, for
+ * the line above an uncaught exception (original/uncaught-line.ts).
  * A module's prologue must not throw (G4): when its sites cannot be defined
  * (the site table or the string arena is full), the module runs with every
  * site nop (its base is NO_SITES, so each word index is out of the table),
  * with one warning per thread.
  */
 function defineModule(key: string, file: string, pkg: string, sitesFn: unknown, tag: string, script: string,
-  table: unknown): number {
-  registerModule(tag, script, table);
+  table: unknown, marks?: unknown): number {
+  registerModule(tag, script, table, marks === 1);
   try {
     const [names, positions] = sitesOf(sitesFn);
     return defineModuleSites(key, file, pkg, names, positions, tag);
@@ -233,6 +236,7 @@ export function installRuntime(): void {
   Object.defineProperty(keys, RUNTIME_FIELD, { value: rt, writable: false, enumerable: false, configurable: false });
   installSourceTextView();
   installCallSiteView();
+  installUncaughtLine(keys);
   installFindSourceMapView();
   installCoverageRewrite();
 }

@@ -80,7 +80,6 @@
  *   `with` object first (a Proxy would see it).
  */
 
-import { createHash } from 'node:crypto';
 import { exportsShapes } from './cjs-exports.js';
 import { type Node as AcornNode } from 'acorn';
 import { parseModule } from './parse.js';
@@ -88,6 +87,7 @@ import { pathToFileURL } from 'node:url';
 import { keyGlobal, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
+import { sourceDigest, tagOfDigest } from './original/source-tag.js';
 import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
 import { skipTrivia } from './trivia.js';
 import { childKeys, forEachChild } from './ast-children.js';
@@ -219,6 +219,32 @@ function heldArg(n: number, w: boolean): string {
 const GUARD = -3;
 const WRAP = -2;
 const SEMICOLON = -1;
+
+/** The comment that tells Node not to print a line above an uncaught exception thrown on it. */
+const NO_EXCEPTION_LINE = '/*node-do-not-add-exception-line*/';
+
+/**
+ * Whether V8 can place no exception of the program's on a line of these
+ * shapes (then it needs no mark, which costs 34 characters): punctuation,
+ * `else`, `try`, `finally`, `do`, a return of a literal. A function's head
+ * is marked: a recursion's stack overflow lands in its entry.
+ */
+function placesNothing(line: string): boolean {
+  return NOTHING_PLACED.test(line);
+}
+const NOTHING_PLACED = /^(?:[\s{}()[\];,]|\b(?:else|try|finally|do|return|true|false|null|void 0)\b|\b\d+\b)*$/;
+
+/**
+ * Line starts as V8 counts lines (after `\n`, `\r\n`, a `\r` alone, U+2028
+ * and U+2029), for the 1-based line and column of an offset as stack
+ * traces and source maps give them.
+ */
+function v8LineStarts(code: string): Int32Array {
+  if (!/[\r\u2028\u2029]/.test(code)) return lineStarts(code);
+  const starts: number[] = [0];
+  for (const m of code.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
+  return Int32Array.from(starts);
+}
 
 /** A prefix that starts no text of `code`, so our names cannot collide. */
 function freePrefix(code: string): string {
@@ -613,6 +639,8 @@ class Instrumenter {
   private readonly lexed: boolean;
   /** Functions left as they are, for that lexer to read (no site, nothing inside them changed). */
   private readonly lexerFns = new Set<N>();
+  /** Offsets of the catch clauses of ours that throw on an exception of the program's (a sync generator's). */
+  readonly rethrows: number[] = [];
 
   constructor(code: string, program: N, tag: string, own: boolean, strict: boolean, live: boolean, lexed: boolean) {
     this.code = code;
@@ -631,7 +659,7 @@ class Instrumenter {
     // A file that names the key itself (jsftrace's own sources, say) reads it through the global object.
     const key = keyGlobal();
     this.K = code.includes(key) ? `${this.G}.${key}` : key;
-    this.starts = lineStarts(code);
+    this.starts = v8LineStarts(code);
     // Strict code has no `with`: no walk of the whole program to look for one.
     this.withFns = strict ? new Set() : functionsWithWith(program);
   }
@@ -722,8 +750,11 @@ class Instrumenter {
         if (!this.forHeads.has(node)) this.asiStatement(node);
         break;
       case 'ExpressionStatement':
+        this.asiStatement(node);
+        break;
       case 'ThrowStatement':
         this.asiStatement(node);
+        this.throwNote(node);
         break;
       case 'ReturnStatement':
         this.asiStatement(node);
@@ -1134,7 +1165,10 @@ class Instrumenter {
     // a second argument.
     const unwinds = this.live ? `${resumeCode(P, wb, true)};${P}t&&${P}U(${held(1, wb, `${P}t`)},${P}e)`
       : `${P}t&&((${P}e)instanceof(${this.K}),${P}t=${P}U(${held(2, wb, `${P}t`)}))`;
-    const caught = `}catch(${P}e){${unwinds};throw(${P}e)}`
+    // A sync generator's exception leaves through this clause, so V8 places
+    // it here; the key notes that it passed (original/uncaught-line.ts).
+    const passed = node.generator && !node.async && !this.live ? `(${P}e)instanceof(${this.K})||${this.K}.g;` : '';
+    const caught = `}catch(${P}e){${passed}${unwinds};throw(${P}e)}`
       + (node.generator ? `finally{${resumeCode(P, wb, this.live)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
     let entry: number;
     let entryAt = body.start;
@@ -1155,6 +1189,8 @@ class Instrumenter {
       const fallOff = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')
         ? `;if(${P}t)${P}L(${held(1, wb, `${P}t`)});` : '';
       const closing = fallOff + (wrap ? caught : '');
+      // V8 places a sync generator's exception at this catch's throw.
+      if (wrap && passed !== '') this.rethrows.push(body.end - 1);
       // Nothing between the entry and the brace: one insertion in order.
       const empty = at === body.end - 1;
       entry = this.open(at, '', body.end - 1);
@@ -1466,15 +1502,44 @@ class Instrumenter {
     if (ctx === null) return;
     const body = node['body'] as N;
     const P = this.P;
+    // The value caught, for the source line Node prints above an uncaught
+    // exception (original/uncaught-line.ts): a value the program caught
+    // may be thrown again from code that is not instrumented.
+    // A catch whose value is not a name notes that something was caught.
+    const param = node['param'] as N | null;
+    const noted = this.live || this.withDepth > 0 ? ''
+      : param !== null && param.type === 'Identifier' ? `(${param['name'] as string})instanceof(${this.K})||${this.K}.c;` : `${this.K}.c;`;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.open(body.start + 1, `${this.K}.on&&${P}K&&${P}K(${held(1, this.w(body.start), `${P}D`)});`, body.end - 1);
+      this.open(body.start + 1, `${noted}${this.K}.on&&${P}K&&${P}K(${held(1, this.w(body.start), `${P}D`)});`, body.end - 1);
       return;
     }
     const w = this.w(body.start);
     const resume = ctx.suspends ? `${resumeCode(P, w, this.live)};` : '';
-    this.open(body.start + 1, `${resume}${P}t&&${P}C(${held(1, w, `${P}t`)});`, body.end - 1);
+    this.open(body.start + 1, `${noted}${resume}${P}t&&${P}C(${held(1, w, `${P}t`)});`, body.end - 1);
   }
+
+  /**
+   * A throw statement notes its value and its place (the module's tag and
+   * the statement's offset) as it throws, for the source line Node prints
+   * above an uncaught exception (original/uncaught-line.ts): where a throw
+   * happened is not otherwise visible to JavaScript. The value passes
+   * through the key's holder, as an await's does (no register of the frame
+   * is held while the program's expression runs), and the note is a call
+   * after it, in the throw's own expression, where nothing of the program's
+   * can name a function after it.
+   */
+  private throwNote(node: N): void {
+    if (this.live || this.current() === null || this.withDepth > 0) return;
+    const arg = node['argument'] as N;
+    this.open(arg.start, '(', arg.end);
+    this.close(arg.end, `)instanceof(${this.K})||${held(1, this.wa(arg), `${this.K}.t(${JSON.stringify(`${this.tag}:${node.start}`)})`)}`, arg.start);
+    this.throwNotes += 2;
+  }
+
+  /** How many insertions the throw notes made (a module with nothing else needs no transform). */
+  throwNotes = 0;
+
 
 }
 
@@ -1503,8 +1568,8 @@ function prologueAt(program: N): { at: number; afterDirective: boolean } {
 export function transformSource(input: TransformInput): TransformResult {
   const { code, format } = input;
   const program = parseModule(code, format) as unknown as N;
-  const digest = createHash('sha1').update(code).digest();
-  const tag = digest.readUIntBE(0, 5).toString(36).padStart(8, '0');
+  const digest = sourceDigest(code);
+  const tag = tagOfDigest(digest);
   const inst = new Instrumenter(code, program, tag, input.package === '', format === 'module' || useStrict(program), input.live === true, format !== 'module');
   const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
@@ -1514,7 +1579,10 @@ export function transformSource(input: TransformInput): TransformResult {
   // A module with no function still needs its prologue when its top level
   // catches (a try around calls): the frames a throw left above the
   // module's depth end there.
-  if (sites === 0 && inst.ins.count === 0) return { code, sites: 0, added: [] };
+  // Nor does one whose only insertions note its throws: Node prints the
+  // line above their exceptions itself.
+  if (sites === 0 && inst.ins.count === inst.throwNotes) return { code, sites: 0, added: [] };
+  const { at, afterDirective } = prologueAt(program);
   inst.finishAsi();
   const positions: string[] = [];
   for (const off of inst.positions) {
@@ -1532,8 +1600,12 @@ export function transformSource(input: TransformInput): TransformResult {
   // while no runtime runs in this thread (the key undeclared, a bare holder
   // made by a module that ran first, or `false` for the moment an attach
   // takes to install it).
+  // Lines get the mark (below) unless Node will print them from the
+  // module's own source map (source maps on as it is compiled: Node skips
+  // a marked line before it looks at a map); the runtime is told which.
+  const marks = !inst.live && !(programMap !== null && input.sourceMapFiles === true);
   const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
-    + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x):-1,`
+    + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x,${marks ? 1 : 0}):-1,`
     + `${P}W=${P}&&${P}.W,${P}E=${P}&&${P}.E,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`
     + `${P}U=${P}&&${P}.U,${P}C=${P}&&${P}.C,${P}S=${P}&&${P}.S,${P}R=${P}&&${P}.R,${P}K=${P}&&${P}.K,${P}D=${P}?${P}.F():0,`
     + `${P}Y=${P}&&${P}.Y,${P}Z=${P}&&${P}.Z,${P}Q=${P}&&${P}.Q,${P}N=${P}&&${P}.N,${P}T=${P}&&${P}.T,${P}X=${P}&&${P}.X,${P}k;`
@@ -1543,16 +1615,30 @@ export function transformSource(input: TransformInput): TransformResult {
     // symbol-keyed property is Symbol.hasInstance. Its parts are inherited,
     // as the key object's are, so that `delete (await x)`, which deletes
     // `K.v`, deletes nothing.
-    + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:${inst.O}.create(${inst.O}.defineProperty({get v(){var x=this.h;this.h=void 0;return x},w(){return this.v}},`
+    + `typeof ${inst.K}==="undefined"&&${inst.O}.defineProperty(${G},${K},{value:${inst.O}.create(${inst.O}.defineProperty({get v(){var x=this.h;this.h=void 0;return x},w(){return this.v},t(){return this.v}},`
     + `${inst.O}.getOwnPropertySymbols(${inst.O}.getPrototypeOf(${inst.O}))[0],{value:function(x){this.h=x;return!1}})),writable:true});`
     // The runtime's PV and PI, compiled already (runtime.ts says why); a
     // runtime of an older jsftrace, installed first, has none.
     + `${P}&&${P}.I&&(${P}V=${P}.V,${P}I=${P}.I);`;
-  const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
   const head = (afterDirective ? ';' : '') + prologue;
   // Outside everything: the extent to the end of the source, above the top.
   inst.ins.open(at, head, code.length + 1, -1e9);
+  // Node quotes the line of an uncaught exception's throw from the text it
+  // compiled, unless the line holds this mark: on a line with inserted
+  // code, jsftrace prints the original line itself
+  // (original/uncaught-line.ts).
+  if (marks) {
+    const v8 = inst.starts;
+    const needs = new Map<number, boolean>();
+    for (const o of inst.rethrows) needs.set(position(v8, o)[0], true);
+    inst.ins.markLines((o) => {
+      const line = position(v8, o)[0];
+      let need = needs.get(line);
+      if (need === undefined) needs.set(line, need = !placesNothing(code.slice(v8[line - 1], v8[line] ?? code.length)));
+      return need ? line : -1;
+    }, NO_EXCEPTION_LINE, code);
+  }
   const applied = inst.ins.apply(code);
   // Nothing is inserted before the first statement, and the prologue opens
   // before anything else inserted there; found by search should that change.

@@ -32,6 +32,47 @@ type Hook = (code: number) => void;
 type LastStep = (code: number) => (() => void) | void;
 
 const hooks: Record<'exit' | 'beforeExit', Hook[]> = { exit: [], beforeExit: [] };
+
+/**
+ * What to do when Node is about to report an uncaught exception (atFatal):
+ * called as it is seen, it returns what to do at the report, if anything.
+ */
+type FatalHook = (error: unknown, fromPromise: boolean) => (() => void) | null;
+const fatalHooks: FatalHook[] = [];
+
+/**
+ * An uncaught exception on its way to Node's report: Node emits
+ * 'uncaughtException' (its listeners may handle it), then, when they did
+ * not and the process was not exiting yet, 'exit', then prints the
+ * exception. `seen` runs at the first, `report` at the last of those.
+ */
+const fatal = {
+  reports: null as (() => void)[] | null,
+  seen(error: unknown, fromPromise: boolean): void {
+    const reports: (() => void)[] = [];
+    for (const h of fatalHooks) {
+      try {
+        const r = h(error, fromPromise);
+        if (r !== null) reports.push(r);
+      } catch {
+        // the report is Node's; nothing of ours may stand in its way
+      }
+    }
+    fatal.reports = reports;
+  },
+  report(): void {
+    const reports = fatal.reports;
+    fatal.reports = null;
+    for (const r of reports ?? []) {
+      try {
+        r();
+      } catch {
+        // as above
+      }
+    }
+  },
+};
+
 const last: { step: LastStep | null } = { step: null };
 let wrapped = false;
 
@@ -56,15 +97,27 @@ function run(type: 'exit' | 'beforeExit', code: number): void {
  * its last take. `run` and the last step are jsftrace's functions; the
  * tail is compiled the same way by its owner.
  */
-const WRAPPER = `(function (emit, apply, run, last, proc) {
+const WRAPPER = `(function (emit, apply, run, last, proc, fatal) {
   'use strict';
   return { emit(type, ...args) {
-    if (type !== 'exit' && type !== 'beforeExit') return apply(emit, this, [type, ...args]);
+    if (type !== 'exit' && type !== 'beforeExit') {
+      if (type !== 'uncaughtException') return apply(emit, this, [type, ...args]);
+      const exiting = proc._exiting === true;
+      const handled = apply(emit, this, [type, ...args]);
+      if (!handled) {
+        fatal.seen(args[0], args[1] === 'unhandledRejection');
+        if (exiting) fatal.report();
+      }
+      return handled;
+    }
     try {
       return apply(emit, this, [type, ...args]);
     } finally {
       const code = typeof args[0] === 'number' ? args[0] : Number(proc.exitCode ?? 0);
       run(type, code);
+      // Node's own 'exit' of an uncaught exception: code 1, exiting.
+      if (type === 'exit' && proc._exiting === true && code === 1) fatal.report();
+      else fatal.reports = null;
       const step = type === 'exit' && proc._exiting === true ? last.step : null;
       if (step !== null) {
         last.step = null;
@@ -85,8 +138,9 @@ function wrap(): void {
   const emit = process.emit;
   const make = vm.runInThisContext(WRAPPER, { filename: EXIT_SCRIPT }) as (
     emit: unknown, apply: typeof Reflect.apply, run: (type: 'exit' | 'beforeExit', code: number) => void, last: { step: LastStep | null }, proc: NodeJS.Process,
+    f: typeof fatal,
   ) => NodeJS.Process['emit'];
-  const wrappedEmit = make(emit, ReflectApply, run, last, process);
+  const wrappedEmit = make(emit, ReflectApply, run, last, process, fatal);
   Object.defineProperty(wrappedEmit, 'length', { value: emit.length });
   setProcessEmit(wrappedEmit);
 }
@@ -126,6 +180,18 @@ export function atExit(fn: Hook): () => void {
 /** Runs `fn` when this thread's process emits 'beforeExit' (the event loop emptied); returns its removal. */
 export function beforeExit(fn: Hook): () => void {
   return add(hooks.beforeExit, fn);
+}
+
+/**
+ * Calls `fn` when no 'uncaughtException' listener handled an uncaught
+ * exception (`fromPromise`: a rejection no handler took), and what it
+ * returns when Node is about to print the exception: after the program's
+ * and our 'exit' listeners, where Node emits 'exit' first. Not when a
+ * program's listener ends the process first.
+ */
+export function atFatal(fn: FatalHook): void {
+  wrap();
+  fatalHooks.push(fn);
 }
 
 /**

@@ -115,10 +115,36 @@ export function siteKeyOf(tag: string, own: boolean, k: number): number {
  * it calls (runtime.ts).
  */
 export function siteKeysClassSource(): string {
-  let s = '(function (hasInstance) { let held; return class SiteKeys {';
+  let s = `(function (hasInstance) { let held; ${THROW_NOTE_HELPERS} return class SiteKeys {`;
   for (let i = 0; i < SITE_KEYS; i++) s += ` k${i} = false;`;
-  return `${s} on = false; [hasInstance](x) { held = x; return false; } get v() { const x = held; held = undefined; return x; } w() { return this.v; } }; })`;
+  return `${s} on = false; es = null; ev = undefined; ef = 1; [hasInstance](x) { held = x; return false; } get v() { const x = held; held = undefined; return x; } w() { return this.v; }${THROW_NOTES} }; })`;
 }
+
+/**
+ * What a program's throw statements and catch clauses, and the catch of
+ * jsftrace's around a sync generator's body, note on the key object, for
+ * the source line Node prints above an uncaught exception
+ * (instrument/original/uncaught-line.ts): the last value (`ev`, an object through a WeakRef) noted,
+ * and how: thrown by the statement at `es` ("tag:offset"), `ef` 0; caught by
+ * the program, 1; passed out of a generator through jsftrace's catch
+ * (which V8 then names as where it was thrown), 2, `es` kept if that
+ * value was thrown by a statement. Each takes the value from the holder
+ * (`X instanceof key`), through `v`, so that they can be lent to a key
+ * object of an older copy (core/threads.ts).
+ */
+export const THROW_NOTE_FIELDS = ['t', 'c', 'g'] as const;
+/** The fields the notes write, declared with the keys so that the object's shape never changes. */
+export const THROW_NOTE_STATE = ['es', 'ev', 'ef'] as const;
+/**
+ * An object noted is held weakly (`ev` is then a WeakRef), so that the
+ * last error of a program does not keep what it refers to alive.
+ */
+const THROW_NOTE_HELPERS = 'const W = WeakRef, deref = W.prototype.deref, apply = Reflect.apply;'
+  + ' const keep = (x) => (typeof x === "object" && x !== null) || typeof x === "function" ? new W(x) : x;'
+  + ' const kept = (k) => k instanceof W ? apply(deref, k, []) : k;';
+const THROW_NOTES = ' t(s) { const x = this.v; this.ev = keep(x); this.es = s; this.ef = 0; return x; }'
+  + ' get c() { this.ev = keep(this.v); this.es = null; this.ef = 1; return undefined; }'
+  + ' get g() { const x = this.v; if (kept(this.ev) !== x) { this.ev = keep(x); this.es = null; this.ef = 2; } else if (this.ef === 0) this.ef = 2; return undefined; }';
 
 /** The getter of the key object that hands back the value its Symbol.hasInstance kept. */
 export const HELD_FIELD = 'v' as const;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { installRuntime } from '../../src/instrument/runtime.js';
 import { transformSource } from '../../src/instrument/transform.js';
-import { KEY_GLOBAL, OWN_SITE_KEYS, SITE_KEYS, siteKeyOf } from '../../src/shared/site-abi.js';
+import { KEY_GLOBAL, OWN_SITE_KEYS, SITE_KEYS, siteKeyOf, THROW_NOTE_STATE } from '../../src/shared/site-abi.js';
 import * as jf from '../../src/public/index.js';
 
 installRuntime();
@@ -75,6 +75,8 @@ test('the global is one read-only, non-enumerable property holding the keys', ()
   assert.equal(d.enumerable, false);
   assert.equal(d.writable, false);
   assert.equal(d.configurable, false);
-  assert.equal(Object.keys(d.value as object).length, SITE_KEYS + 1);
+  // The keys, `on`, and what throws and catches note (site-abi.ts).
+  assert.deepEqual(Object.keys(d.value as object).slice(SITE_KEYS), ['on', ...THROW_NOTE_STATE]);
+  assert.equal(Object.keys(d.value as object).length, SITE_KEYS + 1 + THROW_NOTE_STATE.length);
   assert.ok(!Object.keys(globalThis).includes(KEY_GLOBAL));
 });

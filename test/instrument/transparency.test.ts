@@ -12,57 +12,15 @@ import { chmodSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { registerCjs, registerJs, runNode, tempDir, writeTree } from './support.js';
+import { ENTRIES, REAL, registerCjs, registerJs, runNode, served, tempDir, threeWays, TRACING, pids, writeTree } from './support.js';
 import { cleanEnv, run } from '../support/process.js';
 
 /** Node's in-thread module hooks (module.registerHooks, 22.15 on), which jsftrace then uses. */
 const mainJs = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
 
-const REAL = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
-/** As users run it: the control server on, its socket in the test's own directory. */
-const served = (dir: string): Record<string, string | undefined> => ({ JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_SOCKET_DIR: join(dir, 'sockets') });
-
-/**
- * As `jsftrace record -p function` starts a program (by --require): the
- * function tracer on before the program's first line
- * (JSFTRACE_CONTROL_INIT). By --import, a configured start holds the
- * program with a top-level await (docs/instrumentation.md).
- */
-const TRACING = { JSFTRACE_CONTROL_INIT: JSON.stringify([['write', 'current_tracer', 'function']]) };
-
-/** Process ids out of Node's warnings, which differ from run to run. */
-const pids = (text: string): string => text.replace(/\(node:\d+\)/g, '(node:<pid>)');
-/** Each entry of jsftrace's, and the empty preload a plain run is given in its place (noop.mjs, noop.cjs). */
-const ENTRIES = [['--import', registerJs, './noop.mjs'], ['--require', registerCjs, './noop.cjs']] as const;
 /** The hooks a run can be given: the loader thread (module.register) always, in-thread hooks where Node has them. */
 const HOOK_MODES = inThreadHooks ? ['async', 'sync'] : ['async'];
-
-/**
- * Runs `main` with an empty preload and with jsftrace/register, by --import
- * and by --require, idle and (by --require) with a tracer configured at the
- * start: Node
- * itself changes how it starts a program that has a preload (an --import
- * runs a CommonJS main through its ES module loader), and that is the run
- * jsftrace must not change. A configured start finishes before the main
- * module, which Node then starts as it would without jsftrace.
- */
-async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require']): Promise<void> {
-  writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
-  // Every frame shown: one frame too many or too few is a difference.
-  const limit = '--stack-trace-limit=100';
-  for (const [flag, ours, none] of ENTRIES.filter(([f]) => flags.includes(f))) {
-    const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
-    const ways: [string, Record<string, string | undefined>][] = [['idle', served(dir)]];
-    if (flag === '--require') ways.push(['tracing', { ...served(dir), ...TRACING }]);
-    for (const [how, env] of ways) {
-      const r = await runNode([limit, flag, ours, main], { cwd: dir, env });
-      assert.equal(pids(r.stderr), pids(plain.stderr), `${flag} ${how}: stderr`);
-      assert.equal(r.stdout, plain.stdout, `${flag} ${how}: stdout`);
-      assert.equal(r.code, plain.code, `${flag} ${how}: exit code`);
-    }
-  }
-}
 
 const SOURCE_TEXT = `
 const out = [];

@@ -25,6 +25,7 @@ import module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { FunctionToString, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
 import { isStandIn, standInFor } from '../original/source-text.js';
+import { addOriginalReading } from '../original/uncaught-line.js';
 import { oneFrameMore, withoutOwnFrames } from './own-frames.js';
 
 type Strip = (code: string, options?: { mode?: string; sourceUrl?: string }) => string;
@@ -69,6 +70,19 @@ function stripQuietly(code: string): string {
     if (held) giveWarningAtProgramsCall();
   }
 }
+
+// The text a TypeScript module was instrumented as, for the source line
+// above an uncaught exception: stripped, named by its path or its URL.
+addOriginalReading((raw, path) => {
+  if (nodeStrip === null || !/\.[cm]?ts$/.test(path)) return [];
+  let js: string;
+  try {
+    js = stripQuietly(raw);
+  } catch {
+    return [];
+  }
+  return [`${js}\n\n//# sourceURL=${path}`, `${js}\n\n//# sourceURL=${pathToFileURL(path).href}`];
+});
 
 /** How Node tells a path under node_modules, whose TypeScript it refuses to strip. */
 const UNDER_NODE_MODULES = /^(?:.*)[\\/]node_modules[\\/]/;

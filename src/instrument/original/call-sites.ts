@@ -92,6 +92,36 @@ export function ownCallSites<T>(limit: number, read: (sites: CallSite[]) => T): 
   return ArrayIsArray(s) ? read(s as CallSite[]) : null;
 }
 
+/** While firstFrameOf reads a stack: the frames formatted, as V8 gave them. */
+let watching: CallSite[] | null = null;
+
+/**
+ * The first frame with a position (a line) of an error's stack as V8 took
+ * it, in V8's terms (the instrumented text's line and column, 1-based),
+ * seen while `read` has the stack formatted now: null when it was
+ * formatted already (the frames are gone then), has no such frame, or the
+ * view is not installed. Formatting it now formats it as Node's own read
+ * would, once.
+ */
+export function firstFrameOf(read: () => void): { file: string | null | undefined; line: number; column: number } | null {
+  if (!installed || watching !== null) return null;
+  const seen: CallSite[] = [];
+  watching = seen;
+  try {
+    read();
+  } catch {
+    return null;
+  } finally {
+    watching = null;
+  }
+  for (const cs of seen) {
+    const line = cs.getLineNumber();
+    if (line === null || line === undefined) continue;
+    return { file: cs.getFileName(), line, column: cs.getColumnNumber() ?? 1 };
+  }
+  return null;
+}
+
 /** A formatter that gives V8's CallSites as they are. */
 const RAW = (_e: unknown, sites: unknown): unknown => sites;
 
@@ -152,7 +182,10 @@ export function installCallSiteView(): void {
 
   // The default formatting: string conversion of each frame.
   Object.defineProperty(proto, Symbol.toPrimitive, {
-    value: function toPrimitive(this: CallSite): string { return text(this); }, writable: false, enumerable: false, configurable: true,
+    value: function toPrimitive(this: CallSite): string {
+      watching?.push(this);
+      return text(this);
+    }, writable: false, enumerable: false, configurable: true,
   });
 
   // Views handed to a program's Error.prepareStackTrace: every method of
@@ -202,6 +235,7 @@ export function installCallSiteView(): void {
     if (typeof real === 'function') masquerade(viewProto[name] as object, real);
   }
   const views = (trace: CallSite[]): CallSite[] => {
+    if (watching !== null && watching.length === 0) watching.push(...trace);
     let out: CallSite[] | null = null;
     for (let i = 0; i < trace.length; i++) {
       const cs = trace[i]!;

@@ -15,7 +15,12 @@ import { FunctionToString, ReflectApply } from '../../shared/builtins.js';
 import { decodeTable, type EditTable } from './table.js';
 
 interface Module {
+  readonly tag: string;
+  /** The name V8 gives its script, as the module registered it. */
+  readonly script: string;
   readonly tableFn: () => void;
+  /** Whether its lines with inserted code are marked for Node's uncaught-exception line (transform.ts). */
+  readonly marks: boolean;
   /** undefined: not read yet; null: unreadable. */
   table: EditTable | null | undefined;
 }
@@ -24,9 +29,9 @@ const byTag = new Map<string, Module>();
 const byScript = new Map<string, Module>();
 
 /** Called by each instrumented module's prologue (through the runtime's D). */
-export function registerModule(tag: string, script: string, tableFn: unknown): void {
+export function registerModule(tag: string, script: string, tableFn: unknown, marks = false): void {
   if (typeof tableFn !== 'function') return;
-  const m: Module = { tableFn: tableFn as () => void, table: undefined };
+  const m: Module = { tag, script, tableFn: tableFn as () => void, marks, table: undefined };
   byTag.set(tag, m);
   byScript.set(script, m);
 }
@@ -95,4 +100,27 @@ export function tableOfScript(name: string | null | undefined): EditTable | null
   if (typeof name !== 'string' || byScript.size === 0) return null;
   const m = moduleOfScript(name);
   return m === undefined ? null : tableOf(m);
+}
+
+/** An instrumented module as the original view knows it: its tag, the name of its script, its table. */
+export interface KnownModule {
+  readonly tag: string;
+  readonly script: string;
+  readonly marks: boolean;
+  readonly table: EditTable;
+}
+
+function known(m: Module | undefined): KnownModule | null {
+  const table = m === undefined ? null : tableOf(m);
+  return table === null ? null : { tag: m!.tag, script: m!.script, marks: m!.marks, table };
+}
+
+/** The module with this tag, if its table is readable. */
+export function moduleOfTag(tag: string): KnownModule | null {
+  return known(byTag.get(tag));
+}
+
+/** The module of the script V8 names so, if its table is readable. */
+export function moduleOfScriptName(name: string | null | undefined): KnownModule | null {
+  return typeof name !== 'string' || byScript.size === 0 ? null : known(moduleOfScript(name));
 }
