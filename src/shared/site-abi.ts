@@ -124,27 +124,30 @@ export function siteKeysClassSource(): string {
  * What a program's throw statements and catch clauses, and the catch of
  * jsftrace's around a sync generator's body, note on the key object, for
  * the source line Node prints above an uncaught exception
- * (instrument/original/uncaught-line.ts): the last value (`ev`, an object through a WeakRef) noted,
- * and how: thrown by the statement at `es` ("tag:offset"), `ef` 0; caught by
- * the program, 1; passed out of a generator through jsftrace's catch
- * (which V8 then names as where it was thrown), 2, `es` kept if that
- * value was thrown by a statement. Each takes the value from the holder
- * (`X instanceof key`), through `v`, so that they can be lent to a key
- * object of an older copy (core/threads.ts).
+ * (instrument/original/uncaught-line.ts): of an object, in weak maps of the
+ * key's class, the place of the statement that threw it last ("tag:offset")
+ * and whether a catch of the program took it since, or it passed out of a
+ * generator through jsftrace's catch (which V8 then names as where it was
+ * thrown); of any other value, the last one alone, in `ev` (how: thrown by
+ * the statement at `es`, `ef` 0; caught, 1; passed, 2). `noted(x)` answers
+ * for a value: `{ es, ef }`, `ef` -1 where nothing was noted. Each note
+ * takes the value from the holder (`X instanceof key`), through `v`, so
+ * that they can be lent to a key object of an older copy (core/threads.ts).
  */
-export const THROW_NOTE_FIELDS = ['t', 'c', 'g'] as const;
+export const THROW_NOTE_FIELDS = ['t', 'c', 'g', 'noted'] as const;
 /** The fields the notes write, declared with the keys so that the object's shape never changes. */
 export const THROW_NOTE_STATE = ['es', 'ev', 'ef'] as const;
-/**
- * An object noted is held weakly (`ev` is then a WeakRef), so that the
- * last error of a program does not keep what it refers to alive.
- */
-const THROW_NOTE_HELPERS = 'const W = WeakRef, deref = W.prototype.deref, apply = Reflect.apply;'
-  + ' const keep = (x) => (typeof x === "object" && x !== null) || typeof x === "function" ? new W(x) : x;'
-  + ' const kept = (k) => k instanceof W ? apply(deref, k, []) : k;';
-const THROW_NOTES = ' t(s) { const x = this.v; this.ev = keep(x); this.es = s; this.ef = 0; return x; }'
-  + ' get c() { this.ev = keep(this.v); this.es = null; this.ef = 1; return undefined; }'
-  + ' get g() { const x = this.v; if (kept(this.ev) !== x) { this.ev = keep(x); this.es = null; this.ef = 2; } else if (this.ef === 0) this.ef = 2; return undefined; }';
+/** The weak maps, and the built-ins they are used through, as the thread started with them. */
+const THROW_NOTE_HELPERS = 'const apply = Reflect.apply, WM = WeakMap.prototype, WS = WeakSet.prototype;'
+  + ' const thrown = new WeakMap(), caught = new WeakSet(), passed = new WeakSet();'
+  + ' const mset = WM.set, mget = WM.get, sadd = WS.add, shas = WS.has, sdel = WS.delete;'
+  + ' const isObject = (x) => (typeof x === "object" && x !== null) || typeof x === "function";';
+const THROW_NOTES = ' t(s) { const x = this.v; if (isObject(x)) { apply(mset, thrown, [x, s]); apply(sdel, caught, [x]); } else { this.ev = x; this.es = s; this.ef = 0; } return x; }'
+  + ' get c() { const x = this.v; if (isObject(x)) apply(sadd, caught, [x]); else { this.ev = x; this.es = null; this.ef = 1; } return undefined; }'
+  + ' get g() { const x = this.v; if (isObject(x)) apply(sadd, passed, [x]); else if (this.ev !== x) { this.ev = x; this.es = null; this.ef = 2; } else if (this.ef === 0) this.ef = 2; return undefined; }'
+  + ' noted(x) { if (!isObject(x)) return this.ev === x ? { es: this.es, ef: this.ef } : { es: null, ef: -1 };'
+  + ' const es = apply(mget, thrown, [x]) ?? null;'
+  + ' return { es, ef: apply(shas, caught, [x]) ? 1 : apply(shas, passed, [x]) ? 2 : es !== null ? 0 : -1 }; }';
 
 /** The getter of the key object that hands back the value its Symbol.hasInstance kept. */
 export const HELD_FIELD = 'v' as const;

@@ -55,6 +55,8 @@ const PROGRAMS: Record<string, string> = {
   'assert.cjs': `const assert = require('node:assert')\nfunction check(x) { assert.strictEqual(x, 1) }\ncheck(2)\n`,
   // Thrown on a marked line, caught by a catch without a binding, thrown again.
   'unbound-catch.cjs': `const err = new Error('x')\nfunction f() { throw err }\ntry { f() } catch {}\nthrow err\n`,
+  // A finally that throws and catches while the try's exception passes.
+  'finally-catch.cjs': `function f() { try { throw new Error('a') } finally { try { throw 1 } catch (x) {} } }\nf()\n`,
   // An exit listener that throws and catches before Node prints.
   'exit-catch.cjs': `process.on('exit', () => {\n  try {\n    JSON.parse('{')\n  } catch (err) {}\n})\nfunction fail(msg) { throw new Error(msg) }\nfail('boom')\n`,
   // The program emits 'uncaughtException' itself, then exits 0: nothing to print.

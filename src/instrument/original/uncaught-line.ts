@@ -18,13 +18,16 @@
  * - a rejection no handler took: Node makes the message from the error's
  *   stack, whose first frame with a position is the place;
  * - a throw statement of the program: its place, noted as it threw
- *   (transform.ts, throwNote), when the value is the one it threw last and
- *   no catch of the program took it since (a catch may hand it to code that
- *   is not instrumented, which throws it from its own line);
+ *   (transform.ts, throwNote), when no catch of the program took the value
+ *   since (a catch may hand it to code that is not instrumented, which
+ *   throws it from its own line); an object's notes are kept per object,
+ *   another value's for the last one (shared/site-abi.ts);
  * - else an error V8 or a builtin threw where it was made (a TypeError of
- *   a property read, JSON.parse): the first frame of its stack, unless that
- *   frame's code is a `new` (an error the program made, then thrown by code
- *   that is not instrumented, whose line Node prints itself);
+ *   a property read, JSON.parse): the first frame of its stack, for one of
+ *   V8's error classes with no property code set on it, unless that
+ *   frame's code is a `new` or `super` (an error the program made, then
+ *   thrown by code that is not instrumented, whose line Node prints
+ *   itself); not an error Node's EventEmitter threw for an 'error' event;
  * - an exception that left a sync generator through jsftrace's catch, which
  *   V8 then places there (a marked line): its origin as above, printed
  *   whether its line is marked or not.
@@ -43,11 +46,15 @@ import { moduleOfScriptName, moduleOfTag, type KnownModule } from './registry.js
 import { sourceDigest, tagOfDigest } from './source-tag.js';
 import { originalColumn, type EditTable } from './table.js';
 
-/** What the key object (shared/site-abi.ts, THROW_NOTE_FIELDS) holds of the last exception noted (an object through a WeakRef). */
+/** What the key object (shared/site-abi.ts, THROW_NOTE_FIELDS) answers of a value. */
 interface ThrowNotes {
-  ev?: unknown;
-  es?: unknown;
-  ef?: unknown;
+  noted?: (x: unknown) => Noted;
+}
+
+/** How a value was noted: the place of the statement that threw it, and how (`ef`). */
+interface Noted {
+  es: unknown;
+  ef: unknown;
 }
 
 /** Where V8 placed an exception, in the original text. */
@@ -63,10 +70,6 @@ interface Place {
   readonly column: number;
 }
 
-/** WeakRef as the thread started with it (the key object's notes are made of it). */
-const IntrinsicWeakRef = WeakRef;
-const weakDeref = WeakRef.prototype.deref;
-
 /** The notes' `ef`: how the last value noted was seen (0: thrown by a statement). */
 const CAUGHT = 1;
 const THROUGH_GENERATOR = 2;
@@ -80,7 +83,12 @@ export function installUncaughtLine(notes: ThrowNotes): void {
   atFatal((error, fromPromise) => {
     // The notes as the exception left them: the program's 'exit' listeners
     // may throw and catch before Node prints it.
-    const seen: ThrowNotes = { ev: notes.ev, es: notes.es, ef: notes.ef };
+    let seen: Noted = { es: null, ef: -1 };
+    try {
+      if (typeof notes.noted === 'function') seen = ReflectApply(notes.noted, notes, [error]) as Noted;
+    } catch {
+      // an older key object's notes
+    }
     return () => {
       const text = lineAbove(error, fromPromise, seen);
       if (text !== null) write(text);
@@ -104,29 +112,24 @@ function write(text: string): void {
  * empty line after it; for any other value, with the empty line before
  * it), or null where it prints its own or none is known.
  */
-export function lineAbove(error: unknown, fromPromise: boolean, notes: ThrowNotes): string | null {
-  const place = placeOf(error, fromPromise, notes);
+export function lineAbove(error: unknown, fromPromise: boolean, seen: Noted): string | null {
+  const place = placeOf(error, fromPromise, seen);
   if (place === null) return null;
   const arrow = arrowText(place);
   return isNativeError(error) ? `${arrow}\n` : `\n${arrow}`;
 }
 
-function placeOf(error: unknown, fromPromise: boolean, notes: ThrowNotes): Place | null {
+function placeOf(error: unknown, fromPromise: boolean, seen: Noted): Place | null {
   // Thrown by Node's EventEmitter (an 'error' event with no listener), which
   // marks the error for its report: V8 places it at that throw, whose line
   // Node prints itself (a rejection it places by the error's frames).
   if (!fromPromise && isNativeError(error) && !isProxy(error)
     && Object.getOwnPropertySymbols(error).some((k) => k.description === 'kEnhanceStackBeforeInspector')) return null;
-  return placeBy(error, fromPromise, notes);
-}
-
-function placeBy(error: unknown, fromPromise: boolean, notes: ThrowNotes): Place | null {
-  const noted = notes.ev instanceof IntrinsicWeakRef ? (ReflectApply(weakDeref, notes.ev, []) as unknown) : notes.ev;
-  if (!fromPromise && noted === error && typeof notes.ef === 'number') {
-    if (notes.ef === CAUGHT) return null;
-    const always = notes.ef === THROUGH_GENERATOR;
-    if (typeof notes.es === 'string') return atNote(notes.es, always);
-    return always ? atFirstFrame(error, true, true) : null;
+  if (!fromPromise) {
+    if (seen.ef === CAUGHT) return null;
+    const always = seen.ef === THROUGH_GENERATOR;
+    if (typeof seen.es === 'string') return atNote(seen.es, always);
+    if (always) return atFirstFrame(error, true, true);
   }
   return atFirstFrame(error, false, !fromPromise);
 }
