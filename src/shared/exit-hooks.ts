@@ -3,7 +3,8 @@
  * ends ('beforeExit', 'exit'), without a listener the program could see.
  *
  * Owns: the one wrapper of this thread's `process.emit`, and where a
- * wrapper of it goes (setProcessEmit). Invariants: the
+ * wrapper of it goes (setProcessEmit); through it, the moment Node reports
+ * an uncaught exception (atFatal). Invariants: the
  * program's own listeners run first and exactly as without us
  * (`process.listeners('exit')`, `listenerCount`, `eventNames` and the
  * MaxListeners warning are untouched, and the process's own keys too); our hooks run after them, each once
