@@ -1504,8 +1504,8 @@ class Instrumenter {
     const P = this.P;
     // The value caught, for the source line Node prints above an uncaught
     // exception (original/uncaught-line.ts): a value the program caught
-    // may be thrown again from code that is not instrumented.
-    // A catch whose value is not a name notes that something was caught.
+    // may be thrown again from code that is not instrumented. A catch
+    // whose value has no name notes that something was caught.
     const param = node['param'] as N | null;
     const noted = this.live || this.withDepth > 0 ? ''
       : param !== null && param.type === 'Identifier' ? `(${param['name'] as string})instanceof(${this.K})||${this.K}.c;` : `${this.K}.c;`;
@@ -1539,8 +1539,6 @@ class Instrumenter {
 
   /** How many insertions the throw notes made (a module with nothing else needs no transform). */
   throwNotes = 0;
-
-
 }
 
 /** Whether the program's directive prologue has "use strict" (then none of its code can contain `with`). */
@@ -1578,11 +1576,9 @@ export function transformSource(input: TransformInput): TransformResult {
   const sites = inst.names.length;
   // A module with no function still needs its prologue when its top level
   // catches (a try around calls): the frames a throw left above the
-  // module's depth end there.
-  // Nor does one whose only insertions note its throws: Node prints the
-  // line above their exceptions itself.
+  // module's depth end there. Notes of its throws alone do not need it:
+  // Node then prints the line above their exceptions itself.
   if (sites === 0 && inst.ins.count === inst.throwNotes) return { code, sites: 0, added: [] };
-  const { at, afterDirective } = prologueAt(program);
   inst.finishAsi();
   const positions: string[] = [];
   for (const off of inst.positions) {
@@ -1620,6 +1616,7 @@ export function transformSource(input: TransformInput): TransformResult {
     // The runtime's PV and PI, compiled already (runtime.ts says why); a
     // runtime of an older jsftrace, installed first, has none.
     + `${P}&&${P}.I&&(${P}V=${P}.V,${P}I=${P}.I);`;
+  const { at, afterDirective } = prologueAt(program);
   inst.ins.owner = -1;
   const head = (afterDirective ? ';' : '') + prologue;
   // Outside everything: the extent to the end of the source, above the top.
