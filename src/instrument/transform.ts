@@ -1167,7 +1167,7 @@ class Instrumenter {
       : `${P}t&&((${P}e)instanceof(${this.K}),${P}t=${P}U(${held(2, wb, `${P}t`)}))`;
     // A sync generator's exception leaves through this clause, so V8 places
     // it here; the key notes that it passed (original/uncaught-line.ts).
-    const passed = node.generator && !node.async && !this.live ? `(${P}e)instanceof(${this.K})||${this.K}.g;` : '';
+    const passed = node.generator && !node.async && this.notes ? `(${P}e)instanceof(${this.K})||${this.K}.g;` : '';
     const caught = `}catch(${P}e){${passed}${unwinds};throw(${P}e)}`
       + (node.generator ? `finally{${resumeCode(P, wb, this.live)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
     let entry: number;
@@ -1507,7 +1507,7 @@ class Instrumenter {
     // may be thrown again from code that is not instrumented. A catch
     // whose value has no name notes that something was caught.
     const param = node['param'] as N | null;
-    const noted = this.live || this.withDepth > 0 ? ''
+    const noted = !this.notes || this.withDepth > 0 ? ''
       : param !== null && param.type === 'Identifier' ? `(${param['name'] as string})instanceof(${this.K})||${this.K}.c;` : `${this.K}.c;`;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
@@ -1530,7 +1530,7 @@ class Instrumenter {
    * can name a function after it.
    */
   private throwNote(node: N): void {
-    if (this.live || this.current() === null || this.withDepth > 0) return;
+    if (!this.notes || this.current() === null || this.withDepth > 0) return;
     const arg = node['argument'] as N;
     this.open(arg.start, '(', arg.end);
     this.close(arg.end, `)instanceof(${this.K})||${held(1, this.wa(arg), `${this.K}.t(${JSON.stringify(`${this.tag}:${node.start}`)})`)}`, arg.start);
@@ -1539,6 +1539,15 @@ class Instrumenter {
 
   /** How many insertions the throw notes made (a module with nothing else needs no transform). */
   throwNotes = 0;
+
+  /**
+   * Whether the lines with inserted code get Node's mark, and throws and
+   * catches their notes (transformSource): not in a live patch, nor in a
+   * module with a source map of its own, whose lines Node prints from the
+   * map where source maps are on (it checks the mark first) and which is
+   * rarely its file's text (a loader's output) where they are off.
+   */
+  notes = false;
 }
 
 /** Whether the program's directive prologue has "use strict" (then none of its code can contain `with`). */
@@ -1572,6 +1581,7 @@ export function transformSource(input: TransformInput): TransformResult {
   const programMap = readProgramMap(code, input.filename, input.sourceMapFiles === true);
   inst.written = programMap;
   inst.keepNames = ESBUILD_NAME.test(code);
+  inst.notes = input.live !== true && programMap === null;
   inst.walk(program, null);
   const sites = inst.names.length;
   // A module with no function still needs its prologue when its top level
@@ -1596,10 +1606,9 @@ export function transformSource(input: TransformInput): TransformResult {
   // while no runtime runs in this thread (the key undeclared, a bare holder
   // made by a module that ran first, or `false` for the moment an attach
   // takes to install it).
-  // Lines get the mark (below) unless Node will print them from the
-  // module's own source map (source maps on as it is compiled: Node skips
-  // a marked line before it looks at a map); the runtime is told which.
-  const marks = !inst.live && !(programMap !== null && input.sourceMapFiles === true);
+  // Lines get the mark (below) where the notes are taken (Instrumenter,
+  // notes); the runtime is told which.
+  const marks = inst.notes;
   const prologue = `var ${global}${P}=typeof ${inst.K}==="object"&&${inst.K}&&${inst.K}.${RUNTIME_FIELD},${inst.B}=${P}?${P}.D(${JSON.stringify(key)},`
     + `${JSON.stringify(input.file)},${JSON.stringify(input.package)},${P}n,${JSON.stringify(tag)},${JSON.stringify(where)},${P}x,${marks ? 1 : 0}):-1,`
     + `${P}W=${P}&&${P}.W,${P}E=${P}&&${P}.E,${P}A=${P}&&${P}.A,${P}L=${P}&&${P}.L,${P}P=${P}&&${P}.P,`

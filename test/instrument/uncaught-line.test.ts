@@ -9,7 +9,8 @@
 // must not get it twice.
 
 import { test } from 'node:test';
-import { tempDir, threeWays, writeTree } from './support.js';
+import assert from 'node:assert/strict';
+import { registerJs, runNode, tempDir, threeWays, tsxLoader, writeTree } from './support.js';
 
 /** name -> program; each ends with an uncaught exception (or says why not). */
 const PROGRAMS: Record<string, string> = {
@@ -115,3 +116,28 @@ for (const [name, code] of [...Object.entries(PROGRAMS), ...Object.entries(REQUI
     }
   });
 }
+
+// TypeScript served by tsx, which turns source maps on: Node prints the
+// line from the module's map, as plain (a module with a map of its own
+// gets no mark; the first version marked it and printed no line).
+test('uncaught exception printout: TypeScript through tsx', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'app.ts': `interface P { v: string }\nfunction fail(p: P): never { throw new TypeError(\`bad \${p.v}\`) }\nconst ps: P[] = [{ v: 'a' }]\nfor (const p of ps) fail(p)\n`,
+      'noop.mjs': '',
+      // An ES module: a CommonJS one tsx compiles through its require hook
+      // shows jsftrace's _compile frame in its stack (docs/transparency.md,
+      // difference 9), which is not what this compares.
+      'package.json': '{"type":"module"}',
+    });
+    const env = { JSFTRACE_TRANSFORM_MODULE: undefined, JSFTRACE_CONTROL: '0' };
+    const plain = await runNode(['--import', './noop.mjs', '--import', tsxLoader, 'app.ts'], { cwd: t.dir, env });
+    const ours = await runNode(['--import', registerJs, '--import', tsxLoader, 'app.ts'], { cwd: t.dir, env });
+    assert.match(plain.stderr, /app\.ts:2\n.*throw new TypeError/);
+    assert.equal(ours.stderr, plain.stderr);
+    assert.equal(ours.code, plain.code);
+  } finally {
+    t.done();
+  }
+});
