@@ -88,6 +88,7 @@ import { keyGlobal, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { Insertions } from './insertions.js';
 import { encodeTable } from './original/table.js';
 import { sourceDigest, tagOfDigest } from './original/source-tag.js';
+import { lineIndexAt, v8LineStarts } from './original/v8-lines.js';
 import { carrySourceMap, readProgramMap, writtenAt, type ProgramMap } from './source-map.js';
 import { skipTrivia } from './trivia.js';
 import { childKeys, forEachChild } from './ast-children.js';
@@ -234,42 +235,16 @@ function placesNothing(line: string): boolean {
 }
 const NOTHING_PLACED = /^(?:[\s{}()[\];,]|\b(?:else|try|finally|do|return|true|false|null|void 0)\b|\b\d+\b)*$/;
 
-/**
- * Line starts as V8 counts lines (after `\n`, `\r\n`, a `\r` alone, U+2028
- * and U+2029), for the 1-based line and column of an offset as stack
- * traces and source maps give them.
- */
-function v8LineStarts(code: string): Int32Array {
-  if (!/[\r\u2028\u2029]/.test(code)) return lineStarts(code);
-  const starts: number[] = [0];
-  for (const m of code.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(m.index + m[0].length);
-  return Int32Array.from(starts);
-}
-
 /** A prefix that starts no text of `code`, so our names cannot collide. */
 function freePrefix(code: string): string {
   if (!code.includes('$J')) return '$J';
   for (let n = 0; ; n++) if (!code.includes(`$J${n}_`)) return `$J${n}_`;
 }
 
-/** Line starts, for 1-based line and column of an offset. */
-function lineStarts(code: string): Int32Array {
-  // indexOf scans natively: a third of the time of a charCodeAt loop.
-  const starts: number[] = [0];
-  for (let i = code.indexOf('\n'); i >= 0; i = code.indexOf('\n', i + 1)) starts.push(i + 1);
-  return Int32Array.from(starts);
-}
-
 /** 1-based line and column of an offset. */
 function position(starts: Int32Array, offset: number): [number, number] {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return [lo + 1, offset - starts[lo]! + 1];
+  const line = lineIndexAt(starts, offset);
+  return [line + 1, offset - starts[line]! + 1];
 }
 
 /** The text of a simple name-like expression (a.b.c, this.x), else null. */

@@ -43,7 +43,9 @@ import { ReflectApply } from '../../shared/builtins.js';
 import { atFatal } from '../../shared/exit-hooks.js';
 import { firstFrameOf } from './call-sites.js';
 import { moduleOfScriptName, moduleOfTag, type KnownModule } from './registry.js';
+import { otherReadings } from './original-readings.js';
 import { sourceDigest, tagOfDigest } from './source-tag.js';
+import { lineEndOf, lineIndexAt, v8LineStarts } from './v8-lines.js';
 import { originalColumn, type EditTable } from './table.js';
 
 /** What the key object (shared/site-abi.ts, THROW_NOTE_FIELDS) answers of a value. */
@@ -112,7 +114,7 @@ function write(text: string): void {
  * empty line after it; for any other value, with the empty line before
  * it), or null where it prints its own or none is known.
  */
-export function lineAbove(error: unknown, fromPromise: boolean, seen: Noted): string | null {
+function lineAbove(error: unknown, fromPromise: boolean, seen: Noted): string | null {
   const place = placeOf(error, fromPromise, seen);
   if (place === null) return null;
   const arrow = arrowText(place);
@@ -142,10 +144,10 @@ function atNote(note: string, always: boolean): Place | null {
   if (m === null || !m.marks || !Number.isInteger(offset)) return null;
   const text = originalText(m);
   if (text === null || offset > text.length) return null;
-  const lines = V8Lines.of(text);
-  const line = lines.at(offset);
-  const start = lines.start(line);
-  const place: Place = { script: m.script, text, line: line + 1, start, end: lines.end(line), column: offset - start };
+  const starts = v8LineStarts(text);
+  const line = lineIndexAt(starts, offset);
+  const start = starts[line]!;
+  const place: Place = { script: m.script, text, line: line + 1, start, end: lineEndOf(text, starts, line), column: offset - start };
   return always || marked(m.table, place) ? place : null;
 }
 
@@ -166,10 +168,10 @@ function atFirstFrame(error: unknown, always: boolean, notNew: boolean): Place |
   if (m === null || !m.marks) return null;
   const text = originalText(m);
   if (text === null) return null;
-  const lines = V8Lines.of(text);
-  if (frame.line > lines.count) return null;
+  const starts = v8LineStarts(text);
+  if (frame.line > starts.length) return null;
   const column = originalColumn(m.table, frame.line, frame.column - 1);
-  const place: Place = { script: frame.file!, text, line: frame.line, start: lines.start(frame.line - 1), end: lines.end(frame.line - 1), column };
+  const place: Place = { script: frame.file!, text, line: frame.line, start: starts[frame.line - 1]!, end: lineEndOf(text, starts, frame.line - 1), column };
   const made = /^new\b/.test(text.slice(place.start + column, place.start + column + 4));
   if (notNew && made) {
     // An exception that passed out of a generator: thrown first by a
@@ -230,59 +232,6 @@ function marked(t: EditTable, p: Place): boolean {
 }
 
 /**
- * A text's lines as V8 counts them: a line ends at `\n`, `\r\n`, a `\r`
- * alone, U+2028 or U+2029 (the line's text, as V8's message gives it,
- * without them); the text's end ends the last line.
- */
-class V8Lines {
-  private readonly starts: number[];
-  private readonly ends: number[];
-
-  private constructor(starts: number[], ends: number[]) {
-    this.starts = starts;
-    this.ends = ends;
-  }
-
-  static of(text: string): V8Lines {
-    const starts = [0];
-    const ends: number[] = [];
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c !== 10 && c !== 13 && c !== 0x2028 && c !== 0x2029) continue;
-      ends.push(i);
-      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
-      starts.push(i + 1);
-    }
-    ends.push(text.length);
-    return new V8Lines(starts, ends);
-  }
-
-  get count(): number {
-    return this.starts.length;
-  }
-
-  start(line: number): number {
-    return this.starts[line]!;
-  }
-
-  end(line: number): number {
-    return this.ends[line]!;
-  }
-
-  /** The 0-based line of an offset. */
-  at(offset: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-}
-
-/**
  * Node's text: the script's name and the line's number, the line, and
  * under it a caret at the column. Node counts the column in UTF-16 units
  * of V8's message but walks the line's UTF-8 bytes to place it, and keeps
@@ -311,14 +260,6 @@ function arrowText(p: Place): string {
   return `${head}${under}\n`;
 }
 
-/** Other texts a file may have been instrumented as (hooks/type-stripping.ts: TypeScript, stripped as Node strips it). */
-type Reading = (raw: string, path: string) => string[];
-const readings: Reading[] = [];
-
-export function addOriginalReading(read: Reading): void {
-  readings.push(read);
-}
-
 /**
  * The module's original text: its file read again, if it hashes to the
  * module's tag (as given to the transform: with a byte-order mark for
@@ -334,7 +275,7 @@ function originalText(m: KnownModule): string | null {
     const path = m.script.startsWith('file:') ? fileURLToPath(m.script) : m.script;
     const raw = readFileSync(path, 'utf8');
     const candidates = raw.charCodeAt(0) === 0xfeff ? [raw, raw.slice(1)] : [raw];
-    for (const read of readings) candidates.push(...read(raw, path));
+    candidates.push(...otherReadings(raw, path));
     for (const text of candidates) {
       if (tagOfDigest(sourceDigest(text)) === m.tag) {
         found = text;
