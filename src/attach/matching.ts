@@ -33,7 +33,7 @@
  * proven so is reported, never guessed.
  */
 
-import { lineAt, lineStarts } from './lines.js';
+import { lineIndexAt, v8LineStarts } from '../instrument/original/v8-lines.js';
 import { v8Diff } from './v8-diff.js';
 
 /** V8 diffs a run of changed lines by characters only below this length (CHUNK_LEN_LIMIT). */
@@ -57,10 +57,10 @@ export interface Unmatched {
  */
 export function unmatched(long: string, inserted: readonly number[], bounds: readonly number[], adding: boolean): Unmatched[] {
   if (inserted.length === 0) return [];
-  const starts = lineStarts(long);
+  const starts = v8LineStarts(long);
   const lines = starts.length;
   const lineEnd = (l: number): number => (l + 1 < lines ? starts[l + 1]! : long.length);
-  const lineOf = (pos: number): number => lineAt(starts, pos);
+  const lineOf = (pos: number): number => lineIndexAt(starts, pos);
   // Inserted ranges per line (an insertion holds no line break).
   const byLine = new Map<number, number[]>();
   for (let i = 0; i < inserted.length; i += 2) {

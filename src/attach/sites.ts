@@ -24,7 +24,7 @@ import { instance } from '../core/index.js';
 import { ACT_PATCH, ACT_PROBE, ACT_UNPROBE, decide, SITE_NONE, SITE_PATCHED, SITE_PROBED, stateText, type Mechanism, type SiteState } from './arming.js';
 import type { Debugger, Location } from './debugger.js';
 import { entryCondition, exitCondition } from './probe-runtime.js';
-import { lineAt, lineStarts } from './lines.js';
+import { lineIndexAt, v8LineStarts } from '../instrument/original/v8-lines.js';
 import { defineGlobals, globalName, removeGlobals, type LoadedScript } from './scripts.js';
 import type { Spliced } from './splice.js';
 import { nextStep, type ScriptText } from './steps.js';
@@ -49,8 +49,8 @@ interface SiteEntry {
   why: string;
 }
 
-function lineColumn(starts: readonly number[], offset: number): [number, number] {
-  const line = lineAt(starts, offset);
+function lineColumn(starts: ArrayLike<number>, offset: number): [number, number] {
+  const line = lineIndexAt(starts, offset);
   return [line, offset - starts[line]!];
 }
 
@@ -211,7 +211,7 @@ export class Sites {
     const text = s.current?.text ?? s.source;
     const start = s.current === null ? f.start : s.current.starts[e.fn]!;
     const end = s.current === null ? f.end : s.current.ends[e.fn]!;
-    const ls = lineStarts(text);
+    const ls = v8LineStarts(text);
     let locs: Location[];
     try {
       // The search end is exclusive, and an arrow with an expression body returns at its very end.

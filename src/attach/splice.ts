@@ -36,7 +36,7 @@
  */
 
 import type { Piece, ScriptFunctions } from './functions.js';
-import { lineAt, lineStarts } from './lines.js';
+import { lineIndexAt, v8LineStarts } from '../instrument/original/v8-lines.js';
 
 export interface Spliced {
   text: string;
@@ -91,8 +91,8 @@ function placePieces(source: string, output: string, sf: ScriptFunctions, prefix
     }
     byFn[p.fn]!.push({ dest, order: i, from: p.from, to: p.to, fn: p.fn, note: '' });
   });
-  const lines = lineStarts(source);
-  const lineOf = (offset: number): number => lineAt(lines, offset);
+  const lines = v8LineStarts(source);
+  const lineOf = (offset: number): number => lineIndexAt(lines, offset);
   return byFn.map((list) => {
     list.sort((x, y) => x.dest - y.dest || x.order - y.order);
     // After the function's last piece on each line, the line's note.

@@ -18,7 +18,7 @@
 
 import type { ScriptFunctions } from './functions.js';
 import { unmatched, type Unmatched } from './matching.js';
-import { lineAt, lineStarts } from './lines.js';
+import { lineIndexAt, v8LineStarts } from '../instrument/original/v8-lines.js';
 import { splice, type Spliced } from './splice.js';
 
 export interface ScriptText {
@@ -64,14 +64,14 @@ export function check(s: ScriptText, now: ReadonlySet<number>, step: ReadonlySet
 
 /** Per function of `step`, the lines it inserts into in `long` (as matching.ts counts lines). */
 function linesOf(long: Spliced, step: ReadonlySet<number>): Map<number, number[]> {
-  const starts = lineStarts(long.text);
+  const starts = v8LineStarts(long.text);
   const out = new Map<number, number[]>();
   for (let i = 0; i < long.owners.length; i++) {
     const fn = long.owners[i]!;
     if (!step.has(fn)) continue;
     let list = out.get(fn);
     if (list === undefined) out.set(fn, (list = []));
-    list.push(lineAt(starts, long.inserted[2 * i]!));
+    list.push(lineIndexAt(starts, long.inserted[2 * i]!));
   }
   return out;
 }

@@ -2,9 +2,10 @@
  * Lines as V8 counts them.
  *
  * Owns: where a text's lines start for V8 (its stack traces, its messages,
- * source maps applied to them): after `\n`, `\r\n`, a `\r` alone, U+2028
- * and U+2029. Invariant: the transform's spans and the line Node prints
- * above an uncaught exception use these lines, so a line number means the
+ * the inspector's line numbers, LiveEdit's line diff, source maps applied
+ * to them): after `\n`, `\r\n`, a `\r` alone, U+2028 and U+2029.
+ * Invariant: the transform's spans, attach and the line Node prints above
+ * an uncaught exception all count lines here, so a line number means the
  * same everywhere.
  */
 
@@ -21,7 +22,7 @@ export function v8LineStarts(code: string): Int32Array {
 }
 
 /** The 0-based line of an offset, from v8LineStarts. */
-export function lineIndexAt(starts: Int32Array, offset: number): number {
+export function lineIndexAt(starts: ArrayLike<number>, offset: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
