@@ -104,6 +104,50 @@ test("stack traces: default text, a program's own prepareStackTrace, eval origin
   }
 });
 
+const LISTENERS = `
+const show = (tag, stack) => console.log(tag, stack.split('\\n').slice(1).join('|'));
+const files = () => {
+  const prev = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_, s) => s.map((c) => c.getFileName() + ':' + c.getLineNumber());
+  const s = new Error().stack;
+  Error.prepareStackTrace = prev;
+  return s.join('|');
+};
+function emitFrom() { process.emit('custom', 1) }
+process.on('custom', function onCustom() { show('custom', new Error('c').stack); console.log('sites', files()) });
+emitFrom();
+process.on('warning', (w) => show('warning', new Error('w').stack));
+process.emitWarning('careful');
+process.on('SIGUSR2', () => show('signal', new Error('s').stack));
+process.kill(process.pid, 'SIGUSR2');
+// The program's own formatter wrapped around the default it found.
+const dflt = Error.prepareStackTrace;
+console.log(typeof dflt, dflt.name, dflt.length, Object.getOwnPropertyNames(dflt).join(), Function.prototype.toString.call(dflt));
+process.on('beforeExit', () => {
+  Error.prepareStackTrace = (e, s) => dflt(e, s);
+  show('beforeExit', new Error('b').stack);
+  Error.prepareStackTrace = dflt;
+});
+process.on('exit', function atEnd(code) { show('exit ' + code, new Error('x').stack); console.log('sites', files()) });
+setTimeout(() => {}, 20);
+`;
+
+const EXIT_THROWS = `
+process.on('exit', function atEnd() { throw new TypeError('from exit') });
+`;
+
+test("stack traces taken in listeners of the process's events (exit, beforeExit, a signal, a warning, the program's own) are the plain run's", { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'main.cjs': LISTENERS, 'main.mjs': LISTENERS, 'throws.cjs': EXIT_THROWS });
+    await threeWays(t.dir, 'main.cjs');
+    await threeWays(t.dir, 'main.mjs');
+    await threeWays(t.dir, 'throws.cjs');
+  } finally {
+    t.done();
+  }
+});
+
 test('an uncaught error prints the same (a line without inserted code); with --require it is still an uncaught exception', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {

@@ -121,11 +121,13 @@ export function installCjsHook(): void {
   const current = Object.getOwnPropertyDescriptor(proto, '_compile');
   if (current?.get !== undefined && (current.get as unknown as Record<symbol, unknown>)[INSTALLED] === true) return;
   let original = (proto as { _compile: Compile })._compile;
-  // Node's _compile is an anonymous function that stack traces name after
-  // the data property holding it (`Module._compile`). Behind an accessor
-  // V8 finds no such property and would print `Module.<anonymous>`; a name
-  // of its own gives the same text as without us.
-  if (original.name === '') Object.defineProperty(original, 'name', { value: '_compile', configurable: true });
+  // Node's _compile is an anonymous function. A frame of it prints as
+  // `Module._compile`: from the name V8 inferred for it on Node 20, from
+  // the data property holding it on later lines (V8 has no inferred name
+  // there). Behind an accessor there is no such property, and V8 would
+  // print `Module.<anonymous>`; the inferred name as its own name gives the
+  // same text, and CallSite's getFunctionName the plain run's on Node 20.
+  if (original.name === '') Object.defineProperty(original, 'name', { value: 'Module._compile', configurable: true });
   const compile: Compile = function _compile(this: unknown, content, filename, ...rest) {
     if (typeof content === 'string' && typeof filename === 'string') {
       const format = rest[0];

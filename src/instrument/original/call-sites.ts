@@ -11,8 +11,11 @@
  * and Node formats them in one of two ways:
  * - by default it joins them into `error.stack`, converting each to a string.
  *   The CallSite prototype gets a Symbol.toPrimitive (which string
- *   conversion asks for before toString) that gives the mapped text: this
- *   path costs nothing more than the mapping of our own frames;
+ *   conversion asks for before toString) that gives the mapped text; the
+ *   default itself (Node's ErrorPrepareStackTrace) is replaced by a stand-in
+ *   that leaves out the frame of jsftrace's wrapper of process.emit, under
+ *   every listener of the process's events: this path costs a look at each
+ *   frame's file more than the mapping of our own frames;
  * - when the program set Error.prepareStackTrace (to something else than
  *   the default Node puts there), Node calls it with the
  *   frames. Error.prepareStackTrace becomes an accessor: the program reads
@@ -27,11 +30,15 @@
  * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
-import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
-import { masquerade } from './source-text.js';
+import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
+import { types } from 'node:util';
+import { masquerade, standInFor } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
 import { isOwnCode } from '../../shared/own-code.js';
+import { EXIT_SCRIPT } from '../../shared/exit-hooks.js';
+
+const { isProxy } = types;
 
 interface CallSite {
   getFileName(): string | null | undefined;
@@ -241,10 +248,11 @@ export function installCallSiteView(): void {
       const cs = trace[i]!;
       const file = call(getFileName, cs);
       if (tableOfScript(file) === null && !call(isEval, cs)) {
-        // A frame of jsftrace's (its module hooks, where a request failed)
-        // is not the program's to see (hooks/own-frames.ts takes them out
-        // of the default text).
-        if (typeof file === 'string' && isOwnCode(file)) out ??= trace.slice(0, i);
+        // A frame of jsftrace's (its module hooks, where a request failed;
+        // the wrapper of process.emit, under every listener of the
+        // process's events) is not the program's to see (hooks/own-frames.ts
+        // and the default's stand-in below take them out of the default text).
+        if (typeof file === 'string' && (file === EXIT_SCRIPT || isOwnCode(file))) out ??= trace.slice(0, i);
         else out?.push(cs);
         continue;
       }
@@ -255,7 +263,31 @@ export function installCallSiteView(): void {
     }
     return out ?? trace;
   };
-  installPrepareAccessor(views);
+  installPrepareAccessor(views, (trace) => withoutEmitWrapper(trace, proto, getFileName));
+}
+
+/**
+ * The frames without those of jsftrace's wrapper of `process.emit`
+ * (shared/exit-hooks.ts), which is on the stack under every listener of
+ * the process's events; the same array when it has none. The frame took
+ * one place under the stack trace limit: a stack that reached the limit
+ * keeps one frame fewer at its far end. Only V8's own CallSites are looked
+ * at: a program may hand the default anything (the views it was given, its
+ * own objects), and what is not a CallSite is passed on untouched.
+ */
+function withoutEmitWrapper(trace: CallSite[], proto: object, getFileName: (this: CallSite) => unknown): CallSite[] {
+  if (!ArrayIsArray(trace)) return trace;
+  let out: CallSite[] | null = null;
+  for (let i = 0; i < trace.length; i++) {
+    const cs = trace[i]!;
+    const wrapper = typeof cs === 'object' && cs !== null && !isProxy(cs) && ObjectGetPrototypeOf(cs) === proto
+      && ReflectApply(getFileName, cs, []) === EXIT_SCRIPT;
+    if (wrapper && out === null) {
+      out = [];
+      for (let j = 0; j < i; j++) out[j] = trace[j]!;
+    } else if (!wrapper && out !== null) out[out.length] = cs;
+  }
+  return out ?? trace;
 }
 
 /**
@@ -263,14 +295,24 @@ export function installCallSiteView(): void {
  * Node's read answered with a function that gives the program's function
  * the views. No value set: undefined, as before, for everyone.
  */
-function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[]): void {
+function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[]) => CallSite[]): void {
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   // Frozen (--frozen-intrinsics): Node's own formatter stays, which needs no views.
   if (own === undefined ? !Object.isExtensible(Error) : own.configurable !== true) return;
   let value: unknown = own === undefined ? undefined : 'value' in own ? own.value : undefined;
   // Node's own default (ErrorPrepareStackTrace, on every line from 20): Node
   // formats with it by itself, through the frames' string conversion, so it
-  // needs no views and no probe.
+  // needs no views and no probe. It is replaced by a stand-in that hands it
+  // the frames without jsftrace's wrapper of process.emit: the program
+  // cannot tell them apart (it never saw Node's before jsftrace started,
+  // and the stand-in's text, name and length are Node's), and Node calls
+  // whichever Error.prepareStackTrace holds.
+  if (typeof value === 'function') {
+    const builtin = value as Prepare;
+    value = standInFor(function ErrorPrepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
+      return ReflectApply(builtin, this, [error, plain(trace)]);
+    }, builtin);
+  }
   const nodeDefault = value;
   const wrapped = new WeakMap<object, Prepare>();
   let probing = false;
