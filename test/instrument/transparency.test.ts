@@ -132,17 +132,49 @@ process.on('exit', function atEnd(code) { show('exit ' + code, new Error('x').st
 setTimeout(() => {}, 20);
 `;
 
+// Node's default formatter, as the program can reach it: called with
+// arrays of its own, failing inside, cleared.
+const DEFAULT_FORMATTER = `
+const d = Error.prepareStackTrace;
+let proto;
+Error.prepareStackTrace = (e, s) => { proto = Object.getPrototypeOf(s[0]); return 'x' };
+new Error().stack;
+Error.prepareStackTrace = d;
+const attempt = (tag, f) => { try { console.log(tag, JSON.stringify(f())) } catch (e) { console.log(tag, 'threw', e.message, e.stack.split('\\n').slice(1).join('|')) } };
+const fake = Object.create(proto);
+fake.toString = () => 'FAKE';
+attempt('inherits, assigned', () => d(new Error('m'), [fake]));
+attempt('inherits, its own', () => d(new Error('m'), [Object.create(proto, { toString: { value: () => 'STR' } })]));
+attempt('inherits, primitive', () => d(new Error('m'), [Object.create(proto, { [Symbol.toPrimitive]: { value: () => 'PRIM' } })]));
+attempt('plain objects', () => d(new Error('m'), [{ toString: () => 'a' }, 'b']));
+const reads = [];
+const proxied = new Proxy(['p0', 'p1'], { get(t, k, r) { if (typeof k === 'string') reads.push(k); return Reflect.get(t, k, r) } });
+attempt('proxy', () => d(new Error('m'), proxied));
+console.log('reads', reads.join());
+let gets = 0;
+const getter = ['g1'];
+Object.defineProperty(getter, 0, { get() { gets++; return 'g0' } });
+attempt('getter', () => d(new Error('m'), getter));
+console.log('gets', gets);
+class BadName extends Error { get name() { throw new Error('bad name') } }
+attempt('throws inside', () => new BadName('m').stack);
+Error.prepareStackTrace = undefined;
+process.on('custom', function onCustom() { console.log('cleared', new Error('c').stack.split('\\n').slice(1, 4).join('|')) });
+process.emit('custom');
+`;
+
 const EXIT_THROWS = `
 process.on('exit', function atEnd() { throw new TypeError('from exit') });
 `;
 
-test("stack traces taken in listeners of the process's events (exit, beforeExit, a signal, a warning, the program's own) are the plain run's", { timeout: 60_000 }, async () => {
+test("stack traces taken in listeners of the process's events (exit, beforeExit, a signal, a warning, the program's own), and by Node's default formatter as the program calls it, are the plain run's", { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
-    writeTree(t.dir, { 'main.cjs': LISTENERS, 'main.mjs': LISTENERS, 'throws.cjs': EXIT_THROWS });
+    writeTree(t.dir, { 'main.cjs': LISTENERS, 'main.mjs': LISTENERS, 'throws.cjs': EXIT_THROWS, 'default.cjs': DEFAULT_FORMATTER });
     await threeWays(t.dir, 'main.cjs');
     await threeWays(t.dir, 'main.mjs');
     await threeWays(t.dir, 'throws.cjs');
+    await threeWays(t.dir, 'default.cjs');
   } finally {
     t.done();
   }

@@ -30,15 +30,14 @@
  * source line above an uncaught exception); see docs/instrumentation.md.
  */
 
-import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
-import { types } from 'node:util';
+import { ArrayIsArray, IntrinsicError, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor, ObjectGetPrototypeOf, ObjectHasOwn, ReflectApply, settableStackLimit } from '../../shared/builtins.js';
+import { isProxy } from 'node:util/types';
 import { masquerade, standInFor } from './source-text.js';
 import { tableOfScript } from './registry.js';
 import { originalColumn, originalOffset, type EditTable } from './table.js';
 import { isOwnCode } from '../../shared/own-code.js';
 import { EXIT_SCRIPT } from '../../shared/exit-hooks.js';
-
-const { isProxy } = types;
+import { constructingAssertion, mendAssertMessage } from './assert-message.js';
 
 interface CallSite {
   getFileName(): string | null | undefined;
@@ -168,8 +167,8 @@ export function installCallSiteView(): void {
     return col === null ? col : originalColumn(t, call(getLineNumber, cs) as number, col - 1) + 1;
   };
   /** The frame as text, as V8 writes it, with original positions. */
-  const text = (cs: CallSite): string => {
-    let s = call(toText, cs);
+  const text = (cs: CallSite, written?: string): string => {
+    let s = written ?? call(toText, cs);
     const t = tableOf(cs);
     if (t !== null) {
       // V8 writes the name a `//# sourceURL=` comment gives the script
@@ -188,10 +187,19 @@ export function installCallSiteView(): void {
   };
 
   // The default formatting: string conversion of each frame.
+  // An object that only inherits from the prototype (a program's stand-in
+  // for a frame) converts as it would without this method: V8's toString
+  // refuses it, and the language's own conversion is what plain runs.
   Object.defineProperty(proto, Symbol.toPrimitive, {
-    value: function toPrimitive(this: CallSite): string {
+    value: function toPrimitive(this: CallSite, hint: string): unknown {
+      let s: string;
+      try {
+        s = call(toText, this);
+      } catch {
+        return ordinaryToPrimitive(this, hint);
+      }
       watching?.push(this);
-      return text(this);
+      return text(this, s);
     }, writable: false, enumerable: false, configurable: true,
   });
 
@@ -200,42 +208,51 @@ export function installCallSiteView(): void {
   const REAL = Symbol('callSite');
   type View = { [REAL]: CallSite };
   const viewProto = Object.create(proto) as Record<string | symbol, unknown>;
+  // A view's frame; anything else that inherits from the views' prototype
+  // is itself the receiver, which V8's methods refuse as they would plain.
+  const realOf = (v: View): CallSite => (ObjectHasOwn(v, REAL) ? v[REAL] : v as unknown as CallSite);
   // Defined, not assigned: the prototype's methods are read-only.
+  // With the attributes of V8's own (read-only: assigning one on an object
+  // that inherits from a frame fails as it does plain).
   const define = (name: string, fn: unknown): void => {
-    Object.defineProperty(viewProto, name, { value: fn, writable: true, enumerable: false, configurable: true });
+    const d = ObjectGetOwnPropertyDescriptor(proto, name);
+    Object.defineProperty(viewProto, name, { value: fn, writable: d?.writable ?? false, enumerable: d?.enumerable ?? false, configurable: true });
   };
   for (const name of Object.getOwnPropertyNames(proto)) {
     const fn = proto[name];
     if (name === 'constructor' || typeof fn !== 'function') continue;
-    define(name, { [name](this: View) { return ReflectApply(fn, this[REAL], []) as unknown; } }[name]);
+    define(name, { [name](this: View) { return ReflectApply(fn, realOf(this), []) as unknown; } }[name]);
   }
   const mapped = {
     getColumnNumber(this: View): number | null {
-      const cs = this[REAL];
+      const cs = realOf(this);
+      const col = call(getColumnNumber, cs);
       const t = tableOf(cs);
-      return t === null ? call(getColumnNumber, cs) : mappedColumn(cs, t);
+      return t === null || col === null ? col : originalColumn(t, call(getLineNumber, cs) as number, col - 1) + 1;
     },
     getEnclosingColumnNumber(this: View): number | null {
-      const cs = this[REAL];
+      const cs = realOf(this);
       const col = call(getEnclosingColumnNumber, cs);
       const t = tableOf(cs);
       return t === null || col === null ? col : originalColumn(t, call(getEnclosingLineNumber, cs) as number, col - 1) + 1;
     },
     getPosition(this: View): number {
-      const cs = this[REAL];
-      const t = tableOf(cs);
+      const cs = realOf(this);
       const pos = call(getPosition, cs);
+      const t = tableOf(cs);
       return t === null ? pos : originalOffset(t, pos);
     },
     getEvalOrigin(this: View): string | undefined {
-      const o = call(getEvalOrigin, this[REAL]);
+      const o = call(getEvalOrigin, realOf(this));
       return typeof o === 'string' && o !== '' ? mapEvalOrigin(o) : o;
     },
-    toString(this: View): string { return text(this[REAL]); },
+    toString(this: View): string { return text(realOf(this)); },
   };
   for (const [name, fn] of Object.entries(mapped)) if (typeof proto[name] === 'function') define(name, fn);
   Object.defineProperty(viewProto, Symbol.toPrimitive, {
-    value: function toPrimitive(this: View): string { return text(this[REAL]); }, writable: false, enumerable: false, configurable: true,
+    value: function toPrimitive(this: View, hint: string): unknown {
+      return ObjectHasOwn(this, REAL) ? text(this[REAL]) : ordinaryToPrimitive(this, hint);
+    }, writable: false, enumerable: false, configurable: true,
   });
   for (const name of Object.getOwnPropertyNames(viewProto)) {
     const real = proto[name];
@@ -263,29 +280,82 @@ export function installCallSiteView(): void {
     }
     return out ?? trace;
   };
-  installPrepareAccessor(views, (trace) => withoutEmitWrapper(trace, proto, getFileName));
+  // V8's own CallSite, told without running anything of the program's:
+  // its prototype, and a method of V8's that answers (an object that only
+  // inherits from the prototype makes it throw). The file, or NOT_A_SITE.
+  const fileOfSite = (x: unknown): unknown => {
+    if (typeof x !== 'object' || x === null || isProxy(x) || ObjectGetPrototypeOf(x) !== proto) return NOT_A_SITE;
+    try {
+      return ReflectApply(getFileName, x, []);
+    } catch {
+      return NOT_A_SITE;
+    }
+  };
+  // An AssertionError being made formats its stack at once: its message
+  // is mended first, so that the stack's first line carries the mended one.
+  const mend = (error: unknown, trace: unknown): void => {
+    if (!constructingAssertion(error)) return;
+    const cs = ownElement(trace, 0);
+    const file = fileOfSite(cs);
+    if (file === NOT_A_SITE) return;
+    try {
+      mendAssertMessage(error, file, call(getLineNumber, cs as CallSite), call(getColumnNumber, cs as CallSite));
+    } catch {
+      // the message stays Node's
+    }
+  };
+  installPrepareAccessor(views, (trace) => withoutOwnFrames(trace, fileOfSite), mend);
+}
+
+/** The language's OrdinaryToPrimitive: what converts an object that has no Symbol.toPrimitive of its own. */
+function ordinaryToPrimitive(o: object, hint: string): unknown {
+  for (const name of hint === 'string' ? ['toString', 'valueOf'] : ['valueOf', 'toString']) {
+    const f = (o as Record<string, unknown>)[name];
+    if (typeof f !== 'function') continue;
+    const r: unknown = ReflectApply(f, o, []);
+    if ((typeof r !== 'object' || r === null) && typeof r !== 'function') return r;
+  }
+  throw new TypeError('Cannot convert object to primitive value');
+}
+
+const NOT_A_SITE = Symbol('not a CallSite');
+const NO_ELEMENT = Symbol('no element');
+
+/**
+ * Element `i` of an array V8 could have made, read without running
+ * anything of the program's: NO_ELEMENT for a Proxy, something that is not
+ * an array, a hole or an accessor (a program may hand the default any
+ * array, and its getters must run as often as without us).
+ */
+function ownElement(trace: unknown, i: number): unknown {
+  if (typeof trace !== 'object' || trace === null || isProxy(trace) || !ArrayIsArray(trace)) return NO_ELEMENT;
+  const d = ObjectGetOwnPropertyDescriptor(trace, i);
+  return d !== undefined && 'value' in d ? d.value : NO_ELEMENT;
 }
 
 /**
- * The frames without those of jsftrace's wrapper of `process.emit`
- * (shared/exit-hooks.ts), which is on the stack under every listener of
- * the process's events; the same array when it has none. The frame took
- * one place under the stack trace limit: a stack that reached the limit
- * keeps one frame fewer at its far end. Only V8's own CallSites are looked
- * at: a program may hand the default anything (the views it was given, its
- * own objects), and what is not a CallSite is passed on untouched.
+ * The frames without jsftrace's: its wrapper of `process.emit`
+ * (shared/exit-hooks.ts), under every listener of the process's events,
+ * and its own files' (the stand-in below, where Node's default throws;
+ * jsftrace's `_compile` under a transpiler's). The same array when it has
+ * none, or when it is not one V8 could have made (ownElement): it is then
+ * handed on untouched, read by nothing but Node's default. A frame of ours
+ * took one place under the stack trace limit: a stack that reached the
+ * limit keeps one frame fewer at its far end.
  */
-function withoutEmitWrapper(trace: CallSite[], proto: object, getFileName: (this: CallSite) => unknown): CallSite[] {
-  if (!ArrayIsArray(trace)) return trace;
+function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown): CallSite[] {
+  if (typeof trace !== 'object' || trace === null || isProxy(trace) || !ArrayIsArray(trace)) return trace;
+  const n = trace.length;
   let out: CallSite[] | null = null;
-  for (let i = 0; i < trace.length; i++) {
-    const cs = trace[i]!;
-    const wrapper = typeof cs === 'object' && cs !== null && !isProxy(cs) && ObjectGetPrototypeOf(cs) === proto
-      && ReflectApply(getFileName, cs, []) === EXIT_SCRIPT;
-    if (wrapper && out === null) {
+  for (let i = 0; i < n; i++) {
+    const cs = ownElement(trace, i);
+    if (cs === NO_ELEMENT) return trace;
+    const file = fileOfSite(cs);
+    const ours = file === EXIT_SCRIPT || (typeof file === 'string' && isOwnCode(file));
+    if (ours && out === null) {
       out = [];
       for (let j = 0; j < i; j++) out[j] = trace[j]!;
-    } else if (!wrapper && out !== null) out[out.length] = cs;
+    } else if (!ours && out !== null) out[out.length] = cs as CallSite;
   }
   return out ?? trace;
 }
@@ -295,7 +365,9 @@ function withoutEmitWrapper(trace: CallSite[], proto: object, getFileName: (this
  * Node's read answered with a function that gives the program's function
  * the views. No value set: undefined, as before, for everyone.
  */
-function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[]) => CallSite[]): void {
+function installPrepareAccessor(
+  views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[]) => CallSite[], mend: (error: unknown, trace: unknown) => void,
+): void {
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   // Frozen (--frozen-intrinsics): Node's own formatter stays, which needs no views.
   if (own === undefined ? !Object.isExtensible(Error) : own.configurable !== true) return;
@@ -310,6 +382,7 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[], plain:
   if (typeof value === 'function') {
     const builtin = value as Prepare;
     value = standInFor(function ErrorPrepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
+      mend(error, trace);
       return ReflectApply(builtin, this, [error, plain(trace)]);
     }, builtin);
   }
@@ -340,6 +413,7 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[], plain:
     let w = wrapped.get(fn);
     if (w === undefined) {
       w = function prepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
+        mend(error, trace);
         return ReflectApply(fn, this, [error, views(trace)]);
       };
       wrapped.set(fn, w);
@@ -348,7 +422,10 @@ function installPrepareAccessor(views: (trace: CallSite[]) => CallSite[], plain:
   };
   const get = function (): unknown {
     if (probing || capturing) return RAW;
-    if (typeof value !== 'function' || value === nodeDefault) return value;
+    if (value === nodeDefault) return value;
+    // A program that cleared it: Node formats with its default then, which
+    // the stand-in is (a probe per read, as rare as such programs).
+    if (typeof value !== 'function') return typeof nodeDefault === 'function' && insideFormatting() ? nodeDefault : value;
     return insideFormatting() ? viewing(value as Prepare) : value;
   };
   Object.defineProperty(Error, 'prepareStackTrace', {

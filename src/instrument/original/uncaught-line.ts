@@ -35,16 +35,14 @@
  * the tag of the text that was instrumented.
  */
 
-import { readFileSync, writeSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeSync } from 'node:fs';
 import { isNativeError, isProxy } from 'node:util/types';
 import { isMainThread } from 'node:worker_threads';
 import { ReflectApply } from '../../shared/builtins.js';
 import { atFatal } from '../../shared/exit-hooks.js';
 import { firstFrameOf } from './call-sites.js';
-import { moduleOfScriptName, moduleOfTag, type KnownModule } from './registry.js';
-import { otherReadings } from './original-readings.js';
-import { sourceDigest, tagOfDigest } from './source-tag.js';
+import { moduleOfScriptName, moduleOfTag } from './registry.js';
+import { originalText } from './module-text.js';
 import { lineEndOf, lineIndexAt, v8LineStarts } from './v8-lines.js';
 import { originalColumn, type EditTable } from './table.js';
 
@@ -258,33 +256,4 @@ function arrowText(p: Place): string {
     under += '^';
   }
   return `${head}${under}\n`;
-}
-
-/**
- * The module's original text: its file read again, if it hashes to the
- * module's tag (as given to the transform: with a byte-order mark for
- * CommonJS, without one for an ES module). Null otherwise: a loader's
- * output, TypeScript, a file changed since.
- */
-const texts = new Map<string, string | null>();
-function originalText(m: KnownModule): string | null {
-  const known = texts.get(m.tag);
-  if (known !== undefined) return known;
-  let found: string | null = null;
-  try {
-    const path = m.script.startsWith('file:') ? fileURLToPath(m.script) : m.script;
-    const raw = readFileSync(path, 'utf8');
-    const candidates = raw.charCodeAt(0) === 0xfeff ? [raw, raw.slice(1)] : [raw];
-    candidates.push(...otherReadings(raw, path));
-    for (const text of candidates) {
-      if (tagOfDigest(sourceDigest(text)) === m.tag) {
-        found = text;
-        break;
-      }
-    }
-  } catch {
-    found = null;
-  }
-  texts.set(m.tag, found);
-  return found;
 }

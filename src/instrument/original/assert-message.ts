@@ -1,0 +1,105 @@
+/**
+ * The message of a failed `assert(value)` or `assert.ok(value)` without a
+ * message of its own, in an instrumented module.
+ *
+ * Owns: mending that message. Invariant: the message (and the stack's first
+ * line, which Node formats from it) is the plain run's; any other error,
+ * and any call whose plain message cannot be known for sure, is left as
+ * Node made it.
+ *
+ * Node makes the message of the failed call's source, found through V8's
+ * place for the call: before 22.21 and 24.9 (Node 20 included) it reads
+ * the file at the frame's line and column; from then on it reads V8's
+ * source line, the text V8 compiled. Under jsftrace the column is the
+ * instrumented text's and the line may be instrumented, so Node quotes
+ * the wrong text or finds none (then it names the value: `0 == true`).
+ * The AssertionError's constructor formats its stack before it returns,
+ * with the message set: Node's formatter (call-sites.ts) hands the error
+ * here first, and the message becomes what Node would have found in the
+ * original text at the original column (assert-source.ts). Not mended:
+ * with source maps on, from 22.21 and 24.9, Node reads the module's map,
+ * as it would plain; and on Node 26, a lookup that finds nothing throws a
+ * TypeError before any AssertionError is made.
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { isProxy } from 'node:util/types';
+import { ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from '../../shared/builtins.js';
+import { ownModule } from '../../shared/own-load.js';
+import { moduleOfScriptName } from './registry.js';
+import { originalText } from './module-text.js';
+import { originalColumn } from './table.js';
+import { lineEndOf, v8LineStarts } from './v8-lines.js';
+
+type AssertSource = typeof import('./assert-source.js');
+
+/** The name an AssertionError has while its constructor formats its stack (then it becomes `AssertionError`). */
+const CONSTRUCTING = 'AssertionError [ERR_ASSERTION]';
+
+const [MAJOR, MINOR] = process.versions.node.split('.').map(Number) as [number, number];
+/** Whether Node reads the source line V8 compiled (22.21, 24.9 and later), not the file. */
+const READS_COMPILED_LINE = MAJOR >= 25 || (MAJOR === 24 && MINOR >= 9) || (MAJOR === 22 && MINOR >= 21);
+/** Whether a lookup that finds no text makes `assert.ok` throw a TypeError (Node 26) rather than name the value. */
+const NO_TEXT_THROWS = MAJOR >= 26;
+
+/** Whether `error` is an AssertionError whose constructor is formatting its stack: cheap, and runs nothing of the program's. */
+export function constructingAssertion(error: unknown): error is object {
+  if (typeof error !== 'object' || error === null || isProxy(error)) return false;
+  return ObjectGetOwnPropertyDescriptor(error, 'name')?.value === CONSTRUCTING;
+}
+
+/** A data property of the error's own, or undefined. */
+function own(error: object, key: string): unknown {
+  const d = ObjectGetOwnPropertyDescriptor(error, key);
+  return d !== undefined && 'value' in d ? d.value : undefined;
+}
+
+/**
+ * Mends the message of an AssertionError being made (constructingAssertion)
+ * whose first frame (V8's: `file`, 1-based `line` and `column`) is the
+ * failed call.
+ */
+export function mendAssertMessage(error: object, file: unknown, line: unknown, column: unknown): void {
+  if (own(error, 'operator') !== '==' || own(error, 'expected') !== true || own(error, 'code') !== 'ERR_ASSERTION') return;
+  const message = own(error, 'message');
+  const generated = own(error, 'generatedMessage');
+  if (typeof message !== 'string' || typeof line !== 'number' || typeof column !== 'number') return;
+  if (READS_COMPILED_LINE && (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return;
+  // A message handed to the constructor is the program's, unless it is the
+  // one assert.ok made of the call's text; none handed means Node found no
+  // text (or the call was another, checked below).
+  const src = ownModule<AssertSource>(new URL('./assert-source.js', import.meta.url));
+  if (generated === false ? !message.startsWith(src.GENERATED) : generated !== true) return;
+  const m = moduleOfScriptName(file as string | null | undefined);
+  if (m === null) return;
+  const at = originalColumn(m.table, line, column - 1);
+  let text: string | null;
+  let plain: string | undefined | null;
+  try {
+    if (READS_COMPILED_LINE) {
+      text = originalText(m);
+      if (text === null) return;
+      const starts = v8LineStarts(text);
+      if (line > starts.length) return;
+      plain = src.fromLine(text.slice(starts[line - 1], lineEndOf(text, starts, line - 1)), at);
+    } else {
+      const bytes = readFileSync(m.script.startsWith('file:') ? fileURLToPath(m.script) : m.script);
+      text = bytes.toString('utf8');
+      plain = src.fromFile(bytes, line - 1, at);
+    }
+  } catch {
+    return;
+  }
+  // What Node finds in the original text where plain: no text (undefined)
+  // makes the message of the value, as the constructor does without one;
+  // Node 26 throws a TypeError there instead, which cannot be had now.
+  if (plain === undefined && !NO_TEXT_THROWS) plain = `${inspect(own(error, 'actual'))} == true`;
+  if (typeof plain !== 'string' || plain === message) return;
+  if (generated === true) {
+    const starts = v8LineStarts(text);
+    if (line > starts.length || !src.okCallAt(text, starts[line - 1]! + at)) return;
+  }
+  ObjectDefineProperty(error, 'message', { value: plain });
+}
