@@ -27,7 +27,7 @@
  * (docs/design.md, "Load-time sites", has every shape):
  *
  *   function f(a, b) {
- *     var Pt; K.k417 && ((Pt |= PB+3, PW?.[Pt]) ? (Pt = PE(Pt, this)) < 0 && (Pt = PA(a, b)) : Pt &= 0);
+ *     {var Pt} {K.k417 && ((Pt |= PB+3, PW?.[Pt]) ? (Pt = PE(Pt, this)) < 0 && (Pt = PA(a, b)) : Pt &= 0)}
  *     ...
  *     return Pt ? PQ(x, Pt) : x;                                       // a name, a literal, this
  *     return Pt ? (PN(Pt), null) : null;                               // null, true, false
@@ -1217,9 +1217,21 @@ class Instrumenter {
     // import cycle) finds PW undefined, and its key may be on for another
     // module's sites; it then runs untraced. A site whose word is nop
     // leaves Pt 0.
-    this.ins.setText(entry, `${directive ? ';' : ''}var ${P}t${locals};${this.K}.k${siteKeyOf(this.tag, this.own, k)}`
+    //
+    // The declaration and the test are each a block, which needs no `;`
+    // (V8 compiles a block without lexical declarations to nothing of its
+    // own): Node from 22.21 and 24.9 reads a failed `assert(value)`'s text
+    // on V8's line up to the first `;` after the call, and finds none when
+    // the call holds a function whose instrumented body has one (Node 26
+    // then throws a TypeError instead of the AssertionError:
+    // original/assert-message.ts). A live patch keeps the shape V8's
+    // LiveEdit was matched with.
+    const test = `${this.K}.k${siteKeyOf(this.tag, this.own, k)}`
       + `&&((${P}t|=${held(6, this.w(entryAt), `${B}+${k}`)},${P}W?.[${P}t])`
-      + `?(${P}t=${P}E(${P}t${self}))<0&&(${P}t=${P}A(${args.join(',')})):${P}t&=0);`);
+      + `?(${P}t=${P}E(${P}t${self}))<0&&(${P}t=${P}A(${args.join(',')})):${P}t&=0)`;
+    this.ins.setText(entry, this.live
+      ? `${directive ? ';' : ''}var ${P}t${locals};${test};`
+      : `${directive ? ';' : ''}{var ${P}t${locals}}{${test}}`);
     this.fnStack.pop();
     this.closeUnit(unit);
   }

@@ -44,16 +44,22 @@ const last = (x) => assert(x === 2)
 last(1)
 `;
 
-/** Calls whose source holds a function or an await: Node 26 throws a TypeError of its own for those (see docs). */
+/** Calls whose source holds an arrow or an await. */
 const INLINE = `import assert from 'node:assert'
 ${SHOW}
 const arr = [1, 2]
 show(() => assert(arr.find((v) => v > 5)))
 show(() => assert((() => 0)()))
-show(() => { assert.ok(function () { return 0 }()) })
-show(() => assert(typeof function named() {} === 'string'))
+show(() => assert.ok(arr.every(v => v > 1), undefined))
 const later = async () => assert(await Promise.resolve(0))
 later().catch((e) => console.log(JSON.stringify(e.message)))
+`;
+
+/** Calls whose source holds a function with a block body. */
+const BLOCKS = `import assert from 'node:assert'
+${SHOW}
+show(() => { assert.ok(function () { return 0 }()) })
+show(() => assert(typeof function named() {} === 'string'))
 `;
 
 test("assert(value)'s generated message, its stack and its uncaught printout are the plain run's", { timeout: 120_000 }, async () => {
@@ -72,16 +78,30 @@ test("assert(value)'s generated message, its stack and its uncaught printout are
   }
 });
 
-const NODE_26 = Number(process.versions.node.split('.')[0]) >= 26;
-
-test("assert(value) of a call that holds a function or an await: the plain run's message", {
-  timeout: 120_000,
-  skip: NODE_26 ? 'Node 26 throws its own TypeError where it finds no text; the instrumented line holds semicolons where the plain one has none' : false,
-}, async () => {
+test("assert(value) of a call that holds an arrow or an await: the plain run's message (on Node 26 an AssertionError, not Node's TypeError)", { timeout: 120_000 }, async () => {
   const t = tempDir();
   try {
     writeTree(t.dir, { 'inline.mjs': INLINE });
     await threeWays(t.dir, 'inline.mjs');
+  } finally {
+    t.done();
+  }
+});
+
+const NODE_26 = Number(process.versions.node.split('.')[0]) >= 26;
+
+test("assert(value) of a call that holds a function with a block body: the plain run's message", {
+  timeout: 120_000,
+  // Node 26 throws a TypeError of its own where it reads no text up to the
+  // call's closing parenthesis (a \`;\` comes first), as plain for a body
+  // with a semicolon; the instrumented body has one where its end is
+  // reached (docs/transparency.md, difference 52).
+  skip: NODE_26 ? 'Node 26: the instrumented body holds a semicolon' : false,
+}, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'blocks.mjs': BLOCKS });
+    await threeWays(t.dir, 'blocks.mjs');
   } finally {
     t.done();
   }

@@ -16,13 +16,18 @@
  * The AssertionError's constructor formats its stack before it returns,
  * with the message set: Node's formatter (call-sites.ts) hands the error
  * here first, and the message becomes what Node would have found in the
- * original text at the original column (assert-source.ts). Not mended:
- * with source maps on, from 22.21 and 24.9, Node reads the module's map,
- * as it would plain; and on Node 26, a lookup that finds nothing throws a
- * TypeError before any AssertionError is made.
+ * original text at the original column (assert-source.ts), for a call
+ * that may be `assert.ok`'s (assert-source.ts, okCallAt). Not mended: with
+ * source maps on, from 22.21 and 24.9, a module with a map (Node reads the
+ * map, as it would plain), or Node's message of the value where it found
+ * no text (as plain); and on Node 26, a lookup that finds nothing throws a
+ * TypeError before any AssertionError is made (the transform writes a
+ * function's entry without a `;` so that an arrow's does not end Node's
+ * reading: transform.ts).
  */
 
 import { readFileSync } from 'node:fs';
+import { findSourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { isProxy } from 'node:util/types';
@@ -66,23 +71,46 @@ export function mendAssertMessage(error: object, file: unknown, line: unknown, c
   const message = own(error, 'message');
   const generated = own(error, 'generatedMessage');
   if (typeof message !== 'string' || typeof line !== 'number' || typeof column !== 'number') return;
-  if (READS_COMPILED_LINE && (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return;
+  // A call that fails again fails the same way: kept, as Node 20 keeps its
+  // own (and a failing assertion in a loop costs the lookup once).
+  const key = `${String(file)}\0${line}\0${column}\0${String(generated)}\0${message}`;
+  let mended = MENDED.get(key);
+  if (mended === undefined) {
+    if (MENDED.size >= MENDED_MAX) MENDED.clear();
+    mended = plainMessage(error, file, line, column, message, generated);
+    MENDED.set(key, mended);
+  }
+  if (mended !== null) ObjectDefineProperty(error, 'message', { value: mended });
+}
+
+/** Messages mended, by place and message as Node made it: the plain run's, or null to leave it. */
+const MENDED = new Map<string, string | null>();
+const MENDED_MAX = 1024;
+
+function plainMessage(error: object, file: unknown, line: number, column: number, message: string, generated: unknown): string | null {
   // A message handed to the constructor is the program's, unless it is the
   // one assert.ok made of the call's text; none handed means Node found no
-  // text (or the call was another, checked below).
+  // text (or the call was another: okCallAt, below).
   const src = ownModule<AssertSource>(new URL('./assert-source.js', import.meta.url));
-  if (generated === false ? !message.startsWith(src.GENERATED) : generated !== true) return;
+  if (generated === false ? !message.startsWith(src.GENERATED) : generated !== true) return null;
   const m = moduleOfScriptName(file as string | null | undefined);
-  if (m === null) return;
+  if (m === null) return null;
+  if (READS_COMPILED_LINE && (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) {
+    // With source maps on Node reads a module's map, as it would plain (a
+    // module with one of its own carries it: source-map.ts); for a module
+    // without one, some lines give no text (as plain), later ones the line
+    // V8 compiled (instrumented), which is then mended as without maps.
+    if (findSourceMap(m.script) !== undefined || generated !== false) return null;
+  }
   const at = originalColumn(m.table, line, column - 1);
   let text: string | null;
   let plain: string | undefined | null;
   try {
     if (READS_COMPILED_LINE) {
       text = originalText(m);
-      if (text === null) return;
+      if (text === null) return null;
       const starts = v8LineStarts(text);
-      if (line > starts.length) return;
+      if (line > starts.length) return null;
       plain = src.fromLine(text.slice(starts[line - 1], lineEndOf(text, starts, line - 1)), at);
     } else {
       const bytes = readFileSync(m.script.startsWith('file:') ? fileURLToPath(m.script) : m.script);
@@ -90,16 +118,14 @@ export function mendAssertMessage(error: object, file: unknown, line: unknown, c
       plain = src.fromFile(bytes, line - 1, at);
     }
   } catch {
-    return;
+    return null;
   }
   // What Node finds in the original text where plain: no text (undefined)
   // makes the message of the value, as the constructor does without one;
   // Node 26 throws a TypeError there instead, which cannot be had now.
   if (plain === undefined && !NO_TEXT_THROWS) plain = `${inspect(own(error, 'actual'))} == true`;
-  if (typeof plain !== 'string' || plain === message) return;
-  if (generated === true) {
-    const starts = v8LineStarts(text);
-    if (line > starts.length || !src.okCallAt(text, starts[line - 1]! + at)) return;
-  }
-  ObjectDefineProperty(error, 'message', { value: plain });
+  if (typeof plain !== 'string' || plain === message) return null;
+  const starts = v8LineStarts(text);
+  if (line > starts.length || !src.okCallAt(text, starts[line - 1]! + at)) return null;
+  return plain;
 }

@@ -198,16 +198,24 @@ export function fromLine(code: string, startColumn: number): Found {
   return source === '' ? undefined : `${GENERATED}${escaped(source)}\n`;
 }
 
+/** The names `assert.ok` goes by: the module itself, `ok`, `strict` (and `t.assert.ok`, `assert.strict.ok`). */
+const OK_NAMES = new Set(['assert', 'ok', 'strict']);
+/** Tokens that, alone, make an argument that cannot be null or undefined: its message. */
+const NOT_NULLISH = new Set(['string', 'num', 'true', 'false', 'regexp', '`']);
+
 /**
  * Whether the call whose callee is at `offset` of `text` (V8's place for
- * a call: the callee's name, the property's for a method) is one
- * `assert.ok` makes its message of: one argument, or a second written as
- * `undefined` or `null`. `assert.equal(x, true)` fails with the same
- * operator and expected value, and with a message made of its values that
- * must stay.
+ * a call: the callee's name, the property's for a method) may be one that
+ * `assert.ok` makes its message of: its callee named `assert`, `ok` or
+ * `strict`, and a second argument, if any, that may be null or undefined
+ * (not a literal). A program's own function that throws an AssertionError
+ * of its own, `assert.equal(x, true)` (the same operator and expected
+ * value, with a message made of its values), a bound function of either,
+ * and a message the program wrote, are left as Node made them.
  */
 export function okCallAt(text: string, offset: number): boolean {
   const args: string[][] = [];
+  let callee = '';
   let depth = 0;
   try {
     for (const token of tokenizer(text.slice(offset), { ecmaVersion: 'latest' })) {
@@ -216,7 +224,9 @@ export function okCallAt(text: string, offset: number): boolean {
         if (label === '(') {
           depth = 1;
           args.push([]);
-        } else if (label !== 'name' && !MEMBER_ACCESS.includes(label) && !MEMBER_NAME.includes(label)) {
+        } else if (label === 'name') {
+          callee = String((token as unknown as { value: unknown }).value);
+        } else if (!MEMBER_ACCESS.includes(label) && !MEMBER_NAME.includes(label)) {
           return false;
         }
         continue;
@@ -225,16 +235,15 @@ export function okCallAt(text: string, offset: number): boolean {
       else if (label === ')' || label === ']' || label === '}') depth--;
       if (depth === 0) break;
       if (depth === 1 && label === ',') args.push([]);
-      else args[args.length - 1]!.push(label === 'name' ? `name:${String((token as unknown as { value: unknown }).value)}` : label);
+      else args[args.length - 1]!.push(label);
     }
   } catch {
     return false;
   }
-  if (depth !== 0) return false;
+  if (depth !== 0 || !OK_NAMES.has(callee)) return false;
   // A trailing comma makes no argument.
   if (args.length > 1 && args[args.length - 1]!.length === 0) args.pop();
-  if (args.some((a) => a[0] === '...')) return false;
-  if (args.length === 1) return args[0]!.length > 0;
-  if (args.length !== 2 || args[1]!.length !== 1) return false;
-  return args[1]![0] === 'name:undefined' || args[1]![0] === 'null';
+  if (args.length < 2) return true;
+  const second = args[1]!;
+  return !(NOT_NULLISH.has(second[0]!) && (second.length === 1 || second[0] === '`'));
 }

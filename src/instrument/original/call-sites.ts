@@ -304,7 +304,9 @@ export function installCallSiteView(): void {
       // the message stays Node's
     }
   };
-  installPrepareAccessor(views, (trace) => withoutOwnFrames(trace, fileOfSite), mend);
+  // The array V8 made, handed on by Node's formatting: every element a frame.
+  const fileOfV8Site = (cs: CallSite): unknown => call(getFileName, cs);
+  installPrepareAccessor(views, (trace, fromV8) => withoutOwnFrames(trace, fileOfSite, fileOfV8Site, fromV8), mend);
 }
 
 /** The language's OrdinaryToPrimitive: what converts an object that has no Symbol.toPrimitive of its own. */
@@ -343,14 +345,14 @@ function ownElement(trace: unknown, i: number): unknown {
  * took one place under the stack trace limit: a stack that reached the
  * limit keeps one frame fewer at its far end.
  */
-function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown): CallSite[] {
-  if (typeof trace !== 'object' || trace === null || isProxy(trace) || !ArrayIsArray(trace)) return trace;
+function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown, fileOfV8Site: (x: CallSite) => unknown, fromV8: boolean): CallSite[] {
+  if (!fromV8 && (typeof trace !== 'object' || trace === null || isProxy(trace) || !ArrayIsArray(trace))) return trace;
   const n = trace.length;
   let out: CallSite[] | null = null;
   for (let i = 0; i < n; i++) {
-    const cs = ownElement(trace, i);
+    const cs = fromV8 ? trace[i] : ownElement(trace, i);
     if (cs === NO_ELEMENT) return trace;
-    const file = fileOfSite(cs);
+    const file = fromV8 ? fileOfV8Site(cs as CallSite) : fileOfSite(cs);
     const ours = file === EXIT_SCRIPT || (typeof file === 'string' && isOwnCode(file));
     if (ours && out === null) {
       out = [];
@@ -366,7 +368,7 @@ function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown
  * the views. No value set: undefined, as before, for everyone.
  */
 function installPrepareAccessor(
-  views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[]) => CallSite[], mend: (error: unknown, trace: unknown) => void,
+  views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[], fromV8: boolean) => CallSite[], mend: (error: unknown, trace: unknown) => void,
 ): void {
   const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
   // Frozen (--frozen-intrinsics): Node's own formatter stays, which needs no views.
@@ -383,7 +385,9 @@ function installPrepareAccessor(
     const builtin = value as Prepare;
     value = standInFor(function ErrorPrepareStackTrace(this: unknown, error: Error, trace: CallSite[]): unknown {
       mend(error, trace);
-      return ReflectApply(builtin, this, [error, plain(trace)]);
+      // Node calls it as Error's method, with the array V8 made; a program
+      // that calls it may hand it anything.
+      return ReflectApply(builtin, this, [error, plain(trace, this === IntrinsicError && ArrayIsArray(trace))]);
     }, builtin);
   }
   const nodeDefault = value;
