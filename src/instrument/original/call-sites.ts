@@ -13,9 +13,10 @@
  *   The CallSite prototype gets a Symbol.toPrimitive (which string
  *   conversion asks for before toString) that gives the mapped text; the
  *   default itself (Node's ErrorPrepareStackTrace) is replaced by a stand-in
- *   that leaves out the frame of jsftrace's wrapper of process.emit, under
- *   every listener of the process's events: this path costs a look at each
- *   frame's file more than the mapping of our own frames;
+ *   that leaves out jsftrace's frames (its wrapper of process.emit, under
+ *   every listener of the process's events) and first mends the message of
+ *   an AssertionError being made (assert-message.ts): this path costs a
+ *   look at each frame's file more than the mapping of our own frames;
  * - when the program set Error.prepareStackTrace (to something else than
  *   the default Node puts there), Node calls it with the
  *   frames. Error.prepareStackTrace becomes an accessor: the program reads
@@ -365,7 +366,8 @@ function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown
 /**
  * Error.prepareStackTrace as an accessor: the program's value in and out,
  * Node's read answered with a function that gives the program's function
- * the views. No value set: undefined, as before, for everyone.
+ * the views, or (where the program cleared it) with the default's
+ * stand-in, which Node would have used in its place.
  */
 function installPrepareAccessor(
   views: (trace: CallSite[]) => CallSite[], plain: (trace: CallSite[], fromV8: boolean) => CallSite[], mend: (error: unknown, trace: unknown) => void,
