@@ -18,6 +18,12 @@ export interface Library {
   commit: string;
   /** Style, for the record: module format, semicolons, test runner. */
   style: string;
+  /**
+   * Commands that install its dependencies, in place of `npm install
+   * --ignore-scripts` (a pnpm workspace, whose `workspace:` specifiers npm
+   * refuses, rewrites its package.json first). Registry only.
+   */
+  install?: string[][];
   /** Commands run once in the checkout after `npm install` (plain, not measured). */
   prepare: string[][];
   /** Arguments to node that run the suite with a TAP reporter (cwd: the checkout). */
@@ -130,6 +136,42 @@ process.exitCode = failed;
 `;
 
 const write = (file: string, text: string): string[] => ['node', '-e', `require('node:fs').writeFileSync(${JSON.stringify(file)}, ${JSON.stringify(text)})`];
+
+/**
+ * For a pnpm workspace: its package.json with these devDependencies alone
+ * (the lock file's versions; `file:` for a package of the workspace, which
+ * npm links) and no dependencies of its own, then npm install.
+ */
+const pnpmWorkspace = (devDependencies: Record<string, string>): string[][] => [
+  ['node', '-e', `const fs = require('node:fs'); const p = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+p.devDependencies = ${JSON.stringify(devDependencies)}; delete p.dependencies; delete p.packageManager;
+fs.writeFileSync('package.json', JSON.stringify(p, null, 2) + '\\n');`],
+  ['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+];
+
+/**
+ * date-fns's scripts/test/tz.sh (its CI's node tests run it after vitest):
+ * each `env TZ=<zone> pnpm tsx <file>` line of the pinned script, a node
+ * running tsx on the file in that time zone, as a TAP point (its output to
+ * stderr). The files import date-fns's TypeScript sources, which tsx's
+ * loader hooks compile as node loads them; seven of them through the
+ * `@wrkspc/src/*` path of test/tsconfig.json, which tsx reads only when told
+ * (TSX_TSCONFIG_PATH; tz.sh as it is fails them with ERR_MODULE_NOT_FOUND).
+ */
+const DATEFNS_TZ_RUN = String.raw`'use strict';
+const { readFileSync } = require('node:fs');
+const { spawnSync } = require('node:child_process');
+const runs = [...readFileSync('scripts/test/tz.sh', 'utf8').matchAll(/^env TZ=(\S+) pnpm tsx (\S+)$/gm)];
+process.stdout.write('TAP version 13\n1..' + runs.length + '\n');
+let n = 0;
+for (const [, tz, file] of runs) {
+  const env = { ...process.env, TZ: tz, NODE_ENV: 'test', TSX_TSCONFIG_PATH: 'test/tsconfig.json' };
+  const r = spawnSync(process.execPath, ['node_modules/tsx/dist/cli.mjs', file], { env, encoding: 'utf8' });
+  process.stderr.write(r.stdout + r.stderr);
+  if (r.status !== 0) process.exitCode = 1;
+  process.stdout.write((r.status === 0 ? 'ok ' : 'not ok ') + ++n + ' - TZ=' + tz + ' ' + file + '\n');
+}
+`;
 
 /**
  * import-in-the-middle's npm test without c8. Its package.json gives
@@ -1128,5 +1170,63 @@ for (const f of ['tools/node.js', 'test/node.js']) {
       write('libcjs/package.json', JSON.stringify({ type: 'commonjs', sideEffects: false })),
       ['cp', 'runtime.js', '.jsftrace-diff-runtime.cjs']],
     test: () => mocha('node_modules/mocha/bin/mocha.js', '--require', './.jsftrace-diff-runtime.cjs', '--timeout', '60000', 'test/**/*.js'),
+  },
+  {
+    // zod 4.4.3 (the tip of main): a pnpm workspace; pnpmWorkspace installs
+    // what the tests of packages/zod import (the lock file's versions) and
+    // links the workspace's zod. Its npm test (vitest run) less the other
+    // projects of the workspace (docs, treeshake, resolution; and
+    // compile-mode, which runs the same files again with zod/compile's parsers
+    // made with new Function): 8.5 min plain here. Project zod alone: its
+    // TypeScript sources (the @zod/source condition) run by vitest 4, a child
+    // process per file, and tsc over the test files (typecheck: about 2,400 of
+    // the points, a node child process, instrumented like any other). vitest
+    // evaluates the sources in its module runner, past the module hooks: zod
+    // gets no sites (0 of 3,941 functions traced in three of its files, 1,412
+    // of them tsc's).
+    name: 'zod', repo: 'https://github.com/colinhacks/zod.git', commit: 'e516c3baf22615e20934116abebfed6c000222c2',
+    style: 'TypeScript sources through vite, ES modules, semicolons (biome), classes made by a constructor factory, '
+      + 'vitest 4 (a child process per file) with tsc typecheck, project zod only',
+    install: pnpmWorkspace({ zod: 'file:packages/zod', vitest: '4.1.5', vite: '7.3.2', typescript: '5.5.4', esbuild: '0.25.5',
+      '@types/node': '22.13.13', benchmark: '2.1.4', '@types/benchmark': '2.1.5', 'ts-morph': '28.0.0', recheck: '4.6.0-beta.3',
+      '@web-std/file': '3.0.3', '@seriousme/openapi-schema-validator': '2.9.0' }),
+    prepare: [],
+    test: () => ['node_modules/vitest/vitest.mjs', 'run', '--project', 'zod', '--reporter=tap-flat'],
+  },
+  {
+    // date-fns 4.1.0 (the tip of main): a pnpm workspace whose @date-fns/tz and
+    // @date-fns/utc are git submodules (not in a clone): pnpmWorkspace takes
+    // the versions of the submodules' commits from the registry. Its npm test
+    // (vitest run): vitest 3, every src/**/test.ts in one child process
+    // (isolate: false), the TypeScript sources evaluated by vitest's module
+    // runner, past the module hooks: date-fns gets no sites (0 of 2,502
+    // functions traced in the whole suite), while what vitest leaves to
+    // node's import (node_modules: @date-fns/tz, @date-fns/utc, sinon,
+    // lodash) does. In the machine's zone (UTC here, where 18 DST tests
+    // skip); the time-zone programs of its CI are date-fns-tz's.
+    name: 'date-fns', repo: 'https://github.com/date-fns/date-fns.git', commit: 'dd66398305c2b015fba3c1b3d31ccff42ee8d4cf',
+    style: 'TypeScript sources through vite, ES modules, semicolons (prettier), a function per module, time zones, '
+      + 'vitest 3 (one child process, isolate: false)',
+    install: pnpmWorkspace({ vitest: '3.2.4', '@date-fns/tz': '1.4.1', '@date-fns/utc': '2.1.1', sinon: '7.5.0', lodash: '4.17.21',
+      'js-fns': '2.5.2', 'fp-ts': '2.16.10' }),
+    // The tsconfig.json files refer to the submodules' (vite reads them).
+    prepare: ['tz', 'utc', 'docs', 'build', 'mcp'].map((m) => write(`submodules/${m}/tsconfig.json`, '{}\n')),
+    test: () => ['node_modules/vitest/vitest.mjs', 'run', '--reporter=tap-flat'],
+  },
+  {
+    // date-fns's time-zone tests (scripts/test/tz.sh, DATEFNS_TZ_RUN): 15
+    // programs under tsx 4 (its lock file's version), each in the zone it
+    // asserts (DST edges of parseISO, eachDayOfInterval, addBusinessDays,
+    // formatDistanceStrict, getOverlappingDaysInIntervals; formatISO and
+    // formatRFC3339 at odd offsets). Here date-fns's own functions run
+    // instrumented: tsx's hooks compile src/**/*.ts in node, not in a vm (40
+    // of them traced, from 29 files, besides tsx's __name helpers).
+    // samoa.ts fails in every mode: this ICU names Pacific/Apia's zone
+    // 'Samoa Daylight Time', the test expects 'Apia Daylight Time'.
+    name: 'date-fns-tz', repo: 'https://github.com/date-fns/date-fns.git', commit: 'dd66398305c2b015fba3c1b3d31ccff42ee8d4cf',
+    style: 'TypeScript sources compiled by tsx 4 loader hooks, ES modules, a node per file in its TZ, assert',
+    install: pnpmWorkspace({ tsx: '4.20.3', '@date-fns/tz': '1.4.1', '@date-fns/utc': '2.1.1' }),
+    prepare: [write('.jsftrace-tz-run.cjs', DATEFNS_TZ_RUN)],
+    test: () => ['.jsftrace-tz-run.cjs'],
   },
 ];

@@ -34,7 +34,8 @@ Libraries: ${LIBRARIES.map((l) => l.name).join(', ')} (default: all).
   --dir DIR      where the checkouts are (default $JSFTRACE_SUITES_DIR, else
                  <tmpdir>/jsftrace-suites). A missing <DIR>/<library> is cloned
                  from its repository; then the pinned commit is checked out,
-                 its dependencies installed (npm install --ignore-scripts) and
+                 its dependencies installed (npm install --ignore-scripts, or
+                 the library's own install steps) and
                  its prepare steps run, once (a .jsftrace-ready file marks it).
                  To prepare by hand: git clone <repo> <DIR>/<name> && git -C
                  <DIR>/<name> checkout <commit>.
@@ -65,7 +66,7 @@ function ready(lib: Library, dir: string): string {
   const marker = join(at, '.jsftrace-ready');
   if (existsSync(marker)) return at;
   sh(['git', 'checkout', '--quiet', lib.commit], at);
-  sh(['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], at);
+  for (const step of lib.install ?? [['npm', 'install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error']]) sh(step, at);
   for (const step of lib.prepare) sh(step, at);
   writeFileSync(marker, `${lib.commit}\n`);
   return at;
