@@ -350,7 +350,7 @@ Error.prepareStackTrace = (e, cs) => {
 console.log(errors.map((e) => e.stack).join(' '), calls, ours);
 `;
 
-test('a module that cannot be found, an import attribute missing: no frame of jsftrace\'s in the error', { timeout: 60_000 }, async () => {
+test('a module that cannot be found, an import attribute missing: no frame of jsftrace\'s in the error, and Node\'s own line above it uncaught', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
     writeTree(t.dir, { 'main.mjs': MISSING, 'data.json': '{"a":1}' });
@@ -371,6 +371,20 @@ test('a module that cannot be found, an import attribute missing: no frame of js
     for (const flags of [['--require', registerCjs], ['--import', registerJs]]) {
       const r = await runNode([...flags, 'mocked.mjs'], { cwd: t.dir, env: REAL });
       assert.equal(r.stdout, mockedPlain.stdout, `${flags.join(' ')}: ${r.stderr}`);
+    }
+    // A main module or a require that cannot be found, uncaught: Node
+    // prints the line it threw from, its own, not one of jsftrace's file
+    // (below it, Node's frames of the hooks' chain, which any registered
+    // hook adds, differ).
+    writeTree(t.dir, { 'noop.cjs': '', 'requires.cjs': `require('./not-there.cjs')\n` });
+    for (const main of ['not-there.js', 'requires.cjs']) {
+      const head = (text: string): string => text.split('\n').slice(0, 5).join('\n');
+      const p = await runNode(['--require', './noop.cjs', main], { cwd: t.dir, env: REAL });
+      assert.equal(p.code, 1, p.stderr);
+      const r = await runNode(['--require', registerCjs, main], { cwd: t.dir, env: REAL });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(head(r.stderr), head(p.stderr), main);
+      assert.doesNotMatch(r.stderr, /jsftrace(?:-later)?\.cjs|dist\/src\//, main);
     }
     if (!inThreadHooks) return;
     // The stack is formatted when the program first reads it, by the

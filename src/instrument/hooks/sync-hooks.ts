@@ -24,7 +24,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeHandlesExtension } from '../../shared/own-load.js';
 import { markDecided } from './cjs.js';
-import { ownCallSites } from '../original/call-sites.js';
+import { ownCallSites, ownFramesLeftOut } from '../original/call-sites.js';
 import { joinAsOuter, requestOuter, transforms } from './loader-state.js';
 import { instrumentLoadResult, type LoadResult } from './load-result.js';
 import { withoutOwnFrames } from './own-frames.js';
@@ -75,12 +75,7 @@ function hooks(self: { rank: number }): SyncHooks {
       // loader of the program's registering hooks inside its own) is not
       // in this request's chain, so this set must still do it.
       const mine = transforms(self.rank);
-      let result: LoadResult;
-      try {
-        result = nextLoad(url, context);
-      } catch (e) {
-        throw withoutOwnFrames(e);
-      }
+      const result = passOn(() => nextLoad(url, context));
       if (!mine) return result;
       if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
         // Node 22 hands a module required by CommonJS whose source another
@@ -99,12 +94,7 @@ function hooks(self: { rank: number }): SyncHooks {
   };
   if (self.rank !== 0) return set;
   set.resolve = (specifier, context, nextResolve) => {
-    let result: { url: string };
-    try {
-      result = nextResolve(specifier, context);
-    } catch (e) {
-      throw withoutOwnFrames(e);
-    }
+    const result = passOn(() => nextResolve(specifier, context));
     // The chain of this resolve was fixed when it started; the new hooks
     // apply from the next request on, which is the entry point's load. A
     // `--require` preload after ours is resolved with no parent too, and
@@ -113,6 +103,23 @@ function hooks(self: { rank: number }): SyncHooks {
     return result;
   };
   return set;
+}
+
+/**
+ * The next step's answer, and its error as Node threw it: where the
+ * formatter leaves jsftrace's frames out (original/call-sites.ts), the
+ * error is not caught, so that V8 places it where Node threw it (the line
+ * Node prints above an uncaught one: a module that cannot be found names
+ * Node's `throw err`, not jsftrace's file); elsewhere it is caught and
+ * given a stack without jsftrace's frames (own-frames.ts).
+ */
+function passOn<T>(next: () => T): T {
+  if (ownFramesLeftOut()) return next();
+  try {
+    return next();
+  } catch (e) {
+    throw withoutOwnFrames(e);
+  }
 }
 
 const cjs = module as unknown as { _cache: Record<string, object | undefined> };

@@ -129,6 +129,21 @@ export function firstFrameOf(read: () => void): { file: string | null | undefine
   return null;
 }
 
+/** Whether Node's default formatter is jsftrace's stand-in, which leaves jsftrace's frames out of every stack. */
+let standingIn = false;
+
+/**
+ * Whether an error that passes through a frame of jsftrace's needs no
+ * handling to hide it: the stand-in of Node's default formatter (and the
+ * views given to a program's own) leave such frames out wherever the stack
+ * is formatted, as long as Error.prepareStackTrace is still jsftrace's
+ * accessor and V8 formats a stack when it is first read (Node 22 and later).
+ */
+export function ownFramesLeftOut(): boolean {
+  if (!standingIn || ourGetter === null) return false;
+  return ObjectGetOwnPropertyDescriptor(IntrinsicError, 'prepareStackTrace')?.get === ourGetter;
+}
+
 /** A formatter that gives V8's CallSites as they are. */
 const RAW = (_e: unknown, sites: unknown): unknown => sites;
 
@@ -391,6 +406,7 @@ function installPrepareAccessor(
       // that calls it may hand it anything.
       return ReflectApply(builtin, this, [error, plain(trace, this === IntrinsicError && ArrayIsArray(trace))]);
     }, builtin);
+    standingIn = true;
   }
   const nodeDefault = value;
   const wrapped = new WeakMap<object, Prepare>();
