@@ -20,6 +20,7 @@
 // work will use, whenever the rest of the start comes (startAtMain).
 require('../shared/start-clocks.cjs');
 const threadSettings = require('../shared/thread-settings.cjs') as import('../shared/thread-settings.cjs').ThreadSettings;
+const inThreadHooks = require('../shared/in-thread-hooks.cjs') as import('../shared/in-thread-hooks.cjs').InThreadHooks;
 // A worker that jsftrace reached through the options its program gave it
 // (execArgv, or its environment's NODE_OPTIONS): those as given.
 threadSettings.giveBackOptions();
@@ -106,10 +107,14 @@ function userLoaders(): boolean {
 /**
  * Whether jsftrace's module hooks will be a loader in Node's loader thread
  * (`module.register`) rather than in-thread hooks (`module.registerHooks`,
- * Node 22.15, 23.5 and later): what hooks/install.ts chooses.
+ * on the releases where they are sound: shared/in-thread-hooks.cts): what
+ * hooks/install.ts chooses.
  */
 function loaderThreadOfOurs(): boolean {
-  return threadSettings.settingsEnv()['JSFTRACE_HOOKS'] === 'async' || typeof (Module as { registerHooks?: unknown }).registerHooks !== 'function';
+  const hooks = threadSettings.settingsEnv()['JSFTRACE_HOOKS'];
+  if (hooks === 'async') return true;
+  if (hooks === 'sync') return !inThreadHooks.inThreadHooksPresent();
+  return !inThreadHooks.inThreadHooksSound();
 }
 
 /**

@@ -3,10 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import module from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv, run, scratchDir } from '../support/process.js';
+import type { InThreadHooks } from '../../src/shared/in-thread-hooks.cjs';
 
 export const registerJs = fileURLToPath(new URL('../../src/public/register.js', import.meta.url));
 export const registerCjs = fileURLToPath(new URL('../../src/public/register.cjs', import.meta.url));
@@ -15,12 +16,19 @@ export const seenTransformUrl = new URL('../fixtures/instrument/seen-transform.j
 export const tsxLoader = fileURLToPath(import.meta.resolve('tsx'));
 
 /**
+ * Whether jsftrace's module hooks are in-thread on this Node by default:
+ * where module.registerHooks exists, on the releases where registering it
+ * changes nothing else (src/shared/in-thread-hooks.cts).
+ */
+export const inThreadHooks = (createRequire(import.meta.url)('../../src/shared/in-thread-hooks.cjs') as InThreadHooks).inThreadHooksSound();
+
+/**
  * The module hook mechanisms of this Node line, each run by the hook suites:
  * the default (module.register's off-thread hooks on Node 20, in-thread
- * module.registerHooks where it exists) and, where both exist, the
- * off-thread hooks as well (JSFTRACE_HOOKS=async).
+ * module.registerHooks where jsftrace uses it) and, where both are used,
+ * the off-thread hooks as well (JSFTRACE_HOOKS=async).
  */
-export const hookModes: { label: string; hooks: string }[] = typeof (module as { registerHooks?: unknown }).registerHooks === 'function'
+export const hookModes: { label: string; hooks: string }[] = inThreadHooks
   ? [{ label: 'registerHooks', hooks: 'auto' }, { label: 'module.register', hooks: 'async' }]
   : [{ label: 'module.register', hooks: 'auto' }];
 

@@ -9,17 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENTRIES, REAL, registerCjs, registerJs, runNode, served, tempDir, threeWays, TRACING, pids, writeTree } from './support.js';
+import { ENTRIES, inThreadHooks, REAL, registerCjs, registerJs, runNode, served, tempDir, threeWays, TRACING, pids, writeTree } from './support.js';
 import { cleanEnv, run } from '../support/process.js';
 
-/** Node's in-thread module hooks (module.registerHooks, 22.15 on), which jsftrace then uses. */
 const mainJs = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const inThreadHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
 
-/** The hooks a run can be given: the loader thread (module.register) always, in-thread hooks where Node has them. */
+/** The hooks a run can be given: the loader thread (module.register) always, in-thread hooks where jsftrace uses them. */
 const HOOK_MODES = inThreadHooks ? ['async', 'sync'] : ['async'];
 
 const SOURCE_TEXT = `

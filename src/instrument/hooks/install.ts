@@ -10,8 +10,10 @@
  * On Node 20 (and later with JSFTRACE_HOOKS=async): ES modules through
  * `module.register` (a loader thread running esm-loader.ts), CommonJS
  * through Module.prototype._compile (cjs.ts). Where `module.registerHooks`
- * exists (and JSFTRACE_HOOKS is not 'async'): ES modules through an
- * in-thread load hook instead; CommonJS stays on _compile. Before Node 20.6
+ * exists (and JSFTRACE_HOOKS is not 'async'), on the releases where
+ * registering it changes nothing else (shared/in-thread-hooks.cts): ES
+ * modules through an in-thread load hook instead; CommonJS stays on
+ * _compile. Before Node 20.6
  * (no module.register) ES modules are not instrumented, with a warning.
  */
 
@@ -28,15 +30,17 @@ import { readScopeConfig } from '../scope.js';
 import { installCjsHook } from './cjs.js';
 import { followChildren, followWorkers, type EntryFlag } from './propagate.js';
 import { followLoaders } from './follow-loaders.js';
-import { installSyncHooks, joinOutermost, syncHooksApi } from './sync-hooks.js';
+import { installSyncHooks, joinOutermost, prepareSyncHooks, syncHooksApi } from './sync-hooks.js';
 import { atExit } from '../../shared/exit-hooks.js';
 import { workingDir, workingDirRemoved } from '../../shared/working-dir.js';
 import { KEY_GLOBAL } from '../../shared/site-abi.js';
 import type { LoaderData } from './esm-loader.js';
 import { requireOwnCjs } from '../../shared/own-cjs.js';
 import type { ThreadSettings } from '../../shared/thread-settings.cjs';
+import type { InThreadHooks } from '../../shared/in-thread-hooks.cjs';
 
 const threadSettings = requireOwnCjs<ThreadSettings>('./thread-settings.cjs');
+const inThreadHooks = requireOwnCjs<InThreadHooks>('./in-thread-hooks.cjs');
 
 export interface InstallInfo {
   /** How ES modules are hooked in this thread. */
@@ -83,7 +87,9 @@ function chooseMode(env: NodeJS.ProcessEnv): 'sync' | 'async' {
     return 'sync';
   }
   if (v !== 'auto' && v !== '') fail('EINVAL', `JSFTRACE_HOOKS=${v}: expected auto, sync or async`);
-  return syncHooksApi() !== null ? 'sync' : 'async';
+  // Node releases whose in-thread hooks change how imported CommonJS loads
+  // get the loader thread (shared/in-thread-hooks.cts).
+  return inThreadHooks.inThreadHooksSound() ? 'sync' : 'async';
 }
 
 /** Whether Node's permission model (`--permission`, Node 20's `--experimental-permission`) is on and denies worker threads. */
@@ -209,7 +215,16 @@ export function installHooksSync(flag: EntryFlag, env: NodeJS.ProcessEnv = proce
       code: 'JSFTRACE_HOOKS',
     });
   }
-  else if (registerLoaderThread()) esm = 'async';
+  else if (registerLoaderThread()) {
+    esm = 'async';
+    // A program's own in-thread hooks run before every off-thread loader,
+    // ours included, and may answer without passing a request on: a set of
+    // our in-thread hooks joins outside each, from its first on. Until the
+    // program registers one there is none (shared/in-thread-hooks.cts: on
+    // some releases registering one changes how Node loads; once the
+    // program has, ours changes nothing more).
+    if (prepareSyncHooks()) followLoaders('registerHooks', joinOutermost);
+  }
   else {
     esm = 'none';
     process.emitWarning('this Node has no module.register: ES modules are not instrumented (CommonJS is)', {

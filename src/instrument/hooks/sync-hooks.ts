@@ -15,7 +15,11 @@
  * a `--require` preload, which Node also resolves with no parent), so that
  * loaders registered after jsftrace (`--import tsx` after us) run inside
  * ours. In-thread hooks can leave the chain, so there is never more than
- * one set of ours: the one a new set replaces deregisters.
+ * one set of ours: the one a new set replaces deregisters. Where ES
+ * modules go through our loader thread instead (install.ts), the sets of
+ * this file join only outside the program's own in-thread hooks; what
+ * such a set is handed back already transformed by the loader thread, it
+ * passes on (load.ts: the marker).
  */
 
 import { readFileSync } from 'node:fs';
@@ -53,6 +57,16 @@ function preloading(): boolean {
 }
 
 /**
+ * Whether the request is a `require()` of a CommonJS module that Node runs
+ * without its CommonJS loader (one whose source a loader supplied), which
+ * Node answers by compiling the file it reads. Asked only of CommonJS
+ * results without source.
+ */
+function requiredByImportedCjs(): boolean {
+  return ownCallSites(50, (sites) => sites.some((c) => c.getFunctionName() === 'loadAndTranslateForRequireInImportedCJS')) === true;
+}
+
+/**
  * Whether Node's CommonJS loader asks (a `require()`), by the conditions it
  * resolves with: `require` and not `import` (a program may add `require`
  * to every resolve, `-C require`; adding both leaves a required module
@@ -77,11 +91,16 @@ function hooks(self: { rank: number }): SyncHooks {
       const mine = transforms(self.rank);
       const result = passOn(() => nextLoad(url, context));
       if (!mine) return result;
-      if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:')) {
+      if (result.format === 'commonjs' && (result.source === null || result.source === undefined) && url.startsWith('file:') && requiredByImportedCjs()) {
         // Node 22 hands a module required by CommonJS whose source another
         // loader supplied a result without source, then reads and compiles
         // the file itself, without _compile: give it the file's source, so
-        // that what it compiles is what the hook transformed.
+        // that what it compiles is what the hook transformed. Only there:
+        // a CommonJS module imported with no source is loaded by Node's
+        // CommonJS loader, whose own request reaches this hook again, while
+        // a source given here would have Node run it without that loader
+        // (before 22.21 and 24.10: no require.cache, require.extensions or
+        // module.parent, and its requires through the ES module loader).
         return instrumentLoadResult(url, { ...result, source: readFileSync(fileURLToPath(url), 'utf8') }, compiledByNode);
       }
       // Node 22 and later require a .js of a package with no "type" with no
@@ -167,6 +186,16 @@ export function joinOutermost(): void {
   ourSet = registerOurs(hooks(self));
   self.rank = joinAsOuter();
   previous?.deregister();
+}
+
+/**
+ * Readies joinOutermost without registering anything: where ES modules go
+ * through a loader thread, a set of ours joins only outside the program's
+ * own in-thread hooks. False when Node lacks the API.
+ */
+export function prepareSyncHooks(): boolean {
+  registerOurs = syncHooksApi();
+  return registerOurs !== null;
 }
 
 /** Registers the hooks in this thread; false when Node lacks the API. */
