@@ -35,7 +35,7 @@
  *     return (Pk = EXPR, Pt ? Pt = PQ(Pk, Pt) : Pt = Pk, Pk = void 0, Pt);   // long, with a call
  *     return ((0,PI)(EXPR, Pt));                                        // anything else
  *     ...
- *     if (Pt) PL(Pt);                                                  // falling off the end
+ *     if (Pt) PL(Pt)                                  // falling off the end (after a `;` only where the last statement lacks one)
  *   }
  *
  * - Idle (the site's key `K.k<n>` false, shared/site-abi.ts): a load of a
@@ -458,6 +458,43 @@ function paramNames(params: N[], out: string[]): void {
   }
 }
 
+/** The statement that ends `st`: through the last branch of an if, the body of a loop, a with or a label. */
+function tailOf(st: N): N {
+  for (;;) {
+    switch (st.type) {
+      case 'IfStatement':
+        st = (st['alternate'] ?? st['consequent']) as N;
+        break;
+      case 'ForStatement': case 'ForInStatement': case 'ForOfStatement': case 'WhileStatement':
+      case 'WithStatement': case 'LabeledStatement':
+        st = st['body'] as N;
+        break;
+      default:
+        return st;
+    }
+  }
+}
+
+/**
+ * Whether a statement ends so that another may follow it on the same line:
+ * its tail (tailOf) ends with its own `;`, or with the brace of a block (a
+ * function's, a class's, a try's). An expression ending with a brace
+ * (`x = {}`) does not, nor a do-while (whose `;` ASI would supply).
+ */
+function endsItself(st: N, code: string): boolean {
+  const tail = tailOf(st);
+  if (code.charCodeAt(tail.end - 1) === 59 /* ; */) return true;
+  return ENDS_WITH_BLOCK.has(tail.type);
+}
+
+const ENDS_WITH_BLOCK = new Set(['BlockStatement', 'FunctionDeclaration', 'ClassDeclaration', 'TryStatement', 'SwitchStatement', 'StaticBlock']);
+
+/** Statements that may stand in a block where they stand (the branch of an if, a loop's body) with no change of meaning. */
+const BRACEABLE = new Set([
+  'ExpressionStatement', 'ReturnStatement', 'ThrowStatement', 'BreakStatement', 'ContinueStatement', 'DebuggerStatement',
+  'DoWhileStatement', 'VariableDeclaration',
+]);
+
 /**
  * Names declared twice at the top level of a function body in a way that is
  * legal there and not in a block (a var and a function of one name; two
@@ -590,6 +627,8 @@ class Instrumenter {
   private readonly blockEnds = new WeakMap<N, number>();
   /** Statements that end without `;`, where an insertion at their end needs one: start, end, depth. */
   private readonly asiEnds: number[] = [];
+  /** Statements that end a function body, with its exit as an operand or in braces of ours: nothing follows them that needs a `;`. */
+  private readonly lastOperands = new Set<N>();
   /** How deep the walk is: insertions at one offset nest by it (insertions.ts). */
   private depth = 0;
   private readonly withFns: Set<N>;
@@ -832,10 +871,15 @@ class Instrumenter {
   private statementList(stmts: N[], end: number): void {
     const last = stmts[stmts.length - 1];
     if (last !== undefined && desugaredLoop(last)) this.keptContinuations.push(last.end);
+    let previous: N | undefined;
     for (const st of stmts) {
       if (CONTINUED.has(st.type) || LOOPS.has(st.type)) this.continuations.push(st.end);
-      // The statements are walked one level down.
-      if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string') this.listStatements.push(st.start, st.end, this.depth + 1);
+      // The statements are walked one level down. The first of a list, and
+      // one after a statement that ends itself, need no `;` before them
+      // (what is inserted before a list ends with a brace or a `;`).
+      if (st.type === 'ExpressionStatement' && typeof st['directive'] !== 'string'
+        && previous !== undefined && !endsItself(previous, this.code)) this.listStatements.push(st.start, st.end, this.depth + 1);
+      previous = st;
     }
     this.openListEnds.push(end);
     for (const st of stmts) {
@@ -848,6 +892,7 @@ class Instrumenter {
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
   private asiStatement(node: N): void {
+    if (this.lastOperands.has(node)) return;
     if (this.code.charCodeAt(node.end - 1) !== 59 /* ; */) this.asiEnds.push(node.start, node.end, this.depth);
   }
 
@@ -860,7 +905,27 @@ class Instrumenter {
     const l = this.listStatements;
     for (let i = 0; i < l.length; i += 3) if (this.ins.has(l[i]!)) this.ins.open(l[i]!, ';', l[i + 1]!, l[i + 2]! * 4 + GUARD);
     const a = this.asiEnds;
-    for (let i = 0; i < a.length; i += 3) if (this.ins.has(a[i + 1]!)) this.ins.close(a[i + 1]!, ';', a[i]!, a[i + 2]! * 4 + SEMICOLON);
+    for (let i = 0; i < a.length; i += 3) {
+      if (this.ins.has(a[i + 1]!) && !this.braceNext(a[i + 1]!)) this.ins.close(a[i + 1]!, ';', a[i]!, a[i + 2]! * 4 + SEMICOLON);
+    }
+  }
+
+  /**
+   * Whether only white space lies between `at` and a closing brace: a
+   * statement ending there needs no `;` after what is inserted at its end,
+   * as what is inserted at the brace starts with a brace, a `;` or a
+   * statement that follows a block (the fall-off exit: see fn). Node 22.21,
+   * 24.9 and later read a failed `assert(...)`'s text up to its first `;`,
+   * and a one-line `function () { return x }` inside it is common. A
+   * comment between them keeps the `;`.
+   */
+  private braceNext(at: number): boolean {
+    const code = this.code;
+    for (;; at++) {
+      const c = code.charCodeAt(at);
+      if (c === 125 /* } */) return true;
+      if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+    }
   }
 
   private loops(): Loop[] {
@@ -1160,9 +1225,28 @@ class Instrumenter {
       const stmts = body['body'] as N[];
       const last = stmts[stmts.length - 1];
       // Only when the end can be reached by falling through the last
-      // statement. The `;` ends a last statement that relied on ASI.
-      const fallOff = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement')
-        ? `;if(${P}t)${P}L(${held(1, wb, `${P}t`)});` : '';
+      // statement. The `;` ends a last statement that relied on ASI, and
+      // only such a one: Node 22.21, 24.9 and later read a failed
+      // `assert(...)`'s text from the compiled line up to its first `;`,
+      // and Node 26 throws a TypeError for the assertion where that text
+      // is cut inside the call (a function passed to it).
+      // A last expression statement without one ends with the exit as one
+      // more operand of its comma: `{ f(x) }` becomes `{ f(x),Pt&&PL(Pt) }`
+      // (nothing follows it in the body to need a `;`; a directive stays one).
+      // Where the last statement ends without a `;` or a block of its own,
+      // the exit needs none either: a last expression statement takes it
+      // as one more operand of its comma (`{ f(x) }` becomes
+      // `{ f(x),Pt&&PL(Pt) }`), and the statement that ends an if or a loop
+      // (`if (c) return x`) stands in braces, after which the exit follows
+      // as after any block. Nothing follows either in the body that would
+      // need a `;` (asiStatement leaves them out); a directive stays one.
+      const reached = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement');
+      const tail = last === undefined ? undefined : tailOf(last);
+      const open = reached && tail !== undefined && !endsItself(tail, this.code);
+      const operand = open && tail === last && last.type === 'ExpressionStatement' && typeof last['directive'] !== 'string';
+      const braced = open && tail !== last && BRACEABLE.has(tail!.type);
+      const exit = `${P}t&&${P}L(${held(1, wb, `${P}t`)})`;
+      const fallOff = !reached || operand ? '' : `${open && !braced ? ';' : ''}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
       const closing = fallOff + (wrap ? caught : '');
       // V8 places a sync generator's exception at this catch's throw.
       if (wrap && passed !== '') this.rethrows.push(body.end - 1);
@@ -1175,6 +1259,16 @@ class Instrumenter {
       // Made before the body is walked, so after a return's closer that
       // ends at the brace (`if (x) return y}`): closers run innermost first.
       else if (closing !== '') this.close(body.end - 1, closing, at);
+      // After the closing: where the statement starts the body and ends
+      // at its brace (minified), the later call of one place nests inside.
+      if (operand) {
+        this.lastOperands.add(last);
+        this.close(last.end, `,${exit}`, last.start);
+      } else if (braced) {
+        this.lastOperands.add(tail!);
+        this.open(tail!.start, '{', tail!.end);
+        this.close(tail!.end, '}', tail!.start);
+      }
     } else {
       // An expression body becomes a block that returns it.
       this.open(body.start, '{', body.end);
