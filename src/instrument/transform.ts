@@ -627,8 +627,8 @@ class Instrumenter {
   private readonly blockEnds = new WeakMap<N, number>();
   /** Statements that end without `;`, where an insertion at their end needs one: start, end, depth. */
   private readonly asiEnds: number[] = [];
-  /** Statements that end a function body, with its exit as an operand or in braces of ours: nothing follows them that needs a `;`. */
-  private readonly lastOperands = new Set<N>();
+  /** Where statements end that end a block with an exit of ours joined to them or in braces of ours: nothing follows them that needs a `;`. */
+  private readonly lastOperands = new Set<number>();
   /** How deep the walk is: insertions at one offset nest by it (insertions.ts). */
   private depth = 0;
   private readonly withFns: Set<N>;
@@ -892,7 +892,6 @@ class Instrumenter {
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
   private asiStatement(node: N): void {
-    if (this.lastOperands.has(node)) return;
     if (this.code.charCodeAt(node.end - 1) !== 59 /* ; */) this.asiEnds.push(node.start, node.end, this.depth);
   }
 
@@ -906,7 +905,8 @@ class Instrumenter {
     for (let i = 0; i < l.length; i += 3) if (this.ins.has(l[i]!)) this.ins.open(l[i]!, ';', l[i + 1]!, l[i + 2]! * 4 + GUARD);
     const a = this.asiEnds;
     for (let i = 0; i < a.length; i += 3) {
-      if (this.ins.has(a[i + 1]!) && !this.braceNext(a[i + 1]!)) this.ins.close(a[i + 1]!, ';', a[i]!, a[i + 2]! * 4 + SEMICOLON);
+      const end = a[i + 1]!;
+      if (this.ins.has(end) && !this.lastOperands.has(end) && !this.braceNext(end)) this.ins.close(end, ';', a[i]!, a[i + 2]! * 4 + SEMICOLON);
     }
   }
 
@@ -919,6 +919,55 @@ class Instrumenter {
    * and a one-line `function () { return x }` inside it is common. A
    * comment between them keeps the `;`.
    */
+  /**
+   * How an exit of ours (`exit`, an expression) follows `last`, the last
+   * statement of a block, at the block's closing brace, with no `;` where
+   * the program wrote none: Node 22.21, 24.9 and later read a failed
+   * `assert(...)`'s text up to its first `;`, and Node 26 throws a
+   * TypeError for the assertion where that text is cut inside the call (a
+   * function passed to it). `joined`: a last expression statement takes
+   * the exit as one more operand of its comma (`{ f(x) }` becomes
+   * `{ f(x),Pt&&PL(Pt) }`), and nothing is to be put at the brace;
+   * otherwise `lead` goes before the exit there: nothing after a statement
+   * that ends itself, or one that ends an if or a loop (`if (c) return
+   * x`), which stands in braces; else `;` (a last `let`, a do-while). A
+   * directive stays one. `place` makes the insertions at the statement,
+   * once those at the brace are made: where the statement starts the
+   * block and ends at its brace (minified), the later call of one place
+   * nests inside. What ends so needs no `;` of its own (asiStatement).
+   */
+  private exitAfter(last: N | undefined, exit: string): { joined: boolean; lead: string; place(): void } {
+    const tail = last === undefined ? undefined : tailOf(last);
+    if (last === undefined || tail === undefined || endsItself(tail, this.code)) return { joined: false, lead: '', place() {} };
+    if (tail === last && last.type === 'ExpressionStatement' && typeof last['directive'] !== 'string') {
+      return {
+        joined: true, lead: '', place: () => {
+          this.lastOperands.add(last.end);
+          this.close(last.end, `,${exit}`, last.start);
+        },
+      };
+    }
+    if (tail === last || !BRACEABLE.has(tail.type)) return { joined: false, lead: ';', place() {} };
+    return {
+      joined: false, lead: '', place: () => {
+        this.lastOperands.add(tail.end);
+        this.open(tail.start, '{', tail.end);
+        this.close(tail.end, '}', tail.start);
+      },
+    };
+  }
+
+  /**
+   * Statements of ours that open a block of the program's (a catch's, a
+   * finally's): one block of one comma expression, which needs no `;` (see
+   * braceNext) and compiles as the statements would. A live patch keeps
+   * the statements, the text V8's LiveEdit is known to match.
+   */
+  private lead(parts: string[]): string {
+    const some = parts.filter((p) => p !== '');
+    return this.live ? some.map((p) => `${p};`).join('') : `{${some.join(',')}}`;
+  }
+
   private braceNext(at: number): boolean {
     const code = this.code;
     for (;; at++) {
@@ -1067,7 +1116,7 @@ class Instrumenter {
     this.blockEnds.set(block, handler !== null ? handler.start : this.code.lastIndexOf('finally', finalizer!.start));
     if (ctx === undefined || ctx === null || finalizer === null) {
       // Module level: a throw may have left frames above the module's depth.
-      if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, `${this.K}.on&&${this.P}K&&${this.P}K(${held(1, this.w(finalizer.start), `${this.P}D`)});`, finalizer.end - 1);
+      if (ctx === undefined && finalizer !== null) this.open(finalizer.start + 1, this.lead([`${this.K}.on&&${this.P}K&&${this.P}K(${held(1, this.w(finalizer.start), `${this.P}D`)})`]), finalizer.end - 1);
       this.children(node);
       return;
     }
@@ -1081,7 +1130,7 @@ class Instrumenter {
     // Resumed if suspended; and a throw that brought it here may have left
     // the frames of the calls it went through: they end here, as at a catch.
     const wf = this.w(finalizer.start);
-    const lead = `${ctx.suspends ? `${resumeCode(P, wf, this.live)};` : ''}${P}t&&${P}C(${held(1, wf, `${P}t`)});`;
+    const lead = this.lead([ctx.suspends ? resumeCode(P, wf, this.live) : '', `${P}t&&${P}C(${held(1, wf, `${P}t`)})`]);
     const empty = finalizer.end - finalizer.start === 2;
     const opened = this.open(finalizer.start + 1, lead, finalizer.end - 1);
     this.walk(finalizer, null);
@@ -1089,12 +1138,22 @@ class Instrumenter {
       // A return left pending by an earlier pass through this statement
       // (a finally that continued a loop) must not exit now.
       const block = node['block'] as N;
-      this.open(block.start + 1, `${P}f&=${held(1, this.w(block.start), '0')};`, block.end - 1);
+      this.open(block.start + 1, this.lead([`${P}f&=${held(1, this.w(block.start), '0')}`]), block.end - 1);
       const we = this.wa(finalizer);
-      const exit = `;${P}f&&(${P}f&=${held(1, we, '0')},${P}t&&${P}L(${held(1, we, `${P}t`)},${P}r));`;
-      // An empty finally: the exit after the resume, in one insertion.
-      if (!empty) this.close(finalizer.end - 1, exit, finalizer.start + 1);
-      else this.ins.setText(opened, lead + exit);
+      const pending = `${P}f&&(${P}f&=${held(1, we, '0')},${P}t&&${P}L(${held(1, we, `${P}t`)},${P}r))`;
+      if (this.live) {
+        const exit = `;${pending};`;
+        if (!empty) this.close(finalizer.end - 1, exit, finalizer.start + 1);
+        else this.ins.setText(opened, lead + exit);
+      } else if (empty) {
+        // An empty finally: the exit after the resume, in one insertion.
+        this.ins.setText(opened, lead + pending);
+      } else {
+        const stmts = finalizer['body'] as N[];
+        const after = this.exitAfter(stmts[stmts.length - 1], pending);
+        if (!after.joined) this.close(finalizer.end - 1, `${after.lead}${pending}`, finalizer.start + 1);
+        after.place();
+      }
     }
   }
 
@@ -1207,9 +1266,9 @@ class Instrumenter {
       : `${P}t&&((${P}e)instanceof(${this.K}),${P}t=${P}U(${held(2, wb, `${P}t`)}))`;
     // A sync generator's exception leaves through this clause, so V8 places
     // it here; the key notes that it passed (original/uncaught-line.ts).
-    const passed = node.generator && !node.async && this.notes ? `(${P}e)instanceof(${this.K})||${this.K}.g;` : '';
-    const caught = `}catch(${P}e){${passed}${unwinds};throw(${P}e)}`
-      + (node.generator ? `finally{${resumeCode(P, wb, this.live)};${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
+    const passed = node.generator && !node.async && this.notes ? `(${P}e)instanceof(${this.K})||${this.K}.g` : '';
+    const caught = `}catch(${P}e){${this.lead([passed, unwinds])}throw(${P}e)}`
+      + (node.generator ? `finally{${resumeCode(P, wb, this.live)}${this.live ? ';' : ','}${P}t&&${P}L(${held(1, wb, `${P}t`)})}` : '');
     let entry: number;
     let entryAt = body.start;
     let directive = false;
@@ -1230,23 +1289,10 @@ class Instrumenter {
       // `assert(...)`'s text from the compiled line up to its first `;`,
       // and Node 26 throws a TypeError for the assertion where that text
       // is cut inside the call (a function passed to it).
-      // A last expression statement without one ends with the exit as one
-      // more operand of its comma: `{ f(x) }` becomes `{ f(x),Pt&&PL(Pt) }`
-      // (nothing follows it in the body to need a `;`; a directive stays one).
-      // Where the last statement ends without a `;` or a block of its own,
-      // the exit needs none either: a last expression statement takes it
-      // as one more operand of its comma (`{ f(x) }` becomes
-      // `{ f(x),Pt&&PL(Pt) }`), and the statement that ends an if or a loop
-      // (`if (c) return x`) stands in braces, after which the exit follows
-      // as after any block. Nothing follows either in the body that would
-      // need a `;` (asiStatement leaves them out); a directive stays one.
+      // Only where the end can be reached by falling through.
       const reached = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement');
-      const tail = last === undefined ? undefined : tailOf(last);
-      const open = reached && tail !== undefined && !endsItself(tail, this.code);
-      const operand = open && tail === last && last.type === 'ExpressionStatement' && typeof last['directive'] !== 'string';
-      const braced = open && tail !== last && BRACEABLE.has(tail!.type);
-      const exit = `${P}t&&${P}L(${held(1, wb, `${P}t`)})`;
-      const fallOff = !reached || operand ? '' : `${open && !braced ? ';' : ''}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
+      const after = reached ? this.exitAfter(last, `${P}t&&${P}L(${held(1, wb, `${P}t`)})`) : null;
+      const fallOff = after === null || after.joined ? '' : `${after.lead}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
       const closing = fallOff + (wrap ? caught : '');
       // V8 places a sync generator's exception at this catch's throw.
       if (wrap && passed !== '') this.rethrows.push(body.end - 1);
@@ -1259,16 +1305,7 @@ class Instrumenter {
       // Made before the body is walked, so after a return's closer that
       // ends at the brace (`if (x) return y}`): closers run innermost first.
       else if (closing !== '') this.close(body.end - 1, closing, at);
-      // After the closing: where the statement starts the body and ends
-      // at its brace (minified), the later call of one place nests inside.
-      if (operand) {
-        this.lastOperands.add(last);
-        this.close(last.end, `,${exit}`, last.start);
-      } else if (braced) {
-        this.lastOperands.add(tail!);
-        this.open(tail!.start, '{', tail!.end);
-        this.close(tail!.end, '}', tail!.start);
-      }
+      after?.place();
     } else {
       // An expression body becomes a block that returns it.
       this.open(body.start, '{', body.end);
@@ -1589,15 +1626,15 @@ class Instrumenter {
     // whose value has no name notes that something was caught.
     const param = node['param'] as N | null;
     const noted = !this.notes || this.withDepth > 0 ? ''
-      : param !== null && param.type === 'Identifier' ? `(${param['name'] as string})instanceof(${this.K})||${this.K}.c;` : `${this.K}.c;`;
+      : param !== null && param.type === 'Identifier' ? `(${param['name'] as string})instanceof(${this.K})||${this.K}.c` : `${this.K}.c`;
     if (ctx === undefined) {
       // Module level: frames above the depth at which the module began.
-      this.open(body.start + 1, `${noted}${this.K}.on&&${P}K&&${P}K(${held(1, this.w(body.start), `${P}D`)});`, body.end - 1);
+      this.open(body.start + 1, this.lead([noted, `${this.K}.on&&${P}K&&${P}K(${held(1, this.w(body.start), `${P}D`)})`]), body.end - 1);
       return;
     }
     const w = this.w(body.start);
-    const resume = ctx.suspends ? `${resumeCode(P, w, this.live)};` : '';
-    this.open(body.start + 1, `${noted}${resume}${P}t&&${P}C(${held(1, w, `${P}t`)});`, body.end - 1);
+    const resume = ctx.suspends ? resumeCode(P, w, this.live) : '';
+    this.open(body.start + 1, this.lead([noted, resume, `${P}t&&${P}C(${held(1, w, `${P}t`)})`]), body.end - 1);
   }
 
   /**

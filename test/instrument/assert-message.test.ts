@@ -68,6 +68,9 @@ show(() => assert([1].every((v) => { for (const a of [v]) a })))
 show(() => assert([1].every((v) => { if (v) { v++ } })))
 show(() => assert([1].every((v) => { while (v--) if (v > 9) break })))
 show(() => assert([1].every(async function* (v) { yield v })))
+show(() => assert([1].map(async (v) => { await v }).length === 0))
+show(() => assert([1].map((v) => { try { v() } catch { return 1 } }).length === 0))
+show(() => assert([1].map((v) => { try { return v } finally { v } }).length === 0))
 `;
 
 test("assert(value)'s generated message, its stack and its uncaught printout are the plain run's", { timeout: 120_000 }, async () => {
