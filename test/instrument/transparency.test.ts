@@ -408,9 +408,10 @@ console.log(process.sourceMapsEnabled, typeof findSourceMap(__filename));
 for (let i = 0; i < 10; i++) process.on('exit', () => {});
 process.on('warning', (w) => console.log('warning', w.name));
 // The require cache as the program sees it: its own modules only (the
-// plain run's preload, noop.cjs, left out), at the start and once the
+// plain run's preloads, noop.cjs, and noop.mjs, which Node 24.8 lists
+// there, left out), at the start and once the
 // start's later work is done.
-const cached = () => Object.keys(require.cache).map((k) => require('node:path').basename(k)).filter((k) => k !== 'noop.cjs').join(',');
+const cached = () => Object.keys(require.cache).map((k) => require('node:path').basename(k)).filter((k) => k !== 'noop.cjs' && k !== 'noop.mjs').join(',');
 console.log('cache', cached());
 setTimeout(() => { console.log('cache', cached()); for (const k in require.cache) delete require.cache[k]; console.log('done') }, 10);
 //# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbXSwibmFtZXMiOltdLCJtYXBwaW5ncyI6IiJ9
