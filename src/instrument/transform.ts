@@ -35,7 +35,7 @@
  *     return (Pk = EXPR, Pt ? Pt = PQ(Pk, Pt) : Pt = Pk, Pk = void 0, Pt);   // long, with a call
  *     return ((0,PI)(EXPR, Pt));                                        // anything else
  *     ...
- *     if (Pt) PL(Pt)                                  // falling off the end (after a `;` only where the last statement lacks one)
+ *     if (Pt) PL(Pt)                                                   // falling off the end (see exitAfter)
  *   }
  *
  * - Idle (the site's key `K.k<n>` false, shared/site-abi.ts): a load of a
@@ -911,15 +911,6 @@ class Instrumenter {
   }
 
   /**
-   * Whether only white space lies between `at` and a closing brace: a
-   * statement ending there needs no `;` after what is inserted at its end,
-   * as what is inserted at the brace starts with a brace, a `;` or a
-   * statement that follows a block (the fall-off exit: see fn). Node 22.21,
-   * 24.9 and later read a failed `assert(...)`'s text up to its first `;`,
-   * and a one-line `function () { return x }` inside it is common. A
-   * comment between them keeps the `;`.
-   */
-  /**
    * How an exit of ours (`exit`, an expression) follows `last`, the last
    * statement of a block, at the block's closing brace, with no `;` where
    * the program wrote none: Node 22.21, 24.9 and later read a failed
@@ -968,6 +959,15 @@ class Instrumenter {
     return this.live ? some.map((p) => `${p};`).join('') : `{${some.join(',')}}`;
   }
 
+  /**
+   * Whether only white space lies between `at` and a closing brace: a
+   * statement ending there needs no `;` after what is inserted at its end,
+   * as what is inserted at the brace starts with a brace, a `;` or a
+   * statement that follows a block (the fall-off exit: exitAfter). Node 22.21,
+   * 24.9 and later read a failed `assert(...)`'s text up to its first `;`,
+   * and a one-line `function () { return x }` inside it is common. A
+   * comment between them keeps the `;`.
+   */
   private braceNext(at: number): boolean {
     const code = this.code;
     for (;; at++) {
@@ -1283,13 +1283,8 @@ class Instrumenter {
       // known; the placeholder keeps its place before what the walk inserts.
       const stmts = body['body'] as N[];
       const last = stmts[stmts.length - 1];
-      // Only when the end can be reached by falling through the last
-      // statement. The `;` ends a last statement that relied on ASI, and
-      // only such a one: Node 22.21, 24.9 and later read a failed
-      // `assert(...)`'s text from the compiled line up to its first `;`,
-      // and Node 26 throws a TypeError for the assertion where that text
-      // is cut inside the call (a function passed to it).
-      // Only where the end can be reached by falling through.
+      // Only where the end can be reached by falling through the last
+      // statement, and after it as exitAfter says.
       const reached = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement');
       const after = reached ? this.exitAfter(last, `${P}t&&${P}L(${held(1, wb, `${P}t`)})`) : null;
       const fallOff = after === null || after.joined ? '' : `${after.lead}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
