@@ -32,6 +32,7 @@ import { HELD_FIELD, RUNTIME_FIELD, siteKeyOf } from '../shared/site-abi.js';
 import { installCallSiteView } from './original/call-sites.js';
 import { installCoverageRewrite } from './original/coverage-files.js';
 import { installFindSourceMapView } from './original/find-source-map.js';
+import { installGetCallSitesView } from './original/get-call-sites.js';
 import { registerModule } from './original/registry.js';
 import { installSourceTextView } from './original/source-text.js';
 import { installUncaughtLine } from './original/uncaught-line.js';
@@ -238,5 +239,6 @@ export function installRuntime(): void {
   installCallSiteView();
   installUncaughtLine(keys);
   installFindSourceMapView();
+  installGetCallSitesView();
   installCoverageRewrite();
 }
