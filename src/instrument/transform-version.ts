@@ -4,4 +4,4 @@
  * load the parser. Bump it whenever the emitted code changes.
  */
 
-export const TRANSFORM_VERSION = '58';
+export const TRANSFORM_VERSION = '59';

@@ -921,7 +921,8 @@ class Instrumenter {
    * `{ f(x),Pt&&PL(Pt) }`), and nothing is to be put at the brace;
    * otherwise `lead` goes before the exit there: nothing after a statement
    * that ends itself, or one that ends an if or a loop (`if (c) return
-   * x`), which stands in braces; else `;` (a last `let`, a do-while). A
+   * x`), or a last `var`, do-while or debugger, which stands in braces;
+   * else `;` (a last `let` or `const`). A
    * directive stays one. `place` makes the insertions at the statement,
    * once those at the brace are made: where the statement starts the
    * block and ends at its brace (minified), the later call of one place
@@ -938,7 +939,12 @@ class Instrumenter {
         },
       };
     }
-    if (tail === last || !BRACEABLE.has(tail.type)) return { joined: false, lead: ';', place() {} };
+    // A last statement that needs its `;` stands in braces too where a
+    // block changes nothing: a `var` (function-scoped), a do-while, a
+    // debugger; a `let` or `const` would leave its scope.
+    const alone = tail === last && (tail.type === 'DebuggerStatement' || tail.type === 'DoWhileStatement'
+      || (tail.type === 'VariableDeclaration' && tail['kind'] === 'var'));
+    if ((tail === last && !alone) || !BRACEABLE.has(tail.type)) return { joined: false, lead: ';', place() {} };
     return {
       joined: false, lead: '', place: () => {
         this.lastOperands.add(tail.end);
@@ -960,20 +966,32 @@ class Instrumenter {
   }
 
   /**
-   * Whether only white space lies between `at` and a closing brace: a
+   * Whether only white space and comments lie between `at` and a closing brace: a
    * statement ending there needs no `;` after what is inserted at its end,
    * as what is inserted at the brace starts with a brace, a `;` or a
    * statement that follows a block (the fall-off exit: exitAfter). Node 22.21,
    * 24.9 and later read a failed `assert(...)`'s text up to its first `;`,
-   * and a one-line `function () { return x }` inside it is common. A
-   * comment between them keeps the `;`.
+   * and a one-line `function () { return x }` inside it is common.
+   * Comments between them are skipped.
    */
   private braceNext(at: number): boolean {
     const code = this.code;
-    for (;; at++) {
+    for (;;) {
       const c = code.charCodeAt(at);
       if (c === 125 /* } */) return true;
-      if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+      if (c === 32 || c === 9 || c === 10 || c === 13) {
+        at++;
+      } else if (c === 47 /* / */ && code.charCodeAt(at + 1) === 42 /* * */) {
+        const end = code.indexOf('*/', at + 2);
+        if (end < 0) return false;
+        at = end + 2;
+      } else if (c === 47 && code.charCodeAt(at + 1) === 47) {
+        // To the line's end, by any of the language's line terminators.
+        at += 2;
+        for (let d = code.charCodeAt(at); at < code.length && d !== 10 && d !== 13 && d !== 0x2028 && d !== 0x2029; d = code.charCodeAt(++at));
+      } else {
+        return false;
+      }
     }
   }
 

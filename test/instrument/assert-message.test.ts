@@ -71,6 +71,9 @@ show(() => assert([1].every(async function* (v) { yield v })))
 show(() => assert([1].map(async (v) => { await v }).length === 0))
 show(() => assert([1].map((v) => { try { v() } catch { return 1 } }).length === 0))
 show(() => assert([1].map((v) => { try { return v } finally { v } }).length === 0))
+show(() => assert([1].some(function (x) { var y = x })))
+show(() => assert([1].some(function (x) { do { x++ } while (x < 3) })))
+show(() => assert([1].some((x) => { return false /* c */ })))
 `;
 
 test("assert(value)'s generated message, its stack and its uncaught printout are the plain run's", { timeout: 120_000 }, async () => {
