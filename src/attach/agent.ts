@@ -211,7 +211,7 @@ export class Agent {
 async function joinAsRegisterWould(): Promise<void> {
   const core = await import('../core/index.js');
   const { installRuntime } = await import('../instrument/runtime.js');
-  installRuntime();
+  installRuntime(true);
   await core.ready();
   const { openOrCreateSession } = await import('../tracers/session-layout.js');
   openOrCreateSession();

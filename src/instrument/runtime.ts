@@ -209,7 +209,12 @@ function suspensionParts(keys: object): { S: (t: unknown) => unknown; R: (t: unk
   return { S: suspendCall, R: resumeCall, U: unwindCall };
 }
 
-export function installRuntime(): void {
+/**
+ * `attached`: joined by an attach to a process already running, whose ES
+ * modules' bindings of Node's modules are left as they are (a stand-in in
+ * a module's exports is then seen through `require` and the namespace).
+ */
+export function installRuntime(attached = false): void {
   const keys = siteKeyObject();
   if (Object.getOwnPropertyDescriptor(keys, RUNTIME_FIELD) !== undefined) return;
   const parts = suspensionParts(keys);
@@ -239,6 +244,6 @@ export function installRuntime(): void {
   installCallSiteView();
   installUncaughtLine(keys);
   installFindSourceMapView();
-  installGetCallSitesView();
+  installGetCallSitesView(!attached);
   installCoverageRewrite();
 }

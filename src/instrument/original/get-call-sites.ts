@@ -73,8 +73,14 @@ function mapped(site: Site): void {
   if (ObjectHasOwn(site, 'column')) site.column = column;
 }
 
-/** Puts the stand-in in place of `util.getCallSites` (once per thread), where Node has it. */
-export function installGetCallSitesView(): void {
+/**
+ * Puts the stand-in in place of `util.getCallSites` (once per thread),
+ * where Node has it; `bindings`: also in the named export ES modules
+ * import, at a start, before the main module (as follow-loaders.ts does):
+ * synced at an attach, the program's ES modules would also get what it
+ * changed in Node's modules since.
+ */
+export function installGetCallSitesView(bindings: boolean): void {
   const holder = util as unknown as { getCallSites?: Fn };
   const original = holder.getCallSites;
   if (typeof original !== 'function' || isStandIn(original)) return;
@@ -101,5 +107,5 @@ export function installGetCallSitesView(): void {
   holder.getCallSites = standIn;
   // An ES module's `import { getCallSites } from 'node:util'` reads the
   // binding, which follows the exports object only when synced.
-  module.syncBuiltinESMExports();
+  if (bindings) module.syncBuiltinESMExports();
 }
