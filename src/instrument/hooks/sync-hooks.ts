@@ -99,8 +99,9 @@ function hooks(self: { rank: number }): SyncHooks {
         // a CommonJS module imported with no source is loaded by Node's
         // CommonJS loader, whose own request reaches this hook again, while
         // a source given here would have Node run it without that loader
-        // (before 22.21 and 24.10: no require.cache, require.extensions or
-        // module.parent, and its requires through the ES module loader).
+        // on the releases shared/in-thread-hooks.cts lists (no
+        // require.cache, require.extensions or module.parent, and its
+        // requires through the ES module loader).
         return instrumentLoadResult(url, { ...result, source: readFileSync(fileURLToPath(url), 'utf8') }, compiledByNode);
       }
       // Node 22 and later require a .js of a package with no "type" with no
