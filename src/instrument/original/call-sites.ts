@@ -132,6 +132,11 @@ export function firstFrameOf(read: () => void): { file: string | null | undefine
 /** Whether Node's default formatter is jsftrace's stand-in, which leaves jsftrace's frames out of every stack. */
 let standingIn = false;
 
+/** Whether a frame of this script is jsftrace's: its files, the exit hooks' script. */
+export function ownFrameFile(file: unknown): boolean {
+  return file === EXIT_SCRIPT || (typeof file === 'string' && isOwnCode(file));
+}
+
 /**
  * Whether an error that passes through a frame of jsftrace's needs no
  * handling to hide it: the stand-in of Node's default formatter (and the
@@ -285,7 +290,7 @@ export function installCallSiteView(): void {
         // the wrapper of process.emit, under every listener of the
         // process's events) is not the program's to see (hooks/own-frames.ts
         // and the default's stand-in below take them out of the default text).
-        if (typeof file === 'string' && (file === EXIT_SCRIPT || isOwnCode(file))) out ??= trace.slice(0, i);
+        if (ownFrameFile(file)) out ??= trace.slice(0, i);
         else out?.push(cs);
         continue;
       }
@@ -369,7 +374,7 @@ function withoutOwnFrames(trace: CallSite[], fileOfSite: (x: unknown) => unknown
     const cs = fromV8 ? trace[i] : ownElement(trace, i);
     if (cs === NO_ELEMENT) return trace;
     const file = fromV8 ? fileOfV8Site(cs as CallSite) : fileOfSite(cs);
-    const ours = file === EXIT_SCRIPT || (typeof file === 'string' && isOwnCode(file));
+    const ours = ownFrameFile(file);
     if (ours && out === null) {
       out = [];
       for (let j = 0; j < i; j++) out[j] = trace[j]!;

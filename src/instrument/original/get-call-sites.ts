@@ -22,8 +22,7 @@
 import module from 'node:module';
 import util from 'node:util';
 import { ArrayIsArray, ObjectHasOwn, ReflectApply } from '../../shared/builtins.js';
-import { isOwnCode } from '../../shared/own-code.js';
-import { EXIT_SCRIPT } from '../../shared/exit-hooks.js';
+import { ownFrameFile } from './call-sites.js';
 import { tableOfScript } from './registry.js';
 import { isStandIn, standInFor } from './source-text.js';
 import { originalColumn } from './table.js';
@@ -55,10 +54,6 @@ function oneMore(args: unknown[]): { call: unknown[]; asked: number | null } {
     return { call: [count + 1, ...args.slice(1)], asked: count };
   }
   return { call: args, asked: null };
-}
-
-function own(file: unknown): boolean {
-  return file === EXIT_SCRIPT || (typeof file === 'string' && isOwnCode(file));
 }
 
 /** A frame as V8 gave it, its column mapped where its script is instrumented. */
@@ -97,7 +92,7 @@ export function installGetCallSitesView(bindings: boolean): void {
         continue;
       }
       const site = s as Site;
-      if (own(site.scriptName)) continue;
+      if (ownFrameFile(site.scriptName)) continue;
       mapped(site);
       out.push(site);
     }
