@@ -25,8 +25,10 @@ import { Sites } from './sites.js';
 import { attachSurface } from './surface.js';
 import type { ControlServer } from '../control/server.js';
 import { CHANNEL, Workers, type WorkerMessage } from './workers.js';
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import { PerformanceNow, SetImmediate, SetTimeout } from '../shared/builtins.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { DataChannels } from '../shared/data-channel.cjs';
 
 export interface AgentConfig {
   /** The socket directory the CLI will look in. */
@@ -271,11 +273,8 @@ export async function startWorkerAgent(): Promise<void> {
   const agent = new Agent(workerScripts);
   await agent.loadAll();
   workerScripts = agent.sites.scripts;
-  const bc = new BroadcastChannel(CHANNEL);
-  bc.unref();
-  bc.postMessage({ type: 'ready', threadId } satisfies WorkerMessage);
-  bc.onmessage = (e: unknown) => {
-    const m = (e as { data?: WorkerMessage }).data;
+  const bc = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel(CHANNEL, (data: unknown) => {
+    const m = data as WorkerMessage | undefined;
     if (m?.type === 'reconcile') {
       agent.sites.mechanism = agent.sites.liveEdit ? m.mechanism : 'probe';
       agent.sites.reconcile();
@@ -285,6 +284,8 @@ export async function startWorkerAgent(): Promise<void> {
       const st = stateHolder()[STATE];
       if (st !== undefined) st.busy = false;
     }
-  };
+  });
+  bc.unref();
+  bc.postMessage({ type: 'ready', threadId } satisfies WorkerMessage);
   agent.sites.reconcile();
 }

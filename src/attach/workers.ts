@@ -18,7 +18,7 @@
  */
 
 import { fileURLToPath } from 'node:url';
-import { BroadcastChannel, getEnvironmentData } from 'node:worker_threads';
+import { getEnvironmentData, type BroadcastChannel } from 'node:worker_threads';
 import { markDead } from '../core/index.js';
 import { ENV_KEY as INSTANCE_KEY } from '../core/instance.js';
 import { ENV_KEY as SESSION_KEY } from '../tracers/session-layout.js';
@@ -26,6 +26,8 @@ import { KEY_ENV_DATA as BINDING_KEY } from '../shared/site-abi.js';
 import type { Debugger } from './debugger.js';
 import type { Mechanism } from './arming.js';
 import { DateNow, SetTimeout } from '../shared/builtins.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { DataChannels } from '../shared/data-channel.cjs';
 
 export const CHANNEL = 'jsftrace:attach';
 const INJECT = fileURLToPath(new URL('../public/inject.cjs', import.meta.url));
@@ -39,7 +41,7 @@ export type WorkerMessage =
   | { type: 'ready'; threadId: number };
 
 export class Workers {
-  private readonly bc = new BroadcastChannel(CHANNEL);
+  private readonly bc: BroadcastChannel;
   private readonly threads = new Map<string, number>();
   private readonly readyIds = new Set<number>();
   private wake: (() => void) | null = null;
@@ -47,17 +49,17 @@ export class Workers {
 
   constructor(dbg: Debugger) {
     this.dbg = dbg;
-    this.bc.unref();
     // With the binding's name: a worker started before the attach has none of its own yet, and another thread's interrupt names this one.
     const env = { [INSTANCE_KEY]: getEnvironmentData(INSTANCE_KEY), [SESSION_KEY]: getEnvironmentData(SESSION_KEY), [BINDING_KEY]: getEnvironmentData(BINDING_KEY) };
-    this.bc.onmessage = (e: unknown) => {
-      const m = (e as { data?: WorkerMessage }).data;
+    this.bc = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel(CHANNEL, (data: unknown) => {
+      const m = data as WorkerMessage | undefined;
       if (m?.type === 'env?') this.bc.postMessage({ type: 'env', env } satisfies WorkerMessage);
       else if (m?.type === 'ready') {
         this.readyIds.add(m.threadId);
         this.wake?.();
       }
-    };
+    });
+    this.bc.unref();
     dbg.on('NodeWorker.attachedToWorker', (p) => {
       const sessionId = String(p['sessionId']);
       const info = p['workerInfo'] as { workerId?: string; url?: string } | undefined;

@@ -17,7 +17,9 @@
  *   replayed to a listener that subscribes late.
  */
 
-import { BroadcastChannel, threadId } from 'node:worker_threads';
+import { threadId, type BroadcastChannel } from 'node:worker_threads';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { DataChannels } from '../shared/data-channel.cjs';
 
 export const DESCRIPTION_MAX = 512;
 const BACKLOG = 8;
@@ -88,14 +90,13 @@ function deliver(r: CallbackErrorReport): void {
 function open(): BroadcastChannel | null {
   if (channel !== null) return channel;
   try {
-    channel = new BroadcastChannel(CHANNEL);
-    channel.unref();
-    channel.onmessage = (m: unknown): void => {
-      const d = (m as { data?: Partial<CallbackErrorReport> }).data;
+    channel = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel(CHANNEL, (m: unknown): void => {
+      const d = m as Partial<CallbackErrorReport> | undefined;
       if (d === undefined || (d.kind !== 'ops' && d.kind !== 'trampoline') || typeof d.name !== 'string'
         || typeof d.threadId !== 'number' || typeof d.message !== 'string') return;
       deliver({ kind: d.kind, name: d.name, threadId: d.threadId, message: d.message });
-    };
+    });
+    channel.unref();
   } catch {
     channel = null;
   }

@@ -24,7 +24,7 @@
 
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
-import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { isMainThread, threadId, type BroadcastChannel } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Worker } from 'node:worker_threads';
 import { fail } from '../shared/errors.js';
@@ -49,6 +49,7 @@ import { loadOwn, shareOwnModules } from '../shared/own-load.js';
 import { DateNow, ObjectHasOwn, SetTimeout, SymbolHasInstance } from '../shared/builtins.js';
 import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { ThreadSettings } from '../shared/thread-settings.cjs';
+import type { DataChannels } from '../shared/data-channel.cjs';
 
 /** The global every instrumented site tests first: the static key (its object of site keys). */
 export const STATIC_KEY_GLOBAL = KEY_GLOBAL;
@@ -556,8 +557,8 @@ export async function synchronizeThreads(background = false): Promise<number> {
 let channel: BroadcastChannel | null = null;
 let joined: Promise<void> | undefined;
 
-function onMessage(ev: unknown): void {
-  const data = (ev as { data?: { type?: string } }).data;
+function onMessage(message: unknown): void {
+  const data = message as { type?: string } | undefined;
   if (data?.type === 'load') loadPending().catch(() => undefined);
   else if (data?.type === 'sync') onSync();
 }
@@ -613,8 +614,7 @@ export function joinThread(): Promise<void> {
   applyStaticKey();
   watchWorkers();
   atExit(() => markDead(threadId));
-  channel = new BroadcastChannel(CHANNEL);
-  channel.onmessage = onMessage;
+  channel = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel(CHANNEL, onMessage);
   channel.unref();
   joined = loadPending().catch((e: Error) => {
     process.emitWarning(`this thread could not load a registered handler: ${e.message}`, { code: 'JSFTRACE_LOAD' });

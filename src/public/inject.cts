@@ -76,9 +76,10 @@ function fromRuntime(path: string): Promise<unknown> {
  */
 function injectWorker(report: (e: unknown) => void): string {
   const wt = require('node:worker_threads') as typeof import('node:worker_threads');
-  const bc = new wt.BroadcastChannel('jsftrace:attach');
-  bc.onmessage = (e: unknown) => {
-    const m = (e as { data?: { type?: string; env?: Record<string, unknown> } }).data;
+  const channels = require('../shared/data-channel.cjs') as import('../shared/data-channel.cjs').DataChannels;
+  runtimeFile.hideOwnEntries();
+  const bc = channels.openDataChannel('jsftrace:attach', (data: unknown) => {
+    const m = data as { type?: string; env?: Record<string, unknown> } | undefined;
     if (m?.type !== 'env' || m.env === undefined) return;
     bc.close();
     for (const [k, v] of Object.entries(m.env)) wt.setEnvironmentData(k, v as never);
@@ -86,7 +87,7 @@ function injectWorker(report: (e: unknown) => void): string {
       .then((abi) => { hideStaticKey(abi as { KEY_GLOBAL: string }); return fromRuntime('attach/agent.js'); })
       .then((a) => (a as { startWorkerAgent(): Promise<void> }).startWorkerAgent())
       .catch(report);
-  };
+  });
   bc.postMessage({ type: 'env?' });
   return 'worker';
 }

@@ -1,5 +1,5 @@
 /**
- * jsftrace's small CommonJS files (start-clocks, node-handlers, cache-dir, thread-settings, in-thread-hooks),
+ * jsftrace's small CommonJS files (start-clocks, node-handlers, cache-dir, thread-settings, in-thread-hooks, data-channel),
  * as its ES modules require them.
  *
  * Owns: that one way. Invariant: none of them stays in the program's view of

@@ -39,7 +39,7 @@
 
 // From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
 import { setInterval } from 'node:timers';
-import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import { noteOwnTurn, ownResource } from './own-async.js';
 import { onWorkerExit } from '../core/index.js';
 import { fail } from '../shared/errors.js';
@@ -54,6 +54,8 @@ import {
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
 import { DateNow, SetTimeout } from '../shared/builtins.js';
+import { requireOwnCjs } from '../shared/own-cjs.js';
+import type { DataChannels } from '../shared/data-channel.cjs';
 export {
   C_STATE, C_TRACER, C_MAX_DEPTH, C_THRESH_US, C_PROF_GEN, C_GRAPH_FILTER, MAX_ROWS, C_CONTEXT, PID_MAX, C_OPTIONS, C_DRAIN_SLEEPING,
   C_PROBES, PROBE_MAX, PROBE_WORDS, OPT_PRINT_PARENT, OPT_IRQ_INFO, OPT_CONTEXT_INFO, OPT_MARKERS,
@@ -588,10 +590,9 @@ interface Announcement {
   sab?: SharedArrayBuffer;
 }
 
-const channel = new BroadcastChannel(CHANNEL);
-channel.unref();
-channel.onmessage = (m: unknown): void => {
-  const a = (m as { data: Announcement }).data;
+const { openDataChannel } = requireOwnCjs<DataChannels>('./data-channel.cjs');
+const channel = openDataChannel(CHANNEL, (data: unknown): void => {
+  const a = data as Announcement;
   if (a.kind === 'hello') {
     announceRing();
     if (ownProfile !== null) announceProfile(ownProfile);
@@ -622,7 +623,8 @@ channel.onmessage = (m: unknown): void => {
     const have = profTables.get(a.threadId);
     if (have === undefined || have.gen <= a.gen) profTables.set(a.threadId, { threadId: a.threadId, name: a.name, gen: a.gen, sab: a.sab });
   }
-};
+});
+channel.unref();
 // A thread that opens the session after others made rings asks for them.
 channel.postMessage({ kind: 'hello', threadId, name: threadName, gen: 0 } satisfies Announcement);
 

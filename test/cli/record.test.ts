@@ -332,6 +332,41 @@ else later()
   }
 });
 
+test('threads that hear jsftrace\'s threads talk (the drain asking for rings, a worker announcing its own) gain nothing on their global object: no symbol of Node\'s undici', async () => {
+  const t = tempDir();
+  try {
+    // Both threads print their global object's own keys once the other has
+    // spoken: the main thread after the worker has ended, the worker after
+    // the main thread has answered its announcement.
+    const keys = `Reflect.ownKeys(globalThis).filter((k) => typeof k !== 'string' || !/^\\$jsftrace_[0-9a-z]{12}$/.test(k)).map(String).join()`;
+    writeFileSync(join(t.dir, 'main.mjs'), `import { Worker } from 'node:worker_threads'
+await new Promise((r) => setTimeout(r, 300))
+const w = new Worker(new URL('./worker.cjs', import.meta.url))
+w.on('message', (m) => console.log('worker:', m))
+w.on('exit', () => console.log('main:', ${keys}))
+`);
+    writeFileSync(join(t.dir, 'worker.cjs'), `const { parentPort } = require('node:worker_threads')
+function inWorker() { return 1 }
+inWorker()
+setTimeout(() => parentPort.postMessage(${keys}), 300)
+`);
+    const plain = await run(process.execPath, ['main.mjs'], { cwd: t.dir, env: envOf(t) });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^worker: .*\nmain: /);
+    assert.doesNotMatch(plain.stdout, /undici/);
+    for (const tracer of ['function', 'function_graph']) {
+      const r = await jsftrace(['record', '-p', tracer, '-o', 'main.jsft', '--', process.execPath, 'main.mjs'], { cwd: t.dir, env: envOf(t) });
+      assert.equal(r.stdout, plain.stdout, `under ${tracer}`);
+      assert.equal(r.code, 0, r.stderr);
+      // The worker's ring was found through the channel all the same.
+      const report = await jsftrace(['report', '-i', 'main.jsft'], { cwd: t.dir, env: envOf(t) });
+      assert.match(report.stdout, tracer === 'function' ? /^ +worker-\d+ .*: worker\.cjs:inWorker$/m : /inWorker\(\);$/m, `under ${tracer}: ${report.stdout}`);
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('a program whose clocks and timers are fakes (as a test\'s fake timers make them): jsftrace calls none of them, its timestamps are real, the recording ends', async () => {
   const t = tempDir();
   try {

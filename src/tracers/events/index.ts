@@ -11,11 +11,12 @@
  * it yields). Changes are serialised.
  */
 
-import { BroadcastChannel } from 'node:worker_threads';
 import { prepareTrampoline } from '../../core/index.js';
 import { EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY, runtimeEvents, setRuntimeEventBits } from '../session.js';
 import type { EventFormat } from '../../ring/index.js';
 import { loadOwn } from '../../shared/own-load.js';
+import { requireOwnCjs } from '../../shared/own-cjs.js';
+import type { DataChannels } from '../../shared/data-channel.cjs';
 
 export interface RuntimeEvent {
   /** The directory under events/ (the event's name in the trace). */
@@ -32,7 +33,8 @@ export const RUNTIME_EVENTS: readonly RuntimeEvent[] = [
 ];
 
 const here = (file: string): string => new URL(file, import.meta.url).href;
-const channel = new BroadcastChannel('jsftrace:tracers:events');
+// It only speaks, but hears what the other threads say too: heard as data, not as events.
+const channel = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel('jsftrace:tracers:events', () => undefined);
 channel.unref();
 let loaded = false;
 let chain: Promise<unknown> = Promise.resolve();

@@ -25,10 +25,12 @@ import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { createHook, type AsyncHook } from 'node:async_hooks';
 // From node:timers, not the globals: a program's fake timers (sinon, jest) must not drive jsftrace's.
 import { clearInterval, setInterval } from 'node:timers';
-import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
 import { PerformanceNow } from '../../shared/builtins.js';
 import { atExit } from '../../shared/exit-hooks.js';
+import { requireOwnCjs } from '../../shared/own-cjs.js';
+import type { DataChannels } from '../../shared/data-channel.cjs';
 import {
   ASYNC_AFTER, ASYNC_BEFORE, ASYNC_INIT, C_STATE, ctl, EV_ASYNC, EV_GC, EV_LOOP_DELAY, EVENT_ASYNC, EVENT_GC, EVENT_LOOP_DELAY,
   flushThread, onLastEvents, runtimeEvents, threadTraced, threadWriter,
@@ -261,9 +263,8 @@ function finish(): void {
   }
 }
 
-const channel = new BroadcastChannel(EVENTS_CHANNEL);
+const channel = requireOwnCjs<DataChannels>('./data-channel.cjs').openDataChannel(EVENTS_CHANNEL, () => applyRuntimeEvents());
 channel.unref();
-channel.onmessage = (): void => applyRuntimeEvents();
 onLastEvents(finish);
 atExit(finish);
 applyRuntimeEvents();

@@ -1,0 +1,60 @@
+/**
+ * A BroadcastChannel among jsftrace's threads whose messages reach jsftrace
+ * as their data, with no MessageEvent made.
+ *
+ * Owns: the one way jsftrace listens on a BroadcastChannel. Invariant: a
+ * message received loads nothing into the program's thread. Node makes a
+ * BroadcastChannel's MessageEvent with the class of its bundled undici,
+ * and loading undici defines `Symbol.for('undici.globalDispatcher.1')` on
+ * the global object, not configurable (docs/transparency.md, difference
+ * 55): a thread of the program that merely heard jsftrace's threads talk
+ * would show it. Node's BroadcastChannel hears its port through one
+ * listener on the port's handle, which makes the event; the data goes to
+ * jsftrace's listener on that handle instead. Where the handle is not
+ * shaped as Node 20 to 26 make it, `onmessage` (with its event) is used.
+ */
+
+import type { BroadcastChannel as Channel } from 'node:worker_threads';
+
+const { BroadcastChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
+
+interface PortHandle {
+  on(type: 'message', fn: (data: unknown) => void): unknown;
+  off(type: 'message', fn: (data: unknown) => void): unknown;
+  listenerCount(type: 'message'): number;
+}
+
+function ownSlot(o: object, description: string): unknown {
+  const key = Object.getOwnPropertySymbols(o).find((s) => s.description === description);
+  return key === undefined ? undefined : (o as Record<symbol, unknown>)[key];
+}
+
+function isPortHandle(h: unknown): h is PortHandle {
+  const p = h as Partial<PortHandle> | null | undefined;
+  return typeof p?.on === 'function' && typeof p.off === 'function' && typeof p.listenerCount === 'function';
+}
+
+/**
+ * A BroadcastChannel on `name` (post, unref and close as usual) whose
+ * messages call `onData` with their data.
+ */
+function openDataChannel(name: string, onData: (data: unknown) => void): Channel {
+  const bc = new BroadcastChannel(name);
+  const handle = ownSlot(bc, 'kHandle');
+  const theirs = ownSlot(bc, 'kOnMessage');
+  if (isPortHandle(handle) && typeof theirs === 'function' && handle.listenerCount('message') === 1) {
+    // Ours on first, theirs off second: the handle's count of listeners
+    // never falls to 0, which would stop the port and change its ref.
+    handle.on('message', (data: unknown) => onData(data));
+    handle.off('message', theirs as (data: unknown) => void);
+    return bc;
+  }
+  bc.onmessage = (e: unknown): void => onData((e as { data?: unknown }).data);
+  return bc;
+}
+
+module.exports = { openDataChannel };
+
+export interface DataChannels {
+  openDataChannel: typeof openDataChannel;
+}
