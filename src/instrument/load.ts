@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import module from 'node:module';
-import { TRANSFORM_VERSION } from './transform-version.js';
+import { TRANSFORM_VERSION, USING_DECLARATIONS } from './transform-version.js';
 import { keyGlobal } from '../shared/site-abi.js';
 import type { TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, compileCacheWanted, TransformCache, type CacheOptions } from './cache.js';
@@ -351,7 +351,7 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
   // With them, the map file is part of the output: a map rewritten beside an unchanged module is another key.
   const maps = sourceMapFiles ? `maps ${mapFileStamp(source, filename)}` : '';
   // The binding's name is in the output (binding-name.cts keeps one per cache directory; a kept name remade is another key).
-  const key = cacheKey([EMIT_VERSION, TRANSFORM_VERSION, transformId, keyGlobal(), format ?? 'detect', filename, id.file, id.package, maps, source]);
+  const key = cacheKey([EMIT_VERSION, USING_DECLARATIONS ? `${TRANSFORM_VERSION}+using` : TRANSFORM_VERSION, transformId, keyGlobal(), format ?? 'detect', filename, id.file, id.package, maps, source]);
   const hit = c === null ? null : c.get(key);
   if (hit !== null) {
     if (hit.status === 'ok') {

@@ -13,7 +13,8 @@
  * that calls nothing (the token last), N/T/X leave with null, true, false,
  * C/K report catches, S/R suspend and resume (see suspensionParts), F
  * reads the frame depth, V/I are the helpers long returns and `for await`
- * loops call. The shapes that use them are neutral to V8's name
+ * loops call, O makes the disposable that exits a call from the scope
+ * of a `using` declaration. The shapes that use them are neutral to V8's name
  * inference (name-inference.ts). Each module also declares its own V and
  * I (transform.ts), for a call before its prologue runs; the prologue
  * replaces them by these. And the original view of the program
@@ -165,6 +166,18 @@ function leaveFalse(t: number): unknown {
   return leave(t, false);
 }
 
+// Taken at load: a program may replace Symbol's properties later.
+const SymbolDispose = (Symbol as { dispose?: symbol }).dispose;
+
+/**
+ * The disposable a traced call declares first in the scope of a `using`
+ * declaration (transform.ts, disposeLast): disposed after the program's,
+ * it runs the call's deferred exit. Made only on a Node that has `using`.
+ */
+function exitAtDisposal(exit: () => unknown): object {
+  return { [SymbolDispose!]: exit };
+}
+
 /**
  * The suspension part of the site protocol (transform.ts, suspension): a
  * site's token local holds its call's token while it runs and its frames
@@ -234,7 +247,7 @@ export function installRuntime(attached = false): void {
   const rt = Object.freeze({
     D: defineModule, W: words, E: enterSite, A: completeEntry, L: leave, P: pendExit, U: parts.U, C: caught,
     S: parts.S, R: parts.R, K: caughtAt, F: frameDepth, Y: exitWithHolder, Z: exitValue, Q: leaveWith,
-    V: passValue, I: returnThrough, N: leaveNull, T: leaveTrue, X: leaveFalse,
+    V: passValue, I: returnThrough, N: leaveNull, T: leaveTrue, X: leaveFalse, O: exitAtDisposal,
   });
   passValue(0);
   returnThrough(0, 0);

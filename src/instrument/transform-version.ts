@@ -1,7 +1,21 @@
 /**
- * The version of the transform's output shape. Owns one constant, kept
- * apart from transform.ts so that reading it (every cache lookup) does not
- * load the parser. Bump it whenever the emitted code changes.
+ * The version of the transform's output shape, and what of this Node's
+ * syntax it depends on. Owns those constants, kept apart from transform.ts
+ * so that reading them (every cache lookup) does not load the parser. Bump
+ * TRANSFORM_VERSION whenever the emitted code changes.
  */
 
-export const TRANSFORM_VERSION = '59';
+export const TRANSFORM_VERSION = '64';
+
+/**
+ * Whether this Node's V8 compiles `using` declarations (V8 13.4 and later:
+ * Node 24 and later). The transform declares disposables of its own only
+ * where it does: elsewhere a program's `using` fails to compile as without
+ * jsftrace, at the program's own declaration. Read from the version, which
+ * a program cannot change, rather than by compiling a probe while
+ * jsftrace starts. Part of the cache key.
+ */
+export const USING_DECLARATIONS: boolean = ((): boolean => {
+  const [major = 0, minor = 0] = process.versions.v8.split('.').map(Number);
+  return major > 13 || (major === 13 && minor >= 4);
+})();

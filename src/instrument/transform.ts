@@ -60,7 +60,9 @@
  * - Exits are rewritten returns, not try/finally (which costs 11-19% on the
  *   TypeScript compiler, see docs/design.md). A return inside a try block
  *   with a finally clause defers its exit to the end of the outermost such
- *   finally (`Pf`), so calls made by the finally are inside the call. A throw
+ *   finally (`Pf`), so calls made by the finally are inside the call; a
+ *   return in the scope of a `using` declaration defers it to a disposable
+ *   of ours declared first in that scope, so disposed last (`PO`). A throw
  *   leaves its frames for the next exit of a traced ancestor, or for a catch
  *   clause in a traced function, which reports it (`PC`).
  * - `await` and `yield` suspend the call: its frames leave the thread's
@@ -95,6 +97,7 @@ import { childKeys, forEachChild } from './ast-children.js';
 import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
+import { USING_DECLARATIONS } from './transform-version.js';
 
 export interface TransformInput {
   /** The source text (JavaScript; TypeScript must be compiled first). */
@@ -142,10 +145,13 @@ interface N extends AcornNode {
 
 type Fn = N & { params: N[]; body: N; async: boolean; generator: boolean; id?: N | null; expression?: boolean };
 
-/** A try statement with a finally clause that a deferred return passes. */
+/**
+ * What a deferred return passes on its way out, and that then exits the
+ * call: a try statement's finally clause, or the disposal at the end of
+ * the scope of a `using` declaration.
+ */
 interface TryFinally {
-  readonly finalizer: N;
-  /** Some return inside its block or catch clause deferred its exit here. */
+  /** Some return inside its block or catch clause (its scope) deferred its exit here. */
   used: boolean;
 }
 
@@ -156,11 +162,13 @@ interface FnCtx {
   suspends: boolean;
   /** Enclosing loops of the function body, innermost last (for `continue`). */
   loops: Loop[];
-  /** The outermost try-with-finally whose block or catch clause encloses the walk, if any. */
+  /** The outermost try-with-finally or `using` scope that encloses the walk, if any. */
   finallyOwner: TryFinally | null;
   /** Locals beyond `Pt` this function declares. */
   needsPr: boolean;
   needsPf: boolean;
+  /** The body holds a `using` declaration and its end can be reached: its fall-off exit is deferred too. */
+  fallsOffDeferred: boolean;
 }
 
 interface Loop {
@@ -458,6 +466,17 @@ function paramNames(params: N[], out: string[]): void {
   }
 }
 
+const USING = new Set(['using', 'await using']);
+
+/** Whether a statement of a list declares a `using` binding in the list's scope or in the head of a loop (through labels). */
+function declaresUsing(st: N): boolean {
+  while (st.type === 'LabeledStatement') st = st['body'] as N;
+  const decl = st.type === 'VariableDeclaration' ? st
+    : st.type === 'ForStatement' ? st['init'] as N | null
+      : st.type === 'ForOfStatement' ? st['left'] as N : null;
+  return decl !== null && decl.type === 'VariableDeclaration' && USING.has(decl['kind'] as string);
+}
+
 /** The statement that ends `st`: through the last branch of an if, the body of a loop, a with or a label. */
 function tailOf(st: N): N {
   for (;;) {
@@ -701,11 +720,11 @@ class Instrumenter {
       case 'BlockStatement':
       case 'StaticBlock':
         // A function body's code runs to its closing brace, a block's past it.
-        this.statementList(node['body'] as N[], this.blockEnds.get(node) ?? (this.current()?.node.body === node ? node.end - 1 : node.end));
+        this.statementList(node['body'] as N[], this.blockEnds.get(node) ?? (this.current()?.node.body === node ? node.end - 1 : node.end), node.type !== 'Program');
         return;
       case 'SwitchCase':
         this.walk(node['test'] as N | null, null);
-        this.statementList(node['consequent'] as N[], node.end);
+        this.statementList(node['consequent'] as N[], node.end, false);
         return;
       case 'FunctionDeclaration':
         this.fn(node as Fn, (node['id'] as N | null) ? (node['id'] as N)['name'] as string : hint, false, node.start);
@@ -867,8 +886,12 @@ class Instrumenter {
     }
   }
 
-  /** Notes the statements of a list (`end`: where the list's code ends, see openStatements) and walks them. */
-  private statementList(stmts: N[], end: number): void {
+  /**
+   * Notes the statements of a list (`end`: where the list's code ends, see
+   * openStatements) and walks them. `scope`: the list is a block's or a
+   * function body's, where a `using` declaration may stand.
+   */
+  private statementList(stmts: N[], end: number, scope: boolean): void {
     const last = stmts[stmts.length - 1];
     if (last !== undefined && desugaredLoop(last)) this.keptContinuations.push(last.end);
     let previous: N | undefined;
@@ -882,12 +905,54 @@ class Instrumenter {
       previous = st;
     }
     this.openListEnds.push(end);
-    for (const st of stmts) {
+    const ctx = this.current();
+    const first = scope && ctx !== null && ctx !== undefined && !this.live && USING_DECLARATIONS ? stmts.findIndex(declaresUsing) : -1;
+    const owns = first >= 0 && ctx!.finallyOwner === null;
+    const own: TryFinally = { used: false };
+    stmts.forEach((st, i) => {
+      if (i === first && owns) ctx!.finallyOwner = own;
       this.openStatements.push(st);
       this.walk(st, null);
       this.openStatements.pop();
-    }
+    });
     this.openListEnds.pop();
+    if (first < 0) return;
+    if (owns) ctx!.finallyOwner = null;
+    const exits = owns && (own.used || (ctx!.fallsOffDeferred && stmts === ctx!.node.body['body']));
+    const decls = stmts.filter((st) => st.type === 'VariableDeclaration' && USING.has(st['kind'] as string));
+    this.disposals(stmts[first]!, ctx!, exits, decls);
+  }
+
+  /**
+   * Disposables of ours in the scope of a `using` declaration, for what
+   * the scope's disposal does once the code of the scope has run; only
+   * where the call is traced do they hold an object (`using` passes over
+   * null).
+   * - A return there exits the call only once the scope has disposed of
+   *   what it holds (the program's disposers run inside the call): the
+   *   return defers its exit (see ret), and the disposable of ours
+   *   declared before the scope's first `using`, so disposed after every
+   *   one of the program's, exits then (`exits`).
+   * - One declared after each of the program's declarations (`decls`), so
+   *   disposed just before its resources, ends the frames a throw left
+   *   above the call, as a finally clause does: the program's disposers
+   *   are called by this call, not by the function that threw.
+   * - In an async function, the disposal of an `await using` waits as an
+   *   `await` would: the call suspends after that, and resumes in the
+   *   next of ours, or in the first one.
+   */
+  private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[]): void {
+    const P = this.P;
+    const disposable = (name: string, code: string): string => `using ${P}${name}=${P}t?${P}.O(()=>${code}):null;`;
+    const awaits = ctx.node.async && decls.some((st) => st['kind'] === 'await using');
+    const resume = awaits ? resumeCode(P, false, false) : '';
+    const exit = exits ? `${P}f&&(${P}f&=0,${P}t&&${P}L(${P}t,${P}r))` : '';
+    if (exits || awaits) this.open(first.start, disposable('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit), first.end);
+    decls.forEach((st, i) => {
+      const parts = [resume, `${P}t&&${P}C(${P}t)`, st['kind'] === 'await using' && awaits ? `${P}t&&(${P}t=${P}S(${P}t))` : ''].filter((p) => p !== '');
+      const semicolon = this.code.charCodeAt(st.end - 1) === 59 /* ; */ ? '' : ';';
+      this.close(st.end, semicolon + disposable(`u${i}`, parts.length > 1 ? `(${parts.join(',')})` : parts[0]!), st.start);
+    });
   }
 
   /** A statement whose end an insertion may reach: noted when it relies on ASI. */
@@ -1139,7 +1204,7 @@ class Instrumenter {
       return;
     }
     const outermost = ctx.finallyOwner === null;
-    const own: TryFinally = { finalizer, used: false };
+    const own: TryFinally = { used: false };
     if (outermost) ctx.finallyOwner = own;
     this.walk(node['block'] as N, null);
     this.walk(node['handler'] as N, null);
@@ -1255,7 +1320,7 @@ class Instrumenter {
     this.positions.push(node.start);
     const unit = this.openUnit(unitStart, node.end, k);
     const ctx: FnCtx = {
-      node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false,
+      node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false, fallsOffDeferred: false,
     };
     this.fnStack.push(ctx);
     for (const p of node.params) this.walk(p, null);
@@ -1304,8 +1369,13 @@ class Instrumenter {
       // Only where the end can be reached by falling through the last
       // statement, and after it as exitAfter says.
       const reached = last === undefined || (last.type !== 'ReturnStatement' && last.type !== 'ThrowStatement');
-      const after = reached ? this.exitAfter(last, `${P}t&&${P}L(${held(1, wb, `${P}t`)})`) : null;
-      const fallOff = after === null || after.joined ? '' : `${after.lead}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
+      // Falling off a body that holds a `using` declaration is a return in
+      // its scope: deferred to the disposal (disposeLast).
+      const deferred = reached && !this.live && USING_DECLARATIONS && stmts.some(declaresUsing);
+      if (deferred) ctx.needsPr = ctx.needsPf = ctx.fallsOffDeferred = true;
+      const exit = deferred ? `${P}r=void 0,${P}f|=1` : `${P}t&&${P}L(${held(1, wb, `${P}t`)})`;
+      const after = reached ? this.exitAfter(last, exit) : null;
+      const fallOff = after === null || after.joined ? '' : deferred ? `${after.lead}${exit}` : `${after.lead}if(${P}t)${P}L(${held(1, wb, `${P}t`)})`;
       const closing = fallOff + (wrap ? caught : '');
       // V8 places a sync generator's exception at this catch's throw.
       if (wrap && passed !== '') this.rethrows.push(body.end - 1);
