@@ -32,6 +32,7 @@
 import { constants } from 'node:os';
 import { ownField, setOwnField } from '../core/index.js';
 import { setProcessEmit } from '../shared/exit-hooks.js';
+import { oneFrameMore } from '../shared/builtins.js';
 
 export const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type EndingSignal = (typeof ENDING_SIGNALS)[number];
@@ -94,21 +95,29 @@ export function installEndHooks(hooks: EndHooks): void {
   const emitWrapper = function emit(this: NodeJS.Process, ev: string | symbol, ...args: unknown[]): boolean {
     if (ev === 'removeListener' && args[1] === arm) return false;
     if (ev === 'newListener' && args[1] === arm) return realEmit.call(this, ev, ...args);
+    // This frame is left out of stack traces: the listeners get one more.
+    const putBack = oneFrameMore();
     if (ev === 'exit') {
       try {
         return realEmit.call(this, ev, ...args);
       } finally {
+        putBack();
         if (!exited) {
           exited = true;
           hooks.onExit(typeof args[0] === 'number' ? args[0] : (process.exitCode as number | undefined) ?? 0);
         }
       }
     }
-    if (isEnding(ev) && this.listenerCount(ev) === 0) {
-      die(ev);
-      return false;
+    let r: boolean;
+    try {
+      if (isEnding(ev) && this.listenerCount(ev) === 0) {
+        die(ev);
+        return false;
+      }
+      r = realEmit.call(this, ev, ...args);
+    } finally {
+      putBack();
     }
-    const r = realEmit.call(this, ev, ...args);
     if (ev === 'removeListener' && isEnding(args[0]) && this.listenerCount(args[0]) === 0) watch(args[0]);
     return r;
   };

@@ -51,6 +51,26 @@ export function settableStackLimit(): number | null {
   const d = Object.getOwnPropertyDescriptor(IntrinsicError, 'stackTraceLimit');
   return d !== undefined && 'value' in d && d.writable === true && typeof d.value === 'number' ? d.value : null;
 }
+
+const noop = (): void => {};
+
+/**
+ * Raises the stack trace limit by one around a call made from one frame of
+ * ours that stack traces leave out (a wrapper of `process.emit`, a call of
+ * Node's whose errors lose our frames): the stacks taken under it then
+ * keep as many frames of the program's as without us. Returns what puts
+ * the limit back, unless the program set another meanwhile; a limit that
+ * is not a plain writable number stays as it is.
+ */
+export function oneFrameMore(): () => void {
+  const limit = settableStackLimit();
+  // At 0 no frame is taken, ours or another.
+  if (limit === null || limit <= 0) return noop;
+  IntrinsicError.stackTraceLimit = limit + 1;
+  return () => {
+    if (IntrinsicError.stackTraceLimit === limit + 1) IntrinsicError.stackTraceLimit = limit;
+  };
+}
 export const JSONParse = JSON.parse;
 export const JSONStringify = JSON.stringify;
 export const ArrayIsArray = Array.isArray;

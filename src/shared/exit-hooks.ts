@@ -26,7 +26,7 @@
 
 import { EventEmitter } from 'node:events';
 import vm from 'node:vm';
-import { ReflectApply } from './builtins.js';
+import { oneFrameMore, ReflectApply } from './builtins.js';
 
 type Hook = (code: number) => void;
 /** The last step: runs after every hook at 'exit'; may return its tail (see atLast). */
@@ -98,22 +98,26 @@ function run(type: 'exit' | 'beforeExit', code: number): void {
  * its last take. `run` and the last step are jsftrace's functions; the
  * tail is compiled the same way by its owner.
  */
-const WRAPPER = `(function (emit, apply, run, last, proc, fatal) {
+const WRAPPER = `(function (emit, apply, run, last, proc, fatal, oneFrameMore) {
   'use strict';
   return { emit(type, ...args) {
     if (type !== 'exit' && type !== 'beforeExit') {
-      if (type !== 'uncaughtException') return apply(emit, this, [type, ...args]);
+      const putBack = oneFrameMore();
+      if (type !== 'uncaughtException') try { return apply(emit, this, [type, ...args]) } finally { putBack() }
       const exiting = proc._exiting === true;
-      const handled = apply(emit, this, [type, ...args]);
+      let handled;
+      try { handled = apply(emit, this, [type, ...args]) } finally { putBack() }
       if (!handled) {
         fatal.seen(args[0], args[1] === 'unhandledRejection');
         if (exiting) fatal.report();
       }
       return handled;
     }
+    const putBack = oneFrameMore();
     try {
       return apply(emit, this, [type, ...args]);
     } finally {
+      putBack();
       const code = typeof args[0] === 'number' ? args[0] : Number(proc.exitCode ?? 0);
       run(type, code);
       // Node's own 'exit' of an uncaught exception: code 1, exiting.
@@ -139,9 +143,11 @@ function wrap(): void {
   const emit = process.emit;
   const make = vm.runInThisContext(WRAPPER, { filename: EXIT_SCRIPT }) as (
     emit: unknown, apply: typeof Reflect.apply, run: (type: 'exit' | 'beforeExit', code: number) => void, last: { step: LastStep | null }, proc: NodeJS.Process,
-    f: typeof fatal,
+    f: typeof fatal, more: typeof oneFrameMore,
   ) => NodeJS.Process['emit'];
-  const wrappedEmit = make(emit, ReflectApply, run, last, process, fatal);
+  // The wrapper's frame is left out of stack traces (original/call-sites.ts):
+  // the program's listeners get one frame more, so their stacks are as long as without us.
+  const wrappedEmit = make(emit, ReflectApply, run, last, process, fatal, oneFrameMore);
   Object.defineProperty(wrappedEmit, 'length', { value: emit.length });
   setProcessEmit(wrappedEmit);
 }

@@ -367,6 +367,21 @@ setTimeout(() => parentPort.postMessage(${keys}), 300)
   }
 });
 
+test('a stack taken in a listener of the process\'s events, deep in the program, keeps its ten frames under the recorder\'s wrapper of process.emit too', async () => {
+  const t = tempDir();
+  try {
+    const plain = await run(process.execPath, [fixture('deep-listeners.cjs')], { cwd: t.dir, env: envOf(t) });
+    assert.match(plain.stdout, /^custom 10 .*\nexit 10 /);
+    for (const tracer of ['function', 'function_graph']) {
+      const r = await jsftrace(['record', '-p', tracer, '-o', 'deep.jsft', '--', process.execPath, fixture('deep-listeners.cjs')], { cwd: t.dir, env: envOf(t) });
+      assert.equal(r.stdout, plain.stdout, `under ${tracer}`);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('a program whose clocks and timers are fakes (as a test\'s fake timers make them): jsftrace calls none of them, its timestamps are real, the recording ends', async () => {
   const t = tempDir();
   try {

@@ -125,10 +125,11 @@ export const ENTRIES = [['--import', registerJs, './noop.mjs'], ['--require', re
  * jsftrace must not change. A configured start finishes before the main
  * module, which Node then starts as it would without jsftrace.
  */
-export async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require']): Promise<void> {
+export async function threeWays(dir: string, main: string, flags: readonly string[] = ['--import', '--require'], allFrames = true): Promise<void> {
   writeTree(dir, { 'noop.mjs': '', 'noop.cjs': '' });
-  // Every frame shown: one frame too many or too few is a difference.
-  const limit = '--stack-trace-limit=100';
+  // Every frame shown: one frame too many or too few is a difference. (Or
+  // Node's default limit, where what is asked is how many frames fit in it.)
+  const limit = allFrames ? '--stack-trace-limit=100' : '--stack-trace-limit=10';
   for (const [flag, ours, none] of ENTRIES.filter(([f]) => flags.includes(f))) {
     const plain = await runNode([limit, flag, none, main], { cwd: dir, env: REAL });
     const ways: [string, Record<string, string | undefined>][] = [['idle', served(dir)]];

@@ -177,6 +177,16 @@ test("stack traces taken in listeners of the process's events (exit, beforeExit,
   }
 });
 
+test('a stack taken in a listener of the process\'s events keeps as many of the program\'s frames as without us at the default limit', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, { 'deep.cjs': readFileSync(fileURLToPath(new URL('../../../test/fixtures/cli/deep-listeners.cjs', import.meta.url)), 'utf8') });
+    await threeWays(t.dir, 'deep.cjs', ['--import', '--require'], false);
+  } finally {
+    t.done();
+  }
+});
+
 test('an uncaught error prints the same (a line without inserted code); with --require it is still an uncaught exception', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {

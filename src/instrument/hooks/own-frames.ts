@@ -49,23 +49,6 @@ function frameless(): Error {
   }
 }
 
-const noop = (): void => {};
-
-/**
- * Raises the stack trace limit by one around a call of Node's made from
- * one frame of ours, whose errors go through withoutOwnFrames: they then
- * keep as many frames of the program's as without us. Returns what puts
- * the limit back; a limit that is not a plain writable number stays as it is.
- */
-export function oneFrameMore(): () => void {
-  const limit = settableStackLimit();
-  // At 0 no frame is taken, ours or another.
-  if (limit === null || limit <= 0) return noop;
-  IntrinsicError.stackTraceLimit = limit + 1;
-  return () => {
-    IntrinsicError.stackTraceLimit = limit;
-  };
-}
 
 function strip(stack: unknown): unknown {
   return typeof stack === 'string' && OWN_CODE.some((p) => stack.includes(p)) ? stack.replace(OWN_LINE, '') : stack;

@@ -26,7 +26,8 @@
 import module from 'node:module';
 import * as wt from 'node:worker_threads';
 import { masquerade } from '../original/source-text.js';
-import { oneFrameMore, withoutOwnFrames } from './own-frames.js';
+import { withoutOwnFrames } from './own-frames.js';
+import { oneFrameMore } from '../../shared/builtins.js';
 import { requireOwnCjs } from '../../shared/own-cjs.js';
 import type { ThreadSettings } from '../../shared/thread-settings.cjs';
 

@@ -23,10 +23,10 @@
 
 import module from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { FunctionToString, ObjectGetOwnPropertySymbols, ReflectApply } from '../../shared/builtins.js';
+import { FunctionToString, ObjectGetOwnPropertySymbols, oneFrameMore, ReflectApply } from '../../shared/builtins.js';
 import { isStandIn, standInFor } from '../original/source-text.js';
 import { addOriginalReading } from '../original/original-readings.js';
-import { oneFrameMore, withoutOwnFrames } from './own-frames.js';
+import { withoutOwnFrames } from './own-frames.js';
 
 type Strip = (code: string, options?: { mode?: string; sourceUrl?: string }) => string;
 
