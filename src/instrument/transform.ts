@@ -1087,12 +1087,22 @@ class Instrumenter {
       const body = node['body'] as N;
       const resume = `${resumeCode(P, this.w(body.start), this.live)};`;
       const suspend = suspendCode(P, this.wa(right), this.live);
-      this.open(outer.start, '{', outer.end, WRAP);
+      // V8 names the iterable by its text in the error of one that cannot
+      // be iterated (`s is not async iterable`): an iterable that calls
+      // nothing (a name, `this`, a literal) keeps its text, the call
+      // suspending before the loop, which is the same where nothing of the
+      // program runs in between. Any other is evaluated inside the call,
+      // which suspends after it (through PV: no other shape is named as
+      // the program's text either).
+      const quiet = !this.live && callsNothing(right);
+      this.open(outer.start, quiet ? `{${suspendCode(P, this.w(outer.start), false)};` : '{', outer.end, WRAP);
       // Made before the body's closer, so after it: a one-statement body
       // ends where the loop does.
       this.close(outer.end, `;${resumeCode(P, this.wa(outer), this.live)};}`, outer.start, WRAP);
-      this.open(right.start, `(0,${P}V(`, right.end);
-      this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
+      if (!quiet) {
+        this.open(right.start, `(0,${P}V(`, right.end);
+        this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
+      }
       const last = suspendCode(P, this.wa(body), this.live);
       const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
       if (body.type !== 'BlockStatement') {

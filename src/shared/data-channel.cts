@@ -24,8 +24,11 @@ interface PortHandle {
   listenerCount(type: 'message'): number;
 }
 
-function ownSlot(o: object, description: string): unknown {
-  const key = Object.getOwnPropertySymbols(o).find((s) => s.description === description);
+function ownKey(o: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(o).find((s) => s.description === description);
+}
+
+function slot(o: object, key: symbol | undefined): unknown {
   return key === undefined ? undefined : (o as Record<symbol, unknown>)[key];
 }
 
@@ -40,12 +43,18 @@ function isPortHandle(h: unknown): h is PortHandle {
  */
 function openDataChannel(name: string, onData: (data: unknown) => void): Channel {
   const bc = new BroadcastChannel(name);
-  const handle = ownSlot(bc, 'kHandle');
-  const theirs = ownSlot(bc, 'kOnMessage');
+  const handleKey = ownKey(bc, 'kHandle');
+  const handle = slot(bc, handleKey);
+  const theirs = slot(bc, ownKey(bc, 'kOnMessage'));
   if (isPortHandle(handle) && typeof theirs === 'function' && handle.listenerCount('message') === 1) {
     // Ours on first, theirs off second: the handle's count of listeners
     // never falls to 0, which would stop the port and change its ref.
-    handle.on('message', (data: unknown) => onData(data));
+    // close() takes theirs off, not ours, and so does not stop the port:
+    // messages read in one batch with the one that closed would still
+    // come. close() empties the channel's handle slot; from then, none.
+    handle.on('message', (data: unknown) => {
+      if (slot(bc, handleKey) === handle) onData(data);
+    });
     handle.off('message', theirs as (data: unknown) => void);
     return bc;
   }
