@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import module from 'node:module';
-import { TRANSFORM_VERSION, USING_DECLARATIONS } from './transform-version.js';
+import { NOT_COMPILED_HERE, TRANSFORM_VERSION, USING_DECLARATIONS } from './transform-version.js';
 import { keyGlobal } from '../shared/site-abi.js';
 import type { TransformInput, TransformResult } from './transform.js';
 import { cacheKey, cacheOptionsFromEnv, COMPILE_CACHE_SUBDIR, compileCacheWanted, TransformCache, type CacheOptions } from './cache.js';
@@ -359,7 +359,7 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
       Atomics.add(counters, C_SITES, hit.sites);
       return hit.body;
     }
-    return failed(source, filename, hit.body);
+    return failed(source, filename, hit.body, format);
   }
   let result: TransformResult;
   try {
@@ -371,7 +371,7 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
     // come of the program's environment (a built-in it replaced that
     // own-intrinsics.ts does not cover), which a later run may not have.
     if (msg.startsWith('SyntaxError') || msg.startsWith('TransformOutputError')) c?.put(key, { status: 'failed', sites: 0, body: msg });
-    return failed(source, filename, msg);
+    return failed(source, filename, msg, format);
   }
   const code = emit(result);
   Atomics.add(counters, C_TRANSFORMED, 1);
@@ -380,7 +380,7 @@ function decide(source: string, filename: string, format: ModuleFormat | undefin
   return code;
 }
 
-function failed(source: string, filename: string, msg: string): string {
+function failed(source: string, filename: string, msg: string, format: ModuleFormat | undefined): string {
   if (mayBeForeign(filename) && (msg.startsWith('SyntaxError') || msg.startsWith('TransformOutputError'))) {
     // TypeScript that no loader has compiled yet: whoever handles it will
     // hand us JavaScript later (or it is a loader order we cannot see past;
@@ -388,8 +388,26 @@ function failed(source: string, filename: string, msg: string): string {
     Atomics.add(counters, C_IGNORED, 1);
     return source;
   }
+  if (msg.startsWith(`SyntaxError: ${NOT_COMPILED_HERE}`) || (msg.startsWith('SyntaxError') && format === 'commonjs' && !compilesAsCommonJS(source, filename))) {
+    // Source that V8 does not compile either: handed back as it came, so
+    // that Node reports the program's error as without us (the line it
+    // prints, at the end of the text too); a warning or a mark of ours
+    // would be lines more.
+    Atomics.add(counters, C_IGNORED, 1);
+    return source;
+  }
   countFailure(filename, msg);
   return source + MARKER;
+}
+
+/** Whether V8 compiles `source` as Node compiles a CommonJS module (only asked of source the parser refused). */
+function compilesAsCommonJS(source: string, filename: string): boolean {
+  try {
+    vm.compileFunction(source.startsWith('#!') ? `//${source.slice(2)}` : source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename });
+    return true;
+  } catch (e) {
+    return !(e instanceof SyntaxError);
+  }
 }
 
 /**

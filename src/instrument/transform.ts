@@ -97,7 +97,7 @@ import { childKeys, forEachChild } from './ast-children.js';
 import { drops, held, placeholders, waitingAt, type Waiting } from './name-inference.js';
 
 export { TRANSFORM_VERSION } from './transform-version.js';
-import { USING_DECLARATIONS } from './transform-version.js';
+import { NOT_COMPILED_HERE, USING_DECLARATIONS } from './transform-version.js';
 
 export interface TransformInput {
   /** The source text (JavaScript; TypeScript must be compiled first). */
@@ -169,6 +169,8 @@ interface FnCtx {
   needsPf: boolean;
   /** The body holds a `using` declaration and its end can be reached: its fall-off exit is deferred too. */
   fallsOffDeferred: boolean;
+  /** Its parameters are being walked: code there cannot see the body's locals (`Pt`). */
+  inParams: boolean;
 }
 
 interface Loop {
@@ -467,6 +469,23 @@ function paramNames(params: N[], out: string[]): void {
 }
 
 const USING = new Set(['using', 'await using']);
+
+const locals = new WeakMap<N, Set<string>>();
+
+/** The names a function declares itself: its parameters, and the declarations of its body's own statements. */
+function localNames(fn: Fn): Set<string> {
+  let names = locals.get(fn);
+  if (names !== undefined) return names;
+  const out: string[] = [];
+  paramNames(fn.params, out);
+  if (fn.type !== 'ArrowFunctionExpression') out.push('arguments');
+  for (const st of fn.body.type === 'BlockStatement' ? fn.body['body'] as N[] : []) {
+    if (st.type === 'VariableDeclaration') paramNames((st['declarations'] as N[]).map((d) => d['id'] as N), out);
+    else if ((st.type === 'FunctionDeclaration' || st.type === 'ClassDeclaration') && st['id'] != null) out.push((st['id'] as N)['name'] as string);
+  }
+  locals.set(fn, (names = new Set(out)));
+  return names;
+}
 
 /** Whether a statement of a list declares a `using` binding in the list's scope or in the head of a loop (through labels). */
 function declaresUsing(st: N): boolean {
@@ -778,6 +797,10 @@ class Instrumenter {
         this.loop(node, [], node);
         return;
       case 'VariableDeclaration':
+        // Where V8 has no `using`, the module does not compile: it must
+        // fail as without us, with Node's message and the line it prints,
+        // so it is loaded untouched, as any source that does not parse.
+        if (!USING_DECLARATIONS && USING.has(node['kind'] as string)) throw new SyntaxError(`${NOT_COMPILED_HERE} \`${node['kind'] as string}\` declarations`);
         // A loop's head declaration ends where the head's own `;` or `of`
         // follows: no ASI there, and a `;` after it would end the head.
         if (!this.forHeads.has(node)) this.asiStatement(node);
@@ -937,21 +960,33 @@ class Instrumenter {
    *   disposed just before its resources, ends the frames a throw left
    *   above the call, as a finally clause does: the program's disposers
    *   are called by this call, not by the function that threw.
+   *   A declaration of several (`using a = …, b = …`) has one between
+   *   each two as well (an `await using` declaration cannot: ours would be
+   *   awaited).
    * - In an async function, the disposal of an `await using` waits as an
    *   `await` would: the call suspends after that, and resumes in the
-   *   next of ours, or in the first one.
+   *   next of ours, or in the first one. A sync generator closed at a
+   *   `yield` (return(), a `for…of` left early) disposes while suspended:
+   *   each of ours resumes it first.
    */
   private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[]): void {
     const P = this.P;
-    const disposable = (name: string, code: string): string => `using ${P}${name}=${P}t?${P}.O(()=>${code}):null;`;
+    const ours = (name: string, code: string): string => `${P}${name}=${P}t?${P}.O(()=>${code}):null`;
     const awaits = ctx.node.async && decls.some((st) => st['kind'] === 'await using');
-    const resume = awaits ? resumeCode(P, false, false) : '';
+    const resume = awaits || (ctx.node.generator && !ctx.node.async) ? resumeCode(P, false, false) : '';
     const exit = exits ? `${P}f&&(${P}f&=0,${P}t&&${P}L(${P}t,${P}r))` : '';
-    if (exits || awaits) this.open(first.start, disposable('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit), first.end);
+    if (exits || awaits) this.open(first.start, `using ${ours('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit)};`, first.end);
+    const sequence = (parts: string[]): string => {
+      const some = parts.filter((p) => p !== '');
+      return some.length > 1 ? `(${some.join(',')})` : some[0]!;
+    };
+    const ends = sequence([resume, `${P}t&&${P}C(${P}t)`]);
     decls.forEach((st, i) => {
-      const parts = [resume, `${P}t&&${P}C(${P}t)`, st['kind'] === 'await using' && awaits ? `${P}t&&(${P}t=${P}S(${P}t))` : ''].filter((p) => p !== '');
+      const declarators = st['declarations'] as N[];
+      if (st['kind'] === 'using') declarators.slice(0, -1).forEach((d, j) => this.close(d.end, `,${ours(`u${i}_${j}`, ends)}`, d.start));
+      const code = st['kind'] === 'await using' && awaits ? sequence([resume, `${P}t&&${P}C(${P}t)`, `${P}t&&(${P}t=${P}S(${P}t))`]) : ends;
       const semicolon = this.code.charCodeAt(st.end - 1) === 59 /* ; */ ? '' : ';';
-      this.close(st.end, semicolon + disposable(`u${i}`, parts.length > 1 ? `(${parts.join(',')})` : parts[0]!), st.start);
+      this.close(st.end, `${semicolon}using ${ours(`u${i}`, code)};`, st.start);
     });
   }
 
@@ -1088,13 +1123,15 @@ class Instrumenter {
       const resume = `${resumeCode(P, this.w(body.start), this.live)};`;
       const suspend = suspendCode(P, this.wa(right), this.live);
       // V8 names the iterable by its text in the error of one that cannot
-      // be iterated (`s is not async iterable`): an iterable that calls
-      // nothing (a name, `this`, a literal) keeps its text, the call
-      // suspending before the loop, which is the same where nothing of the
-      // program runs in between. Any other is evaluated inside the call,
+      // be iterated (`s is not async iterable`): an iterable that runs
+      // nothing of the program's (`this`, a literal, a parameter or a
+      // local of the function's body; a global may be a getter) keeps its
+      // text, the call suspending before the loop, which is the same where
+      // nothing runs in between. Any other is evaluated inside the call,
       // which suspends after it (through PV: no other shape is named as
       // the program's text either).
-      const quiet = !this.live && callsNothing(right);
+      const quiet = !this.live && this.withDepth === 0 && (right.type === 'ThisExpression' || right.type === 'Literal'
+        || (right.type === 'Identifier' && localNames(ctx.node).has(right['name'] as string)));
       this.open(outer.start, quiet ? `{${suspendCode(P, this.w(outer.start), false)};` : '{', outer.end, WRAP);
       // Made before the body's closer, so after it: a one-statement body
       // ends where the loop does.
@@ -1331,9 +1368,11 @@ class Instrumenter {
     const unit = this.openUnit(unitStart, node.end, k);
     const ctx: FnCtx = {
       node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false, fallsOffDeferred: false,
+      inParams: true,
     };
     this.fnStack.push(ctx);
     for (const p of node.params) this.walk(p, null);
+    ctx.inParams = false;
     const P = this.P;
     const body = node.body;
     const wrap = ctx.suspends && (body.type !== 'BlockStatement' || !blockConflict(body));
@@ -1562,8 +1601,15 @@ class Instrumenter {
     return this.code.length;
   }
 
+  /**
+   * The function whose code is being walked: null where it has no site,
+   * and in its parameters, whose code (a class's static block in a default
+   * value: the only statements there) runs before the body declares the
+   * locals that inserted statements would use.
+   */
   private current(): FnCtx | null | undefined {
-    return this.fnStack[this.fnStack.length - 1];
+    const ctx = this.fnStack[this.fnStack.length - 1];
+    return ctx?.inParams === true ? null : ctx;
   }
 
   private ret(node: N): void {

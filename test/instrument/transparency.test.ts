@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRIES, inThreadHooks, REAL, registerCjs, registerJs, runNode, served, tempDir, threeWays, TRACING, pids, writeTree } from './support.js';
 import { cleanEnv, run } from '../support/process.js';
+import { USING_DECLARATIONS } from '../../src/instrument/transform-version.js';
 
 const mainJs = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -182,6 +183,35 @@ test('a stack taken in a listener of the process\'s events keeps as many of the 
   try {
     writeTree(t.dir, { 'deep.cjs': readFileSync(fileURLToPath(new URL('../../../test/fixtures/cli/deep-listeners.cjs', import.meta.url)), 'utf8') });
     await threeWays(t.dir, 'deep.cjs', ['--import', '--require'], false);
+  } finally {
+    t.done();
+  }
+});
+
+test('a CommonJS module that V8 does not compile either fails as without us: the line Node prints (its end, where the text ends early), no warning', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    writeTree(t.dir, {
+      'eof.cjs': 'function f() {\n  return 1\n',
+      'middle.cjs': 'console.log(1)\nlet x = ;\nconsole.log(2)\n',
+      'required.cjs': "require('./eof.cjs')\n",
+    });
+    for (const main of ['eof.cjs', 'middle.cjs', 'required.cjs']) await threeWays(t.dir, main);
+  } finally {
+    t.done();
+  }
+});
+
+test('a program with `using` declarations on a Node that does not compile them fails as without us: Node\'s message, its line and caret, no warning', {
+  timeout: 60_000, skip: USING_DECLARATIONS && 'this Node compiles `using` declarations (the corpus\'s using.mjs runs there)',
+}, async () => {
+  const t = tempDir();
+  try {
+    const using = 'function f() {\n  using a = null\n  return 1\n}\nconsole.log(f())\n';
+    writeTree(t.dir, { 'main.cjs': using, 'main.mjs': using, 'imports.mjs': "import './main.cjs'\n" });
+    await threeWays(t.dir, 'main.cjs');
+    await threeWays(t.dir, 'main.mjs');
+    await threeWays(t.dir, 'imports.mjs');
   } finally {
     t.done();
   }
