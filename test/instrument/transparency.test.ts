@@ -217,6 +217,65 @@ test('a program with `using` declarations on a Node that does not compile them f
   }
 });
 
+test('what V8 compiles and the specification refuses loads instrumented, with no warning: a call as an assignment\'s target, a CommonJS module\'s top-level `using`', { timeout: 120_000 }, async () => {
+  const t = tempDir();
+  try {
+    // V8 compiles a call as the target of an assignment, an update or a
+    // for-in/of head, and throws a ReferenceError only if it runs; without
+    // semicolons, \`--n\\n(f)\` is one (the decrement of a call).
+    const calls = [
+      'var n = 0',
+      'function helper(x) { return x }',
+      'function never() {',
+      '  helper(1) = 2',
+      '  helper(1) += 2',
+      '  --n',
+      '  (helper)',
+      '  for (helper(1) in {}) ;',
+      '}',
+      'function tries(label, fn) { try { fn() } catch (e) { console.log(label, e.constructor.name, e.message) } }',
+      'tries("assign", () => { helper(1) = 2 })',
+      'tries("compound", () => { (helper(1)) *= 2 })',
+      'tries("update", () => { helper(1)++ })',
+      'tries("for-in", () => { for (helper(1) in { a: 1 }) ; })',
+      'tries("for-of", () => { for (helper(1) of [1]) ; })',
+      'console.log(typeof never, helper(3))',
+      '',
+    ].join('\n');
+    writeTree(t.dir, { 'calls.cjs': calls, 'calls.mjs': calls });
+    await threeWays(t.dir, 'calls.cjs');
+    await threeWays(t.dir, 'calls.mjs');
+    const mains = ['calls.cjs'];
+    if (USING_DECLARATIONS) {
+      writeTree(t.dir, {
+        'using.cjs': [
+          'const log = []',
+          'class R { constructor(n) { this.n = n } [Symbol.dispose]() { log.push(`dispose ${this.n}`) } }',
+          'function helper(n) { log.push(`make ${n}`); return new R(n) }',
+          'using a = helper(1)',
+          '{ using b = helper(2); log.push("block") }',
+          "process.on('exit', () => console.log(log.join(', ')))",
+          '',
+        ].join('\n'),
+      });
+      await threeWays(t.dir, 'using.cjs');
+      mains.push('using.cjs');
+    }
+    // And instrumented: helper's calls are in the trace.
+    for (const main of mains) {
+      const out = join(t.dir, `${main}.jsft`);
+      const rec = await run(process.execPath, [mainJs, 'record', '-o', out, '--', process.execPath, main], { cwd: t.dir, env: cleanEnv() });
+      assert.equal(rec.code, 0, rec.stderr);
+      assert.doesNotMatch(rec.stderr, /JSFTRACE_TRANSFORM/);
+      const report = await run(process.execPath, [mainJs, 'report', '-i', out], { cwd: t.dir, env: cleanEnv() });
+      const helpers = report.stdout.split('\n').filter((l) => /\d: \S+\.cjs:helper( <-|$)/.test(l));
+      assert.equal(helpers.length, main === 'calls.cjs' ? 6 : 2, report.stdout);
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('an uncaught error prints the same (a line without inserted code); with --require it is still an uncaught exception', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {
