@@ -171,6 +171,15 @@ interface FnCtx {
   fallsOffDeferred: boolean;
   /** Its parameters are being walked: code there cannot see the body's locals (`Pt`). */
   inParams: boolean;
+  /**
+   * How many `for (using …; …; …)` loops enclose the walk: no function of
+   * ours may go there. V8 (13.6 to 14.6, Node 24 to 26) disposes of such a
+   * head's resources at the end of every iteration, and again after the
+   * loop, once a function is created anywhere in the loop; a disposable
+   * of ours (a closure, see disposals) would make a program without one
+   * dispose of its resources twice.
+   */
+  inUsingForStatement: number;
 }
 
 interface Loop {
@@ -494,6 +503,13 @@ function declaresUsing(st: N): boolean {
     : st.type === 'ForStatement' ? st['init'] as N | null
       : st.type === 'ForOfStatement' ? st['left'] as N : null;
   return decl !== null && decl.type === 'VariableDeclaration' && USING.has(decl['kind'] as string);
+}
+
+/** Whether a statement of a list is a `for (await using … of …)` loop (through labels), whose disposals await after its body. */
+function awaitsDisposalEachIteration(st: N): boolean {
+  while (st.type === 'LabeledStatement') st = st['body'] as N;
+  const left = st.type === 'ForOfStatement' && st['await'] !== true ? st['left'] as N : null;
+  return left !== null && left.type === 'VariableDeclaration' && left['kind'] === 'await using';
 }
 
 /** The statement that ends `st`: through the last branch of an if, the body of a loop, a with or a label. */
@@ -929,7 +945,8 @@ class Instrumenter {
     }
     this.openListEnds.push(end);
     const ctx = this.current();
-    const first = scope && ctx !== null && ctx !== undefined && !this.live && USING_DECLARATIONS ? stmts.findIndex(declaresUsing) : -1;
+    const first = scope && ctx !== null && ctx !== undefined && !this.live && USING_DECLARATIONS && ctx.inUsingForStatement === 0
+      ? stmts.findIndex(declaresUsing) : -1;
     const owns = first >= 0 && ctx!.finallyOwner === null;
     const own: TryFinally = { used: false };
     stmts.forEach((st, i) => {
@@ -943,7 +960,7 @@ class Instrumenter {
     if (owns) ctx!.finallyOwner = null;
     const exits = owns && (own.used || (ctx!.fallsOffDeferred && stmts === ctx!.node.body['body']));
     const decls = stmts.filter((st) => st.type === 'VariableDeclaration' && USING.has(st['kind'] as string));
-    this.disposals(stmts[first]!, ctx!, exits, decls);
+    this.disposals(stmts[first]!, ctx!, exits, decls, stmts.some(awaitsDisposalEachIteration));
   }
 
   /**
@@ -969,10 +986,10 @@ class Instrumenter {
    *   `yield` (return(), a `for…of` left early) disposes while suspended:
    *   each of ours resumes it first.
    */
-  private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[]): void {
+  private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[], loopAwaits: boolean): void {
     const P = this.P;
     const ours = (name: string, code: string): string => `${P}${name}=${P}t?${P}.O(()=>${code}):null`;
-    const awaits = ctx.node.async && decls.some((st) => st['kind'] === 'await using');
+    const awaits = ctx.node.async && (loopAwaits || decls.some((st) => st['kind'] === 'await using'));
     const resume = awaits || (ctx.node.generator && !ctx.node.async) ? resumeCode(P, false, false) : '';
     const exit = exits ? `${P}f&&(${P}f&=0,${P}t&&${P}L(${P}t,${P}r))` : '';
     if (exits || awaits) this.open(first.start, `using ${ours('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit)};`, first.end);
@@ -1103,19 +1120,37 @@ class Instrumenter {
   /**
    * A loop. A `for await` loop suspends the call between iterations, where
    * no expression can be wrapped: the call suspends after evaluating the
-   * iterable and at the end of each iteration (and at each `continue` to
-   * this loop, and when a throw leaves its body: the loop then awaits the
-   * iterator's return()), and resumes at the start of each iteration and
-   * after the loop. `outer` is the statement to wrap (the loop or its labels).
+   * iterable and however its body is left (its end, a `continue` or a
+   * `break`, a throw: the loop then awaits the iterator's next() or
+   * return()), and resumes at the start of each iteration and after the
+   * loop. So does a `for (await using … of …)` loop, whose disposal awaits
+   * after the body (the iterable is evaluated inside the call: the loop
+   * awaits nothing before its first iteration). `outer` is the statement
+   * to wrap (the loop or its labels).
    */
   private loop(node: N, labels: string[], outer: N): void {
     const head = (node.type === 'ForStatement' ? node['init'] : node['left']) as N | null | undefined;
     if (head?.type === 'VariableDeclaration') this.forHeads.add(head);
     const ctx = this.current();
-    const forAwait = node.type === 'ForOfStatement' && node['await'] === true && ctx !== undefined && ctx !== null && ctx.suspends;
+    const traced = ctx !== undefined && ctx !== null;
+    const forAwait = node.type === 'ForOfStatement' && node['await'] === true && traced && ctx.suspends;
+    const usingHead = head?.type === 'VariableDeclaration' && USING.has(head['kind'] as string) && traced && !this.live && USING_DECLARATIONS
+      ? head['kind'] as string : null;
+    // `for (await using x of …)`: each iteration's disposal awaits, after
+    // the body, as a for-await loop's next() does before it.
+    const awaitsDisposal = node.type === 'ForOfStatement' && !forAwait && usingHead === 'await using' && traced && ctx.suspends;
     const loops = this.loops();
-    const entry: Loop = { labels, suspends: forAwait, kind: 'loop', resumes: false, iterates: false };
+    const entry: Loop = { labels, suspends: forAwait || awaitsDisposal, kind: 'loop', resumes: false, iterates: false };
     loops.push(entry);
+    if (awaitsDisposal) {
+      const P = this.P;
+      const body = node['body'] as N;
+      this.open(outer.start, '{', outer.end, WRAP);
+      this.close(outer.end, `;${resumeCode(P, this.wa(outer), false)};}`, outer.start, WRAP);
+      this.suspendingBody(body);
+    } else if (usingHead !== null && !forAwait && node.type !== 'ForStatement' && ctx!.inUsingForStatement === 0) this.headDisposal(node, ctx!);
+    const closureFree = usingHead !== null && node.type === 'ForStatement';
+    if (closureFree) ctx!.inUsingForStatement++;
     if (forAwait) {
       const P = this.P;
       const right = node['right'] as N;
@@ -1140,21 +1175,26 @@ class Instrumenter {
         this.open(right.start, `(0,${P}V(`, right.end);
         this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
       }
-      const last = suspendCode(P, this.wa(body), this.live);
-      const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
-      if (body.type !== 'BlockStatement') {
-        this.open(body.start, `{${resume}try{`, body.end);
-        this.close(body.end, `${leaving}}`, body.start);
-      } else if (body.end - body.start === 2) {
-        this.open(body.start + 1, `${resume}try{${leaving}`, body.end - 1);
-      } else {
-        this.open(body.start + 1, `${resume}try{`, body.end - 1);
-        this.close(body.end - 1, leaving, body.start + 1);
-      }
+      if (this.live) {
+        // The shape V8's LiveEdit is known to match: a break or continue
+        // that leaves the loop suspends before itself (cont, brk).
+        const last = suspendCode(P, this.wa(body), true);
+        const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
+        if (body.type !== 'BlockStatement') {
+          this.open(body.start, `{${resume}try{`, body.end);
+          this.close(body.end, `${leaving}}`, body.start);
+        } else if (body.end - body.start === 2) {
+          this.open(body.start + 1, `${resume}try{${leaving}`, body.end - 1);
+        } else {
+          this.open(body.start + 1, `${resume}try{`, body.end - 1);
+          this.close(body.end - 1, leaving, body.start + 1);
+        }
+      } else this.suspendingBody(body);
     }
     this.children(node);
+    if (closureFree) ctx!.inUsingForStatement--;
     loops.pop();
-    if (!forAwait && entry.iterates) {
+    if (!(forAwait || awaitsDisposal) && entry.iterates) {
       // Resumed where the next iteration's body begins, and after the loop
       // should it end instead (its test and update run still suspended).
       const body = node['body'] as N;
@@ -1165,7 +1205,51 @@ class Instrumenter {
         this.close(body.end, '}', body.start);
       }
     }
-    if (!forAwait && (entry.resumes || entry.iterates)) this.resumeAfter(outer);
+    if (!(forAwait || awaitsDisposal) && (entry.resumes || entry.iterates)) this.resumeAfter(outer);
+  }
+
+  /**
+   * The body of a loop that suspends the call between iterations: resumed
+   * where it begins, suspended in a finally clause however it is left (its
+   * end, a throw, a break or a continue, a return whose exit is then
+   * already made, where the suspension finds no frame and keeps none).
+   * The finally runs once the body's own finally clauses and `using`
+   * disposals have, inside the call; then the loop awaits (the iterator's
+   * next() or return(), a disposal) with the call off the stack.
+   */
+  private suspendingBody(body: N): void {
+    const P = this.P;
+    const resume = `${resumeCode(P, this.w(body.start), false)};`;
+    const leaving = `}finally{${suspendCode(P, this.wa(body), false)}}`;
+    if (body.type !== 'BlockStatement') {
+      this.open(body.start, `{${resume}try{`, body.end);
+      this.close(body.end, `${leaving}}`, body.start);
+    } else if (body.end - body.start === 2) {
+      this.open(body.start + 1, `${resume}try{${leaving}`, body.end - 1);
+    } else {
+      this.open(body.start + 1, `${resume}try{`, body.end - 1);
+      this.close(body.end - 1, leaving, body.start + 1);
+    }
+  }
+
+  /**
+   * A for…of loop whose head declares a `using` binding: a disposable of
+   * ours at the start of the body, disposed each iteration just before the
+   * binding, ends the frames a throw left above the call, so that the
+   * program's disposer is called by the call (see disposals). (A for
+   * statement's head gets none: see FnCtx.inUsingForStatement.)
+   */
+  private headDisposal(node: N, ctx: FnCtx): void {
+    const P = this.P;
+    const resume = ctx.node.generator && !ctx.node.async ? resumeCode(P, false, false) : '';
+    const ends = `${P}t&&${P}C(${P}t)`;
+    const ours = `${P}h=${P}t?${P}.O(()=>${resume === '' ? ends : `(${resume},${ends})`}):null`;
+    const body = node['body'] as N;
+    if (body.type === 'BlockStatement') this.open(body.start + 1, `using ${ours};`, body.end - 1);
+    else {
+      this.open(body.start, `{using ${ours};`, body.end);
+      this.close(body.end, '}', body.start);
+    }
   }
 
   private cont(node: N): void {
@@ -1182,14 +1266,17 @@ class Instrumenter {
     }
     if (target === undefined) return;
     if (leaves && !target.suspends) target.iterates = true;
-    if (target.suspends || leaves) this.suspendBefore(node);
+    // Otherwise the body's finally clause suspends (suspendingBody).
+    if (this.live && (target.suspends || leaves)) this.suspendBefore(node);
   }
 
   /**
    * A `break` that leaves a `for await` loop: the loop's implicit await of
-   * the iterator's return() runs next, so the call suspends first; it
-   * resumes after the loop, or after the labelled statement the break
-   * targets (which is then wrapped to resume after itself).
+   * the iterator's return() runs next, so the call suspends first (in the
+   * body's finally clause, after the body's own cleanup: suspendingBody;
+   * a live patch before the break); it resumes after the loop, or after
+   * the labelled statement the break targets (which is then wrapped to
+   * resume after itself).
    */
   private brk(node: N): void {
     const loops = this.loops();
@@ -1204,7 +1291,7 @@ class Instrumenter {
         break;
       }
     }
-    if (leaves) this.suspendBefore(node);
+    if (this.live && leaves) this.suspendBefore(node);
   }
 
   private suspendBefore(node: N): void {
@@ -1367,7 +1454,7 @@ class Instrumenter {
     this.positions.push(node.start);
     const unit = this.openUnit(unitStart, node.end, k);
     const ctx: FnCtx = {
-      node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false, fallsOffDeferred: false,
+      node, k, suspends: node.async || node.generator, loops: [], finallyOwner: null, needsPr: false, needsPf: false, fallsOffDeferred: false, inUsingForStatement: 0,
       inParams: true,
     };
     this.fnStack.push(ctx);
