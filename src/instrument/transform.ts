@@ -187,8 +187,10 @@ interface Loop {
   /** A `for await` loop of a traced async function: leaving it for its next
    * iteration (continue) or for good (break) must suspend the call. */
   suspends: boolean;
-  /** What `continue` and an unlabelled `break` may target. */
-  kind: 'loop' | 'switch' | 'label';
+  /** What `continue` and an unlabelled `break` may target; 'finally' is a
+   * finally clause being walked, which none targets: a jump out of it
+   * cancels a return it was running for. */
+  kind: 'loop' | 'switch' | 'label' | 'finally';
   /** A break leaves a suspending loop for this statement: resume after it. */
   resumes: boolean;
   /** A continue leaves a suspending loop for this loop's next iteration: resume there too. */
@@ -1259,15 +1261,34 @@ class Instrumenter {
     // Leaving a for-await loop for an outer loop's next iteration awaits
     // the loop's iterator's return(): the call suspends there as well.
     let leaves = false;
+    let cancels = false;
     for (let i = loops.length - 1; i >= 0 && target === undefined; i--) {
       const l = loops[i]!;
       if (l.kind === 'loop' && (label === null || l.labels.includes(label['name'] as string))) target = l;
       else if (l.suspends) leaves = true;
+      else if (l.kind === 'finally') cancels = true;
     }
     if (target === undefined) return;
     if (leaves && !target.suspends) target.iterates = true;
+    if (cancels) this.cancelPendingReturn(node);
     // Otherwise the body's finally clause suspends (suspendingBody).
     if (this.live && (target.suspends || leaves)) this.suspendBefore(node);
+  }
+
+  /**
+   * A `continue` or `break` out of a finally clause ends the return that
+   * clause may be running for: the return's exit, deferred (ret) to a
+   * `using` scope's disposal, must not be made when that scope is left.
+   * (A try statement's own deferred exit is at its finally's end, which a
+   * jump out of it does not reach, and is cleared at its next pass.)
+   */
+  private cancelPendingReturn(node: N): void {
+    const ctx = this.current();
+    if (ctx === undefined || ctx === null || ctx.finallyOwner === null || this.live) return;
+    ctx.needsPf = true;
+    const P = this.P;
+    this.open(node.start, `{${P}f&=${held(1, this.w(node.start), '0')};`, node.end, WRAP);
+    this.close(node.end, '}', node.start, WRAP);
   }
 
   /**
@@ -1282,15 +1303,23 @@ class Instrumenter {
     const loops = this.loops();
     const label = node['label'] as N | null;
     let leaves = false;
+    let cancels = false;
+    let found = false;
     for (let i = loops.length - 1; i >= 0; i--) {
       const l = loops[i]!;
       if (l.suspends) leaves = true;
+      if (l.kind === 'finally') {
+        cancels = true;
+        continue;
+      }
       if (label === null ? l.kind !== 'label' : l.labels.includes(label['name'] as string)) {
         // A for-await loop resumes after itself; anything else must be told to.
         if (leaves && !l.suspends) l.resumes = true;
+        found = true;
         break;
       }
     }
+    if (found && cancels) this.cancelPendingReturn(node);
     if (this.live && leaves) this.suspendBefore(node);
   }
 
@@ -1350,7 +1379,9 @@ class Instrumenter {
     const lead = this.lead([ctx.suspends ? resumeCode(P, wf, this.live) : '', `${P}t&&${P}C(${held(1, wf, `${P}t`)})`]);
     const empty = finalizer.end - finalizer.start === 2;
     const opened = this.open(finalizer.start + 1, lead, finalizer.end - 1);
+    ctx.loops.push({ labels: [], suspends: false, kind: 'finally', resumes: false, iterates: false });
     this.walk(finalizer, null);
+    ctx.loops.pop();
     if (own.used) {
       // A return left pending by an earlier pass through this statement
       // (a finally that continued a loop) must not exit now.
