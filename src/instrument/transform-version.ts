@@ -5,7 +5,7 @@
  * TRANSFORM_VERSION whenever the emitted code changes.
  */
 
-export const TRANSFORM_VERSION = '73';
+export const TRANSFORM_VERSION = '74';
 
 /**
  * Whether this Node's V8 compiles `using` declarations (V8 13.4 and later:

@@ -984,15 +984,21 @@ class Instrumenter {
    *   awaited).
    * - In an async function, the disposal of an `await using` waits as an
    *   `await` would: the call suspends after that, and resumes in the
-   *   next of ours, or in the first one. A sync generator closed at a
-   *   `yield` (return(), a `for…of` left early) disposes while suspended:
-   *   each of ours resumes it first.
+   *   next of ours, or in the first one. A generator closed at a `yield`
+   *   (return(), a `for…of` left early), and an async function whose `for
+   *   await` body was left by a return or a jump out of the scope (the
+   *   body's finally suspended it), dispose while suspended: in an async
+   *   function or a generator each of ours resumes the call first.
    */
   private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[], loopAwaits: boolean): void {
     const P = this.P;
     const ours = (name: string, code: string): string => `${P}${name}=${P}t?${P}.O(()=>${code}):null`;
     const awaits = ctx.node.async && (loopAwaits || decls.some((st) => st['kind'] === 'await using'));
-    const resume = awaits || (ctx.node.generator && !ctx.node.async) ? resumeCode(P, false, false) : '';
+    // Each of ours resumes the call first wherever it may be suspended
+    // there: after an `await using` disposal (which suspended it), a
+    // `for await` body left for good (its finally suspended it: a return
+    // from the body then exits in `exits`), a generator closed at a yield.
+    const resume = ctx.node.async || ctx.node.generator ? resumeCode(P, false, false) : '';
     const exit = exits ? `${P}f&&(${P}f&=0,${P}t&&${P}L(${P}t,${P}r))` : '';
     if (exits || awaits) this.open(first.start, `using ${ours('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit)};`, first.end);
     const sequence = (parts: string[]): string => {
@@ -1243,7 +1249,7 @@ class Instrumenter {
    */
   private headDisposal(node: N, ctx: FnCtx): void {
     const P = this.P;
-    const resume = ctx.node.generator && !ctx.node.async ? resumeCode(P, false, false) : '';
+    const resume = ctx.node.async || ctx.node.generator ? resumeCode(P, false, false) : '';
     const ends = `${P}t&&${P}C(${P}t)`;
     const ours = `${P}h=${P}t?${P}.O(()=>${resume === '' ? ends : `(${resume},${ends})`}):null`;
     const body = node['body'] as N;
