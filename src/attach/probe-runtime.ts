@@ -16,7 +16,7 @@
 
 import { deleteOwnField, leave, ownField, setOwnField, threadView } from '../core/index.js';
 import { KEY_GLOBAL } from '../shared/site-abi.js';
-import { QueueMicrotask } from '../shared/builtins.js';
+import { queueJob } from '../shared/builtins.js';
 
 /** What a probe's condition names: a field of the key object (not a global of its own), removed at detach. */
 const PROBE = `${KEY_GLOBAL}.probe`;
@@ -47,7 +47,7 @@ function entry(site: number, self: unknown, args: unknown[] | null): false {
   }
   if (!sweepQueued) {
     sweepQueued = true;
-    QueueMicrotask(sweep);
+    queueJob(sweep);
   }
   return false;
 }

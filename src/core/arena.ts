@@ -8,7 +8,7 @@
  * as long as the records, plus filter texts that are replaced rarely.
  */
 
-import { BufferByteLength, BufferFrom } from '../shared/builtins.js';
+import { AtomicsAdd, AtomicsSub, BufferByteLength, BufferFrom } from '../shared/builtins.js';
 import { fail } from '../shared/errors.js';
 import { H_ARENA_TOP } from './layout.js';
 import type { Instance } from './instance.js';
@@ -28,9 +28,9 @@ export function arenaBuffer(inst: Instance): Buffer {
 
 /** Reserves `len` bytes; returns their offset. */
 export function arenaAlloc(inst: Instance, len: number): number {
-  const off = Atomics.add(inst.i32, H_ARENA_TOP, len);
+  const off = AtomicsAdd(inst.i32, H_ARENA_TOP, len);
   if (off + len > inst.L.arenaBytes) {
-    Atomics.sub(inst.i32, H_ARENA_TOP, len);
+    AtomicsSub(inst.i32, H_ARENA_TOP, len);
     fail('ENOMEM', `the string arena is full (${inst.L.arenaBytes} bytes)`);
   }
   return off;

@@ -16,6 +16,7 @@ import * as layout from './layout.js';
 import { arenaWrite } from './arena.js';
 import { describeThrown, reportCallbackError } from './callback-errors.js';
 import { threadView, type LocalOps, type LocalTramp, type ThreadView } from './thread.js';
+import { AtomicsAdd, AtomicsStore } from '../shared/builtins.js';
 
 const { O_CB_ERRORS, O_ERR_LEN, O_ERR_OFF, TH_CB_ERRORS } = layout;
 
@@ -25,14 +26,14 @@ const i32 = tv.i32;
 /** An ops callback threw: counted, its first text stored, the user warned once per thread. */
 export function opsError(o: LocalOps, e: unknown): void {
   i32[tv.row + TH_CB_ERRORS]++;
-  const first = Atomics.add(i32, o.row + O_CB_ERRORS, 1) === 0;
+  const first = AtomicsAdd(i32, o.row + O_CB_ERRORS, 1) === 0;
   if (!first && o.warned) return;
   const text = describeThrown(e);
   if (first) {
     try {
       const ref = arenaWrite(tv.inst, text);
       i32[o.row + O_ERR_OFF] = ref.off;
-      Atomics.store(i32, o.row + O_ERR_LEN, ref.len);
+      AtomicsStore(i32, o.row + O_ERR_LEN, ref.len);
     } catch { /* arena full: the count still tells */ }
   }
   if (!o.warned) {

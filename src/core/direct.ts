@@ -39,6 +39,7 @@ import {
   withdrawLocked,
 } from './lifecycle.js';
 import { threadView } from './thread.js';
+import { AtomicsStore } from '../shared/builtins.js';
 
 export type TrampolineEntry = (site: number, thisArg: unknown, args: ArrayLike<unknown> | null) => unknown;
 export type TrampolineExit = (site: number, result: unknown, threw: boolean, data: unknown) => unknown;
@@ -166,7 +167,7 @@ export async function registerFtraceDirect(ops: FtraceOps, t: Trampoline): Promi
         ops.slot = -1;
         fail('EBUSY', `${record(inst, bad).name} already has a direct or IPMODIFY ops`);
       }
-      Atomics.store(i32, opsRow(inst, ops.slot) + O_DIRECT, tid);
+      AtomicsStore(i32, opsRow(inst, ops.slot) + O_DIRECT, tid);
       i32[trampRow(inst, tid) + T_REFS]++;
       setRowFlags(ops, ops.flags | OPS_FL_ENABLED);
       publishLocked(ops, ids);
@@ -220,7 +221,7 @@ export async function modifyFtraceDirect(ops: FtraceOps, t: Trampoline): Promise
       const to = covBase(inst, stub);
       for (let w = 0; w < inst.L.covWords; w++) {
         const v = i32[from + w]!;
-        if (v !== 0) Atomics.store(i32, to + w, v);
+        if (v !== 0) AtomicsStore(i32, to + w, v);
       }
       observeStore();
       const ids: number[] = [];
@@ -230,7 +231,7 @@ export async function modifyFtraceDirect(ops: FtraceOps, t: Trampoline): Promise
       accountRecords(inst, ids);
       if (!applyRecords(inst, ids, ftraceEnabled())) return;
       // 2. The switch point: one store.
-      Atomics.store(i32, row + O_DIRECT, tid);
+      AtomicsStore(i32, row + O_DIRECT, tid);
       observeStore();
       i32[trampRow(inst, tid) + T_REFS]++;
       released = releaseTramp(old);

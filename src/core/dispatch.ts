@@ -37,7 +37,7 @@ import * as flags from './flags.js';
 import { opsError, trampError } from './callback-faults.js';
 import { foreignOps, foreignTramp, readList } from './list-view.js';
 import { threadView, type EnterFn, type ExitHandler, type LocalOps, type SiteFn, type ThreadView } from './thread.js';
-import { QueueMicrotask } from '../shared/builtins.js';
+import { queueJob } from '../shared/builtins.js';
 
 // Module-local copies of the constants the data path uses: V8 folds a
 // module's own constants but reloads an imported binding at every use
@@ -100,7 +100,8 @@ function grow(): boolean {
   const s = new Int32Array(n + 1); s.set(fSite); fSite = s;
   const o = new Int32Array(n + 1); o.set(fTok); fTok = o;
   const g = new Int32Array(n + 1); g.set(fGen); fGen = g;
-  for (let i = cap + 1; i <= n; i++) { fHandler.push(null); fData.push(undefined); }
+  // By index, not push(): the program's Array.prototype is not ours to call.
+  for (let i = cap + 1; i <= n; i++) { fHandler[i] = null; fData[i] = undefined; }
   cap = n;
   return true;
 }
@@ -127,7 +128,7 @@ const INDEX_MASK = 0xffff;
 export function push(site: number, owner: number, h: ExitHandler | null, data: unknown): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
-    QueueMicrotask(sweep);
+    queueJob(sweep);
   }
   if (top >= cap && !grow()) return 0;
   const i = ++top;
@@ -152,7 +153,7 @@ export function push(site: number, owner: number, h: ExitHandler | null, data: u
 function pushPlain(site: number): number {
   if (top === 0 && !sweepQueued) {
     sweepQueued = true;
-    QueueMicrotask(sweep);
+    queueJob(sweep);
   }
   if (top >= cap && !grow()) return 0;
   const i = ++top;
@@ -436,8 +437,13 @@ export function completeEntry(...args: unknown[]): number {
   return enter(askedSite, self, args);
 }
 
-/** Tokens of calls whose exit is pending, innermost last. */
+/**
+ * Tokens of calls whose exit is pending, innermost last: the first
+ * `pendingTop` entries (kept by index: a call's exit must not call the
+ * program's Array.prototype.push or pop, which a program may replace).
+ */
 const pending: number[] = [];
+let pendingTop = 0;
 
 /**
  * A short return of the call that owns `token` starts: frames above the
@@ -452,17 +458,17 @@ export function pendExit(token: number): void {
   // take the innermost pending call below it, which is still evaluating the
   // value that called this one.
   if (first === 0) return;
-  while (pending.length > 0 && (pending[pending.length - 1]! & INDEX_MASK) >= first) pending.pop();
+  while (pendingTop > 0 && (pending[pendingTop - 1]! & INDEX_MASK) >= first) pendingTop--;
   let end = first;
   while (end < top && fTok[end + 1] === token) end++;
   if (end < top) runExits(end + 1, 0, UNWOUND, true);
-  pending.push(token);
+  pending[pendingTop++] = token;
 }
 
 /** The value of the innermost pending return is ready: the call exits with it. */
 export function exitPending(value: unknown): unknown {
-  while (pending.length > 0) {
-    const token = pending.pop()!;
+  while (pendingTop > 0) {
+    const token = pending[--pendingTop]!;
     if (indexOf(token) !== 0) return leave(token, value);
   }
   return value;

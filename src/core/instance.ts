@@ -18,6 +18,7 @@ import {
 } from './layout.js';
 import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { ThreadSettings } from '../shared/thread-settings.cjs';
+import { AtomicsLoad } from '../shared/builtins.js';
 
 export const ENV_KEY = 'jsftrace:instance:v1';
 
@@ -60,7 +61,7 @@ function create(limits: Limits): Instance {
 
 function join(sab: SharedArrayBuffer): Instance | string {
   const i32 = new Int32Array(sab);
-  if (Atomics.load(i32, H_MAGIC) !== LAYOUT_MAGIC) return 'bad magic';
+  if (AtomicsLoad(i32, H_MAGIC) !== LAYOUT_MAGIC) return 'bad magic';
   if (i32[H_VERSION] !== LAYOUT_VERSION) return `layout version ${i32[H_VERSION]}, this build reads ${LAYOUT_VERSION}`;
   const L = computeLayout(readLimits(i32));
   if (L.bytes !== sab.byteLength) return 'size does not match the header';

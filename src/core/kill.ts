@@ -13,28 +13,29 @@ import { fail } from '../shared/errors.js';
 import { arenaRead, arenaWrite } from './arena.js';
 import { H_KILL_LEN, H_KILL_OFF, H_NR_ENABLED, H_NR_SITES, H_STATE, INSTANCE_ALIVE, INSTANCE_DEAD } from './layout.js';
 import type { Instance } from './instance.js';
+import { AtomicsCompareExchange, AtomicsLoad, AtomicsStore } from '../shared/builtins.js';
 
 export function ftraceKill(inst: Instance, reason: string): void {
   const { i32, L } = inst;
-  if (Atomics.compareExchange(i32, H_STATE, INSTANCE_ALIVE, INSTANCE_DEAD) !== INSTANCE_ALIVE) return;
+  if (AtomicsCompareExchange(i32, H_STATE, INSTANCE_ALIVE, INSTANCE_DEAD) !== INSTANCE_ALIVE) return;
   try {
     const ref = arenaWrite(inst, reason);
     i32[H_KILL_OFF] = ref.off;
-    Atomics.store(i32, H_KILL_LEN, ref.len);
+    AtomicsStore(i32, H_KILL_LEN, ref.len);
   } catch { /* the arena may be what failed; the state word still tells */ }
-  const n = Atomics.load(i32, H_NR_SITES);
-  for (let id = 0; id < n; id++) Atomics.store(i32, L.target + id, 0);
-  Atomics.store(i32, H_NR_ENABLED, 0);
+  const n = AtomicsLoad(i32, H_NR_SITES);
+  for (let id = 0; id < n; id++) AtomicsStore(i32, L.target + id, 0);
+  AtomicsStore(i32, H_NR_ENABLED, 0);
   process.emitWarning(`jsftrace stopped: ${reason}. Every site is a nop again; the program continues.`, { code: 'JSFTRACE_KILLED' });
 }
 
 export function isDead(inst: Instance): boolean {
-  return Atomics.load(inst.i32, H_STATE) === INSTANCE_DEAD;
+  return AtomicsLoad(inst.i32, H_STATE) === INSTANCE_DEAD;
 }
 
 export function killReason(inst: Instance): string | null {
   if (!isDead(inst)) return null;
-  const len = Atomics.load(inst.i32, H_KILL_LEN);
+  const len = AtomicsLoad(inst.i32, H_KILL_LEN);
   return len === 0 ? 'unknown' : arenaRead(inst, inst.i32[H_KILL_OFF]!, len);
 }
 

@@ -66,6 +66,7 @@
  */
 
 import { SITE_KEYS } from '../shared/site-abi.js';
+import { AtomicsStore, MathCeil, MathMax } from '../shared/builtins.js';
 
 export const LAYOUT_MAGIC = 0x4a534654; // 'JSFT'
 export const LAYOUT_VERSION = 2;
@@ -243,8 +244,8 @@ function pow2AtLeast(n: number): number {
 }
 
 export function computeLayout(l: Limits): Layout {
-  const covWords = Math.ceil(l.maxSites / 32);
-  const keySlots = pow2AtLeast(Math.max(1024, l.maxSites / 2));
+  const covWords = MathCeil(l.maxSites / 32);
+  const keySlots = pow2AtLeast(MathMax(1024, l.maxSites / 2));
   let at = HEADER_WORDS;
   const target = at; at += l.maxSites;
   const flags = at; at += l.maxSites;
@@ -284,5 +285,5 @@ export function writeHeader(i32: Int32Array, l: Layout): void {
   i32[H_ARENA_BYTES] = l.arenaBytes;
   i32[H_VERSION] = LAYOUT_VERSION;
   // Magic last: a joiner that sees it sees a complete header.
-  Atomics.store(i32, H_MAGIC, LAYOUT_MAGIC);
+  AtomicsStore(i32, H_MAGIC, LAYOUT_MAGIC);
 }

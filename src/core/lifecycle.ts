@@ -38,6 +38,7 @@ import {
 import { accountRecords, applyRecords, findConflict } from './update.js';
 import { applyStaticKey, staticKeyBehind, installLocalOps, loadEverywhere, synchronizeThreads, threadAlive } from './threads.js';
 import { threadView } from './thread.js';
+import { AtomicsLoad, AtomicsStore } from '../shared/builtins.js';
 
 const tv = threadView();
 const inst = tv.inst;
@@ -56,7 +57,7 @@ export function locked<T>(fn: () => T): T {
 }
 
 function callsEnabled(): boolean {
-  return Atomics.load(i32, H_CALLS_OFF) === 0;
+  return AtomicsLoad(i32, H_CALLS_OFF) === 0;
 }
 
 /**
@@ -110,7 +111,7 @@ export function checkNotPending(ops: FtraceOps, what: string): void {
 
 /** The errors counted in an ops row now. */
 function rowErrors(slot: number): { count: number; first: string | null } {
-  const count = Atomics.load(i32, opsRow(inst, slot) + O_CB_ERRORS);
+  const count = AtomicsLoad(i32, opsRow(inst, slot) + O_CB_ERRORS);
   return { count, first: count === 0 ? null : slotText(inst, slot, 'error') };
 }
 
@@ -160,7 +161,7 @@ export function rowFlags(slot: number): number {
 
 export function setRowFlags(ops: FtraceOps, flags: number): void {
   ops.flags = flags;
-  if (ops.slot >= 0) Atomics.store(i32, opsRow(inst, ops.slot) + O_FLAGS, flags);
+  if (ops.slot >= 0) AtomicsStore(i32, opsRow(inst, ops.slot) + O_FLAGS, flags);
 }
 
 /**
@@ -459,8 +460,8 @@ export async function ftraceSetEnabled(on: boolean): Promise<void> {
         if ((rowFlags(s) & OPS_FL_PERMANENT) !== 0) fail('EBUSY', `PERMANENT ops ${slotText(inst, s, 'name')} is registered`);
       }
     }
-    Atomics.store(i32, H_CALLS_OFF, on ? 0 : 1);
-    const n = Atomics.load(i32, H_NR_SITES);
+    AtomicsStore(i32, H_CALLS_OFF, on ? 0 : 1);
+    const n = AtomicsLoad(i32, H_NR_SITES);
     const ids: number[] = [];
     for (let id = 0; id < n; id++) if ((i32[inst.L.flags + id]! & REC_FL_REF_MASK) !== 0) ids.push(id);
     applyRecords(inst, ids, on);

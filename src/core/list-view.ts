@@ -15,6 +15,7 @@
 
 import * as layout from './layout.js';
 import { threadView, type LocalOps, type ThreadView } from './thread.js';
+import { AtomicsLoad } from '../shared/builtins.js';
 
 const { H_LIST_SEQ, H_LIST_LEN, O_FLAGS, O_KIND, O_OWNER, OPS_STRIDE, HANDLER_FUNCTION, TRAMP_STRIDE, T_KIND, T_OWNER } = layout;
 
@@ -28,12 +29,12 @@ export function readList(): { seq: number; list: readonly LocalOps[] } {
   let seq: number;
   let n: number;
   for (;;) {
-    seq = Atomics.load(i32, H_LIST_SEQ);
+    seq = AtomicsLoad(i32, H_LIST_SEQ);
     if ((seq & 1) !== 0) continue;
     n = i32[H_LIST_LEN]!;
     scratch.length = n;
     for (let k = 0; k < n; k++) scratch[k] = i32[L.list + k]!;
-    if (Atomics.load(i32, H_LIST_SEQ) === seq) break;
+    if (AtomicsLoad(i32, H_LIST_SEQ) === seq) break;
   }
   const list: LocalOps[] = [];
   for (let k = 0; k < n; k++) {

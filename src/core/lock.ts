@@ -12,6 +12,7 @@
 import { warnOn } from '../shared/assert.js';
 import { H_LOCK } from './layout.js';
 import type { Instance } from './instance.js';
+import { AtomicsCompareExchange, AtomicsNotify, AtomicsStore, AtomicsWait } from '../shared/builtins.js';
 
 const SPIN_WAIT_MS = 20;
 
@@ -30,19 +31,19 @@ export function lockEngine(inst: Instance, row: number, probe: LockOwnerProbe): 
   const me = row + 1;
   const i32 = inst.i32;
   for (;;) {
-    const prev = Atomics.compareExchange(i32, H_LOCK, 0, me);
+    const prev = AtomicsCompareExchange(i32, H_LOCK, 0, me);
     if (prev === 0) break;
     if (!probe.alive(prev - 1)) {
       // The owner died holding the lock; take it over and stop tracing,
       // since the records it was changing may be half updated.
-      if (Atomics.compareExchange(i32, H_LOCK, prev, me) === prev) {
+      if (AtomicsCompareExchange(i32, H_LOCK, prev, me) === prev) {
         heldDepth = 1;
         warnOn(true, `engine lock held by thread row ${prev - 1}, which exited during an update`);
         return;
       }
       continue;
     }
-    Atomics.wait(i32, H_LOCK, prev, SPIN_WAIT_MS);
+    AtomicsWait(i32, H_LOCK, prev, SPIN_WAIT_MS);
   }
   heldDepth = 1;
 }
@@ -53,8 +54,8 @@ export function unlockEngine(inst: Instance): void {
     return;
   }
   if (--heldDepth > 0) return;
-  Atomics.store(inst.i32, H_LOCK, 0);
-  Atomics.notify(inst.i32, H_LOCK);
+  AtomicsStore(inst.i32, H_LOCK, 0);
+  AtomicsNotify(inst.i32, H_LOCK);
 }
 
 export function engineLocked(): boolean {

@@ -8,7 +8,7 @@
  * raised last); one key names one block of one size.
  */
 
-import { BufferByteLength } from '../shared/builtins.js';
+import { AtomicsLoad, AtomicsStore, BufferByteLength, MathImul } from '../shared/builtins.js';
 import { fail } from '../shared/errors.js';
 import { arenaAlloc, arenaBuffer, arenaRead, arenaWrite } from './arena.js';
 import { OWN_SITE_KEYS, SITE_KEYS } from '../shared/site-abi.js';
@@ -68,7 +68,7 @@ function hashKey(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = MathImul(h, 0x01000193);
   }
   return h | 1; // never 0, so an empty row is recognisable by hash too
 }
@@ -119,9 +119,9 @@ export function defineBlockLocked(inst: Instance, key: string, metas: readonly S
       i32[row + K_COUNT] = count;
       i32[row + K_KEY_OFF] = kref.off;
       i32[row + K_KEY_LEN] = kref.len;
-      Atomics.store(i32, row + K_BASE1, base + 1);
+      AtomicsStore(i32, row + K_BASE1, base + 1);
       // Publishing the count last makes the metadata visible first.
-      Atomics.store(i32, H_NR_SITES, base + count);
+      AtomicsStore(i32, H_NR_SITES, base + count);
       return { base, created: true };
     }
     if (i32[row + K_HASH] === h && arenaRead(inst, i32[row + K_KEY_OFF], i32[row + K_KEY_LEN]) === key) {
@@ -136,7 +136,7 @@ export function defineBlockLocked(inst: Instance, key: string, metas: readonly S
 
 /** Number of records defined so far (any thread). */
 export function recordCount(inst: Instance): number {
-  return Atomics.load(inst.i32, H_NR_SITES);
+  return AtomicsLoad(inst.i32, H_NR_SITES);
 }
 
 /**

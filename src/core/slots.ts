@@ -24,6 +24,7 @@ import {
   T_NAME_OFF, T_NAME_LEN, T_REFS,
 } from './layout.js';
 import type { Instance } from './instance.js';
+import { AtomicsAdd, AtomicsAnd, AtomicsLoad, AtomicsOr, AtomicsStore, MathCeil, MathClz32 } from '../shared/builtins.js';
 
 /**
  * Observer of every store a traced call can read: TARGET words (update.ts),
@@ -78,8 +79,8 @@ export function allocOpsSlot(inst: Instance, init: SlotInit): number {
     i32[r + O_FILTER_GEN]++;
     i32[r + O_CB_ERRORS] = 0;
     i32[r + O_ERR_OFF] = 0; i32[r + O_ERR_LEN] = 0;
-    Atomics.add(i32, r + O_GEN, 1);
-    Atomics.store(i32, r + O_STATE, SLOT_RESERVED);
+    AtomicsAdd(i32, r + O_GEN, 1);
+    AtomicsStore(i32, r + O_STATE, SLOT_RESERVED);
     return s;
   }
   fail('ENOSPC', `all ${L.maxOps} ops slots are in use (raise JSFTRACE_MAX_OPS)`);
@@ -88,21 +89,21 @@ export function allocOpsSlot(inst: Instance, init: SlotInit): number {
 export function freeOpsSlot(inst: Instance, slot: number): void {
   const { i32 } = inst;
   clearCov(inst, slot);
-  Atomics.store(i32, opsRow(inst, slot) + O_STATE, SLOT_FREE);
+  AtomicsStore(i32, opsRow(inst, slot) + O_STATE, SLOT_FREE);
 }
 
 /** Retires a slot: threads drop their handler at the next sync round,
  * after which reapSlots frees it. */
 export function markSlotDying(inst: Instance, slot: number): void {
   const r = opsRow(inst, slot);
-  inst.i32[r + O_DYING_SYNC] = Atomics.load(inst.i32, H_SYNC_GEN);
-  Atomics.store(inst.i32, r + O_STATE, SLOT_DYING);
+  inst.i32[r + O_DYING_SYNC] = AtomicsLoad(inst.i32, H_SYNC_GEN);
+  AtomicsStore(inst.i32, r + O_STATE, SLOT_DYING);
 }
 
 export function markTrampDying(inst: Instance, id: number): void {
   const r = trampRow(inst, id);
-  inst.i32[r + T_DYING_SYNC] = Atomics.load(inst.i32, H_SYNC_GEN);
-  Atomics.store(inst.i32, r + T_STATE, TRAMP_DYING);
+  inst.i32[r + T_DYING_SYNC] = AtomicsLoad(inst.i32, H_SYNC_GEN);
+  AtomicsStore(inst.i32, r + T_STATE, TRAMP_DYING);
 }
 
 /**
@@ -117,7 +118,7 @@ export function reapSlots(inst: Instance, gen: number): void {
   }
   for (let t = 0; t < L.maxTramps; t++) {
     const r = trampRow(inst, t);
-    if (i32[r + T_STATE] === TRAMP_DYING && i32[r + T_DYING_SYNC]! < gen) Atomics.store(i32, r + T_STATE, TRAMP_FREE);
+    if (i32[r + T_STATE] === TRAMP_DYING && i32[r + T_DYING_SYNC]! < gen) AtomicsStore(i32, r + T_STATE, TRAMP_FREE);
   }
 }
 
@@ -127,7 +128,7 @@ export function setSlotFilter(inst: Instance, slot: number, filter: string): voi
   const f = arenaWrite(inst, filter);
   i32[r + O_FILTER_OFF] = f.off;
   i32[r + O_FILTER_LEN] = f.len;
-  Atomics.add(i32, r + O_FILTER_GEN, 1);
+  AtomicsAdd(i32, r + O_FILTER_GEN, 1);
 }
 
 export function slotText(inst: Instance, slot: number, which: 'name' | 'spec' | 'filter' | 'error'): string {
@@ -143,21 +144,21 @@ export function slotText(inst: Instance, slot: number, which: 'name' | 'spec' | 
 export function readList(inst: Instance): number[] {
   const { i32, L } = inst;
   for (;;) {
-    const seq = Atomics.load(i32, H_LIST_SEQ);
+    const seq = AtomicsLoad(i32, H_LIST_SEQ);
     if ((seq & 1) !== 0) continue;
     const n = i32[H_LIST_LEN]!;
     const out: number[] = [];
     for (let k = 0; k < n; k++) out.push(i32[L.list + k]!);
-    if (Atomics.load(i32, H_LIST_SEQ) === seq) return out;
+    if (AtomicsLoad(i32, H_LIST_SEQ) === seq) return out;
   }
 }
 
 function writeList(inst: Instance, slots: readonly number[]): void {
   const { i32, L } = inst;
-  Atomics.add(i32, H_LIST_SEQ, 1);
-  for (let k = 0; k < slots.length; k++) Atomics.store(i32, L.list + k, slots[k]!);
-  Atomics.store(i32, H_LIST_LEN, slots.length);
-  Atomics.add(i32, H_LIST_SEQ, 1);
+  AtomicsAdd(i32, H_LIST_SEQ, 1);
+  for (let k = 0; k < slots.length; k++) AtomicsStore(i32, L.list + k, slots[k]!);
+  AtomicsStore(i32, H_LIST_LEN, slots.length);
+  AtomicsAdd(i32, H_LIST_SEQ, 1);
   observeStore();
 }
 
@@ -179,28 +180,28 @@ export function covers(inst: Instance, slot: number, id: number): boolean {
 export function setCov(inst: Instance, slot: number, id: number, on: boolean): void {
   const at = covBase(inst, slot) + (id >>> 5);
   const bit = 1 << (id & 31);
-  if (on) Atomics.or(inst.i32, at, bit);
-  else Atomics.and(inst.i32, at, ~bit);
+  if (on) AtomicsOr(inst.i32, at, bit);
+  else AtomicsAnd(inst.i32, at, ~bit);
   observeStore();
 }
 
 export function clearCov(inst: Instance, slot: number): void {
   const { i32, L } = inst;
   const base = covBase(inst, slot);
-  const words = Math.ceil(Atomics.load(i32, H_NR_SITES) / 32);
-  for (let w = 0; w < words && w < L.covWords; w++) if (i32[base + w] !== 0) Atomics.store(i32, base + w, 0);
+  const words = MathCeil(AtomicsLoad(i32, H_NR_SITES) / 32);
+  for (let w = 0; w < words && w < L.covWords; w++) if (i32[base + w] !== 0) AtomicsStore(i32, base + w, 0);
 }
 
 /** Calls `fn` for each record covered by `slot`, in id order. */
 export function forEachCovered(inst: Instance, slot: number, fn: (id: number) => void): void {
   const { i32 } = inst;
   const base = covBase(inst, slot);
-  const n = Atomics.load(i32, H_NR_SITES);
-  const words = Math.ceil(n / 32);
+  const n = AtomicsLoad(i32, H_NR_SITES);
+  const words = MathCeil(n / 32);
   for (let w = 0; w < words; w++) {
     let bits = i32[base + w]!;
     while (bits !== 0) {
-      const b = 31 - Math.clz32(bits & -bits);
+      const b = 31 - MathClz32(bits & -bits);
       bits &= bits - 1;
       fn(w * 32 + b);
     }
@@ -225,7 +226,7 @@ export function allocTramp(inst: Instance, kind: number, owner: number, spec: st
     i32[r + T_SPEC_OFF] = s.off; i32[r + T_SPEC_LEN] = s.len;
     i32[r + T_NAME_OFF] = n.off; i32[r + T_NAME_LEN] = n.len;
     i32[r + T_REFS] = 0;
-    Atomics.store(i32, r + T_STATE, TRAMP_READY);
+    AtomicsStore(i32, r + T_STATE, TRAMP_READY);
     return t;
   }
   fail('ENOSPC', `all ${L.maxTramps} trampoline ids are in use`);

@@ -46,7 +46,7 @@ import { makeLocalTramp, makeTrampEnter } from './tramp-handlers.js';
 import { setThreadRow, threadView, type LocalTramp, type ThreadView } from './thread.js';
 import { atExit } from '../shared/exit-hooks.js';
 import { loadOwn, shareOwnModules } from '../shared/own-load.js';
-import { DateNow, ObjectHasOwn, SetTimeout, SymbolHasInstance } from '../shared/builtins.js';
+import { AtomicsAdd, AtomicsCompareExchange, AtomicsLoad, AtomicsNotify, AtomicsStore, DateNow, MathAbs, ObjectHasOwn, SetTimeout, SymbolHasInstance } from '../shared/builtins.js';
 import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { ThreadSettings } from '../shared/thread-settings.cjs';
 import type { DataChannels } from '../shared/data-channel.cjs';
@@ -73,7 +73,7 @@ function rowAt(no: number): number {
 }
 
 export function threadAlive(no: number): boolean {
-  return no >= 0 && no < L.maxThreads && Atomics.load(i32, rowAt(no) + TH_STATE) === THREAD_ALIVE;
+  return no >= 0 && no < L.maxThreads && AtomicsLoad(i32, rowAt(no) + TH_STATE) === THREAD_ALIVE;
 }
 
 export interface ThreadInfo {
@@ -87,10 +87,10 @@ export interface ThreadInfo {
 
 export function listThreads(): ThreadInfo[] {
   const out: ThreadInfo[] = [];
-  const top = Atomics.load(i32, H_THREADS_TOP);
+  const top = AtomicsLoad(i32, H_THREADS_TOP);
   for (let no = 0; no < top; no++) {
     const r = rowAt(no);
-    const st = Atomics.load(i32, r + TH_STATE);
+    const st = AtomicsLoad(i32, r + TH_STATE);
     if (st === THREAD_FREE) continue;
     out.push({
       row: no, threadId: i32[r + TH_ID]!, state: st === THREAD_ALIVE ? 'alive' : 'dead',
@@ -107,11 +107,11 @@ export function listThreads(): ThreadInfo[] {
  * made) calls it too.
  */
 export function markDead(id: number): void {
-  const top = Atomics.load(i32, H_THREADS_TOP);
+  const top = AtomicsLoad(i32, H_THREADS_TOP);
   for (let no = 0; no < top; no++) {
     const r = rowAt(no);
-    if (i32[r + TH_ID] === id && Atomics.compareExchange(i32, r + TH_STATE, THREAD_ALIVE, THREAD_DEAD) === THREAD_ALIVE) {
-      Atomics.notify(i32, r + TH_STATE);
+    if (i32[r + TH_ID] === id && AtomicsCompareExchange(i32, r + TH_STATE, THREAD_ALIVE, THREAD_DEAD) === THREAD_ALIVE) {
+      AtomicsNotify(i32, r + TH_STATE);
     }
   }
 }
@@ -119,12 +119,12 @@ export function markDead(id: number): void {
 function claimRow(): number {
   for (let no = 0; no < L.maxThreads; no++) {
     const r = rowAt(no);
-    const st = Atomics.load(i32, r + TH_STATE);
+    const st = AtomicsLoad(i32, r + TH_STATE);
     if (st === THREAD_ALIVE || st === THREAD_CLAIMING) continue;
     // Claimed, then named, then alive: a late markDead of the row's previous
     // thread compares ids and finds ours.
-    if (Atomics.compareExchange(i32, r + TH_STATE, st, THREAD_CLAIMING) !== st) continue;
-    Atomics.store(i32, r + TH_ID, threadId);
+    if (AtomicsCompareExchange(i32, r + TH_STATE, st, THREAD_CLAIMING) !== st) continue;
+    AtomicsStore(i32, r + TH_ID, threadId);
     i32[r + TH_DEPTH] = 0;
     i32[r + TH_MISSED] = 0;
     i32[r + TH_RECURSION] = 0;
@@ -134,14 +134,14 @@ function claimRow(): number {
     // thread has applied no key (so applyStaticKey sets its global) and loaded
     // nothing yet (so a registration waits for its join), as on a fresh row.
     i32[r + TH_KEY] = -1;
-    Atomics.store(i32, r + TH_LOADED, 0);
+    AtomicsStore(i32, r + TH_LOADED, 0);
     // A new thread has seen everything published before it joined.
-    Atomics.store(i32, r + TH_ACK, Atomics.load(i32, H_SYNC_GEN));
+    AtomicsStore(i32, r + TH_ACK, AtomicsLoad(i32, H_SYNC_GEN));
     for (;;) {
-      const t = Atomics.load(i32, H_THREADS_TOP);
-      if (t > no || Atomics.compareExchange(i32, H_THREADS_TOP, t, no + 1) === t) break;
+      const t = AtomicsLoad(i32, H_THREADS_TOP);
+      if (t > no || AtomicsCompareExchange(i32, H_THREADS_TOP, t, no + 1) === t) break;
     }
-    Atomics.store(i32, r + TH_STATE, THREAD_ALIVE);
+    AtomicsStore(i32, r + TH_STATE, THREAD_ALIVE);
     return no;
   }
   return -1;
@@ -235,10 +235,10 @@ function refreshHandlers(): void {
     const o = tv.ops[s];
     if (o === undefined) continue;
     const r = opsRow(tv.inst, s);
-    if (Atomics.load(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_GEN] !== o.gen) dropLocalOps(s);
+    if (AtomicsLoad(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_GEN] !== o.gen) dropLocalOps(s);
   }
   for (let t = 0; t < L.maxTramps; t++) {
-    if (tv.tramps[t] !== undefined && Atomics.load(i32, trampRow(tv.inst, t) + T_STATE) !== TRAMP_READY) dropLocalTramp(t);
+    if (tv.tramps[t] !== undefined && AtomicsLoad(i32, trampRow(tv.inst, t) + T_STATE) !== TRAMP_READY) dropLocalTramp(t);
   }
 }
 
@@ -250,12 +250,12 @@ let loadChain: Promise<void> = Promise.resolve();
 /** Imports every module handler this thread lacks; acknowledges H_LOAD_GEN. */
 function loadPending(): Promise<void> {
   const run = async (): Promise<void> => {
-    const gen = Atomics.load(i32, H_LOAD_GEN);
+    const gen = AtomicsLoad(i32, H_LOAD_GEN);
     let error: string | null = null;
     refreshHandlers();
     for (let s = 0; s < L.maxOps; s++) {
       const r = opsRow(tv.inst, s);
-      if (Atomics.load(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_KIND] !== HANDLER_MODULE) continue;
+      if (AtomicsLoad(i32, r + O_STATE) !== SLOT_RESERVED || i32[r + O_KIND] !== HANDLER_MODULE) continue;
       const have = tv.ops[s];
       if (have !== undefined && have.gen === i32[r + O_GEN]) continue;
       const spec = slotText(tv.inst, s, 'spec');
@@ -275,7 +275,7 @@ function loadPending(): Promise<void> {
     }
     for (let t = 0; t < L.maxTramps; t++) {
       const r = trampRow(tv.inst, t);
-      if (Atomics.load(i32, r + T_STATE) !== TRAMP_READY || i32[r + T_KIND] !== HANDLER_MODULE) continue;
+      if (AtomicsLoad(i32, r + T_STATE) !== TRAMP_READY || i32[r + T_KIND] !== HANDLER_MODULE) continue;
       const spec = trampText(tv.inst, t, 'spec');
       if (tv.tramps[t] !== undefined && moduleTramps.get(t) === spec) continue;
       try {
@@ -293,11 +293,11 @@ function loadPending(): Promise<void> {
           i32[tv.row + TH_LOAD_ERR_OFF] = ref.off;
           i32[tv.row + TH_LOAD_ERR_LEN] = ref.len;
         } catch { /* the negative ack still reports a failure */ }
-        Atomics.store(i32, tv.row + TH_LOADED, -gen);
+        AtomicsStore(i32, tv.row + TH_LOADED, -gen);
       } else {
-        Atomics.store(i32, tv.row + TH_LOADED, gen);
+        AtomicsStore(i32, tv.row + TH_LOADED, gen);
       }
-      Atomics.notify(i32, tv.row + TH_LOADED);
+      AtomicsNotify(i32, tv.row + TH_LOADED);
     }
     if (error !== null) throw new Error(error);
   };
@@ -308,11 +308,11 @@ function loadPending(): Promise<void> {
 
 function rowsBehind(word: number, gen: number, abs: boolean): number[] {
   const out: number[] = [];
-  const top = Atomics.load(i32, H_THREADS_TOP);
+  const top = AtomicsLoad(i32, H_THREADS_TOP);
   for (let no = 0; no < top; no++) {
     if (no === tv.rowNo || !threadAlive(no)) continue;
-    let v = Atomics.load(i32, rowAt(no) + word);
-    if (abs) v = Math.abs(v);
+    let v = AtomicsLoad(i32, rowAt(no) + word);
+    if (abs) v = MathAbs(v);
     if (v < gen) out.push(no);
   }
   return out;
@@ -336,7 +336,7 @@ function sleep(ms: number, background = false): Promise<void> {
  * fails or does not answer in time; the caller then undoes its rows.
  */
 export async function loadEverywhere(): Promise<void> {
-  const gen = Atomics.add(i32, H_LOAD_GEN, 1) + 1;
+  const gen = AtomicsAdd(i32, H_LOAD_GEN, 1) + 1;
   try {
     await loadPending();
   } catch (e) {
@@ -346,12 +346,12 @@ export async function loadEverywhere(): Promise<void> {
   const deadline = DateNow() + timeoutMs;
   for (;;) {
     const behind = rowsBehind(TH_LOADED, gen, true);
-    for (let no = 0; no < Atomics.load(i32, H_THREADS_TOP); no++) {
+    for (let no = 0; no < AtomicsLoad(i32, H_THREADS_TOP); no++) {
       if (no === tv.rowNo || !threadAlive(no)) continue;
       const r = rowAt(no);
       // A failure at this or a later round (which loaded everything this
       // round asked for, and more) is this round's failure too.
-      const v = Atomics.load(i32, r + TH_LOADED);
+      const v = AtomicsLoad(i32, r + TH_LOADED);
       if (v < 0 && -v >= gen) {
         fail('EINVAL', arenaRead(tv.inst, i32[r + TH_LOAD_ERR_OFF]!, i32[r + TH_LOAD_ERR_LEN]!));
       }
@@ -439,7 +439,7 @@ export function setOwnField(name: OwnField, value: unknown): void {
  * change, so that the code folding the others keeps its constants.
  */
 export function applyStaticKey(): void {
-  const gen = Atomics.load(i32, H_KEY_GEN);
+  const gen = AtomicsLoad(i32, H_KEY_GEN);
   if (tv.row >= 0 && i32[tv.row + TH_KEY] === gen) return;
   const keys = siteKeyObject();
   let any = false;
@@ -457,18 +457,18 @@ export function applyStaticKey(): void {
 
 /** Whether this thread's key object is behind the shared site keys. */
 export function staticKeyBehind(): boolean {
-  return tv.row < 0 || i32[tv.row + TH_KEY] !== Atomics.load(i32, H_KEY_GEN);
+  return tv.row < 0 || i32[tv.row + TH_KEY] !== AtomicsLoad(i32, H_KEY_GEN);
 }
 
 /** Acknowledges the latest sync round if this thread is quiescent. */
 function onSync(): boolean {
   if (tv.row < 0) return true;
   if (i32[tv.row + TH_DEPTH] !== 0) return false;
-  const gen = Atomics.load(i32, H_SYNC_GEN);
+  const gen = AtomicsLoad(i32, H_SYNC_GEN);
   refreshHandlers();
   applyStaticKey();
-  Atomics.store(i32, tv.row + TH_ACK, gen);
-  Atomics.notify(i32, tv.row + TH_ACK);
+  AtomicsStore(i32, tv.row + TH_ACK, gen);
+  AtomicsNotify(i32, tv.row + TH_ACK);
   return true;
 }
 
@@ -526,12 +526,12 @@ function sendIpis(s: InspectorLike): void {
  * sleep).
  */
 export async function synchronizeThreads(background = false): Promise<number> {
-  const gen = Atomics.add(i32, H_SYNC_GEN, 1) + 1;
+  const gen = AtomicsAdd(i32, H_SYNC_GEN, 1) + 1;
   // This thread is at a quiescent point by construction (a control call is
   // not made from inside a callback), unless it is; then it acks anyway.
   refreshHandlers();
   applyStaticKey();
-  if (tv.row >= 0) Atomics.store(i32, tv.row + TH_ACK, gen);
+  if (tv.row >= 0) AtomicsStore(i32, tv.row + TH_ACK, gen);
   if (rowsBehind(TH_ACK, gen, false).length === 0) return gen;
   channel?.postMessage({ type: 'sync', gen });
   const deadline = DateNow() + timeoutMs;

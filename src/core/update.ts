@@ -32,6 +32,7 @@ import {
 import { H_KEY_GEN, H_NR_ENABLED, O_DIRECT, O_FLAGS } from './layout.js';
 import { covers, observeStore, opsRow, readList } from './slots.js';
 import type { Instance } from './instance.js';
+import { AtomicsAdd, AtomicsCompareExchange } from '../shared/builtins.js';
 
 export const UPDATE_IGNORE = 0;
 export const UPDATE_MAKE_CALL = 1;
@@ -153,7 +154,7 @@ function isSpecialised(word: number): boolean {
 
 function store(inst: Instance, id: number, expect: number, word: number): boolean {
   const at = inst.L.target + id;
-  const prev = Atomics.compareExchange(inst.i32, at, expect, word);
+  const prev = AtomicsCompareExchange(inst.i32, at, expect, word);
   if (prev !== expect) {
     warnOn(true, `site ${id}: target word was ${prev}, expected ${expect} (store of ${word})`);
     return false;
@@ -236,8 +237,8 @@ export function applyRecords(inst: Instance, ids: Iterable<number>, enable: bool
     return true;
   } finally {
     // Also when an inconsistency stops the walk: the words stored so far count.
-    if (delta !== 0) Atomics.add(i32, H_NR_ENABLED, delta);
-    if (keys) Atomics.add(i32, H_KEY_GEN, 1);
+    if (delta !== 0) AtomicsAdd(i32, H_NR_ENABLED, delta);
+    if (keys) AtomicsAdd(i32, H_KEY_GEN, 1);
   }
 }
 

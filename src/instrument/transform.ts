@@ -1163,7 +1163,6 @@ class Instrumenter {
       const P = this.P;
       const right = node['right'] as N;
       const body = node['body'] as N;
-      const resume = `${resumeCode(P, this.w(body.start), this.live)};`;
       const suspend = suspendCode(P, this.wa(right), this.live);
       // V8 names the iterable by its text in the error of one that cannot
       // be iterated (`s is not async iterable`): an iterable that runs
@@ -1183,21 +1182,7 @@ class Instrumenter {
         this.open(right.start, `(0,${P}V(`, right.end);
         this.close(right.end, `,${suspend}${heldArg(1, this.wa(right))}))`, right.start);
       }
-      if (this.live) {
-        // The shape V8's LiveEdit is known to match: a break or continue
-        // that leaves the loop suspends before itself (cont, brk).
-        const last = suspendCode(P, this.wa(body), true);
-        const leaving = `}catch(${P}e){${last};throw ${P}e}${last};`;
-        if (body.type !== 'BlockStatement') {
-          this.open(body.start, `{${resume}try{`, body.end);
-          this.close(body.end, `${leaving}}`, body.start);
-        } else if (body.end - body.start === 2) {
-          this.open(body.start + 1, `${resume}try{${leaving}`, body.end - 1);
-        } else {
-          this.open(body.start + 1, `${resume}try{`, body.end - 1);
-          this.close(body.end - 1, leaving, body.start + 1);
-        }
-      } else this.suspendingBody(body);
+      this.suspendingBody(body);
     }
     this.children(node);
     if (closureFree) ctx!.inUsingForStatement--;
@@ -1223,12 +1208,17 @@ class Instrumenter {
    * already made, where the suspension finds no frame and keeps none).
    * The finally runs once the body's own finally clauses and `using`
    * disposals have, inside the call; then the loop awaits (the iterator's
-   * next() or return(), a disposal) with the call off the stack.
+   * next() or return(), a disposal) with the call off the stack. A live
+   * patch keeps the shape V8's LiveEdit is known to match: a catch clause
+   * that suspends and throws again, a suspension after the body, and a
+   * break or continue that leaves the loop suspending before itself
+   * (cont, brk).
    */
   private suspendingBody(body: N): void {
     const P = this.P;
-    const resume = `${resumeCode(P, this.w(body.start), false)};`;
-    const leaving = `}finally{${suspendCode(P, this.wa(body), false)}}`;
+    const resume = `${resumeCode(P, this.w(body.start), this.live)};`;
+    const last = suspendCode(P, this.wa(body), this.live);
+    const leaving = this.live ? `}catch(${P}e){${last};throw ${P}e}${last};` : `}finally{${last}}`;
     if (body.type !== 'BlockStatement') {
       this.open(body.start, `{${resume}try{`, body.end);
       this.close(body.end, `${leaving}}`, body.start);

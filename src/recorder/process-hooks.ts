@@ -32,7 +32,7 @@
 import { constants } from 'node:os';
 import { ownField, setOwnField } from '../core/index.js';
 import { setProcessEmit } from '../shared/exit-hooks.js';
-import { oneFrameMore } from '../shared/builtins.js';
+import { AtomicsWait, oneFrameMore } from '../shared/builtins.js';
 
 export const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type EndingSignal = (typeof ENDING_SIGNALS)[number];
@@ -84,7 +84,7 @@ export function installEndHooks(hooks: EndHooks): void {
         realEmit.call(p, 'removeListener', sig, arm);
         realKill.call(p, p.pid, sig);
         // The signal is on its way; the process must not run on meanwhile.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+        AtomicsWait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
       }
     }
   };

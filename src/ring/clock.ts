@@ -29,7 +29,7 @@
  */
 
 import { fail } from '../shared/errors.js';
-import { PerformanceNow } from '../shared/builtins.js';
+import { MathCeil, MathFloor, MathRound, PerformanceNow } from '../shared/builtins.js';
 
 export const CLOCK_LOCAL = 0;
 export const CLOCK_GLOBAL = 1;
@@ -72,14 +72,14 @@ function calibrate(): { offset: number; error: number } {
   let offset = 0;
   for (let i = 0; i < 64; i++) {
     const a = hrtimeNs();
-    const p = Math.floor(PerformanceNow() * 1e6);
+    const p = MathFloor(PerformanceNow() * 1e6);
     const b = hrtimeNs();
     if (b - a < best) {
       best = b - a;
-      offset = Math.round((a + b) / 2) - p;
+      offset = MathRound((a + b) / 2) - p;
     }
   }
-  calibration = { offset, error: Math.ceil(best / 2) };
+  calibration = { offset, error: MathCeil(best / 2) };
   return calibration;
 }
 
@@ -99,10 +99,10 @@ export function makeClock(name: string): ClockSource {
   const id = idOf(name);
   switch (id) {
     case CLOCK_LOCAL:
-      return { id, name, unit: UNIT_NS, now: () => Math.floor(PerformanceNow() * 1e6) };
+      return { id, name, unit: UNIT_NS, now: () => MathFloor(PerformanceNow() * 1e6) };
     case CLOCK_GLOBAL: {
       const off = calibrate().offset;
-      return { id, name, unit: UNIT_NS, now: () => Math.floor(PerformanceNow() * 1e6) + off };
+      return { id, name, unit: UNIT_NS, now: () => MathFloor(PerformanceNow() * 1e6) + off };
     }
     case CLOCK_COUNTER: {
       let n = 0;
@@ -134,7 +134,7 @@ export function clockListText(current: string): string {
 /** A timestamp as trace output shows it: seconds.microseconds, or the raw count. */
 export function formatTimestamp(v: number, unit: number): string {
   if (unit === UNIT_COUNT) return String(v);
-  const secs = Math.floor(v / 1e9);
-  const usecs = Math.floor((v - secs * 1e9) / 1e3);
+  const secs = MathFloor(v / 1e9);
+  const usecs = MathFloor((v - secs * 1e9) / 1e3);
   return `${String(secs).padStart(5)}.${String(usecs).padStart(6, '0')}`;
 }

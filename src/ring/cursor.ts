@@ -21,6 +21,7 @@ import {
   EVENT_HEADER, type EventFormat, type EventHeaderFormat, type FieldFormat, pageFormatFor, type PageFormat, readField,
   readStringField,
 } from './format.js';
+import { MathMax, MathMin } from '../shared/builtins.js';
 
 const EMPTY = new Int32Array(0);
 
@@ -70,7 +71,7 @@ export class EventCursor {
     const c = data[base + pf.commitAt]!;
     this.data = data;
     this.p = base + pf.headerWords;
-    this.end = Math.min(data.length, this.p + (c & COMMIT_WORDS_MASK));
+    this.end = MathMin(data.length, this.p + (c & COMMIT_WORDS_MASK));
     this.ts = readU64(data, base + pf.tsAt);
     this.serial = readU64(data, base + pf.serialAt) - 1;
     this.pageSeq = data[base + pf.seqAt]! >>> 0;
@@ -117,7 +118,7 @@ export class EventCursor {
       if (len === this.extend) this.ts += (h >>> this.shift) + a * this.extendUnit;
       else if (len === this.stamp) this.ts = (h >>> this.shift) + a * this.extendUnit;
       else if (len === this.padding) {
-        p += Math.max(1, h >>> this.shift);
+        p += MathMax(1, h >>> this.shift);
         continue;
       } else break; // a code this format does not define: the page is corrupt
       p += 2;

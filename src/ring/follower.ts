@@ -33,6 +33,7 @@ import { pageFormatFor } from './format.js';
 import { lockWord, unlockWord } from './lock.js';
 import { copyRun, READ_EMPTY, READ_EVENT, READ_LOST, READ_RETIRED } from './reader.js';
 import type { Ring } from './ring.js';
+import { AtomicsCompareExchange, AtomicsLoad } from '../shared/builtins.js';
 
 export class FollowReader {
   readonly ring: Ring;
@@ -62,7 +63,7 @@ export class FollowReader {
     const i32 = ring.i32;
     lockWord(i32, R_LOCK, 'ring reader');
     try {
-      this.resetGen = Atomics.load(i32, R_RESET_GEN);
+      this.resetGen = AtomicsLoad(i32, R_RESET_GEN);
       this.startAtHead();
     } finally {
       unlockWord(i32, R_LOCK);
@@ -102,7 +103,7 @@ export class FollowReader {
    * Caller holds R_LOCK.
    */
   private startAtHead(): void {
-    this.restartAt(headSeq(Atomics.load(this.ring.i32, R_HEAD)));
+    this.restartAt(headSeq(AtomicsLoad(this.ring.i32, R_HEAD)));
     this.nextSerial = readU64(this.ring.i32, this.ring.pageBase(this.q) + P_SERIAL_LO);
   }
 
@@ -117,21 +118,21 @@ export class FollowReader {
     const ring = this.ring;
     const i32 = ring.i32;
     const seqMod = ring.geometry.seqMod;
-    if (Atomics.load(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
-    const gen = Atomics.load(i32, R_RESET_GEN);
+    if (AtomicsLoad(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
+    const gen = AtomicsLoad(i32, R_RESET_GEN);
     if (gen !== this.resetGen) {
       this.resetGen = gen;
       this.startAtHead();
     }
     for (;;) {
-      const h = Atomics.load(i32, R_HEAD);
+      const h = AtomicsLoad(i32, R_HEAD);
       // Our page left the ring (overwritten, or consumed and reused): go on
       // from the head; the serial gap counts what went by.
       if (seqDiff(this.q, headSeq(h), seqMod) < 0) this.restartAt(headSeq(h));
-      const t = Atomics.load(i32, R_TAIL);
+      const t = AtomicsLoad(i32, R_TAIL);
       const base = ring.pageBase(this.q);
       // R_TAIL before P_COMMIT: a page seen closed has its final commit.
-      const c = Atomics.load(i32, base + P_COMMIT);
+      const c = AtomicsLoad(i32, base + P_COMMIT);
       const words = c & COMMIT_WORDS_MASK;
       const entries = c >>> COMMIT_ENTRIES_SHIFT;
       if (this.off >= words) {
@@ -142,7 +143,7 @@ export class FollowReader {
       const serial = readU64(i32, base + P_SERIAL_LO) + this.taken;
       const ts = Number.isNaN(this.ts) ? readU64(i32, base + P_TS_LO) : this.ts;
       copyRun(ring, base, this.off, words, entries - this.taken, ts, serial, this.img);
-      if (Atomics.compareExchange(i32, R_HEAD, h, h) !== h) continue; // the ring moved while we copied
+      if (AtomicsCompareExchange(i32, R_HEAD, h, h) !== h) continue; // the ring moved while we copied
       if (serial > this.nextSerial) this.pendingLost += serial - this.nextSerial;
       this.nextSerial = serial + entries - this.taken;
       this.off = words;

@@ -38,6 +38,7 @@ import {
   LITTLE_ENDIAN, MAX_PAGE_BYTES, MIN_PAGE_BYTES, P_COMMIT, P_SEQ, P_SERIAL_LO, P_TS_LO, P_WBASE_LO,
   PAGE_HEADER_WORDS, RING_FORMAT_MAJOR, RING_FORMAT_MINOR,
 } from './layout.js';
+import { MathCeil, MathFloor, MathMax, MathMin } from '../shared/builtins.js';
 
 export const TYPE_LEN_BITS = 5;
 export const TYPE_LEN_MASK = (1 << TYPE_LEN_BITS) - 1;
@@ -119,12 +120,12 @@ export function defineEventFormat(name: string, id: number, specs: readonly Fiel
     if (seen.has(s.name)) fail('EINVAL', `event ${name}: field "${s.name}" given twice`);
     if (!Object.hasOwn(SIZES, s.kind)) fail('EINVAL', `event ${name}: field ${s.name} has unknown kind "${String(s.kind)}"`);
     seen.add(s.name);
-    const align = Math.min(SIZES[s.kind], 4);
-    at = Math.ceil(at / align) * align;
+    const align = MathMin(SIZES[s.kind], 4);
+    at = MathCeil(at / align) * align;
     fields.push(field(s.name, s.kind, at));
     at += SIZES[s.kind];
   }
-  const words = Math.ceil(at / 4);
+  const words = MathCeil(at / 4);
   if (words + 2 > (MAX_PAGE_BYTES >> 2) - PAGE_HEADER_WORDS) fail('EINVAL', `event ${name}: ${words} payload words do not fit a page`);
   return { name, id, fields, words, print: print ?? defaultPrint(fields) };
 }
@@ -189,7 +190,7 @@ export function parseEventFormat(text: string): EventFormat {
     else if (/^\s*field:/.test(line)) {
       const f = parseFieldLine(line, `format of ${name || 'event'}`);
       const kind = kindOf(f, `format of ${name}`);
-      if ((f.offset % Math.min(f.size, 4)) !== 0) fail('EINVAL', `format of ${name}: field ${f.name} is misaligned`);
+      if ((f.offset % MathMin(f.size, 4)) !== 0) fail('EINVAL', `format of ${name}: field ${f.name} is misaligned`);
       fields.push({ name: f.name, kind, ctype: f.ctype, offset: f.offset, size: f.size, signed: f.signed });
     }
   }
@@ -200,8 +201,8 @@ export function parseEventFormat(text: string): EventFormat {
     fail('EINVAL', `format of ${name}: common_type must be the first field, at offset 0, size 2`);
   }
   let end = 0;
-  for (const f of fields) end = Math.max(end, f.offset + f.size);
-  return { name, id, fields, words: Math.ceil(end / 4), print };
+  for (const f of fields) end = MathMax(end, f.offset + f.size);
+  return { name, id, fields, words: MathCeil(end / 4), print };
 }
 
 /** The page header as a reader must know it: i32 indexes relative to a page. */
@@ -287,7 +288,7 @@ export const EVENT_HEADER: EventHeaderFormat = {
 
 /** header_event. */
 export function headerEventText(): string {
-  const pad = (s: string, n: number): string => s + ' '.repeat(Math.max(0, n - s.length));
+  const pad = (s: string, n: number): string => s + ' '.repeat(MathMax(0, n - s.length));
   return `# jsftrace ring event header, format ${RING_FORMAT_MAJOR}.${RING_FORMAT_MINOR}\n`
     + `# byte order: ${LITTLE_ENDIAN ? 'little' : 'big'}\n`
     + `\t${pad('type_len', 12)}: ${String(TYPE_LEN_BITS).padStart(4)} bits\n`
@@ -358,7 +359,7 @@ export function writeField(data: Int32Array, at: number, f: FieldFormat, v: numb
   switch (f.kind) {
     case 'u32': case 's32': case 'string': data[w] = v; return;
     case 'u64': case 's64': {
-      const hi = Math.floor(v / 0x100000000);
+      const hi = MathFloor(v / 0x100000000);
       data[w] = v - hi * 0x100000000;
       data[w + 1] = hi;
       return;
@@ -379,7 +380,7 @@ export function writeField(data: Int32Array, at: number, f: FieldFormat, v: numb
 
 /** Payload words an event of format `e` needs to carry the given string bytes. */
 export function payloadWords(e: EventFormat, stringBytes: number): number {
-  return e.words + Math.ceil(stringBytes / 4);
+  return e.words + MathCeil(stringBytes / 4);
 }
 
 /**
@@ -398,8 +399,8 @@ export function readStringField(data: Int32Array, at: number, f: FieldFormat, wo
   const loc = data[at + (f.offset >> 2)]! >>> 0;
   const off = loc & 0xffff;
   // Never past the payload (`words` long) nor the image: a damaged location reads what is there, cut.
-  const room = Math.min(words * 4, (data.length - at) * 4) - off;
-  const len = Math.max(0, Math.min(loc >>> 16, room));
+  const room = MathMin(words * 4, (data.length - at) * 4) - off;
+  const len = MathMax(0, MathMin(loc >>> 16, room));
   if (len === 0) return '';
   const copy = new Uint8Array(len);
   copy.set(new Uint8Array(data.buffer, data.byteOffset + at * 4 + off, len));

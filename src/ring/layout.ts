@@ -114,6 +114,7 @@
  */
 
 import { fail } from '../shared/errors.js';
+import { MathFloor } from '../shared/builtins.js';
 
 export const RING_MAGIC = 0x4a535242; // 'JSRB'
 export const RING_FORMAT_MAJOR = 1;
@@ -265,7 +266,7 @@ export function computeGeometry(pageBytes: number, nrPages: number): Geometry {
     dataWords: pageWords - PAGE_HEADER_WORDS,
     nrPages,
     pagesAt: HEADER_WORDS,
-    seqMod: nrPages * Math.floor(SEQ_LIMIT / nrPages),
+    seqMod: nrPages * MathFloor(SEQ_LIMIT / nrPages),
     bytes: (HEADER_WORDS + nrPages * pageWords) * 4,
   };
 }
@@ -300,7 +301,7 @@ export function readU64(i32: Int32Array, at: number): number {
 }
 
 export function writeU64(i32: Int32Array, at: number, v: number): void {
-  const hi = Math.floor(v / 0x100000000);
+  const hi = MathFloor(v / 0x100000000);
   i32[at] = v - hi * 0x100000000;
   i32[at + 1] = hi;
 }

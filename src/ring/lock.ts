@@ -12,26 +12,26 @@
 
 import { fail } from '../shared/errors.js';
 import { LOCK_CONTENDED, LOCK_FREE, LOCK_HELD } from './layout.js';
-import { DateNow } from '../shared/builtins.js';
+import { AtomicsCompareExchange, AtomicsExchange, AtomicsNotify, AtomicsWait, DateNow } from '../shared/builtins.js';
 
 export const LOCK_TIMEOUT_MS = 5000;
 
 export function lockWord(i32: Int32Array, at: number, what: string, timeoutMs = LOCK_TIMEOUT_MS): void {
-  let v = Atomics.compareExchange(i32, at, LOCK_FREE, LOCK_HELD);
+  let v = AtomicsCompareExchange(i32, at, LOCK_FREE, LOCK_HELD);
   if (v === LOCK_FREE) return;
   const deadline = DateNow() + timeoutMs;
   for (;;) {
     // Announce a waiter, then sleep until the holder's notify (or a slice
     // passes, so a deadline is noticed).
-    if (v === LOCK_CONTENDED || Atomics.compareExchange(i32, at, LOCK_HELD, LOCK_CONTENDED) !== LOCK_FREE) {
-      Atomics.wait(i32, at, LOCK_CONTENDED, 10);
+    if (v === LOCK_CONTENDED || AtomicsCompareExchange(i32, at, LOCK_HELD, LOCK_CONTENDED) !== LOCK_FREE) {
+      AtomicsWait(i32, at, LOCK_CONTENDED, 10);
     }
-    v = Atomics.compareExchange(i32, at, LOCK_FREE, LOCK_CONTENDED);
+    v = AtomicsCompareExchange(i32, at, LOCK_FREE, LOCK_CONTENDED);
     if (v === LOCK_FREE) return;
     if (DateNow() > deadline) fail('EBUSY', `${what} lock still held after ${timeoutMs} ms (a thread died holding it?)`);
   }
 }
 
 export function unlockWord(i32: Int32Array, at: number): void {
-  if (Atomics.exchange(i32, at, LOCK_FREE) === LOCK_CONTENDED) Atomics.notify(i32, at, 1);
+  if (AtomicsExchange(i32, at, LOCK_FREE) === LOCK_CONTENDED) AtomicsNotify(i32, at, 1);
 }

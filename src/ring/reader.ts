@@ -33,6 +33,7 @@ import { lockWord, unlockWord } from './lock.js';
 import type { Ring } from './ring.js';
 import { warnOn } from '../shared/assert.js';
 import { fail } from '../shared/errors.js';
+import { AtomicsCompareExchange, AtomicsLoad, AtomicsNotify, MathMax, MathMin } from '../shared/builtins.js';
 
 export const READ_EMPTY = 0;
 export const READ_EVENT = 1;
@@ -53,11 +54,11 @@ export function copyRun(ring: Ring, base: number, off: number, words: number, en
   const i32 = ring.i32;
   const max = ring.geometry.dataWords;
   // Clamp: a slot being rewritten can show any commit; the copy is dropped then.
-  const from = Math.min(Math.max(off, 0), max);
-  const to = Math.min(Math.max(words, from), max);
+  const from = MathMin(MathMax(off, 0), max);
+  const to = MathMin(MathMax(words, from), max);
   img.set(i32.subarray(base + PAGE_HEADER_WORDS + from, base + PAGE_HEADER_WORDS + to), PAGE_HEADER_WORDS);
   img[P_SEQ] = i32[base + P_SEQ]!;
-  img[P_COMMIT] = (Math.max(entries, 0) << COMMIT_ENTRIES_SHIFT) | (to - from);
+  img[P_COMMIT] = (MathMax(entries, 0) << COMMIT_ENTRIES_SHIFT) | (to - from);
   writeU64(img, P_TS_LO, ts);
   writeU64(img, P_SERIAL_LO, serial);
   writeU64(img, P_WBASE_LO, readU64(i32, base + P_WBASE_LO) + from);
@@ -136,26 +137,26 @@ export class PipeReader {
     const i32 = ring.i32;
     const f64 = ring.f64;
     const seqMod = ring.geometry.seqMod;
-    if (Atomics.load(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
+    if (AtomicsLoad(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
     for (;;) {
-      const h = Atomics.load(i32, R_HEAD);
+      const h = AtomicsLoad(i32, R_HEAD);
       const p = headSeq(h);
       const k = headConsumed(h);
-      const t = Atomics.load(i32, R_TAIL);
+      const t = AtomicsLoad(i32, R_TAIL);
       ring.checkSeq(p, 'head');
       ring.checkSeq(t, 'tail');
       const base = ring.pageBase(p);
       // R_TAIL before P_COMMIT: a page seen closed has its final commit.
-      const c = Atomics.load(i32, base + P_COMMIT);
+      const c = AtomicsLoad(i32, base + P_COMMIT);
       const words = c & COMMIT_WORDS_MASK;
       const entries = c >>> COMMIT_ENTRIES_SHIFT;
       const closed = p !== t;
       if (k >= entries) {
         if (!closed) return READ_EMPTY;
         // Drained while it was the tail page; step over it.
-        if (Atomics.compareExchange(i32, R_HEAD, h, packHead(seqNext(p, seqMod), 0)) === h) {
+        if (AtomicsCompareExchange(i32, R_HEAD, h, packHead(seqNext(p, seqMod), 0)) === h) {
           i32[R_READ_HEAD] = NO_HEAD;
-          if (Atomics.load(i32, R_WAITING) !== 0) Atomics.notify(i32, R_HEAD);
+          if (AtomicsLoad(i32, R_WAITING) !== 0) AtomicsNotify(i32, R_HEAD);
         }
         continue;
       }
@@ -165,9 +166,9 @@ export class PipeReader {
       const serial = readU64(i32, base + P_SERIAL_LO) + k;
       copyRun(ring, base, off, words, entries - k, ts, serial, img);
       const nh = closed ? packHead(seqNext(p, seqMod), 0) : packHead(p, entries);
-      if (Atomics.compareExchange(i32, R_HEAD, h, nh) !== h) continue; // overwritten while copied
+      if (AtomicsCompareExchange(i32, R_HEAD, h, nh) !== h) continue; // overwritten while copied
       // A writer in wait mode sleeps on R_HEAD until a page is freed.
-      if (Atomics.load(i32, R_WAITING) !== 0) Atomics.notify(i32, R_HEAD);
+      if (AtomicsLoad(i32, R_WAITING) !== 0) AtomicsNotify(i32, R_HEAD);
       if (closed) {
         i32[R_READ_HEAD] = NO_HEAD;
       } else {
@@ -224,14 +225,14 @@ export class TraceIterator {
     const i32 = ring.i32;
     lockWord(i32, R_LOCK, 'ring reader');
     try {
-      this.resetGen = Atomics.load(i32, R_RESET_GEN);
-      const t = Atomics.load(i32, R_TAIL);
+      this.resetGen = AtomicsLoad(i32, R_RESET_GEN);
+      const t = AtomicsLoad(i32, R_TAIL);
       ring.checkSeq(t, 'tail');
-      const c = Atomics.load(i32, ring.pageBase(t) + P_COMMIT);
+      const c = AtomicsLoad(i32, ring.pageBase(t) + P_COMMIT);
       this.endSeq = t;
       this.endWords = c & COMMIT_WORDS_MASK;
       this.endEntries = c >>> COMMIT_ENTRIES_SHIFT;
-      const h = Atomics.load(i32, R_HEAD);
+      const h = AtomicsLoad(i32, R_HEAD);
       ring.checkSeq(headSeq(h), 'head');
       // Tail read first: the head can only have moved closer to it since.
       if (seqDiff(t, headSeq(h), ring.geometry.seqMod) >= ring.geometry.nrPages) {
@@ -303,8 +304,8 @@ export class TraceIterator {
     const ring = this.ring;
     const i32 = ring.i32;
     const seqMod = ring.geometry.seqMod;
-    if (Atomics.load(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
-    if (Atomics.load(i32, R_RESET_GEN) !== this.resetGen) {
+    if (AtomicsLoad(i32, R_STATE) === RING_RETIRED) return READ_RETIRED;
+    if (AtomicsLoad(i32, R_RESET_GEN) !== this.resetGen) {
       this.state = ITER_DONE; // cleared under us: what we would show is gone
       return READ_EMPTY;
     }
@@ -313,7 +314,7 @@ export class TraceIterator {
         this.state = ITER_DONE;
         return READ_EMPTY;
       }
-      const h = Atomics.load(i32, R_HEAD);
+      const h = AtomicsLoad(i32, R_HEAD);
       ring.checkSeq(headSeq(h), 'head');
       if (seqDiff(this.q, headSeq(h), seqMod) < 0) {
         // Our page is gone: continue from the head; the serial gap counts it.
@@ -323,7 +324,7 @@ export class TraceIterator {
       const q = this.q;
       const base = ring.pageBase(q);
       const last = q === this.endSeq;
-      const c = Atomics.load(i32, base + P_COMMIT);
+      const c = AtomicsLoad(i32, base + P_COMMIT);
       const words = last ? this.endWords : c & COMMIT_WORDS_MASK;
       const entries = last ? this.endEntries : c >>> COMMIT_ENTRIES_SHIFT;
       // Events before `off` in the head page were consumed: skip them.
@@ -331,7 +332,7 @@ export class TraceIterator {
       const serial = readU64(i32, base + P_SERIAL_LO) + skipped;
       const ts = Number.isNaN(this.ts) || this.off === 0 ? readU64(i32, base + P_TS_LO) : this.ts;
       copyRun(ring, base, this.off, words, entries - skipped, ts, serial, this.img);
-      if (Atomics.compareExchange(i32, R_HEAD, h, h) !== h) continue; // validate (layout.ts, rule 3)
+      if (AtomicsCompareExchange(i32, R_HEAD, h, h) !== h) continue; // validate (layout.ts, rule 3)
       if (++this.pages > ring.geometry.nrPages) fail('EINVAL', `the ring is corrupted: more than its ${ring.geometry.nrPages} pages between head and tail`);
       if (this.nextSerial >= 0 && serial > this.nextSerial) this.pendingLost += serial - this.nextSerial;
       this.nextSerial = serial + entries - skipped;

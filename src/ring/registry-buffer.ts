@@ -10,6 +10,7 @@
 
 import { fail } from '../shared/errors.js';
 import { RING_FORMAT_MAJOR, RING_FORMAT_MINOR } from './layout.js';
+import { AtomicsStore, MathCeil } from '../shared/builtins.js';
 
 export const REGISTRY_MAGIC = 0x4a534556; // 'JSEV'
 export const G_MAGIC = 0;
@@ -35,12 +36,12 @@ export function createRegistryBuffer(limits: Partial<RegistryLimits> = {}): Shar
   const arenaBytes = limits.arenaBytes ?? 256 << 10;
   if (!Number.isInteger(maxTypes) || maxTypes < 1 || maxTypes > 0xffff) fail('EINVAL', `maxTypes ${maxTypes}: 1 to 65535`);
   if (!Number.isInteger(arenaBytes) || arenaBytes < 1) fail('EINVAL', `arenaBytes ${arenaBytes}: a positive integer`);
-  const sab = new SharedArrayBuffer((G_HEADER_WORDS + 2 * maxTypes) * 4 + Math.ceil(arenaBytes / 4) * 4);
+  const sab = new SharedArrayBuffer((G_HEADER_WORDS + 2 * maxTypes) * 4 + MathCeil(arenaBytes / 4) * 4);
   const i32 = new Int32Array(sab);
   i32[G_FORMAT_MAJOR] = RING_FORMAT_MAJOR;
   i32[G_FORMAT_MINOR] = RING_FORMAT_MINOR;
   i32[G_MAX_TYPES] = maxTypes;
   i32[G_ARENA_BYTES] = arenaBytes;
-  Atomics.store(i32, G_MAGIC, REGISTRY_MAGIC);
+  AtomicsStore(i32, G_MAGIC, REGISTRY_MAGIC);
   return sab;
 }

@@ -24,6 +24,7 @@ import {
   createRegistryBuffer, G_ARENA_BYTES, G_COUNT, G_FORMAT_MAJOR, G_HEADER_WORDS, G_LOCK, G_MAGIC, G_MAX_TYPES, G_TOP,
   REGISTRY_MAGIC, type RegistryLimits,
 } from './registry-buffer.js';
+import { AtomicsLoad, AtomicsStore } from '../shared/builtins.js';
 
 export type { RegistryLimits };
 
@@ -41,7 +42,7 @@ export class EventRegistry {
 
   constructor(sab: SharedArrayBuffer) {
     const i32 = new Int32Array(sab);
-    if (Atomics.load(i32, G_MAGIC) !== REGISTRY_MAGIC) fail('EINVAL', 'not an event registry');
+    if (AtomicsLoad(i32, G_MAGIC) !== REGISTRY_MAGIC) fail('EINVAL', 'not an event registry');
     if (i32[G_FORMAT_MAJOR] !== RING_FORMAT_MAJOR) fail('EINVAL', `event registry format ${i32[G_FORMAT_MAJOR]}.x, this build reads ${RING_FORMAT_MAJOR}.x`);
     this.sab = sab;
     this.i32 = i32;
@@ -70,7 +71,7 @@ export class EventRegistry {
       i32[G_HEADER_WORDS + 2 * n] = top;
       i32[G_HEADER_WORDS + 2 * n + 1] = bytes.length;
       i32[G_TOP] = top + bytes.length;
-      Atomics.store(i32, G_COUNT, n + 1);
+      AtomicsStore(i32, G_COUNT, n + 1);
       this.learn(e);
       return e;
     } finally {
@@ -119,7 +120,7 @@ export class EventRegistry {
   }
 
   private refresh(): void {
-    const n = Atomics.load(this.i32, G_COUNT);
+    const n = AtomicsLoad(this.i32, G_COUNT);
     for (let row = this.known.length; row < n; row++) this.learn(parseEventFormat(this.text(row)));
   }
 

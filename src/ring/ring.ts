@@ -20,7 +20,7 @@ import {
 } from './layout.js';
 import { type ClockName, clockNameOf, makeClock, UNIT_NS } from './clock.js';
 import { headerEventText, headerPageText } from './format.js';
-import { PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
+import { AtomicsExchange, AtomicsLoad, AtomicsStore, MathCeil, MathMax, PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
 
 export { DEFAULT_SIZE_KB };
 
@@ -48,7 +48,7 @@ export class Ring {
   constructor(sab: SharedArrayBuffer) {
     if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < HEADER_WORDS * 4) fail('EINVAL', 'not a ring: too small');
     const i32 = new Int32Array(sab);
-    if (Atomics.load(i32, R_MAGIC) !== RING_MAGIC) fail('EINVAL', 'not a ring: bad magic (or not yet initialised)');
+    if (AtomicsLoad(i32, R_MAGIC) !== RING_MAGIC) fail('EINVAL', 'not a ring: bad magic (or not yet initialised)');
     const major = i32[R_FORMAT_MAJOR]!;
     if (major !== RING_FORMAT_MAJOR) fail('EINVAL', `ring format ${major}.${i32[R_FORMAT_MINOR]}, this build reads ${RING_FORMAT_MAJOR}.x`);
     const g = computeGeometry(i32[R_PAGE_BYTES]!, i32[R_NR_PAGES]!);
@@ -81,7 +81,7 @@ export class Ring {
   }
 
   get mode(): RingMode {
-    const m = Atomics.load(this.i32, R_MODE);
+    const m = AtomicsLoad(this.i32, R_MODE);
     return m === MODE_PRODUCER ? 'producer' : m === MODE_WAIT ? 'wait' : 'overwrite';
   }
 
@@ -90,8 +90,8 @@ export class Ring {
    * mode's bound (how long the writer waits for a reader at a full ring).
    */
   setMode(mode: RingMode, waitMs?: number): void {
-    if (waitMs !== undefined) Atomics.store(this.i32, R_WAIT_MS, checkWaitMs(waitMs));
-    Atomics.store(this.i32, R_MODE, modeWord(mode));
+    if (waitMs !== undefined) AtomicsStore(this.i32, R_WAIT_MS, checkWaitMs(waitMs));
+    AtomicsStore(this.i32, R_MODE, modeWord(mode));
   }
 
   /**
@@ -105,11 +105,11 @@ export class Ring {
 
   /** The wait mode's bound in ms. */
   get waitMs(): number {
-    return Atomics.load(this.i32, R_WAIT_MS);
+    return AtomicsLoad(this.i32, R_WAIT_MS);
   }
 
   get clockId(): number {
-    return Atomics.load(this.i32, R_CLOCK);
+    return AtomicsLoad(this.i32, R_CLOCK);
   }
 
   get clockName(): string {
@@ -117,7 +117,7 @@ export class Ring {
   }
 
   get retired(): boolean {
-    return Atomics.load(this.i32, R_STATE) === RING_RETIRED;
+    return AtomicsLoad(this.i32, R_STATE) === RING_RETIRED;
   }
 
   /** buffer_size_kb: whole pages, so possibly more than was asked for. */
@@ -157,7 +157,7 @@ function modeWord(mode: RingMode): number {
 
 export function pagesFor(sizeKb: number, pageBytes: number): number {
   if (!(sizeKb > 0) || !Number.isFinite(sizeKb)) fail('EINVAL', `buffer size ${sizeKb} KB: must be a positive number`);
-  const n = Math.max(MIN_PAGES, Math.ceil((sizeKb * 1024) / pageBytes));
+  const n = MathMax(MIN_PAGES, MathCeil((sizeKb * 1024) / pageBytes));
   if (n > MAX_PAGES) fail('ENOMEM', `buffer size ${sizeKb} KB needs ${n} pages of ${pageBytes} bytes; at most ${MAX_PAGES}`);
   return n;
 }
@@ -197,7 +197,7 @@ export function createRing(opts: RingOptions = {}): Ring {
   f64[F_WALL_ANCHOR_MS] = PerformanceOfStart.timeOrigin + PerformanceNow();
   initPages(i32, f64, g, 0);
   // Magic last: a thread that sees it sees a complete header.
-  Atomics.store(i32, R_MAGIC, RING_MAGIC);
+  AtomicsStore(i32, R_MAGIC, RING_MAGIC);
   return new Ring(sab);
 }
 
@@ -224,6 +224,6 @@ export function initPages(i32: Int32Array, f64: Float64Array, g: Geometry, seria
   i32[R_READ_OFF] = 0;
   f64[F_READ_TS] = 0;
   f64[F_NEXT_SERIAL] = serial;
-  Atomics.exchange(i32, R_TAIL, 0);
-  Atomics.exchange(i32, R_HEAD, packHead(0, 0));
+  AtomicsExchange(i32, R_TAIL, 0);
+  AtomicsExchange(i32, R_HEAD, packHead(0, 0));
 }

@@ -25,6 +25,7 @@ import { EventCursor } from './cursor.js';
 import { pageFormatFor } from './format.js';
 import { lockWord, unlockWord } from './lock.js';
 import type { Ring } from './ring.js';
+import { AtomicsCompareExchange, AtomicsLoad, AtomicsStore, MathMax } from '../shared/builtins.js';
 
 /** The tail page's complete events beyond P_COMMIT: how many, the words they end at, and whether one is half made. */
 interface Pending {
@@ -42,11 +43,11 @@ interface Pending {
 function pendingOf(ring: Ring): Pending | null {
   const i32 = ring.i32;
   const g = ring.geometry;
-  const t = Atomics.load(i32, R_TAIL);
+  const t = AtomicsLoad(i32, R_TAIL);
   ring.checkSeq(t, 'tail');
   const base = ring.pageBase(t);
   const dataAt = base + PAGE_HEADER_WORDS;
-  const c = Atomics.load(i32, base + P_COMMIT);
+  const c = AtomicsLoad(i32, base + P_COMMIT);
   const committed = c & COMMIT_WORDS_MASK;
   const shadow = i32[R_SHADOW]! - dataAt;
   const reserved = i32[R_RESERVED]! - dataAt;
@@ -63,7 +64,7 @@ function pendingOf(ring: Ring): Pending | null {
   let entries = 0;
   while (cur.step()) entries++;
   const before = c >>> COMMIT_ENTRIES_SHIFT;
-  return { base, entries, words: shadow, unpublished: Math.max(0, entries - before), torn };
+  return { base, entries, words: shadow, unpublished: MathMax(0, entries - before), torn };
 }
 
 /**
@@ -72,7 +73,7 @@ function pendingOf(ring: Ring): Pending | null {
  * ring without a writer (detached, or sealed).
  */
 export function unpublishedEvents(ring: Ring): number {
-  if (Atomics.load(ring.i32, R_WRITER) === 0) return 0;
+  if (AtomicsLoad(ring.i32, R_WRITER) === 0) return 0;
   const p = pendingOf(ring);
   return p === null ? 0 : p.unpublished + p.torn;
 }
@@ -87,12 +88,12 @@ export function sealRing(ring: Ring, token: number): { published: number; unsave
   const i32 = ring.i32;
   lockWord(i32, R_LOCK, 'ring reader');
   try {
-    if (Atomics.load(i32, R_WRITER) !== token || Atomics.load(i32, R_STATE) === RING_RETIRED) return { published: 0, unsaved: 0 };
+    if (AtomicsLoad(i32, R_WRITER) !== token || AtomicsLoad(i32, R_STATE) === RING_RETIRED) return { published: 0, unsaved: 0 };
     const p = pendingOf(ring);
-    if (p !== null && p.unpublished > 0) Atomics.store(i32, p.base + P_COMMIT, (p.entries << COMMIT_ENTRIES_SHIFT) | p.words);
+    if (p !== null && p.unpublished > 0) AtomicsStore(i32, p.base + P_COMMIT, (p.entries << COMMIT_ENTRIES_SHIFT) | p.words);
     const unsaved = p === null ? 0 : p.torn;
     if (unsaved > 0) ring.f64[F_UNSAVED] = ring.f64[F_UNSAVED]! + unsaved;
-    Atomics.compareExchange(i32, R_WRITER, token, 0);
+    AtomicsCompareExchange(i32, R_WRITER, token, 0);
     return { published: p === null ? 0 : p.unpublished, unsaved };
   } finally {
     unlockWord(i32, R_LOCK);
@@ -114,7 +115,7 @@ export function countUnsaved(ring: Ring): number {
     const n = unpublishedEvents(ring);
     if (n === 0) return 0;
     ring.f64[F_UNSAVED] = ring.f64[F_UNSAVED]! + n;
-    Atomics.store(i32, R_WRITER, 0);
+    AtomicsStore(i32, R_WRITER, 0);
     return n;
   } finally {
     unlockWord(i32, R_LOCK);

@@ -25,6 +25,7 @@ import { lockWord, unlockWord } from './lock.js';
 import type { Ring } from './ring.js';
 import { clockUnitOf, formatTimestamp } from './clock.js';
 import { fail } from '../shared/errors.js';
+import { AtomicsCompareExchange, AtomicsLoad, MathMin } from '../shared/builtins.js';
 
 export interface RingStats {
   /** Events in the ring not yet consumed. */
@@ -71,46 +72,46 @@ function snapshotLocked(ring: Ring): RingStats {
   const cur = new EventCursor(pageFormatFor(g.pageBytes));
   for (let tries = 0; tries < MAX_TRIES; tries++) {
     // The writer's counter block (a sequence lock).
-    const s = Atomics.load(i32, R_STATS_SEQ);
+    const s = AtomicsLoad(i32, R_STATS_SEQ);
     if ((s & 1) !== 0) continue;
     const overrun = f64[F_OVERRUN]!;
     const dropped = f64[F_DROPPED]!;
     const commitOverrun = f64[F_COMMIT_OVERRUN]!;
 
     // Head: first unconsumed event. Readers are locked out; only the writer moves it.
-    const t = Atomics.load(i32, R_TAIL);
-    const h = Atomics.load(i32, R_HEAD);
+    const t = AtomicsLoad(i32, R_TAIL);
+    const h = AtomicsLoad(i32, R_HEAD);
     const hs = headSeq(h);
     ring.checkSeq(t, 'tail');
     ring.checkSeq(hs, 'head');
     const hb = ring.pageBase(hs);
     const own = i32[R_READ_HEAD] === h;
     const off = own ? i32[R_READ_OFF]! : 0;
-    const ch = Atomics.load(i32, hb + P_COMMIT);
+    const ch = AtomicsLoad(i32, hb + P_COMMIT);
     const firstUnread = readU64(i32, hb + P_SERIAL_LO) + headConsumed(h);
     const wordsBeforeHead = readU64(i32, hb + P_WBASE_LO) + off;
     let oldestTs = firstTs(ring, hb, off, ch, own ? f64[F_READ_TS]! : readU64(i32, hb + P_TS_LO), img, cur);
     if (Number.isNaN(oldestTs) && hs !== t) {
       // The head page was drained while it was the tail: the oldest is on the next.
       const nb = ring.pageBase((hs + 1) % g.seqMod);
-      oldestTs = firstTs(ring, nb, 0, Atomics.load(i32, nb + P_COMMIT), readU64(i32, nb + P_TS_LO), img, cur);
+      oldestTs = firstTs(ring, nb, 0, AtomicsLoad(i32, nb + P_COMMIT), readU64(i32, nb + P_TS_LO), img, cur);
     }
-    if (Atomics.compareExchange(i32, R_HEAD, h, h) !== h) continue;
+    if (AtomicsCompareExchange(i32, R_HEAD, h, h) !== h) continue;
 
     // Tail: everything published.
     const tb = ring.pageBase(t);
-    const ct = Atomics.load(i32, tb + P_COMMIT);
+    const ct = AtomicsLoad(i32, tb + P_COMMIT);
     const written = readU64(i32, tb + P_SERIAL_LO) + (ct >>> COMMIT_ENTRIES_SHIFT);
     const wordsWritten = readU64(i32, tb + P_WBASE_LO) + (ct & COMMIT_WORDS_MASK);
     let nowTs = lastTs(ring, tb, ct, img, cur);
     if (Number.isNaN(nowTs) && seqDiff(t, headSeq(h), g.seqMod) > 0) {
       // The tail page has nothing published yet: the newest event closed the page before.
       const pb = ring.pageBase((t + g.seqMod - 1) % g.seqMod);
-      nowTs = lastTs(ring, pb, Atomics.load(i32, pb + P_COMMIT), img, cur);
+      nowTs = lastTs(ring, pb, AtomicsLoad(i32, pb + P_COMMIT), img, cur);
     }
-    if (Atomics.compareExchange(i32, R_TAIL, t, t) !== t) continue;
+    if (AtomicsCompareExchange(i32, R_TAIL, t, t) !== t) continue;
     // Last: no overwrite moved R_HEAD and the counters since `s` (writer.ts, advance).
-    if (Atomics.compareExchange(i32, R_STATS_SEQ, s, s) !== s) continue;
+    if (AtomicsCompareExchange(i32, R_STATS_SEQ, s, s) !== s) continue;
 
     const entries = written - firstUnread;
     // Validated above as a live ring would be: counts no ring of this size
@@ -153,7 +154,7 @@ function lastTs(ring: Ring, base: number, commit: number, img: Int32Array, cur: 
 /** Racy copy of a page's published data from `off`; validated by the caller. */
 function copy(ring: Ring, base: number, off: number, commit: number, ts: number, img: Int32Array): boolean {
   const max = ring.geometry.dataWords;
-  const words = Math.min(commit & COMMIT_WORDS_MASK, max);
+  const words = MathMin(commit & COMMIT_WORDS_MASK, max);
   if (off >= words) return false;
   const i32 = ring.i32;
   img.set(i32.subarray(base + PAGE_HEADER_WORDS + off, base + PAGE_HEADER_WORDS + words), PAGE_HEADER_WORDS);

@@ -39,7 +39,7 @@ import { type ClockSource, CLOCK_CUSTOM, makeClock, UNIT_NS } from './clock.js';
 import { DELTA_BITS, MAX_DELTA, MAX_TYPE_LEN, TYPE_DATA, TYPE_LEN_BITS, TYPE_TIME_EXTEND, TYPE_TIME_STAMP } from './format.js';
 import { lockWord, unlockWord } from './lock.js';
 import { createRing, initPages, type Ring } from './ring.js';
-import { PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
+import { AtomicsAdd, AtomicsCompareExchange, AtomicsExchange, AtomicsLoad, AtomicsNotify, AtomicsStore, AtomicsWait, MathFloor, MathMin, PerformanceNow, PerformanceOfStart } from '../shared/builtins.js';
 
 const EXTEND_UNIT = 2 ** DELTA_BITS;
 // Module-local copies for the hot path: TurboFan folds a module's own const
@@ -106,15 +106,15 @@ export class RingWriter {
     // Everything that can be refused is checked before the ring is claimed.
     if (ring.retired) fail('EINVAL', 'ring was retired (resized); attach to its successor');
     const g = ring.geometry;
-    const cw = opts.commitWords ?? Math.min(256, g.dataWords >> 2);
+    const cw = opts.commitWords ?? MathMin(256, g.dataWords >> 2);
     if (!Number.isInteger(cw) || cw < 1) fail('EINVAL', `commitWords ${cw}: must be a positive integer`);
     const clock = sourceFor(opts.clock ?? ring.clockName);
     const token = threadId + 1;
     // Also a second writer in the same thread is refused: two would interleave
     // their words in one page.
-    const prev = Atomics.compareExchange(ring.i32, R_WRITER, 0, token);
+    const prev = AtomicsCompareExchange(ring.i32, R_WRITER, 0, token);
     if (prev !== 0 && opts.force !== true) fail('EBUSY', `ring already has a writer (thread ${prev - 1})`);
-    Atomics.store(ring.i32, R_WRITER, token);
+    AtomicsStore(ring.i32, R_WRITER, token);
     this.token = token;
     this.wake = opts.wake?.words ?? null;
     this.wakeAt = opts.wake?.index ?? 0;
@@ -354,7 +354,7 @@ export class RingWriter {
     } else {
       this.commit();
     }
-    this.limit = Math.min(this.pageEnd, this.committed + this.commitWords);
+    this.limit = MathMin(this.pageEnd, this.committed + this.commitWords);
     const w = this.words;
     let p = this.pos;
     let delta = d;
@@ -364,7 +364,7 @@ export class RingWriter {
     } else if (stamp !== 0) {
       // A stamp when the clock went back (absolute time), else an extend.
       const v = d < 0 ? t : d;
-      const hi = Math.floor(v / EXTEND_UNIT);
+      const hi = MathFloor(v / EXTEND_UNIT);
       w[p] = ((v - hi * EXTEND_UNIT) << TYPE_LEN_BITS) | (d < 0 ? TYPE_TIME_STAMP : TYPE_TIME_EXTEND);
       w[p + 1] = hi;
       p += 2;
@@ -385,7 +385,7 @@ export class RingWriter {
 
   private commit(): void {
     if (this.pos === this.committed) return;
-    Atomics.store(this.words, this.page + P_COMMIT, (this.entries << COMMIT_ENTRIES_SHIFT) | (this.pos - this.dataAt));
+    AtomicsStore(this.words, this.page + P_COMMIT, (this.entries << COMMIT_ENTRIES_SHIFT) | (this.pos - this.dataAt));
     this.committed = this.pos;
   }
 
@@ -395,7 +395,7 @@ export class RingWriter {
     const w = this.words;
     const ring = this.ringRef;
     const next = seqNext(this.seq, this.seqMod);
-    let h = Atomics.load(w, R_HEAD);
+    let h = AtomicsLoad(w, R_HEAD);
     for (;;) {
       const hs = headSeq(h);
       if (seqDiff(next, hs, this.seqMod) < this.nrPages) break;
@@ -404,12 +404,12 @@ export class RingWriter {
       const unread = (c >>> COMMIT_ENTRIES_SHIFT) - headConsumed(h);
       if (unread === 0) {
         // Drained while it was the tail page: step over it, nothing is lost.
-        const got = Atomics.compareExchange(w, R_HEAD, h, packHead(seqNext(hs, this.seqMod), 0));
+        const got = AtomicsCompareExchange(w, R_HEAD, h, packHead(seqNext(hs, this.seqMod), 0));
         if (got === h) break;
         h = got;
         continue;
       }
-      const mode = Atomics.load(w, R_MODE);
+      const mode = AtomicsLoad(w, R_MODE);
       if (mode === MODE_WAIT && h !== this.stalledHead) {
         const moved = this.waitForReader(h);
         if (moved !== h) {
@@ -421,13 +421,13 @@ export class RingWriter {
       if (mode !== MODE_OVERWRITE) return RING_FULL; // producer, or wait mode whose wait ran out
       // Overwrite. The counter block is open (odd) around the move of R_HEAD,
       // so a stats snapshot sees both or neither (stats.ts).
-      Atomics.add(w, R_STATS_SEQ, 1);
-      const got = Atomics.compareExchange(w, R_HEAD, h, packHead(seqNext(hs, this.seqMod), 0));
+      AtomicsAdd(w, R_STATS_SEQ, 1);
+      const got = AtomicsCompareExchange(w, R_HEAD, h, packHead(seqNext(hs, this.seqMod), 0));
       if (got === h) {
         this.overrun += unread;
         this.f64[F_OVERRUN] = this.overrun;
       }
-      Atomics.add(w, R_STATS_SEQ, 1);
+      AtomicsAdd(w, R_STATS_SEQ, 1);
       if (got === h) break;
       h = got; // a reader moved it; look again
     }
@@ -438,19 +438,19 @@ export class RingWriter {
     writeU64(w, b + P_TS_LO, 0);
     writeU64(w, b + P_SERIAL_LO, serial);
     writeU64(w, b + P_WBASE_LO, wbase);
-    Atomics.store(w, b + P_COMMIT, 0);
-    Atomics.exchange(w, R_TAIL, next);
+    AtomicsStore(w, b + P_COMMIT, 0);
+    AtomicsExchange(w, R_TAIL, next);
     this.setPage(next, serial, wbase);
     // Half full and the reader asleep: wake it before anyone has to wait.
     const db = this.wake;
-    if (db !== null && Atomics.load(db, this.wakeAt + 1) !== 0 && 2 * seqDiff(next, headSeq(h), this.seqMod) >= this.nrPages) this.ringDoorbell();
+    if (db !== null && AtomicsLoad(db, this.wakeAt + 1) !== 0 && 2 * seqDiff(next, headSeq(h), this.seqMod) >= this.nrPages) this.ringDoorbell();
     return ADVANCED;
   }
 
   private ringDoorbell(): void {
     const db = this.wake!;
-    Atomics.add(db, this.wakeAt, 1);
-    Atomics.notify(db, this.wakeAt);
+    AtomicsAdd(db, this.wakeAt, 1);
+    AtomicsNotify(db, this.wakeAt);
   }
 
   /**
@@ -460,22 +460,22 @@ export class RingWriter {
    */
   private waitForReader(h: number): number {
     const w = this.words;
-    const budget = Atomics.load(w, R_WAIT_MS);
+    const budget = AtomicsLoad(w, R_WAIT_MS);
     if (budget <= 0) return h;
-    Atomics.store(w, R_WAITING, 1);
+    AtomicsStore(w, R_WAITING, 1);
     if (this.wake !== null) this.ringDoorbell();
     const end = PerformanceNow() + budget;
     let now = h;
     try {
       for (;;) {
-        now = Atomics.load(w, R_HEAD);
+        now = AtomicsLoad(w, R_HEAD);
         if (now !== h) return now;
         const left = end - PerformanceNow();
         if (left <= 0) return h;
-        Atomics.wait(w, R_HEAD, h, left);
+        AtomicsWait(w, R_HEAD, h, left);
       }
     } finally {
-      Atomics.store(w, R_WAITING, 0);
+      AtomicsStore(w, R_WAITING, 0);
     }
   }
 
@@ -494,18 +494,18 @@ export class RingWriter {
 
   private publishCounters(): void {
     const w = this.words;
-    Atomics.add(w, R_STATS_SEQ, 1);
+    AtomicsAdd(w, R_STATS_SEQ, 1);
     this.f64[F_OVERRUN] = this.overrun;
     this.f64[F_DROPPED] = this.dropped;
-    Atomics.add(w, R_STATS_SEQ, 1);
+    AtomicsAdd(w, R_STATS_SEQ, 1);
   }
 
   /** Continues the tail page of a ring that may hold events. */
   private resume(): void {
     const w = this.words;
-    const seq = Atomics.load(w, R_TAIL);
+    const seq = AtomicsLoad(w, R_TAIL);
     const b = this.ringRef.pageBase(seq);
-    const c = Atomics.load(w, b + P_COMMIT);
+    const c = AtomicsLoad(w, b + P_COMMIT);
     this.setPage(seq, readU64(w, b + P_SERIAL_LO), readU64(w, b + P_WBASE_LO));
     this.entries = c >>> COMMIT_ENTRIES_SHIFT;
     this.pos = this.committed = this.limit = this.dataAt + (c & COMMIT_WORDS_MASK);
@@ -537,13 +537,13 @@ export class RingWriter {
     this.overrun = this.dropped = 0;
     this.publishCounters();
     this.setAnchor();
-    Atomics.add(this.words, R_RESET_GEN, 1);
+    AtomicsAdd(this.words, R_RESET_GEN, 1);
     this.setPage(0, 0, 0);
     this.last = 0;
   }
 
   private setAnchor(): void {
-    Atomics.store(this.words, R_CLOCK, this.clockRef.id);
+    AtomicsStore(this.words, R_CLOCK, this.clockRef.id);
     // A count has no wall time to align to, and reading it would use a count up.
     this.f64[F_CLOCK_ANCHOR] = this.clockRef.unit === UNIT_NS ? this.now() : 0;
     this.f64[F_WALL_ANCHOR_MS] = PerformanceOfStart.timeOrigin + PerformanceNow();
@@ -591,11 +591,11 @@ export class RingWriter {
       nf[F_DROPPED] = of[F_DROPPED]!;
       nf[F_CLOCK_ANCHOR] = of[F_CLOCK_ANCHOR]!;
       nf[F_WALL_ANCHOR_MS] = of[F_WALL_ANCHOR_MS]!;
-      Atomics.store(ni, R_CLOCK, Atomics.load(ow, R_CLOCK));
-      Atomics.store(ni, R_MODE, Atomics.load(ow, R_MODE));
-      Atomics.store(ni, R_WRITER, this.token);
-      Atomics.store(ow, R_STATE, RING_RETIRED);
-      Atomics.compareExchange(ow, R_WRITER, this.token, 0);
+      AtomicsStore(ni, R_CLOCK, AtomicsLoad(ow, R_CLOCK));
+      AtomicsStore(ni, R_MODE, AtomicsLoad(ow, R_MODE));
+      AtomicsStore(ni, R_WRITER, this.token);
+      AtomicsStore(ow, R_STATE, RING_RETIRED);
+      AtomicsCompareExchange(ow, R_WRITER, this.token, 0);
     });
     this.ringRef = fresh;
     this.words = fresh.i32;
@@ -615,7 +615,7 @@ export class RingWriter {
   /** Publishes what was written and gives up the ring. */
   detach(): void {
     this.flush();
-    Atomics.compareExchange(this.words, R_WRITER, this.token, 0);
+    AtomicsCompareExchange(this.words, R_WRITER, this.token, 0);
   }
 }
 
@@ -625,7 +625,7 @@ function sourceFor(clock: string | ClockSource): ClockSource {
 
 /** Serial number of the first unconsumed event; for the writer, under R_LOCK. */
 function firstUnreadSerial(ring: Ring): number {
-  const h = Atomics.load(ring.i32, R_HEAD);
+  const h = AtomicsLoad(ring.i32, R_HEAD);
   return readU64(ring.i32, ring.pageBase(headSeq(h)) + P_SERIAL_LO) + headConsumed(h);
 }
 

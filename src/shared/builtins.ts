@@ -2,9 +2,12 @@
  * Built-ins captured once, for code that runs inside traced calls.
  *
  * Owns: the few built-ins the data path uses. Invariant: data-path modules
- * take these from here, never from the globals at call time, so that a
- * program that patches `Reflect` or `Function.prototype` (or a traced
- * function reached through them) cannot change or re-enter our dispatch.
+ * (core, ring, tracers) take these from here, never from the globals at
+ * call time, and call no method of the program's prototypes on their own
+ * arrays, so that a program that patches `Reflect`, `Math`, `Atomics`,
+ * `Function.prototype` or `Array.prototype` (or SES's lockdown, which turns
+ * some of them into accessors) cannot change or re-enter our dispatch, nor
+ * see its calls.
  * The same for the clocks and timers jsftrace's own work uses in the
  * program's threads: a test's fake timers replace `setTimeout`,
  * `setImmediate`, `Date.now` and `performance.now` (and may freeze them),
@@ -26,6 +29,10 @@ export const AtomicsAdd = Atomics.add;
 export const AtomicsCompareExchange = Atomics.compareExchange;
 export const AtomicsWait = Atomics.wait;
 export const AtomicsNotify = Atomics.notify;
+export const AtomicsSub = Atomics.sub;
+export const AtomicsAnd = Atomics.and;
+export const AtomicsOr = Atomics.or;
+export const AtomicsExchange = Atomics.exchange;
 /** Function.prototype.toString as Node started with it (the runtime replaces the global one). */
 export const FunctionToString = Function.prototype.toString;
 export const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
@@ -75,6 +82,13 @@ export const JSONParse = JSON.parse;
 export const JSONStringify = JSON.stringify;
 export const ArrayIsArray = Array.isArray;
 export const MathMax = Math.max;
+export const MathMin = Math.min;
+export const MathFloor = Math.floor;
+export const MathCeil = Math.ceil;
+export const MathRound = Math.round;
+export const MathAbs = Math.abs;
+export const MathImul = Math.imul;
+export const MathClz32 = Math.clz32;
 export const BufferByteLength = Buffer.byteLength;
 export const BufferFrom = Buffer.from;
 /** Buffer.prototype.toString as Node started with it (called with ReflectApply). */
@@ -93,3 +107,22 @@ export const SetTimeout = clocks.setTimeout;
 export const ClearTimeout = clocks.clearTimeout;
 export const SetImmediate = clocks.setImmediate;
 export const QueueMicrotask = clocks.queueMicrotask;
+
+const IntrinsicPromise = Promise;
+const PromiseThen = IntrinsicPromise.prototype.then;
+/** Settled at the start; its own `constructor` keeps then() from reading the program's Promise.prototype. */
+const settled = IntrinsicPromise.resolve();
+ObjectDefineProperty(settled, 'constructor', { value: IntrinsicPromise });
+
+/**
+ * Queues `job` as a microtask of V8's own (a reaction of a promise settled
+ * at the start), where the program's microtasks are queued: not through
+ * Node's queueMicrotask, which makes each job an async resource of type
+ * `Microtask` that the program's async hooks are told of, and runs Node's
+ * async-context bookkeeping around it (through Array.prototype.pop, which a
+ * program may replace: a traced replacement queued a job of ours again at
+ * each, without end). A job must not throw.
+ */
+export function queueJob(job: () => void): void {
+  ReflectApply(PromiseThen, settled, [job]);
+}

@@ -11,6 +11,7 @@
 import { C_FN_FLAGS, C_STATE, contextFilter, ctl, EV_FUNCTION, threadTraced, threadWriter } from './session.js';
 import { inTracedContext } from './context.js';
 import type { RingWriter } from '../ring/index.js';
+import { AtomicsLoad } from '../shared/builtins.js';
 
 const TYPE = EV_FUNCTION.id;
 /** The type word written: TYPE, and in common_flags what the parent means (C_FN_FLAGS), chosen in refresh. */
@@ -25,7 +26,7 @@ const MODE_CONTEXT = 2;
 let mode = MODE_OFF;
 
 function refresh(): void {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   seen = s;
   mode = MODE_OFF;
   if ((s & 1) === 0 || !threadTraced()) return;
@@ -35,7 +36,7 @@ function refresh(): void {
     return;
   }
   mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
-  typeWord = TYPE | (Atomics.load(ctl, C_FN_FLAGS) << 16);
+  typeWord = TYPE | (AtomicsLoad(ctl, C_FN_FLAGS) << 16);
 }
 
 export function functionCall(site: number, parent: number): void {

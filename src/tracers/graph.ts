@@ -41,6 +41,7 @@ import {
 } from './session.js';
 import { inTracedContext } from './context.js';
 import { readParent, writeParent, writeResumeOf, writeThrow } from './otlp/parent.js';
+import { AtomicsLoad, MathFloor } from '../shared/builtins.js';
 
 const ENT = EV_GRAPH_ENT.id;
 const RET = EV_GRAPH_RET.id;
@@ -84,7 +85,7 @@ let mode = MODE_OFF;
 
 /** Re-reads the configuration; false when nothing is to be written. */
 function refresh(): boolean {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   seen = s;
   mode = MODE_OFF;
   if ((s & 1) === 0 || !threadTraced()) return false;
@@ -94,11 +95,11 @@ function refresh(): boolean {
     return false;
   }
   now = w.clock.now;
-  maxDepth = Atomics.load(ctl, C_MAX_DEPTH);
-  otlp = (Atomics.load(ctl, C_OPTIONS) & OPT_OTLP) !== 0;
-  threshNs = otlp ? 0 : Atomics.load(ctl, C_THRESH_US) * 1000;
+  maxDepth = AtomicsLoad(ctl, C_MAX_DEPTH);
+  otlp = (AtomicsLoad(ctl, C_OPTIONS) & OPT_OTLP) !== 0;
+  threshNs = otlp ? 0 : AtomicsLoad(ctl, C_THRESH_US) * 1000;
   entries = threshNs === 0;
-  filterOn = Atomics.load(ctl, C_GRAPH_FILTER) !== 0;
+  filterOn = AtomicsLoad(ctl, C_GRAPH_FILTER) !== 0;
   mode = contextFilter() ? MODE_CONTEXT : MODE_ALL;
   return true;
 }
@@ -155,7 +156,7 @@ function graphSuspend(site: number, _ops: unknown, data: unknown): unknown {
   let dur = t - slotPart[data]!;
   if (dur < 0) dur = 0;
   if (dur >= threshNs) {
-    const hi = Math.floor(dur / TWO32);
+    const hi = MathFloor(dur / TWO32);
     // The reading is the event's timestamp unless writing() changed the clock.
     w!.write4At(now === clk ? t : now(), RET | (RET_SUSPENDED << 16), site, depth, dur - hi * TWO32, hi);
   }
@@ -188,7 +189,7 @@ export function graphReturn(site: number, _ops: unknown, result: unknown, threw:
   if (dur < threshNs) return;
   const fl = result === UNWOUND ? RET_UNWOUND : threw ? RET_THREW : 0;
   // No `%`: on a double it is a call into the runtime.
-  const hi = Math.floor(dur / TWO32);
+  const hi = MathFloor(dur / TWO32);
   // The reading is the event's timestamp unless writing() changed the clock.
   const te = now === clk ? t : now();
   if (otlp && fl === RET_THREW) writeThrow(w!, te, d, result);

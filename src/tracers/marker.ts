@@ -14,6 +14,7 @@
 import { writeStringField } from '../ring/index.js';
 import { fail } from '../shared/errors.js';
 import { EV_MARKER, options, OPT_MARKERS, threadWriter, tracingOn } from './session.js';
+import { MathCeil } from '../shared/builtins.js';
 
 /** Bytes of text one marker keeps (ftrace: TRACE_BUF_SIZE, 1 KiB on most builds). */
 export const MARKER_MAX = 1024;
@@ -40,7 +41,7 @@ export function traceMarker(text: string): number {
     bytes = bytes.subarray(0, end);
   }
   const e = EV_MARKER;
-  const p = w.reserve(e.id, e.words - 1 + Math.ceil(bytes.length / 4));
+  const p = w.reserve(e.id, e.words - 1 + MathCeil(bytes.length / 4));
   if (p < 0) return 0;
   writeStringField(w.words, p - 1, e.fields[2]!, e.words * 4, bytes);
   w.filled();

@@ -15,18 +15,18 @@
 import { find, probeKind, spend, type ProbeCommand } from './probes.js';
 import { C_STATE, ctl, setTracingOn, settledRings, threadWriter } from './session.js';
 import { writeStack } from './stack.js';
-import { SetImmediate } from '../shared/builtins.js';
+import { AtomicsLoad, SetImmediate } from '../shared/builtins.js';
 
 function toggle(site: number, kind: number, on: boolean): void {
   const i = find(site, kind);
   if (i < 0) return;
-  if (((Atomics.load(ctl, C_STATE) & 1) !== 0) === on) return; // nothing to change: no count spent
+  if (((AtomicsLoad(ctl, C_STATE) & 1) !== 0) === on) return; // nothing to change: no count spent
   if (spend(i)) setTracingOn(on);
 }
 
 function stacktraceHit(site: number, kind: number): void {
   const i = find(site, kind);
-  if (i < 0 || (Atomics.load(ctl, C_STATE) & 1) === 0) return;
+  if (i < 0 || (AtomicsLoad(ctl, C_STATE) & 1) === 0) return;
   const w = threadWriter();
   if (w !== null && spend(i)) writeStack(w);
 }

@@ -30,6 +30,7 @@
 
 import { fail } from '../shared/errors.js';
 import { C_PROBES, ctl, PROBE_MAX, PROBE_WORDS } from './session.js';
+import { AtomicsCompareExchange, AtomicsLoad, AtomicsStore } from '../shared/builtins.js';
 
 export const PROBE_COMMANDS = ['traceon', 'traceoff', 'stacktrace', 'dump'] as const;
 export type ProbeCommand = (typeof PROBE_COMMANDS)[number];
@@ -70,49 +71,49 @@ function at(i: number, w: number): number {
 
 /** The live entries, in slot order. */
 export function probeEntries(): ProbeEntry[] {
-  const n = Atomics.load(ctl, C_PROBES);
+  const n = AtomicsLoad(ctl, C_PROBES);
   const out: ProbeEntry[] = [];
   for (let i = 0; i < n; i++) {
-    const s = Atomics.load(ctl, at(i, 0));
+    const s = AtomicsLoad(ctl, at(i, 0));
     if (s === 0) continue;
-    const kind = Atomics.load(ctl, at(i, 1));
-    out.push({ site: s - 1, command: PROBE_COMMANDS[kind >> 1]!, counted: (kind & 1) === 1, count: Atomics.load(ctl, at(i, 2)) });
+    const kind = AtomicsLoad(ctl, at(i, 1));
+    out.push({ site: s - 1, command: PROBE_COMMANDS[kind >> 1]!, counted: (kind & 1) === 1, count: AtomicsLoad(ctl, at(i, 2)) });
   }
   return out;
 }
 
 /** Slots a new entry could take now. */
 export function probeRoom(): number {
-  let free = PROBE_MAX - Atomics.load(ctl, C_PROBES);
-  const n = Atomics.load(ctl, C_PROBES);
-  for (let i = 0; i < n; i++) if (Atomics.load(ctl, at(i, 0)) === 0) free++;
+  let free = PROBE_MAX - AtomicsLoad(ctl, C_PROBES);
+  const n = AtomicsLoad(ctl, C_PROBES);
+  for (let i = 0; i < n; i++) if (AtomicsLoad(ctl, at(i, 0)) === 0) free++;
   return free;
 }
 
 /** Adds an entry (control side, serialised by its caller); ENOSPC when the table is full. */
 export function addProbeEntry(e: ProbeEntry): void {
-  let i = Atomics.load(ctl, C_PROBES);
+  let i = AtomicsLoad(ctl, C_PROBES);
   if (i < PROBE_MAX) {
-    Atomics.store(ctl, C_PROBES, i + 1);
+    AtomicsStore(ctl, C_PROBES, i + 1);
   } else {
     i = -1;
-    for (let k = 0; k < PROBE_MAX && i < 0; k++) if (Atomics.load(ctl, at(k, 0)) === 0) i = k;
+    for (let k = 0; k < PROBE_MAX && i < 0; k++) if (AtomicsLoad(ctl, at(k, 0)) === 0) i = k;
     if (i < 0) fail('ENOSPC', `at most ${PROBE_MAX} filter commands`);
   }
-  Atomics.store(ctl, at(i, 1), probeKind(e.command, e.counted));
-  Atomics.store(ctl, at(i, 2), e.count);
-  Atomics.store(ctl, at(i, 0), e.site + 1);
+  AtomicsStore(ctl, at(i, 1), probeKind(e.command, e.counted));
+  AtomicsStore(ctl, at(i, 2), e.count);
+  AtomicsStore(ctl, at(i, 0), e.site + 1);
 }
 
 /** Removes the entry of (site, command, form), if there is one. */
 export function removeProbeEntry(e: { site: number; command: ProbeCommand; counted: boolean }): void {
   const i = find(e.site, probeKind(e.command, e.counted));
-  if (i >= 0) Atomics.store(ctl, at(i, 0), 0);
+  if (i >= 0) AtomicsStore(ctl, at(i, 0), 0);
 }
 
 /** The entry of (site, kind); -1 if none. */
 export function find(site: number, kind: number): number {
-  const n = Atomics.load(ctl, C_PROBES);
+  const n = AtomicsLoad(ctl, C_PROBES);
   for (let i = 0; i < n; i++) {
     if (ctl[at(i, 0)] === site + 1 && ctl[at(i, 1)] === kind) return i;
   }
@@ -122,9 +123,9 @@ export function find(site: number, kind: number): number {
 /** Spends one count of entry i; false when none is left. */
 export function spend(i: number): boolean {
   for (;;) {
-    const c = Atomics.load(ctl, at(i, 2));
+    const c = AtomicsLoad(ctl, at(i, 2));
     if (c < 0) return true;
     if (c === 0) return false;
-    if (Atomics.compareExchange(ctl, at(i, 2), c, c - 1) === c) return true;
+    if (AtomicsCompareExchange(ctl, at(i, 2), c, c - 1) === c) return true;
   }
 }

@@ -35,6 +35,7 @@ import {
   P_HITS, P_OPEN_RUNNING, P_REFUSED, P_RETURNED, P_SELF, P_TIME, P_TIME2, P_UNIT, P_WAITING, ROW_F64, TABLE_ROWS,
 } from './profile-layout.js';
 import { C_STATE, ctl, onLastEvents, profileGeneration, publishProfileTable, threadClock, traceClock } from './session.js';
+import { AtomicsLoad, MathImul, MathMax } from '../shared/builtins.js';
 
 /** Rows are 1-based: row 0 holds the refusal count. */
 const MASK = TABLE_ROWS - 1;
@@ -92,7 +93,7 @@ function resetSlots(): void {
 resetSlots();
 
 function refresh(): void {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   const g = profileGeneration();
   if (g !== gen) {
     const sab = new SharedArrayBuffer((TABLE_ROWS + 1) * ROW_F64 * 8);
@@ -114,11 +115,11 @@ function rowFor(site: number): number {
     const r = slotOf[site]!;
     if (r !== 0) return r;
   } else {
-    const grown = new Int32Array(Math.max(site + 1, slotOf.length * 2, 1024));
+    const grown = new Int32Array(MathMax(site + 1, slotOf.length * 2, 1024));
     grown.set(slotOf);
     slotOf = grown;
   }
-  let h = Math.imul(site, 0x9e3779b1) >>> 18 & MASK;
+  let h = MathImul(site, 0x9e3779b1) >>> 18 & MASK;
   for (let k = 0; k < TABLE_ROWS; k++, h = (h + 1) & MASK) {
     const r = h + 1;
     const key = t[r * ROW_F64]!;

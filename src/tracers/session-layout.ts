@@ -28,6 +28,7 @@
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
 import { DEFAULT_SIZE_KB } from '../ring/layout.js';
 import { createRegistryBuffer } from '../ring/registry-buffer.js';
+import { AtomicsStore } from '../shared/builtins.js';
 
 export const ENV_KEY = 'jsftrace:tracers:session';
 export const MAGIC = 0x4a535435; // 'JST5': the layout below (JST4's probe rows held a command, not a kind)
@@ -161,7 +162,7 @@ export function openOrCreateSession(): SessionEnv {
     c[C_ROWS + r * ROW_WORDS + R_BUFGEN] = -1;
     c[C_ROWS + r * ROW_WORDS + R_PROFGEN] = -1;
   }
-  Atomics.store(c, C_MAGIC, MAGIC);
+  AtomicsStore(c, C_MAGIC, MAGIC);
   const env: SessionEnv = { ctl, events: createRegistryBuffer({ maxTypes: 64, arenaBytes: 16 << 10 }) };
   // Workers created from now on inherit the session (as the core's instance).
   setEnvironmentData(ENV_KEY, env);

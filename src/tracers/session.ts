@@ -53,7 +53,7 @@ import {
   MAGIC, MAX_ROWS, PID_MAX, ROW_WORDS, R_BUFGEN, R_PROFGEN, R_SIZE_KB, R_TID, openOrCreateSession,
 } from './session-layout.js';
 import { atExit } from '../shared/exit-hooks.js';
-import { DateNow, SetTimeout } from '../shared/builtins.js';
+import { AtomicsAdd, AtomicsAnd, AtomicsCompareExchange, AtomicsLoad, AtomicsNotify, AtomicsOr, AtomicsStore, AtomicsWait, DateNow, SetTimeout } from '../shared/builtins.js';
 import { requireOwnCjs } from '../shared/own-cjs.js';
 import type { DataChannels } from '../shared/data-channel.cjs';
 export {
@@ -69,7 +69,7 @@ const CHANNEL = 'jsftrace:tracers:rings';
 const env = openOrCreateSession();
 /** The control words; tracer callbacks load `ctl[C_STATE]` per event. */
 export const ctl = new Int32Array(env.ctl);
-if (Atomics.load(ctl, C_MAGIC) !== MAGIC) fail('EINVAL', 'tracer session buffer has a wrong magic');
+if (AtomicsLoad(ctl, C_MAGIC) !== MAGIC) fail('EINVAL', 'tracer session buffer has a wrong magic');
 const events: EventRegistry = openEventRegistry(env.events);
 
 // ---- event types --------------------------------------------------------
@@ -174,13 +174,13 @@ export function eventRegistry(): EventRegistry {
 
 function bumpEpoch(): void {
   for (;;) {
-    const s = Atomics.load(ctl, C_STATE);
-    if (Atomics.compareExchange(ctl, C_STATE, s, (((s >>> 1) + 1) << 1) | (s & 1)) === s) return;
+    const s = AtomicsLoad(ctl, C_STATE);
+    if (AtomicsCompareExchange(ctl, C_STATE, s, (((s >>> 1) + 1) << 1) | (s & 1)) === s) return;
   }
 }
 
 function readIds(at: number): number[] {
-  const n = Atomics.load(ctl, at);
+  const n = AtomicsLoad(ctl, at);
   const out: number[] = [];
   for (let k = 0; k < n; k++) out.push(ctl[at + 1 + k]!);
   return out;
@@ -188,7 +188,7 @@ function readIds(at: number): number[] {
 
 function writeIds(at: number, ids: readonly number[]): void {
   for (let k = 0; k < ids.length; k++) ctl[at + 1 + k] = ids[k]!;
-  Atomics.store(ctl, at, ids.length);
+  AtomicsStore(ctl, at, ids.length);
 }
 
 function checkIds(ids: readonly number[], what: string): void {
@@ -227,22 +227,22 @@ export function threadTraced(): boolean {
 
 /** The async-context filter: when on, tracers keep only calls made inside traceContext(). */
 export function setContextFilter(on: boolean): void {
-  Atomics.store(ctl, C_CONTEXT, on ? 1 : 0);
+  AtomicsStore(ctl, C_CONTEXT, on ? 1 : 0);
   bumpEpoch();
 }
 
 export function contextFilter(): boolean {
-  return Atomics.load(ctl, C_CONTEXT) !== 0;
+  return AtomicsLoad(ctl, C_CONTEXT) !== 0;
 }
 
 /** The runtime events turned on (EVENT_* bits). */
 export function runtimeEvents(): number {
-  return Atomics.load(ctl, C_EVENTS);
+  return AtomicsLoad(ctl, C_EVENTS);
 }
 
 /** Sets the runtime event bits; the threads' runtime module applies them (tracers/events/). */
 export function setRuntimeEventBits(bits: number): void {
-  Atomics.store(ctl, C_EVENTS, bits);
+  AtomicsStore(ctl, C_EVENTS, bits);
   bumpEpoch();
 }
 
@@ -278,7 +278,7 @@ export function configChanged(): void {
 let optionsOverride: number | null = null;
 
 export function options(): number {
-  return optionsOverride ?? Atomics.load(ctl, C_OPTIONS);
+  return optionsOverride ?? AtomicsLoad(ctl, C_OPTIONS);
 }
 
 /** Runs `fn` (a synchronous rendering) with `mask` as the option bits. */
@@ -294,31 +294,31 @@ export function withOptions<T>(mask: number, fn: () => T): T {
 
 /** Sets or clears option bits; readers (and tracer refreshes) see them at their next look. */
 export function setOptionBits(bits: number, on: boolean): void {
-  if (on) Atomics.or(ctl, C_OPTIONS, bits);
-  else Atomics.and(ctl, C_OPTIONS, ~bits);
+  if (on) AtomicsOr(ctl, C_OPTIONS, bits);
+  else AtomicsAnd(ctl, C_OPTIONS, ~bits);
   bumpEpoch();
 }
 
 export function tracingOn(): boolean {
-  return (Atomics.load(ctl, C_STATE) & 1) !== 0;
+  return (AtomicsLoad(ctl, C_STATE) & 1) !== 0;
 }
 
 /** tracing_on: 0 stops writes into the buffers; callbacks still run. */
 export function setTracingOn(on: boolean): void {
   for (;;) {
-    const s = Atomics.load(ctl, C_STATE);
-    if (Atomics.compareExchange(ctl, C_STATE, s, (s & ~1) | (on ? 1 : 0)) === s) return;
+    const s = AtomicsLoad(ctl, C_STATE);
+    if (AtomicsCompareExchange(ctl, C_STATE, s, (s & ~1) | (on ? 1 : 0)) === s) return;
   }
 }
 
 /** Discards every thread's events (`echo > trace`): a new buffer generation. */
 export function clearBuffers(): void {
-  Atomics.add(ctl, C_BUFGEN, 1);
+  AtomicsAdd(ctl, C_BUFGEN, 1);
   bumpEpoch();
 }
 
 export function traceClock(): string {
-  return CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
+  return CLOCK_NAMES[AtomicsLoad(ctl, C_CLOCK)]!;
 }
 
 /** The trace_clock file. */
@@ -331,12 +331,12 @@ export function setTraceClock(name: string): void {
   const n = name.trim();
   const id = (CLOCK_NAMES as readonly string[]).indexOf(n);
   if (id < 0) fail('EINVAL', `trace_clock: unknown clock "${n}" (have: ${CLOCK_NAMES.join(' ')})`);
-  Atomics.store(ctl, C_CLOCK, id);
+  AtomicsStore(ctl, C_CLOCK, id);
   clearBuffers();
 }
 
 export function bufferSizeKb(): number {
-  return Atomics.load(ctl, C_SIZE_KB);
+  return AtomicsLoad(ctl, C_SIZE_KB);
 }
 
 /**
@@ -347,17 +347,17 @@ export function bufferSizeKb(): number {
 export function setBufferSizeKb(kb: number): void {
   if (!Number.isInteger(kb) || kb < 1) fail('EINVAL', `buffer_size_kb ${kb}: a positive integer`);
   createRing({ sizeKb: kb }); // refuses a size the ring cannot have, before anything changes
-  Atomics.store(ctl, C_SIZE_KB, kb);
+  AtomicsStore(ctl, C_SIZE_KB, kb);
   // As ftrace's buffer_size_kb, every thread gets the same size again.
-  for (let r = 0; r < MAX_ROWS; r++) Atomics.store(ctl, rowIndex(r, R_SIZE_KB), 0);
+  for (let r = 0; r < MAX_ROWS; r++) AtomicsStore(ctl, rowIndex(r, R_SIZE_KB), 0);
   clearBuffers();
 }
 
 /** The size of a thread's buffer (per_thread/N/buffer_size_kb): buffer_size_kb's for a thread without a row. */
 export function threadBufferSizeKb(threadId: number): number {
   const r = findRow(threadId);
-  const own = r < 0 ? 0 : Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
-  return own > 0 ? own : Atomics.load(ctl, C_SIZE_KB);
+  const own = r < 0 ? 0 : AtomicsLoad(ctl, rowIndex(r, R_SIZE_KB));
+  return own > 0 ? own : AtomicsLoad(ctl, C_SIZE_KB);
 }
 
 /**
@@ -370,23 +370,23 @@ export function setThreadBufferSizeKb(threadId: number, kb: number): void {
   createRing({ sizeKb: kb });
   // A live thread that has not traced yet gets its row now; it finds it at its first event.
   const r = claimRowFor(threadId);
-  Atomics.store(ctl, rowIndex(r, R_SIZE_KB), kb);
+  AtomicsStore(ctl, rowIndex(r, R_SIZE_KB), kb);
   clearBuffers();
 }
 
 /** Whether every thread's size is buffer_size_kb's (otherwise it reads `X`, as ftrace's). */
 export function sizesUniform(): boolean {
-  const all = Atomics.load(ctl, C_SIZE_KB);
+  const all = AtomicsLoad(ctl, C_SIZE_KB);
   for (let r = 0; r < MAX_ROWS; r++) {
-    const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
-    if (Atomics.load(ctl, rowIndex(r, R_TID)) !== 0 && own > 0 && own !== all) return false;
+    const own = AtomicsLoad(ctl, rowIndex(r, R_SIZE_KB));
+    if (AtomicsLoad(ctl, rowIndex(r, R_TID)) !== 0 && own > 0 && own !== all) return false;
   }
   return true;
 }
 
 /** The row of `threadId`, or -1. */
 function findRow(threadId: number): number {
-  for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === threadId + 1) return r;
+  for (let r = 0; r < MAX_ROWS; r++) if (AtomicsLoad(ctl, rowIndex(r, R_TID)) === threadId + 1) return r;
   return -1;
 }
 
@@ -396,9 +396,9 @@ function claimRowFor(threadId: number): number {
     const have = findRow(threadId);
     if (have >= 0) return have;
     let free = -1;
-    for (let r = 0; r < MAX_ROWS && free < 0; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === 0) free = r;
+    for (let r = 0; r < MAX_ROWS && free < 0; r++) if (AtomicsLoad(ctl, rowIndex(r, R_TID)) === 0) free = r;
     if (free < 0) return fail('ENOSPC', `per_thread/${threadId}: all ${MAX_ROWS} tracing rows are in use`);
-    if (Atomics.compareExchange(ctl, rowIndex(free, R_TID), 0, threadId + 1) === 0) return free;
+    if (AtomicsCompareExchange(ctl, rowIndex(free, R_TID), 0, threadId + 1) === 0) return free;
   }
 }
 
@@ -406,7 +406,7 @@ function claimRowFor(threadId: number): number {
 export function knownThreadIds(): number[] {
   const out: number[] = [];
   for (let r = 0; r < MAX_ROWS; r++) {
-    const t = Atomics.load(ctl, rowIndex(r, R_TID));
+    const t = AtomicsLoad(ctl, rowIndex(r, R_TID));
     if (t !== 0) out.push(t - 1);
   }
   return out.sort((a, b) => a - b);
@@ -425,26 +425,26 @@ export function setOverwrite(on: boolean): void {
  * streaming record before refusing an event).
  */
 export function setRingMode(mode: RingMode, waitMs?: number): void {
-  if (waitMs !== undefined) Atomics.store(ctl, C_WAIT_MS, waitMs);
-  Atomics.store(ctl, C_MODE, MODES.indexOf(mode));
-  for (const r of knownRings()) r.ring.setMode(mode, Atomics.load(ctl, C_WAIT_MS));
+  if (waitMs !== undefined) AtomicsStore(ctl, C_WAIT_MS, waitMs);
+  AtomicsStore(ctl, C_MODE, MODES.indexOf(mode));
+  for (const r of knownRings()) r.ring.setMode(mode, AtomicsLoad(ctl, C_WAIT_MS));
   bumpEpoch();
 }
 
 export function ringMode(): RingMode {
-  return MODES[Atomics.load(ctl, C_MODE)] ?? 'overwrite';
+  return MODES[AtomicsLoad(ctl, C_MODE)] ?? 'overwrite';
 }
 
 export function overwrite(): boolean {
-  return Atomics.load(ctl, C_MODE) === 0;
+  return AtomicsLoad(ctl, C_MODE) === 0;
 }
 
 export function bufferGeneration(): number {
-  return Atomics.load(ctl, C_BUFGEN);
+  return AtomicsLoad(ctl, C_BUFGEN);
 }
 
 export function profileGeneration(): number {
-  return Atomics.load(ctl, C_PROF_GEN);
+  return AtomicsLoad(ctl, C_PROF_GEN);
 }
 
 // ---- this thread's ring --------------------------------------------------
@@ -490,7 +490,7 @@ export function threadRow(): number {
     return row;
   }
   for (let r = 0; r < MAX_ROWS; r++) {
-    if (Atomics.compareExchange(ctl, rowIndex(r, R_TID), 0, threadId + 1) === 0) {
+    if (AtomicsCompareExchange(ctl, rowIndex(r, R_TID), 0, threadId + 1) === 0) {
       row = r;
       return r;
     }
@@ -521,27 +521,27 @@ export function threadClock(): ClockSource | null {
  * thread has no row left.
  */
 export function threadWriter(): RingWriter | null {
-  const gen = Atomics.load(ctl, C_BUFGEN);
+  const gen = AtomicsLoad(ctl, C_BUFGEN);
   if (writer !== null && writerGen === gen) return writer;
   const r = threadRow();
   if (r < 0) return null;
   if (writer !== null) writer.detach();
-  const clockName = CLOCK_NAMES[Atomics.load(ctl, C_CLOCK)]!;
-  const own = Atomics.load(ctl, rowIndex(r, R_SIZE_KB));
-  const mode = Atomics.load(ctl, C_MODE);
-  const waitMs = Atomics.load(ctl, C_WAIT_MS);
+  const clockName = CLOCK_NAMES[AtomicsLoad(ctl, C_CLOCK)]!;
+  const own = AtomicsLoad(ctl, rowIndex(r, R_SIZE_KB));
+  const mode = AtomicsLoad(ctl, C_MODE);
+  const waitMs = AtomicsLoad(ctl, C_WAIT_MS);
   const ring = createRing({
-    sizeKb: own > 0 ? own : Atomics.load(ctl, C_SIZE_KB), mode: MODES[mode] ?? 'overwrite', waitMs, clock: clockName,
+    sizeKb: own > 0 ? own : AtomicsLoad(ctl, C_SIZE_KB), mode: MODES[mode] ?? 'overwrite', waitMs, clock: clockName,
   });
   writer = attachWriter(ring, { clock: testClock ?? clockName, wake: { words: ctl, index: C_DOORBELL } });
   writerGen = gen;
   local.set(threadId, { threadId, name: threadName, gen, ring });
-  Atomics.store(ctl, rowIndex(r, R_BUFGEN), gen);
+  AtomicsStore(ctl, rowIndex(r, R_BUFGEN), gen);
   announceRing();
   // setOverwrite changes the rings it knows; one made meanwhile, before its
   // announcement arrived, takes the new mode here.
-  const now = Atomics.load(ctl, C_MODE);
-  if (now !== mode) ring.setMode(MODES[now] ?? 'overwrite', Atomics.load(ctl, C_WAIT_MS));
+  const now = AtomicsLoad(ctl, C_MODE);
+  if (now !== mode) ring.setMode(MODES[now] ?? 'overwrite', AtomicsLoad(ctl, C_WAIT_MS));
   if (flushTimer === null) {
     // Events are published every quarter page; an idle thread would keep
     // its last ones from readers without this.
@@ -601,8 +601,8 @@ const channel = openDataChannel(CHANNEL, (data: unknown): void => {
   if (a.kind === 'flush') {
     // A snapshot is being taken: publish, and say so.
     flushThread();
-    Atomics.add(ctl, C_FLUSHES, 1);
-    Atomics.notify(ctl, C_FLUSHES);
+    AtomicsAdd(ctl, C_FLUSHES, 1);
+    AtomicsNotify(ctl, C_FLUSHES);
     return;
   }
   if (a.sab === undefined) return;
@@ -656,7 +656,7 @@ export function publishProfileTable(gen: number, sab: SharedArrayBuffer): void {
   if (r < 0) return;
   ownProfile = { threadId, name: threadName, gen, sab };
   profTables.set(threadId, ownProfile);
-  Atomics.store(ctl, rowIndex(r, R_PROFGEN), gen);
+  AtomicsStore(ctl, rowIndex(r, R_PROFGEN), gen);
   announceProfile(ownProfile);
 }
 
@@ -668,9 +668,9 @@ function knownRings(): ThreadRing[] {
 function rowsWith(w: number): { threadId: number; gen: number }[] {
   const out: { threadId: number; gen: number }[] = [];
   for (let r = 0; r < MAX_ROWS; r++) {
-    const tid = Atomics.load(ctl, rowIndex(r, R_TID));
+    const tid = AtomicsLoad(ctl, rowIndex(r, R_TID));
     if (tid === 0) continue;
-    const gen = Atomics.load(ctl, rowIndex(r, w));
+    const gen = AtomicsLoad(ctl, rowIndex(r, w));
     if (gen >= 0) out.push({ threadId: tid - 1, gen });
   }
   return out;
@@ -748,11 +748,11 @@ export function settleAtExit(): void {
   channel.postMessage({ kind: 'flush', threadId, name: threadName, gen: 0 } satisfies Announcement);
   const end = DateNow() + FLUSH_WAIT_MS;
   for (;;) {
-    const seen = Atomics.load(ctl, C_FLUSHES);
+    const seen = AtomicsLoad(ctl, C_FLUSHES);
     pending = unpublished(pending);
     const left = end - DateNow();
     if (pending.length === 0 || left <= 0) break;
-    Atomics.wait(ctl, C_FLUSHES, seen, left);
+    AtomicsWait(ctl, C_FLUSHES, seen, left);
   }
   for (const r of pending) countUnsaved(r.ring);
 }
@@ -776,15 +776,15 @@ export async function currentProfileTables(ms = 2000): Promise<ThreadTable[]> {
 
 /** Starts a new profiler generation: every thread makes a fresh table at its next call. */
 export function resetProfile(): void {
-  Atomics.add(ctl, C_PROF_GEN, 1);
+  AtomicsAdd(ctl, C_PROF_GEN, 1);
   bumpEpoch();
 }
 
 /** Gives row `r` back for threads to come. */
 function freeRow(r: number): void {
-  for (const w of [R_BUFGEN, R_PROFGEN]) Atomics.store(ctl, rowIndex(r, w), -1);
-  Atomics.store(ctl, rowIndex(r, R_SIZE_KB), 0);
-  Atomics.store(ctl, rowIndex(r, R_TID), 0);
+  for (const w of [R_BUFGEN, R_PROFGEN]) AtomicsStore(ctl, rowIndex(r, w), -1);
+  AtomicsStore(ctl, rowIndex(r, R_SIZE_KB), 0);
+  AtomicsStore(ctl, rowIndex(r, R_TID), 0);
 }
 
 // A worker's last events (lastEvents: its hooks' too) are published when it ends, and its row is given
@@ -818,6 +818,6 @@ function sealStopped(id: number): void {
 // quarter page and kept its row: its parent seals the ring and frees the row.
 onWorkerExit((id) => {
   stopped.add(id);
-  for (let r = 0; r < MAX_ROWS; r++) if (Atomics.load(ctl, rowIndex(r, R_TID)) === id + 1) freeRow(r);
+  for (let r = 0; r < MAX_ROWS; r++) if (AtomicsLoad(ctl, rowIndex(r, R_TID)) === id + 1) freeRow(r);
   sealStopped(id);
 });

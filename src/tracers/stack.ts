@@ -12,7 +12,7 @@
 
 import { writeStringField, type RingWriter } from '../ring/index.js';
 import { OWN_CODE } from '../shared/own-code.js';
-import { settableStackLimit } from '../shared/builtins.js';
+import { AtomicsLoad, MathCeil, settableStackLimit } from '../shared/builtins.js';
 import { C_OPTIONS, C_STATE, ctl, EV_STACK, OPT_FUNC_STACK_TRACE, threadTraced, threadWriter } from './session.js';
 
 export const STACK_DEPTH = 32;
@@ -83,7 +83,7 @@ export function captureStack(): string {
 export function writeStack(w: RingWriter): boolean {
   const bytes = enc.encode(captureStack());
   const e = EV_STACK;
-  const p = w.reserve(e.id, e.words - 1 + Math.ceil(bytes.length / 4));
+  const p = w.reserve(e.id, e.words - 1 + MathCeil(bytes.length / 4));
   if (p < 0) return false;
   writeStringField(w.words, p - 1, e.fields[2]!, e.words * 4, bytes);
   w.filled();
@@ -95,9 +95,9 @@ let on = false;
 let w: RingWriter | null = null;
 
 function refresh(): void {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   seen = s;
-  on = (s & 1) !== 0 && (Atomics.load(ctl, C_OPTIONS) & OPT_FUNC_STACK_TRACE) !== 0 && threadTraced();
+  on = (s & 1) !== 0 && (AtomicsLoad(ctl, C_OPTIONS) & OPT_FUNC_STACK_TRACE) !== 0 && threadTraced();
   if (on) {
     w = threadWriter();
     if (w === null) {

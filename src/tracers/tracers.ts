@@ -42,7 +42,7 @@ import { liveRingEvents } from './output/common.js';
 import { traceText } from './output/stream.js';
 import { STAT_HEADER, statText } from './output/stat.js';
 import { startExport, stopExport } from './otlp/exporter.js';
-import { SetImmediate } from '../shared/builtins.js';
+import { AtomicsLoad, AtomicsStore, MathCeil, MathMax, SetImmediate } from '../shared/builtins.js';
 
 const here = (file: string): string => new URL(file, import.meta.url).href;
 
@@ -103,7 +103,7 @@ function words(p: string | readonly string[]): string[] {
 }
 
 function current(): TracerDef {
-  const id = Atomics.load(ctl, C_TRACER);
+  const id = AtomicsLoad(ctl, C_TRACER);
   return TRACERS.find((t) => t.id === id)!;
 }
 
@@ -156,7 +156,7 @@ async function dropHelpers(): Promise<void> {
  */
 function publishFnFlags(): void {
   const nearest = current().id === TRACER_FUNCTION && callerOps === null && (ftraceFilter.length > 0 || ftraceNotrace.length > 0);
-  Atomics.store(ctl, C_FN_FLAGS, nearest ? FN_NEAREST : 0);
+  AtomicsStore(ctl, C_FN_FLAGS, nearest ? FN_NEAREST : 0);
   configChanged();
 }
 
@@ -189,7 +189,7 @@ async function stopTracer(): Promise<void> {
   await dropHelpers();
   if (tracerOps !== null) await unregisterFtraceFunction(tracerOps);
   tracerOps = null;
-  Atomics.store(ctl, C_TRACER, TRACER_NOP);
+  AtomicsStore(ctl, C_TRACER, TRACER_NOP);
 }
 
 /**
@@ -212,7 +212,7 @@ async function startTracer(t: TracerDef): Promise<void> {
   // program code with sites of its own; it must not be traced from inside
   // the tracer.
   const o = await filtered(createOps({ func: t.spec, name: t.name, flags: OPS_FL_RECURSION }));
-  Atomics.store(ctl, C_TRACER, t.id);
+  AtomicsStore(ctl, C_TRACER, t.id);
   configChanged();
   try {
     if (t.id === TRACER_FUNCTION && (options() & OPT_FUNC_STACK_TRACE) !== 0) {
@@ -288,23 +288,23 @@ export function setTracerFilter(
 /** max_graph_depth: 0 = unlimited. */
 export function setMaxGraphDepth(n: number): void {
   if (!Number.isInteger(n) || n < 0) fail('EINVAL', `max_graph_depth ${n}: a non-negative integer`);
-  Atomics.store(ctl, C_MAX_DEPTH, n);
+  AtomicsStore(ctl, C_MAX_DEPTH, n);
   configChanged();
 }
 
 export function readMaxGraphDepth(): string {
-  return `${Atomics.load(ctl, C_MAX_DEPTH)}\n`;
+  return `${AtomicsLoad(ctl, C_MAX_DEPTH)}\n`;
 }
 
 /** tracing_thresh in µs: 0 off. */
 export function setTracingThresh(us: number): void {
   if (!Number.isInteger(us) || us < 0 || us > 0x7fffffff / 1000) fail('EINVAL', `tracing_thresh ${us}: a non-negative integer of µs`);
-  Atomics.store(ctl, C_THRESH_US, us);
+  AtomicsStore(ctl, C_THRESH_US, us);
   configChanged();
 }
 
 export function readTracingThresh(): string {
-  return `${Atomics.load(ctl, C_THRESH_US)}\n`;
+  return `${AtomicsLoad(ctl, C_THRESH_US)}\n`;
 }
 
 async function refreshMarkers(): Promise<void> {
@@ -334,7 +334,7 @@ export function setGraphFunction(patterns: string | readonly string[], verify?: 
     const w = words(patterns);
     checkPatterns(w, verify);
     graphFunctions = w;
-    Atomics.store(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
+    AtomicsStore(ctl, C_GRAPH_FILTER, w.length > 0 ? 1 : 0);
     configChanged();
     await refreshMarkers();
   });
@@ -435,8 +435,8 @@ export async function readTracePipe(threadId?: number): Promise<string> {
  * going).
  */
 export async function* tracePipeChunks(threadId?: number): AsyncGenerator<string> {
-  const start = (await ringsOf(threadId)).reduce((m, r) => Math.max(m, ringStats(r.ring).entries), 0);
-  for (let round = Math.ceil(start / PIPE_BATCH); ; round--) {
+  const start = (await ringsOf(threadId)).reduce((m, r) => MathMax(m, ringStats(r.ring).entries), 0);
+  for (let round = MathCeil(start / PIPE_BATCH); ; round--) {
     const { text, more } = await pipeOnce(threadId);
     if (text !== '') yield text;
     if (!more || round <= 0) return;
@@ -482,7 +482,7 @@ export async function readTraceStat(threadId: number): Promise<string> {
   const t = (await currentProfileTables()).find((x) => x.threadId === threadId);
   if (t === undefined) fail('ENOENT', `trace_stat/function${threadId}: no such file`);
   // A table of an older generation was reset: only the header until the thread's next call.
-  return t.gen === profileGeneration() ? statText(t.sab, Atomics.load(ctl, C_THRESH_US) * 1000) : STAT_HEADER;
+  return t.gen === profileGeneration() ? statText(t.sab, AtomicsLoad(ctl, C_THRESH_US) * 1000) : STAT_HEADER;
 }
 
 /** set_ftrace_filter's own text (its tokens, not what they select): for the control files. */

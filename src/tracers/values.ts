@@ -19,6 +19,7 @@ import { writeField, writeStringField, type RingWriter } from '../ring/index.js'
 import {
   C_OPTIONS, C_STATE, ctl, EV_GRAPH_ARGS, EV_GRAPH_RETVAL, OPT_GRAPH_ARGS, OPT_GRAPH_RETVAL, threadTraced, threadWriter,
 } from './session.js';
+import { AtomicsLoad, MathCeil } from '../shared/builtins.js';
 
 const VALUE_MAX = 48;
 const ARGS_MAX = 160;
@@ -148,9 +149,9 @@ let wantRet = false;
 let w: RingWriter | null = null;
 
 function refresh(): void {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   seen = s;
-  const o = Atomics.load(ctl, C_OPTIONS);
+  const o = AtomicsLoad(ctl, C_OPTIONS);
   wantArgs = (o & OPT_GRAPH_ARGS) !== 0;
   wantRet = (o & OPT_GRAPH_RETVAL) !== 0;
   on = (s & 1) !== 0 && threadTraced() && (wantArgs || wantRet);
@@ -165,7 +166,7 @@ function refresh(): void {
 
 function writeText(type: number, site: number, text: string, e: typeof EV_GRAPH_ARGS): void {
   const bytes = enc.encode(text);
-  const p = w!.reserve(type, e.words - 1 + Math.ceil(bytes.length / 4));
+  const p = w!.reserve(type, e.words - 1 + MathCeil(bytes.length / 4));
   if (p < 0) return;
   writeField(w!.words, p - 1, e.fields[2]!, site);
   writeStringField(w!.words, p - 1, e.fields[3]!, e.words * 4, bytes);

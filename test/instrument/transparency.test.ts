@@ -276,6 +276,73 @@ test('what V8 compiles and the specification refuses loads instrumented, with no
   }
 });
 
+test("jsftrace's calls and exits call none of the program's replaced built-ins, and queue no async resource", { timeout: 180_000 }, async () => {
+  const t = tempDir();
+  try {
+    // Every method of the built-in prototypes and of Math and Atomics
+    // replaced by a counting wrapper (itself traced when every function is),
+    // counting only while the program's arithmetic functions run.
+    const probe = [
+      'const counts = new Map()',
+      'const apply = Reflect.apply, mapGet = Map.prototype.get, mapSet = Map.prototype.set',
+      'let on = false',
+      'function wrap(obj, key, label) {',
+      '  const d = Object.getOwnPropertyDescriptor(obj, key)',
+      "  if (!d || typeof d.value !== 'function' || !d.configurable) return",
+      '  const orig = d.value',
+      '  const w = { [key]: function (...a) { if (on) { on = false; apply(mapSet, counts, [label, (apply(mapGet, counts, [label]) || 0) + 1]); on = true } return apply(orig, this, a) } }[key]',
+      '  Object.defineProperty(obj, key, { ...d, value: w })',
+      '}',
+      "const targets = [[Array.prototype, 'Array'], [Object.getPrototypeOf([][Symbol.iterator]()), 'ArrayIterator'], [Function.prototype, 'Function'],",
+      "  [Object.getPrototypeOf(Uint8Array.prototype), 'TypedArray'], [Map.prototype, 'Map'], [Set.prototype, 'Set'], [Object.prototype, 'Object'],",
+      "  [String.prototype, 'String'], [Promise.prototype, 'Promise'], [WeakMap.prototype, 'WeakMap'], [Math, 'Math'], [Atomics, 'Atomics'],",
+      "  [Object.getPrototypeOf(function* () {}).prototype, 'Generator']]",
+      'for (const [obj, name] of targets) for (const key of Reflect.ownKeys(obj)) {',
+      "  if (key === 'constructor' || (obj === Function.prototype && (key === 'call' || key === 'apply'))) continue",
+      '  wrap(obj, key, `${name}.${String(key)}`)',
+      '}',
+      'function leaf(n) { return n * 2 + 1 }',
+      'function mid(n) { let s = 0; for (let i = 0; i < 3; i++) s += leaf(n + i); return s }',
+      'function top(n) { let s = 0; for (let i = 0; i < 200; i++) s += mid(i); return s }',
+      'async function asy(n) { await null; return leaf(n) }',
+      'function* gen() { yield leaf(1); yield leaf(2) }',
+      'async function main() {',
+      '  on = true',
+      '  let t = top(1)',
+      '  for (const v of gen()) t += v',
+      '  t += await asy(3)',
+      '  on = false',
+      "  console.log('result', t, JSON.stringify([...counts].sort()))",
+      '}',
+      'main()',
+      '',
+    ].join('\n');
+    const hooks = [
+      "const ah = require('node:async_hooks')",
+      'let microtasks = 0',
+      "ah.createHook({ init(id, type) { if (type === 'Microtask') microtasks++ } }).enable()",
+      'function leaf(x) { return x + 1 }',
+      'let s = 0',
+      'for (let i = 0; i < 10; i++) s = leaf(s)',
+      'setTimeout(() => { s = leaf(s); queueMicrotask(() => { s = leaf(s) }) }, 1)',
+      "setTimeout(() => { console.log('microtasks', microtasks, s) }, 20)",
+      '',
+    ].join('\n');
+    writeTree(t.dir, { 'probe.cjs': probe, 'hooks.cjs': hooks });
+    await threeWays(t.dir, 'probe.cjs', ['--require']);
+    await threeWays(t.dir, 'hooks.cjs', ['--require']);
+    const plain = await runNode(['probe.cjs'], { cwd: t.dir, env: REAL });
+    assert.match(plain.stdout, /^result 121215 \[\["Generator\.next",3\]\]\n$/);
+    for (const tracer of ['function', 'function_graph']) {
+      const rec = await run(process.execPath, [mainJs, 'record', '-p', tracer, '-o', join(t.dir, 'p.jsft'), '--', process.execPath, 'probe.cjs'], { cwd: t.dir, env: cleanEnv(), timeoutMs: 60_000 });
+      assert.equal(rec.stdout, plain.stdout, `${tracer}: ${rec.stderr}`);
+      assert.equal(rec.code, 0, rec.stderr);
+    }
+  } finally {
+    t.done();
+  }
+});
+
 test('an uncaught error prints the same (a line without inserted code); with --require it is still an uncaught exception', { timeout: 60_000 }, async () => {
   const t = tempDir();
   try {

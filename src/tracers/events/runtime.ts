@@ -27,7 +27,7 @@ import { createHook, type AsyncHook } from 'node:async_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { isMainThread, workerData } from 'node:worker_threads';
 import { writeField, writeStringField, type RingWriter } from '../../ring/index.js';
-import { PerformanceNow } from '../../shared/builtins.js';
+import { AtomicsLoad, MathCeil, MathFloor, MathMax, MathRound, PerformanceNow } from '../../shared/builtins.js';
 import { atExit } from '../../shared/exit-hooks.js';
 import { requireOwnCjs } from '../../shared/own-cjs.js';
 import type { DataChannels } from '../../shared/data-channel.cjs';
@@ -48,7 +48,7 @@ let w: RingWriter | null = null;
 
 /** The writer for the next event, or null when nothing is to be written now. */
 function writer(): RingWriter | null {
-  const s = Atomics.load(ctl, C_STATE);
+  const s = AtomicsLoad(ctl, C_STATE);
   if (s !== seen) {
     seen = s;
     w = (s & 1) !== 0 && threadTraced() ? threadWriter() : null;
@@ -60,8 +60,8 @@ function writer(): RingWriter | null {
 const words = new Array<number>(6).fill(0);
 
 function u64(at: number, v: number): void {
-  const x = Math.max(0, Math.round(v));
-  const hi = Math.floor(x / 0x100000000);
+  const x = MathMax(0, MathRound(v));
+  const hi = MathFloor(x / 0x100000000);
   words[at] = x - hi * 0x100000000;
   words[at + 1] = hi;
 }
@@ -132,8 +132,8 @@ function sampleLoop(now: number): void {
     if (wr !== null) {
       words[0] = delays;
       words[1] = LOOP_PERIOD_MS;
-      u64(2, Math.round((delaySum / delays) * 1e6));
-      u64(4, Math.round(delayMax * 1e6));
+      u64(2, MathRound((delaySum / delays) * 1e6));
+      u64(4, MathRound(delayMax * 1e6));
       wr.writeWords(EV_LOOP_DELAY.id, words, 0, 6);
     }
   }
@@ -186,7 +186,7 @@ function writeAsync(op: number, id: number, trigger: number, type: string): void
   const wr = writer();
   if (wr === null) return;
   const bytes = type === '' ? new Uint8Array(0) : enc.encode(type.slice(0, 64));
-  const p = wr.reserve(EV_ASYNC.id, EV_ASYNC.words - 1 + Math.ceil(bytes.length / 4));
+  const p = wr.reserve(EV_ASYNC.id, EV_ASYNC.words - 1 + MathCeil(bytes.length / 4));
   if (p < 0) return;
   const f = EV_ASYNC.fields;
   writeField(wr.words, p - 1, f[2]!, op);
