@@ -8,20 +8,18 @@
  * the top level, an ES module may await there; parentheses kept, since a
  * parenthesised function starts where V8 says it does). And what V8
  * compiles, acorn must read: where V8 is laxer than the specification
- * (`V8Grammar` below), so is jsftrace's parser, or the module would load
+ * (`v8Grammar` below), so is jsftrace's parser, or the module would load
  * uninstrumented with a warning plain Node never prints.
  */
 
 import { Parser, type Node, type Options } from 'acorn';
 import { IntrinsicRegExp, ObjectDefineProperty, ObjectGetOwnPropertyDescriptor } from '../shared/builtins.js';
 
-/** acorn's methods that `V8Grammar` overrides (not in acorn's types). */
+/** What of acorn's parser `v8Grammar` overrides or reads (not in acorn's types). */
 interface ParserInternals {
   toAssignable(node: Node | null, isBinding: boolean, refDestructuringErrors?: unknown): Node | null;
   checkLValSimple(expr: Node, bindingType?: number, checkClashes?: unknown): void;
   readonly allowUsing: boolean;
-  readonly inModule: boolean;
-  currentScope(): { flags: number };
   scopeStack: unknown[];
   /** The current token: an assignment's operator while its target is checked. */
   readonly type: { readonly isAssign?: boolean };
@@ -45,8 +43,7 @@ function unparenthesised(node: Node): Node {
  * - a call as the target of `=`, a compound assignment, `++`/`--` or a
  *   `for…in`/`for…of` head (`f() = 1`) compiles, and throws a
  *   ReferenceError only when it runs (web compatibility). Not inside a
- *   destructuring pattern, nor with `&&=`, `||=`, `??=` (V8 refuses those,
- *   and so does acorn: a logical assignment checks its target apart);
+ *   destructuring pattern, nor with `&&=`, `||=`, `??=`: V8 refuses those;
  * - a CommonJS module's top level is a function's body to V8, where a
  *   `using` declaration is allowed; acorn reads it as a script's.
  */
