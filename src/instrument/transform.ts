@@ -507,6 +507,30 @@ function declaresUsing(st: N): boolean {
   return decl !== null && decl.type === 'VariableDeclaration' && USING.has(decl['kind'] as string);
 }
 
+/**
+ * `P<name>` in a `using` declaration: one of ours, whose disposal runs
+ * `code`, where the call is traced (else null, which `using` passes over).
+ */
+function disposable(P: string, name: string, code: string): string {
+  return `${P}${name}=${P}t?${P}.O(()=>${code}):null`;
+}
+
+/**
+ * What each of ours runs first at a disposal: the resume, where the call
+ * may be suspended there (an async function: after an `await using`
+ * disposal, or a `for await` body left for good, whose finally suspended
+ * it; a generator closed at a yield).
+ */
+function resumeAtDisposal(P: string, ctx: FnCtx): string {
+  return ctx.node.async || ctx.node.generator ? resumeCode(P, false, false) : '';
+}
+
+/** The non-empty parts as one expression: a comma sequence in parentheses where there are several. */
+function sequence(parts: string[]): string {
+  const some = parts.filter((p) => p !== '');
+  return some.length > 1 ? `(${some.join(',')})` : some[0] ?? '';
+}
+
 /** Whether a statement of a list is a `for (await using … of …)` loop (through labels), whose disposals await after its body. */
 function awaitsDisposalEachIteration(st: N): boolean {
   while (st.type === 'LabeledStatement') st = st['body'] as N;
@@ -992,19 +1016,11 @@ class Instrumenter {
    */
   private disposals(first: N, ctx: FnCtx, exits: boolean, decls: N[], loopAwaits: boolean): void {
     const P = this.P;
-    const ours = (name: string, code: string): string => `${P}${name}=${P}t?${P}.O(()=>${code}):null`;
+    const ours = (name: string, code: string): string => disposable(P, name, code);
     const awaits = ctx.node.async && (loopAwaits || decls.some((st) => st['kind'] === 'await using'));
-    // Each of ours resumes the call first wherever it may be suspended
-    // there: after an `await using` disposal (which suspended it), a
-    // `for await` body left for good (its finally suspended it: a return
-    // from the body then exits in `exits`), a generator closed at a yield.
-    const resume = ctx.node.async || ctx.node.generator ? resumeCode(P, false, false) : '';
+    const resume = resumeAtDisposal(P, ctx);
     const exit = exits ? `${P}f&&(${P}f&=0,${P}t&&${P}L(${P}t,${P}r))` : '';
-    if (exits || awaits) this.open(first.start, `using ${ours('u', resume !== '' && exit !== '' ? `(${resume},${exit})` : resume + exit)};`, first.end);
-    const sequence = (parts: string[]): string => {
-      const some = parts.filter((p) => p !== '');
-      return some.length > 1 ? `(${some.join(',')})` : some[0]!;
-    };
+    if (exits || awaits) this.open(first.start, `using ${ours('u', sequence([resume, exit]))};`, first.end);
     const ends = sequence([resume, `${P}t&&${P}C(${P}t)`]);
     decls.forEach((st, i) => {
       const declarators = st['declarations'] as N[];
@@ -1239,9 +1255,7 @@ class Instrumenter {
    */
   private headDisposal(node: N, ctx: FnCtx): void {
     const P = this.P;
-    const resume = ctx.node.async || ctx.node.generator ? resumeCode(P, false, false) : '';
-    const ends = `${P}t&&${P}C(${P}t)`;
-    const ours = `${P}h=${P}t?${P}.O(()=>${resume === '' ? ends : `(${resume},${ends})`}):null`;
+    const ours = disposable(P, 'h', sequence([resumeAtDisposal(P, ctx), `${P}t&&${P}C(${P}t)`]));
     const body = node['body'] as N;
     if (body.type === 'BlockStatement') this.open(body.start + 1, `using ${ours};`, body.end - 1);
     else {
